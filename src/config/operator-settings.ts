@@ -1,0 +1,95 @@
+import { hostname, homedir } from "node:os";
+import { join } from "node:path";
+import picomatch from "picomatch";
+
+/** Settings the operator of an afk installation controls through the environment. */
+export interface OperatorSettings {
+  /** `AFK_KILL_SWITCH`: when on, afk starts no new work anywhere. */
+  killSwitch: boolean;
+  /** `AFK_ALLOWLIST`: `owner/repo` globs; a repository matching none is left alone. Empty = nothing runs. */
+  allowlist: string[];
+  /** `AFK_MAX_CONCURRENT_RUNS`: agent runs this process executes at once, across repositories. */
+  maxConcurrentRuns: number;
+  /** `AFK_CACHE_DIR`: where repository mirrors and worktrees live. */
+  cacheDir: string;
+  /** `AFK_MODEL`: the model used when a repository's config names none. */
+  model: string | undefined;
+  /** `AFK_LOCK_LEASE_SECONDS`: how long a repository lock survives without being renewed. */
+  lockLeaseSeconds: number;
+  /** `AFK_REPLICA_ID`: names this process in lock holders; defaults to host name and pid. */
+  replicaId: string;
+  /** `ANTHROPIC_API_KEY` is set (the key itself never leaves the executor's client). */
+  hasAnthropicKey: boolean;
+}
+
+export class OperatorSettingsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`afk cannot start: invalid operator settings\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    this.name = "OperatorSettingsError";
+  }
+}
+
+const ON = new Set(["1", "true", "on", "yes"]);
+const OFF = new Set(["", "0", "false", "off", "no"]);
+const REPO_GLOB = /^[A-Za-z0-9_.*?\-[\]]+\/[A-Za-z0-9_.*?\-[\]]+$/;
+
+/**
+ * Reads the operator settings. Every invalid value is reported at once, in one
+ * error, so start-up fails with a message that names each variable to fix.
+ */
+export function readOperatorSettings(env: NodeJS.ProcessEnv): OperatorSettings {
+  const problems: string[] = [];
+
+  const killSwitchRaw = (env.AFK_KILL_SWITCH ?? "").trim().toLowerCase();
+  let killSwitch = false;
+  if (ON.has(killSwitchRaw)) killSwitch = true;
+  else if (!OFF.has(killSwitchRaw)) {
+    problems.push(`AFK_KILL_SWITCH=${JSON.stringify(env.AFK_KILL_SWITCH)} is not on or off (use one of: on, off, true, false, 1, 0)`);
+  }
+
+  const allowlist = (env.AFK_ALLOWLIST ?? "")
+    .split(/[\s,]+/)
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+  for (const entry of allowlist) {
+    if (!REPO_GLOB.test(entry)) {
+      problems.push(`AFK_ALLOWLIST entry ${JSON.stringify(entry)} is not an owner/repo glob (examples: octo-org/*, octo-org/app, */docs)`);
+    }
+  }
+
+  const maxConcurrentRuns = wholeNumber(env, "AFK_MAX_CONCURRENT_RUNS", 2, 1, 64, problems);
+  const lockLeaseSeconds = wholeNumber(env, "AFK_LOCK_LEASE_SECONDS", 300, 30, 3600, problems);
+
+  const model = env.AFK_MODEL?.trim();
+  if (model !== undefined && env.AFK_MODEL !== undefined && model.length === 0) {
+    problems.push("AFK_MODEL is set but empty (unset it, or name a model such as claude-sonnet-4-5)");
+  }
+
+  if (problems.length > 0) throw new OperatorSettingsError(problems);
+  return {
+    killSwitch,
+    allowlist,
+    maxConcurrentRuns,
+    cacheDir: env.AFK_CACHE_DIR?.trim() || join(homedir(), ".cache", "afk"),
+    model: model || undefined,
+    lockLeaseSeconds,
+    replicaId: env.AFK_REPLICA_ID?.trim() || `${hostname()}-${process.pid}`,
+    hasAnthropicKey: (env.ANTHROPIC_API_KEY ?? "").trim().length > 0,
+  };
+}
+
+/** Whether `owner/repo` matches the operator's allowlist (case-insensitive, as GitHub names are). */
+export function isRepositoryAllowed(settings: Pick<OperatorSettings, "allowlist">, fullName: string): boolean {
+  return settings.allowlist.some((glob) => picomatch.isMatch(fullName, glob, { nocase: true, dot: true }));
+}
+
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, problems: string[]): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    problems.push(`${name}=${JSON.stringify(env[name])} must be a whole number from ${min} to ${max} (default ${fallback})`);
+    return fallback;
+  }
+  return value;
+}

@@ -1,0 +1,100 @@
+import { z } from "zod";
+
+/** Default model when neither `.github/afk.yml` nor the operator (`AFK_MODEL`) names one. */
+export const DEFAULT_MODEL = "claude-sonnet-4-5";
+
+const labelName = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(50, "must be at most 50 characters (GitHub's label limit)");
+
+const wholeNumber = (max: number) =>
+  z.number().int("must be a whole number").min(1, "must be at least 1").max(max, `must be at most ${max}`);
+
+const shellCommand = z.string().trim().min(1, "must be a shell command, for example `npm test`");
+
+/**
+ * The schema of `.github/afk.yml`. Each field's description is the one the
+ * README's configuration reference and the exported JSON schema show. Every
+ * field but `test` has a default, so the smallest valid file is `test: npm test`.
+ */
+export const repoConfigSchema = z.strictObject({
+  test: shellCommand.describe("Shell command afk runs itself to gate every change: the repository's own tests."),
+  setup: shellCommand
+    .optional()
+    .describe("Command run once in a fresh worktree before the agent starts (dependency install); it has network but never secrets."),
+  model: z
+    .string()
+    .trim()
+    .min(1, "must be a model id such as claude-sonnet-4-5")
+    .optional()
+    .describe("Anthropic model id the agent uses; defaults to the operator's AFK_MODEL, then to claude-sonnet-4-5."),
+  labels: z
+    .strictObject({
+      trigger: labelName.default("ready-for-agent").describe("Adding this label asks afk to implement the issue."),
+      in_progress: labelName.default("agent-in-progress").describe("Set by afk while it works on the issue."),
+      human: labelName.default("ready-for-human").describe("Set by afk when it hands the issue to a person."),
+    })
+    .prefault({})
+    .describe("Names of the labels afk reads and writes."),
+  budget: z
+    .strictObject({
+      max_usd: z
+        .number()
+        .positive("must be more than 0")
+        .max(1000, "must be at most 1000")
+        .default(10)
+        .describe("Dollars the model may cost in one run."),
+      max_turns: wholeNumber(1000).default(100).describe("Model turns in one run."),
+      timeout_minutes: wholeNumber(24 * 60).default(60).describe("Wall-clock minutes for one run."),
+    })
+    .prefault({})
+    .describe("Limits on one run of the agent."),
+  fix_forward: z
+    .strictObject({
+      max_attempts: wholeNumber(20).default(5).describe("Fix attempts on red CI before handing to a person."),
+      max_minutes: wholeNumber(24 * 60).default(60).describe("Minutes of fixing forward before handing to a person."),
+    })
+    .prefault({})
+    .describe("Fixing forward when CI goes red on afk's pull request."),
+  review: z
+    .strictObject({
+      max_cycles: wholeNumber(20).default(5).describe('Rounds of rework on "changes requested" before handing to a person.'),
+    })
+    .prefault({})
+    .describe("Answering review feedback on afk's pull request."),
+  protected_paths: z
+    .array(z.string().trim().min(1, "must not be empty"))
+    .default([".github/workflows/**"])
+    .describe("Glob patterns of paths the agent's change may not touch; a change touching one is never pushed."),
+  network: z.boolean().default(false).describe("Whether agent commands may reach the network (the setup command always may)."),
+  plan_approval: z.boolean().default(false).describe("Whether the agent first posts a plan and waits for `/afk approve`."),
+  mode: z
+    .enum(["pr", "direct"])
+    .default("pr")
+    .describe("`pr` opens a pull request; `direct` pushes to the default branch after the gate."),
+  trusted: z
+    .strictObject({
+      users: z
+        .array(z.string().trim().min(1, "must not be empty"))
+        .default([])
+        .describe("Logins trusted to start and steer afk even without write access."),
+      bots: z
+        .array(z.string().trim().min(1, "must not be empty"))
+        .default([])
+        .describe("Bot logins (for example `renovate[bot]`) allowed to start afk; every other bot is refused."),
+    })
+    .prefault({})
+    .describe("People and bots trusted beyond collaborators with write access."),
+});
+
+export type RepoConfig = z.output<typeof repoConfigSchema>;
+
+/** The JSON schema of `.github/afk.yml`, for editor completion and validation. */
+export function repoConfigJsonSchema(): Record<string, unknown> {
+  return {
+    title: "afk repository configuration (.github/afk.yml)",
+    ...z.toJSONSchema(repoConfigSchema, { io: "input", target: "draft-7" }),
+  };
+}

@@ -1,0 +1,397 @@
+import { randomUUID } from "node:crypto";
+import type { Logger } from "probot";
+import type { OperatorSettings } from "../config/operator-settings.js";
+import { readRepoConfig } from "../config/read-repo-config.js";
+import { DEFAULT_MODEL, type RepoConfig } from "../config/repo-config.js";
+import type { RepoConfigResult } from "../config/load-repo-config.js";
+import type { Executor, RunOutcome } from "../executor/executor.js";
+import { listLabeledIssues, openBlockers, type QueuedIssue } from "../github/issue-queue.js";
+import { errorMessage, errorStatus, fullName, type Actor, type GitHub, type RepoRef } from "../github/types.js";
+import { extendLease, newHolder, type LockHolder } from "../lock/lock-record.js";
+import { acquireLock, readLock, releaseLock, renewLock, requestStop, type LockView } from "../lock/repo-lock.js";
+import { isActive, type Notice, type RunState } from "../lifecycle/run-state.js";
+import {
+  behindState,
+  blockedState,
+  interruptedState,
+  NOTICES,
+  phaseState,
+  queuedState,
+  refusedState,
+  settledState,
+  startedState,
+  stoppedState,
+  type Trigger,
+} from "../lifecycle/transitions.js";
+import { findProgressComment, writeProgressComment, type ProgressComment } from "../progress/progress-comment.js";
+import { checkTrust, type TrustDecision } from "../trust/trust-gate.js";
+import { orderCandidates } from "./priority.js";
+import { RunQueue } from "./run-queue.js";
+
+export interface CoordinatorDeps {
+  settings: OperatorSettings;
+  executor: Executor;
+  log: Logger;
+  /** An Octokit authenticated as the installation, usable outside a webhook. */
+  octokitFor(installationId: number): Promise<GitHub>;
+  /** afk's own bot login (`<slug>[bot]`), the author of its progress comments. */
+  botLogin(): Promise<string>;
+  now?: () => Date;
+}
+
+/** What a trusted-or-not actor asked for, already pulled out of the webhook payload. */
+export interface IssueRequest {
+  repo: RepoRef;
+  octokit: GitHub;
+  issue: { number: number; open: boolean };
+  actor: Actor;
+  trigger: Trigger;
+}
+
+export type Gate =
+  | { kind: "pass"; config: RepoConfig; previous: ProgressComment | undefined }
+  | { kind: "stop" };
+
+interface ActiveRun {
+  controller: AbortController;
+  repo: RepoRef;
+  issue: number;
+}
+
+/**
+ * Decides, records and dispatches runs. Every decision is written to GitHub
+ * (progress comment, labels, lock ref) before anything depends on it, so a
+ * second replica, or this one after a restart, reaches the same conclusions.
+ */
+export class Coordinator {
+  readonly #deps: CoordinatorDeps;
+  readonly #queue: RunQueue;
+  readonly #background = new Set<Promise<void>>();
+  readonly #active = new Map<string, ActiveRun>();
+  readonly #now: () => Date;
+
+  constructor(deps: CoordinatorDeps) {
+    this.#deps = deps;
+    this.#now = deps.now ?? (() => new Date());
+    this.#queue = new RunQueue(deps.settings.maxConcurrentRuns, (error) => deps.log.error({ err: error }, "afk run task failed"));
+  }
+
+  get settings(): OperatorSettings {
+    return this.#deps.settings;
+  }
+
+  get log(): Logger {
+    return this.#deps.log;
+  }
+
+  /** Starts work that must outlive the webhook response; errors are logged, never thrown. */
+  background(what: string, work: () => Promise<void>): void {
+    const task = work()
+      .catch((error: unknown) => this.#deps.log.error({ err: error }, `afk: ${what} failed`))
+      .finally(() => this.#background.delete(task));
+    this.#background.add(task);
+  }
+
+  /** Resolves once no intake, dispatch or run is in flight in this process. */
+  async idle(): Promise<void> {
+    while (this.#background.size > 0 || this.#queue.running > 0 || this.#queue.waiting > 0) {
+      await Promise.all([...this.#background]);
+      await this.#queue.idle();
+    }
+  }
+
+  /** Aborts every run in this process (App shutdown). */
+  abortAll(reason: string): void {
+    for (const run of this.#active.values()) run.controller.abort(reason);
+  }
+
+  botLogin(): Promise<string> {
+    return this.#deps.botLogin();
+  }
+
+  /**
+   * The checks every request goes through, in order: operator allowlist (only
+   * logged), kill switch, trust, repository config. A refusal is written to the
+   * issue's progress comment unless a run is already active there.
+   */
+  async gate(request: IssueRequest, options: { config: RepoConfigResult; respectKillSwitch: boolean }): Promise<Gate> {
+    const { repo, octokit, actor } = request;
+    const previous = await this.progressOf(octokit, repo, request.issue.number);
+    const activeState = previous?.kind === "state" && isActive(previous.state) ? previous.state : undefined;
+    const refuse = async (notice: Notice): Promise<Gate> => {
+      this.#deps.log.info({ repo: fullName(repo), issue: request.issue.number, notice: notice.kind }, "afk refused a request");
+      if (activeState === undefined) {
+        const state = refusedState({ runId: newRunId(), issue: request.issue.number, trigger: request.trigger, now: this.#now(), notice, previous: undefined });
+        await writeProgressComment(octokit, repo, state, await this.botLogin(), previous?.id);
+      } else {
+        await octokit.rest.issues.createComment({ owner: repo.owner, repo: repo.repo, issue_number: request.issue.number, body: `@${actor.login} ${notice.message}` });
+      }
+      return { kind: "stop" };
+    };
+
+    const lists = options.config.kind === "ok" ? options.config.config.trusted : { users: [], bots: [] };
+    const trust: TrustDecision = await checkTrust(octokit, repo, actor, lists);
+    if (!trust.trusted) return refuse(NOTICES.untrusted(trust.reason));
+    if (options.respectKillSwitch && this.#deps.settings.killSwitch) return refuse(NOTICES.paused());
+    switch (options.config.kind) {
+      case "missing":
+        return refuse(NOTICES.notConfigured());
+      case "invalid":
+        return refuse(NOTICES.configInvalid(options.config.problems));
+      case "unreadable":
+        return refuse(NOTICES.configUnreadable(options.config.message));
+      case "ok":
+        return { kind: "pass", config: options.config.config, previous };
+    }
+  }
+
+  /** Records a trusted request as a queued run (idempotent per delivery) and dispatches the repository's queue. */
+  async enqueue(request: IssueRequest, previous: ProgressComment | undefined): Promise<"queued" | "duplicate" | "active"> {
+    const { repo, octokit } = request;
+    if (previous?.kind === "state") {
+      if (previous.state.deliveries.includes(request.trigger.deliveryId)) return "duplicate";
+      if (isActive(previous.state)) return "active";
+    }
+    if (previous?.kind === "corrupt") {
+      this.#deps.log.warn({ repo: fullName(repo), issue: request.issue.number, reason: previous.reason }, "afk progress marker is corrupt; starting over");
+      await octokit.rest.issues.createComment({
+        owner: repo.owner,
+        repo: repo.repo,
+        issue_number: request.issue.number,
+        body: `afk could not read the state in its progress comment (${previous.reason}), so it does not trust it and starts over from the queue.`,
+      });
+    }
+    const lock = await readLock(octokit, repo, this.#now());
+    const queuedBehind = lock.status === "held" && !lock.expired && lock.holder.issue !== request.issue.number ? lock.holder.issue : undefined;
+    const state = queuedState({
+      runId: newRunId(),
+      issue: request.issue.number,
+      trigger: request.trigger,
+      now: this.#now(),
+      queuedBehind,
+      previous: previous?.kind === "state" ? previous.state : undefined,
+    });
+    const written = await writeProgressComment(octokit, repo, state, await this.botLogin(), previous?.id);
+    if (written.state.runId !== state.runId) return "duplicate";
+    await this.dispatchNext(repo, octokit);
+    return "queued";
+  }
+
+  /**
+   * Starts the next queued issue in the repository if its lock is free: by
+   * priority, skipping blocked issues. A lock whose lease expired is taken back
+   * first and its issue told the run was interrupted. Safe to call from any
+   * event on any replica: the lock's compare-and-swap lets exactly one win.
+   */
+  async dispatchNext(repo: RepoRef, given?: GitHub): Promise<void> {
+    const octokit = given ?? (await this.#deps.octokitFor(repo.installationId));
+    let lock = await readLock(octokit, repo, this.#now());
+    if (lock.status === "held" && !lock.expired) return;
+    const configResult = await readRepoConfig(octokit, repo);
+    if (configResult.kind !== "ok") {
+      this.#deps.log.warn({ repo: fullName(repo), config: configResult.kind }, "afk cannot dispatch: repository config is not usable");
+      return;
+    }
+    const config = configResult.config;
+    const botLogin = await this.botLogin();
+    const candidates = orderCandidates(await listLabeledIssues(octokit, repo, config.labels.trigger, config.labels.in_progress));
+
+    for (const candidate of candidates) {
+      const progress = await findProgressComment(octokit, repo, candidate.number, botLogin);
+      if (progress?.kind !== "state" || progress.state.status !== "queued") continue;
+      const blockers = await openBlockers(octokit, repo, candidate);
+      if (blockers.length > 0) {
+        if (progress.state.blockedBy?.join(",") !== blockers.join(",")) {
+          await writeProgressComment(octokit, repo, blockedState(progress.state, blockers), botLogin, progress.id);
+        }
+        continue;
+      }
+      const holder = newHolder({ issue: candidate.number, runId: progress.state.runId, replica: this.#deps.settings.replicaId, now: this.#now(), leaseSeconds: this.#deps.settings.lockLeaseSeconds });
+      const taken = await acquireLock(octokit, repo, holder, this.#now());
+      if (!taken.acquired) return;
+      if (taken.reclaimed !== undefined) await this.#markInterrupted(octokit, repo, taken.reclaimed);
+      // Re-read under the lock: another replica may have run or stopped this issue since the listing.
+      const confirmed = await findProgressComment(octokit, repo, candidate.number, botLogin);
+      if (confirmed?.kind !== "state" || confirmed.state.status !== "queued" || confirmed.state.runId !== holder.runId) {
+        await releaseLock(octokit, repo, holder.runId, this.#now());
+        lock = await readLock(octokit, repo, this.#now());
+        if (lock.status === "held") return;
+        continue;
+      }
+      await this.#start(octokit, repo, config, candidate, confirmed.id, confirmed.state, holder, taken.sha);
+      await this.#tellQueueWhoIsAhead(octokit, repo, candidates, candidate.number, botLogin);
+      return;
+    }
+    if (lock.status === "held" && lock.expired) await this.#reclaimIdle(octokit, repo, lock);
+  }
+
+  /** Stops the queued or running work on an issue. Returns what happened, for the reply. */
+  async stop(request: IssueRequest): Promise<"stopped" | "stopping" | "nothing"> {
+    const { repo, octokit } = request;
+    const progress = await this.progressOf(octokit, repo, request.issue.number);
+    if (progress?.kind !== "state" || !isActive(progress.state)) return "nothing";
+    const state = progress.state;
+    if (state.status === "queued") {
+      await writeProgressComment(octokit, repo, stoppedState(state, request.actor.login, this.#now()), await this.botLogin(), progress.id);
+      return "stopped";
+    }
+    const local = this.#active.get(state.runId);
+    if (local !== undefined) {
+      local.controller.abort(`stopped by @${request.actor.login}`);
+      return "stopping";
+    }
+    // Running on another replica: flag the lock; that replica's next renewal sees it and stops.
+    if (await requestStop(octokit, repo, state.runId, this.#now())) return "stopping";
+    // Nobody holds the lock for this run any more: it is settled in fact, so settle it on the issue.
+    await writeProgressComment(octokit, repo, stoppedState(state, request.actor.login, this.#now()), await this.botLogin(), progress.id);
+    return "stopped";
+  }
+
+  async progressOf(octokit: GitHub, repo: RepoRef, issue: number): Promise<ProgressComment | undefined> {
+    return findProgressComment(octokit, repo, issue, await this.botLogin());
+  }
+
+  async lockOf(octokit: GitHub, repo: RepoRef): Promise<LockView> {
+    return readLock(octokit, repo, this.#now());
+  }
+
+  async #start(
+    octokit: GitHub,
+    repo: RepoRef,
+    config: RepoConfig,
+    issue: QueuedIssue,
+    commentId: number,
+    queued: RunState,
+    holder: LockHolder,
+    lockSha: string,
+  ): Promise<void> {
+    const botLogin = await this.botLogin();
+    let state = startedState(queued, this.#deps.settings.replicaId, this.#now());
+    await writeProgressComment(octokit, repo, state, botLogin, commentId);
+    await octokit.rest.issues.addLabels({ owner: repo.owner, repo: repo.repo, issue_number: issue.number, labels: [config.labels.in_progress] });
+
+    const controller = new AbortController();
+    this.#active.set(holder.runId, { controller, repo, issue: issue.number });
+    const lease = { holder, sha: lockSha, lost: false };
+    const heartbeat = setInterval(() => {
+      void this.#renew(repo, lease, controller).catch((error: unknown) => this.#deps.log.warn({ err: error, repo: fullName(repo) }, "afk lock renewal failed; retrying"));
+    }, (this.#deps.settings.lockLeaseSeconds * 1000) / 3);
+    heartbeat.unref();
+
+    this.#queue.push(async () => {
+      let outcome: RunOutcome;
+      try {
+        const runOctokit = await this.#deps.octokitFor(repo.installationId);
+        outcome = await this.#deps.executor.execute(
+          { repo, issue: issue.number, runId: holder.runId, config, model: config.model ?? this.#deps.settings.model ?? DEFAULT_MODEL, signal: controller.signal },
+          {
+            phase: async (phase) => {
+              state = phaseState(state, phase);
+              await writeProgressComment(runOctokit, repo, state, botLogin, commentId);
+            },
+          },
+        );
+      } catch (error) {
+        outcome = { status: "failed", message: `The executor crashed: ${errorMessage(error)}`, retryable: true };
+      } finally {
+        clearInterval(heartbeat);
+        this.#active.delete(holder.runId);
+      }
+      if (controller.signal.aborted && String(controller.signal.reason).startsWith("stopped")) {
+        outcome = { status: "stopped", message: String(controller.signal.reason) };
+      }
+      await this.#settle(repo, config, state, commentId, outcome, lease.lost);
+    });
+  }
+
+  async #renew(repo: RepoRef, lease: { holder: LockHolder; sha: string; lost: boolean }, controller: AbortController): Promise<void> {
+    if (lease.lost || controller.signal.aborted) return;
+    const octokit = await this.#deps.octokitFor(repo.installationId);
+    const next = extendLease(lease.holder, this.#now(), this.#deps.settings.lockLeaseSeconds);
+    const result = await renewLock(octokit, repo, lease.sha, next, this.#now());
+    if (result.kind === "renewed") {
+      lease.sha = result.sha;
+      lease.holder = next;
+    } else if (result.kind === "stop-requested") {
+      lease.sha = result.sha;
+      controller.abort("stopped from another afk process");
+    } else {
+      lease.lost = true;
+      controller.abort("lost the repository lock");
+    }
+  }
+
+  async #settle(repo: RepoRef, config: RepoConfig, state: RunState, commentId: number, outcome: RunOutcome, lockLost: boolean): Promise<void> {
+    const octokit = await this.#deps.octokitFor(repo.installationId);
+    const log = this.#deps.log.child({ repo: fullName(repo), issue: state.issue, runId: state.runId });
+    if (lockLost) {
+      // Another process took the lock back and already marked this run interrupted; writing now would contradict it.
+      log.warn("afk run ended after losing its lock; leaving the issue to the process that reclaimed it");
+      return;
+    }
+    const settled = settledState(state, outcome, this.#now());
+    const steps: Array<[string, () => Promise<unknown>]> = [
+      ["update the progress comment", async () => writeProgressComment(octokit, repo, settled, await this.botLogin(), commentId)],
+      ["remove the in-progress label", () => removeLabel(octokit, repo, state.issue, config.labels.in_progress)],
+      ["remove the trigger label", () => removeLabel(octokit, repo, state.issue, config.labels.trigger)],
+    ];
+    for (const [what, step] of steps) {
+      try {
+        await step();
+      } catch (error) {
+        log.error({ err: error }, `afk could not ${what} after the run`);
+      }
+    }
+    try {
+      await releaseLock(octokit, repo, state.runId, this.#now());
+    } finally {
+      log.info({ outcome: outcome.status }, "afk run settled; lock released");
+      this.background("dispatch the next queued issue", () => this.dispatchNext(repo));
+    }
+  }
+
+  async #markInterrupted(octokit: GitHub, repo: RepoRef, holder: LockHolder): Promise<void> {
+    this.#deps.log.warn({ repo: fullName(repo), issue: holder.issue, runId: holder.runId, replica: holder.replica }, "afk reclaimed an expired repository lock");
+    const progress = await this.progressOf(octokit, repo, holder.issue);
+    if (progress?.kind !== "state" || progress.state.runId !== holder.runId || !isActive(progress.state)) return;
+    await writeProgressComment(octokit, repo, interruptedState(progress.state, holder, this.#now()), await this.botLogin(), progress.id);
+    const config = await readRepoConfig(octokit, repo);
+    if (config.kind === "ok") await removeLabel(octokit, repo, holder.issue, config.config.labels.in_progress);
+  }
+
+  /** An expired lock with nothing queued behind it: take it back so the issue learns its run was interrupted. */
+  async #reclaimIdle(octokit: GitHub, repo: RepoRef, lock: Extract<LockView, { status: "held" }>): Promise<void> {
+    const sweeper = newHolder({ issue: lock.holder.issue, runId: `reclaim-${newRunId()}`, replica: this.#deps.settings.replicaId, now: this.#now(), leaseSeconds: 30 });
+    const taken = await acquireLock(octokit, repo, sweeper, this.#now());
+    if (!taken.acquired) return;
+    try {
+      if (taken.reclaimed !== undefined) await this.#markInterrupted(octokit, repo, taken.reclaimed);
+    } finally {
+      await releaseLock(octokit, repo, sweeper.runId, this.#now());
+    }
+  }
+
+  /** Tells the issues still queued which run they wait behind. */
+  async #tellQueueWhoIsAhead(octokit: GitHub, repo: RepoRef, candidates: QueuedIssue[], running: number, botLogin: string): Promise<void> {
+    for (const candidate of candidates) {
+      if (candidate.number === running) continue;
+      const progress = await findProgressComment(octokit, repo, candidate.number, botLogin);
+      if (progress?.kind !== "state" || progress.state.status !== "queued" || progress.state.queuedBehind === running) continue;
+      if (progress.state.blockedBy !== undefined && progress.state.blockedBy.length > 0) continue;
+      await writeProgressComment(octokit, repo, behindState(progress.state, running), botLogin, progress.id);
+    }
+  }
+}
+
+async function removeLabel(octokit: GitHub, repo: RepoRef, issue: number, name: string): Promise<void> {
+  try {
+    await octokit.rest.issues.removeLabel({ owner: repo.owner, repo: repo.repo, issue_number: issue, name });
+  } catch (error) {
+    if (errorStatus(error) !== 404) throw error;
+  }
+}
+
+export function newRunId(): string {
+  return `r-${Date.now().toString(36)}-${randomUUID().slice(0, 8)}`;
+}
+

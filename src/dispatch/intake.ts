@@ -1,0 +1,126 @@
+import { parseCommands } from "../commands/parse-commands.js";
+import { isRepositoryAllowed } from "../config/operator-settings.js";
+import { readRepoConfig } from "../config/read-repo-config.js";
+import type { RepoConfigResult } from "../config/load-repo-config.js";
+import { listLabeledIssues } from "../github/issue-queue.js";
+import { fullName, type GitHub } from "../github/types.js";
+import { isActive } from "../lifecycle/run-state.js";
+import type { Trigger } from "../lifecycle/transitions.js";
+import { renderHelp, renderRefusal, renderStatus } from "../progress/render-replies.js";
+import { checkTrust, isBot } from "../trust/trust-gate.js";
+import type { Coordinator, IssueRequest } from "./coordinator.js";
+import type { CommentIntent, IssueIntent, LabelIntent } from "./intents.js";
+import { orderCandidates } from "./priority.js";
+
+const DEFAULT_TRIGGER_LABEL = "ready-for-agent";
+
+/** `issues.labeled`: the trigger label asks for a run. */
+export async function handleLabel(coordinator: Coordinator, octokit: GitHub, intent: LabelIntent): Promise<void> {
+  if (!allowed(coordinator, intent)) return;
+  const config = await readRepoConfig(octokit, intent.repo);
+  const trigger = config.kind === "ok" ? config.config.labels.trigger : DEFAULT_TRIGGER_LABEL;
+  if (intent.label !== trigger || !intent.issue.open || intent.issue.isPullRequest) return;
+  await requestRun(coordinator, octokit, intent, config, { actor: intent.actor.login, source: "label", deliveryId: intent.deliveryId }, { reactTo: "issue" });
+}
+
+/** `issue_comment.created`: `/afk <command>` lines from trusted people. */
+export async function handleComment(coordinator: Coordinator, octokit: GitHub, intent: CommentIntent): Promise<void> {
+  const command = parseCommands(intent.comment.body)[0];
+  if (command === undefined) return;
+  const log = coordinator.log.child({ repo: fullName(intent.repo), issue: intent.issue.number, actor: intent.actor.login });
+  if (intent.actor.login === (await coordinator.botLogin())) return;
+  if (!allowed(coordinator, intent)) return;
+
+  const { repo } = intent;
+  const reply = (body: string) => octokit.rest.issues.createComment({ owner: repo.owner, repo: repo.repo, issue_number: intent.issue.number, body });
+  const commandText = command.kind === "command" ? `/afk ${command.name}` : `/afk ${command.word}`;
+  const config = await readRepoConfig(octokit, repo);
+  const trust = await checkTrust(octokit, repo, intent.actor, config.kind === "ok" ? config.config.trusted : { users: [], bots: [] });
+  if (!trust.trusted) {
+    log.info({ reason: trust.reason }, "afk refused a command");
+    // Bots get no reply, so afk and another bot can never answer each other in a loop.
+    if (!isBot(intent.actor)) await reply(renderRefusal(intent.actor.login, commandText, trust.reason));
+    return;
+  }
+  await octokit.rest.reactions.createForIssueComment({ owner: repo.owner, repo: repo.repo, comment_id: intent.comment.id, content: "eyes" });
+  if (intent.issue.isPullRequest) {
+    await reply(`@${intent.actor.login} afk does not take commands on pull requests yet; use them on the issue the pull request closes.`);
+    return;
+  }
+  if (command.kind === "unknown") {
+    await reply(renderHelp(`@${intent.actor.login} afk does not know \`${commandText}\`. These are its commands:\n`));
+    return;
+  }
+
+  const trigger: Trigger = { actor: intent.actor.login, source: "command", deliveryId: intent.deliveryId };
+  const request: IssueRequest = { repo, octokit, issue: intent.issue, actor: intent.actor, trigger };
+  switch (command.name) {
+    case "help":
+      await reply(renderHelp());
+      return;
+    case "status": {
+      const lock = await coordinator.lockOf(octokit, repo);
+      const progress = await coordinator.progressOf(octokit, repo, intent.issue.number);
+      const queue = config.kind === "ok" ? await queuedIssues(coordinator, octokit, intent, config.config.labels.trigger, config.config.labels.in_progress) : [];
+      await reply(renderStatus({ issue: intent.issue.number, progress, lock, queue }));
+      return;
+    }
+    case "stop": {
+      const result = await coordinator.stop(request);
+      if (result === "nothing") await reply(`@${intent.actor.login} there is no queued or running afk work on this issue to stop.`);
+      else if (result === "stopping") await reply(`@${intent.actor.login} stopping the run; the progress comment shows when it has stopped.`);
+      return;
+    }
+    case "run":
+    case "retry": {
+      if (!intent.issue.open) {
+        await reply(`@${intent.actor.login} this issue is closed; reopen it first.`);
+        return;
+      }
+      const progress = await coordinator.progressOf(octokit, repo, intent.issue.number);
+      if (progress?.kind === "state" && isActive(progress.state)) {
+        await reply(`@${intent.actor.login} afk is already ${progress.state.status === "queued" ? "queued" : "working"} on this issue (run \`${progress.state.runId}\`).`);
+        return;
+      }
+      if (command.name === "retry" && progress === undefined) {
+        await reply(`@${intent.actor.login} there is no earlier afk run on this issue to retry; use \`/afk run\`.`);
+        return;
+      }
+      await requestRun(coordinator, octokit, request, config, trigger, { reactTo: "none" });
+      return;
+    }
+  }
+}
+
+async function requestRun(
+  coordinator: Coordinator,
+  octokit: GitHub,
+  intent: IssueIntent | IssueRequest,
+  config: RepoConfigResult,
+  trigger: Trigger,
+  options: { reactTo: "issue" | "none" },
+): Promise<void> {
+  const request: IssueRequest = { repo: intent.repo, octokit, issue: intent.issue, actor: intent.actor, trigger };
+  const gate = await coordinator.gate(request, { config, respectKillSwitch: true });
+  if (gate.kind === "stop") return;
+  if (options.reactTo === "issue") {
+    await octokit.rest.reactions.createForIssue({ owner: intent.repo.owner, repo: intent.repo.repo, issue_number: intent.issue.number, content: "eyes" });
+  }
+  const result = await coordinator.enqueue(request, gate.previous);
+  coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue.number, result }, "afk run requested");
+}
+
+function allowed(coordinator: Coordinator, intent: IssueIntent): boolean {
+  if (isRepositoryAllowed(coordinator.settings, fullName(intent.repo))) return true;
+  coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue.number }, "afk ignored an event: repository is not in AFK_ALLOWLIST");
+  return false;
+}
+
+async function queuedIssues(coordinator: Coordinator, octokit: GitHub, intent: IssueIntent, trigger: string, inProgress: string): Promise<number[]> {
+  const queue: number[] = [];
+  for (const candidate of orderCandidates(await listLabeledIssues(octokit, intent.repo, trigger, inProgress))) {
+    const progress = await coordinator.progressOf(octokit, intent.repo, candidate.number);
+    if (progress?.kind === "state" && progress.state.status === "queued") queue.push(candidate.number);
+  }
+  return queue;
+}

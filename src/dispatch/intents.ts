@@ -1,0 +1,53 @@
+import type { Actor, RepoRef } from "../github/types.js";
+
+/** The parts of a webhook payload afk acts on, checked rather than assumed. */
+export interface IssueIntent {
+  repo: RepoRef;
+  issue: { number: number; open: boolean; isPullRequest: boolean };
+  actor: Actor;
+  deliveryId: string;
+}
+
+export interface LabelIntent extends IssueIntent {
+  label: string;
+}
+
+export interface CommentIntent extends IssueIntent {
+  comment: { id: number; body: string };
+}
+
+interface IssuesPayloadShape {
+  installation?: { id: number } | undefined;
+  repository: { name: string; owner: { login: string } };
+  issue: { number: number; state?: string | undefined; pull_request?: unknown };
+  sender: { login: string; type: string };
+}
+
+/** `issues.labeled` → the label and who added it, or `null` when the event is not actionable. */
+export function labelIntent(payload: IssuesPayloadShape & { label?: { name: string } | undefined }, deliveryId: string): LabelIntent | null {
+  const base = issueIntent(payload, deliveryId);
+  if (base === null || payload.label === undefined) return null;
+  return { ...base, label: payload.label.name };
+}
+
+/** `issue_comment.created` → the comment and its author, or `null` when the event is not actionable. */
+export function commentIntent(payload: IssuesPayloadShape & { comment: { id: number; body?: string | null | undefined } }, deliveryId: string): CommentIntent | null {
+  const base = issueIntent(payload, deliveryId);
+  if (base === null) return null;
+  return { ...base, comment: { id: payload.comment.id, body: payload.comment.body ?? "" } };
+}
+
+function issueIntent(payload: IssuesPayloadShape, deliveryId: string): IssueIntent | null {
+  const installationId = payload.installation?.id;
+  if (typeof installationId !== "number") return null;
+  return {
+    repo: { owner: payload.repository.owner.login, repo: payload.repository.name, installationId },
+    issue: {
+      number: payload.issue.number,
+      open: payload.issue.state !== "closed",
+      isPullRequest: payload.issue.pull_request !== undefined && payload.issue.pull_request !== null,
+    },
+    actor: { login: payload.sender.login, type: payload.sender.type },
+    deliveryId,
+  };
+}

@@ -1,0 +1,31 @@
+import type { ProbotOctokit } from "probot";
+
+/** An installation-authenticated Octokit, as Probot hands to handlers. */
+export type GitHub = InstanceType<typeof ProbotOctokit>;
+
+/** A repository as afk addresses it: enough to get a token and make calls. */
+export interface RepoRef {
+  owner: string;
+  repo: string;
+  installationId: number;
+}
+
+/** The person or bot an event is attributed to (the webhook `sender`). */
+export interface Actor {
+  login: string;
+  type: string;
+}
+
+export function fullName(repo: Pick<RepoRef, "owner" | "repo">): string {
+  return `${repo.owner}/${repo.repo}`;
+}
+
+/** The HTTP status of an Octokit request error, if it is one. */
+export function errorStatus(error: unknown): number | undefined {
+  if (typeof error === "object" && error !== null && "status" in error && typeof error.status === "number") return error.status;
+  return undefined;
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,89 @@
+import { z } from "zod";
+
+/** The phases of a run, in the order the progress checklist shows them. */
+export const PHASES = ["queued", "started", "workspace", "agent", "gate", "pull_request", "ci", "review", "merged"] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** Where a run stands. `queued` and `running` are active; the rest are settled. */
+export const STATUSES = ["queued", "running", "done", "failed", "stopped", "interrupted", "refused"] as const;
+export type RunStatus = (typeof STATUSES)[number];
+
+const problemSchema = z.object({ field: z.string(), problem: z.string(), allowed: z.string() });
+
+/** Why afk declined to run, shown instead of the checklist. */
+const noticeSchema = z.object({
+  kind: z.enum(["untrusted", "paused", "not-configured", "config-invalid", "config-unreadable"]),
+  message: z.string(),
+  problems: z.array(problemSchema).default([]),
+});
+
+const MAX_REMEMBERED_DELIVERIES = 20;
+
+export const runStateSchema = z.object({
+  v: z.literal(1),
+  runId: z.string().min(1),
+  issue: z.number().int().positive(),
+  status: z.enum(STATUSES),
+  phase: z.enum(PHASES),
+  trigger: z.object({
+    actor: z.string(),
+    source: z.enum(["label", "command"]),
+    at: z.iso.datetime(),
+  }),
+  /** Webhook delivery ids already acted on, so a redelivery never starts a second run. */
+  deliveries: z.array(z.string()).max(MAX_REMEMBERED_DELIVERIES).default([]),
+  queuedBehind: z.number().int().positive().optional(),
+  blockedBy: z.array(z.number().int().positive()).optional(),
+  replica: z.string().optional(),
+  startedAt: z.iso.datetime().optional(),
+  endedAt: z.iso.datetime().optional(),
+  stoppedBy: z.string().optional(),
+  outcome: z.object({ message: z.string(), retryable: z.boolean() }).optional(),
+  notice: noticeSchema.optional(),
+});
+
+export type RunState = z.output<typeof runStateSchema>;
+export type Notice = z.output<typeof noticeSchema>;
+
+export function isActive(state: RunState): boolean {
+  return state.status === "queued" || state.status === "running";
+}
+
+/** Remembers a delivery id, keeping the most recent ones only. */
+export function rememberDelivery(deliveries: readonly string[], id: string): string[] {
+  return [...deliveries.filter((known) => known !== id), id].slice(-MAX_REMEMBERED_DELIVERIES);
+}
+
+const MARKER_PATTERN = /<!-- afk:state (.*?) -->/s;
+
+/** The hidden marker that carries a run's state inside the progress comment. */
+export function encodeStateMarker(state: RunState): string {
+  // `<` and `>` are escaped so no value can close the HTML comment early.
+  const json = JSON.stringify(state).replace(/</g, "\\u003c").replace(/>/g, "\\u003e");
+  return `<!-- afk:state ${json} -->`;
+}
+
+export type DecodedMarker = { kind: "state"; state: RunState } | { kind: "none" } | { kind: "corrupt"; reason: string };
+
+/** Reads the marker back. A marker that does not parse is reported as corrupt, never trusted. */
+export function decodeStateMarker(body: string): DecodedMarker {
+  const match = MARKER_PATTERN.exec(body);
+  if (match?.[1] === undefined) return { kind: "none" };
+  let json: unknown;
+  try {
+    json = JSON.parse(match[1]);
+  } catch (error) {
+    return { kind: "corrupt", reason: `the state marker is not JSON (${error instanceof Error ? error.message : String(error)})` };
+  }
+  const parsed = runStateSchema.safeParse(json);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const where = first === undefined ? "" : ` at ${first.path.join(".") || "(root)"}: ${first.message}`;
+    return { kind: "corrupt", reason: `the state marker does not match version 1 of afk's run state${where}` };
+  }
+  return { kind: "state", state: parsed.data };
+}
+
+export function hasStateMarker(body: string): boolean {
+  return body.includes("<!-- afk:state ");
+}

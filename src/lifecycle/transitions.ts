@@ -1,0 +1,104 @@
+import type { ConfigProblem } from "../config/load-repo-config.js";
+import type { RunOutcome } from "../executor/executor.js";
+import type { LockHolder } from "../lock/lock-record.js";
+import { rememberDelivery, type Notice, type Phase, type RunState } from "./run-state.js";
+
+/** Who asked for a run, and how. */
+export interface Trigger {
+  actor: string;
+  source: "label" | "command";
+  deliveryId: string;
+}
+
+/** A new run waiting for the repository lock. */
+export function queuedState(input: { runId: string; issue: number; trigger: Trigger; now: Date; queuedBehind: number | undefined; previous: RunState | undefined }): RunState {
+  return {
+    v: 1,
+    runId: input.runId,
+    issue: input.issue,
+    status: "queued",
+    phase: "queued",
+    trigger: { actor: input.trigger.actor, source: input.trigger.source, at: input.now.toISOString() },
+    deliveries: rememberDelivery(input.previous?.deliveries ?? [], input.trigger.deliveryId),
+    ...(input.queuedBehind === undefined ? {} : { queuedBehind: input.queuedBehind }),
+  };
+}
+
+/** afk declined to start; the notice says why. */
+export function refusedState(input: { runId: string; issue: number; trigger: Trigger; now: Date; notice: Notice; previous: RunState | undefined }): RunState {
+  return {
+    v: 1,
+    runId: input.runId,
+    issue: input.issue,
+    status: "refused",
+    phase: "queued",
+    trigger: { actor: input.trigger.actor, source: input.trigger.source, at: input.now.toISOString() },
+    deliveries: rememberDelivery(input.previous?.deliveries ?? [], input.trigger.deliveryId),
+    notice: input.notice,
+  };
+}
+
+export function startedState(state: RunState, replica: string, now: Date): RunState {
+  const { queuedBehind: _behind, blockedBy: _blocked, ...rest } = state;
+  return { ...rest, status: "running", phase: "started", replica, startedAt: now.toISOString() };
+}
+
+export function phaseState(state: RunState, phase: Phase): RunState {
+  return { ...state, phase };
+}
+
+export function blockedState(state: RunState, blockers: number[]): RunState {
+  return { ...state, blockedBy: blockers };
+}
+
+export function behindState(state: RunState, holderIssue: number): RunState {
+  const { blockedBy: _blocked, ...rest } = state;
+  return { ...rest, queuedBehind: holderIssue };
+}
+
+/** The state a run settles in once its executor returns. */
+export function settledState(state: RunState, outcome: RunOutcome, now: Date): RunState {
+  const retryable = outcome.status === "failed" ? outcome.retryable : outcome.status === "stopped";
+  return { ...state, status: outcome.status, endedAt: now.toISOString(), outcome: { message: outcome.message, retryable } };
+}
+
+export function stoppedState(state: RunState, by: string, now: Date): RunState {
+  return { ...state, status: "stopped", stoppedBy: by, endedAt: now.toISOString() };
+}
+
+/** A run whose process died: another event found its lease expired and took the lock back. */
+export function interruptedState(state: RunState, holder: LockHolder, now: Date): RunState {
+  return {
+    ...state,
+    status: "interrupted",
+    endedAt: now.toISOString(),
+    outcome: {
+      message: `The afk process running this (\`${holder.replica}\`) stopped renewing the repository lock; its lease expired at ${holder.expiresAt} and the lock was taken back, so the run was interrupted. Nothing more was pushed.`,
+      retryable: true,
+    },
+  };
+}
+
+export const NOTICES = {
+  untrusted: (reason: string): Notice => ({ kind: "untrusted", message: `afk only acts for people with write access to this repository: ${reason}.`, problems: [] }),
+  paused: (): Notice => ({
+    kind: "paused",
+    message: "afk is paused by its operator (kill switch), so it starts no new work. Add the label again, or comment `/afk run`, once it is resumed.",
+    problems: [],
+  }),
+  notConfigured: (): Notice => ({
+    kind: "not-configured",
+    message: "afk is not set up in this repository: add `.github/afk.yml` with at least the test command, for example `test: npm test`. Then add the label again.",
+    problems: [],
+  }),
+  configInvalid: (problems: ConfigProblem[]): Notice => ({
+    kind: "config-invalid",
+    message: `\`.github/afk.yml\` has ${problems.length === 1 ? "a problem" : `${problems.length} problems`}, so afk did not start. Fix ${problems.length === 1 ? "it" : "them"} on the default branch, then add the label again.`,
+    problems,
+  }),
+  configUnreadable: (message: string): Notice => ({
+    kind: "config-unreadable",
+    message: `afk could not read \`.github/afk.yml\` (${message}), so it did not start. Comment \`/afk retry\` to try again.`,
+    problems: [],
+  }),
+};

@@ -1,0 +1,146 @@
+import { errorStatus, fullName, type GitHub, type RepoRef } from "../github/types.js";
+import { decodeLockMessage, encodeLockMessage, isExpired, LOCK_REF, type LockHolder, type LockRecord } from "./lock-record.js";
+
+/**
+ * A repository's lock, kept on GitHub as the ref `refs/afk/lock`. Every change
+ * is a compare-and-swap: creating the ref fails when it exists, and moving it
+ * is a fast-forward to a commit whose parent is the value afk last read, which
+ * GitHub refuses when another process moved the ref in between.
+ */
+export type LockView =
+  | { status: "absent" }
+  | { status: "free"; sha: string }
+  | { status: "held"; sha: string; holder: LockHolder; expired: boolean }
+  | { status: "corrupt"; sha: string };
+
+export type AcquireResult =
+  | { acquired: true; sha: string; reclaimed: LockHolder | undefined }
+  | { acquired: false; holder: LockHolder | undefined };
+
+export type RenewResult = { kind: "renewed"; sha: string } | { kind: "stop-requested"; sha: string } | { kind: "lost" };
+
+const REF_PATH = LOCK_REF.replace(/^refs\//, "");
+const MAX_CAS_ATTEMPTS = 3;
+const treeCache = new Map<string, string>();
+
+export async function readLock(octokit: GitHub, repo: RepoRef, now: Date): Promise<LockView> {
+  let sha: string;
+  try {
+    const { data } = await octokit.rest.git.getRef({ owner: repo.owner, repo: repo.repo, ref: REF_PATH });
+    sha = data.object.sha;
+  } catch (error) {
+    if (errorStatus(error) === 404) return { status: "absent" };
+    throw error;
+  }
+  const { data: commit } = await octokit.rest.git.getCommit({ owner: repo.owner, repo: repo.repo, commit_sha: sha });
+  const record = decodeLockMessage(commit.message);
+  if (record === undefined) return { status: "corrupt", sha };
+  if (record.state === "free") return { status: "free", sha };
+  return { status: "held", sha, holder: record, expired: isExpired(record, now) };
+}
+
+/**
+ * Takes the lock for `holder` when it is absent, free, corrupt or its lease
+ * expired (then the expired holder is returned as `reclaimed`). Returns
+ * `acquired: false` when a live holder has it or another process won the race.
+ */
+export async function acquireLock(octokit: GitHub, repo: RepoRef, holder: LockHolder, now: Date): Promise<AcquireResult> {
+  const view = await readLock(octokit, repo, now);
+  if (view.status === "held" && !view.expired) return { acquired: false, holder: view.holder };
+  const parent = view.status === "absent" ? undefined : view.sha;
+  const sha = await writeRecord(octokit, repo, holder, parent);
+  const moved = parent === undefined ? await createRef(octokit, repo, sha) : await fastForward(octokit, repo, sha);
+  if (!moved) {
+    const current = await readLock(octokit, repo, now);
+    return { acquired: false, holder: current.status === "held" ? current.holder : undefined };
+  }
+  return { acquired: true, sha, reclaimed: view.status === "held" ? view.holder : undefined };
+}
+
+/** Extends the lease. A stop request or a lost lock (reclaimed by another process) is reported, never overwritten. */
+export async function renewLock(octokit: GitHub, repo: RepoRef, sha: string, holder: LockHolder, now: Date): Promise<RenewResult> {
+  const next = await writeRecord(octokit, repo, holder, sha);
+  if (await fastForward(octokit, repo, next)) return { kind: "renewed", sha: next };
+  const view = await readLock(octokit, repo, now);
+  if (view.status === "held" && view.holder.runId === holder.runId && view.holder.stopRequested) {
+    return { kind: "stop-requested", sha: view.sha };
+  }
+  return { kind: "lost" };
+}
+
+/** Frees the lock if `runId` still holds it. Returns whether this call freed it. */
+export async function releaseLock(octokit: GitHub, repo: RepoRef, runId: string, now: Date): Promise<boolean> {
+  for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+    const view = await readLock(octokit, repo, now);
+    if (view.status !== "held" || view.holder.runId !== runId) return false;
+    const free: LockRecord = { v: 1, state: "free", at: now.toISOString(), lastRunId: runId };
+    if (await fastForward(octokit, repo, await writeRecord(octokit, repo, free, view.sha))) return true;
+  }
+  return false;
+}
+
+/**
+ * Asks the process running `runId` to stop, through the lock itself, so a stop
+ * reaches the run whichever replica holds it: its next renewal sees the flag.
+ */
+export async function requestStop(octokit: GitHub, repo: RepoRef, runId: string, now: Date): Promise<boolean> {
+  for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+    const view = await readLock(octokit, repo, now);
+    if (view.status !== "held" || view.holder.runId !== runId) return false;
+    if (view.holder.stopRequested) return true;
+    const flagged: LockHolder = { ...view.holder, stopRequested: true };
+    if (await fastForward(octokit, repo, await writeRecord(octokit, repo, flagged, view.sha))) return true;
+  }
+  return false;
+}
+
+async function writeRecord(octokit: GitHub, repo: RepoRef, record: LockRecord, parent: string | undefined): Promise<string> {
+  const { data } = await octokit.rest.git.createCommit({
+    owner: repo.owner,
+    repo: repo.repo,
+    message: encodeLockMessage(record),
+    tree: await lockTree(octokit, repo),
+    parents: parent === undefined ? [] : [parent],
+  });
+  return data.sha;
+}
+
+async function lockTree(octokit: GitHub, repo: RepoRef): Promise<string> {
+  const key = fullName(repo);
+  const cached = treeCache.get(key);
+  if (cached !== undefined) return cached;
+  const { data } = await octokit.rest.git.createTree({
+    owner: repo.owner,
+    repo: repo.repo,
+    tree: [
+      {
+        path: "README.md",
+        mode: "100644",
+        type: "blob",
+        content: "This ref is afk's repository lock. Its commit message names the holder and the lease expiry.\n",
+      },
+    ],
+  });
+  treeCache.set(key, data.sha);
+  return data.sha;
+}
+
+async function createRef(octokit: GitHub, repo: RepoRef, sha: string): Promise<boolean> {
+  try {
+    await octokit.rest.git.createRef({ owner: repo.owner, repo: repo.repo, ref: LOCK_REF, sha });
+    return true;
+  } catch (error) {
+    if (errorStatus(error) === 422) return false;
+    throw error;
+  }
+}
+
+async function fastForward(octokit: GitHub, repo: RepoRef, sha: string): Promise<boolean> {
+  try {
+    await octokit.rest.git.updateRef({ owner: repo.owner, repo: repo.repo, ref: REF_PATH, sha, force: false });
+    return true;
+  } catch (error) {
+    if (errorStatus(error) === 422) return false;
+    throw error;
+  }
+}

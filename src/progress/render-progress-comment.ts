@@ -1,0 +1,97 @@
+import { COMMANDS } from "../commands/command-table.js";
+import { encodeStateMarker, PHASES, type Phase, type RunState } from "../lifecycle/run-state.js";
+
+const PHASE_LABELS: Record<Phase, string> = {
+  queued: "Queued",
+  started: "Repository lock taken, run started",
+  workspace: "Workspace ready at a pinned commit",
+  agent: "Agent implementing the issue",
+  gate: "Repository tests pass (afk's own gate)",
+  pull_request: "Pull request opened",
+  ci: "CI green",
+  review: "Ready for review",
+  merged: "Merged",
+};
+
+/** Renders the single progress comment afk keeps on an issue. Pure: same state, same text. */
+export function renderProgressComment(state: RunState): string {
+  const sections = [heading(state), statusLine(state)];
+  if (state.notice === undefined) sections.push(checklist(state));
+  else if (state.notice.problems.length > 0) sections.push(problemTable(state));
+  sections.push(footer(state), encodeStateMarker(state));
+  return sections.filter((section) => section.length > 0).join("\n\n");
+}
+
+function heading(state: RunState): string {
+  switch (state.status) {
+    case "queued":
+      return "### ⏳ afk queued this issue";
+    case "running":
+      return "### 🤖 afk picked this up";
+    case "done":
+      return "### ✅ afk is done";
+    case "failed":
+      return "### ❌ afk's run failed";
+    case "stopped":
+      return "### ⏹️ afk stopped";
+    case "interrupted":
+      return "### ⚠️ afk's run was interrupted";
+    case "refused":
+      return "### 🚫 afk did not start";
+  }
+}
+
+function statusLine(state: RunState): string {
+  if (state.notice !== undefined) return state.notice.message;
+  switch (state.status) {
+    case "queued":
+      if (state.blockedBy !== undefined && state.blockedBy.length > 0) {
+        return `Waiting: blocked by ${state.blockedBy.map((n) => `#${n}`).join(", ")}. It starts by itself once ${state.blockedBy.length === 1 ? "that issue is" : "those issues are"} closed and the repository is free.`;
+      }
+      return state.queuedBehind !== undefined
+        ? `Queued behind #${state.queuedBehind}: afk works on one issue per repository at a time. This one starts by itself when that run ends (higher priority labels go first).`
+        : "Waiting for the repository lock.";
+    case "running":
+      return `Started by @${state.trigger.actor} (${state.trigger.source === "label" ? "label" : "command"}). This comment is edited in place as the run moves on.`;
+    case "done":
+      return "The pull request was merged.";
+    case "failed":
+    case "interrupted":
+      return [state.outcome?.message ?? "The run ended without a result.", state.outcome?.retryable === false ? "" : "Comment `/afk retry` to run again."]
+        .filter((part) => part.length > 0)
+        .join(" ");
+    case "stopped":
+      return `Stopped${state.stoppedBy === undefined ? "" : ` by @${state.stoppedBy}`}. Comment \`/afk retry\` to start again.`;
+    case "refused":
+      return "afk did not start.";
+  }
+}
+
+function checklist(state: RunState): string {
+  const reached = PHASES.indexOf(state.phase);
+  const settled = state.status !== "queued" && state.status !== "running";
+  return PHASES.map((phase, index) => {
+    const label = PHASE_LABELS[phase];
+    if (index < reached || (index === reached && state.status === "done")) return `- [x] ${label}`;
+    if (index === reached) return settled ? `- [ ] ${label} — **${state.status} here**` : `- [ ] **${label}** ← now`;
+    return `- [ ] ${label}`;
+  }).join("\n");
+}
+
+function problemTable(state: RunState): string {
+  const rows = (state.notice?.problems ?? []).map(
+    (problem) => `| \`${escapeCell(problem.field)}\` | ${escapeCell(problem.problem)} | ${escapeCell(problem.allowed)} |`,
+  );
+  return ["| field | what is wrong | what is allowed |", "| --- | --- | --- |", ...rows].join("\n");
+}
+
+function footer(state: RunState): string {
+  const parts = [`<sub>run \`${state.runId}\`${state.replica === undefined ? "" : ` on \`${state.replica}\``}`];
+  if (state.status === "queued" || state.status === "running") parts.push(`stop with \`${COMMANDS.stop.usage}\``);
+  parts.push(`\`${COMMANDS.help.usage}\` lists commands</sub>`);
+  return parts.join(" · ");
+}
+
+function escapeCell(text: string): string {
+  return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+}

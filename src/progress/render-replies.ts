@@ -1,0 +1,40 @@
+import { COMMANDS } from "../commands/command-table.js";
+import type { LockView } from "../lock/repo-lock.js";
+import type { ProgressComment } from "./progress-comment.js";
+
+/** Replies to slash commands. Pure. */
+export function renderHelp(prefix = ""): string {
+  const rows = Object.values(COMMANDS).map((command) => `| \`${command.usage}\` | ${command.help} |`);
+  return [prefix, "| command | what it does |", "| --- | --- |", ...rows, "", "Commands must start a line; only people with write access can use them."]
+    .filter((line, index) => index > 0 || line.length > 0)
+    .join("\n");
+}
+
+export function renderRefusal(login: string, command: string, reason: string): string {
+  return `@${login} afk did not run \`${command}\`: ${reason}.`;
+}
+
+export function renderStatus(input: { issue: number; progress: ProgressComment | undefined; lock: LockView; queue: number[] }): string {
+  const lines = [`**afk status for #${input.issue}**`, ""];
+  const progress = input.progress;
+  if (progress === undefined) lines.push("- This issue: afk has not worked on it.");
+  else if (progress.kind === "corrupt") lines.push(`- This issue: afk's state marker is unreadable (${progress.reason}).`);
+  else {
+    const state = progress.state;
+    lines.push(`- This issue: **${state.status}**, phase \`${state.phase}\`, run \`${state.runId}\`${state.outcome === undefined ? "" : ` — ${state.outcome.message}`}`);
+  }
+  switch (input.lock.status) {
+    case "held":
+      lines.push(
+        `- Repository lock: held by #${input.lock.holder.issue} (run \`${input.lock.holder.runId}\` on \`${input.lock.holder.replica}\`), lease ${input.lock.expired ? "expired" : "until"} ${input.lock.holder.expiresAt}`,
+      );
+      break;
+    case "corrupt":
+      lines.push("- Repository lock: unreadable; the next event takes it back.");
+      break;
+    default:
+      lines.push("- Repository lock: free");
+  }
+  lines.push(`- Queue: ${input.queue.length === 0 ? "empty" : input.queue.map((number) => `#${number}`).join(", ")}`);
+  return lines.join("\n");
+}
