@@ -92,6 +92,11 @@ export class Coordinator {
     this.#background.add(task);
   }
 
+  /** Resolves once no intake or dispatch is in flight (runs may still be executing). */
+  async quiet(): Promise<void> {
+    while (this.#background.size > 0) await Promise.all([...this.#background]);
+  }
+
   /** Resolves once no intake, dispatch or run is in flight in this process. */
   async idle(): Promise<void> {
     while (this.#background.size > 0 || this.#queue.running > 0 || this.#queue.waiting > 0) {
@@ -146,11 +151,14 @@ export class Coordinator {
   }
 
   /** Records a trusted request as a queued run (idempotent per delivery) and dispatches the repository's queue. */
-  async enqueue(request: IssueRequest, previous: ProgressComment | undefined): Promise<"queued" | "duplicate" | "active"> {
+  async enqueue(request: IssueRequest, previous: ProgressComment | undefined, options: { reactOnIssue: boolean }): Promise<"queued" | "duplicate" | "active"> {
     const { repo, octokit } = request;
     if (previous?.kind === "state") {
       if (previous.state.deliveries.includes(request.trigger.deliveryId)) return "duplicate";
       if (isActive(previous.state)) return "active";
+    }
+    if (options.reactOnIssue) {
+      await octokit.rest.reactions.createForIssue({ owner: repo.owner, repo: repo.repo, issue_number: request.issue.number, content: "eyes" });
     }
     if (previous?.kind === "corrupt") {
       this.#deps.log.warn({ repo: fullName(repo), issue: request.issue.number, reason: previous.reason }, "afk progress marker is corrupt; starting over");

@@ -28,8 +28,8 @@ export async function handleComment(coordinator: Coordinator, octokit: GitHub, i
   const command = parseCommands(intent.comment.body)[0];
   if (command === undefined) return;
   const log = coordinator.log.child({ repo: fullName(intent.repo), issue: intent.issue.number, actor: intent.actor.login });
-  if (intent.actor.login === (await coordinator.botLogin())) return;
   if (!allowed(coordinator, intent)) return;
+  if (intent.actor.login === (await coordinator.botLogin())) return;
 
   const { repo } = intent;
   const reply = (body: string) => octokit.rest.issues.createComment({ owner: repo.owner, repo: repo.repo, issue_number: intent.issue.number, body });
@@ -103,10 +103,7 @@ async function requestRun(
   const request: IssueRequest = { repo: intent.repo, octokit, issue: intent.issue, actor: intent.actor, trigger };
   const gate = await coordinator.gate(request, { config, respectKillSwitch: true });
   if (gate.kind === "stop") return;
-  if (options.reactTo === "issue") {
-    await octokit.rest.reactions.createForIssue({ owner: intent.repo.owner, repo: intent.repo.repo, issue_number: intent.issue.number, content: "eyes" });
-  }
-  const result = await coordinator.enqueue(request, gate.previous);
+  const result = await coordinator.enqueue(request, gate.previous, { reactOnIssue: options.reactTo === "issue" });
   coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue.number, result }, "afk run requested");
 }
 
