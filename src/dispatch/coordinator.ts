@@ -69,6 +69,7 @@ export class Coordinator {
   readonly #background = new Set<Promise<void>>();
   readonly #active = new Map<string, ActiveRun>();
   readonly #now: () => Date;
+  #closing = false;
 
   constructor(deps: CoordinatorDeps) {
     this.#deps = deps;
@@ -105,8 +106,9 @@ export class Coordinator {
     }
   }
 
-  /** Aborts every run in this process (App shutdown). */
-  abortAll(reason: string): void {
+  /** App shutdown: starts nothing new and aborts every run in this process; each still settles and frees its lock. */
+  shutdown(reason: string): void {
+    this.#closing = true;
     for (const run of this.#active.values()) run.controller.abort(reason);
   }
 
@@ -151,8 +153,13 @@ export class Coordinator {
   }
 
   /** Records a trusted request as a queued run (idempotent per delivery) and dispatches the repository's queue. */
-  async enqueue(request: IssueRequest, previous: ProgressComment | undefined, options: { reactOnIssue: boolean }): Promise<"queued" | "duplicate" | "active"> {
+  async enqueue(
+    request: IssueRequest,
+    gate: Extract<Gate, { kind: "pass" }>,
+    options: { reactOnIssue: boolean },
+  ): Promise<"queued" | "duplicate" | "active"> {
     const { repo, octokit } = request;
+    const previous = gate.previous;
     if (previous?.kind === "state") {
       if (previous.state.deliveries.includes(request.trigger.deliveryId)) return "duplicate";
       if (isActive(previous.state)) return "active";
@@ -181,6 +188,10 @@ export class Coordinator {
     });
     const written = await writeProgressComment(octokit, repo, state, await this.botLogin(), previous?.id);
     if (written.state.runId !== state.runId) return "duplicate";
+    if (request.trigger.source === "command") {
+      // The queue is the set of issues carrying the trigger label; a command puts the issue in it.
+      await octokit.rest.issues.addLabels({ owner: repo.owner, repo: repo.repo, issue_number: request.issue.number, labels: [gate.config.labels.trigger] });
+    }
     await this.dispatchNext(repo, octokit);
     return "queued";
   }
@@ -192,6 +203,7 @@ export class Coordinator {
    * event on any replica: the lock's compare-and-swap lets exactly one win.
    */
   async dispatchNext(repo: RepoRef, given?: GitHub): Promise<void> {
+    if (this.#closing) return;
     const octokit = given ?? (await this.#deps.octokitFor(repo.installationId));
     let lock = await readLock(octokit, repo, this.#now());
     if (lock.status === "held" && !lock.expired) return;

@@ -20,6 +20,8 @@ export async function handleLabel(coordinator: Coordinator, octokit: GitHub, int
   const config = await readRepoConfig(octokit, intent.repo);
   const trigger = config.kind === "ok" ? config.config.labels.trigger : DEFAULT_TRIGGER_LABEL;
   if (intent.label !== trigger || !intent.issue.open || intent.issue.isPullRequest) return;
+  // afk adds the trigger label itself when `/afk run` queues an issue; that event is its own echo.
+  if (intent.actor.login === (await coordinator.botLogin())) return;
   await requestRun(coordinator, octokit, intent, config, { actor: intent.actor.login, source: "label", deliveryId: intent.deliveryId }, { reactTo: "issue" });
 }
 
@@ -103,7 +105,7 @@ async function requestRun(
   const request: IssueRequest = { repo: intent.repo, octokit, issue: intent.issue, actor: intent.actor, trigger };
   const gate = await coordinator.gate(request, { config, respectKillSwitch: true });
   if (gate.kind === "stop") return;
-  const result = await coordinator.enqueue(request, gate.previous, { reactOnIssue: options.reactTo === "issue" });
+  const result = await coordinator.enqueue(request, gate, { reactOnIssue: options.reactTo === "issue" });
   coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue.number, result }, "afk run requested");
 }
 

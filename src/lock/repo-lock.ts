@@ -95,18 +95,29 @@ export async function requestStop(octokit: GitHub, repo: RepoRef, runId: string,
 }
 
 async function writeRecord(octokit: GitHub, repo: RepoRef, record: LockRecord, parent: string | undefined): Promise<string> {
-  const { data } = await octokit.rest.git.createCommit({
-    owner: repo.owner,
-    repo: repo.repo,
-    message: encodeLockMessage(record),
-    tree: await lockTree(octokit, repo),
-    parents: parent === undefined ? [] : [parent],
-  });
-  return data.sha;
+  const commit = async (tree: string) =>
+    octokit.rest.git.createCommit({
+      owner: repo.owner,
+      repo: repo.repo,
+      message: encodeLockMessage(record),
+      tree,
+      parents: parent === undefined ? [] : [parent],
+    });
+  try {
+    return (await commit(await lockTree(octokit, repo))).data.sha;
+  } catch (error) {
+    // A cached tree the server does not know (a recreated repository): make it anew, once.
+    if (errorStatus(error) !== 422 || !treeCache.delete(treeKey(octokit, repo))) throw error;
+    return (await commit(await lockTree(octokit, repo))).data.sha;
+  }
+}
+
+function treeKey(octokit: GitHub, repo: RepoRef): string {
+  return `${octokit.request.endpoint.DEFAULTS.baseUrl}/${fullName(repo)}`;
 }
 
 async function lockTree(octokit: GitHub, repo: RepoRef): Promise<string> {
-  const key = fullName(repo);
+  const key = treeKey(octokit, repo);
   const cached = treeCache.get(key);
   if (cached !== undefined) return cached;
   const { data } = await octokit.rest.git.createTree({

@@ -1,0 +1,92 @@
+import { generateKeyPairSync } from "node:crypto";
+import { createProbot, ProbotOctokit, type Probot } from "probot";
+import type { Coordinator } from "../../src/dispatch/coordinator.js";
+import type { Executor } from "../../src/executor/executor.js";
+import { createAfkApp } from "../../src/index.js";
+import type { GitHubEmulator } from "./github-emulator.js";
+
+let privateKey: string | undefined;
+
+type OctokitOptions = NonNullable<ConstructorParameters<typeof ProbotOctokit>[0]>;
+
+/**
+ * Probot's Octokit with retries and throttling off, as Probot's own tests run it. Probot merges its
+ * throttle defaults over `ProbotOctokit.defaults(...)`, so the override has to sit in the constructor.
+ * Throttling spaces writes a second apart to respect GitHub's secondary rate limits; against a local
+ * emulator that is only waiting.
+ */
+export class UnthrottledOctokit extends ProbotOctokit {
+  constructor(options: OctokitOptions = {}) {
+    super({ ...options, throttle: { ...options.throttle, enabled: false }, retry: { ...options.retry, enabled: false } });
+  }
+}
+
+/** A throwaway RSA key, made once per test process: the App signs its JWTs with it. */
+export function testPrivateKey(): string {
+  privateKey ??= generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+  return privateKey;
+}
+
+export interface AfkInstance {
+  probot: Probot;
+  coordinator: Coordinator;
+  /** Delivers a webhook the way Probot's server does after verifying its signature. */
+  deliver(name: string, payload: object, id?: string): Promise<void>;
+  /** Waits until this instance has no intake, dispatch or run in flight. */
+  idle(): Promise<void>;
+  /** Waits until this instance has no intake or dispatch in flight; runs may go on. */
+  quiet(): Promise<void>;
+}
+
+let deliveries = 0;
+
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+
+/** `AFK_TEST_LOG_LEVEL=info npm test` shows the App's logs; tests are silent otherwise. */
+function testLogLevel(): (typeof LOG_LEVELS)[number] {
+  return LOG_LEVELS.find((level) => level === process.env.AFK_TEST_LOG_LEVEL) ?? "fatal";
+}
+
+/**
+ * Starts afk as a Probot app pointed at the emulator through GHE_HOST and
+ * GHE_PROTOCOL, exactly as an operator points it at GitHub Enterprise Server,
+ * so every request (installation tokens included) goes to the emulator.
+ */
+export async function startAfk(
+  emulator: GitHubEmulator,
+  options: { env?: Record<string, string>; executor?: Executor; replicaId?: string } = {},
+): Promise<AfkInstance> {
+  const probot = createProbot({
+    env: {
+      APP_ID: String(emulator.appId),
+      PRIVATE_KEY: testPrivateKey(),
+      WEBHOOK_SECRET: "test-secret",
+      GHE_HOST: emulator.host,
+      GHE_PROTOCOL: "http",
+      LOG_LEVEL: testLogLevel(),
+    },
+    overrides: { Octokit: UnthrottledOctokit },
+  });
+  let coordinator: Coordinator | undefined;
+  await probot.load(
+    createAfkApp({
+      env: { AFK_ALLOWLIST: "*/*", AFK_REPLICA_ID: options.replicaId ?? "replica-test", AFK_CACHE_DIR: "/nonexistent", ...options.env },
+      ...(options.executor === undefined ? {} : { executor: options.executor }),
+      onLoad: (loaded) => {
+        coordinator = loaded;
+      },
+    }),
+  );
+  if (coordinator === undefined) throw new Error("afk did not hand out its coordinator on load");
+  const loaded = coordinator;
+  return {
+    probot,
+    coordinator: loaded,
+    async deliver(name, payload, id) {
+      deliveries++;
+      await probot.receive({ id: id ?? `delivery-${deliveries}`, name, payload } as Parameters<Probot["receive"]>[0]);
+    },
+    idle: () => loaded.idle(),
+    quiet: () => loaded.quiet(),
+  };
+}

@@ -1,0 +1,315 @@
+import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
+
+/**
+ * Webhook payloads built from the real examples in `@octokit/webhooks-examples`,
+ * changing only what a test needs (repository, installation, issue, sender…),
+ * so everything else keeps GitHub's actual shape.
+ */
+
+export type JsonObject = Record<string, unknown>;
+
+export interface PayloadUser extends JsonObject {
+  login: string;
+  id: number;
+  node_id: string;
+  type: string;
+}
+
+export interface PayloadLabel extends JsonObject {
+  id: number;
+  name: string;
+  color: string;
+}
+
+export interface PayloadIssue extends JsonObject {
+  id: number;
+  number: number;
+  title: string;
+  body: string | null;
+  state: string;
+  labels: PayloadLabel[];
+  user: PayloadUser;
+}
+
+export interface PayloadComment extends JsonObject {
+  id: number;
+  body: string;
+  user: PayloadUser;
+  html_url: string;
+}
+
+export interface PayloadRepository extends JsonObject {
+  id: number;
+  name: string;
+  full_name: string;
+  private: boolean;
+  owner: PayloadUser;
+}
+
+export interface PayloadInstallation extends JsonObject {
+  id: number;
+  node_id: string;
+}
+
+export interface IssuesLabeledPayload extends JsonObject {
+  action: "labeled";
+  issue: PayloadIssue;
+  label: PayloadLabel;
+  repository: PayloadRepository;
+  sender: PayloadUser;
+  installation: PayloadInstallation;
+}
+
+export interface IssueCommentCreatedPayload extends JsonObject {
+  action: "created";
+  issue: PayloadIssue;
+  comment: PayloadComment;
+  repository: PayloadRepository;
+  sender: PayloadUser;
+  installation: PayloadInstallation;
+}
+
+export interface SenderInput {
+  login: string;
+  type?: "User" | "Bot";
+  id?: number;
+}
+
+export interface IssueTarget {
+  number: number;
+  title?: string;
+  body?: string | null;
+  labels?: string[];
+  state?: "open" | "closed";
+  /** The issue's author; defaults to the sender. */
+  user?: string;
+}
+
+export interface RepositoryTarget {
+  owner: string;
+  repo: string;
+  installationId: number;
+  private?: boolean;
+  ownerType?: "User" | "Organization";
+}
+
+export interface IssuesLabeledInput extends RepositoryTarget {
+  issue: IssueTarget;
+  label: string;
+  sender: SenderInput;
+}
+
+export interface IssueCommentCreatedInput extends RepositoryTarget {
+  issue: IssueTarget;
+  comment: { body: string; id?: number };
+  sender: SenderInput;
+}
+
+// ---------------------------------------------------------------------------
+// The examples
+
+interface WebhookDefinition {
+  name: string;
+  examples: JsonObject[];
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+let definitions: WebhookDefinition[] | undefined;
+
+function webhookDefinitions(): WebhookDefinition[] {
+  if (definitions === undefined) {
+    const require = createRequire(import.meta.url);
+    const raw: unknown = require("@octokit/webhooks-examples");
+    if (!Array.isArray(raw)) throw new Error("@octokit/webhooks-examples did not export an array");
+    definitions = raw.flatMap((entry: unknown) => {
+      if (!isObject(entry) || typeof entry.name !== "string" || !Array.isArray(entry.examples)) return [];
+      return [{ name: entry.name, examples: entry.examples.filter(isObject) }];
+    });
+  }
+  return definitions;
+}
+
+/** A deep copy of the first real example of `event` with `action` (or the first example when no action is given). */
+export function examplePayload(event: string, action?: string): JsonObject {
+  const definition = webhookDefinitions().find((candidate) => candidate.name === event);
+  if (definition === undefined) throw new Error(`@octokit/webhooks-examples has no event "${event}"`);
+  const example = definition.examples.find((candidate) => action === undefined || candidate.action === action);
+  if (example === undefined) throw new Error(`@octokit/webhooks-examples has no "${event}" example with action "${action ?? ""}"`);
+  return structuredClone(example);
+}
+
+// ---------------------------------------------------------------------------
+// Builders
+
+/** A stable, plausible numeric id for a name, so the same login gets the same id in every payload. */
+export function stableId(name: string): number {
+  return Number.parseInt(createHash("sha1").update(name).digest("hex").slice(0, 8), 16) % 90_000_000 + 10_000_000;
+}
+
+function nodeId(kind: string, id: number): string {
+  return Buffer.from(`0${kind.length}:${kind}${id}`).toString("base64");
+}
+
+export function payloadUser(login: string, type: "User" | "Bot" | "Organization" = "User", id = stableId(`user:${login}`)): PayloadUser {
+  const api = `https://api.github.com/users/${encodeURIComponent(login)}`;
+  return {
+    login,
+    id,
+    node_id: nodeId(type, id),
+    avatar_url: `https://avatars.githubusercontent.com/u/${id}?v=4`,
+    gravatar_id: "",
+    url: api,
+    html_url: type === "Bot" ? `https://github.com/apps/${encodeURIComponent(login.replace(/\[bot\]$/, ""))}` : `https://github.com/${encodeURIComponent(login)}`,
+    followers_url: `${api}/followers`,
+    following_url: `${api}/following{/other_user}`,
+    gists_url: `${api}/gists{/gist_id}`,
+    starred_url: `${api}/starred{/owner}{/repo}`,
+    subscriptions_url: `${api}/subscriptions`,
+    organizations_url: `${api}/orgs`,
+    repos_url: `${api}/repos`,
+    events_url: `${api}/events{/privacy}`,
+    received_events_url: `${api}/received_events`,
+    type,
+    user_view_type: "public",
+    site_admin: false,
+  };
+}
+
+export function payloadLabel(owner: string, repo: string, name: string): PayloadLabel {
+  const id = stableId(`label:${owner}/${repo}:${name.toLowerCase()}`);
+  return {
+    id,
+    node_id: nodeId("Label", id),
+    url: `https://api.github.com/repos/${owner}/${repo}/labels/${encodeURIComponent(name)}`,
+    name,
+    color: "ededed",
+    default: false,
+    description: null,
+  };
+}
+
+/** Rewrites every string mentioning the example's repository so URLs point at the target one. */
+function retarget(value: unknown, from: string, to: string): unknown {
+  if (typeof value === "string") return value.split(from).join(to);
+  if (Array.isArray(value)) return value.map((item) => retarget(item, from, to));
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, retarget(item, from, to)]));
+  return value;
+}
+
+function objectAt(payload: JsonObject, key: string): JsonObject {
+  const value = payload[key];
+  if (!isObject(value)) throw new Error(`example payload has no object "${key}"`);
+  return value;
+}
+
+interface Common {
+  payload: JsonObject;
+  repository: PayloadRepository;
+  sender: PayloadUser;
+  installation: PayloadInstallation;
+}
+
+function common(example: JsonObject, target: RepositoryTarget, senderInput: SenderInput): Common {
+  const exampleRepository = objectAt(example, "repository");
+  const fromName = typeof exampleRepository.full_name === "string" ? exampleRepository.full_name : "";
+  const fullName = `${target.owner}/${target.repo}`;
+  const retargeted = fromName === "" ? example : retarget(example, fromName, fullName);
+  const payload = isObject(retargeted) ? retargeted : example;
+  // An organization-owned example carries `organization`; the target says what the owner is.
+  delete payload.organization;
+  const ownerType = target.ownerType ?? "Organization";
+  const owner = payloadUser(target.owner, ownerType);
+  const repository: PayloadRepository = {
+    ...objectAt(payload, "repository"),
+    id: stableId(`repo:${fullName}`),
+    node_id: nodeId("Repository", stableId(`repo:${fullName}`)),
+    name: target.repo,
+    full_name: fullName,
+    private: target.private ?? false,
+    visibility: target.private === true ? "private" : "public",
+    owner,
+  };
+  if (ownerType === "Organization") {
+    payload.organization = {
+      login: target.owner,
+      id: owner.id,
+      node_id: owner.node_id,
+      url: `https://api.github.com/orgs/${target.owner}`,
+      repos_url: `https://api.github.com/orgs/${target.owner}/repos`,
+      events_url: `https://api.github.com/orgs/${target.owner}/events`,
+      hooks_url: `https://api.github.com/orgs/${target.owner}/hooks`,
+      issues_url: `https://api.github.com/orgs/${target.owner}/issues`,
+      members_url: `https://api.github.com/orgs/${target.owner}/members{/member}`,
+      public_members_url: `https://api.github.com/orgs/${target.owner}/public_members{/member}`,
+      avatar_url: owner.avatar_url,
+      description: null,
+    };
+  }
+  const sender = payloadUser(senderInput.login, senderInput.type ?? "User", senderInput.id ?? stableId(`user:${senderInput.login}`));
+  const installation: PayloadInstallation = { id: target.installationId, node_id: nodeId("Integration::Installation", target.installationId) };
+  return { payload, repository, sender, installation };
+}
+
+function issueFor(payload: JsonObject, target: RepositoryTarget, input: IssueTarget, sender: PayloadUser, extraLabels: string[]): PayloadIssue {
+  const example = objectAt(payload, "issue");
+  delete example.pull_request;
+  const names = [...(input.labels ?? [])];
+  for (const name of extraLabels) if (!names.some((existing) => existing.toLowerCase() === name.toLowerCase())) names.push(name);
+  const api = `https://api.github.com/repos/${target.owner}/${target.repo}/issues/${input.number}`;
+  const state = input.state ?? "open";
+  return {
+    ...example,
+    id: stableId(`issue:${target.owner}/${target.repo}#${input.number}`),
+    node_id: nodeId("Issue", stableId(`issue:${target.owner}/${target.repo}#${input.number}`)),
+    url: api,
+    labels_url: `${api}/labels{/name}`,
+    comments_url: `${api}/comments`,
+    events_url: `${api}/events`,
+    html_url: `https://github.com/${target.owner}/${target.repo}/issues/${input.number}`,
+    number: input.number,
+    title: input.title ?? `Issue ${input.number}`,
+    body: input.body === undefined ? "" : input.body,
+    state,
+    closed_at: state === "closed" ? (typeof example.updated_at === "string" ? example.updated_at : null) : null,
+    labels: names.map((name) => payloadLabel(target.owner, target.repo, name)),
+    user: input.user === undefined ? sender : payloadUser(input.user),
+  };
+}
+
+/** `issues.labeled`: `label` was just added to the issue (so it is also among `issue.labels`, as on GitHub). */
+export function issuesLabeledPayload(input: IssuesLabeledInput): IssuesLabeledPayload {
+  const { payload, repository, sender, installation } = common(examplePayload("issues", "labeled"), input, input.sender);
+  const issue = issueFor(payload, input, input.issue, sender, [input.label]);
+  return {
+    ...payload,
+    action: "labeled",
+    issue,
+    label: payloadLabel(input.owner, input.repo, input.label),
+    repository,
+    sender,
+    installation,
+  };
+}
+
+/** `issue_comment.created`: the sender just commented `comment.body` on the issue. */
+export function issueCommentCreatedPayload(input: IssueCommentCreatedInput): IssueCommentCreatedPayload {
+  const { payload, repository, sender, installation } = common(examplePayload("issue_comment", "created"), input, input.sender);
+  const issue = issueFor(payload, input, input.issue, sender, []);
+  const id = input.comment.id ?? stableId(`comment:${input.owner}/${input.repo}#${input.issue.number}:${input.comment.body}`);
+  const comment: PayloadComment = {
+    ...objectAt(payload, "comment"),
+    id,
+    node_id: nodeId("IssueComment", id),
+    url: `https://api.github.com/repos/${input.owner}/${input.repo}/issues/comments/${id}`,
+    html_url: `https://github.com/${input.owner}/${input.repo}/issues/${input.issue.number}#issuecomment-${id}`,
+    issue_url: `https://api.github.com/repos/${input.owner}/${input.repo}/issues/${input.issue.number}`,
+    body: input.comment.body,
+    user: sender,
+    author_association: "NONE",
+  };
+  return { ...payload, action: "created", issue, comment, repository, sender, installation };
+}

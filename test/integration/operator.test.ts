@@ -1,0 +1,101 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { decodeStateMarker } from "../../src/lifecycle/run-state.js";
+import { startAfk } from "../helpers/afk-harness.js";
+import { GitHubEmulator } from "../helpers/github-emulator.js";
+import { startScenario, type Scenario } from "../helpers/scenario.js";
+
+let scenario: Scenario | undefined;
+
+afterEach(async () => {
+  await scenario?.close();
+  scenario?.github.assertNoViolations();
+  scenario = undefined;
+});
+
+describe("operator settings and repository config", () => {
+  it("kill switch on: no new work, one comment says afk is paused", async () => {
+    scenario = await startScenario({ env: { AFK_KILL_SWITCH: "on" } });
+    const issue = scenario.issue();
+    await scenario.label(issue, "wes-write");
+    await scenario.label(issue, "wes-write");
+    const comments = scenario.afkComments(issue);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]).toContain("afk is paused by its operator (kill switch)");
+    expect(scenario.github.requests.some((request) => request.path.includes("/git/"))).toBe(false);
+  });
+
+  it("a repository outside the allowlist is only logged: afk sends no request at all", async () => {
+    scenario = await startScenario({ env: { AFK_ALLOWLIST: "someone-else/*" } });
+    const issue = scenario.issue();
+    const before = scenario.github.requests.length;
+    await scenario.label(issue, "wes-write");
+    await scenario.comment(issue, "wes-write", "/afk run");
+    expect(scenario.github.requests.length).toBe(before);
+    expect(scenario.afkComments(issue)).toEqual([]);
+  });
+
+  it("an empty allowlist runs nothing", async () => {
+    scenario = await startScenario({ env: { AFK_ALLOWLIST: "" } });
+    const issue = scenario.issue();
+    await scenario.label(issue, "wes-write");
+    expect(scenario.afkComments(issue)).toEqual([]);
+  });
+
+  it("a broken .github/afk.yml gets a comment listing each problem, and no run", async () => {
+    scenario = await startScenario({ config: "test: ''\nmode: yolo\nbudget:\n  max_usd: -3\ncolour: blue\n" });
+    const issue = scenario.issue();
+    await scenario.label(issue, "wes-write");
+    const comments = scenario.afkComments(issue);
+    expect(comments).toHaveLength(1);
+    const body = comments[0] ?? "";
+    expect(body).toContain("has 4 problems, so afk did not start");
+    expect(body).toContain("| `test` | must be a shell command, for example `npm test` |");
+    expect(body).toContain("| `mode` | is not one of the allowed values | one of \"pr\", \"direct\"");
+    expect(body).toContain("| `budget.max_usd` | must be more than 0 |");
+    expect(body).toContain("| `colour` | is not a known field | one of: test, setup, model");
+    const decoded = decodeStateMarker(body);
+    expect(decoded.kind === "state" && decoded.state.notice?.problems).toHaveLength(4);
+    expect(scenario.github.requests.some((request) => request.path.includes("/git/"))).toBe(false);
+  });
+
+  it("YAML that does not parse is reported as such", async () => {
+    scenario = await startScenario({ config: "test: [unclosed\n" });
+    const issue = scenario.issue();
+    await scenario.label(issue, "wes-write");
+    expect(scenario.afkComments(issue)[0]).toMatch(/\| `\(file\)` \| is not valid YAML/);
+  });
+
+  it("a repository without .github/afk.yml is told how to set afk up", async () => {
+    scenario = await startScenario({ config: null });
+    const issue = scenario.issue();
+    await scenario.label(issue, "wes-write");
+    expect(scenario.afkComments(issue)[0]).toContain("afk is not set up in this repository: add `.github/afk.yml`");
+  });
+
+  it("reads the config from the owner's .github repository when the repository has none", async () => {
+    scenario = await startScenario({ config: null });
+    scenario.github.addRepo({ owner: "octo-org", name: ".github", installationId: 4242, files: { ".github/afk.yml": "test: make check\n" } });
+    const issue = scenario.issue();
+    await scenario.label(issue, "wes-write");
+    expect(scenario.afkComments(issue)[0]).toContain("No executor is configured");
+  });
+
+  it("follows _extends to a shared config", async () => {
+    scenario = await startScenario({ config: "_extends: shared-config\nlabels:\n  trigger: go\n" });
+    scenario.github.addRepo({ owner: "octo-org", name: "shared-config", installationId: 4242, files: { ".github/afk.yml": "test: make check\n" } });
+    const issue = scenario.issue();
+    await scenario.label(issue, "wes-write", { label: "go" });
+    expect(scenario.afkComments(issue)[0]).toContain("No executor is configured");
+  });
+
+  it("invalid operator settings fail at start-up with a message naming each variable", async () => {
+    const github = await GitHubEmulator.start();
+    try {
+      await expect(startAfk(github, { env: { AFK_KILL_SWITCH: "perhaps", AFK_MAX_CONCURRENT_RUNS: "-1" } })).rejects.toThrow(
+        /afk cannot start: invalid operator settings\n {2}- AFK_KILL_SWITCH="perhaps" is not on or off.*\n {2}- AFK_MAX_CONCURRENT_RUNS="-1" must be a whole number from 1 to 64/s,
+      );
+    } finally {
+      await github.close();
+    }
+  });
+});
