@@ -52,6 +52,21 @@ export type Gate =
   | { kind: "pass"; config: RepoConfig; previous: ProgressComment | undefined }
   | { kind: "stop" };
 
+/** Why a run's signal was aborted. */
+export class RunAbort extends Error {
+  constructor(
+    readonly kind: "stop" | "lost-lock" | "shutdown",
+    message: string,
+  ) {
+    super(message);
+    this.name = "RunAbort";
+  }
+}
+
+function abortMessage(signal: AbortSignal): string {
+  return signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
+}
+
 interface ActiveRun {
   controller: AbortController;
   repo: RepoRef;
@@ -109,7 +124,7 @@ export class Coordinator {
   /** App shutdown: starts nothing new and aborts every run in this process; each still settles and frees its lock. */
   shutdown(reason: string): void {
     this.#closing = true;
-    for (const run of this.#active.values()) run.controller.abort(reason);
+    for (const run of this.#active.values()) run.controller.abort(new RunAbort("shutdown", reason));
   }
 
   botLogin(): Promise<string> {
@@ -257,7 +272,7 @@ export class Coordinator {
     }
     const local = this.#active.get(state.runId);
     if (local !== undefined) {
-      local.controller.abort(`stopped by @${request.actor.login}`);
+      local.controller.abort(new RunAbort("stop", `Stopped by @${request.actor.login}.`));
       return "stopping";
     }
     // Running on another replica: flag the lock; that replica's next renewal sees it and stops.
@@ -301,27 +316,28 @@ export class Coordinator {
     this.#queue.push(async () => {
       let outcome: RunOutcome;
       try {
-        const runOctokit = await this.#deps.octokitFor(repo.installationId);
-        outcome = await this.#deps.executor.execute(
-          { repo, issue: issue.number, runId: holder.runId, config, model: config.model ?? this.#deps.settings.model ?? DEFAULT_MODEL, signal: controller.signal },
-          {
-            phase: async (phase) => {
-              state = phaseState(state, phase);
-              await writeProgressComment(runOctokit, repo, state, botLogin, commentId);
-            },
-          },
-        );
+        outcome = controller.signal.aborted
+          ? { status: "failed", message: `The run was aborted before it began: ${abortMessage(controller.signal)}`, retryable: true }
+          : await this.#deps.executor.execute(
+              { repo, issue: issue.number, runId: holder.runId, config, model: config.model ?? this.#deps.settings.model ?? DEFAULT_MODEL, signal: controller.signal },
+              { phase: (phase) => this.#reportPhase(repo, commentId, botLogin, (state = phaseState(state, phase))) },
+            );
       } catch (error) {
         outcome = { status: "failed", message: `The executor crashed: ${errorMessage(error)}`, retryable: true };
       } finally {
         clearInterval(heartbeat);
         this.#active.delete(holder.runId);
       }
-      if (controller.signal.aborted && String(controller.signal.reason).startsWith("stopped")) {
-        outcome = { status: "stopped", message: String(controller.signal.reason) };
+      if (controller.signal.reason instanceof RunAbort && controller.signal.reason.kind === "stop") {
+        outcome = { status: "stopped", message: controller.signal.reason.message };
       }
       await this.#settle(repo, config, state, commentId, outcome, lease.lost);
     });
+  }
+
+  async #reportPhase(repo: RepoRef, commentId: number, botLogin: string, state: RunState): Promise<void> {
+    const octokit = await this.#deps.octokitFor(repo.installationId);
+    await writeProgressComment(octokit, repo, state, botLogin, commentId);
   }
 
   async #renew(repo: RepoRef, lease: { holder: LockHolder; sha: string; lost: boolean }, controller: AbortController): Promise<void> {
@@ -334,10 +350,10 @@ export class Coordinator {
       lease.holder = next;
     } else if (result.kind === "stop-requested") {
       lease.sha = result.sha;
-      controller.abort("stopped from another afk process");
+      controller.abort(new RunAbort("stop", "Stopped by a `/afk stop` handled on another afk replica."));
     } else {
       lease.lost = true;
-      controller.abort("lost the repository lock");
+      controller.abort(new RunAbort("lost-lock", "This run lost the repository lock."));
     }
   }
 

@@ -1092,7 +1092,8 @@ export class GitHubEmulator {
     let permissions = { ...installation.permissions };
     const requested = field(ctx.body, "permissions");
     if (isObject(requested)) {
-      permissions = {};
+      // GitHub always grants metadata:read, whatever a token asks for.
+      permissions = { metadata: "read" };
       for (const [name, level] of Object.entries(requested)) {
         const granted = installation.permissions[name];
         if ((level !== "read" && level !== "write") || granted === undefined || (level === "write" && granted !== "write")) {

@@ -30,6 +30,7 @@ export class HeldExecutor implements Executor {
     this.shared.peak = Math.max(this.shared.peak, this.shared.active);
     await reporter.phase("workspace");
     const outcome = await new Promise<RunOutcome>((resolve) => {
+      if (job.signal.aborted) resolve({ status: "stopped", message: String(job.signal.reason) });
       this.#running.set(job.runId, { job, finish: resolve });
       this.#held++;
       job.signal.addEventListener("abort", () => resolve({ status: "stopped", message: String(job.signal.reason) }), { once: true });

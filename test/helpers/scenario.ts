@@ -33,6 +33,8 @@ export interface Scenario {
 
 export async function startScenario(options: { config?: string | null; env?: Record<string, string>; executor?: Executor; github?: GitHubEmulator } = {}): Promise<Scenario> {
   const github = options.github ?? (await GitHubEmulator.start());
+  // The emulator checks its own answers against the description too, so afk is tested against GitHub-shaped responses.
+  github.checkResponses = true;
   const config = options.config === undefined ? "test: npm test\n" : options.config;
   github.addRepo({ owner: OWNER, name: REPO, installationId: INSTALLATION_ID, files: config === null ? {} : { ".github/afk.yml": config } });
   for (const [login, role] of Object.entries(PEOPLE)) {

@@ -55,7 +55,7 @@ describe("slash commands from trusted people", () => {
     expect(reply).toMatch(new RegExp(`Repository lock: held by #${first} \\(run \`r-`));
     expect(reply).toContain(`Queue: #${second}`);
     executor.finish(first);
-    await waitFor(() => executor.started.length === 2);
+    await executor.waitForStarts(2);
     executor.finish(second);
   });
 
