@@ -1,6 +1,10 @@
+import { afterEach } from "vitest";
 import type { Executor } from "../../src/executor/executor.js";
 import { startAfk, type AfkInstance } from "./afk-harness.js";
 import { GitHubEmulator, type Role } from "./github-emulator.js";
+import type { HeldExecutor } from "./held-executor.js";
+import { runStateOf } from "./run-state-of.js";
+import { waitFor } from "./wait-for.js";
 import { issueCommentCreatedPayload, issuesLabeledPayload } from "./webhook-payloads.js";
 
 export const OWNER = "octo-org";
@@ -96,4 +100,36 @@ export function scenarioFor(github: GitHubEmulator, afk: AfkInstance): Scenario 
       await github.close();
     },
   };
+}
+
+type ScenarioOptions = Parameters<typeof startScenario>[0];
+
+/**
+ * Returns a `start` function for a test file's scenarios; after each test the scenario is shut
+ * down and the test fails if afk sent any request GitHub's description does not allow.
+ */
+export function useScenario(): (options?: ScenarioOptions) => Promise<Scenario> {
+  let current: Scenario | undefined;
+  afterEach(async () => {
+    const scenario = current;
+    current = undefined;
+    if (scenario === undefined) return;
+    await scenario.close();
+    scenario.github.assertNoViolations();
+  });
+  return async (options) => {
+    current = await startScenario(options);
+    return current;
+  };
+}
+
+/** Labels `first` and waits until its run holds the lock, then labels `second` and waits until it is queued. */
+export async function oneRunningOneQueued(scenario: Scenario, executor: HeldExecutor): Promise<{ first: number; second: number }> {
+  const first = scenario.issue();
+  const second = scenario.issue();
+  await scenario.label(first, "wes-write", { wait: false });
+  await executor.waitForStarts(1);
+  await scenario.label(second, "wes-write", { wait: false });
+  await waitFor(() => runStateOf(scenario, second)?.status === "queued", `#${second} queued`);
+  return { first, second };
 }

@@ -1,16 +1,10 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { HeldExecutor } from "../helpers/held-executor.js";
 import { runStateOf } from "../helpers/run-state-of.js";
 import { waitFor } from "../helpers/wait-for.js";
-import { FULL_NAME, startScenario, type Scenario } from "../helpers/scenario.js";
+import { FULL_NAME, useScenario, oneRunningOneQueued, type Scenario } from "../helpers/scenario.js";
 
-let scenario: Scenario | undefined;
-
-afterEach(async () => {
-  await scenario?.close();
-  scenario?.github.assertNoViolations();
-  scenario = undefined;
-});
+const start = useScenario();
 
 /** Comments afk wrote that are replies, not the progress comment. */
 function replies(s: Scenario, issue: number): string[] {
@@ -21,7 +15,7 @@ const stateOf = runStateOf;
 
 describe("slash commands from trusted people", () => {
   it("/afk help lists the commands and acknowledges with 👀", async () => {
-    scenario = await startScenario();
+    const scenario = await start();
     const issue = scenario.issue();
     await scenario.comment(issue, "wes-write", "/afk help");
     expect(replies(scenario, issue)).toHaveLength(1);
@@ -32,7 +26,7 @@ describe("slash commands from trusted people", () => {
   });
 
   it("/afk run starts a run like the label does", async () => {
-    scenario = await startScenario();
+    const scenario = await start();
     const issue = scenario.issue();
     await scenario.comment(issue, "max-maintain", "Let's go.\n/afk run");
     expect(stateOf(scenario, issue)).toMatchObject({ status: "failed", trigger: { actor: "max-maintain", source: "command" } });
@@ -40,15 +34,10 @@ describe("slash commands from trusted people", () => {
 
   it("/afk status reports the run, the lock holder and the queue", async () => {
     const executor = new HeldExecutor();
-    scenario = await startScenario({ executor });
-    const first = scenario.issue();
-    const second = scenario.issue();
-    await scenario.label(first, "wes-write", { wait: false });
-    await executor.waitForStarts(1);
-    await scenario.label(second, "wes-write", { wait: false });
-    await waitFor(() => stateOf(scenario as Scenario, second)?.status === "queued", "second issue queued");
+    const scenario = await start({ executor });
+    const { first, second } = await oneRunningOneQueued(scenario, executor);
     await scenario.comment(second, "wes-write", "/afk status", { wait: false });
-    await waitFor(() => replies(scenario as Scenario, second).length === 1);
+    await waitFor(() => replies(scenario, second).length === 1);
     const reply = replies(scenario, second)[0] ?? "";
     expect(reply).toContain(`**afk status for #${second}**`);
     expect(reply).toMatch(/This issue: \*\*queued\*\*/);
@@ -61,15 +50,10 @@ describe("slash commands from trusted people", () => {
 
   it("/afk stop on a queued issue stops it; it never starts", async () => {
     const executor = new HeldExecutor();
-    scenario = await startScenario({ executor });
-    const first = scenario.issue();
-    const second = scenario.issue();
-    await scenario.label(first, "wes-write", { wait: false });
-    await executor.waitForStarts(1);
-    await scenario.label(second, "wes-write", { wait: false });
-    await waitFor(() => stateOf(scenario as Scenario, second)?.status === "queued");
+    const scenario = await start({ executor });
+    const { first, second } = await oneRunningOneQueued(scenario, executor);
     await scenario.comment(second, "wes-write", "/afk stop", { wait: false });
-    await waitFor(() => stateOf(scenario as Scenario, second)?.status === "stopped");
+    await waitFor(() => stateOf(scenario, second)?.status === "stopped");
     executor.finish(first);
     await scenario.afk.idle();
     expect(executor.started.map((run) => run.issue)).toEqual([first]);
@@ -78,7 +62,7 @@ describe("slash commands from trusted people", () => {
 
   it("/afk stop on a running issue aborts the run and settles it as stopped; the next issue starts", async () => {
     const executor = new HeldExecutor();
-    scenario = await startScenario({ executor });
+    const scenario = await start({ executor });
     const first = scenario.issue();
     const second = scenario.issue();
     await scenario.label(first, "wes-write", { wait: false });
@@ -93,7 +77,7 @@ describe("slash commands from trusted people", () => {
   });
 
   it("/afk retry starts a new run after a failed one; /afk retry while active says so", async () => {
-    scenario = await startScenario();
+    const scenario = await start();
     const issue = scenario.issue();
     await scenario.label(issue, "wes-write");
     const firstRun = stateOf(scenario, issue)?.runId;
@@ -106,7 +90,7 @@ describe("slash commands from trusted people", () => {
   });
 
   it("/afk retry with no earlier run points to /afk run; unknown commands get the help", async () => {
-    scenario = await startScenario();
+    const scenario = await start();
     const issue = scenario.issue();
     await scenario.comment(issue, "wes-write", "/afk retry");
     await scenario.comment(issue, "wes-write", "/afk deploy");
@@ -117,7 +101,7 @@ describe("slash commands from trusted people", () => {
   });
 
   it("ignores commands in quotes and code blocks", async () => {
-    scenario = await startScenario();
+    const scenario = await start();
     const issue = scenario.issue();
     await scenario.comment(issue, "wes-write", "> /afk run\n```\n/afk run\n```\nSee `/afk run` above.");
     expect(scenario.afkComments(issue)).toEqual([]);
@@ -126,7 +110,7 @@ describe("slash commands from trusted people", () => {
 
 describe("slash commands from others", () => {
   it.each(["/afk help", "/afk status", "/afk run", "/afk stop", "/afk retry"])("%s by a read-only user gets one refusal reply and does nothing", async (command) => {
-    scenario = await startScenario();
+    const scenario = await start();
     const issue = scenario.issue();
     await scenario.comment(issue, "rex-read", command);
     const afkComments = scenario.afkComments(issue);
@@ -136,21 +120,21 @@ describe("slash commands from others", () => {
   });
 
   it("a triage user is refused too", async () => {
-    scenario = await startScenario();
+    const scenario = await start();
     const issue = scenario.issue();
     await scenario.comment(issue, "tia-triage", "/afk run");
     expect(scenario.afkComments(issue)).toEqual([expect.stringContaining("@tia-triage has the triage role")]);
   });
 
   it("a bot gets no reply at all, so no two bots can loop", async () => {
-    scenario = await startScenario();
+    const scenario = await start();
     const issue = scenario.issue();
     await scenario.comment(issue, "renovate[bot]", "/afk run");
     expect(scenario.afkComments(issue)).toEqual([]);
   });
 
   it("afk's own comments never trigger it, even though its help text contains commands", async () => {
-    scenario = await startScenario();
+    const scenario = await start();
     const issue = scenario.issue();
     await scenario.comment(issue, scenario.github.botLogin, "/afk run\n/afk help");
     expect(scenario.github.requests.some((request) => request.method !== "GET" && !request.path.includes("access_tokens"))).toBe(false);

@@ -1,19 +1,13 @@
 import { Octokit } from "@octokit/rest";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createScopedToken } from "../../src/github/installation-token.js";
-import { FULL_NAME, INSTALLATION_ID, OWNER, REPO, startScenario, type Scenario } from "../helpers/scenario.js";
+import { FULL_NAME, INSTALLATION_ID, OWNER, REPO, useScenario } from "../helpers/scenario.js";
 
-let scenario: Scenario | undefined;
-
-afterEach(async () => {
-  await scenario?.close();
-  scenario?.github.assertNoViolations();
-  scenario = undefined;
-});
+const start = useScenario();
 
 describe("GitHub Enterprise Server through GHE_HOST / GHE_PROTOCOL", () => {
   it("sends every call of a whole run, token requests included, to the configured host under /api/v3", async () => {
-    scenario = await startScenario();
+    const scenario = await start();
     const issue = scenario.issue();
     await scenario.label(issue, "wes-write");
     // nock refuses every host but loopback, so a call to api.github.com would have failed the run.
@@ -25,7 +19,7 @@ describe("GitHub Enterprise Server through GHE_HOST / GHE_PROTOCOL", () => {
   });
 
   it("mints a token scoped to one repository and the asked permissions on that host (Probot's repositoryNames auth would not)", async () => {
-    scenario = await startScenario();
+    const scenario = await start();
     scenario.github.addRepo({ owner: OWNER, name: "other", installationId: INSTALLATION_ID, files: {} });
     const appOctokit = await scenario.afk.probot.auth();
     const scoped = await createScopedToken(appOctokit, INSTALLATION_ID, REPO, { contents: "write" });

@@ -1,18 +1,12 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { decodeStateMarker } from "../../src/lifecycle/run-state.js";
-import { FULL_NAME, startScenario, type Scenario } from "../helpers/scenario.js";
+import { FULL_NAME, useScenario } from "../helpers/scenario.js";
 
-let scenario: Scenario | undefined;
-
-afterEach(async () => {
-  await scenario?.close();
-  scenario?.github.assertNoViolations();
-  scenario = undefined;
-});
+const start = useScenario();
 
 describe("a trusted label", () => {
   it("gets 👀, one progress comment edited in place, and an honest 'no executor' failure; lock released, labels cleaned", async () => {
-    scenario = await startScenario();
+    const scenario = await start();
     const { github } = scenario;
     const issue = scenario.issue();
     await scenario.label(issue, "wes-write");
@@ -46,7 +40,7 @@ describe("a trusted label", () => {
   });
 
   it("ignores other labels and issues that are closed", async () => {
-    scenario = await startScenario();
+    const scenario = await start();
     const issue = scenario.issue();
     await scenario.label(issue, "wes-write", { label: "bug" });
     expect(scenario.afkComments(issue)).toEqual([]);
@@ -57,7 +51,7 @@ describe("a trusted label", () => {
   });
 
   it("uses the trigger label the repository configured", async () => {
-    scenario = await startScenario({ config: "test: make test\nlabels:\n  trigger: afk\n" });
+    const scenario = await start({ config: "test: make test\nlabels:\n  trigger: afk\n" });
     const issue = scenario.issue();
     await scenario.label(issue, "wes-write");
     expect(scenario.afkComments(issue)).toEqual([]);
@@ -66,7 +60,7 @@ describe("a trusted label", () => {
   });
 
   it("acts once on a redelivered webhook", async () => {
-    scenario = await startScenario();
+    const scenario = await start();
     const issue = scenario.issue();
     await scenario.label(issue, "wes-write", { deliveryId: "same-delivery" });
     const requestsAfterFirst = scenario.github.requests.filter((request) => request.method !== "GET").length;

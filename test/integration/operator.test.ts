@@ -1,20 +1,14 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { decodeStateMarker } from "../../src/lifecycle/run-state.js";
 import { startAfk } from "../helpers/afk-harness.js";
 import { GitHubEmulator } from "../helpers/github-emulator.js";
-import { startScenario, type Scenario } from "../helpers/scenario.js";
+import { useScenario } from "../helpers/scenario.js";
 
-let scenario: Scenario | undefined;
-
-afterEach(async () => {
-  await scenario?.close();
-  scenario?.github.assertNoViolations();
-  scenario = undefined;
-});
+const start = useScenario();
 
 describe("operator settings and repository config", () => {
   it("kill switch on: no new work, one comment says afk is paused", async () => {
-    scenario = await startScenario({ env: { AFK_KILL_SWITCH: "on" } });
+    const scenario = await start({ env: { AFK_KILL_SWITCH: "on" } });
     const issue = scenario.issue();
     await scenario.label(issue, "wes-write");
     await scenario.label(issue, "wes-write");
@@ -25,7 +19,7 @@ describe("operator settings and repository config", () => {
   });
 
   it("a repository outside the allowlist is only logged: afk sends no request at all", async () => {
-    scenario = await startScenario({ env: { AFK_ALLOWLIST: "someone-else/*" } });
+    const scenario = await start({ env: { AFK_ALLOWLIST: "someone-else/*" } });
     const issue = scenario.issue();
     const before = scenario.github.requests.length;
     await scenario.label(issue, "wes-write");
@@ -35,14 +29,14 @@ describe("operator settings and repository config", () => {
   });
 
   it("an empty allowlist runs nothing", async () => {
-    scenario = await startScenario({ env: { AFK_ALLOWLIST: "" } });
+    const scenario = await start({ env: { AFK_ALLOWLIST: "" } });
     const issue = scenario.issue();
     await scenario.label(issue, "wes-write");
     expect(scenario.afkComments(issue)).toEqual([]);
   });
 
   it("a broken .github/afk.yml gets a comment listing each problem, and no run", async () => {
-    scenario = await startScenario({ config: "test: ''\nmode: yolo\nbudget:\n  max_usd: -3\ncolour: blue\n" });
+    const scenario = await start({ config: "test: ''\nmode: yolo\nbudget:\n  max_usd: -3\ncolour: blue\n" });
     const issue = scenario.issue();
     await scenario.label(issue, "wes-write");
     const comments = scenario.afkComments(issue);
@@ -59,21 +53,21 @@ describe("operator settings and repository config", () => {
   });
 
   it("YAML that does not parse is reported as such", async () => {
-    scenario = await startScenario({ config: "test: [unclosed\n" });
+    const scenario = await start({ config: "test: [unclosed\n" });
     const issue = scenario.issue();
     await scenario.label(issue, "wes-write");
     expect(scenario.afkComments(issue)[0]).toMatch(/\| `\(file\)` \| is not valid YAML/);
   });
 
   it("a repository without .github/afk.yml is told how to set afk up", async () => {
-    scenario = await startScenario({ config: null });
+    const scenario = await start({ config: null });
     const issue = scenario.issue();
     await scenario.label(issue, "wes-write");
     expect(scenario.afkComments(issue)[0]).toContain("afk is not set up in this repository: add `.github/afk.yml`");
   });
 
   it("reads the config from the owner's .github repository when the repository has none", async () => {
-    scenario = await startScenario({ config: null });
+    const scenario = await start({ config: null });
     scenario.github.addRepo({ owner: "octo-org", name: ".github", installationId: 4242, files: { ".github/afk.yml": "test: make check\n" } });
     const issue = scenario.issue();
     await scenario.label(issue, "wes-write");
@@ -81,7 +75,7 @@ describe("operator settings and repository config", () => {
   });
 
   it("follows _extends to a shared config", async () => {
-    scenario = await startScenario({ config: "_extends: shared-config\nlabels:\n  trigger: go\n" });
+    const scenario = await start({ config: "_extends: shared-config\nlabels:\n  trigger: go\n" });
     scenario.github.addRepo({ owner: "octo-org", name: "shared-config", installationId: 4242, files: { ".github/afk.yml": "test: make check\n" } });
     const issue = scenario.issue();
     await scenario.label(issue, "wes-write", { label: "go" });

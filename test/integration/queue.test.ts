@@ -1,33 +1,22 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { newHolder } from "../../src/lock/lock-record.js";
 import { acquireLock } from "../../src/lock/repo-lock.js";
 import { startedState, queuedState } from "../../src/lifecycle/transitions.js";
 import { writeProgressComment } from "../../src/progress/progress-comment.js";
 import { HeldExecutor } from "../helpers/held-executor.js";
 import { runStateOf } from "../helpers/run-state-of.js";
-import { FULL_NAME, INSTALLATION_ID, OWNER, REPO, startScenario, type Scenario } from "../helpers/scenario.js";
+import { FULL_NAME, INSTALLATION_ID, OWNER, REPO, useScenario, oneRunningOneQueued } from "../helpers/scenario.js";
 import { waitFor } from "../helpers/wait-for.js";
 
-let scenario: Scenario | undefined;
-
-afterEach(async () => {
-  await scenario?.close();
-  scenario?.github.assertNoViolations();
-  scenario = undefined;
-});
+const start = useScenario();
 
 const repoRef = { owner: OWNER, repo: REPO, installationId: INSTALLATION_ID };
 
 describe("one run per repository, the rest queued", () => {
   it("queues a second issue behind the first and starts it by itself when the first ends", async () => {
     const executor = new HeldExecutor();
-    scenario = await startScenario({ executor });
-    const first = scenario.issue();
-    const second = scenario.issue();
-    await scenario.label(first, "wes-write", { wait: false });
-    await executor.waitForStarts(1);
-    await scenario.label(second, "wes-write", { wait: false });
-    await waitFor(() => runStateOf(scenario as Scenario, second)?.status === "queued", "second issue queued");
+    const scenario = await start({ executor });
+    const { first, second } = await oneRunningOneQueued(scenario, executor);
     const queuedBody = scenario.afkComments(second)[0] ?? "";
     expect(queuedBody).toContain(`Queued behind #${first}`);
     expect(scenario.github.labels(FULL_NAME, first)).toContain("agent-in-progress");
@@ -44,7 +33,7 @@ describe("one run per repository, the rest queued", () => {
 
   it("starts queued issues in priority order (priority:N / P0..P3, then number) and skips blocked ones", async () => {
     const executor = new HeldExecutor();
-    scenario = await startScenario({ executor });
+    const scenario = await start({ executor });
     const running = scenario.issue();
     const plain = scenario.issue();
     const p2 = scenario.issue({ labels: ["P2"] });
@@ -57,7 +46,7 @@ describe("one run per repository, the rest queued", () => {
     await scenario.label(running, "wes-write", { wait: false });
     await executor.waitForStarts(1);
     for (const issue of [plain, p2, blockedInBody, blockedNatively, p1]) await scenario.label(issue, "wes-write", { wait: false });
-    await waitFor(() => [plain, p2, blockedInBody, blockedNatively, p1].every((issue) => runStateOf(scenario as Scenario, issue)?.status === "queued"), "all queued");
+    await waitFor(() => [plain, p2, blockedInBody, blockedNatively, p1].every((issue) => runStateOf(scenario, issue)?.status === "queued"), "all queued");
 
     for (let started = 1; started <= 3; started++) {
       const current = executor.running[0]?.issue ?? 0;
@@ -87,7 +76,7 @@ describe("one run per repository, the rest queued", () => {
 
   it("takes back a lock whose lease expired: the interrupted issue is told, the new one runs", async () => {
     const executor = new HeldExecutor();
-    scenario = await startScenario({ executor });
+    const scenario = await start({ executor });
     const crashed = scenario.issue();
     const next = scenario.issue();
     // A replica that died mid-run: its lock lease ran out an hour ago and its issue still says "running".
@@ -113,7 +102,7 @@ describe("one run per repository, the rest queued", () => {
   });
 
   it("takes back an expired lock on the next event even when nothing is queued", async () => {
-    scenario = await startScenario();
+    const scenario = await start();
     const crashed = scenario.issue();
     const octokit = await scenario.afk.probot.auth(INSTALLATION_ID);
     const past = new Date(Date.now() - 3_600_000);
@@ -128,7 +117,7 @@ describe("one run per repository, the rest queued", () => {
   });
 
   it("does not trust a state marker pasted into someone else's comment", async () => {
-    scenario = await startScenario();
+    const scenario = await start();
     const issue = scenario.issue();
     const forged = queuedState({ runId: "r-forged", issue, trigger: { actor: "ada-admin", source: "label", deliveryId: "x" }, now: new Date(), queuedBehind: undefined, previous: undefined });
     const octokit = await scenario.afk.probot.auth(INSTALLATION_ID);
@@ -143,7 +132,7 @@ describe("one run per repository, the rest queued", () => {
   });
 
   it("reports a corrupt marker in afk's own comment instead of trusting it, and starts over", async () => {
-    scenario = await startScenario();
+    const scenario = await start();
     const issue = scenario.issue();
     const octokit = await scenario.afk.probot.auth(INSTALLATION_ID);
     await octokit.rest.issues.createComment({ owner: OWNER, repo: REPO, issue_number: issue, body: "### afk\n<!-- afk:state {\"v\":1,\"status\":\"running\" -->" });

@@ -1,13 +1,7 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { FULL_NAME, startScenario, type Scenario } from "../helpers/scenario.js";
+import { describe, expect, it } from "vitest";
+import { FULL_NAME, useScenario, type Scenario } from "../helpers/scenario.js";
 
-let scenario: Scenario | undefined;
-
-afterEach(async () => {
-  await scenario?.close();
-  scenario?.github.assertNoViolations();
-  scenario = undefined;
-});
+const start = useScenario();
 
 function lockWasTouched(s: Scenario): boolean {
   return s.github.requests.some((request) => request.path.includes("/git/"));
@@ -19,7 +13,7 @@ describe("the trust gate on a label", () => {
     ["max-maintain", "maintain"],
     ["wes-write", "write"],
   ])("trusts %s (%s role)", async (login) => {
-    scenario = await startScenario();
+    const scenario = await start();
     const issue = scenario.issue();
     await scenario.label(issue, login);
     expect(scenario.afkComments(issue)[0]).toContain("No executor is configured");
@@ -31,7 +25,7 @@ describe("the trust gate on a label", () => {
     ["rex-read", /@rex-read has the read role/],
     ["outsider", /@outsider is not a collaborator|@outsider has the (read|none) role/],
   ])("refuses %s with one short comment saying why, and starts nothing", async (login, reason) => {
-    scenario = await startScenario();
+    const scenario = await start();
     const issue = scenario.issue();
     await scenario.label(issue, login);
     const comments = scenario.afkComments(issue);
@@ -43,7 +37,7 @@ describe("the trust gate on a label", () => {
   });
 
   it("refuses a bot that is not listed, and a second refusal edits the same comment", async () => {
-    scenario = await startScenario();
+    const scenario = await start();
     const issue = scenario.issue();
     await scenario.label(issue, "renovate[bot]");
     await scenario.label(issue, "rex-read");
@@ -55,7 +49,7 @@ describe("the trust gate on a label", () => {
   });
 
   it("refuses a bot even when it has write access, unless trusted.bots lists it", async () => {
-    scenario = await startScenario({ config: "test: npm test\ntrusted:\n  bots: ['renovate[bot]']\n" });
+    const scenario = await start({ config: "test: npm test\ntrusted:\n  bots: ['renovate[bot]']\n" });
     scenario.github.setPermission(FULL_NAME, "renovate[bot]", "write");
     const issue = scenario.issue();
     await scenario.label(issue, "renovate[bot]");
@@ -63,14 +57,14 @@ describe("the trust gate on a label", () => {
   });
 
   it("trusts a person listed in trusted.users without write access", async () => {
-    scenario = await startScenario({ config: "test: npm test\ntrusted:\n  users: [rex-read]\n" });
+    const scenario = await start({ config: "test: npm test\ntrusted:\n  users: [rex-read]\n" });
     const issue = scenario.issue();
     await scenario.label(issue, "rex-read");
     expect(scenario.afkComments(issue)[0]).toContain("No executor is configured");
   });
 
   it("fails closed when GitHub cannot say what the sender's role is", async () => {
-    scenario = await startScenario();
+    const scenario = await start();
     scenario.github.onRequest = (request) => (request.path.includes("/collaborators/") ? { status: 502, body: { message: "Bad Gateway" } } : undefined);
     const issue = scenario.issue();
     await scenario.label(issue, "ada-admin");
