@@ -229,7 +229,10 @@ export class Coordinator {
     }
     const config = configResult.config;
     const botLogin = await this.botLogin();
-    const candidates = orderCandidates(await listLabeledIssues(octokit, repo, config.labels.trigger, config.labels.in_progress));
+    // With the kill switch on, queued issues wait; an expired lock is still taken back so its issue learns the run died.
+    const candidates = this.#deps.settings.killSwitch
+      ? []
+      : orderCandidates(await listLabeledIssues(octokit, repo, config.labels.trigger, config.labels.in_progress));
 
     for (const candidate of candidates) {
       const progress = await findProgressComment(octokit, repo, candidate.number, botLogin);

@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { decodeStateMarker } from "../../src/lifecycle/run-state.js";
 import { startAfk } from "../helpers/afk-harness.js";
 import { GitHubEmulator } from "../helpers/github-emulator.js";
-import { useScenario } from "../helpers/scenario.js";
+import { HeldExecutor } from "../helpers/held-executor.js";
+import { runStateOf } from "../helpers/run-state-of.js";
+import { INSTALLATION_ID, OWNER, REPO, oneRunningOneQueued, useScenario } from "../helpers/scenario.js";
 
 const start = useScenario();
 
@@ -91,5 +93,22 @@ describe("operator settings and repository config", () => {
     } finally {
       await github.close();
     }
+  });
+});
+
+describe("kill switch and work queued before it", () => {
+  it("an issue queued before the switch was turned on does not start while it is on", async () => {
+    const github = await GitHubEmulator.start();
+    const executor = new HeldExecutor();
+    const running = await start({ github, executor });
+    const { first, second } = await oneRunningOneQueued(running, executor);
+    // The replica is restarted with the kill switch on; the new process sees the old run end.
+    const paused = await startAfk(github, { env: { AFK_KILL_SWITCH: "on" }, replicaId: "replica-paused" });
+    running.afk.coordinator.shutdown("replica restarted");
+    await running.afk.idle();
+    await paused.coordinator.dispatchNext({ owner: OWNER, repo: REPO, installationId: INSTALLATION_ID });
+    await paused.idle();
+    expect(executor.started.map((run) => run.issue)).toEqual([first]);
+    expect(runStateOf(running, second)?.status).toBe("queued");
   });
 });
