@@ -136,7 +136,7 @@ export class Coordinator {
    * logged), kill switch, trust, repository config. A refusal is written to the
    * issue's progress comment unless a run is already active there.
    */
-  async gate(request: IssueRequest, options: { config: RepoConfigResult; respectKillSwitch: boolean }): Promise<Gate> {
+  async gate(request: IssueRequest, options: { config: RepoConfigResult; trust?: TrustDecision }): Promise<Gate> {
     const { repo, octokit, actor } = request;
     const previous = await this.progressOf(octokit, repo, request.issue.number);
     const activeState = previous?.kind === "state" && isActive(previous.state) ? previous.state : undefined;
@@ -151,10 +151,9 @@ export class Coordinator {
       return { kind: "stop" };
     };
 
-    const lists = options.config.kind === "ok" ? options.config.config.trusted : { users: [], bots: [] };
-    const trust: TrustDecision = await checkTrust(octokit, repo, actor, lists);
+    const trust = options.trust ?? (await checkTrust(octokit, repo, actor, trustLists(options.config)));
     if (!trust.trusted) return refuse(NOTICES.untrusted(trust.reason));
-    if (options.respectKillSwitch && this.#deps.settings.killSwitch) return refuse(NOTICES.paused());
+    if (this.#deps.settings.killSwitch) return refuse(NOTICES.paused());
     switch (options.config.kind) {
       case "missing":
         return refuse(NOTICES.notConfigured());
@@ -420,6 +419,11 @@ export class Coordinator {
       await writeProgressComment(octokit, repo, behindState(progress.state, running), botLogin, progress.id);
     }
   }
+}
+
+/** The config's trust lists, or none when the config is not usable (then only repository roles count). */
+export function trustLists(config: RepoConfigResult): RepoConfig["trusted"] {
+  return config.kind === "ok" ? config.config.trusted : { users: [], bots: [] };
 }
 
 async function removeLabel(octokit: GitHub, repo: RepoRef, issue: number, name: string): Promise<void> {

@@ -7,8 +7,8 @@ import { fullName, type GitHub } from "../github/types.js";
 import { isActive } from "../lifecycle/run-state.js";
 import type { Trigger } from "../lifecycle/transitions.js";
 import { renderHelp, renderRefusal, renderStatus } from "../progress/render-replies.js";
-import { checkTrust, isBot } from "../trust/trust-gate.js";
-import type { Coordinator, IssueRequest } from "./coordinator.js";
+import { checkTrust, isBot, type TrustDecision } from "../trust/trust-gate.js";
+import { trustLists, type Coordinator, type IssueRequest } from "./coordinator.js";
 import type { CommentIntent, IssueIntent, LabelIntent } from "./intents.js";
 import { orderCandidates } from "./priority.js";
 
@@ -37,7 +37,7 @@ export async function handleComment(coordinator: Coordinator, octokit: GitHub, i
   const reply = (body: string) => octokit.rest.issues.createComment({ owner: repo.owner, repo: repo.repo, issue_number: intent.issue.number, body });
   const commandText = command.kind === "command" ? `/afk ${command.name}` : `/afk ${command.word}`;
   const config = await readRepoConfig(octokit, repo);
-  const trust = await checkTrust(octokit, repo, intent.actor, config.kind === "ok" ? config.config.trusted : { users: [], bots: [] });
+  const trust = await checkTrust(octokit, repo, intent.actor, trustLists(config));
   if (!trust.trusted) {
     log.info({ reason: trust.reason }, "afk refused a command");
     // Bots get no reply, so afk and another bot can never answer each other in a loop.
@@ -88,7 +88,7 @@ export async function handleComment(coordinator: Coordinator, octokit: GitHub, i
         await reply(`@${intent.actor.login} there is no earlier afk run on this issue to retry; use \`/afk run\`.`);
         return;
       }
-      await requestRun(coordinator, octokit, request, config, trigger, { reactTo: "none" });
+      await requestRun(coordinator, octokit, request, config, trigger, { reactTo: "none", trust });
       return;
     }
   }
@@ -100,10 +100,10 @@ async function requestRun(
   intent: IssueIntent | IssueRequest,
   config: RepoConfigResult,
   trigger: Trigger,
-  options: { reactTo: "issue" | "none" },
+  options: { reactTo: "issue" | "none"; trust?: TrustDecision },
 ): Promise<void> {
   const request: IssueRequest = { repo: intent.repo, octokit, issue: intent.issue, actor: intent.actor, trigger };
-  const gate = await coordinator.gate(request, { config, respectKillSwitch: true });
+  const gate = await coordinator.gate(request, { config, ...(options.trust === undefined ? {} : { trust: options.trust }) });
   if (gate.kind === "stop") return;
   const result = await coordinator.enqueue(request, gate, { reactOnIssue: options.reactTo === "issue" });
   coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue.number, result }, "afk run requested");

@@ -6,7 +6,7 @@ import { commentIntent } from "../dispatch/intents.js";
 /** `issue_comment.created`: hand `/afk` commands to intake and answer the webhook at once. */
 export function onIssueCommentCreated(coordinator: Coordinator) {
   return async (context: Context<"issue_comment.created">): Promise<void> => {
-    if (!context.payload.comment.body?.includes("/afk")) return;
+    if (!/\/afk/i.test(context.payload.comment.body ?? "")) return;
     const intent = commentIntent(context.payload, context.id);
     if (intent === null) return;
     coordinator.background("command intake", () => handleComment(coordinator, context.octokit, intent));

@@ -54,7 +54,7 @@ export function rememberDelivery(deliveries: readonly string[], id: string): str
   return [...deliveries.filter((known) => known !== id), id].slice(-MAX_REMEMBERED_DELIVERIES);
 }
 
-const MARKER_PATTERN = /<!-- afk:state (.*?) -->/s;
+const MARKER_PATTERN = /<!-- afk:state (.*?) -->/gs;
 
 /** The hidden marker that carries a run's state inside the progress comment. */
 export function encodeStateMarker(state: RunState): string {
@@ -65,9 +65,13 @@ export function encodeStateMarker(state: RunState): string {
 
 export type DecodedMarker = { kind: "state"; state: RunState } | { kind: "none" } | { kind: "corrupt"; reason: string };
 
-/** Reads the marker back. A marker that does not parse is reported as corrupt, never trusted. */
+/**
+ * Reads the marker back: the last one in the body, which is where the renderer puts it, so text
+ * quoted above it can never stand in for it. A marker that does not parse is reported as corrupt,
+ * never trusted.
+ */
 export function decodeStateMarker(body: string): DecodedMarker {
-  const match = MARKER_PATTERN.exec(body);
+  const match = [...body.matchAll(MARKER_PATTERN)].at(-1);
   if (match?.[1] === undefined) return { kind: "none" };
   let json: unknown;
   try {

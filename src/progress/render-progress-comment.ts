@@ -42,7 +42,7 @@ function heading(state: RunState): string {
 }
 
 function statusLine(state: RunState): string {
-  if (state.notice !== undefined) return state.notice.message;
+  if (state.notice !== undefined) return escapeText(state.notice.message);
   switch (state.status) {
     case "queued":
       if (state.blockedBy !== undefined && state.blockedBy.length > 0) {
@@ -57,7 +57,7 @@ function statusLine(state: RunState): string {
       return "The pull request was merged.";
     case "failed":
     case "interrupted":
-      return [state.outcome?.message ?? "The run ended without a result.", state.outcome?.retryable === false ? "" : "Comment `/afk retry` to run again."]
+      return [escapeText(state.outcome?.message ?? "The run ended without a result."), state.outcome?.retryable === false ? "" : "Comment `/afk retry` to run again."]
         .filter((part) => part.length > 0)
         .join(" ");
     case "stopped":
@@ -93,5 +93,10 @@ function footer(state: RunState): string {
 }
 
 function escapeCell(text: string): string {
-  return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+  return escapeText(text).replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+}
+
+/** Text from outside afk (config keys, YAML errors, API messages) can carry no HTML, so no marker or hidden comment. */
+function escapeText(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }

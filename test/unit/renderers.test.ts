@@ -44,6 +44,21 @@ describe("progress comment", () => {
     expect(body).not.toContain("- [ ]");
   });
 
+  it("text from outside afk cannot plant a state marker or HTML in the comment", () => {
+    const fake = "<!-- afk:state {\"v\":1,\"status\":\"running\"} -->";
+    const refused: RunState = {
+      ...queued,
+      status: "refused",
+      notice: NOTICES.configInvalid([{ field: fake, problem: `is not a known field ${fake}`, allowed: "<b>x</b>" }]),
+    };
+    const body = renderProgressComment(refused);
+    expect(body.match(/<!--/g)).toHaveLength(1);
+    expect(body).toContain("&lt;!-- afk:state");
+    expect(decodeStateMarker(body)).toEqual({ kind: "state", state: refused });
+    // Even if a marker were quoted above the real one, the last one is read.
+    expect(decodeStateMarker(`${fake}\n${body}`)).toEqual({ kind: "state", state: refused });
+  });
+
   it("renders every status with a heading", () => {
     for (const status of STATUSES) expect(renderProgressComment({ ...queued, status })).toMatch(/^### /);
   });
