@@ -9,6 +9,8 @@ export interface AfkOptions {
   env?: NodeJS.ProcessEnv;
   /** The executor runs are handed to; defaults to `noExecutor`, which fails runs honestly. */
   executor?: Executor;
+  /** How often runs renew their lock lease; defaults to a third of `AFK_LOCK_LEASE_SECONDS`. */
+  renewEveryMs?: number;
   /** Receives the coordinator once the app is loaded (tests and benchmarks wait on it). */
   onLoad?: (coordinator: Coordinator) => void;
 }
@@ -23,6 +25,7 @@ export function createAfkApp(options: AfkOptions = {}): ApplicationFunction {
       log: app.log,
       octokitFor: (installationId) => app.auth(installationId),
       botLogin: cachedBotLogin(app),
+      ...(options.renewEveryMs === undefined ? {} : { renewEveryMs: options.renewEveryMs }),
     });
     if (settings.allowlist.length === 0) app.log.warn("AFK_ALLOWLIST is empty: afk will act on no repository until it lists some (owner/repo globs)");
     if (settings.killSwitch) app.log.warn("AFK_KILL_SWITCH is on: afk starts no new work");

@@ -37,6 +37,8 @@ export interface CoordinatorDeps {
   /** afk's own bot login (`<slug>[bot]`), the author of its progress comments. */
   botLogin(): Promise<string>;
   now?: () => Date;
+  /** How often a running run renews its lease; defaults to a third of the lease. */
+  renewEveryMs?: number;
 }
 
 /** What a trusted-or-not actor asked for, already pulled out of the webhook payload. */
@@ -312,7 +314,7 @@ export class Coordinator {
     const lease = { holder, sha: lockSha, lost: false };
     const heartbeat = setInterval(() => {
       void this.#renew(repo, lease, controller).catch((error: unknown) => this.#deps.log.warn({ err: error, repo: fullName(repo) }, "afk lock renewal failed; retrying"));
-    }, (this.#deps.settings.lockLeaseSeconds * 1000) / 3);
+    }, this.#deps.renewEveryMs ?? (this.#deps.settings.lockLeaseSeconds * 1000) / 3);
     heartbeat.unref();
 
     this.#queue.push(async () => {

@@ -54,7 +54,7 @@ function testLogLevel(): (typeof LOG_LEVELS)[number] {
  */
 export async function startAfk(
   emulator: GitHubEmulator,
-  options: { env?: Record<string, string>; executor?: Executor; replicaId?: string } = {},
+  options: { env?: Record<string, string>; executor?: Executor; replicaId?: string; renewEveryMs?: number } = {},
 ): Promise<AfkInstance> {
   const probot = createProbot({
     env: {
@@ -72,6 +72,7 @@ export async function startAfk(
     createAfkApp({
       env: { AFK_ALLOWLIST: "*/*", AFK_REPLICA_ID: options.replicaId ?? "replica-test", AFK_CACHE_DIR: "/nonexistent", ...options.env },
       ...(options.executor === undefined ? {} : { executor: options.executor }),
+      ...(options.renewEveryMs === undefined ? {} : { renewEveryMs: options.renewEveryMs }),
       onLoad: (loaded) => {
         coordinator = loaded;
       },

@@ -1,0 +1,91 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { GitHub } from "../../src/github/types.js";
+import { extendLease, newHolder } from "../../src/lock/lock-record.js";
+import { acquireLock, readLock, releaseLock, renewLock, requestStop } from "../../src/lock/repo-lock.js";
+import { startAfk } from "../helpers/afk-harness.js";
+import { GitHubEmulator } from "../helpers/github-emulator.js";
+import { HeldExecutor } from "../helpers/held-executor.js";
+import { runStateOf } from "../helpers/run-state-of.js";
+import { FULL_NAME, INSTALLATION_ID, OWNER, REPO, oneRunningOneQueued, scenarioFor, useScenario } from "../helpers/scenario.js";
+import { waitFor } from "../helpers/wait-for.js";
+
+const repo = { owner: OWNER, repo: REPO, installationId: INSTALLATION_ID };
+const start = useScenario();
+
+describe("the repository lock on GitHub", () => {
+  let github: GitHubEmulator;
+  let octokit: GitHub;
+  const now = new Date();
+
+  beforeEach(async () => {
+    const scenario = await start();
+    github = scenario.github;
+    octokit = await scenario.afk.probot.auth(INSTALLATION_ID);
+  });
+
+  afterEach(() => github.assertNoViolations());
+
+  it("is taken once: a second taker sees the holder", async () => {
+    const a = newHolder({ issue: 1, runId: "run-a", replica: "a", now, leaseSeconds: 60 });
+    const b = newHolder({ issue: 2, runId: "run-b", replica: "b", now, leaseSeconds: 60 });
+    const [first, second] = await Promise.all([acquireLock(octokit, repo, a, now), acquireLock(octokit, repo, b, now)]);
+    expect([first.acquired, second.acquired].filter(Boolean)).toHaveLength(1);
+    const loser = first.acquired ? second : first;
+    expect(loser.acquired === false && loser.holder?.runId).toBe(first.acquired ? "run-a" : "run-b");
+  });
+
+  it("renews by compare-and-swap, and a renewal from a stale sha is refused as lost", async () => {
+    const holder = newHolder({ issue: 1, runId: "run-a", replica: "a", now, leaseSeconds: 60 });
+    const taken = await acquireLock(octokit, repo, holder, now);
+    if (!taken.acquired) throw new Error("not acquired");
+    const later = new Date(now.getTime() + 30_000);
+    const renewed = await renewLock(octokit, repo, taken.sha, extendLease(holder, later, 60), later);
+    expect(renewed.kind).toBe("renewed");
+    const view = await readLock(octokit, repo, later);
+    expect(view.status === "held" && view.holder.expiresAt).toBe(new Date(later.getTime() + 60_000).toISOString());
+    expect(await renewLock(octokit, repo, taken.sha, holder, later)).toEqual({ kind: "lost" });
+  });
+
+  it("carries a stop request to the holder's next renewal; release frees it only for its holder", async () => {
+    const holder = newHolder({ issue: 1, runId: "run-a", replica: "a", now, leaseSeconds: 60 });
+    const taken = await acquireLock(octokit, repo, holder, now);
+    if (!taken.acquired) throw new Error("not acquired");
+    expect(await requestStop(octokit, repo, "run-other", now)).toBe(false);
+    expect(await requestStop(octokit, repo, "run-a", now)).toBe(true);
+    const renewal = await renewLock(octokit, repo, taken.sha, holder, now);
+    expect(renewal.kind).toBe("stop-requested");
+    expect(await releaseLock(octokit, repo, "run-other", now)).toBe(false);
+    expect(await releaseLock(octokit, repo, "run-a", now)).toBe(true);
+    expect((await readLock(octokit, repo, now)).status).toBe("free");
+    expect(github.commit(FULL_NAME, github.ref(FULL_NAME, "refs/afk/lock") ?? "")?.parents).toHaveLength(1);
+  });
+
+  it("treats a lock ref afk did not write as free to take", async () => {
+    const { data: tree } = await octokit.rest.git.createTree({ owner: OWNER, repo: REPO, tree: [] });
+    const { data: commit } = await octokit.rest.git.createCommit({ owner: OWNER, repo: REPO, message: "not a lock", tree: tree.sha, parents: [] });
+    await octokit.rest.git.createRef({ owner: OWNER, repo: REPO, ref: "refs/afk/lock", sha: commit.sha });
+    expect((await readLock(octokit, repo, now)).status).toBe("corrupt");
+    expect((await acquireLock(octokit, repo, newHolder({ issue: 1, runId: "r", replica: "a", now, leaseSeconds: 60 }), now)).acquired).toBe(true);
+  });
+});
+
+describe("a stop handled by another replica", () => {
+  it("reaches the run through the lock at its next renewal; the run settles as stopped", async () => {
+    const github = await GitHubEmulator.start();
+    const executor = new HeldExecutor();
+    const a = await start({ github, executor });
+    // Replica A renews every 100 ms, so the test need not wait a third of a real lease.
+    a.afk.coordinator.shutdown("replaced by a fast-renewing replica");
+    const fastA = scenarioFor(github, await startAfk(github, { executor, replicaId: "replica-a", renewEveryMs: 100 }));
+    const b = scenarioFor(github, await startAfk(github, { executor: new HeldExecutor(), replicaId: "replica-b" }));
+    const { first } = await oneRunningOneQueued(fastA, executor);
+    await b.comment(first, "wes-write", "/afk stop");
+    await waitFor(() => runStateOf(fastA, first)?.status === "stopped", "the run on replica A to stop");
+    expect(runStateOf(fastA, first)?.outcome?.message).toContain("another afk replica");
+    await executor.waitForStarts(2);
+    executor.finish(executor.running[0]?.issue ?? 0);
+    await fastA.afk.idle();
+    fastA.afk.coordinator.shutdown("test over");
+    b.afk.coordinator.shutdown("test over");
+  });
+});
