@@ -134,9 +134,10 @@ export class Coordinator {
   }
 
   /**
-   * The checks every request goes through, in order: operator allowlist (only
-   * logged), kill switch, trust, repository config. A refusal is written to the
-   * issue's progress comment unless a run is already active there.
+   * The checks every request to run goes through once intake has matched the
+   * allowlist, in order: trust, kill switch, repository config. A refusal is
+   * written to the issue's progress comment, or posted as a reply when a run is
+   * already active there, so an active run's state is never overwritten.
    */
   async gate(request: IssueRequest, options: { config: RepoConfigResult; trust?: TrustDecision }): Promise<Gate> {
     const { repo, octokit, actor } = request;
@@ -145,7 +146,8 @@ export class Coordinator {
     const refuse = async (notice: Notice): Promise<Gate> => {
       this.#deps.log.info({ repo: fullName(repo), issue: request.issue.number, notice: notice.kind }, "afk refused a request");
       if (activeState === undefined) {
-        const state = refusedState({ runId: newRunId(), issue: request.issue.number, trigger: request.trigger, now: this.#now(), notice, previous: undefined });
+        const earlier = previous?.kind === "state" ? previous.state : undefined;
+        const state = refusedState({ runId: newRunId(), issue: request.issue.number, trigger: request.trigger, now: this.#now(), notice, previous: earlier });
         await writeProgressComment(octokit, repo, state, await this.botLogin(), previous?.id);
       } else {
         await octokit.rest.issues.createComment({ owner: repo.owner, repo: repo.repo, issue_number: request.issue.number, body: `@${actor.login} ${notice.message}` });

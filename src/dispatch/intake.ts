@@ -35,7 +35,8 @@ export async function handleComment(coordinator: Coordinator, octokit: GitHub, i
 
   const { repo } = intent;
   const reply = (body: string) => octokit.rest.issues.createComment({ owner: repo.owner, repo: repo.repo, issue_number: intent.issue.number, body });
-  const commandText = command.kind === "command" ? `/afk ${command.name}` : `/afk ${command.word}`;
+  // The word after /afk is the commenter's text: it is echoed only when it is a plain word, never as markdown.
+  const commandText = command.kind === "command" ? `/afk ${command.name}` : /^[\w-]{1,32}$/.test(command.word) ? `/afk ${command.word}` : "that /afk command";
   const config = await readRepoConfig(octokit, repo);
   const trust = await checkTrust(octokit, repo, intent.actor, trustLists(config));
   if (!trust.trusted) {

@@ -100,6 +100,16 @@ describe("slash commands from trusted people", () => {
     expect(unknown).toContain("`/afk help`");
   });
 
+  it("does not echo an unknown command that is not a plain word", async () => {
+    const scenario = await start();
+    const issue = scenario.issue();
+    await scenario.comment(issue, "wes-write", "/afk `@everyone`<img>");
+    const [reply] = replies(scenario, issue);
+    expect(reply).toContain("afk does not know `that /afk command`");
+    expect(reply).not.toContain("@everyone");
+    expect(reply).not.toContain("<img>");
+  });
+
   it("ignores commands in quotes and code blocks", async () => {
     const scenario = await start();
     const issue = scenario.issue();
