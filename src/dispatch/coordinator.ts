@@ -11,7 +11,6 @@ import { extendLease, newHolder, type LockHolder } from "../lock/lock-record.js"
 import { acquireLock, readLock, releaseLock, renewLock, requestStop, type LockView } from "../lock/repo-lock.js";
 import { isActive, type Notice, type RunState } from "../lifecycle/run-state.js";
 import {
-  behindState,
   blockedState,
   interruptedState,
   NOTICES,
@@ -260,7 +259,6 @@ export class Coordinator {
         continue;
       }
       await this.#start(octokit, repo, config, candidate, confirmed.id, confirmed.state, holder, taken.sha);
-      await this.#tellQueueWhoIsAhead(octokit, repo, candidates, candidate.number, botLogin);
       return;
     }
     if (lock.status === "held" && lock.expired) await this.#reclaimIdle(octokit, repo, lock);
@@ -413,16 +411,6 @@ export class Coordinator {
     }
   }
 
-  /** Tells the issues still queued which run they wait behind. */
-  async #tellQueueWhoIsAhead(octokit: GitHub, repo: RepoRef, candidates: QueuedIssue[], running: number, botLogin: string): Promise<void> {
-    for (const candidate of candidates) {
-      if (candidate.number === running) continue;
-      const progress = await findProgressComment(octokit, repo, candidate.number, botLogin);
-      if (progress?.kind !== "state" || progress.state.status !== "queued" || progress.state.queuedBehind === running) continue;
-      if (progress.state.blockedBy !== undefined && progress.state.blockedBy.length > 0) continue;
-      await writeProgressComment(octokit, repo, behindState(progress.state, running), botLogin, progress.id);
-    }
-  }
 }
 
 /** The config's trust lists, or none when the config is not usable (then only repository roles count). */

@@ -51,11 +51,6 @@ export function blockedState(state: RunState, blockers: number[]): RunState {
   return { ...state, blockedBy: blockers };
 }
 
-export function behindState(state: RunState, holderIssue: number): RunState {
-  const { blockedBy: _blocked, ...rest } = state;
-  return { ...rest, queuedBehind: holderIssue };
-}
-
 /** The state a run settles in once its executor returns. */
 export function settledState(state: RunState, outcome: RunOutcome, now: Date): RunState {
   const retryable = outcome.status === "failed" ? outcome.retryable : outcome.status === "stopped";

@@ -49,7 +49,7 @@ function statusLine(state: RunState): string {
         return `Waiting: blocked by ${state.blockedBy.map((n) => `#${n}`).join(", ")}. It starts by itself once ${state.blockedBy.length === 1 ? "that issue is" : "those issues are"} closed and the repository is free.`;
       }
       return state.queuedBehind !== undefined
-        ? `Queued behind #${state.queuedBehind}: afk works on one issue per repository at a time. This one starts by itself when that run ends (higher priority labels go first).`
+        ? `Queued behind #${state.queuedBehind}: afk works on one issue per repository at a time. This one starts by itself when its turn comes (higher priority labels first); \`/afk status\` shows the queue as it is now.`
         : "Waiting for the repository lock.";
     case "running":
       return `Started by @${state.trigger.actor} (${state.trigger.source === "label" ? "label" : "command"}). This comment is edited in place as the run moves on.`;

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { setTimeout as delay } from "node:timers/promises";
+import { githubUserJson, type GitHubUserJson } from "./github-user-json.js";
 import { validateRequest, validateResponse } from "./openapi-validator.js";
 
 /**
@@ -120,27 +121,7 @@ export interface IssueInput {
   state?: IssueState;
 }
 
-export interface UserJson {
-  login: string;
-  id: number;
-  node_id: string;
-  avatar_url: string;
-  gravatar_id: string;
-  url: string;
-  html_url: string;
-  followers_url: string;
-  following_url: string;
-  gists_url: string;
-  starred_url: string;
-  subscriptions_url: string;
-  organizations_url: string;
-  repos_url: string;
-  events_url: string;
-  received_events_url: string;
-  type: UserType;
-  site_admin: boolean;
-  user_view_type: string;
-}
+export type UserJson = GitHubUserJson;
 
 export interface LabelJson {
   id: number;
@@ -1801,29 +1782,10 @@ export class GitHubEmulator {
   // JSON shapes (fields follow GitHub's OpenAPI response schemas)
 
   private userJson(user: UserState): UserJson {
-    // GitHub percent-encodes bot logins in URLs: `/users/afk%5Bbot%5D`.
-    const api = `${this.apiUrl}/users/${encodeURIComponent(user.login)}`;
-    return {
-      login: user.login,
-      id: user.id,
-      node_id: nodeId(user.type === "Bot" ? "BOT" : user.type === "Organization" ? "O" : "U", user.id),
-      avatar_url: `${this.webUrl}/avatars/u/${user.id}?v=4`,
-      gravatar_id: "",
-      url: api,
-      html_url: user.type === "Bot" ? `${this.webUrl}/apps/${encodeURIComponent(user.login.replace(/\[bot\]$/, ""))}` : `${this.webUrl}/${encodeURIComponent(user.login)}`,
-      followers_url: `${api}/followers`,
-      following_url: `${api}/following{/other_user}`,
-      gists_url: `${api}/gists{/gist_id}`,
-      starred_url: `${api}/starred{/owner}{/repo}`,
-      subscriptions_url: `${api}/subscriptions`,
-      organizations_url: `${api}/orgs`,
-      repos_url: `${api}/repos`,
-      events_url: `${api}/events{/privacy}`,
-      received_events_url: `${api}/received_events`,
-      type: user.type,
-      site_admin: false,
-      user_view_type: "public",
-    };
+    return githubUserJson(
+      { login: user.login, id: user.id, nodeId: nodeId(user.type === "Bot" ? "BOT" : user.type === "Organization" ? "O" : "U", user.id), type: user.type },
+      { api: this.apiUrl, web: this.webUrl, avatars: `${this.webUrl}/avatars` },
+    );
   }
 
   private userByLogin(login: string): UserState {

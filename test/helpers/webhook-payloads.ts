@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
+import { GITHUB_COM, githubUserJson } from "./github-user-json.js";
 
 /**
  * Webhook payloads built from the real examples in `@octokit/webhooks-examples`,
@@ -155,28 +156,7 @@ function nodeId(kind: string, id: number): string {
 }
 
 export function payloadUser(login: string, type: "User" | "Bot" | "Organization" = "User", id = stableId(`user:${login}`)): PayloadUser {
-  const api = `https://api.github.com/users/${encodeURIComponent(login)}`;
-  return {
-    login,
-    id,
-    node_id: nodeId(type, id),
-    avatar_url: `https://avatars.githubusercontent.com/u/${id}?v=4`,
-    gravatar_id: "",
-    url: api,
-    html_url: type === "Bot" ? `https://github.com/apps/${encodeURIComponent(login.replace(/\[bot\]$/, ""))}` : `https://github.com/${encodeURIComponent(login)}`,
-    followers_url: `${api}/followers`,
-    following_url: `${api}/following{/other_user}`,
-    gists_url: `${api}/gists{/gist_id}`,
-    starred_url: `${api}/starred{/owner}{/repo}`,
-    subscriptions_url: `${api}/subscriptions`,
-    organizations_url: `${api}/orgs`,
-    repos_url: `${api}/repos`,
-    events_url: `${api}/events{/privacy}`,
-    received_events_url: `${api}/received_events`,
-    type,
-    user_view_type: "public",
-    site_admin: false,
-  };
+  return githubUserJson({ login, id, nodeId: nodeId(type, id), type }, GITHUB_COM);
 }
 
 export function payloadLabel(owner: string, repo: string, name: string): PayloadLabel {
