@@ -26,6 +26,7 @@ import { findProgressComment, writeProgressComment, type ProgressComment } from 
 import { checkTrust, type TrustDecision } from "../trust/trust-gate.js";
 import { orderCandidates } from "./priority.js";
 import { RunQueue } from "./run-queue.js";
+import { YieldingQueue } from "./yielding-queue.js";
 
 export interface CoordinatorDeps {
   settings: OperatorSettings;
@@ -52,6 +53,13 @@ export interface IssueRequest {
 export type Gate =
   | { kind: "pass"; config: RepoConfig; previous: ProgressComment | undefined }
   | { kind: "stop" };
+
+/** Webhook intakes and dispatches processed at once; the rest wait their turn in arrival order. */
+const INTAKE_CONCURRENCY = 4;
+/** Intake starts once no delivery has arrived for this long... */
+const INTAKE_QUIET_MS = 5;
+/** ...or once the oldest waiting intake has waited this long. */
+const INTAKE_MAX_HOLD_MS = 100;
 
 /** Why a run's signal was aborted. */
 export class RunAbort extends Error {
@@ -82,7 +90,7 @@ interface ActiveRun {
 export class Coordinator {
   readonly #deps: CoordinatorDeps;
   readonly #queue: RunQueue;
-  readonly #background = new Set<Promise<void>>();
+  readonly #intake: YieldingQueue;
   readonly #active = new Map<string, ActiveRun>();
   readonly #now: () => Date;
   #closing = false;
@@ -91,6 +99,12 @@ export class Coordinator {
     this.#deps = deps;
     this.#now = deps.now ?? (() => new Date());
     this.#queue = new RunQueue(deps.settings.maxConcurrentRuns, (error) => deps.log.error({ err: error }, "afk run task failed"));
+    this.#intake = new YieldingQueue({
+      limit: INTAKE_CONCURRENCY,
+      onError: (error) => deps.log.error({ err: error }, "afk background task failed"),
+      quietMs: INTAKE_QUIET_MS,
+      maxHoldMs: INTAKE_MAX_HOLD_MS,
+    });
   }
 
   get settings(): OperatorSettings {
@@ -101,25 +115,35 @@ export class Coordinator {
     return this.#deps.log;
   }
 
-  /** Starts work that must outlive the webhook response; errors are logged, never thrown. */
+  /**
+   * Takes the work a webhook asked for, to do after the webhook is answered. Errors are logged,
+   * never thrown. The work waits while more deliveries are arriving (ADR 0002), then runs with at
+   * most `INTAKE_CONCURRENCY` others.
+   */
   background(what: string, work: () => Promise<void>): void {
-    const task = work()
-      .catch((error: unknown) => this.#deps.log.error({ err: error }, `afk: ${what} failed`))
-      .finally(() => this.#background.delete(task));
-    this.#background.add(task);
+    this.#intake.push(this.#logged(what, work), true);
   }
 
   /** Resolves once no intake or dispatch is in flight (runs may still be executing). */
-  async quiet(): Promise<void> {
-    while (this.#background.size > 0) await Promise.all([...this.#background]);
+  quiet(): Promise<void> {
+    return this.#intake.idle();
   }
 
   /** Resolves once no intake, dispatch or run is in flight in this process. */
   async idle(): Promise<void> {
-    while (this.#background.size > 0 || this.#queue.running > 0 || this.#queue.waiting > 0) {
-      await Promise.all([...this.#background]);
+    while (this.#intake.pending + this.#queue.running + this.#queue.waiting > 0) {
+      await this.#intake.idle();
       await this.#queue.idle();
     }
+  }
+
+  /** Queues follow-up work of afk's own (not started by a delivery). */
+  #later(what: string, work: () => Promise<void>): void {
+    this.#intake.push(this.#logged(what, work), false);
+  }
+
+  #logged(what: string, work: () => Promise<void>): () => Promise<void> {
+    return () => work().catch((error: unknown) => this.#deps.log.error({ err: error }, `afk: ${what} failed`));
   }
 
   /** App shutdown: starts nothing new and aborts every run in this process; each still settles and frees its lock. */
@@ -386,7 +410,7 @@ export class Coordinator {
       await releaseLock(octokit, repo, state.runId, this.#now());
     } finally {
       log.info({ outcome: outcome.status }, "afk run settled; lock released");
-      this.background("dispatch the next queued issue", () => this.dispatchNext(repo));
+      this.#later("dispatch the next queued issue", () => this.dispatchNext(repo));
     }
   }
 
