@@ -12,7 +12,7 @@ function recorder() {
 
 describe("YieldingQueue", () => {
   it("holds tasks while deliveries keep arriving and releases them once they stop", async () => {
-    const queue = new YieldingQueue({ limit: 2, onError: () => {}, quietMs: 30, maxHoldMs: 10_000 });
+    const queue = new YieldingQueue({ limit: 2, onError: () => {}, quietMs: 250, maxHoldMs: 10_000 });
     const { started, task } = recorder();
     for (let i = 0; i < 5; i++) {
       queue.push(task(`d${i}`), true);
