@@ -1,0 +1,170 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** A content block the scripted model answers with, in the Messages API's own shape. */
+export type ScriptedBlock =
+  | { type: "text"; text: string }
+  | { type: "tool_use"; id: string; name: string; input: Record<string, unknown> };
+
+export interface ScriptedUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens?: number;
+  cache_read_input_tokens?: number;
+}
+
+/** One answer of the scripted model: a message, or an HTTP error (429, 529, 500...), or a dropped connection. */
+export type ScriptedTurn =
+  | { kind: "message"; content: ScriptedBlock[]; stop_reason?: "end_turn" | "tool_use" | "max_tokens"; usage?: ScriptedUsage }
+  | { kind: "error"; status: number; type: string; message: string; retryAfterSeconds?: number }
+  | { kind: "drop" };
+
+export interface RecordedModelRequest {
+  headers: Record<string, string | string[] | undefined>;
+  body: Record<string, unknown>;
+}
+
+/**
+ * The Anthropic Messages API as a local HTTP server with scripted answers, reached by the real SDK
+ * through `baseURL` / `ANTHROPIC_BASE_URL`. Answers JSON, or server-sent events (with `event:` lines,
+ * as the API sends them) when the request asks to stream. A request that the API would refuse
+ * (no API key, no version header, no model, max_tokens or messages) is answered 400 and recorded in
+ * `violations`.
+ */
+export class ModelServer {
+  readonly requests: RecordedModelRequest[] = [];
+  readonly violations: string[] = [];
+  readonly #script: ScriptedTurn[];
+  readonly #server: Server;
+  #messageCount = 0;
+
+  private constructor(script: ScriptedTurn[], server: Server) {
+    this.#script = script;
+    this.#server = server;
+  }
+
+  static async start(script: ScriptedTurn[]): Promise<ModelServer> {
+    let instance: ModelServer | undefined;
+    const server = createServer((req, res) => {
+      if (instance === undefined) return void res.writeHead(503).end();
+      void instance.#handle(req, res);
+    });
+    instance = new ModelServer(script, server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return instance;
+  }
+
+  /** Base URL for the SDK (`new Anthropic({ baseURL })` or `ANTHROPIC_BASE_URL`). */
+  get url(): string {
+    const address = this.#server.address() as AddressInfo;
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  /** Scripted turns not yet answered. */
+  get remaining(): number {
+    return this.#script.length;
+  }
+
+  close(): Promise<void> {
+    this.#server.closeAllConnections();
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+    if (req.method !== "POST" || req.url?.split("?")[0] !== "/v1/messages") {
+      this.violations.push(`${req.method} ${req.url} is not the Messages API`);
+      return void sendJson(res, 404, apiError("not_found_error", `${req.method} ${req.url} not found`));
+    }
+    let body: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("the body is not a JSON object");
+      body = Object.fromEntries(Object.entries(parsed));
+    } catch (error) {
+      this.violations.push(`unparseable body: ${error instanceof Error ? error.message : String(error)}`);
+      return void sendJson(res, 400, apiError("invalid_request_error", "body is not JSON"));
+    }
+    this.requests.push({ headers: req.headers, body });
+    const problem = requestProblem(req, body);
+    if (problem !== undefined) {
+      this.violations.push(problem);
+      return void sendJson(res, 400, apiError("invalid_request_error", problem));
+    }
+    const turn = this.#script.shift();
+    if (turn === undefined) {
+      this.violations.push("the model was called more times than the script has turns");
+      return void sendJson(res, 500, apiError("api_error", "script exhausted"));
+    }
+    if (turn.kind === "drop") return void req.socket.destroy();
+    if (turn.kind === "error") {
+      const headers: Record<string, string> = turn.retryAfterSeconds === undefined ? {} : { "retry-after": String(turn.retryAfterSeconds) };
+      return void sendJson(res, turn.status, apiError(turn.type, turn.message), headers);
+    }
+    const message = {
+      id: `msg_${String(++this.#messageCount).padStart(6, "0")}`,
+      type: "message",
+      role: "assistant",
+      model: typeof body.model === "string" ? body.model : "unknown",
+      content: turn.content,
+      stop_reason: turn.stop_reason ?? (turn.content.some((block) => block.type === "tool_use") ? "tool_use" : "end_turn"),
+      stop_sequence: null,
+      usage: { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, ...turn.usage },
+    };
+    if (body.stream === true) return streamMessage(res, message);
+    sendJson(res, 200, message);
+  }
+}
+
+function requestProblem(req: IncomingMessage, body: Record<string, unknown>): string | undefined {
+  if (typeof req.headers["x-api-key"] !== "string" && typeof req.headers.authorization !== "string") return "no credentials (x-api-key or authorization header)";
+  if (typeof req.headers["anthropic-version"] !== "string") return "no anthropic-version header";
+  if (typeof body.model !== "string" || body.model.length === 0) return "model is required";
+  if (typeof body.max_tokens !== "number" || !Number.isInteger(body.max_tokens) || body.max_tokens < 1) return "max_tokens must be a positive integer";
+  if (!Array.isArray(body.messages) || body.messages.length === 0) return "messages must be a non-empty array";
+  return undefined;
+}
+
+function apiError(type: string, message: string): Record<string, unknown> {
+  return { type: "error", error: { type, message } };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { "content-type": "application/json", "request-id": `req_${Date.now()}`, ...headers });
+  res.end(JSON.stringify(body));
+}
+
+interface StreamedMessage {
+  content: ScriptedBlock[];
+  stop_reason: string;
+  usage: ScriptedUsage;
+  [key: string]: unknown;
+}
+
+/** Sends a message as the API streams it: message_start, then per block start/delta/stop, message_delta, message_stop. */
+function streamMessage(res: ServerResponse, message: StreamedMessage): void {
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+  const send = (event: string, data: Record<string, unknown>) => res.write(`event: ${event}\ndata: ${JSON.stringify({ type: event, ...data })}\n\n`);
+  const { content, stop_reason, usage, ...head } = message;
+  send("message_start", { message: { ...head, content: [], stop_reason: null, usage: { ...usage, output_tokens: 1 } } });
+  content.forEach((block, index) => {
+    if (block.type === "text") {
+      send("content_block_start", { index, content_block: { type: "text", text: "" } });
+      for (const piece of splitInTwo(block.text)) send("content_block_delta", { index, delta: { type: "text_delta", text: piece } });
+    } else {
+      send("content_block_start", { index, content_block: { type: "tool_use", id: block.id, name: block.name, input: {} } });
+      for (const piece of splitInTwo(JSON.stringify(block.input))) send("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: piece } });
+    }
+    send("content_block_stop", { index });
+  });
+  send("message_delta", { delta: { stop_reason, stop_sequence: null }, usage: { output_tokens: usage.output_tokens } });
+  send("message_stop", {});
+  res.end();
+}
+
+/** Splits text so every block arrives in more than one delta, as real streams do. */
+function splitInTwo(text: string): string[] {
+  const middle = Math.floor(text.length / 2);
+  return middle === 0 ? [text] : [text.slice(0, middle), text.slice(middle)];
+}
