@@ -3,6 +3,8 @@ import type { Actor, RepoRef } from "../github/types.js";
 /** The parts of a webhook payload afk acts on, checked rather than assumed. */
 export interface IssueIntent {
   repo: RepoRef;
+  /** The repository's web address (on GitHub Enterprise Server, that server's). */
+  repoUrl: string;
   issue: { number: number; open: boolean; isPullRequest: boolean };
   actor: Actor;
   deliveryId: string;
@@ -18,7 +20,7 @@ export interface CommentIntent extends IssueIntent {
 
 interface IssuesPayloadShape {
   installation?: { id: number } | undefined;
-  repository: { name: string; owner: { login: string } };
+  repository: { name: string; html_url: string; owner: { login: string } };
   issue: { number: number; state?: string | undefined; pull_request?: unknown };
   sender: { login: string; type: string };
 }
@@ -42,6 +44,7 @@ function issueIntent(payload: IssuesPayloadShape, deliveryId: string): IssueInte
   if (typeof installationId !== "number") return null;
   return {
     repo: { owner: payload.repository.owner.login, repo: payload.repository.name, installationId },
+    repoUrl: payload.repository.html_url,
     issue: {
       number: payload.issue.number,
       open: payload.issue.state !== "closed",

@@ -30,6 +30,8 @@ export const runStateSchema = z.object({
     source: z.enum(["label", "command"]),
     at: z.iso.datetime(),
   }),
+  /** The repository's web address, for links. */
+  repoUrl: z.url().optional(),
   /** Webhook delivery ids already acted on, so a redelivery never starts a second run. */
   deliveries: z.array(z.string()).max(MAX_REMEMBERED_DELIVERIES).default([]),
   queuedBehind: z.number().int().positive().optional(),

@@ -8,6 +8,8 @@ export interface Trigger {
   actor: string;
   source: "label" | "command";
   deliveryId: string;
+  /** Web address of the repository, for links in the progress comment. */
+  repoUrl: string;
 }
 
 /** A new run waiting for the repository lock. */
@@ -19,6 +21,7 @@ export function queuedState(input: { runId: string; issue: number; trigger: Trig
     status: "queued",
     phase: "queued",
     trigger: { actor: input.trigger.actor, source: input.trigger.source, at: input.now.toISOString() },
+    repoUrl: input.trigger.repoUrl,
     deliveries: rememberDelivery(input.previous?.deliveries ?? [], input.trigger.deliveryId),
     ...(input.queuedBehind === undefined ? {} : { queuedBehind: input.queuedBehind }),
   };
@@ -33,6 +36,7 @@ export function refusedState(input: { runId: string; issue: number; trigger: Tri
     status: "refused",
     phase: "queued",
     trigger: { actor: input.trigger.actor, source: input.trigger.source, at: input.now.toISOString() },
+    repoUrl: input.trigger.repoUrl,
     deliveries: rememberDelivery(input.previous?.deliveries ?? [], input.trigger.deliveryId),
     notice: input.notice,
   };

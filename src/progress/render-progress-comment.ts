@@ -87,6 +87,7 @@ function problemTable(state: RunState): string {
 
 function footer(state: RunState): string {
   const parts = [`<sub>run \`${state.runId}\`${state.replica === undefined ? "" : ` on \`${state.replica}\``}`];
+  if (state.repoUrl !== undefined) parts.push(`[configuration](${state.repoUrl}/blob/HEAD/.github/afk.yml)`);
   if (state.status === "queued" || state.status === "running") parts.push(`stop with \`${COMMANDS.stop.usage}\``);
   parts.push(`\`${COMMANDS.help.usage}\` lists commands</sub>`);
   return parts.join(" · ");

@@ -18,6 +18,7 @@ describe("a trusted label", () => {
     expect(body).toContain("### ❌ afk's run failed");
     expect(body).toContain("No executor is configured");
     expect(body).toContain("- [x] Queued");
+    expect(body).toContain("[configuration](https://github.com/octo-org/app/blob/HEAD/.github/afk.yml)");
     const decoded = decodeStateMarker(body);
     expect(decoded.kind === "state" && decoded.state).toMatchObject({ status: "failed", issue, trigger: { actor: "wes-write", source: "label" }, replica: "replica-test" });
 

@@ -5,7 +5,7 @@ import { CHECK_RUN_LIMITS, renderCheckRun } from "../../src/progress/render-chec
 import { renderProgressComment } from "../../src/progress/render-progress-comment.js";
 
 const now = new Date("2026-11-23T12:00:00.000Z");
-const queued = queuedState({ runId: "r-1", issue: 4, trigger: { actor: "octocat", source: "label", deliveryId: "d" }, now, queuedBehind: 2, previous: undefined });
+const queued = queuedState({ runId: "r-1", issue: 4, trigger: { actor: "octocat", source: "label", deliveryId: "d", repoUrl: "https://github.com/octo-org/app" }, now, queuedBehind: 2, previous: undefined });
 
 describe("progress comment", () => {
   it("says the issue is queued behind the running one, and carries its state", () => {
@@ -22,6 +22,7 @@ describe("progress comment", () => {
     expect(body).toContain("- [ ] **Repository lock taken, run started** ← now");
     expect(body).toContain("- [ ] Pull request opened");
     expect(body).not.toContain("Queued behind");
+    expect(body).toContain("[configuration](https://github.com/octo-org/app/blob/HEAD/.github/afk.yml)");
   });
 
   it("says a failed run failed, why, and how to retry", () => {
