@@ -162,9 +162,12 @@ export class Coordinator {
    * written to the issue's progress comment, or posted as a reply when a run is
    * already active there, so an active run's state is never overwritten.
    */
-  async gate(request: IssueRequest, options: { config: RepoConfigResult; trust?: TrustDecision }): Promise<Gate> {
+  async gate(
+    request: IssueRequest,
+    options: { config: RepoConfigResult; trust?: TrustDecision; progress?: { comment: ProgressComment | undefined } },
+  ): Promise<Gate> {
     const { repo, octokit, actor } = request;
-    const previous = await this.progressOf(octokit, repo, request.issue.number);
+    const previous = options.progress === undefined ? await this.progressOf(octokit, repo, request.issue.number) : options.progress.comment;
     const activeState = previous?.kind === "state" && isActive(previous.state) ? previous.state : undefined;
     const refuse = async (notice: Notice): Promise<Gate> => {
       this.#deps.log.info({ repo: fullName(repo), issue: request.issue.number, notice: notice.kind }, "afk refused a request");
@@ -233,7 +236,7 @@ export class Coordinator {
       // The queue is the set of issues carrying the trigger label; a command puts the issue in it.
       await octokit.rest.issues.addLabels({ owner: repo.owner, repo: repo.repo, issue_number: request.issue.number, labels: [gate.config.labels.trigger] });
     }
-    await this.dispatchNext(repo, octokit);
+    await this.dispatchNext(repo, { octokit, config: gate.config });
     return "queued";
   }
 
@@ -243,17 +246,13 @@ export class Coordinator {
    * first and its issue told the run was interrupted. Safe to call from any
    * event on any replica: the lock's compare-and-swap lets exactly one win.
    */
-  async dispatchNext(repo: RepoRef, given?: GitHub): Promise<void> {
+  async dispatchNext(repo: RepoRef, known?: { octokit: GitHub; config: RepoConfig }): Promise<void> {
     if (this.#closing) return;
-    const octokit = given ?? (await this.#deps.octokitFor(repo.installationId));
+    const octokit = known?.octokit ?? (await this.#deps.octokitFor(repo.installationId));
     let lock = await readLock(octokit, repo, this.#now());
     if (lock.status === "held" && !lock.expired) return;
-    const configResult = await readRepoConfig(octokit, repo);
-    if (configResult.kind !== "ok") {
-      this.#deps.log.warn({ repo: fullName(repo), config: configResult.kind }, "afk cannot dispatch: repository config is not usable");
-      return;
-    }
-    const config = configResult.config;
+    const config = known?.config ?? (await this.#usableConfig(octokit, repo));
+    if (config === undefined) return;
     const botLogin = await this.botLogin();
     // With the kill switch on, queued issues wait; an expired lock is still taken back so its issue learns the run died.
     const candidates = this.#deps.settings.killSwitch
@@ -273,7 +272,7 @@ export class Coordinator {
       const holder = newHolder({ issue: candidate.number, runId: progress.state.runId, replica: this.#deps.settings.replicaId, now: this.#now(), leaseSeconds: this.#deps.settings.lockLeaseSeconds });
       const taken = await acquireLock(octokit, repo, holder, this.#now());
       if (!taken.acquired) return;
-      if (taken.reclaimed !== undefined) await this.#markInterrupted(octokit, repo, taken.reclaimed);
+      if (taken.reclaimed !== undefined) await this.#markInterrupted(octokit, repo, config, taken.reclaimed);
       // Re-read under the lock: another replica may have run or stopped this issue since the listing.
       const confirmed = await findProgressComment(octokit, repo, candidate.number, botLogin);
       if (confirmed?.kind !== "state" || confirmed.state.status !== "queued" || confirmed.state.runId !== holder.runId) {
@@ -285,7 +284,7 @@ export class Coordinator {
       await this.#start(octokit, repo, config, candidate, confirmed.id, confirmed.state, holder, taken.sha);
       return;
     }
-    if (lock.status === "held" && lock.expired) await this.#reclaimIdle(octokit, repo, lock);
+    if (lock.status === "held" && lock.expired) await this.#reclaimIdle(octokit, repo, config, lock);
   }
 
   /** Stops the queued or running work on an issue. Returns what happened, for the reply. */
@@ -414,22 +413,28 @@ export class Coordinator {
     }
   }
 
-  async #markInterrupted(octokit: GitHub, repo: RepoRef, holder: LockHolder): Promise<void> {
+  async #usableConfig(octokit: GitHub, repo: RepoRef): Promise<RepoConfig | undefined> {
+    const result = await readRepoConfig(octokit, repo);
+    if (result.kind === "ok") return result.config;
+    this.#deps.log.warn({ repo: fullName(repo), config: result.kind }, "afk cannot dispatch: repository config is not usable");
+    return undefined;
+  }
+
+  async #markInterrupted(octokit: GitHub, repo: RepoRef, config: RepoConfig, holder: LockHolder): Promise<void> {
     this.#deps.log.warn({ repo: fullName(repo), issue: holder.issue, runId: holder.runId, replica: holder.replica }, "afk reclaimed an expired repository lock");
     const progress = await this.progressOf(octokit, repo, holder.issue);
     if (progress?.kind !== "state" || progress.state.runId !== holder.runId || !isActive(progress.state)) return;
     await writeProgressComment(octokit, repo, interruptedState(progress.state, holder, this.#now()), await this.botLogin(), progress.id);
-    const config = await readRepoConfig(octokit, repo);
-    if (config.kind === "ok") await removeLabel(octokit, repo, holder.issue, config.config.labels.in_progress);
+    await removeLabel(octokit, repo, holder.issue, config.labels.in_progress);
   }
 
   /** An expired lock with nothing queued behind it: take it back so the issue learns its run was interrupted. */
-  async #reclaimIdle(octokit: GitHub, repo: RepoRef, lock: Extract<LockView, { status: "held" }>): Promise<void> {
+  async #reclaimIdle(octokit: GitHub, repo: RepoRef, config: RepoConfig, lock: Extract<LockView, { status: "held" }>): Promise<void> {
     const sweeper = newHolder({ issue: lock.holder.issue, runId: `reclaim-${newRunId()}`, replica: this.#deps.settings.replicaId, now: this.#now(), leaseSeconds: 30 });
     const taken = await acquireLock(octokit, repo, sweeper, this.#now());
     if (!taken.acquired) return;
     try {
-      if (taken.reclaimed !== undefined) await this.#markInterrupted(octokit, repo, taken.reclaimed);
+      if (taken.reclaimed !== undefined) await this.#markInterrupted(octokit, repo, config, taken.reclaimed);
     } finally {
       await releaseLock(octokit, repo, sweeper.runId, this.#now());
     }

@@ -6,6 +6,7 @@ import { listLabeledIssues } from "../github/issue-queue.js";
 import { fullName, type GitHub } from "../github/types.js";
 import { isActive } from "../lifecycle/run-state.js";
 import type { Trigger } from "../lifecycle/transitions.js";
+import type { ProgressComment } from "../progress/progress-comment.js";
 import { renderHelp, renderRefusal, renderStatus } from "../progress/render-replies.js";
 import { checkTrust, isBot, type TrustDecision } from "../trust/trust-gate.js";
 import { trustLists, type Coordinator, type IssueRequest } from "./coordinator.js";
@@ -89,7 +90,7 @@ export async function handleComment(coordinator: Coordinator, octokit: GitHub, i
         await reply(`@${intent.actor.login} there is no earlier afk run on this issue to retry; use \`/afk run\`.`);
         return;
       }
-      await requestRun(coordinator, octokit, request, config, trigger, { reactTo: "none", trust });
+      await requestRun(coordinator, octokit, request, config, trigger, { reactTo: "none", trust, progress: { comment: progress } });
       return;
     }
   }
@@ -101,12 +102,13 @@ async function requestRun(
   intent: IssueIntent | IssueRequest,
   config: RepoConfigResult,
   trigger: Trigger,
-  options: { reactTo: "issue" | "none"; trust?: TrustDecision },
+  options: { reactTo: "issue" | "none"; trust?: TrustDecision; progress?: { comment: ProgressComment | undefined } },
 ): Promise<void> {
   const request: IssueRequest = { repo: intent.repo, octokit, issue: intent.issue, actor: intent.actor, trigger };
-  const gate = await coordinator.gate(request, { config, ...(options.trust === undefined ? {} : { trust: options.trust }) });
+  const { reactTo, ...known } = options;
+  const gate = await coordinator.gate(request, { config, ...known });
   if (gate.kind === "stop") return;
-  const result = await coordinator.enqueue(request, gate, { reactOnIssue: options.reactTo === "issue" });
+  const result = await coordinator.enqueue(request, gate, { reactOnIssue: reactTo === "issue" });
   coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue.number, result }, "afk run requested");
 }
 
