@@ -1,0 +1,37 @@
+/** How one command runs in the sandbox. */
+export interface CommandOptions {
+  /** The command is killed (with everything it started) after this long. */
+  timeoutMs: number;
+  /** Whether the command may reach the network; false unless config or the setup step says so. */
+  network: boolean;
+  /** Output beyond this many bytes keeps its head and tail only. */
+  maxOutputBytes?: number;
+  /** Aborting kills the command. */
+  signal?: AbortSignal;
+}
+
+/** What a command did. `output` is stdout and stderr interleaved as they arrived. */
+export interface CommandResult {
+  /** The exit code, or null when the command was killed. */
+  exitCode: number | null;
+  /** The signal that ended the command, if one did. */
+  signal: string | null;
+  output: string;
+  timedOut: boolean;
+  /** True when the middle of the output was dropped to respect `maxOutputBytes`. */
+  truncated: boolean;
+  durationMs: number;
+}
+
+/**
+ * Where agent commands run. `bubblewrap` isolates them (read-only system, writable worktree,
+ * no network by default, cleared environment, own pid namespace); `unsandboxed` exists only
+ * when the operator set AFK_ALLOW_UNSANDBOXED=1.
+ */
+export interface Sandbox {
+  readonly kind: "bubblewrap" | "unsandboxed";
+  /** The worktree commands start in. */
+  readonly worktree: string;
+  /** Runs `bash -c command` in the worktree. Never throws for a failing command; only for a sandbox that cannot start. */
+  run(command: string, options: CommandOptions): Promise<CommandResult>;
+}
