@@ -23,7 +23,7 @@ export async function handleLabel(coordinator: Coordinator, octokit: GitHub, int
   if (intent.label !== trigger || !intent.issue.open || intent.issue.isPullRequest) return;
   // afk adds the trigger label itself when `/afk run` queues an issue; that event is its own echo.
   if (intent.actor.login === (await coordinator.botLogin())) return;
-  await requestRun(coordinator, octokit, intent, config, { actor: intent.actor.login, source: "label", deliveryId: intent.deliveryId, repoUrl: intent.repoUrl }, { reactTo: "issue" });
+  await requestRun(coordinator, octokit, intent, config, { actor: intent.actor.login, source: "label", deliveryId: intent.deliveryId, repoUrl: intent.repoUrl, bodyDigest: intent.bodyDigest }, { reactTo: "issue" });
 }
 
 /** `issue_comment.created`: `/afk <command>` lines from trusted people. */
@@ -56,7 +56,7 @@ export async function handleComment(coordinator: Coordinator, octokit: GitHub, i
     return;
   }
 
-  const trigger: Trigger = { actor: intent.actor.login, source: "command", deliveryId: intent.deliveryId, repoUrl: intent.repoUrl };
+  const trigger: Trigger = { actor: intent.actor.login, source: "command", deliveryId: intent.deliveryId, repoUrl: intent.repoUrl, bodyDigest: intent.bodyDigest };
   const request: IssueRequest = { repo, octokit, issue: intent.issue, actor: intent.actor, trigger };
   switch (command.name) {
     case "help":

@@ -1,3 +1,4 @@
+import { issueTextDigest } from "../github/issue-context.js";
 import type { Actor, RepoRef } from "../github/types.js";
 
 /** The parts of a webhook payload afk acts on, checked rather than assumed. */
@@ -8,6 +9,8 @@ export interface IssueIntent {
   issue: { number: number; open: boolean; isPullRequest: boolean };
   actor: Actor;
   deliveryId: string;
+  /** Digest of the issue's title and body as the actor saw them (see `issueTextDigest`). */
+  bodyDigest: string;
 }
 
 export interface LabelIntent extends IssueIntent {
@@ -21,7 +24,7 @@ export interface CommentIntent extends IssueIntent {
 interface IssuesPayloadShape {
   installation?: { id: number } | undefined;
   repository: { name: string; html_url: string; owner: { login: string } };
-  issue: { number: number; state?: string | undefined; pull_request?: unknown };
+  issue: { number: number; title: string; body?: string | null | undefined; state?: string | undefined; pull_request?: unknown };
   sender: { login: string; type: string };
 }
 
@@ -52,5 +55,6 @@ function issueIntent(payload: IssuesPayloadShape, deliveryId: string): IssueInte
     },
     actor: { login: payload.sender.login, type: payload.sender.type },
     deliveryId,
+    bodyDigest: issueTextDigest(payload.issue.title, payload.issue.body),
   };
 }

@@ -29,6 +29,8 @@ export const runStateSchema = z.object({
     actor: z.string(),
     source: z.enum(["label", "command"]),
     at: z.iso.datetime(),
+    /** Digest of the issue's title and body the actor saw; the agent reads the issue only if it still matches. */
+    bodyDigest: z.string().optional(),
   }),
   /** The repository's web address, for links. */
   repoUrl: z.url().optional(),

@@ -10,6 +10,8 @@ export interface Trigger {
   deliveryId: string;
   /** Web address of the repository, for links in the progress comment. */
   repoUrl: string;
+  /** Digest of the issue's title and body when the run was requested. */
+  bodyDigest: string;
 }
 
 /** A new run waiting for the repository lock. */
@@ -20,7 +22,7 @@ export function queuedState(input: { runId: string; issue: number; trigger: Trig
     issue: input.issue,
     status: "queued",
     phase: "queued",
-    trigger: { actor: input.trigger.actor, source: input.trigger.source, at: input.now.toISOString() },
+    trigger: { actor: input.trigger.actor, source: input.trigger.source, at: input.now.toISOString(), bodyDigest: input.trigger.bodyDigest },
     repoUrl: input.trigger.repoUrl,
     deliveries: rememberDelivery(input.previous?.deliveries ?? [], input.trigger.deliveryId),
     ...(input.queuedBehind === undefined ? {} : { queuedBehind: input.queuedBehind }),

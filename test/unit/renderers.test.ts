@@ -5,7 +5,7 @@ import { CHECK_RUN_LIMITS, renderCheckRun } from "../../src/progress/render-chec
 import { renderProgressComment } from "../../src/progress/render-progress-comment.js";
 
 const now = new Date("2026-11-23T12:00:00.000Z");
-const queued = queuedState({ runId: "r-1", issue: 4, trigger: { actor: "octocat", source: "label", deliveryId: "d", repoUrl: "https://github.com/octo-org/app" }, now, queuedBehind: 2, previous: undefined });
+const queued = queuedState({ runId: "r-1", issue: 4, trigger: { actor: "octocat", source: "label", deliveryId: "d", repoUrl: "https://github.com/octo-org/app", bodyDigest: "0123456789abcdef0123456789abcdef" }, now, queuedBehind: 2, previous: undefined });
 
 describe("progress comment", () => {
   it("says the issue is queued behind the running one, and carries its state", () => {

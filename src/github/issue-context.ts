@@ -1,0 +1,106 @@
+import { createHash } from "node:crypto";
+import { keepHeadAndTail } from "../executor/keep-head-and-tail.js";
+import { sanitizeUntrustedText } from "../trust/sanitize-untrusted-text.js";
+import { checkTrust, type TrustLists } from "../trust/trust-gate.js";
+import type { GitHub, RepoRef } from "./types.js";
+
+/** What the agent is told about an issue: sanitised text, and only what trusted people wrote. */
+export interface IssueContext {
+  number: number;
+  title: string;
+  body: string;
+  /** Comments by trusted people, oldest first, each headed by its author. */
+  comments: Array<{ author: string; body: string }>;
+  /** Why comments were left out, one line per reason (shown to the model and in the logs). */
+  omitted: string[];
+}
+
+/** The newest comments read; older ones are left out and counted. */
+const MAX_COMMENTS = 50;
+/** A body or comment longer than this keeps its head and tail. */
+const MAX_TEXT_CHARS = 20_000;
+
+/**
+ * Reads an issue and its discussion for the prompt. Comments count only when their author passes
+ * the trust gate (the same one that guards starting afk), when they are not afk's own, and when
+ * they were not edited after the run was requested: what the trusted person saw is what the agent
+ * reads. The issue body is checked against the digest taken when the run was requested (`bodyDigest`):
+ * a title or body changed since then is not used (REST does not say who edited it), and the run
+ * ends asking for the request to be repeated.
+ */
+export async function readIssueContext(
+  octokit: GitHub,
+  repo: RepoRef,
+  issueNumber: number,
+  options: { trust: TrustLists; botLogin: string; requestedAt: string; bodyDigest: string | undefined },
+): Promise<IssueContext> {
+  const { data: issue } = await octokit.rest.issues.get({ owner: repo.owner, repo: repo.repo, issue_number: issueNumber });
+  if (options.bodyDigest !== undefined && issueTextDigest(issue.title, issue.body) !== options.bodyDigest) throw new IssueChangedError();
+  const all = await octokit.paginate(octokit.rest.issues.listComments, { owner: repo.owner, repo: repo.repo, issue_number: issueNumber, per_page: 100 });
+  const requestedAt = Date.parse(options.requestedAt);
+  const verdicts = new Map<string, Promise<boolean>>();
+  const trusted = (login: string, type: string): Promise<boolean> => {
+    const key = login.toLowerCase();
+    let verdict = verdicts.get(key);
+    if (verdict === undefined) {
+      verdict = checkTrust(octokit, repo, { login, type }, options.trust).then((decision) => decision.trusted);
+      verdicts.set(key, verdict);
+    }
+    return verdict;
+  };
+
+  const comments: IssueContext["comments"] = [];
+  let untrusted = 0;
+  let editedLater = 0;
+  const recent = all.slice(-MAX_COMMENTS);
+  for (const comment of recent) {
+    const author = comment.user;
+    if (author === null || author === undefined) continue;
+    if (author.login.toLowerCase() === options.botLogin.toLowerCase()) continue;
+    // A comment written before the request but changed after it is not what the trusted person saw.
+    if (Date.parse(comment.created_at) <= requestedAt && Date.parse(comment.updated_at) > requestedAt) {
+      editedLater += 1;
+      continue;
+    }
+    if (!(await trusted(author.login, author.type))) {
+      untrusted += 1;
+      continue;
+    }
+    const body = sanitizeUntrustedText(comment.body ?? "");
+    if (body.length > 0) comments.push({ author: author.login, body: keepHeadAndTail(body, MAX_TEXT_CHARS).text });
+  }
+
+  const omitted: string[] = [];
+  if (all.length > recent.length) omitted.push(`${all.length - recent.length} older comments were not read (only the newest ${MAX_COMMENTS} are).`);
+  if (untrusted > 0) omitted.push(`${untrusted} comments by people without write access were left out.`);
+  if (editedLater > 0) omitted.push(`${editedLater} comments edited after the run was requested were left out.`);
+  return {
+    number: issue.number,
+    title: sanitizeUntrustedText(issue.title).replace(/\s+/g, " "),
+    body: keepHeadAndTail(sanitizeUntrustedText(issue.body ?? ""), MAX_TEXT_CHARS).text,
+    comments,
+    omitted,
+  };
+}
+
+/** The discussion as the prompt shows it: each trusted comment under its author, then what was left out. */
+export function formatDiscussion(context: IssueContext): string {
+  const parts = context.comments.map((comment) => `@${comment.author} wrote:\n${comment.body}`);
+  if (parts.length === 0) parts.push("(no comments from trusted people)");
+  return [...parts, ...context.omitted].join("\n\n---\n\n");
+}
+
+/** The issue's title or body changed after a trusted person asked afk to run. */
+export class IssueChangedError extends Error {
+  constructor() {
+    super(
+      "The issue's title or body changed after afk was asked to run. afk implements only the text a trusted person saw when they asked; to confirm the new text, add the label again or comment `/afk run`.",
+    );
+    this.name = "IssueChangedError";
+  }
+}
+
+/** A digest of what the issue said when a run was requested, kept in the run state and compared before the agent reads it. */
+export function issueTextDigest(title: string, body: string | null | undefined): string {
+  return createHash("sha256").update(title).update("\u0000").update(body ?? "").digest("hex").slice(0, 32);
+}
