@@ -1,0 +1,33 @@
+import { keepHeadAndTail } from "./keep-head-and-tail.js";
+import { withoutCiSkipMarkers } from "./change-policy.js";
+
+const SUBJECT_MAX = 72;
+const BODY_MAX = 4_000;
+
+/** The trailer that ties a commit to the afk run that made it. */
+export const RUN_TRAILER = "Afk-Run";
+
+/**
+ * The message of the commit afk makes: a subject naming the issue, the agent's summary, `Closes #N`
+ * and a trailer with the run id. Text from the issue and the agent is stripped of CI-skip markers. Pure.
+ */
+export function commitMessage(input: { issue: number; title: string; summary: string; runId: string }): string {
+  const title = withoutCiSkipMarkers(input.title).replace(/\s+/g, " ").trim();
+  const prefix = `#${input.issue}: `;
+  const subject = prefix + (prefix.length + title.length > SUBJECT_MAX ? `${title.slice(0, SUBJECT_MAX - prefix.length - 1).trimEnd()}…` : title);
+  const summary = keepHeadAndTail(withoutCiSkipMarkers(input.summary).trim(), BODY_MAX).text;
+  return [subject, summary, `Closes #${input.issue}`, `${RUN_TRAILER}: ${input.runId}`].filter((part) => part.length > 0).join("\n\n") + "\n";
+}
+
+/** The branch afk pushes for an issue: `afk/<issue>-<slug of the title>`. Pure. */
+export function branchName(issue: number, title: string): string {
+  const slug = title
+    .normalize("NFKD")
+    .replace(/\p{M}/gu, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 40)
+    .replace(/-+$/g, "");
+  return slug.length > 0 ? `afk/${issue}-${slug}` : `afk/${issue}`;
+}

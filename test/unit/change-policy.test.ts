@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import { ciSkipMarkers, protectedChanges, pushRefusal } from "../../src/executor/change-policy.js";
+import { branchName, commitMessage } from "../../src/executor/commit-message.js";
+
+describe("protected paths", () => {
+  it.each([
+    [".github/workflows/ci.yml", true],
+    [".github/workflows/nested/deploy.yaml", true],
+    [".github/afk.yml", false],
+    ["src/.github/workflows/x.yml", false],
+    ["docs/workflows.md", false],
+  ])("the default pattern .github/workflows/** protects %s: %s", (file, expected) => {
+    expect(protectedChanges([file], [".github/workflows/**"])).toEqual(expected ? [file] : []);
+  });
+
+  it("matches dotfiles and several patterns, and protects nothing with no patterns", () => {
+    expect(protectedChanges(["secrets/.env", "src/a.ts", "infra/main.tf"], ["secrets/**", "**/*.tf"])).toEqual(["secrets/.env", "infra/main.tf"]);
+    expect(protectedChanges([".github/workflows/ci.yml"], [])).toEqual([]);
+  });
+
+  it("refuses a push with a message naming the files and the setting", () => {
+    const refusal = pushRefusal({ changedFiles: ["src/a.ts", ".github/workflows/ci.yml"], protectedPaths: [".github/workflows/**"], commitMessage: "#1: x\n" });
+    expect(refusal).toContain("`.github/workflows/ci.yml`");
+    expect(refusal).toContain("protected_paths");
+    expect(refusal).toContain("nothing was pushed");
+    expect(pushRefusal({ changedFiles: ["src/a.ts"], protectedPaths: [".github/workflows/**"], commitMessage: "#1: x\n" })).toBeUndefined();
+  });
+});
+
+describe("CI-skip markers", () => {
+  it.each(["[skip ci]", "[ci skip]", "[no ci]", "[skip actions]", "[actions skip]", "***NO_CI***", "[Skip CI]"])("finds %s", (marker) => {
+    expect(ciSkipMarkers(`Fix things ${marker}`)).toHaveLength(1);
+    expect(pushRefusal({ changedFiles: ["a"], protectedPaths: [], commitMessage: `x ${marker}` })).toContain("CI-skip marker");
+  });
+
+  it("finds the skip-checks trailer only as a trailer line", () => {
+    expect(ciSkipMarkers("subject\n\nskip-checks: true")).toHaveLength(1);
+    expect(ciSkipMarkers("the skip-checks: true trailer is documented here")).toHaveLength(0);
+  });
+
+  it("keeps them out of the commit message even when the issue title and the agent's summary carry them", () => {
+    const message = commitMessage({ issue: 7, title: "Faster build [skip ci]", summary: "Done. [ci skip]\nskip-checks: true", runId: "r-1" });
+    expect(ciSkipMarkers(message)).toEqual([]);
+    expect(message).toBe("#7: Faster build\n\nDone.\n\nCloses #7\n\nAfk-Run: r-1\n");
+  });
+});
+
+describe("commit message and branch", () => {
+  it("names the issue, closes it and carries the run id as a trailer", () => {
+    const message = commitMessage({ issue: 42, title: "Add a --verbose flag", summary: "Added the flag and a test.", runId: "r-abc" });
+    expect(message.split("\n")[0]).toBe("#42: Add a --verbose flag");
+    expect(message).toContain("\n\nCloses #42\n\nAfk-Run: r-abc\n");
+  });
+
+  it("keeps the subject within 72 characters", () => {
+    const subject = commitMessage({ issue: 1, title: "x".repeat(200), summary: "", runId: "r" }).split("\n")[0] ?? "";
+    expect(subject.length).toBeLessThanOrEqual(72);
+    expect(subject.endsWith("…")).toBe(true);
+  });
+
+  it.each([
+    [12, "Add a --verbose flag!", "afk/12-add-a-verbose-flag"],
+    [3, "Café: naïve résumé", "afk/3-cafe-naive-resume"],
+    [9, "日本語のみ", "afk/9"],
+    [5, "a".repeat(100), `afk/5-${"a".repeat(40)}`],
+    [6, "../../etc/passwd; rm -rf /", "afk/6-etc-passwd-rm-rf"],
+  ])("branch for #%i %j is %s", (issue, title, expected) => {
+    expect(branchName(issue, title)).toBe(expected);
+  });
+});
