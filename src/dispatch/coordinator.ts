@@ -4,7 +4,7 @@ import type { OperatorSettings } from "../config/operator-settings.js";
 import { readRepoConfig } from "../config/read-repo-config.js";
 import { DEFAULT_MODEL, type RepoConfig } from "../config/repo-config.js";
 import type { RepoConfigResult } from "../config/load-repo-config.js";
-import type { Executor, RunOutcome } from "../executor/executor.js";
+import type { Executor, RunOutcome, RunReporter } from "../executor/executor.js";
 import { listLabeledIssues, openBlockers, type QueuedIssue } from "../github/issue-queue.js";
 import { errorMessage, errorStatus, fullName, type Actor, type GitHub, type RepoRef } from "../github/types.js";
 import { extendLease, newHolder, type LockHolder } from "../lock/lock-record.js";
@@ -18,11 +18,14 @@ import {
   queuedState,
   refusedState,
   settledState,
+  spendState,
   startedState,
   stoppedState,
   type Trigger,
 } from "../lifecycle/transitions.js";
+import { publishCheckRun } from "../progress/check-run.js";
 import { findProgressComment, writeProgressComment, type ProgressComment } from "../progress/progress-comment.js";
+import { renderCheckRun } from "../progress/render-check-run.js";
 import { checkTrust, type TrustDecision } from "../trust/trust-gate.js";
 import { orderCandidates } from "./priority.js";
 import { RunQueue } from "./run-queue.js";
@@ -60,6 +63,9 @@ const INTAKE_CONCURRENCY = 4;
 const INTAKE_QUIET_MS = 5;
 /** ...or once the oldest waiting intake has waited this long. */
 const INTAKE_MAX_HOLD_MS = 100;
+
+/** The progress comment shows the growing spend, written at most this often. */
+const SPEND_WRITE_EVERY_MS = 15_000;
 
 /** Why a run's signal was aborted. */
 export class RunAbort extends Error {
@@ -340,14 +346,42 @@ export class Coordinator {
     }, this.#deps.renewEveryMs ?? (this.#deps.settings.lockLeaseSeconds * 1000) / 3);
     heartbeat.unref();
 
+    // Writes of the progress comment are chained, so a spend update never overtakes a phase.
+    let writes = Promise.resolve();
+    const report = (next: RunState): Promise<void> => {
+      state = next;
+      writes = writes.then(() => this.#reportPhase(repo, commentId, botLogin, state)).catch((error: unknown) => {
+        this.#deps.log.warn({ err: error, repo: fullName(repo), issue: issue.number }, "afk could not update the progress comment");
+      });
+      return writes;
+    };
+    let lastSpendWrite = 0;
+    const reporter: RunReporter = {
+      phase: (phase) => report(phaseState(state, phase)),
+      spend: (spend) => {
+        state = spendState(state, spend);
+        if (this.#now().getTime() - lastSpendWrite < SPEND_WRITE_EVERY_MS) return;
+        lastSpendWrite = this.#now().getTime();
+        void report(state);
+      },
+    };
+
     this.#queue.push(async () => {
       let outcome: RunOutcome;
       try {
         outcome = controller.signal.aborted
           ? { status: "failed", message: `The run was aborted before it began: ${abortMessage(controller.signal)}`, retryable: true }
           : await this.#deps.executor.execute(
-              { repo, issue: issue.number, runId: holder.runId, config, model: config.model ?? this.#deps.settings.model ?? DEFAULT_MODEL, signal: controller.signal },
-              { phase: (phase) => this.#reportPhase(repo, commentId, botLogin, (state = phaseState(state, phase))) },
+              {
+                repo,
+                issue: issue.number,
+                runId: holder.runId,
+                trigger: { actor: queued.trigger.actor, at: queued.trigger.at, bodyDigest: queued.trigger.bodyDigest },
+                config,
+                model: config.model ?? this.#deps.settings.model ?? DEFAULT_MODEL,
+                signal: controller.signal,
+              },
+              reporter,
             );
       } catch (error) {
         outcome = { status: "failed", message: `The executor crashed: ${errorMessage(error)}`, retryable: true };
@@ -355,6 +389,7 @@ export class Coordinator {
         clearInterval(heartbeat);
         this.#active.delete(holder.runId);
       }
+      await writes;
       if (controller.signal.reason instanceof RunAbort && controller.signal.reason.kind === "stop") {
         outcome = { status: "stopped", message: controller.signal.reason.message };
       }
@@ -392,12 +427,27 @@ export class Coordinator {
       log.warn("afk run ended after losing its lock; leaving the issue to the process that reclaimed it");
       return;
     }
-    const settled = settledState(state, outcome, this.#now());
+    let settled = settledState(state, outcome, this.#now());
+    const headSha = outcome.headSha;
+    if (headSha !== undefined) {
+      // The check run first, so the state written next records its id.
+      try {
+        const view = renderCheckRun(settled, outcome.evidence ?? {});
+        const detailsUrl = settled.repoUrl === undefined ? undefined : `${settled.repoUrl}/issues/${settled.issue}`;
+        const checkRunId = await publishCheckRun(octokit, repo, { headSha, view, ...(detailsUrl === undefined ? {} : { detailsUrl }) });
+        settled = { ...settled, checkRunId };
+      } catch (error) {
+        log.error({ err: error }, "afk could not publish its check run");
+      }
+    }
     const steps: Array<[string, () => Promise<unknown>]> = [
       ["update the progress comment", async () => writeProgressComment(octokit, repo, settled, await this.botLogin(), commentId)],
       ["remove the in-progress label", () => removeLabel(octokit, repo, state.issue, config.labels.in_progress)],
       ["remove the trigger label", () => removeLabel(octokit, repo, state.issue, config.labels.trigger)],
     ];
+    if (outcome.status === "escalated") {
+      steps.push(["add the ready-for-human label", () => octokit.rest.issues.addLabels({ owner: repo.owner, repo: repo.repo, issue_number: state.issue, labels: [config.labels.human] })]);
+    }
     for (const [what, step] of steps) {
       try {
         await step();

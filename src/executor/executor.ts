@@ -1,12 +1,15 @@
 import type { RepoConfig } from "../config/repo-config.js";
 import type { RepoRef } from "../github/types.js";
 import type { Phase } from "../lifecycle/run-state.js";
+import type { CheckRunDetails } from "../progress/render-check-run.js";
 
 /** Everything an executor gets to do one run. It never sees a webhook payload. */
 export interface RunJob {
   repo: RepoRef;
   issue: number;
   runId: string;
+  /** Who asked for the run and when; their review is requested on the pull request. */
+  trigger: { actor: string; at: string; bodyDigest: string | undefined };
   config: RepoConfig;
   /** The model to use (repository config, then operator default). */
   model: string;
@@ -17,12 +20,48 @@ export interface RunJob {
 /** How an executor reports progress; each call edits the progress comment. */
 export interface RunReporter {
   phase(phase: Phase): Promise<void>;
+  /** The model spend so far; shown on the issue as it grows (written at most every few seconds). */
+  spend(spend: Spend): void;
 }
 
-export type RunOutcome =
-  | { status: "done"; message: string }
-  | { status: "failed"; message: string; retryable: boolean }
-  | { status: "stopped"; message: string };
+/** What the model cost in a run. */
+export interface Spend {
+  usd: number;
+  turns: number;
+}
+
+/** The pull request a run opened. */
+export interface PullRequestRef {
+  number: number;
+  url: string;
+  draft: boolean;
+}
+
+/** What a run produced on GitHub, whatever its outcome. */
+export interface RunProducts {
+  spend?: Spend;
+  branch?: string;
+  pullRequest?: PullRequestRef;
+  checkRunId?: number;
+  /** The commit afk pushed; the `afk` check run goes on it. */
+  headSha?: string;
+  /** What the check run shows besides the state: test evidence, the agent's summary, the transcript tail. */
+  evidence?: CheckRunDetails;
+}
+
+/**
+ * How a run ended. `waiting`: a pull request is open with the tests passing and the run waits for CI
+ * and review (the lock is released). `escalated`: handed to a person (`ready-for-human`), with the
+ * work so far kept on the branch when there was any. `done`: nothing further to wait for.
+ */
+export type RunOutcome = RunProducts &
+  (
+    | { status: "done"; message: string }
+    | { status: "waiting"; message: string; pullRequest: PullRequestRef }
+    | { status: "escalated"; message: string }
+    | { status: "failed"; message: string; retryable: boolean }
+    | { status: "stopped"; message: string }
+  );
 
 /** Runs the agent for one issue. Implementations: none yet (see `noExecutor`). */
 export interface Executor {

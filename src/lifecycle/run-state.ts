@@ -4,8 +4,11 @@ import { z } from "zod";
 export const PHASES = ["queued", "started", "workspace", "agent", "gate", "pull_request", "ci", "review", "merged"] as const;
 export type Phase = (typeof PHASES)[number];
 
-/** Where a run stands. `queued` and `running` are active; the rest are settled. */
-export const STATUSES = ["queued", "running", "done", "failed", "stopped", "interrupted", "refused"] as const;
+/**
+ * Where a run stands. `queued`, `running` and `waiting` (pull request open, waiting for CI and
+ * review, lock released) are active; the rest are settled. `escalated` means handed to a person.
+ */
+export const STATUSES = ["queued", "running", "waiting", "done", "escalated", "failed", "stopped", "interrupted", "refused"] as const;
 export type RunStatus = (typeof STATUSES)[number];
 
 const problemSchema = z.object({ field: z.string(), problem: z.string(), allowed: z.string() });
@@ -43,6 +46,12 @@ export const runStateSchema = z.object({
   endedAt: z.iso.datetime().optional(),
   stoppedBy: z.string().optional(),
   outcome: z.object({ message: z.string(), retryable: z.boolean() }).optional(),
+  /** Model spend so far. */
+  spend: z.object({ usd: z.number().nonnegative(), turns: z.number().int().nonnegative() }).optional(),
+  branch: z.string().optional(),
+  pullRequest: z.object({ number: z.number().int().positive(), url: z.url(), draft: z.boolean() }).optional(),
+  /** The `afk` check run on the pull request's head. */
+  checkRunId: z.number().int().positive().optional(),
   notice: noticeSchema.optional(),
 });
 
@@ -50,7 +59,7 @@ export type RunState = z.output<typeof runStateSchema>;
 export type Notice = z.output<typeof noticeSchema>;
 
 export function isActive(state: RunState): boolean {
-  return state.status === "queued" || state.status === "running";
+  return state.status === "queued" || state.status === "running" || state.status === "waiting";
 }
 
 /** Remembers a delivery id, keeping the most recent ones only. */

@@ -57,10 +57,24 @@ export function blockedState(state: RunState, blockers: number[]): RunState {
   return { ...state, blockedBy: blockers };
 }
 
-/** The state a run settles in once its executor returns. */
+/** The state a run settles in once its executor returns. A run waiting for CI has not ended. */
 export function settledState(state: RunState, outcome: RunOutcome, now: Date): RunState {
-  const retryable = outcome.status === "failed" ? outcome.retryable : outcome.status === "stopped";
-  return { ...state, status: outcome.status, endedAt: now.toISOString(), outcome: { message: outcome.message, retryable } };
+  const retryable = outcome.status === "failed" ? outcome.retryable : outcome.status === "stopped" || outcome.status === "escalated";
+  const products = {
+    ...(outcome.spend === undefined ? {} : { spend: outcome.spend }),
+    ...(outcome.branch === undefined ? {} : { branch: outcome.branch }),
+    ...(outcome.pullRequest === undefined ? {} : { pullRequest: outcome.pullRequest }),
+    ...(outcome.checkRunId === undefined ? {} : { checkRunId: outcome.checkRunId }),
+  };
+  if (outcome.status === "waiting") {
+    return { ...state, ...products, status: "waiting", phase: "ci", outcome: { message: outcome.message, retryable: false } };
+  }
+  return { ...state, ...products, status: outcome.status, endedAt: now.toISOString(), outcome: { message: outcome.message, retryable } };
+}
+
+/** The spend so far, shown while the run goes on. */
+export function spendState(state: RunState, spend: { usd: number; turns: number }): RunState {
+  return { ...state, spend };
 }
 
 export function stoppedState(state: RunState, by: string, now: Date): RunState {

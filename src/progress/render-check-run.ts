@@ -23,11 +23,23 @@ export interface CheckRunView {
   actions: CheckRunAction[];
 }
 
+/** What the check run shows beyond the run state: the evidence behind its conclusion. */
 export interface CheckRunDetails {
-  /** Dollars spent on the model so far. */
-  costUsd?: number;
+  /** afk's own run of the repository's tests on this head. */
+  gate?: GateEvidence;
+  /** What the agent says it changed and why. */
+  summary?: string;
   /** The end of the agent's transcript, newest last. */
   transcriptTail?: string;
+}
+
+export interface GateEvidence {
+  command: string;
+  exitCode: number | null;
+  /** The end of the test output. */
+  output: string;
+  /** How many times the gate ran in this run. */
+  rounds: number;
 }
 
 export const STOP_ACTION: CheckRunAction = { label: "Stop", description: "Stop this afk run", identifier: "afk-stop" };
@@ -37,28 +49,52 @@ export const RETRY_ACTION: CheckRunAction = { label: "Retry", description: "Run 
 export function renderCheckRun(state: RunState, details: CheckRunDetails = {}): CheckRunView {
   const status = state.status === "queued" ? "queued" : state.status === "running" ? "in_progress" : "completed";
   const conclusion = conclusionOf(state);
+  const gate = details.gate;
   const summaryLines = [
     `Issue #${state.issue} · run \`${state.runId}\` · phase **${state.phase}** · status **${state.status}**`,
-    details.costUsd === undefined ? "" : `Model cost so far: $${details.costUsd.toFixed(2)}`,
+    gate === undefined
+      ? ""
+      : `Tests: \`${gate.command}\` ${gate.exitCode === 0 ? "passed" : `failed (exit ${gate.exitCode ?? "killed"})`} in afk's sandbox, after ${gate.rounds} gate round${gate.rounds === 1 ? "" : "s"}.`,
+    state.spend === undefined ? "" : `Model cost: $${state.spend.usd.toFixed(2)} over ${state.spend.turns} turn${state.spend.turns === 1 ? "" : "s"}.`,
     state.outcome?.message ?? "",
+    details.summary === undefined || details.summary.length === 0 ? "" : `### What the agent says it did\n\n${details.summary}`,
   ].filter((line) => line.length > 0);
   const output: CheckRunView["output"] = {
-    title: truncateEnd(`afk: ${state.status} (${state.phase})`, 255),
+    title: truncateEnd(titleOf(state, gate), 255),
     summary: truncateEnd(summaryLines.join("\n\n"), CHECK_RUN_LIMITS.outputChars),
   };
+  const sections: string[] = [];
+  if (gate !== undefined && gate.output.length > 0) sections.push(`### Test output (tail)\n\n${fenced(keepTail(gate.output, 20_000))}`);
   if (details.transcriptTail !== undefined && details.transcriptTail.length > 0) {
-    const open = "### Transcript (tail)\n\n```text\n";
-    const close = "\n```";
-    output.text = open + keepTail(details.transcriptTail, CHECK_RUN_LIMITS.outputChars - open.length - close.length) + close;
+    // The transcript gets what the limit leaves, newest lines kept; 100 characters cover its heading and fence.
+    const room = CHECK_RUN_LIMITS.outputChars - sections.reduce((sum, section) => sum + Array.from(section).length + 2, 0) - 100;
+    sections.push(`### Transcript (tail)\n\n${fenced(keepTail(details.transcriptTail, room))}`);
   }
-  const actions = status === "completed" ? (state.status === "done" ? [] : [RETRY_ACTION]) : [STOP_ACTION];
+  if (sections.length > 0) output.text = sections.join("\n\n");
+  const actions = status === "completed" ? (state.status === "done" || state.status === "waiting" ? [] : [RETRY_ACTION]) : [STOP_ACTION];
   return { name: "afk", status, ...(conclusion === undefined ? {} : { conclusion }), output, actions: actions.slice(0, CHECK_RUN_LIMITS.actions) };
+}
+
+function titleOf(state: RunState, gate: GateEvidence | undefined): string {
+  if (state.status === "waiting") return "afk: tests pass, pull request open";
+  if (state.status === "escalated") return gate !== undefined && gate.exitCode !== 0 ? "afk: tests fail, handed to a person" : "afk: handed to a person";
+  return `afk: ${state.status} (${state.phase})`;
+}
+
+/** A code fence long enough that no backticks inside can close it. */
+function fenced(text: string): string {
+  const longest = Math.max(2, ...Array.from(text.matchAll(/`+/g), (match) => match[0].length));
+  const fence = "`".repeat(longest + 1);
+  return `${fence}text\n${text}\n${fence}`;
 }
 
 function conclusionOf(state: RunState): CheckRunView["conclusion"] {
   switch (state.status) {
     case "done":
+    case "waiting":
       return "success";
+    case "escalated":
+      return "action_required";
     case "failed":
     case "interrupted":
       return "failure";

@@ -16,7 +16,7 @@ const PHASE_LABELS: Record<Phase, string> = {
 /** Renders the single progress comment afk keeps on an issue. Pure: same state, same text. */
 export function renderProgressComment(state: RunState): string {
   const sections = [heading(state), statusLine(state)];
-  if (state.notice === undefined) sections.push(checklist(state));
+  if (state.notice === undefined) sections.push(checklist(state), products(state));
   else if (state.notice.problems.length > 0) sections.push(problemTable(state));
   sections.push(footer(state), encodeStateMarker(state));
   return sections.filter((section) => section.length > 0).join("\n\n");
@@ -28,8 +28,12 @@ function heading(state: RunState): string {
       return "### ⏳ afk queued this issue";
     case "running":
       return "### 🤖 afk picked this up";
+    case "waiting":
+      return state.pullRequest === undefined ? "### 🔍 afk is waiting" : `### 🔍 afk opened #${state.pullRequest.number}`;
     case "done":
       return "### ✅ afk is done";
+    case "escalated":
+      return "### 🙋 afk needs a person";
     case "failed":
       return "### ❌ afk's run failed";
     case "stopped":
@@ -53,8 +57,12 @@ function statusLine(state: RunState): string {
         : "Waiting for the repository lock.";
     case "running":
       return `Started by @${state.trigger.actor} (${state.trigger.source === "label" ? "label" : "command"}). This comment is edited in place as the run moves on.`;
+    case "waiting":
+      return `${escapeText(state.outcome?.message ?? "The pull request is open.")} afk waits for CI and review.`;
     case "done":
-      return "The pull request was merged.";
+      return escapeText(state.outcome?.message ?? "The pull request was merged.");
+    case "escalated":
+      return `${escapeText(state.outcome?.message ?? "afk could not finish this.")} Comment \`/afk retry\` to let afk try again.`;
     case "failed":
     case "interrupted":
       return [escapeText(state.outcome?.message ?? "The run ended without a result."), state.outcome?.retryable === false ? "" : "Comment `/afk retry` to run again."]
@@ -69,13 +77,22 @@ function statusLine(state: RunState): string {
 
 function checklist(state: RunState): string {
   const reached = PHASES.indexOf(state.phase);
-  const settled = state.status !== "queued" && state.status !== "running";
+  const settled = state.status !== "queued" && state.status !== "running" && state.status !== "waiting";
   return PHASES.map((phase, index) => {
     const label = PHASE_LABELS[phase];
     if (index < reached || (index === reached && state.status === "done")) return `- [x] ${label}`;
     if (index === reached) return settled ? `- [ ] ${label} — **${state.status} here**` : `- [ ] **${label}** ← now`;
     return `- [ ] ${label}`;
   }).join("\n");
+}
+
+/** The pull request, branch and model spend, once there are any. */
+function products(state: RunState): string {
+  const parts: string[] = [];
+  if (state.pullRequest !== undefined) parts.push(`Pull request: ${state.pullRequest.url}${state.pullRequest.draft ? " (draft)" : ""}`);
+  else if (state.branch !== undefined) parts.push(`Branch: \`${escapeText(state.branch)}\``);
+  if (state.spend !== undefined) parts.push(`Model: $${state.spend.usd.toFixed(2)} over ${state.spend.turns} turn${state.spend.turns === 1 ? "" : "s"}`);
+  return parts.join(" · ");
 }
 
 function problemTable(state: RunState): string {
@@ -88,7 +105,7 @@ function problemTable(state: RunState): string {
 function footer(state: RunState): string {
   const parts = [`<sub>run \`${state.runId}\`${state.replica === undefined ? "" : ` on \`${state.replica}\``}`];
   if (state.repoUrl !== undefined) parts.push(`[configuration](${state.repoUrl}/blob/HEAD/.github/afk.yml)`);
-  if (state.status === "queued" || state.status === "running") parts.push(`stop with \`${COMMANDS.stop.usage}\``);
+  if (state.status === "queued" || state.status === "running" || state.status === "waiting") parts.push(`stop with \`${COMMANDS.stop.usage}\``);
   parts.push(`\`${COMMANDS.help.usage}\` lists commands</sub>`);
   return parts.join(" · ");
 }

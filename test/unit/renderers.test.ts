@@ -86,13 +86,14 @@ describe("check run", () => {
   it("keeps summary and text within 65535 characters, keeping the newest transcript lines", () => {
     const huge = Array.from({ length: 20_000 }, (_, i) => `line ${i} 🚀`).join("\n");
     const view = renderCheckRun(
-      settledState(startedState(queued, "a", now), { status: "failed", message: "m".repeat(100_000), retryable: false }, now),
-      { costUsd: 1.234, transcriptTail: huge },
+      settledState(startedState(queued, "a", now), { status: "failed", message: "m".repeat(100_000), retryable: false, spend: { usd: 1.234, turns: 7 } }, now),
+      { transcriptTail: huge, gate: { command: "npm test", exitCode: 1, output: "x".repeat(50_000), rounds: 3 } },
     );
     expect(Array.from(view.output.summary).length).toBeLessThanOrEqual(CHECK_RUN_LIMITS.outputChars);
     expect(Array.from(view.output.text ?? "").length).toBeLessThanOrEqual(CHECK_RUN_LIMITS.outputChars);
     expect(view.output.text).toContain("line 19999 🚀");
     expect(view.output.text?.endsWith("```")).toBe(true);
-    expect(view.output.summary).toContain("Model cost so far: $1.23");
+    expect(view.output.text).toContain("### Test output (tail)");
+    expect(view.output.summary).toContain("Model cost: $1.23 over 7 turns.");
   });
 });
