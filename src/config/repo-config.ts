@@ -51,6 +51,29 @@ export const repoConfigSchema = z.strictObject({
     })
     .prefault({})
     .describe("Limits on one run of the agent."),
+  gate: z
+    .strictObject({
+      max_rounds: wholeNumber(10)
+        .default(3)
+        .describe("Times afk runs `test` and hands a failure back to the agent before handing the issue to a person."),
+      timeout_minutes: wholeNumber(240).default(15).describe("Minutes one run of `test` may take."),
+      output_chars: z
+        .number()
+        .int("must be a whole number")
+        .min(1_000, "must be at least 1000")
+        .max(200_000, "must be at most 200000")
+        .default(20_000)
+        .describe("Characters of failing test output the agent is shown (head and tail kept)."),
+    })
+    .prefault({})
+    .describe("afk's own run of the repository's tests before anything is pushed."),
+  commands: z
+    .strictObject({
+      timeout_minutes: wholeNumber(120).default(10).describe("Minutes one agent command may take before it is killed."),
+      setup_timeout_minutes: wholeNumber(240).default(20).describe("Minutes the `setup` command may take."),
+    })
+    .prefault({})
+    .describe("Limits on commands run in the sandbox."),
   fix_forward: z
     .strictObject({
       max_attempts: wholeNumber(20).default(5).describe("Fix attempts on red CI before handing to a person."),

@@ -82,7 +82,7 @@ function titleOf(state: RunState, gate: GateEvidence | undefined): string {
 }
 
 /** A code fence long enough that no backticks inside can close it. */
-function fenced(text: string): string {
+export function fenced(text: string): string {
   const longest = Math.max(2, ...Array.from(text.matchAll(/`+/g), (match) => match[0].length));
   const fence = "`".repeat(longest + 1);
   return `${fence}text\n${text}\n${fence}`;

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { setTimeout as delay } from "node:timers/promises";
@@ -363,8 +364,34 @@ interface CheckRunRecord {
   output: { title: string | null; summary: string | null; text: string | null };
 }
 
+interface PullRecord {
+  id: number;
+  number: number;
+  title: string;
+  body: string;
+  head: string;
+  headSha: string;
+  base: string;
+  baseSha: string;
+  draft: boolean;
+  state: "open" | "closed";
+  user: UserState;
+  maintainerCanModify: boolean;
+  requestedReviewers: UserState[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A real bare git repository standing behind an emulated repository (served by `git http-backend`). */
+export interface GitBacking {
+  cloneUrl: string;
+  gitDir: string;
+}
+
 interface RepoState {
   id: number;
+  pulls: Map<number, PullRecord>;
+  git: GitBacking | undefined;
   owner: UserState;
   name: string;
   fullName: string;
@@ -692,6 +719,8 @@ export class GitHubEmulator {
       labels: new Map(),
       roles: new Map(),
       checkRuns: new Map(),
+      pulls: new Map(),
+      git: undefined,
     };
     this.repos.set(fullName.toLowerCase(), repo);
     const files = new Map<string, LeafEntry>();
@@ -876,6 +905,11 @@ export class GitHubEmulator {
     ["PATCH /repos/{owner}/{repo}/git/refs/{ref}", { auth: "installation", permission: ["contents", "write"], handle: (ctx) => this.updateRef(ctx) }],
     ["DELETE /repos/{owner}/{repo}/git/refs/{ref}", { auth: "installation", permission: ["contents", "write"], handle: (ctx) => this.deleteRef(ctx) }],
 
+    ["GET /repos/{owner}/{repo}/pulls", { auth: "installation", permission: ["pull_requests", "read"], handle: (ctx) => this.listPulls(ctx) }],
+    ["POST /repos/{owner}/{repo}/pulls", { auth: "installation", permission: ["pull_requests", "write"], handle: (ctx) => this.createPull(ctx) }],
+    ["GET /repos/{owner}/{repo}/pulls/{pull_number}", { auth: "installation", permission: ["pull_requests", "read"], handle: (ctx) => ({ status: 200, body: this.pullJson(ctx.repo(), this.pullOf(ctx), "full") }) }],
+    ["PATCH /repos/{owner}/{repo}/pulls/{pull_number}", { auth: "installation", permission: ["pull_requests", "write"], handle: (ctx) => this.updatePull(ctx) }],
+    ["POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers", { auth: "installation", permission: ["pull_requests", "write"], handle: (ctx) => this.requestReviewers(ctx) }],
     ["POST /repos/{owner}/{repo}/check-runs", { auth: "installation", permission: ["checks", "write"], handle: (ctx) => this.createCheckRun(ctx) }],
     ["GET /repos/{owner}/{repo}/check-runs/{check_run_id}", { auth: "installation", permission: ["checks", "read"], handle: (ctx) => ({ status: 200, body: this.checkRunJson(ctx.repo(), this.checkRunOf(ctx)) }) }],
     ["PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", { auth: "installation", permission: ["checks", "write"], handle: (ctx) => this.updateCheckRun(ctx) }],
@@ -1493,12 +1527,232 @@ export class GitHubEmulator {
   }
 
   // -------------------------------------------------------------------------
+  // Real git behind a repository, and pull requests
+
+  /** Puts a real bare repository behind an emulated one: `clone_url` points at it, pull requests and check runs see its commits. */
+  connectGit(fullName: string, backing: GitBacking): void {
+    this.repoState(fullName).git = backing;
+  }
+
+  /**
+   * Whether an installation token may read (`upload-pack`) or push to (`receive-pack`) a repository
+   * over git, as GitHub decides it: a live token, selected for that repository if it names any, with
+   * contents read or write.
+   */
+  gitAccessAllowed(fullName: string, token: string | undefined, service: "upload-pack" | "receive-pack"): boolean {
+    if (token === undefined) return false;
+    const issued = this.tokensByValue.get(token);
+    if (issued === undefined || Date.parse(issued.expiresAt) <= Date.now()) return false;
+    const repo = this.repos.get(fullName.toLowerCase());
+    if (repo === undefined || repo.installationId !== issued.installationId) return false;
+    if (issued.repositories !== undefined && !issued.repositories.some((name) => name.toLowerCase() === repo.name.toLowerCase())) return false;
+    const level = issued.permissions.contents;
+    return service === "upload-pack" ? level === "read" || level === "write" : level === "write";
+  }
+
+  /** The pull requests of a repository, for assertions. */
+  pulls(fullName: string): Array<{ number: number; title: string; body: string; head: string; headSha: string; base: string; draft: boolean; state: string; user: string; requestedReviewers: string[] }> {
+    return [...this.repoState(fullName).pulls.values()].map((pull) => ({
+      number: pull.number,
+      title: pull.title,
+      body: pull.body,
+      head: pull.head,
+      headSha: pull.headSha,
+      base: pull.base,
+      draft: pull.draft,
+      state: pull.state,
+      user: pull.user.login,
+      requestedReviewers: pull.requestedReviewers.map((user) => user.login),
+    }));
+  }
+
+  private gitRun(repo: RepoState, args: string[]): string | undefined {
+    if (repo.git === undefined) return undefined;
+    try {
+      return execFileSync("git", ["--git-dir", repo.git.gitDir, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    } catch {
+      return undefined;
+    }
+  }
+
+  private gitHasCommit(repo: RepoState, sha: string): boolean {
+    return isSha(sha) && this.gitRun(repo, ["cat-file", "-e", `${sha}^{commit}`]) !== undefined;
+  }
+
+  private branchSha(repo: RepoState, branch: string): string | undefined {
+    if (!/^[A-Za-z0-9._\/-]+$/.test(branch)) return undefined;
+    return this.gitRun(repo, ["rev-parse", "--verify", "--quiet", `refs/heads/${branch}^{commit}`]) || repo.refs.get(`refs/heads/${branch}`);
+  }
+
+  private pullOf(ctx: RequestContext): PullRecord {
+    const pull = ctx.repo().pulls.get(Number(ctx.params.pull_number));
+    if (pull === undefined) throw notFound();
+    return pull;
+  }
+
+  private listPulls(ctx: RequestContext): Reply {
+    const repo = ctx.repo();
+    const state = ctx.query.state ?? "open";
+    const head = ctx.query.head;
+    const pulls = [...repo.pulls.values()].filter(
+      (pull) => (state === "all" || pull.state === state) && (head === undefined || `${repo.owner.login}:${pull.head}`.toLowerCase() === head.toLowerCase()),
+    );
+    return this.page(ctx, pulls.map((pull) => this.pullJson(repo, pull, "simple")));
+  }
+
+  private createPull(ctx: RequestContext): Reply {
+    const repo = ctx.repo();
+    const head = stringField(ctx.body, "head") ?? "";
+    const base = stringField(ctx.body, "base") ?? "";
+    const headSha = this.branchSha(repo, head.includes(":") ? (head.split(":")[1] ?? "") : head);
+    const baseSha = this.branchSha(repo, base);
+    const invalid = (fieldName: string): HttpError =>
+      new HttpError(422, "Validation Failed", { errors: [{ resource: "PullRequest", field: fieldName, code: "invalid" }] });
+    if (headSha === undefined) throw invalid("head");
+    if (baseSha === undefined) throw invalid("base");
+    if ([...repo.pulls.values()].some((pull) => pull.state === "open" && pull.head === head)) {
+      throw new HttpError(422, "Validation Failed", { errors: [{ resource: "PullRequest", code: "custom", message: `A pull request already exists for ${repo.owner.login}:${head}.` }] });
+    }
+    const number = repo.nextIssueNumber++;
+    const now = timestamp();
+    const pull: PullRecord = {
+      id: this.nextIssueId++,
+      number,
+      title: String(field(ctx.body, "title") ?? ""),
+      body: stringField(ctx.body, "body") ?? "",
+      head,
+      headSha,
+      base,
+      baseSha,
+      draft: field(ctx.body, "draft") === true,
+      state: "open",
+      user: this.actor(ctx),
+      maintainerCanModify: field(ctx.body, "maintainer_can_modify") === true,
+      requestedReviewers: [],
+      createdAt: now,
+      updatedAt: now,
+    };
+    repo.pulls.set(number, pull);
+    const json = this.pullJson(repo, pull, "full");
+    return { status: 201, body: json, headers: { location: String(json.url) } };
+  }
+
+  private updatePull(ctx: RequestContext): Reply {
+    const repo = ctx.repo();
+    const pull = this.pullOf(ctx);
+    const title = stringField(ctx.body, "title");
+    const body = stringField(ctx.body, "body");
+    const state = stringField(ctx.body, "state");
+    if (title !== undefined) pull.title = title;
+    if (body !== undefined) pull.body = body;
+    if (state === "open" || state === "closed") pull.state = state;
+    pull.updatedAt = timestamp();
+    return { status: 200, body: this.pullJson(repo, pull, "full") };
+  }
+
+  private requestReviewers(ctx: RequestContext): Reply {
+    const repo = ctx.repo();
+    const pull = this.pullOf(ctx);
+    const reviewers = field(ctx.body, "reviewers");
+    for (const login of Array.isArray(reviewers) ? reviewers : []) {
+      if (typeof login !== "string") continue;
+      const user = this.users.get(login.toLowerCase());
+      // GitHub: a review request must name a collaborator, and never the pull request's author.
+      if (user === undefined || repo.roles.get(login.toLowerCase()) === undefined) {
+        throw new HttpError(422, "Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the " + `${repo.fullName} repository.`);
+      }
+      if (user === pull.user) throw new HttpError(422, "Review cannot be requested from pull request author.");
+      if (!pull.requestedReviewers.includes(user)) pull.requestedReviewers.push(user);
+    }
+    return { status: 201, body: this.pullJson(repo, pull, "simple") };
+  }
+
+  private pullJson(repo: RepoState, pull: PullRecord, shape: "simple" | "full"): JsonObject {
+    const api = `${this.apiUrl}/repos/${repo.fullName}`;
+    const html = `${this.webUrl}/${repo.fullName}/pull/${pull.number}`;
+    const url = `${api}/pulls/${pull.number}`;
+    const issueUrl = `${api}/issues/${pull.number}`;
+    const side = (ref: string, sha: string): JsonObject => ({
+      label: `${repo.owner.login}:${ref}`,
+      ref,
+      sha,
+      user: this.userJson(repo.owner),
+      repo: this.repoJson(repo, "repository"),
+    });
+    const link = (href: string): JsonObject => ({ href });
+    const json: JsonObject = {
+      url,
+      id: pull.id,
+      node_id: nodeId("PR", pull.id),
+      html_url: html,
+      diff_url: `${html}.diff`,
+      patch_url: `${html}.patch`,
+      issue_url: issueUrl,
+      commits_url: `${url}/commits`,
+      review_comments_url: `${url}/comments`,
+      review_comment_url: `${api}/pulls/comments{/number}`,
+      comments_url: `${issueUrl}/comments`,
+      statuses_url: `${api}/statuses/${pull.headSha}`,
+      number: pull.number,
+      state: pull.state,
+      locked: false,
+      title: pull.title,
+      user: this.userJson(pull.user),
+      body: pull.body,
+      labels: [],
+      milestone: null,
+      active_lock_reason: null,
+      created_at: pull.createdAt,
+      updated_at: pull.updatedAt,
+      closed_at: pull.state === "closed" ? pull.updatedAt : null,
+      merged_at: null,
+      merge_commit_sha: null,
+      assignee: null,
+      assignees: [],
+      requested_reviewers: pull.requestedReviewers.map((user) => this.userJson(user)),
+      requested_teams: [],
+      head: side(pull.head, pull.headSha),
+      base: side(pull.base, pull.baseSha),
+      _links: {
+        self: link(url),
+        html: link(html),
+        issue: link(issueUrl),
+        comments: link(`${issueUrl}/comments`),
+        review_comments: link(`${url}/comments`),
+        review_comment: link(`${api}/pulls/comments{/number}`),
+        commits: link(`${url}/commits`),
+        statuses: link(`${api}/statuses/${pull.headSha}`),
+      },
+      author_association: "NONE",
+      auto_merge: null,
+      draft: pull.draft,
+    };
+    if (shape === "full") {
+      Object.assign(json, {
+        merged: false,
+        mergeable: null,
+        rebaseable: null,
+        mergeable_state: "unknown",
+        merged_by: null,
+        comments: 0,
+        review_comments: 0,
+        maintainer_can_modify: pull.maintainerCanModify,
+        commits: 1,
+        additions: 0,
+        deletions: 0,
+        changed_files: 0,
+      });
+    }
+    return json;
+  }
+
+  // -------------------------------------------------------------------------
   // Check runs
 
   private createCheckRun(ctx: RequestContext): Reply {
     const repo = ctx.repo();
     const headSha = stringField(ctx.body, "head_sha") ?? "";
-    if (this.commitObject(repo, headSha) === undefined) throw new HttpError(422, `No commit found for SHA: ${headSha}`);
+    if (this.commitObject(repo, headSha) === undefined && !this.gitHasCommit(repo, headSha)) throw new HttpError(422, `No commit found for SHA: ${headSha}`);
     const run: CheckRunRecord = {
       id: this.nextCheckRunId++,
       suiteId: this.nextCheckSuiteId++,
@@ -1892,7 +2146,7 @@ export class GitHubEmulator {
       tags_url: `${api}/tags`,
       teams_url: `${api}/teams`,
       trees_url: `${api}/git/trees{/sha}`,
-      clone_url: `${html}.git`,
+      clone_url: repo.git?.cloneUrl ?? `${html}.git`,
       mirror_url: null,
       hooks_url: `${api}/hooks`,
       svn_url: html,

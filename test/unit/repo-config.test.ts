@@ -11,6 +11,8 @@ describe("repository config (.github/afk.yml)", () => {
         test: "npm test",
         labels: { trigger: "ready-for-agent", in_progress: "agent-in-progress", human: "ready-for-human" },
         budget: { max_usd: 10, max_turns: 100, timeout_minutes: 60 },
+        gate: { max_rounds: 3, timeout_minutes: 15, output_chars: 20_000 },
+        commands: { timeout_minutes: 10, setup_timeout_minutes: 20 },
         fix_forward: { max_attempts: 5, max_minutes: 60 },
         review: { max_cycles: 5 },
         protected_paths: [".github/workflows/**"],
@@ -28,6 +30,8 @@ describe("repository config (.github/afk.yml)", () => {
     [{ test: "x", mode: "yolo" }, "mode", /not one of the allowed values/],
     [{ test: "x", budget: { max_usd: 0 } }, "budget.max_usd", /more than 0/],
     [{ test: "x", budget: { max_turns: 2.5 } }, "budget.max_turns", /whole number/],
+    [{ test: "x", gate: { max_rounds: 0 } }, "gate.max_rounds", /at least 1/],
+    [{ test: "x", commands: { timeout_minutes: 1000 } }, "commands.timeout_minutes", /at most 120/],
     [{ test: "x", fix_forward: { max_attempts: 0 } }, "fix_forward.max_attempts", /at least 1/],
     [{ test: "x", review: { max_cycles: 99 } }, "review.max_cycles", /at most 20/],
     [{ test: "x", labels: { trigger: 5 } }, "labels.trigger", /expected a string, got a number/],
@@ -85,7 +89,7 @@ describe("repository config (.github/afk.yml)", () => {
     expect(schema.required).toEqual(["test"]);
     const properties = schema.properties as Record<string, { description?: string }>;
     expect(Object.keys(properties).sort()).toEqual(
-      ["budget", "fix_forward", "labels", "mode", "model", "network", "plan_approval", "protected_paths", "review", "setup", "test", "trusted"].sort(),
+      ["budget", "commands", "fix_forward", "gate", "labels", "mode", "model", "network", "plan_approval", "protected_paths", "review", "setup", "test", "trusted"].sort(),
     );
     for (const [name, property] of Object.entries(properties)) expect(property.description, name).toBeTruthy();
   });

@@ -1,0 +1,49 @@
+import { fenced, keepTail, type GateEvidence } from "./render-check-run.js";
+import type { Spend } from "../executor/executor.js";
+
+export interface PullRequestFacts {
+  issue: number;
+  issueTitle: string;
+  runId: string;
+  requestedBy: string;
+  model: string;
+  /** The agent's own account of the change; model output, so shown as text, never as markup afk trusts. */
+  summary: string;
+  gate: GateEvidence;
+  changedFiles: readonly string[];
+  spend: Spend;
+  /** Set when the change is pushed without passing tests, for a person to pick up. */
+  notPassing?: string;
+}
+
+const SUMMARY_MAX = 20_000;
+const OUTPUT_MAX = 8_000;
+
+/** The pull request afk opens: what changed and why, the test evidence, the cost. Pure. */
+export function renderPullRequest(facts: PullRequestFacts): { title: string; body: string } {
+  const title = `${facts.notPassing === undefined ? "" : "[not passing] "}${facts.issueTitle} (#${facts.issue})`.slice(0, 256);
+  const passed = facts.gate.exitCode === 0;
+  const files = facts.changedFiles.slice(0, 50).map((file) => `- \`${file.replace(/`/g, "'")}\``);
+  if (facts.changedFiles.length > 50) files.push(`- …and ${facts.changedFiles.length - 50} more`);
+  const sections = [
+    facts.notPassing === undefined ? "" : `> [!WARNING]\n> **Not passing.** ${facts.notPassing} This draft keeps the work so far for a person to pick up.`,
+    `Closes #${facts.issue}`,
+    `## What changed and why\n\n${inertSummary(facts.summary)}`,
+    [
+      "## Evidence",
+      "",
+      `- Tests: \`${facts.gate.command}\` ${passed ? "passed" : `failed (exit ${facts.gate.exitCode ?? "killed"})`} in afk's sandbox, gate round ${facts.gate.rounds}.`,
+      `- Model: ${facts.model}, $${facts.spend.usd.toFixed(2)} over ${facts.spend.turns} turns.`,
+      `- Requested by @${facts.requestedBy}; run \`${facts.runId}\`.`,
+    ].join("\n"),
+    `<details><summary>Test output (tail)</summary>\n\n${fenced(keepTail(facts.gate.output, OUTPUT_MAX))}\n\n</details>`,
+    `<details><summary>Files changed (${facts.changedFiles.length})</summary>\n\n${files.join("\n")}\n\n</details>`,
+  ];
+  return { title, body: sections.filter((section) => section.length > 0).join("\n\n") };
+}
+
+/** Model output may not plant hidden comments (or afk's own state markers) in the pull request. */
+function inertSummary(summary: string): string {
+  const text = summary.trim().slice(0, SUMMARY_MAX).replace(/<!--/g, "&lt;!--");
+  return text.length > 0 ? text : "(the agent gave no summary)";
+}
