@@ -20,6 +20,10 @@ export interface OperatorSettings {
   replicaId: string;
   /** `ANTHROPIC_API_KEY` is set (the key itself never leaves the executor's client). */
   hasAnthropicKey: boolean;
+  /** `AFK_ALLOW_UNSANDBOXED`: run agent commands without bubblewrap when it is missing (never the default). */
+  allowUnsandboxed: boolean;
+  /** `AFK_MODEL_RETRIES`: retries of a model request answered 429, 529, 5xx or cut off, with backoff. */
+  modelRetries: number;
 }
 
 export class OperatorSettingsError extends Error {
@@ -40,12 +44,8 @@ const REPO_GLOB = /^[A-Za-z0-9_.*?\-[\]]+\/[A-Za-z0-9_.*?\-[\]]+$/;
 export function readOperatorSettings(env: NodeJS.ProcessEnv): OperatorSettings {
   const problems: string[] = [];
 
-  const killSwitchRaw = (env.AFK_KILL_SWITCH ?? "").trim().toLowerCase();
-  let killSwitch = false;
-  if (ON.has(killSwitchRaw)) killSwitch = true;
-  else if (!OFF.has(killSwitchRaw)) {
-    problems.push(`AFK_KILL_SWITCH=${JSON.stringify(env.AFK_KILL_SWITCH)} is not on or off (use one of: on, off, true, false, 1, 0)`);
-  }
+  const killSwitch = onOff(env, "AFK_KILL_SWITCH", problems);
+  const allowUnsandboxed = onOff(env, "AFK_ALLOW_UNSANDBOXED", problems);
 
   const allowlist = (env.AFK_ALLOWLIST ?? "")
     .split(/[\s,]+/)
@@ -59,6 +59,7 @@ export function readOperatorSettings(env: NodeJS.ProcessEnv): OperatorSettings {
 
   const maxConcurrentRuns = wholeNumber(env, "AFK_MAX_CONCURRENT_RUNS", 2, 1, 64, problems);
   const lockLeaseSeconds = wholeNumber(env, "AFK_LOCK_LEASE_SECONDS", 300, 30, 3600, problems);
+  const modelRetries = wholeNumber(env, "AFK_MODEL_RETRIES", 4, 0, 10, problems);
 
   const model = env.AFK_MODEL?.trim();
   if (model !== undefined && env.AFK_MODEL !== undefined && model.length === 0) {
@@ -75,12 +76,21 @@ export function readOperatorSettings(env: NodeJS.ProcessEnv): OperatorSettings {
     lockLeaseSeconds,
     replicaId: env.AFK_REPLICA_ID?.trim() || `${hostname()}-${process.pid}`,
     hasAnthropicKey: (env.ANTHROPIC_API_KEY ?? "").trim().length > 0,
+    allowUnsandboxed,
+    modelRetries,
   };
 }
 
 /** Whether `owner/repo` matches the operator's allowlist (case-insensitive, as GitHub names are). */
 export function isRepositoryAllowed(settings: Pick<OperatorSettings, "allowlist">, fullName: string): boolean {
   return settings.allowlist.some((glob) => picomatch.isMatch(fullName, glob, { nocase: true, dot: true }));
+}
+
+function onOff(env: NodeJS.ProcessEnv, name: string, problems: string[]): boolean {
+  const raw = (env[name] ?? "").trim().toLowerCase();
+  if (ON.has(raw)) return true;
+  if (!OFF.has(raw)) problems.push(`${name}=${JSON.stringify(env[name])} is not on or off (use one of: on, off, true, false, 1, 0)`);
+  return false;
 }
 
 function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, problems: string[]): number {

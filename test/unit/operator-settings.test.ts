@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { isRepositoryAllowed, OperatorSettingsError, readOperatorSettings } from "../../src/config/operator-settings.js";
 
 describe("operator settings", () => {
-  it("has safe defaults: kill switch off, empty allowlist, lease of five minutes", () => {
+  it("has safe defaults: kill switch off, empty allowlist, lease of five minutes, never unsandboxed", () => {
     const settings = readOperatorSettings({ AFK_REPLICA_ID: "r1", AFK_CACHE_DIR: "/cache" });
     expect(settings).toEqual({
       killSwitch: false,
@@ -13,7 +13,16 @@ describe("operator settings", () => {
       lockLeaseSeconds: 300,
       replicaId: "r1",
       hasAnthropicKey: false,
+      allowUnsandboxed: false,
+      modelRetries: 4,
     });
+  });
+
+  it("reads AFK_ALLOW_UNSANDBOXED only as an explicit on, and rejects anything unclear", () => {
+    expect(readOperatorSettings({ AFK_ALLOW_UNSANDBOXED: "1" }).allowUnsandboxed).toBe(true);
+    expect(readOperatorSettings({ AFK_ALLOW_UNSANDBOXED: "off" }).allowUnsandboxed).toBe(false);
+    expect(() => readOperatorSettings({ AFK_ALLOW_UNSANDBOXED: "maybe" })).toThrow(/AFK_ALLOW_UNSANDBOXED="maybe" is not on or off/);
+    expect(() => readOperatorSettings({ AFK_MODEL_RETRIES: "11" })).toThrow(/AFK_MODEL_RETRIES="11" must be a whole number from 0 to 10/);
   });
 
   it.each(["on", "ON", "true", "1", "yes"])("reads AFK_KILL_SWITCH=%s as on", (value) => {
