@@ -1,0 +1,165 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSandbox } from "../../src/executor/sandbox.js";
+import { WorkspaceCache } from "../../src/executor/workspace.js";
+import { commitToBareRepo, createBareRepo, GitHttpServer } from "../helpers/git-http-server.js";
+
+const TOKEN_READ = "ghs_readtoken0000000000000000000000001";
+const TOKEN_WRITE = "ghs_writetoken000000000000000000000002";
+
+let root: string;
+let server: GitHttpServer;
+let bare: { path: string; headSha: string };
+
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...filesUnder(path));
+    else if (entry.isFile()) out.push(path);
+  }
+  return out;
+}
+
+function branchOf(path: string, branch: string): string | undefined {
+  try {
+    return execFileSync("git", ["--git-dir", path, "rev-parse", "--verify", "--quiet", `refs/heads/${branch}`], { encoding: "utf8" }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), "afk-ws-"));
+  bare = createBareRepo(join(root, "remote"), "octo-org/app", { "README.md": "# app\n", "src/a.js": "export const a = 1;\n", ".gitignore": "node_modules/\n" });
+  server = await GitHttpServer.start({
+    root: join(root, "remote"),
+    authorize: ({ service, token }) => (service === "upload-pack" ? token === TOKEN_READ || token === TOKEN_WRITE : token === TOKEN_WRITE),
+  });
+});
+
+afterAll(async () => {
+  await server.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe("workspace: mirror and worktree", () => {
+  it("clones cold, fetches warm, pins the ref, and never writes the token to disk", async () => {
+    const cache = new WorkspaceCache({ cacheDir: join(root, "cache-1") });
+    const url = server.cloneUrl("octo-org/app");
+    const first = await cache.open({ cloneUrl: url, auth: { token: TOKEN_READ }, ref: "main", runId: "r-1" });
+    expect(first.baseSha).toBe(bare.headSha);
+    expect(readFileSync(join(first.path, "src/a.js"), "utf8")).toContain("a = 1");
+
+    const upstream = commitToBareRepo(bare.path, { "src/b.js": "export const b = 2;\n" }, "Add b");
+    const second = await cache.open({ cloneUrl: url, auth: { token: TOKEN_READ }, ref: "main", runId: "r-2" });
+    expect(second.baseSha).toBe(upstream);
+    expect(existsSync(join(second.path, "src/b.js"))).toBe(true);
+    expect(second.mirror).toBe(first.mirror);
+    // Pinned by sha: the older commit, even though main moved.
+    const third = await cache.open({ cloneUrl: url, auth: { token: TOKEN_READ }, ref: bare.headSha, runId: "r-3" });
+    expect(third.baseSha).toBe(bare.headSha);
+
+    const base64 = Buffer.from(`x-access-token:${TOKEN_READ}`).toString("base64");
+    for (const file of filesUnder(join(root, "cache-1"))) {
+      const content = readFileSync(file).toString("latin1");
+      expect(content.includes(TOKEN_READ) || content.includes(base64), file).toBe(false);
+    }
+    const config = readFileSync(join(first.mirror, "config"), "utf8");
+    expect(config).toContain(`url = ${url}`);
+    expect(config).toContain("pushurl = no-push://push-disabled-by-afk");
+    for (const worktree of [first, second, third]) await worktree.remove();
+  });
+
+  it("says clearly when the token is refused, without the token in the message", async () => {
+    const cache = new WorkspaceCache({ cacheDir: join(root, "cache-2") });
+    const error = await cache.open({ cloneUrl: server.cloneUrl("octo-org/app"), auth: { token: "ghs_wrong_token_value_1234567890" }, ref: "main", runId: "r-x" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(String(error)).toMatch(/could not fetch http:\/\/127\.0\.0\.1:\d+\/octo-org\/app\.git: authentication failed/);
+    expect(String(error)).not.toContain("ghs_wrong_token_value_1234567890");
+  });
+
+  it("lists changes, squashes the agent's commits onto the base, pushes a new branch and never forces", async () => {
+    const cache = new WorkspaceCache({ cacheDir: join(root, "cache-3") });
+    const worktree = await cache.open({ cloneUrl: server.cloneUrl("octo-org/app"), auth: { token: TOKEN_READ }, ref: "main", runId: "r-push" });
+    writeFileSync(join(worktree.path, "src/a.js"), "export const a = 42;\n");
+    writeFileSync(join(worktree.path, "NEW.md"), "new\n");
+    rmSync(join(worktree.path, "README.md"));
+    mkdirSync(join(worktree.path, "node_modules"), { recursive: true });
+    writeFileSync(join(worktree.path, "node_modules/ignored.js"), "x");
+    // The agent commits on its own, twice.
+    const env = { ...process.env, ...worktree.gitEnv, GIT_AUTHOR_NAME: "agent", GIT_AUTHOR_EMAIL: "a@x", GIT_COMMITTER_NAME: "agent", GIT_COMMITTER_EMAIL: "a@x" };
+    execFileSync("git", ["-C", worktree.path, "add", "src/a.js"], { env });
+    execFileSync("git", ["-C", worktree.path, "commit", "-qm", "wip 1"], { env });
+    expect(await worktree.changedFiles()).toEqual(["NEW.md", "README.md", "src/a.js"]);
+    expect(await worktree.isClean()).toBe(false);
+
+    const sha = await worktree.commitAll("#1: change things\n\nCloses #1\n", { name: "afk[bot]", email: "afk[bot]@users.noreply.github.com" });
+    expect(sha).toBeDefined();
+    const parents = execFileSync("git", ["-C", worktree.path, "log", "--format=%P", "-1", sha ?? ""], { env, encoding: "utf8" }).trim();
+    expect(parents).toBe(worktree.baseSha);
+
+    expect(await worktree.push({ remoteUrl: server.cloneUrl("octo-org/app"), auth: { token: TOKEN_READ }, branch: "afk/1-x" }).catch((e: unknown) => String(e))).toMatch(/could not push/);
+    const pushed = await worktree.push({ remoteUrl: server.cloneUrl("octo-org/app"), auth: { token: TOKEN_WRITE }, branch: "afk/1-x" });
+    expect(pushed).toEqual({ kind: "pushed", sha });
+    expect(branchOf(bare.path, "afk/1-x")).toBe(sha);
+
+    // Different history on the same branch: rejected, and the remote keeps what it had.
+    writeFileSync(join(worktree.path, "src/a.js"), "export const a = 43;\n");
+    const other = await worktree.commitAll("other", { name: "afk[bot]", email: "x@y" });
+    const rejected = await worktree.push({ remoteUrl: server.cloneUrl("octo-org/app"), auth: { token: TOKEN_WRITE }, branch: "afk/1-x" });
+    expect(rejected.kind).toBe("rejected");
+    expect(other).not.toBe(sha);
+    expect(branchOf(bare.path, "afk/1-x")).toBe(sha);
+    await worktree.remove();
+    await worktree.remove();
+    expect(existsSync(worktree.path)).toBe(false);
+  });
+
+  it("lets sandboxed git work with the mirror read-only, and nothing the agent plants runs in afk's git", async () => {
+    const cacheDir = join(root, "cache-4");
+    const cache = new WorkspaceCache({ cacheDir });
+    const worktree = await cache.open({ cloneUrl: server.cloneUrl("octo-org/app"), auth: { token: TOKEN_READ }, ref: "main", runId: "r-sbx" });
+    const mirrorRefsBefore = execFileSync("git", ["--git-dir", worktree.mirror, "for-each-ref"], { encoding: "utf8" });
+    const sandbox = await createSandbox(
+      { worktree: worktree.path, home: cache.homePath(server.cloneUrl("octo-org/app")), readOnly: [worktree.mirror], writable: [worktree.gitDir, worktree.objectsDir], env: worktree.gitEnv },
+      { allowUnsandboxed: false },
+    );
+    const inside = await sandbox.run(
+      [
+        "echo 'export const c = 3;' > src/c.js",
+        "git add src/c.js && git -c user.name=agent -c user.email=a@x commit -qm 'agent commit' && echo COMMITTED",
+        "git status --short",
+        "git push origin HEAD:refs/heads/evil 2>&1; echo push-exit=$?",
+        "git push --force origin HEAD:main 2>&1; echo force-exit=$?",
+        "touch " + join(worktree.mirror, "objects", "x") + " 2>&1; echo mirror-write=$?",
+      ].join("; "),
+      { timeoutMs: 20_000, network: false },
+    );
+    expect(inside.output).toContain("COMMITTED");
+    expect(inside.output).toMatch(/push-exit=[1-9]/);
+    expect(inside.output).toMatch(/force-exit=[1-9]/);
+    expect(inside.output).toMatch(/Read-only file system[\s\S]*mirror-write=1/);
+    expect(execFileSync("git", ["--git-dir", worktree.mirror, "for-each-ref"], { encoding: "utf8" })).toBe(mirrorRefsBefore);
+    expect(server.pushes.filter((push) => push.updates.some((update) => update.includes("evil") || update.startsWith("refs/heads/main")))).toEqual([]);
+
+    // The agent points .git at a directory it controls, with a config whose fsmonitor runs a command.
+    const marker = join(root, "pwned");
+    const evil = join(worktree.path, "evil-gitdir");
+    mkdirSync(evil);
+    writeFileSync(join(evil, "config"), `[core]\n\tfsmonitor = touch ${marker}\n\trepositoryformatversion = 0\n`);
+    writeFileSync(join(worktree.path, ".git"), `gitdir: ${evil}\n`);
+    writeFileSync(join(worktree.gitDir, "commondir"), `${evil}\n`);
+    writeFileSync(join(worktree.gitDir, "config.worktree"), `[core]\n\tfsmonitor = touch ${marker}\n`);
+
+    expect(await worktree.changedFiles()).toEqual(["evil-gitdir/config", "src/c.js"]);
+    const sha = await worktree.commitAll("msg", { name: "afk", email: "a@b" });
+    expect(sha).toBeDefined();
+    expect(existsSync(marker)).toBe(false);
+    expect(statSync(worktree.mirror).isDirectory()).toBe(true);
+    await worktree.remove();
+  });
+});
