@@ -1,0 +1,235 @@
+import Anthropic from "@anthropic-ai/sdk";
+import { costOf, type ModelPrice, type TokenUsage } from "./model-pricing.js";
+import { AGENT_TOOLS, type WorkspaceTools } from "./workspace-tools.js";
+
+export interface AgentBudget {
+  maxTurns: number;
+  maxUsd: number;
+  /** Epoch milliseconds after which no model call starts and the one in flight is cut off. */
+  deadline: number;
+}
+
+export interface AgentProgress {
+  turns: number;
+  usd: number;
+  usage: TokenUsage;
+  lastText: string | undefined;
+}
+
+export interface TranscriptEntry {
+  turn: number;
+  kind: "assistant" | "tool_call" | "tool_result" | "user";
+  text: string;
+}
+
+/** Why `send` returned. */
+export type AgentStop =
+  | { kind: "finished"; summary: string }
+  | { kind: "budget"; limit: "turns" | "usd" | "time"; message: string }
+  | { kind: "model-error"; retryable: boolean; message: string }
+  | { kind: "aborted"; message: string };
+
+type MessageParam = Anthropic.Messages.MessageParam;
+type ContentBlockParam = Anthropic.Messages.ContentBlockParam;
+
+const DEFAULT_MAX_TOKENS = 16_000;
+const TRANSCRIPT_ENTRIES = 200;
+const TRANSCRIPT_TEXT_CHARS = 400;
+const EPHEMERAL = { type: "ephemeral" } as const;
+
+/**
+ * One agent conversation on the Messages API with Anthropic's client tools, executed by afk. Turns,
+ * dollars and wall-clock time are budgets for the whole session, across `send`s. The stable prefix
+ * (tools, system, task) and the growing history carry prompt-caching breakpoints.
+ */
+export class AgentSession {
+  readonly #client: Anthropic;
+  readonly #model: string;
+  readonly #price: ModelPrice;
+  readonly #system: string;
+  readonly #tools: WorkspaceTools;
+  readonly #budget: AgentBudget;
+  readonly #signal: AbortSignal;
+  readonly #maxTokens: number;
+  readonly #onProgress: ((progress: AgentProgress) => void) | undefined;
+  readonly #messages: MessageParam[] = [];
+  readonly #transcript: TranscriptEntry[] = [];
+  #usage: TokenUsage = { input: 0, output: 0, cacheWrite: 0, cacheRead: 0 };
+  #usd = 0;
+  #turns = 0;
+  #lastText: string | undefined;
+
+  constructor(options: {
+    client: Anthropic;
+    model: string;
+    price: ModelPrice;
+    system: string;
+    tools: WorkspaceTools;
+    budget: AgentBudget;
+    signal: AbortSignal;
+    maxTokens?: number;
+    onProgress?: (progress: AgentProgress) => void;
+  }) {
+    this.#client = options.client;
+    this.#model = options.model;
+    this.#price = options.price;
+    this.#system = options.system;
+    this.#tools = options.tools;
+    this.#budget = options.budget;
+    this.#signal = options.signal;
+    this.#maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
+    this.#onProgress = options.onProgress;
+  }
+
+  get progress(): AgentProgress {
+    return { turns: this.#turns, usd: this.#usd, usage: { ...this.#usage }, lastText: this.#lastText };
+  }
+
+  get transcript(): readonly TranscriptEntry[] {
+    return this.#transcript;
+  }
+
+  /** Sends a user message and runs tool turns until the model ends its turn, a budget is spent or the signal stops it. */
+  async send(text: string): Promise<AgentStop> {
+    this.#messages.push({ role: "user", content: [{ type: "text", text }] });
+    this.#record("user", text);
+    for (;;) {
+      if (this.#signal.aborted) return { kind: "aborted", message: reasonOf(this.#signal) };
+      const spent = this.#spentBudget();
+      if (spent !== undefined) return spent;
+
+      let message: Anthropic.Messages.Message;
+      try {
+        message = await this.#call();
+      } catch (error) {
+        return this.#failure(error);
+      }
+      this.#turns += 1;
+      this.#addUsage(message.usage);
+      const content = message.content.flatMap(toParam);
+      this.#messages.push({ role: "assistant", content: content.length > 0 ? content : [{ type: "text", text: "(no content)" }] });
+      const texts = message.content.flatMap((block) => (block.type === "text" ? [block.text] : []));
+      if (texts.length > 0) {
+        this.#lastText = texts.join("\n");
+        this.#record("assistant", this.#lastText);
+      }
+      this.#onProgress?.(this.progress);
+
+      const toolUses = message.content.flatMap((block) => (block.type === "tool_use" ? [block] : []));
+      switch (message.stop_reason) {
+        case "tool_use":
+        case "max_tokens": {
+          if (toolUses.length === 0) {
+            // Cut off mid-text: ask for the rest.
+            this.#messages.push({ role: "user", content: [{ type: "text", text: "Your reply was cut off by the output limit. Continue where you stopped." }] });
+            continue;
+          }
+          const results: ContentBlockParam[] = [];
+          for (const use of toolUses) {
+            if (message.stop_reason === "max_tokens" && use === toolUses.at(-1)) {
+              results.push({ type: "tool_result", tool_use_id: use.id, content: "This tool call was cut off by the output limit and was not run. Send it again, shorter.", is_error: true });
+              continue;
+            }
+            this.#record("tool_call", `${use.name} ${JSON.stringify(use.input)}`);
+            const result = await this.#tools.execute(use.name, use.input, this.#signal);
+            this.#record("tool_result", `${result.isError ? "(error) " : ""}${result.content}`);
+            results.push({ type: "tool_result", tool_use_id: use.id, content: result.content, is_error: result.isError });
+            if (this.#signal.aborted) return { kind: "aborted", message: reasonOf(this.#signal) };
+          }
+          this.#messages.push({ role: "user", content: results });
+          continue;
+        }
+        case "pause_turn":
+          continue;
+        case "refusal":
+          return { kind: "model-error", retryable: false, message: "the model refused to continue this task" };
+        default:
+          return { kind: "finished", summary: this.#lastText ?? "" };
+      }
+    }
+  }
+
+  /** The request, with caching breakpoints on the system prompt (tools and system), the task, and the newest user message. */
+  #request(): Anthropic.Messages.MessageCreateParamsNonStreaming {
+    const messages = this.#messages.map((message, index): MessageParam => {
+      const marked = index === 0 || index === this.#messages.length - 1;
+      if (!marked || typeof message.content === "string" || message.role !== "user") return message;
+      const blocks = [...message.content];
+      const last = blocks.at(-1);
+      if (last !== undefined && last.type !== "thinking" && last.type !== "redacted_thinking") blocks[blocks.length - 1] = { ...last, cache_control: EPHEMERAL };
+      return { role: message.role, content: blocks };
+    });
+    return {
+      model: this.#model,
+      max_tokens: this.#maxTokens,
+      system: [{ type: "text", text: this.#system, cache_control: EPHEMERAL }],
+      tools: AGENT_TOOLS,
+      messages,
+    };
+  }
+
+  async #call(): Promise<Anthropic.Messages.Message> {
+    const remaining = Math.max(1, this.#budget.deadline - Date.now());
+    const signal = AbortSignal.any([this.#signal, AbortSignal.timeout(remaining)]);
+    return this.#client.messages.stream(this.#request(), { signal }).finalMessage();
+  }
+
+  #spentBudget(): AgentStop | undefined {
+    const spend = `${this.#turns} turns, $${this.#usd.toFixed(2)}`;
+    if (this.#turns >= this.#budget.maxTurns) return { kind: "budget", limit: "turns", message: `stopped at budget.max_turns (${spend})` };
+    if (this.#usd >= this.#budget.maxUsd) return { kind: "budget", limit: "usd", message: `stopped at budget.max_usd of $${this.#budget.maxUsd.toFixed(2)} (${spend})` };
+    if (Date.now() >= this.#budget.deadline) return { kind: "budget", limit: "time", message: `stopped at budget.timeout_minutes (${spend})` };
+    return undefined;
+  }
+
+  #failure(error: unknown): AgentStop {
+    if (this.#signal.aborted) return { kind: "aborted", message: reasonOf(this.#signal) };
+    if (Date.now() >= this.#budget.deadline) return { kind: "budget", limit: "time", message: `stopped at budget.timeout_minutes during a model call (${this.#turns} turns, $${this.#usd.toFixed(2)})` };
+    if (error instanceof Anthropic.APIError && error.status !== undefined) {
+      const status = error.status;
+      if (status === 401 || status === 403) return { kind: "model-error", retryable: false, message: `the Anthropic API refused the key (${status}); the operator must check ANTHROPIC_API_KEY` };
+      if (status === 429 || status === 529 || status >= 500) {
+        return { kind: "model-error", retryable: true, message: `the Anthropic API kept answering ${status} (${status === 429 ? "rate limited" : status === 529 ? "overloaded" : "server error"}) after afk's retries` };
+      }
+      return { kind: "model-error", retryable: false, message: `the Anthropic API rejected the request (${status}): ${firstLine(error.message)}` };
+    }
+    if (error instanceof Anthropic.APIConnectionError) return { kind: "model-error", retryable: true, message: `the Anthropic API could not be reached after afk's retries (${firstLine(error.message)})` };
+    return { kind: "model-error", retryable: true, message: `the model call failed: ${error instanceof Error ? firstLine(error.message) : String(error)}` };
+  }
+
+  #addUsage(usage: Anthropic.Messages.Usage): void {
+    const turn: TokenUsage = { input: usage.input_tokens, output: usage.output_tokens, cacheWrite: usage.cache_creation_input_tokens ?? 0, cacheRead: usage.cache_read_input_tokens ?? 0 };
+    this.#usage = { input: this.#usage.input + turn.input, output: this.#usage.output + turn.output, cacheWrite: this.#usage.cacheWrite + turn.cacheWrite, cacheRead: this.#usage.cacheRead + turn.cacheRead };
+    this.#usd += costOf(turn, this.#price);
+  }
+
+  #record(kind: TranscriptEntry["kind"], text: string): void {
+    const short = text.length > TRANSCRIPT_TEXT_CHARS ? `${text.slice(0, TRANSCRIPT_TEXT_CHARS)}…` : text;
+    this.#transcript.push({ turn: this.#turns, kind, text: short.replace(/\s+/g, " ").trim() });
+    if (this.#transcript.length > TRANSCRIPT_ENTRIES) this.#transcript.splice(0, this.#transcript.length - TRANSCRIPT_ENTRIES);
+  }
+}
+
+/** A response block as a request block, keeping only what the API accepts back. */
+function toParam(block: Anthropic.Messages.ContentBlock): ContentBlockParam[] {
+  switch (block.type) {
+    case "text":
+      return block.text.length > 0 ? [{ type: "text", text: block.text }] : [];
+    case "tool_use":
+      return [{ type: "tool_use", id: block.id, name: block.name, input: block.input }];
+    case "thinking":
+      return [{ type: "thinking", thinking: block.thinking, signature: block.signature }];
+    case "redacted_thinking":
+      return [{ type: "redacted_thinking", data: block.data }];
+    default:
+      return [];
+  }
+}
+
+function reasonOf(signal: AbortSignal): string {
+  return signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? "aborted");
+}
+
+function firstLine(text: string): string {
+  return text.split("\n")[0] ?? text;
+}

@@ -1,0 +1,50 @@
+/** USD per million tokens. Cache writes are 5-minute writes (1.25× input); cache reads are 0.1× input. */
+export interface ModelPrice {
+  inputPerMTok: number;
+  outputPerMTok: number;
+  cacheWritePerMTok: number;
+  cacheReadPerMTok: number;
+}
+
+/** Tokens of a request or a run, as the Messages API's `usage` reports them. */
+export interface TokenUsage {
+  /** Input tokens billed at the full rate (after the last cache breakpoint). */
+  input: number;
+  output: number;
+  /** `cache_creation_input_tokens` */
+  cacheWrite: number;
+  /** `cache_read_input_tokens` */
+  cacheRead: number;
+}
+
+const price = (input: number, output: number): ModelPrice => ({ inputPerMTok: input, outputPerMTok: output, cacheWritePerMTok: input * 1.25, cacheReadPerMTok: input * 0.1 });
+
+/** Anthropic's list prices (standard context), by model alias. Dated ids (`claude-sonnet-4-5-20250929`) resolve to their alias. */
+const PRICES: Readonly<Record<string, ModelPrice>> = {
+  "claude-opus-4-5": price(5, 25),
+  "claude-opus-4-1": price(15, 75),
+  "claude-opus-4-0": price(15, 75),
+  "claude-opus-4": price(15, 75),
+  "claude-sonnet-4-5": price(3, 15),
+  "claude-sonnet-4-0": price(3, 15),
+  "claude-sonnet-4": price(3, 15),
+  "claude-3-7-sonnet": price(3, 15),
+  "claude-haiku-4-5": price(1, 5),
+  "claude-3-5-haiku": price(0.8, 4),
+  "claude-3-haiku": price(0.25, 1.25),
+};
+
+/** The price of a model, or undefined when afk does not know it (then a dollar budget cannot be enforced). */
+export function priceOf(model: string): ModelPrice | undefined {
+  const alias = model.trim().toLowerCase().replace(/-latest$/, "").replace(/-\d{8}$/, "");
+  return PRICES[alias];
+}
+
+/** What a usage costs, in dollars. */
+export function costOf(usage: TokenUsage, price: ModelPrice): number {
+  return (usage.input * price.inputPerMTok + usage.output * price.outputPerMTok + usage.cacheWrite * price.cacheWritePerMTok + usage.cacheRead * price.cacheReadPerMTok) / 1_000_000;
+}
+
+export function knownModels(): string[] {
+  return Object.keys(PRICES);
+}

@@ -1,0 +1,176 @@
+import type Anthropic from "@anthropic-ai/sdk";
+import { lstat, mkdir, readdir, readFile, realpath, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { z } from "zod";
+import { keepHeadAndTail } from "../keep-head-and-tail.js";
+import type { Sandbox } from "../sandbox-contract.js";
+import { redactSecrets } from "./redact-secrets.js";
+
+/** Characters of a file `view` shows at most (the editor tool's `max_characters`). */
+const VIEW_MAX_CHARS = 40_000;
+
+/** Anthropic's own client tools, the newest versions the installed SDK lists; afk executes them. */
+export const AGENT_TOOLS: Anthropic.Messages.ToolUnion[] = [
+  { type: "bash_20250124", name: "bash" },
+  { type: "text_editor_20250728", name: "str_replace_based_edit_tool", max_characters: VIEW_MAX_CHARS },
+];
+
+const bashInput = z.union([z.object({ command: z.string().min(1) }), z.object({ restart: z.literal(true) })]);
+const editorInput = z.discriminatedUnion("command", [
+  z.object({ command: z.literal("view"), path: z.string().min(1), view_range: z.tuple([z.number().int(), z.number().int()]).optional() }),
+  z.object({ command: z.literal("create"), path: z.string().min(1), file_text: z.string() }),
+  z.object({ command: z.literal("str_replace"), path: z.string().min(1), old_str: z.string().min(1), new_str: z.string().default("") }),
+  z.object({ command: z.literal("insert"), path: z.string().min(1), insert_line: z.number().int().min(0), insert_text: z.string().optional(), new_str: z.string().optional() }),
+]);
+
+export interface ToolResult {
+  content: string;
+  isError: boolean;
+}
+
+/**
+ * The agent's hands. `bash` runs in the sandbox; the editor runs in afk's process, so every path is
+ * confined to the worktree by its real location (symlinks and `..` cannot leave it) and `.git` is
+ * off limits. Every result is shortened (head and tail kept) and stripped of known secrets.
+ */
+export class WorkspaceTools {
+  readonly #sandbox: Sandbox;
+  readonly #commandTimeoutMs: number;
+  readonly #network: boolean;
+  readonly #maxResultChars: number;
+  readonly #secrets: readonly string[];
+
+  constructor(options: { sandbox: Sandbox; commandTimeoutMs: number; network: boolean; maxResultChars: number; secrets: readonly string[] }) {
+    this.#sandbox = options.sandbox;
+    this.#commandTimeoutMs = options.commandTimeoutMs;
+    this.#network = options.network;
+    this.#maxResultChars = options.maxResultChars;
+    this.#secrets = options.secrets;
+  }
+
+  /** Executes one tool call. Bad input from the model is an error result it can act on, never a throw. */
+  async execute(name: string, input: unknown, signal?: AbortSignal): Promise<ToolResult> {
+    let result: ToolResult;
+    try {
+      if (name === "bash") result = await this.#bash(input, signal);
+      else if (name === "str_replace_based_edit_tool") result = await this.#edit(input);
+      else result = { content: `There is no tool named ${JSON.stringify(name)}. Use bash or str_replace_based_edit_tool.`, isError: true };
+    } catch (error) {
+      result = { content: error instanceof ToolRefusal ? error.message : `The tool failed: ${error instanceof Error ? error.message : String(error)}`, isError: true };
+    }
+    return { content: redactSecrets(keepHeadAndTail(result.content, this.#maxResultChars).text, this.#secrets), isError: result.isError };
+  }
+
+  async #bash(input: unknown, signal: AbortSignal | undefined): Promise<ToolResult> {
+    const parsed = bashInput.safeParse(input);
+    if (!parsed.success) return { content: "bash needs {\"command\": \"...\"} (or {\"restart\": true}).", isError: true };
+    if ("restart" in parsed.data) return { content: "The shell was restarted. (Every command already runs in a fresh shell at the repository root.)", isError: false };
+    const result = await this.#sandbox.run(parsed.data.command, { timeoutMs: this.#commandTimeoutMs, network: this.#network, ...(signal === undefined ? {} : { signal }) });
+    const notes: string[] = [];
+    if (result.timedOut) notes.push(`[killed: the command ran longer than ${Math.round(this.#commandTimeoutMs / 1000)} s]`);
+    else if (result.exitCode !== 0) notes.push(`[exit code ${result.exitCode ?? result.signal ?? "unknown"}]`);
+    const output = result.output.length > 0 ? result.output : "(no output)";
+    return { content: [output, ...notes].join("\n"), isError: result.timedOut || result.exitCode !== 0 };
+  }
+
+  async #edit(input: unknown): Promise<ToolResult> {
+    const parsed = editorInput.safeParse(input);
+    if (!parsed.success) {
+      return { content: `Invalid input for str_replace_based_edit_tool: ${parsed.error.issues.map((issue) => `${issue.path.join(".") || "input"}: ${issue.message}`).join("; ")}`, isError: true };
+    }
+    const request = parsed.data;
+    const path = await this.#confine(request.path, request.command === "create");
+    switch (request.command) {
+      case "view":
+        return this.#view(path, request.view_range);
+      case "create": {
+        await mkdir(dirname(path), { recursive: true });
+        await this.#confine(request.path, true);
+        await writeFile(path, request.file_text);
+        return { content: `Created ${this.#shown(path)}.`, isError: false };
+      }
+      case "str_replace": {
+        const text = await this.#readRegular(path);
+        const count = text.split(request.old_str).length - 1;
+        if (count !== 1) {
+          return { content: count === 0 ? `old_str was not found in ${this.#shown(path)}; it must match exactly, whitespace included.` : `old_str occurs ${count} times in ${this.#shown(path)}; include more context so it matches exactly once.`, isError: true };
+        }
+        await writeFile(path, text.replace(request.old_str, () => request.new_str));
+        return { content: `Edited ${this.#shown(path)}.`, isError: false };
+      }
+      case "insert": {
+        const text = await this.#readRegular(path);
+        const lines = text.split("\n");
+        if (request.insert_line > lines.length) return { content: `insert_line ${request.insert_line} is past the end of ${this.#shown(path)} (${lines.length} lines).`, isError: true };
+        const inserted = request.insert_text ?? request.new_str ?? "";
+        lines.splice(request.insert_line, 0, ...inserted.split("\n"));
+        await writeFile(path, lines.join("\n"));
+        return { content: `Inserted ${inserted.split("\n").length} line(s) after line ${request.insert_line} of ${this.#shown(path)}.`, isError: false };
+      }
+    }
+  }
+
+  async #view(path: string, range: [number, number] | undefined): Promise<ToolResult> {
+    const stats = await lstat(path).catch(() => undefined);
+    if (stats === undefined) return { content: `${this.#shown(path)} does not exist.`, isError: true };
+    if (stats.isDirectory()) return { content: (await this.#list(path, 2)).join("\n") || "(empty directory)", isError: false };
+    const lines = (await this.#readRegular(path)).split("\n");
+    const [from, to] = range ?? [1, lines.length];
+    const end = to === -1 ? lines.length : Math.min(to, lines.length);
+    if (from < 1 || from > Math.max(lines.length, 1) || end < from) return { content: `view_range [${from}, ${to}] is outside ${this.#shown(path)} (${lines.length} lines).`, isError: true };
+    const numbered = lines.slice(from - 1, end).map((line, index) => `${String(from + index).padStart(6)}\t${line}`).join("\n");
+    return { content: keepHeadAndTail(numbered, VIEW_MAX_CHARS).text, isError: false };
+  }
+
+  async #list(dir: string, depth: number): Promise<string[]> {
+    const entries = (await readdir(dir, { withFileTypes: true })).filter((entry) => !entry.name.startsWith(".") && entry.name !== "node_modules").sort((a, b) => a.name.localeCompare(b.name));
+    const lines: string[] = [];
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      lines.push(`${this.#shown(path)}${entry.isDirectory() ? "/" : ""}`);
+      if (entry.isDirectory() && depth > 1) lines.push(...(await this.#list(path, depth - 1)));
+    }
+    return lines;
+  }
+
+  async #readRegular(path: string): Promise<string> {
+    const stats = await lstat(path).catch(() => undefined);
+    if (stats === undefined) throw new ToolRefusal(`${this.#shown(path)} does not exist.`);
+    if (!stats.isFile()) throw new ToolRefusal(`${this.#shown(path)} is not a regular file.`);
+    return readFile(path, "utf8");
+  }
+
+  /**
+   * The absolute path a model's path names, if its real location is inside the worktree and not in
+   * `.git`. For a path that does not exist yet, the nearest existing ancestor must be inside.
+   */
+  async #confine(requested: string, mayNotExist: boolean): Promise<string> {
+    const root = await realpath(this.#sandbox.worktree);
+    const candidate = isAbsolute(requested) ? resolve(requested) : resolve(root, requested);
+    const lexical = relative(root, candidate);
+    if (lexical.startsWith("..") || isAbsolute(lexical)) throw new ToolRefusal(`${requested} is outside the repository (${root}); afk only edits files inside it.`);
+    let existing = candidate;
+    for (;;) {
+      const found = await lstat(existing).then(
+        () => true,
+        () => false,
+      );
+      if (found) break;
+      if (!mayNotExist && existing === candidate) throw new ToolRefusal(`${this.#shown(candidate)} does not exist.`);
+      existing = dirname(existing);
+    }
+    const real = await realpath(existing);
+    const inside = relative(root, real);
+    if (inside.startsWith("..") || isAbsolute(inside)) throw new ToolRefusal(`${requested} leads outside the repository through a symbolic link; afk only edits files inside it.`);
+    const full = join(real, relative(existing, candidate));
+    const parts = relative(root, full).split(sep);
+    if (parts[0] === ".git") throw new ToolRefusal(`${requested} is inside .git; afk manages git itself.`);
+    return full;
+  }
+
+  #shown(path: string): string {
+    return path;
+  }
+}
+
+class ToolRefusal extends Error {}
