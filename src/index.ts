@@ -1,13 +1,15 @@
 import type { ApplicationFunction, Probot } from "probot";
 import { readOperatorSettings } from "./config/operator-settings.js";
 import { Coordinator } from "./dispatch/coordinator.js";
-import { noExecutor, type Executor } from "./executor/executor.js";
+import { resolve } from "node:path";
+import type { Executor } from "./executor/executor.js";
+import { GitHubExecutor } from "./executor/github-executor.js";
 import { registerRouter } from "./router.js";
 
 export interface AfkOptions {
   /** Environment to read operator settings from; defaults to `process.env`. */
   env?: NodeJS.ProcessEnv;
-  /** The executor runs are handed to; defaults to `noExecutor`, which fails runs honestly. */
+  /** The executor runs are handed to; defaults to the sandboxed agent (`GitHubExecutor`). */
   executor?: Executor;
   /** How often runs renew their lock lease; defaults to a third of `AFK_LOCK_LEASE_SECONDS`. */
   renewEveryMs?: number;
@@ -18,17 +20,33 @@ export interface AfkOptions {
 /** Builds the afk Probot app. Invalid operator settings throw here, so the App fails at start-up. */
 export function createAfkApp(options: AfkOptions = {}): ApplicationFunction {
   return (app: Probot) => {
-    const settings = readOperatorSettings(options.env ?? process.env);
+    const env = options.env ?? process.env;
+    const settings = readOperatorSettings(env);
+    const botLogin = cachedBotLogin(app);
+    const executor =
+      options.executor ??
+      new GitHubExecutor({
+        settings,
+        anthropicApiKey: env.ANTHROPIC_API_KEY,
+        anthropicBaseUrl: env.ANTHROPIC_BASE_URL,
+        octokitFor: (installationId) => app.auth(installationId),
+        appOctokit: () => app.auth(),
+        botLogin,
+        secrets: [env.WEBHOOK_SECRET, env.PRIVATE_KEY].filter((secret): secret is string => secret !== undefined && secret.length > 0),
+        hiddenPaths: env.PRIVATE_KEY_PATH === undefined ? [] : [resolve(env.PRIVATE_KEY_PATH)],
+        log: app.log,
+      });
     const coordinator = new Coordinator({
       settings,
-      executor: options.executor ?? noExecutor,
+      executor,
       log: app.log,
       octokitFor: (installationId) => app.auth(installationId),
-      botLogin: cachedBotLogin(app),
+      botLogin,
       ...(options.renewEveryMs === undefined ? {} : { renewEveryMs: options.renewEveryMs }),
     });
     if (settings.allowlist.length === 0) app.log.warn("AFK_ALLOWLIST is empty: afk will act on no repository until it lists some (owner/repo globs)");
     if (settings.killSwitch) app.log.warn("AFK_KILL_SWITCH is on: afk starts no new work");
+    if (!settings.hasAnthropicKey && options.executor === undefined) app.log.warn("ANTHROPIC_API_KEY is not set: runs will end at once, asking the operator to set it");
     registerRouter(app, coordinator);
     options.onLoad?.(coordinator);
   };

@@ -11,16 +11,16 @@ export const RUN_TRAILER = "Afk-Run";
  * The message of the commit afk makes: a subject naming the issue, the agent's summary, `Closes #N`
  * and a trailer with the run id. Text from the issue and the agent is stripped of CI-skip markers. Pure.
  */
-export function commitMessage(input: { issue: number; title: string; summary: string; runId: string }): string {
+export function commitMessage(input: { issue: number | undefined; title: string; summary: string; runId: string }): string {
   const title = withoutCiSkipMarkers(input.title).replace(/\s+/g, " ").trim();
-  const prefix = `#${input.issue}: `;
+  const prefix = input.issue === undefined ? "" : `#${input.issue}: `;
   const subject = prefix + (prefix.length + title.length > SUBJECT_MAX ? `${title.slice(0, SUBJECT_MAX - prefix.length - 1).trimEnd()}…` : title);
   const summary = keepHeadAndTail(withoutCiSkipMarkers(input.summary).trim(), BODY_MAX).text;
-  return [subject, summary, `Closes #${input.issue}`, `${RUN_TRAILER}: ${input.runId}`].filter((part) => part.length > 0).join("\n\n") + "\n";
+  return [subject, summary, input.issue === undefined ? "" : `Closes #${input.issue}`, `${RUN_TRAILER}: ${input.runId}`].filter((part) => part.length > 0).join("\n\n") + "\n";
 }
 
-/** The branch afk pushes for an issue: `afk/<issue>-<slug of the title>`. Pure. */
-export function branchName(issue: number, title: string): string {
+/** The branch afk pushes for an issue: `afk/<issue>-<slug of the title>` (`afk/<slug>` for a local task). Pure. */
+export function branchName(issue: number | undefined, title: string): string {
   const slug = title
     .normalize("NFKD")
     .replace(/\p{M}/gu, "")
@@ -29,5 +29,6 @@ export function branchName(issue: number, title: string): string {
     .replace(/^-+|-+$/g, "")
     .slice(0, 40)
     .replace(/-+$/g, "");
+  if (issue === undefined) return `afk/${slug.length > 0 ? slug : "task"}`;
   return slug.length > 0 ? `afk/${issue}-${slug}` : `afk/${issue}`;
 }

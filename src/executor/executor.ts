@@ -63,24 +63,8 @@ export type RunOutcome = RunProducts &
     | { status: "stopped"; message: string }
   );
 
-/** Runs the agent for one issue. Implementations: none yet (see `noExecutor`). */
+/** Runs the agent for one issue. The App's is `GitHubExecutor`; tests substitute their own. */
 export interface Executor {
   readonly name: string;
   execute(job: RunJob, reporter: RunReporter): Promise<RunOutcome>;
 }
-
-/**
- * The executor used until a real one is configured. It fails every run
- * honestly, so a labeled issue never shows a success that did not happen.
- */
-export const noExecutor: Executor = {
-  name: "none",
-  async execute() {
-    return {
-      status: "failed",
-      message:
-        "No executor is configured in this afk installation, so nothing was implemented. The operator must enable an executor; then comment `/afk retry`.",
-      retryable: true,
-    };
-  },
-};

@@ -11,7 +11,7 @@ describe("GitHub Enterprise Server through GHE_HOST / GHE_PROTOCOL", () => {
     const issue = scenario.issue();
     await scenario.label(issue, "wes-write");
     // nock refuses every host but loopback, so a call to api.github.com would have failed the run.
-    expect(scenario.afkComments(issue)[0]).toContain("No executor is configured");
+    expect(scenario.afkComments(issue)[0]).toContain("ANTHROPIC_API_KEY is not set");
     const paths = scenario.github.requests.map((request) => `${request.method} ${request.path}`);
     expect(paths).toContain(`POST /app/installations/${INSTALLATION_ID}/access_tokens`);
     expect(paths).toContain("GET /app");

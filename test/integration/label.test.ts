@@ -16,7 +16,7 @@ describe("a trusted label", () => {
     expect(comments).toHaveLength(1);
     const body = comments[0] ?? "";
     expect(body).toContain("### ❌ afk's run failed");
-    expect(body).toContain("No executor is configured");
+    expect(body).toContain("ANTHROPIC_API_KEY is not set");
     expect(body).toContain("- [x] Queued");
     expect(body).toContain("[configuration](https://github.com/octo-org/app/blob/HEAD/.github/afk.yml)");
     const decoded = decodeStateMarker(body);

@@ -73,7 +73,7 @@ describe("operator settings and repository config", () => {
     scenario.github.addRepo({ owner: "octo-org", name: ".github", installationId: 4242, files: { ".github/afk.yml": "test: make check\n" } });
     const issue = scenario.issue();
     await scenario.label(issue, "wes-write");
-    expect(scenario.afkComments(issue)[0]).toContain("No executor is configured");
+    expect(scenario.afkComments(issue)[0]).toContain("ANTHROPIC_API_KEY is not set");
   });
 
   it("follows _extends to a shared config", async () => {
@@ -81,7 +81,7 @@ describe("operator settings and repository config", () => {
     scenario.github.addRepo({ owner: "octo-org", name: "shared-config", installationId: 4242, files: { ".github/afk.yml": "test: make check\n" } });
     const issue = scenario.issue();
     await scenario.label(issue, "wes-write", { label: "go" });
-    expect(scenario.afkComments(issue)[0]).toContain("No executor is configured");
+    expect(scenario.afkComments(issue)[0]).toContain("ANTHROPIC_API_KEY is not set");
   });
 
   it("invalid operator settings fail at start-up with a message naming each variable", async () => {

@@ -16,7 +16,7 @@ describe("the trust gate on a label", () => {
     const scenario = await start();
     const issue = scenario.issue();
     await scenario.label(issue, login);
-    expect(scenario.afkComments(issue)[0]).toContain("No executor is configured");
+    expect(scenario.afkComments(issue)[0]).toContain("ANTHROPIC_API_KEY is not set");
     expect(scenario.github.reactions(FULL_NAME, issue)).toHaveLength(1);
   });
 
@@ -53,14 +53,14 @@ describe("the trust gate on a label", () => {
     scenario.github.setPermission(FULL_NAME, "renovate[bot]", "write");
     const issue = scenario.issue();
     await scenario.label(issue, "renovate[bot]");
-    expect(scenario.afkComments(issue)[0]).toContain("No executor is configured");
+    expect(scenario.afkComments(issue)[0]).toContain("ANTHROPIC_API_KEY is not set");
   });
 
   it("trusts a person listed in trusted.users without write access", async () => {
     const scenario = await start({ config: "test: npm test\ntrusted:\n  users: [rex-read]\n" });
     const issue = scenario.issue();
     await scenario.label(issue, "rex-read");
-    expect(scenario.afkComments(issue)[0]).toContain("No executor is configured");
+    expect(scenario.afkComments(issue)[0]).toContain("ANTHROPIC_API_KEY is not set");
   });
 
   it("fails closed when GitHub cannot say what the sender's role is", async () => {

@@ -1,0 +1,148 @@
+import { execFile } from "node:child_process";
+import { access, constants, mkdir } from "node:fs/promises";
+import { promisify } from "node:util";
+import { createProbot } from "probot";
+import { readOperatorSettings } from "../config/operator-settings.js";
+import { DEFAULT_MODEL } from "../config/repo-config.js";
+import { createModelClient } from "../executor/agent/model-client.js";
+import { probeBubblewrap } from "../executor/sandbox.js";
+import { errorMessage, errorStatus } from "../github/types.js";
+
+const run = promisify(execFile);
+
+/** One thing `afk doctor` checked. `warn` does not fail the doctor; `fail` does. */
+export interface Finding {
+  check: string;
+  verdict: "ok" | "warn" | "fail" | "skip";
+  detail: string;
+  fix?: string;
+}
+
+/** The permissions afk's GitHub App needs, as app.yml requests them. */
+export const REQUIRED_APP_PERMISSIONS: Readonly<Record<string, "read" | "write">> = {
+  issues: "write",
+  pull_requests: "write",
+  contents: "write",
+  checks: "write",
+  metadata: "read",
+};
+/** The webhook events afk acts on. */
+export const REQUIRED_APP_EVENTS = ["issues", "issue_comment", "check_run", "check_suite", "pull_request", "pull_request_review"] as const;
+
+const MIN_NODE = [20, 18, 1] as const;
+/** GIT_CONFIG_COUNT (how afk hands git a token without writing it down) arrived in git 2.31. */
+const MIN_GIT = [2, 31, 0] as const;
+
+/** Checks this machine and installation for what afk needs, and says what to fix. Never throws. */
+export async function runDoctor(env: NodeJS.ProcessEnv): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const add = (finding: Finding): void => void findings.push(finding);
+
+  add(atLeast("node", process.versions.node, MIN_NODE, "install Node.js 20.18.1 or newer (https://nodejs.org)"));
+
+  try {
+    const { stdout } = await run("git", ["--version"]);
+    const version = /(\d+\.\d+\.\d+)/.exec(stdout)?.[1] ?? "0.0.0";
+    add(atLeast("git", version, MIN_GIT, "install git 2.31 or newer (Debian/Ubuntu: sudo apt-get install -y git)"));
+  } catch {
+    add({ check: "git", verdict: "fail", detail: "git is not installed", fix: "sudo apt-get install -y git" });
+  }
+
+  let settings;
+  try {
+    settings = readOperatorSettings(env);
+    add({ check: "operator settings", verdict: "ok", detail: `AFK_* variables are valid; ${settings.allowlist.length === 0 ? "AFK_ALLOWLIST is empty, so the App acts on no repository" : `allowlist: ${settings.allowlist.join(", ")}`}` });
+  } catch (error) {
+    add({ check: "operator settings", verdict: "fail", detail: errorMessage(error), fix: "fix the variables named above" });
+  }
+
+  const bwrap = await probeBubblewrap();
+  if (bwrap.ok) add({ check: "bubblewrap", verdict: "ok", detail: `${bwrap.version} at ${bwrap.path}; agent commands run sandboxed` });
+  else if (settings?.allowUnsandboxed === true) add({ check: "bubblewrap", verdict: "warn", detail: `${bwrap.reason}; AFK_ALLOW_UNSANDBOXED is on, so agent commands run WITHOUT a sandbox`, fix: bwrap.fix });
+  else add({ check: "bubblewrap", verdict: "fail", detail: `${bwrap.reason}; afk refuses to run the agent without it`, fix: bwrap.fix });
+
+  if (settings !== undefined) {
+    try {
+      await mkdir(settings.cacheDir, { recursive: true });
+      await access(settings.cacheDir, constants.W_OK);
+      add({ check: "cache directory", verdict: "ok", detail: `${settings.cacheDir} is writable` });
+    } catch (error) {
+      add({ check: "cache directory", verdict: "fail", detail: `${settings.cacheDir}: ${errorMessage(error)}`, fix: "set AFK_CACHE_DIR to a directory afk can write" });
+    }
+  }
+
+  const apiKey = env.ANTHROPIC_API_KEY?.trim() ?? "";
+  if (apiKey === "") {
+    add({ check: "model", verdict: "fail", detail: "ANTHROPIC_API_KEY is not set", fix: "export ANTHROPIC_API_KEY=<your Anthropic API key>" });
+  } else {
+    add(await checkModel(apiKey, env.ANTHROPIC_BASE_URL, settings?.model ?? DEFAULT_MODEL));
+  }
+
+  findings.push(...(await checkApp(env)));
+  return findings;
+}
+
+async function checkModel(apiKey: string, baseURL: string | undefined, model: string): Promise<Finding> {
+  const client = createModelClient({ apiKey, maxRetries: 1, timeoutMs: 15_000, ...(baseURL === undefined ? {} : { baseURL }) });
+  try {
+    const info = await client.models.retrieve(model);
+    return { check: "model", verdict: "ok", detail: `${info.id} is reachable with this key${baseURL === undefined ? "" : ` at ${baseURL}`}` };
+  } catch (error) {
+    const status = errorStatus(error);
+    if (status === 401 || status === 403) return { check: "model", verdict: "fail", detail: `the Anthropic API refused ANTHROPIC_API_KEY (${status})`, fix: "check the key in the Anthropic console and export it again" };
+    if (status === 404) return { check: "model", verdict: "fail", detail: `the model ${model} does not exist for this key`, fix: "set AFK_MODEL (or `model` in .github/afk.yml) to a model the key can use" };
+    return { check: "model", verdict: "fail", detail: `the Anthropic API could not be reached: ${firstLine(errorMessage(error))}`, fix: "check the network (or ANTHROPIC_BASE_URL) from this machine" };
+  }
+}
+
+async function checkApp(env: NodeJS.ProcessEnv): Promise<Finding[]> {
+  if ((env.APP_ID ?? "") === "" || ((env.PRIVATE_KEY ?? "") === "" && (env.PRIVATE_KEY_PATH ?? "") === "")) {
+    return [{ check: "GitHub App", verdict: "skip", detail: "APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH) are not set, so the App was not checked", fix: "run `npm start` once to register the App through Probot's setup flow, which writes .env" }];
+  }
+  const findings: Finding[] = [];
+  if ((env.WEBHOOK_SECRET ?? "") === "") findings.push({ check: "webhook secret", verdict: "fail", detail: "WEBHOOK_SECRET is not set, so no delivery can be verified", fix: "set WEBHOOK_SECRET to the secret in the App's settings" });
+  try {
+    const probot = createProbot({ env: { ...env, LOG_LEVEL: "silent" } });
+    const octokit = await probot.auth();
+    const { data } = await octokit.rest.apps.getAuthenticated();
+    if (data === null) throw new Error("GET /app returned nothing");
+    const granted: Record<string, string | undefined> = { ...data.permissions };
+    const missing = Object.entries(REQUIRED_APP_PERMISSIONS).filter(([name, level]) => !(granted[name] === "write" || granted[name] === level));
+    const events = new Set(data.events);
+    const missingEvents = REQUIRED_APP_EVENTS.filter((event) => !events.has(event));
+    findings.push(
+      missing.length === 0
+        ? { check: "App permissions", verdict: "ok", detail: `${data.slug ?? data.name} has ${Object.keys(REQUIRED_APP_PERMISSIONS).join(", ")}` }
+        : { check: "App permissions", verdict: "fail", detail: `${data.slug ?? data.name} lacks ${missing.map(([name, level]) => `${name}: ${level}`).join(", ")}`, fix: "grant them in the App's settings (Permissions & events), then accept the new permissions on each installation" },
+      missingEvents.length === 0
+        ? { check: "App events", verdict: "ok", detail: `subscribed to ${REQUIRED_APP_EVENTS.join(", ")}` }
+        : { check: "App events", verdict: "fail", detail: `not subscribed to ${missingEvents.join(", ")}`, fix: "subscribe to them in the App's settings (Permissions & events)" },
+    );
+  } catch (error) {
+    findings.push({ check: "GitHub App", verdict: "fail", detail: `could not authenticate as the App: ${firstLine(errorMessage(error))}`, fix: "check APP_ID, the private key and GHE_HOST" });
+  }
+  return findings;
+}
+
+function atLeast(check: string, version: string, minimum: readonly [number, number, number], fix: string): Finding {
+  const parts = version.split(".").map((part) => Number.parseInt(part, 10) || 0);
+  for (let index = 0; index < 3; index += 1) {
+    const have = parts[index] ?? 0;
+    const need = minimum[index] ?? 0;
+    if (have > need) break;
+    if (have < need) return { check, verdict: "fail", detail: `${version} is older than ${minimum.join(".")}`, fix };
+  }
+  return { check, verdict: "ok", detail: version };
+}
+
+function firstLine(text: string): string {
+  return text.split("\n")[0] ?? text;
+}
+
+/** The doctor's report, one line per finding and the fix under it. */
+export function formatFindings(findings: readonly Finding[]): string {
+  const marks = { ok: "✓", warn: "!", fail: "✗", skip: "-" } as const;
+  return findings
+    .map((finding) => `${marks[finding.verdict]} ${finding.check}: ${finding.detail}${finding.fix === undefined || finding.verdict === "ok" ? "" : `\n    fix: ${finding.fix}`}`)
+    .join("\n");
+}

@@ -1,0 +1,174 @@
+import { execFile } from "node:child_process";
+import { readFile, realpath } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { promisify } from "node:util";
+import { parse as parseYaml } from "yaml";
+import { parseRepoConfig, CONFIG_PATH } from "../config/load-repo-config.js";
+import { readOperatorSettings, OperatorSettingsError } from "../config/operator-settings.js";
+import { DEFAULT_MODEL, type RepoConfig } from "../config/repo-config.js";
+import { newRunId } from "../dispatch/coordinator.js";
+import { knownModels, priceOf } from "../executor/agent/model-pricing.js";
+import { commitChange } from "../executor/commit-change.js";
+import { branchName } from "../executor/commit-message.js";
+import { renderPrompt } from "../executor/render-prompt.js";
+import { readRepoInstructions } from "../executor/repo-instructions.js";
+import { runAgentInWorktree } from "../executor/run-agent-in-worktree.js";
+import { WorkspaceCache } from "../executor/workspace.js";
+import { errorMessage } from "../github/types.js";
+import { sanitizeUntrustedText } from "../trust/sanitize-untrusted-text.js";
+import type { CliCommand } from "./parse-cli-args.js";
+
+const run = promisify(execFile);
+
+/** Exit codes of `afk run`. */
+export const EXIT = { passed: 0, notPassing: 1, usage: 2, environment: 3 } as const;
+
+/**
+ * `afk run`: the App's executor on a local checkout. The agent works in a worktree of the checkout's
+ * HEAD (the checkout itself is never touched), afk's gate runs the tests, and the result lands on a
+ * local branch `afk/<slug>` of the checkout. Returns the exit code.
+ */
+export async function runLocal(command: Extract<CliCommand, { kind: "run" }>, io: { env: NodeJS.ProcessEnv; out: (line: string) => void; signal: AbortSignal }): Promise<number> {
+  const { env, out } = io;
+  const started = Date.now();
+  const say = (line: string): void => out(`[${formatElapsed(Date.now() - started)}] ${line}`);
+
+  let settings;
+  try {
+    settings = readOperatorSettings(env);
+  } catch (error) {
+    if (error instanceof OperatorSettingsError) return fail(out, error.message, EXIT.usage);
+    throw error;
+  }
+  const apiKey = env.ANTHROPIC_API_KEY?.trim();
+  if (apiKey === undefined || apiKey === "") return fail(out, "ANTHROPIC_API_KEY is not set: export it (an Anthropic API key) and run again.", EXIT.environment);
+
+  let repo: string;
+  let headSha: string;
+  try {
+    repo = await realpath(command.repo);
+    headSha = (await run("git", ["-C", repo, "rev-parse", "--verify", "HEAD^{commit}"])).stdout.trim();
+    repo = (await run("git", ["-C", repo, "rev-parse", "--show-toplevel"])).stdout.trim();
+  } catch (error) {
+    return fail(out, `${command.repo} is not a git checkout with at least one commit (${firstLine(errorMessage(error))}).`, EXIT.usage);
+  }
+
+  const config = await localConfig(repo, command);
+  if (config.kind === "error") return fail(out, config.message, EXIT.usage);
+  const model = command.model ?? config.config.model ?? settings.model ?? DEFAULT_MODEL;
+  const price = priceOf(model);
+  if (price === undefined) return fail(out, `afk has no price for the model ${model}, so it cannot hold the run to a dollar budget. Use one of: ${knownModels().join(", ")}.`, EXIT.usage);
+
+  let taskText: string;
+  try {
+    taskText = "text" in command.task ? command.task.text : await readFile(command.task.file, "utf8");
+  } catch (error) {
+    return fail(out, `cannot read the issue file: ${errorMessage(error)}`, EXIT.usage);
+  }
+  const task = sanitizeUntrustedText(taskText);
+  if (task.length === 0) return fail(out, "the task is empty", EXIT.usage);
+  const title = firstLine(task).replace(/^#+\s*/, "").slice(0, 120);
+
+  const runId = newRunId();
+  const workspaces = new WorkspaceCache({ cacheDir: settings.cacheDir });
+  say(`preparing a worktree of ${repo} at ${headSha.slice(0, 12)}`);
+  const worktree = await workspaces.open({ cloneUrl: repo, ref: headSha, runId, signal: io.signal });
+  try {
+    let lastSpend = 0;
+    const outcome = await runAgentInWorktree({
+      worktree,
+      home: workspaces.homePath(repo),
+      config: config.config,
+      model,
+      price,
+      task: async () =>
+        renderPrompt("implement", {
+          repository: basename(repo),
+          issue_number: "(local task)",
+          issue_title: title,
+          issue_body: task,
+          discussion: "(a local task: no discussion)",
+          repo_instructions: await readRepoInstructions(worktree.path),
+        }),
+      modelAccess: { apiKey, baseUrl: env.ANTHROPIC_BASE_URL, maxRetries: settings.modelRetries },
+      allowUnsandboxed: settings.allowUnsandboxed,
+      secrets: [apiKey],
+      hiddenPaths: [],
+      signal: io.signal,
+      onPhase: (phase) => say(phase === "agent" ? `agent working (${model})` : `running the tests: ${config.config.test}`),
+      onSpend: (spend) => {
+        if (Date.now() - lastSpend < 5_000) return;
+        lastSpend = Date.now();
+        say(`spent $${spend.usd.toFixed(2)} over ${spend.turns} turns`);
+      },
+      onUnsandboxed: () => say("WARNING: bubblewrap is missing and AFK_ALLOW_UNSANDBOXED is on: agent commands run WITHOUT a sandbox"),
+    });
+    if (outcome.kind === "not-started") return fail(out, outcome.reason, EXIT.environment);
+    const { result, spend } = outcome;
+    const cost = `$${spend.usd.toFixed(2)} over ${spend.turns} turns`;
+    if (result.kind === "aborted" || result.kind === "model-error") return fail(out, `${result.message} (${cost}); nothing was committed.`, EXIT.environment);
+
+    const summary = result.kind === "budget" ? "" : result.summary;
+    const commit = await commitChange(worktree, { issue: undefined, title, summary, runId, protectedPaths: config.config.protected_paths, author: { name: "afk", email: "afk@localhost" } });
+    if (commit.kind === "no-change") return fail(out, `The agent changed no file (${cost}).${summary.length > 0 ? ` It said: ${summary}` : ""}`, EXIT.notPassing);
+    if (commit.kind === "refused") return fail(out, `${commit.reason} (${cost})`, EXIT.notPassing);
+
+    let branch = branchName(undefined, title);
+    let pushed = await worktree.push({ remoteUrl: repo, branch, signal: io.signal });
+    if (pushed.kind === "rejected") {
+      branch = `${branch}-${runId.slice(-8)}`;
+      pushed = await worktree.push({ remoteUrl: repo, branch, signal: io.signal });
+    }
+    if (pushed.kind === "rejected") return fail(out, `could not create the branch ${branch} in ${repo}: ${pushed.message}`, EXIT.environment);
+
+    const gate = result.kind === "budget" ? result.gate : result.gate;
+    const verdict = result.kind === "passed" ? "PASSED" : "NOT PASSING";
+    out("");
+    out(`${verdict}: branch ${branch} in ${repo} (${commit.changedFiles.length} files, commit ${commit.sha.slice(0, 12)})`);
+    out(`tests: ${config.config.test} → ${gate === undefined ? "never ran" : `exit ${gate.exitCode ?? "killed"} after ${gate.rounds} round(s)`}`);
+    out(`model: ${model}, ${cost}`);
+    if (result.kind === "budget") out(`budget: ${result.message}`);
+    if (summary.length > 0) out(`\n${summary}`);
+    return result.kind === "passed" ? EXIT.passed : EXIT.notPassing;
+  } finally {
+    await worktree.remove();
+  }
+}
+
+type LocalConfig = { kind: "ok"; config: RepoConfig } | { kind: "error"; message: string };
+
+/** The checkout's `.github/afk.yml` with the command line's overrides, validated by the same schema as the App's. */
+async function localConfig(repo: string, command: Extract<CliCommand, { kind: "run" }>): Promise<LocalConfig> {
+  let raw: unknown = {};
+  try {
+    raw = parseYaml(await readFile(join(repo, CONFIG_PATH), "utf8")) ?? {};
+  } catch (error) {
+    if (!(error instanceof Error && "code" in error && error.code === "ENOENT")) return { kind: "error", message: `${CONFIG_PATH} in ${repo} is not valid YAML: ${errorMessage(error)}` };
+    if (command.test === undefined) return { kind: "error", message: `${repo} has no ${CONFIG_PATH}: pass the test command with --test "npm test" (or add the file).` };
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return { kind: "error", message: `${CONFIG_PATH} must be a mapping of settings` };
+  const overrides: Record<string, unknown> = { ...raw };
+  if (command.test !== undefined) overrides.test = command.test;
+  if (command.maxUsd !== undefined || command.maxTurns !== undefined) {
+    const budget = typeof overrides.budget === "object" && overrides.budget !== null ? overrides.budget : {};
+    overrides.budget = { ...budget, ...(command.maxUsd === undefined ? {} : { max_usd: command.maxUsd }), ...(command.maxTurns === undefined ? {} : { max_turns: command.maxTurns }) };
+  }
+  const parsed = parseRepoConfig(overrides);
+  if (parsed.kind === "ok") return parsed;
+  if (parsed.kind === "invalid") return { kind: "error", message: `${CONFIG_PATH} has problems:\n${parsed.problems.map((p) => `  - ${p.field}: ${p.problem} (allowed: ${p.allowed})`).join("\n")}` };
+  return { kind: "error", message: `${CONFIG_PATH} could not be read` };
+}
+
+function fail(out: (line: string) => void, message: string, code: number): number {
+  out(`afk: ${message}`);
+  return code;
+}
+
+function firstLine(text: string): string {
+  return text.split("\n").find((line) => line.trim().length > 0)?.trim() ?? "";
+}
+
+function formatElapsed(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  return `${String(Math.floor(seconds / 60)).padStart(2, "0")}:${String(seconds % 60).padStart(2, "0")}`;
+}

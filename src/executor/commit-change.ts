@@ -1,0 +1,26 @@
+import { pushRefusal } from "./change-policy.js";
+import { commitMessage } from "./commit-message.js";
+import type { Worktree } from "./workspace.js";
+
+export type CommitResult =
+  | { kind: "committed"; sha: string; changedFiles: string[]; message: string }
+  | { kind: "no-change" }
+  | { kind: "refused"; reason: string; changedFiles: string[] };
+
+/**
+ * Makes the agent's work one commit on the pinned base, unless afk's push policy refuses it
+ * (protected paths, CI-skip markers): then nothing is committed and the reason says why.
+ */
+export async function commitChange(
+  worktree: Worktree,
+  input: { issue: number | undefined; title: string; summary: string; runId: string; protectedPaths: readonly string[]; author: { name: string; email: string } },
+): Promise<CommitResult> {
+  const changedFiles = await worktree.changedFiles();
+  if (changedFiles.length === 0) return { kind: "no-change" };
+  const message = commitMessage({ issue: input.issue, title: input.title, summary: input.summary, runId: input.runId });
+  const reason = pushRefusal({ changedFiles, protectedPaths: input.protectedPaths, commitMessage: message });
+  if (reason !== undefined) return { kind: "refused", reason, changedFiles };
+  const sha = await worktree.commitAll(message, input.author);
+  if (sha === undefined) return { kind: "no-change" };
+  return { kind: "committed", sha, changedFiles, message };
+}

@@ -1,0 +1,77 @@
+import type { GateEvidence } from "../progress/render-check-run.js";
+import type { AgentSession } from "./agent/agent-session.js";
+import { keepHeadAndTail } from "./keep-head-and-tail.js";
+import { renderPrompt } from "./render-prompt.js";
+import type { Sandbox } from "./sandbox-contract.js";
+
+/** afk's own test gate, from `.github/afk.yml`. */
+export interface GateSettings {
+  command: string;
+  maxRounds: number;
+  timeoutMs: number;
+  /** Characters of failing output handed back to the agent. */
+  outputChars: number;
+  network: boolean;
+}
+
+/** How implementing ended. Every kind but `aborted` says how far the gate got. */
+export type ImplementResult =
+  | { kind: "passed"; summary: string; gate: GateEvidence }
+  | { kind: "tests-fail"; summary: string; gate: GateEvidence }
+  | { kind: "budget"; message: string; gate: GateEvidence | undefined }
+  | { kind: "model-error"; message: string; retryable: boolean; gate: GateEvidence | undefined }
+  | { kind: "aborted"; message: string };
+
+/** Output kept from one run of the tests (head and tail). */
+const GATE_OUTPUT_BYTES = 200_000;
+
+/**
+ * The agent and the gate, in turns: the agent works until it ends its turn, then afk runs the
+ * repository's tests itself in the sandbox. Green ends it; red goes back to the agent with the
+ * output, at most `maxRounds` times. Nothing here pushes or talks to GitHub.
+ */
+export async function implementIssue(input: {
+  session: AgentSession;
+  sandbox: Sandbox;
+  task: string;
+  gate: GateSettings;
+  signal: AbortSignal;
+  onPhase?: (phase: "agent" | "gate") => Promise<void> | void;
+}): Promise<ImplementResult> {
+  const { session, sandbox, gate, signal } = input;
+  let stop = await session.send(input.task);
+  let evidence: GateEvidence | undefined;
+  for (let round = 1; ; round += 1) {
+    switch (stop.kind) {
+      case "finished":
+        break;
+      case "budget":
+        return { kind: "budget", message: stop.message, gate: evidence };
+      case "model-error":
+        return { kind: "model-error", message: stop.message, retryable: stop.retryable, gate: evidence };
+      case "aborted":
+        return { kind: "aborted", message: stop.message };
+    }
+    const summary = stop.summary;
+    await input.onPhase?.("gate");
+    const result = await sandbox.run(gate.command, { timeoutMs: gate.timeoutMs, network: gate.network, signal, maxOutputBytes: GATE_OUTPUT_BYTES });
+    if (signal.aborted) return { kind: "aborted", message: abortReason(signal) };
+    const timedOut = result.timedOut ? `\n[afk: the tests were killed after ${Math.round(gate.timeoutMs / 1000)} s]` : "";
+    evidence = { command: gate.command, exitCode: result.timedOut ? null : result.exitCode, output: result.output + timedOut, rounds: round };
+    if (evidence.exitCode === 0) return { kind: "passed", summary, gate: evidence };
+    if (round >= gate.maxRounds) return { kind: "tests-fail", summary, gate: evidence };
+    await input.onPhase?.("agent");
+    stop = await session.send(
+      await renderPrompt("gate-failed", {
+        test_command: gate.command,
+        exit_code: evidence.exitCode === null ? "none (killed: timed out)" : String(evidence.exitCode),
+        output: keepHeadAndTail(evidence.output, gate.outputChars).text,
+        rounds_left: String(gate.maxRounds - round),
+      }),
+    );
+  }
+}
+
+export function abortReason(signal: AbortSignal): string {
+  return signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? "aborted");
+}
