@@ -84,4 +84,106 @@ describe("the executor, end to end through the App", () => {
     for (const issued of github.tokens) expect(sent).not.toContain(issued.token);
     expect(sent).not.toContain(TEST_ANTHROPIC_KEY);
   });
+
+  it("red tests: the failure goes back to the agent, rounds run out, the work is kept on a draft PR and a person is asked", async () => {
+    const broken = "export function add(a, b) {\n  return a - b;\n}\n";
+    const scenario = await start({
+      config: "test: node --test\ngate:\n  max_rounds: 2\n",
+      script: [
+        toolTurn("str_replace_based_edit_tool", { command: "create", path: "src/math.js", file_text: broken }),
+        endTurn("Rewrote add."),
+        toolTurn("bash", { command: "cat src/math.js" }),
+        endTurn("I believe it is right now."),
+      ],
+    });
+    const { github, model, remote } = scenario;
+    const issue = scenario.issue({ title: "Speed up add" });
+    await scenario.label(issue, "max-maintain");
+
+    // The gate's failure came back to the agent as the next user message, with the test output.
+    const feedback = JSON.stringify(model.requests[2]?.body.messages);
+    expect(feedback).toContain("afk ran the tests with `node --test` and they failed (exit code 1)");
+    expect(feedback).toMatch(/AssertionError|Expected values to be strictly equal/);
+    expect(feedback).toContain("1 more attempt(s) before the issue is handed to a person");
+
+    const branch = `afk/${issue}-speed-up-add`;
+    expect(show(remote, `${branch}:src/math.js`)).toBe(broken);
+    const [pull] = github.pulls(FULL_NAME);
+    expect(pull).toMatchObject({ head: branch, draft: true, requestedReviewers: [] });
+    expect(pull?.title).toBe(`[not passing] Speed up add (#${issue})`);
+    expect(pull?.body).toContain("**Not passing.** `node --test` still fails after 2 gate rounds");
+    const [check] = github.checkRuns(FULL_NAME);
+    expect(check).toMatchObject({ head_sha: pull?.headSha, conclusion: "action_required" });
+    expect(check?.output.text).toContain("### Test output (tail)");
+
+    expect(github.labels(FULL_NAME, issue)).toEqual(["ready-for-human"]);
+    const state = runStateOf(scenario, issue);
+    expect(state).toMatchObject({ status: "escalated", pullRequest: { number: pull?.number, draft: true } });
+    expect(state?.outcome?.message).toContain(`draft pull request #${pull?.number}, marked as not passing`);
+    expect(scenario.afkComments(issue)[0]).toContain("### 🙋 afk needs a person");
+  });
+
+  it("stops a model that never finishes at max_turns, and reports the spend; nothing is pushed when nothing changed", async () => {
+    const scenario = await start({
+      config: "test: node --test\nbudget:\n  max_turns: 3\n",
+      script: [toolTurn("bash", { command: "true" }), toolTurn("bash", { command: "true" }), toolTurn("bash", { command: "true" })],
+    });
+    const issue = scenario.issue();
+    await scenario.label(issue, "wes-write");
+    expect(scenario.model.requests).toHaveLength(3);
+    const state = runStateOf(scenario, issue);
+    expect(state?.status).toBe("escalated");
+    expect(state?.outcome?.message).toMatch(/The agent ran out of budget: stopped at budget.max_turns \(3 turns, \$0\.00\)\. Nothing was pushed\./);
+    expect(state?.spend).toEqual({ usd: 0, turns: 3 });
+    expect(scenario.git.pushes).toEqual([]);
+    expect(scenario.github.labels(FULL_NAME, issue)).toEqual(["ready-for-human"]);
+  });
+
+  it("stops at max_usd from the usage the API reports, keeping the work so far on a draft", async () => {
+    // Each turn bills 1M input tokens of claude-sonnet-4-5: $3.00. With max_usd 5, the third call never happens.
+    const usage = { input_tokens: 1_000_000, output_tokens: 0 };
+    const scenario = await start({
+      config: "test: node --test\nbudget:\n  max_usd: 5\n",
+      script: [toolTurn("str_replace_based_edit_tool", { command: "create", path: "NOTES.md", file_text: "wip\n" }, usage), toolTurn("bash", { command: "true" }, usage)],
+    });
+    const issue = scenario.issue({ title: "Write notes" });
+    await scenario.label(issue, "wes-write");
+    expect(scenario.model.requests).toHaveLength(2);
+    const state = runStateOf(scenario, issue);
+    expect(state).toMatchObject({ status: "escalated", spend: { usd: 6, turns: 2 } });
+    expect(state?.outcome?.message).toContain("stopped at budget.max_usd of $5.00 (2 turns, $6.00)");
+    const [pull] = scenario.github.pulls(FULL_NAME);
+    expect(pull).toMatchObject({ draft: true, head: `afk/${issue}-write-notes` });
+    expect(pull?.body).toContain("the tests did not run");
+  });
+
+  it("retries 429 and 529 answers, then carries on", async () => {
+    const scenario = await start({
+      env: { AFK_MODEL_RETRIES: "2" },
+      script: [
+        { kind: "error", status: 429, type: "rate_limit_error", message: "slow down", retryAfterSeconds: 0 },
+        { kind: "error", status: 529, type: "overloaded_error", message: "Overloaded", retryAfterSeconds: 0 },
+        toolTurn("str_replace_based_edit_tool", { command: "create", path: "test/multiply.test.js", file_text: 'import { test } from "node:test";\ntest("ok", () => {});\n' }),
+        endTurn("Added a test."),
+      ],
+    });
+    const issue = scenario.issue();
+    await scenario.label(issue, "wes-write");
+    expect(scenario.model.requests).toHaveLength(4);
+    expect(runStateOf(scenario, issue)?.status).toBe("waiting");
+  });
+
+  it("ends as retryable when the model stays down, with the lock released and the next issue free to start", async () => {
+    const overloaded = { kind: "error" as const, status: 529, type: "overloaded_error", message: "Overloaded", retryAfterSeconds: 0 };
+    const scenario = await start({ env: { AFK_MODEL_RETRIES: "1" }, script: [overloaded, overloaded] });
+    const issue = scenario.issue();
+    await scenario.label(issue, "wes-write");
+    const state = runStateOf(scenario, issue);
+    expect(state?.status).toBe("failed");
+    expect(state?.outcome).toEqual({ retryable: true, message: "The model could not be reached: the Anthropic API kept answering 529 (overloaded) after afk's retries" });
+    expect(scenario.afkComments(issue)[0]).toContain("Comment `/afk retry` to run again.");
+    expect(scenario.github.commit(FULL_NAME, scenario.github.ref(FULL_NAME, "refs/afk/lock") ?? "")?.message).toMatch(/^afk lock: free/);
+    expect(scenario.git.pushes).toEqual([]);
+  });
 });
+
