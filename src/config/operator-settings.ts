@@ -63,7 +63,7 @@ export function readOperatorSettings(env: NodeJS.ProcessEnv): OperatorSettings {
 
   const model = env.AFK_MODEL?.trim();
   if (model !== undefined && env.AFK_MODEL !== undefined && model.length === 0) {
-    problems.push("AFK_MODEL is set but empty (unset it, or name a model such as claude-sonnet-4-5)");
+    problems.push("AFK_MODEL is set but empty (unset it, or name a model such as claude-sonnet-5-5)");
   }
 
   if (problems.length > 0) throw new OperatorSettingsError(problems);

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /** Default model when neither `.github/afk.yml` nor the operator (`AFK_MODEL`) names one. */
-export const DEFAULT_MODEL = "claude-sonnet-4-5";
+export const DEFAULT_MODEL = "claude-sonnet-5-5";
 
 const labelName = z
   .string()
@@ -27,9 +27,9 @@ export const repoConfigSchema = z.strictObject({
   model: z
     .string()
     .trim()
-    .min(1, "must be a model id such as claude-sonnet-4-5")
+    .min(1, "must be a model id such as claude-sonnet-5-5")
     .optional()
-    .describe("Anthropic model id the agent uses; defaults to the operator's AFK_MODEL, then to claude-sonnet-4-5."),
+    .describe("Anthropic model id the agent uses; defaults to the operator's AFK_MODEL, then to claude-sonnet-5-5."),
   labels: z
     .strictObject({
       trigger: labelName.default("ready-for-agent").describe("Adding this label asks afk to implement the issue."),

@@ -124,10 +124,10 @@ describe("GitHubEmulator", () => {
   it("records unknown and unimplemented routes as violations", async () => {
     const octokit = await installationOctokit();
     expect((await failure(octokit.request(`GET /repos/${FULL}/no-such-thing`))).status).toBe(400);
-    expect((await failure(octokit.request(`GET /repos/${FULL}/pulls`))).status).toBe(501);
+    expect((await failure(octokit.request(`GET /repos/${FULL}/releases`))).status).toBe(501);
     const violations = emulator.takeViolations();
     expect(violations[0]).toMatch(/no path in GitHub's OpenAPI description/);
-    expect(violations[1]).toMatch(/pulls\/list .*not implemented/);
+    expect(violations[1]).toMatch(/repos\/list-releases .*not implemented/);
     expect(() => emulator.assertNoViolations()).not.toThrow();
   });
 

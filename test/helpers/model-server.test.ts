@@ -27,7 +27,7 @@ const toolTurn: ScriptedTurn = {
 describe("the scripted Messages API server, through the real SDK", () => {
   it("answers JSON requests with the scripted message and usage", async () => {
     const anthropic = await client([toolTurn]);
-    const message = await anthropic.messages.create({ model: "claude-sonnet-4-5", max_tokens: 1024, messages: [{ role: "user", content: "hi" }] });
+    const message = await anthropic.messages.create({ model: "claude-sonnet-5-5", max_tokens: 1024, messages: [{ role: "user", content: "hi" }] });
     expect(message.stop_reason).toBe("tool_use");
     expect(message.content).toEqual([
       { type: "text", text: "I will look at the files." },
@@ -41,7 +41,7 @@ describe("the scripted Messages API server, through the real SDK", () => {
 
   it("streams server-sent events the SDK assembles into the same message", async () => {
     const anthropic = await client([toolTurn]);
-    const stream = anthropic.messages.stream({ model: "claude-sonnet-4-5", max_tokens: 1024, messages: [{ role: "user", content: "hi" }] });
+    const stream = anthropic.messages.stream({ model: "claude-sonnet-5-5", max_tokens: 1024, messages: [{ role: "user", content: "hi" }] });
     const texts: string[] = [];
     stream.on("text", (text) => texts.push(text));
     const message = await stream.finalMessage();
@@ -58,7 +58,7 @@ describe("the scripted Messages API server, through the real SDK", () => {
       { kind: "error", status: 529, type: "overloaded_error", message: "overloaded", retryAfterSeconds: 0 },
       { kind: "message", content: [{ type: "text", text: "done" }] },
     ]);
-    const message = await anthropic.messages.create({ model: "claude-sonnet-4-5", max_tokens: 10, messages: [{ role: "user", content: "hi" }] });
+    const message = await anthropic.messages.create({ model: "claude-sonnet-5-5", max_tokens: 10, messages: [{ role: "user", content: "hi" }] });
     expect(message.content).toEqual([{ type: "text", text: "done" }]);
     expect(server?.requests).toHaveLength(3);
     await server?.close();
@@ -70,19 +70,19 @@ describe("the scripted Messages API server, through the real SDK", () => {
       ],
       1,
     );
-    await expect(down.messages.create({ model: "claude-sonnet-4-5", max_tokens: 10, messages: [{ role: "user", content: "hi" }] })).rejects.toMatchObject({ status: 529 });
+    await expect(down.messages.create({ model: "claude-sonnet-5-5", max_tokens: 10, messages: [{ role: "user", content: "hi" }] })).rejects.toMatchObject({ status: 529 });
   });
 
   it("a dropped connection is retried like an overload", async () => {
     const anthropic = await client([{ kind: "drop" }, { kind: "message", content: [{ type: "text", text: "back" }] }]);
-    const message = await anthropic.messages.create({ model: "claude-sonnet-4-5", max_tokens: 10, messages: [{ role: "user", content: "hi" }] });
+    const message = await anthropic.messages.create({ model: "claude-sonnet-5-5", max_tokens: 10, messages: [{ role: "user", content: "hi" }] });
     expect(message.content).toEqual([{ type: "text", text: "back" }]);
     expect(server?.remaining).toBe(0);
   });
 
   it("records a request the API would refuse as a violation", async () => {
     const anthropic = await client([]);
-    await expect(anthropic.messages.create({ model: "claude-sonnet-4-5", max_tokens: 10, messages: [] })).rejects.toMatchObject({ status: 400 });
+    await expect(anthropic.messages.create({ model: "claude-sonnet-5-5", max_tokens: 10, messages: [] })).rejects.toMatchObject({ status: 400 });
     expect(server?.violations).toEqual(["messages must be a non-empty array"]);
     server?.violations.splice(0);
   });

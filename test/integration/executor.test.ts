@@ -68,7 +68,8 @@ describe("the executor, end to end through the App", () => {
     expect(pull?.body).toContain(`Closes #${issue}`);
     expect(pull?.body).toContain("Added `multiply(a, b)`");
     expect(pull?.body).toContain("`node --test` passed in afk's sandbox");
-    expect(pull?.body).toMatch(/Model: claude-sonnet-4-5, \$0\.01 over 5 turns/);
+    // 1000 input tokens at $2/MTok and 200 output at $10/MTok (claude-sonnet-5-5, the default): $0.004.
+    expect(pull?.body).toMatch(/Model: claude-sonnet-5-5, \$0\.00 over 5 turns/);
 
     // The check run on the pushed head.
     const [check] = github.checkRuns(FULL_NAME);
@@ -145,10 +146,10 @@ describe("the executor, end to end through the App", () => {
   });
 
   it("stops at max_usd from the usage the API reports, keeping the work so far on a draft", async () => {
-    // Each turn bills 1M input tokens of claude-sonnet-4-5: $3.00. With max_usd 5, the third call never happens.
+    // Each turn bills 1M input tokens of claude-sonnet-4-6: $3.00. With max_usd 5, the third call never happens.
     const usage = { input_tokens: 1_000_000, output_tokens: 0 };
     const scenario = await start({
-      config: "test: node --test\nbudget:\n  max_usd: 5\n",
+      config: "test: node --test\nmodel: claude-sonnet-4-6\nbudget:\n  max_usd: 5\n",
       script: [toolTurn("str_replace_based_edit_tool", { command: "create", path: "NOTES.md", file_text: "wip\n" }, usage), toolTurn("bash", { command: "true" }, usage)],
     });
     const issue = scenario.issue({ title: "Write notes" });

@@ -131,7 +131,7 @@ export class AgentSession {
               continue;
             }
             this.#record("tool_call", `${use.name} ${JSON.stringify(use.input)}`);
-            const result = await this.#tools.execute(use.name, use.input, this.#signal);
+            const result = await this.#tools.execute(use.name, use.input, this.#withDeadline());
             this.#record("tool_result", `${result.isError ? "(error) " : ""}${result.content}`);
             results.push({ type: "tool_result", tool_use_id: use.id, content: result.content, is_error: result.isError });
             if (this.#signal.aborted) return { kind: "aborted", message: reasonOf(this.#signal) };
@@ -169,9 +169,12 @@ export class AgentSession {
   }
 
   async #call(): Promise<Anthropic.Messages.Message> {
-    const remaining = Math.max(1, this.#budget.deadline - Date.now());
-    const signal = AbortSignal.any([this.#signal, AbortSignal.timeout(remaining)]);
-    return this.#client.messages.stream(this.#request(), { signal }).finalMessage();
+    return this.#client.messages.stream(this.#request(), { signal: this.#withDeadline() }).finalMessage();
+  }
+
+  /** The run's signal, also aborted when the wall-clock budget runs out (model calls and commands alike). */
+  #withDeadline(): AbortSignal {
+    return AbortSignal.any([this.#signal, AbortSignal.timeout(Math.max(1, this.#budget.deadline - Date.now()))]);
   }
 
   #spentBudget(): AgentStop | undefined {
