@@ -1,7 +1,11 @@
-// Runs before `npm test`: names any system package the test suite needs that this machine lacks.
+// Runs before `npm test`: names any system package the test suite needs that this machine lacks,
+// and checks that bubblewrap can actually create its namespaces here (the executor's tests run it for real).
 import { execFileSync } from "node:child_process";
 
-const required = [{ command: "git", args: ["--version"], apt: "git" }];
+const required = [
+  { command: "git", args: ["--version"], apt: "git" },
+  { command: "bwrap", args: ["--version"], apt: "bubblewrap" },
+];
 const missing = required.filter(({ command, args }) => {
   try {
     execFileSync(command, args, { stdio: "ignore" });
@@ -13,5 +17,15 @@ const missing = required.filter(({ command, args }) => {
 if (missing.length > 0) {
   const names = missing.map((item) => item.apt).join(" ");
   console.error(`The tests need: ${missing.map((item) => item.command).join(", ")}. Install with: sudo apt-get install -y ${names}`);
+  process.exit(1);
+}
+try {
+  execFileSync("bwrap", ["--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--proc", "/proc", "--dev", "/dev", "--unshare-pid", "--unshare-net", "--", "/bin/true"], { stdio: "pipe" });
+} catch (error) {
+  const detail = error instanceof Error && "stderr" in error ? String(error.stderr).trim() : String(error);
+  console.error(
+    `bubblewrap is installed but cannot create its namespaces here (${detail}).\n` +
+      "Allow unprivileged user namespaces (sudo sysctl -w kernel.unprivileged_userns_clone=1; on Ubuntu 24.04+ also sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0), or run the tests as root.",
+  );
   process.exit(1);
 }

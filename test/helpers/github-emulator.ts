@@ -460,7 +460,8 @@ const DEFAULT_PERMISSIONS: Record<string, PermissionLevel> = {
   checks: "write",
   pull_requests: "write",
 };
-const APP_EVENTS = ["issues", "issue_comment", "check_run", "pull_request"];
+/** The events app.yml subscribes to, as an App registered from it has them. */
+const APP_EVENTS = ["issues", "issue_comment", "check_run", "check_suite", "pull_request", "pull_request_review", "status"];
 
 function isObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -565,6 +566,9 @@ function decodeJwtPart(part: string): unknown {
 export class GitHubEmulator {
   readonly appId: number;
   readonly appSlug: string;
+  /** The App's own permissions and events (`GET /app`); tests change them to play a misconfigured App. */
+  appPermissions: Record<string, PermissionLevel> = { ...DEFAULT_PERMISSIONS };
+  appEvents: string[] = [...APP_EVENTS];
   /** Every request, in the order the emulator answered them. */
   readonly requests: RecordedRequest[] = [];
   /** Requests the OpenAPI description does not allow, or the emulator does not implement. */
@@ -2059,8 +2063,8 @@ export class GitHubEmulator {
       html_url: `${this.webUrl}/apps/${this.appSlug}`,
       created_at: this.createdAt,
       updated_at: this.createdAt,
-      permissions: { ...DEFAULT_PERMISSIONS },
-      events: [...APP_EVENTS],
+      permissions: { ...this.appPermissions },
+      events: [...this.appEvents],
       installations_count: this.installations.size,
     };
   }

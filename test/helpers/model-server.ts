@@ -70,9 +70,26 @@ export class ModelServer {
     return new Promise((resolve) => this.#server.close(() => resolve()));
   }
 
+  /** Keys the Models API accepts; any other key is answered 401 there. Empty: every non-empty key. */
+  readonly acceptedKeys: string[] = [];
+  /** Model ids the Models API knows; others are answered 404. */
+  readonly knownModels: string[] = ["claude-sonnet-5-5", "claude-sonnet-4-6", "claude-opus-4-6", "claude-haiku-4-5"];
+
+  /** `GET /v1/models/{id}`, as `afk doctor` uses it to check the key and the model without spending tokens. */
+  #model(req: IncomingMessage, res: ServerResponse, id: string): void {
+    const key = req.headers["x-api-key"] ?? req.headers.authorization?.replace(/^Bearer\s+/i, "");
+    if (typeof key !== "string" || key.length === 0 || (this.acceptedKeys.length > 0 && !this.acceptedKeys.includes(key))) {
+      return void sendJson(res, 401, apiError("authentication_error", "invalid x-api-key"));
+    }
+    if (!this.knownModels.includes(id)) return void sendJson(res, 404, apiError("not_found_error", `model: ${id}`));
+    sendJson(res, 200, { type: "model", id, display_name: id, created_at: "2026-06-01T00:00:00Z" });
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+    const models = /^\/v1\/models\/([A-Za-z0-9._-]+)$/.exec(req.url?.split("?")[0] ?? "");
+    if (req.method === "GET" && models?.[1] !== undefined) return this.#model(req, res, models[1]);
     if (req.method !== "POST" || req.url?.split("?")[0] !== "/v1/messages") {
       this.violations.push(`${req.method} ${req.url} is not the Messages API`);
       return void sendJson(res, 404, apiError("not_found_error", `${req.method} ${req.url} not found`));

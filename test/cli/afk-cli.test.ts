@@ -1,0 +1,127 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { formatFindings, runDoctor } from "../../src/cli/doctor.js";
+import { parseCliArgs } from "../../src/cli/parse-cli-args.js";
+import { EXIT, runLocal } from "../../src/cli/run-local.js";
+import { testPrivateKey } from "../helpers/afk-harness.js";
+import { endTurn, FIXTURE_FILES, toolTurn } from "../helpers/git-scenario.js";
+import { GitHubEmulator } from "../helpers/github-emulator.js";
+import { ModelServer } from "../helpers/model-server.js";
+
+let root: string;
+let model: ModelServer | undefined;
+const KEY = "sk-ant-api03-cli-test-key-000000000000";
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), "afk-cli-"));
+});
+
+afterEach(async () => {
+  await model?.close();
+  model = undefined;
+  rmSync(root, { recursive: true, force: true });
+});
+
+function checkout(files: Record<string, string>): string {
+  const repo = join(root, "checkout");
+  const env = { ...process.env, GIT_AUTHOR_NAME: "dev", GIT_AUTHOR_EMAIL: "dev@example.com", GIT_COMMITTER_NAME: "dev", GIT_COMMITTER_EMAIL: "dev@example.com" };
+  execFileSync("git", ["init", "--quiet", "--initial-branch", "main", repo], { env });
+  for (const [file, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(repo, file)), { recursive: true });
+    writeFileSync(join(repo, file), content);
+  }
+  execFileSync("git", ["-C", repo, "add", "--all"], { env });
+  execFileSync("git", ["-C", repo, "commit", "--quiet", "-m", "start"], { env });
+  return repo;
+}
+
+async function afkRun(argv: string[], env: Record<string, string>): Promise<{ code: number; output: string }> {
+  const command = parseCliArgs(["run", ...argv]);
+  if (command.kind !== "run") throw new Error(`not a run command: ${JSON.stringify(command)}`);
+  const lines: string[] = [];
+  const code = await runLocal(command, { env: { AFK_CACHE_DIR: join(root, "cache"), ...env }, out: (line) => lines.push(line), signal: new AbortController().signal });
+  return { code, output: lines.join("\n") };
+}
+
+describe("afk run", () => {
+  it("runs the agent on a checkout's HEAD in its own worktree and leaves the result on a local branch", async () => {
+    const repo = checkout({ ...FIXTURE_FILES, ".github/afk.yml": "test: node --test\n" });
+    const headBefore = execFileSync("git", ["-C", repo, "rev-parse", "HEAD"], { encoding: "utf8" });
+    model = await ModelServer.start([
+      toolTurn("str_replace_based_edit_tool", { command: "create", path: "test/sub.test.js", file_text: 'import { test } from "node:test";\nimport assert from "node:assert/strict";\ntest("sub", () => assert.equal(3 - 1, 2));\n' }),
+      endTurn("Added a subtraction test."),
+    ]);
+    const { code, output } = await afkRun(["--repo", repo, "--task", "Add a test for subtraction"], { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: model.url });
+    expect(output).toContain("agent working (claude-sonnet-5-5)");
+    expect(output).toContain("running the tests: node --test");
+    expect(output).toMatch(/PASSED: branch afk\/add-a-test-for-subtraction in .* \(1 files, commit [0-9a-f]{12}\)/);
+    expect(output).toContain("tests: node --test → exit 0 after 1 round(s)");
+    expect(code).toBe(EXIT.passed);
+    expect(execFileSync("git", ["-C", repo, "show", "afk/add-a-test-for-subtraction:test/sub.test.js"], { encoding: "utf8" })).toContain('test("sub"');
+    // The checkout itself is untouched: same HEAD, clean tree, still on main.
+    expect(execFileSync("git", ["-C", repo, "rev-parse", "HEAD"], { encoding: "utf8" })).toBe(headBefore);
+    expect(execFileSync("git", ["-C", repo, "status", "--porcelain"], { encoding: "utf8" })).toBe("");
+    expect(readFileSync(join(repo, ".git", "HEAD"), "utf8")).toBe("ref: refs/heads/main\n");
+  });
+
+  it("says exactly what is missing: the key, a test command, a readable issue file", async () => {
+    const repo = checkout(FIXTURE_FILES);
+    expect(await afkRun(["--repo", repo, "--task", "x"], {})).toEqual({ code: EXIT.environment, output: "afk: ANTHROPIC_API_KEY is not set: export it (an Anthropic API key) and run again." });
+    const noTest = await afkRun(["--repo", repo, "--task", "x"], { ANTHROPIC_API_KEY: KEY });
+    expect(noTest.code).toBe(EXIT.usage);
+    expect(noTest.output).toContain('has no .github/afk.yml: pass the test command with --test "npm test"');
+    const noFile = await afkRun(["--repo", repo, "--issue-file", join(root, "missing.md"), "--test", "true"], { ANTHROPIC_API_KEY: KEY });
+    expect(noFile.output).toMatch(/cannot read the issue file: ENOENT/);
+    const notGit = await afkRun(["--repo", root, "--task", "x", "--test", "true"], { ANTHROPIC_API_KEY: KEY });
+    expect(notGit.output).toMatch(/is not a git checkout/);
+    const badModel = await afkRun(["--repo", repo, "--task", "x", "--test", "true", "--model", "gpt-4"], { ANTHROPIC_API_KEY: KEY });
+    expect(badModel.output).toMatch(/no price for the model gpt-4/);
+  });
+});
+
+describe("afk doctor", () => {
+  it("checks the machine, the model and the App, and says what to fix", async () => {
+    const github = await GitHubEmulator.start();
+    model = await ModelServer.start([]);
+    model.acceptedKeys.push(KEY);
+    try {
+      const env = {
+        AFK_CACHE_DIR: join(root, "cache"),
+        ANTHROPIC_API_KEY: KEY,
+        ANTHROPIC_BASE_URL: model.url,
+        APP_ID: String(github.appId),
+        PRIVATE_KEY: testPrivateKey(),
+        WEBHOOK_SECRET: "secret",
+        GHE_HOST: github.host,
+        GHE_PROTOCOL: "http",
+      };
+      const healthy = await runDoctor(env);
+      expect(healthy.map((finding) => [finding.check, finding.verdict])).toEqual([
+        ["node", "ok"],
+        ["git", "ok"],
+        ["operator settings", "ok"],
+        ["bubblewrap", "ok"],
+        ["cache directory", "ok"],
+        ["model", "ok"],
+        ["App permissions", "ok"],
+        ["App events", "ok"],
+      ]);
+
+      github.appPermissions = { metadata: "read", issues: "write", contents: "read" };
+      github.appEvents = ["issues"];
+      const sick = await runDoctor({ ...env, ANTHROPIC_API_KEY: "sk-ant-wrong-key-0000000000", AFK_MODEL: "claude-nonexistent" });
+      const report = formatFindings(sick);
+      expect(report).toContain("✗ model: the Anthropic API refused ANTHROPIC_API_KEY (401)");
+      expect(report).toMatch(/✗ App permissions: afk lacks pull_requests: write, contents: write, checks: write\n {4}fix: grant them in the App's settings/);
+      expect(report).toContain("✗ App events: not subscribed to issue_comment, check_run, check_suite, pull_request, pull_request_review");
+      const skipped = formatFindings(await runDoctor({ AFK_CACHE_DIR: join(root, "cache") }));
+      expect(skipped).toContain("✗ model: ANTHROPIC_API_KEY is not set\n    fix: export ANTHROPIC_API_KEY=<your Anthropic API key>");
+      expect(skipped).toContain("- GitHub App: APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH) are not set");
+    } finally {
+      await github.close();
+    }
+  });
+});
