@@ -71,9 +71,11 @@ export async function readIssueContext(
   }
 
   const omitted: string[] = [];
-  if (all.length > recent.length) omitted.push(`${all.length - recent.length} older comments were not read (only the newest ${MAX_COMMENTS} are).`);
-  if (untrusted > 0) omitted.push(`${untrusted} comments by people without write access were left out.`);
-  if (editedLater > 0) omitted.push(`${editedLater} comments edited after the run was requested were left out.`);
+  const countOf = (count: number): string => `${count} comment${count === 1 ? "" : "s"}`;
+  const were = (count: number): string => (count === 1 ? "was" : "were");
+  if (all.length > recent.length) omitted.push(`${countOf(all.length - recent.length)} older ${were(all.length - recent.length)} not read (only the newest ${MAX_COMMENTS} are).`);
+  if (untrusted > 0) omitted.push(`${countOf(untrusted)} by people without write access ${were(untrusted)} left out.`);
+  if (editedLater > 0) omitted.push(`${countOf(editedLater)} edited after the run was requested ${were(editedLater)} left out.`);
   return {
     number: issue.number,
     title: sanitizeUntrustedText(issue.title).replace(/\s+/g, " "),

@@ -801,11 +801,22 @@ export class GitHubEmulator {
     if (!issue.blockedBy.includes(blockingNumber)) issue.blockedBy.push(blockingNumber);
   }
 
-  addComment(fullName: string, issueNumber: number, input: { body: string; user: string }): CommentJson {
+  /** Adds a comment; `createdAt`/`updatedAt` let a test place it (an edit after a run was requested, say). */
+  addComment(fullName: string, issueNumber: number, input: { body: string; user: string; createdAt?: Date; updatedAt?: Date }): CommentJson {
     const repo = this.repoState(fullName);
     const user = this.addUser(input.user);
     const comment = this.createComment(repo, this.issueState(repo, issueNumber), input.body, user.login, user === this.bot);
+    if (input.createdAt !== undefined) comment.createdAt = timestamp(input.createdAt);
+    if (input.updatedAt !== undefined) comment.updatedAt = timestamp(input.updatedAt);
     return this.commentJson(repo, comment);
+  }
+
+  /** Edits an issue's title or body as a person would on GitHub. */
+  editIssue(fullName: string, number: number, input: { title?: string; body?: string }): void {
+    const issue = this.issueState(this.repoState(fullName), number);
+    if (input.title !== undefined) issue.title = input.title;
+    if (input.body !== undefined) issue.body = input.body;
+    issue.updatedAt = timestamp();
   }
 
   // -------------------------------------------------------------------------
