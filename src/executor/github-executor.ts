@@ -183,7 +183,7 @@ export class GitHubExecutor implements Executor {
     }
 
     await reporter.phase("pull_request");
-    const gateShown: GateEvidence = gate ?? { command: job.config.test, exitCode: null, output: "(the tests did not run: the agent never finished)", rounds: 0 };
+    const gateShown: GateEvidence = gate ?? { command: job.config.test, exitCode: null, output: "(the tests did not run: the agent never finished)", rounds: 0, durationMs: 0 };
     const rendered = renderPullRequest({
       issue: job.issue,
       issueTitle: input.issueTitle,

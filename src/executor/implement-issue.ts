@@ -57,7 +57,7 @@ export async function implementIssue(input: {
     const result = await sandbox.run(gate.command, { timeoutMs: gate.timeoutMs, network: gate.network, signal, maxOutputBytes: GATE_OUTPUT_BYTES });
     if (signal.aborted) return { kind: "aborted", message: abortReason(signal) };
     const timedOut = result.timedOut ? `\n[afk: the tests were killed after ${Math.round(gate.timeoutMs / 1000)} s]` : "";
-    evidence = { command: gate.command, exitCode: result.timedOut ? null : result.exitCode, output: result.output + timedOut, rounds: round };
+    evidence = { command: gate.command, exitCode: result.timedOut ? null : result.exitCode, output: result.output + timedOut, rounds: round, durationMs: result.durationMs };
     if (evidence.exitCode === 0) return { kind: "passed", summary, gate: evidence };
     if (round >= gate.maxRounds) return { kind: "tests-fail", summary, gate: evidence };
     await input.onPhase?.("agent");

@@ -37,6 +37,8 @@ function gitSettings(auth: GitAuth | undefined): Array<[string, string]> {
     ["maintenance.auto", "false"],
     ["core.hooksPath", "/dev/null"],
     ["protocol.file.allow", "always"],
+    // Check files out on every core: a worktree of a large repository is mostly file creation.
+    ["checkout.workers", "0"],
   ];
   if (auth !== undefined) settings.push(["http.extraHeader", `Authorization: Basic ${Buffer.from(`x-access-token:${auth.token}`).toString("base64")}`]);
   return settings;

@@ -40,6 +40,8 @@ export interface GateEvidence {
   output: string;
   /** How many times the gate ran in this run. */
   rounds: number;
+  /** How long the last run of the tests took. */
+  durationMs: number;
 }
 
 export const STOP_ACTION: CheckRunAction = { label: "Stop", description: "Stop this afk run", identifier: "afk-stop" };
@@ -54,7 +56,7 @@ export function renderCheckRun(state: RunState, details: CheckRunDetails = {}): 
     `Issue #${state.issue} · run \`${state.runId}\` · phase **${state.phase}** · status **${state.status}**`,
     gate === undefined
       ? ""
-      : `Tests: \`${gate.command}\` ${gate.exitCode === 0 ? "passed" : `failed (exit ${gate.exitCode ?? "killed"})`} in afk's sandbox, after ${gate.rounds} gate round${gate.rounds === 1 ? "" : "s"}.`,
+      : `Tests: \`${gate.command}\` ${gate.exitCode === 0 ? "passed" : `failed (exit ${gate.exitCode ?? "killed"})`} in afk's sandbox in ${(gate.durationMs / 1000).toFixed(1)} s, after ${gate.rounds} gate round${gate.rounds === 1 ? "" : "s"}.`,
     state.spend === undefined ? "" : `Model cost: $${state.spend.usd.toFixed(2)} over ${state.spend.turns} turn${state.spend.turns === 1 ? "" : "s"}.`,
     state.outcome?.message ?? "",
     details.summary === undefined || details.summary.length === 0 ? "" : `### What the agent says it did\n\n${details.summary}`,

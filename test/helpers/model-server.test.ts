@@ -86,4 +86,31 @@ describe("the scripted Messages API server, through the real SDK", () => {
     expect(server?.violations).toEqual(["messages must be a non-empty array"]);
     server?.violations.splice(0);
   });
+
+  it("bills prompt caching as the API does when asked to: a cached prefix is read, the new part written, the rest input", async () => {
+    const reply: ScriptedTurn = { kind: "message", content: [{ type: "text", text: "ok" }] };
+    const anthropic = await client([reply, reply, reply]);
+    if (server === undefined) throw new Error("no server");
+    server.simulateCaching = true;
+    const system = "s".repeat(8_000); // 2000 tokens, above the 1024-token minimum
+    const mark = { type: "ephemeral" } as const;
+    const first = await anthropic.messages.create({ model: "m", max_tokens: 10, system: [{ type: "text", text: system, cache_control: mark }], messages: [{ role: "user", content: "hi" }] });
+    expect(first.usage).toMatchObject({ cache_read_input_tokens: 0 });
+    expect(first.usage.cache_creation_input_tokens).toBeGreaterThan(2_000);
+    const history = [
+      { role: "user" as const, content: [{ type: "text" as const, text: "x".repeat(8_000) }] },
+      { role: "assistant" as const, content: "sure" },
+      { role: "user" as const, content: [{ type: "text" as const, text: "more", cache_control: mark }] },
+    ];
+    const second = await anthropic.messages.create({ model: "m", max_tokens: 10, system: [{ type: "text", text: system, cache_control: mark }], messages: history });
+    // The system prefix written by the first request is read; the history up to the new breakpoint is written.
+    expect(second.usage.cache_read_input_tokens).toBe(first.usage.cache_creation_input_tokens);
+    expect(second.usage.cache_creation_input_tokens).toBeGreaterThan(2_000);
+    expect(second.usage.input_tokens).toBe(0);
+    // No breakpoints at all: everything is plain input.
+    const third = await anthropic.messages.create({ model: "m", max_tokens: 10, system, messages: [{ role: "user", content: "y".repeat(8_000) }] });
+    expect(third.usage).toMatchObject({ cache_read_input_tokens: 0, cache_creation_input_tokens: 0 });
+    expect(third.usage.input_tokens).toBeGreaterThan(4_000);
+  });
 });
+

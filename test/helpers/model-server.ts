@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -22,6 +23,8 @@ export type ScriptedTurn =
 export interface RecordedModelRequest {
   headers: Record<string, string | string[] | undefined>;
   body: Record<string, unknown>;
+  /** From the request's arrival to the end of the answer, in milliseconds (set once answered). */
+  durationMs?: number;
 }
 
 /**
@@ -42,6 +45,14 @@ export class ModelServer {
     this.#script = script;
     this.#server = server;
   }
+
+  /**
+   * When on, a scripted message without `usage` is billed as the API bills it: input tokens counted
+   * from the request (about four characters a token), with prompt caching applied to the request's
+   * own breakpoints (see `PromptCache`). Then cache figures are measured, not scripted.
+   */
+  simulateCaching = false;
+  readonly #cache = new PromptCache();
 
   static async start(script: ScriptedTurn[]): Promise<ModelServer> {
     let instance: ModelServer | undefined;
@@ -103,7 +114,12 @@ export class ModelServer {
       this.violations.push(`unparseable body: ${error instanceof Error ? error.message : String(error)}`);
       return void sendJson(res, 400, apiError("invalid_request_error", "body is not JSON"));
     }
-    this.requests.push({ headers: req.headers, body });
+    const recorded: RecordedModelRequest = { headers: req.headers, body };
+    this.requests.push(recorded);
+    const arrived = performance.now();
+    res.once("finish", () => {
+      recorded.durationMs = performance.now() - arrived;
+    });
     const problem = requestProblem(req, body);
     if (problem !== undefined) {
       this.violations.push(problem);
@@ -127,7 +143,7 @@ export class ModelServer {
       content: turn.content,
       stop_reason: turn.stop_reason ?? (turn.content.some((block) => block.type === "tool_use") ? "tool_use" : "end_turn"),
       stop_sequence: null,
-      usage: { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, ...turn.usage },
+      usage: turn.usage === undefined && this.simulateCaching ? this.#cache.bill(body, turn.content) : { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, ...turn.usage },
     };
     if (body.stream === true) return streamMessage(res, message);
     sendJson(res, 200, message);
@@ -184,4 +200,76 @@ function streamMessage(res: ServerResponse, message: StreamedMessage): void {
 function splitInTwo(text: string): string[] {
   const middle = Math.floor(text.length / 2);
   return middle === 0 ? [text] : [text.slice(0, middle), text.slice(middle)];
+}
+
+/** Tokens the simulated API counts for a text: about four characters a token, as for English and code. */
+function tokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+/**
+ * Anthropic's prompt caching, as documented: the request is read as blocks in order (tools, system,
+ * messages); a block with `cache_control` is a breakpoint; after a request, the prefix up to each
+ * breakpoint of at least 1024 tokens is cached; a later request reads from the cache the longest
+ * cached prefix that ends at a block boundary at most 20 blocks before one of its breakpoints, pays
+ * a cache write for the rest up to its last breakpoint, and plain input after that.
+ */
+class PromptCache {
+  readonly #cached = new Set<string>();
+
+  bill(body: Record<string, unknown>, content: ScriptedBlock[]): Required<ScriptedUsage> {
+    const blocks = requestBlocks(body);
+    const prefixTokens: number[] = [];
+    const prefixKeys: string[] = [];
+    let total = 0;
+    let key = "";
+    for (const block of blocks) {
+      total += tokens(block.text);
+      key = hashOf(key + block.text);
+      prefixTokens.push(total);
+      prefixKeys.push(key);
+    }
+    const breakpoints = blocks.flatMap((block, index) => (block.breakpoint ? [index] : []));
+    const last = breakpoints.at(-1);
+    let read = 0;
+    if (last !== undefined) {
+      for (let index = last; index >= 0; index -= 1) {
+        const nearBreakpoint = breakpoints.some((point) => point >= index && point - index <= 20);
+        if (nearBreakpoint && this.#cached.has(prefixKeys[index] ?? "")) {
+          read = prefixTokens[index] ?? 0;
+          break;
+        }
+      }
+    }
+    let write = 0;
+    if (last !== undefined && (prefixTokens[last] ?? 0) >= 1024) write = (prefixTokens[last] ?? 0) - read;
+    for (const point of breakpoints) if ((prefixTokens[point] ?? 0) >= 1024) this.#cached.add(prefixKeys[point] ?? "");
+    const output = content.reduce((sum, block) => sum + tokens(block.type === "text" ? block.text : JSON.stringify(block.input)), 0);
+    return { input_tokens: total - read - write, output_tokens: output, cache_creation_input_tokens: write, cache_read_input_tokens: read };
+  }
+}
+
+/** The request's blocks in the order the API reads them, without their cache_control, and whether each is a breakpoint. */
+function requestBlocks(body: Record<string, unknown>): Array<{ text: string; breakpoint: boolean }> {
+  const blocks: Array<{ text: string; breakpoint: boolean }> = [];
+  const add = (prefix: string, block: unknown): void => {
+    if (typeof block !== "object" || block === null) return void blocks.push({ text: `${prefix}${JSON.stringify(block)}`, breakpoint: false });
+    const { cache_control: mark, ...rest } = block as Record<string, unknown>;
+    blocks.push({ text: `${prefix}${JSON.stringify(rest)}`, breakpoint: mark !== undefined && mark !== null });
+  };
+  for (const tool of Array.isArray(body.tools) ? body.tools : []) add("tool:", tool);
+  const system = body.system;
+  if (typeof system === "string") add("system:", { type: "text", text: system });
+  else for (const block of Array.isArray(system) ? system : []) add("system:", block);
+  for (const message of Array.isArray(body.messages) ? body.messages : []) {
+    if (typeof message !== "object" || message === null) continue;
+    const { role, content } = message as { role?: unknown; content?: unknown };
+    if (typeof content === "string") add(`${String(role)}:`, { type: "text", text: content });
+    else for (const block of Array.isArray(content) ? content : []) add(`${String(role)}:`, block);
+  }
+  return blocks;
+}
+
+function hashOf(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
 }

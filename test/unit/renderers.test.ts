@@ -87,7 +87,7 @@ describe("check run", () => {
     const huge = Array.from({ length: 20_000 }, (_, i) => `line ${i} 🚀`).join("\n");
     const view = renderCheckRun(
       settledState(startedState(queued, "a", now), { status: "failed", message: "m".repeat(100_000), retryable: false, spend: { usd: 1.234, turns: 7 } }, now),
-      { transcriptTail: huge, gate: { command: "npm test", exitCode: 1, output: "x".repeat(50_000), rounds: 3 } },
+      { transcriptTail: huge, gate: { command: "npm test", exitCode: 1, output: "x".repeat(50_000), rounds: 3, durationMs: 1_500 } },
     );
     expect(Array.from(view.output.summary).length).toBeLessThanOrEqual(CHECK_RUN_LIMITS.outputChars);
     expect(Array.from(view.output.text ?? "").length).toBeLessThanOrEqual(CHECK_RUN_LIMITS.outputChars);
