@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdir, realpath, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { lstat, mkdir, realpath, rm, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 
 /** A GitHub installation token, handed to git for one command through its environment. */
 export interface GitAuth {
@@ -112,6 +112,11 @@ export class WorkspaceCache {
     return join(this.#cacheDir, "mirrors", ...repoKey(cloneUrl)) + ".git";
   }
 
+  /** Where a finished run parks its cleaned checkout for the next run of the same repository. */
+  sparePath(cloneUrl: string): string {
+    return join(this.#cacheDir, "spare", ...repoKey(cloneUrl));
+  }
+
   /** The persistent HOME sandboxed commands get for this repository. */
   homePath(cloneUrl: string): string {
     return join(this.#cacheDir, "homes", ...repoKey(cloneUrl));
@@ -129,8 +134,8 @@ export class WorkspaceCache {
       const signal = input.signal === undefined ? {} : { signal: input.signal };
       await mkdir(mirror, { recursive: true });
       await mkdir(this.homePath(input.cloneUrl), { recursive: true });
-      const initialised = await git(["rev-parse", "--is-bare-repository"], { cwd: mirror }).then(
-        (out) => out.trim() === "true",
+      const initialised = await lstat(join(mirror, "HEAD")).then(
+        () => true,
         () => false,
       );
       if (!initialised) {
@@ -159,11 +164,15 @@ export class WorkspaceCache {
       await mkdir(join(runDir, "objects", "info"), { recursive: true });
       await mkdir(join(runDir, "objects", "pack"), { recursive: true });
       const path = join(runDir, "worktree");
+      const spare = this.sparePath(input.cloneUrl);
       await git(["worktree", "prune"], { cwd: mirror });
-      await git(["worktree", "add", "--detach", "--quiet", path, baseSha], { cwd: mirror });
+      let gitDir = await takeSpare({ mirror, spare, path, baseSha });
+      if (gitDir === undefined) {
+        await git(["worktree", "add", "--detach", "--quiet", path, baseSha], { cwd: mirror });
+        gitDir = (await git(["rev-parse", "--absolute-git-dir"], { cwd: path })).trim();
+      }
       const realPath = await realpath(path);
-      const gitDir = (await git(["rev-parse", "--absolute-git-dir"], { cwd: realPath })).trim();
-      return new Worktree({ path: realPath, baseSha, mirror: await realpath(mirror), gitDir, objectsDir: await realpath(join(runDir, "objects")), runDir });
+      return new Worktree({ path: realPath, baseSha, mirror: await realpath(mirror), gitDir, objectsDir: await realpath(join(runDir, "objects")), runDir, spare });
     });
   }
 
@@ -192,6 +201,48 @@ function repoKey(cloneUrl: string): string[] {
   return [...readable, `${last}-${digest}`];
 }
 
+/**
+ * Takes over the parked checkout of an earlier run, if there is one: moves it to `path`, checks out
+ * `baseSha` (only changed files are written), removes every untracked and ignored file, and accepts
+ * it only if git then reports nothing at all. Returns its git dir; otherwise the spare is deleted
+ * and undefined returned.
+ */
+async function takeSpare(input: { mirror: string; spare: string; path: string; baseSha: string }): Promise<string | undefined> {
+  try {
+    await lstat(input.spare);
+  } catch {
+    return undefined;
+  }
+  try {
+    await git(["worktree", "move", input.spare, input.path], { cwd: input.mirror });
+    const gitDir = (await git(["rev-parse", "--absolute-git-dir"], { cwd: input.path })).trim();
+    // The same metadata rewrite as every afk git command, then git addressed explicitly.
+    await rm(join(input.path, ".git"), { recursive: true, force: true });
+    await writeFile(join(input.path, ".git"), `gitdir: ${gitDir}\n`);
+    await writeFile(join(gitDir, "commondir"), "../..\n");
+    await rm(join(gitDir, "config.worktree"), { force: true });
+    const env = { GIT_DIR: gitDir, GIT_WORK_TREE: input.path };
+    await git(["checkout", "--quiet", "--detach", "--force", input.baseSha], { cwd: input.path, env });
+    // The parked tree was cleaned when its run ended; clean again only if git sees anything at all.
+    const pristine = async (): Promise<boolean> => {
+      const status = await git(["status", "--porcelain=v2", "--branch", "--ignored", "--untracked-files=all"], { cwd: input.path, env });
+      const lines = status.split("\n").filter((line) => line.length > 0);
+      return lines.includes(`# branch.oid ${input.baseSha}`) && lines.every((line) => line.startsWith("# "));
+    };
+    if (await pristine()) return gitDir;
+    await git(["clean", "-ffdxq"], { cwd: input.path, env });
+    if (await pristine()) return gitDir;
+  } catch {
+    // Fall through: a fresh worktree instead.
+  }
+  await git(["worktree", "remove", "--force", input.path], { cwd: input.mirror }).catch(() => undefined);
+  await git(["worktree", "remove", "--force", input.spare], { cwd: input.mirror }).catch(() => undefined);
+  await rm(input.path, { recursive: true, force: true });
+  await rm(input.spare, { recursive: true, force: true });
+  await git(["worktree", "prune"], { cwd: input.mirror }).catch(() => undefined);
+  return undefined;
+}
+
 /** One run's checkout: detached at the pinned commit, with its own object directory. */
 export class Worktree {
   readonly path: string;
@@ -200,15 +251,17 @@ export class Worktree {
   readonly gitDir: string;
   readonly objectsDir: string;
   readonly #runDir: string;
+  readonly #spare: string;
   #removed = false;
 
-  constructor(input: { path: string; baseSha: string; mirror: string; gitDir: string; objectsDir: string; runDir: string }) {
+  constructor(input: { path: string; baseSha: string; mirror: string; gitDir: string; objectsDir: string; runDir: string; spare: string }) {
     this.path = input.path;
     this.baseSha = input.baseSha;
     this.mirror = input.mirror;
     this.gitDir = input.gitDir;
     this.objectsDir = input.objectsDir;
     this.#runDir = input.runDir;
+    this.#spare = input.spare;
   }
 
   /**
@@ -291,11 +344,26 @@ export class Worktree {
     return (await this.#git(["status", "--porcelain", "--untracked-files=all"])).trim().length === 0;
   }
 
-  /** Removes the worktree and the run's directory. Safe to call twice. */
+  /**
+   * Ends the run's use of the worktree and removes the run's directory. The checkout is reset to the
+   * base commit, cleaned of every untracked and ignored file, and parked for the next run of this
+   * repository (which checks out only what changed, and verifies the tree is pristine before use);
+   * if it cannot be parked, it is deleted. Safe to call twice.
+   */
   async remove(): Promise<void> {
     if (this.#removed) return;
     this.#removed = true;
-    await git(["worktree", "remove", "--force", this.path], { cwd: this.mirror }).catch(() => undefined);
+    let parked = false;
+    try {
+      await this.#git(["reset", "--quiet", "--hard", this.baseSha]);
+      await this.#git(["clean", "-ffdxq"]);
+      await mkdir(dirname(this.#spare), { recursive: true });
+      await git(["worktree", "move", this.path, this.#spare], { cwd: this.mirror });
+      parked = true;
+    } catch {
+      parked = false;
+    }
+    if (!parked) await git(["worktree", "remove", "--force", this.path], { cwd: this.mirror }).catch(() => undefined);
     await rm(this.#runDir, { recursive: true, force: true });
     await git(["worktree", "prune"], { cwd: this.mirror }).catch(() => undefined);
   }

@@ -162,4 +162,39 @@ describe("workspace: mirror and worktree", () => {
     expect(statSync(worktree.mirror).isDirectory()).toBe(true);
     await worktree.remove();
   });
+
+  it("parks a finished run's checkout and gives the next run a pristine tree at its own commit", async () => {
+    const cache = new WorkspaceCache({ cacheDir: join(root, "cache-5") });
+    const url = server.cloneUrl("octo-org/app");
+    const first = await cache.open({ cloneUrl: url, auth: { token: TOKEN_READ }, ref: "main", runId: "r-park-1" });
+    // Everything an agent could leave behind.
+    writeFileSync(join(first.path, "README.md"), "changed by the agent\n");
+    writeFileSync(join(first.path, "untracked.txt"), "x");
+    mkdirSync(join(first.path, "node_modules", "pkg"), { recursive: true });
+    writeFileSync(join(first.path, "node_modules", "pkg", "index.js"), "ignored");
+    const env = { ...process.env, ...first.gitEnv, GIT_AUTHOR_NAME: "agent", GIT_AUTHOR_EMAIL: "a@x", GIT_COMMITTER_NAME: "agent", GIT_COMMITTER_EMAIL: "a@x" };
+    execFileSync("git", ["-C", first.path, "commit", "-qam", "agent commit"], { env });
+    writeFileSync(join(first.path, ".git"), "gitdir: /evil\n");
+    await first.remove();
+    expect(existsSync(cache.sparePath(url))).toBe(true);
+    expect(existsSync(first.path)).toBe(false);
+    // Something lands in the parked tree between runs: the next run still gets a pristine one.
+    writeFileSync(join(cache.sparePath(url), "stray.txt"), "stray");
+
+    const upstream = commitToBareRepo(bare.path, { "README.md": "# app, upstream\n" }, "Upstream change");
+    const second = await cache.open({ cloneUrl: url, auth: { token: TOKEN_READ }, ref: "main", runId: "r-park-2" });
+    expect(existsSync(cache.sparePath(url))).toBe(false);
+    expect(second.baseSha).toBe(upstream);
+    expect(readFileSync(join(second.path, "README.md"), "utf8")).toBe("# app, upstream\n");
+    expect(existsSync(join(second.path, "untracked.txt"))).toBe(false);
+    expect(existsSync(join(second.path, "stray.txt"))).toBe(false);
+    expect(existsSync(join(second.path, "node_modules"))).toBe(false);
+    expect(readFileSync(join(second.path, ".git"), "utf8")).toBe(`gitdir: ${second.gitDir}\n`);
+    expect(await second.changedFiles()).toEqual([]);
+    expect(await second.isClean()).toBe(true);
+    const ignored = execFileSync("git", ["-C", second.path, "status", "--porcelain", "--ignored"], { env: { ...process.env, ...second.gitEnv }, encoding: "utf8" });
+    expect(ignored).toBe("");
+    await second.remove();
+  });
 });
+
