@@ -258,5 +258,29 @@ describe("the executor, end to end through the App", () => {
       await new Promise<void>((resolve) => listener.close(() => resolve()));
     }
   });
+
+  it("runs setup first, with a persistent home and no secrets", async () => {
+    const scenario = await start({
+      config: 'test: node --test\nsetup: "echo installed > $HOME/setup-ran && env | sort > $HOME/setup-env"\n',
+      script: [toolTurn("bash", { command: "cat $HOME/setup-ran $HOME/setup-env" }), endTurn("Nothing to change.")],
+    });
+    const issue = scenario.issue();
+    await scenario.label(issue, "wes-write");
+    const seen = toolResultsIn(scenario.model.requests[1]?.body ?? {})[0]?.content ?? "";
+    expect(seen).toContain("installed");
+    expect(seen).not.toContain(TEST_ANTHROPIC_KEY);
+    expect(seen).not.toMatch(/GITHUB_TOKEN|ANTHROPIC|PRIVATE_KEY|WEBHOOK_SECRET/);
+  });
+
+  it("stops before the agent when setup fails, and shows its output", async () => {
+    const failing = await start({ config: 'test: node --test\nsetup: "echo cannot reach the registry >&2; exit 3"\n', script: [] });
+    const second = failing.issue();
+    await failing.label(second, "wes-write");
+    expect(failing.model.requests).toHaveLength(0);
+    const state = runStateOf(failing, second);
+    expect(state?.status).toBe("escalated");
+    expect(state?.outcome?.message).toContain("The setup command `echo cannot reach the registry >&2; exit 3` exited with 3, so the agent did not start.");
+    expect(state?.outcome?.message).toContain("cannot reach the registry");
+  });
 });
 
