@@ -201,6 +201,17 @@ function repoKey(cloneUrl: string): string[] {
   return [...readable, `${last}-${digest}`];
 }
 
+/** Rewrites the worktree metadata an agent could have changed (`.git`, `commondir`, `gitdir`, `config.worktree`) to what afk created. */
+async function restoreWorktreeMetadata(path: string, gitDir: string): Promise<void> {
+  await rm(join(path, ".git"), { recursive: true, force: true });
+  await writeFile(join(path, ".git"), `gitdir: ${gitDir}\n`);
+  await rm(join(gitDir, "commondir"), { recursive: true, force: true });
+  await writeFile(join(gitDir, "commondir"), "../..\n");
+  await rm(join(gitDir, "gitdir"), { recursive: true, force: true });
+  await writeFile(join(gitDir, "gitdir"), `${join(path, ".git")}\n`);
+  await rm(join(gitDir, "config.worktree"), { recursive: true, force: true });
+}
+
 /**
  * Takes over the parked checkout of an earlier run, if there is one: moves it to `path`, checks out
  * `baseSha` (only changed files are written), removes every untracked and ignored file, and accepts
@@ -217,10 +228,7 @@ async function takeSpare(input: { mirror: string; spare: string; path: string; b
     await git(["worktree", "move", input.spare, input.path], { cwd: input.mirror });
     const gitDir = (await git(["rev-parse", "--absolute-git-dir"], { cwd: input.path })).trim();
     // The same metadata rewrite as every afk git command, then git addressed explicitly.
-    await rm(join(input.path, ".git"), { recursive: true, force: true });
-    await writeFile(join(input.path, ".git"), `gitdir: ${gitDir}\n`);
-    await writeFile(join(gitDir, "commondir"), "../..\n");
-    await rm(join(gitDir, "config.worktree"), { force: true });
+    await restoreWorktreeMetadata(input.path, gitDir);
     const env = { GIT_DIR: gitDir, GIT_WORK_TREE: input.path };
     await git(["checkout", "--quiet", "--detach", "--force", input.baseSha], { cwd: input.path, env });
     // The parked tree was cleaned when its run ended; clean again only if git sees anything at all.
@@ -294,14 +302,8 @@ export class Worktree {
     });
   }
 
-  async #restoreMetadata(): Promise<void> {
-    await rm(join(this.path, ".git"), { recursive: true, force: true });
-    await writeFile(join(this.path, ".git"), `gitdir: ${this.gitDir}\n`);
-    await rm(join(this.gitDir, "commondir"), { recursive: true, force: true });
-    await writeFile(join(this.gitDir, "commondir"), "../..\n");
-    await rm(join(this.gitDir, "gitdir"), { recursive: true, force: true });
-    await writeFile(join(this.gitDir, "gitdir"), `${join(this.path, ".git")}\n`);
-    await rm(join(this.gitDir, "config.worktree"), { recursive: true, force: true });
+  #restoreMetadata(): Promise<void> {
+    return restoreWorktreeMetadata(this.path, this.gitDir);
   }
 
   /** Repository-relative paths changed since the base commit, untracked files included, ignored files not. */
