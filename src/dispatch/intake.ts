@@ -83,7 +83,12 @@ export async function handleComment(coordinator: Coordinator, octokit: GitHub, i
       }
       const progress = await coordinator.progressOf(octokit, repo, intent.issue.number);
       if (progress?.kind === "state" && isActive(progress.state)) {
-        await reply(`@${intent.actor.login} afk is already ${progress.state.status === "queued" ? "queued" : "working"} on this issue (run \`${progress.state.runId}\`).`);
+        const state = progress.state;
+        const doing =
+          state.status === "waiting"
+            ? `waiting for CI and review on ${state.pullRequest === undefined ? "its pull request" : `#${state.pullRequest.number}`}; \`/afk stop\` ends that run before a new one`
+            : `${state.status === "queued" ? "queued" : "working"} on this issue`;
+        await reply(`@${intent.actor.login} afk is already ${doing} (run \`${state.runId}\`).`);
         return;
       }
       if (command.name === "retry" && progress === undefined) {

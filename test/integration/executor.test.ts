@@ -89,6 +89,11 @@ describe("the executor, end to end through the App", () => {
     const sent = JSON.stringify(model.requests.map((request) => request.body));
     for (const issued of github.tokens) expect(sent).not.toContain(issued.token);
     expect(sent).not.toContain(TEST_ANTHROPIC_KEY);
+
+    // Asking again while the pull request waits starts nothing and says why.
+    await scenario.comment(issue, "wes-write", "/afk run");
+    expect(github.comments(FULL_NAME, issue).at(-1)?.body).toContain(`afk is already waiting for CI and review on #${pull?.number}`);
+    expect(model.requests).toHaveLength(5);
   });
 
   it("red tests: the failure goes back to the agent, rounds run out, the work is kept on a draft PR and a person is asked", async () => {
