@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runStateOf } from "../helpers/run-state-of.js";
+import { waitFor } from "../helpers/wait-for.js";
 import { endTurn, TEST_ANTHROPIC_KEY, toolResultsIn, toolTurn, useGitScenario } from "../helpers/git-scenario.js";
 import { FULL_NAME } from "../helpers/scenario.js";
 
@@ -286,6 +287,22 @@ describe("the executor, end to end through the App", () => {
     expect(state?.status).toBe("escalated");
     expect(state?.outcome?.message).toContain("The setup command `echo cannot reach the registry >&2; exit 3` exited with 3, so the agent did not start.");
     expect(state?.outcome?.message).toContain("cannot reach the registry");
+  });
+
+  it("stops a running agent on /afk stop: its command is killed, nothing is pushed, the lock is free", async () => {
+    const scenario = await start({ script: [toolTurn("str_replace_based_edit_tool", { command: "create", path: "half.txt", file_text: "half done" }), toolTurn("bash", { command: "sleep 60" }), endTurn("never")] });
+    const issue = scenario.issue();
+    await scenario.label(issue, "wes-write", { wait: false });
+    await waitFor(() => scenario.model.requests.length >= 2, "the agent's second turn");
+    // The agent's `sleep 60` outlives the test's own timeout unless the stop kills it.
+    await scenario.comment(issue, "max-maintain", "/afk stop");
+    const state = runStateOf(scenario, issue);
+    expect(state).toMatchObject({ status: "stopped" });
+    expect(state?.outcome?.message).toBe("Stopped by @max-maintain.");
+    expect(scenario.model.remaining).toBe(1);
+    expect(scenario.git.pushes).toEqual([]);
+    expect(scenario.github.pulls(FULL_NAME)).toEqual([]);
+    expect(scenario.github.commit(FULL_NAME, scenario.github.ref(FULL_NAME, "refs/afk/lock") ?? "")?.message).toMatch(/^afk lock: free/);
   });
 });
 
