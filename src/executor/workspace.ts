@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { lstat, mkdir, realpath, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, realpath, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 
 /** A GitHub installation token, handed to git for one command through its environment. */
@@ -34,6 +34,8 @@ function gitSettings(auth: GitAuth | undefined): Array<[string, string]> {
     ["safe.directory", "*"],
     ["credential.helper", ""],
     ["gc.auto", "0"],
+    // No reflogs: git appends to them without a lock file.
+    ["core.logAllRefUpdates", "false"],
     ["maintenance.auto", "false"],
     ["core.hooksPath", "/dev/null"],
     ["protocol.file.allow", "always"],
@@ -201,8 +203,16 @@ function repoKey(cloneUrl: string): string[] {
   return [...readable, `${last}-${digest}`];
 }
 
-/** Rewrites the worktree metadata an agent could have changed (`.git`, `commondir`, `gitdir`, `config.worktree`) to what afk created. */
-async function restoreWorktreeMetadata(path: string, gitDir: string): Promise<void> {
+/**
+ * Rewrites the worktree metadata an agent could have changed (`.git`, `commondir`, `gitdir`,
+ * `config.worktree`) to what afk created, and removes every symbolic link (and anything else that
+ * is not a file or a directory) from the git directories the sandbox could write: git writes some
+ * files there without a lock file (`COMMIT_EDITMSG`, reflogs), and through a planted link afk's own
+ * git would write outside the run.
+ */
+async function restoreWorktreeMetadata(path: string, gitDir: string, objectsDir?: string): Promise<void> {
+  for (const dir of objectsDir === undefined ? [gitDir] : [gitDir, objectsDir]) await removeLinks(dir);
+  await rm(join(gitDir, "COMMIT_EDITMSG"), { force: true });
   await rm(join(path, ".git"), { recursive: true, force: true });
   await writeFile(join(path, ".git"), `gitdir: ${gitDir}\n`);
   await rm(join(gitDir, "commondir"), { recursive: true, force: true });
@@ -210,6 +220,21 @@ async function restoreWorktreeMetadata(path: string, gitDir: string): Promise<vo
   await rm(join(gitDir, "gitdir"), { recursive: true, force: true });
   await writeFile(join(gitDir, "gitdir"), `${join(path, ".git")}\n`);
   await rm(join(gitDir, "config.worktree"), { recursive: true, force: true });
+}
+
+/** Deletes every entry below `dir` that is neither a regular file nor a directory (links, fifos, sockets). */
+async function removeLinks(dir: string): Promise<void> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await removeLinks(path);
+    else if (!entry.isFile()) await rm(path, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -303,7 +328,7 @@ export class Worktree {
   }
 
   #restoreMetadata(): Promise<void> {
-    return restoreWorktreeMetadata(this.path, this.gitDir);
+    return restoreWorktreeMetadata(this.path, this.gitDir, this.objectsDir);
   }
 
   /** Repository-relative paths changed since the base commit, untracked files included, ignored files not. */

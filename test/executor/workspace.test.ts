@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -154,11 +154,27 @@ describe("workspace: mirror and worktree", () => {
     writeFileSync(join(worktree.path, ".git"), `gitdir: ${evil}\n`);
     writeFileSync(join(worktree.gitDir, "commondir"), `${evil}\n`);
     writeFileSync(join(worktree.gitDir, "config.worktree"), `[core]\n\tfsmonitor = touch ${marker}\n`);
+    // Links through which git would write outside the run: the commit message file, the reflog, an object directory.
+    const victim = join(root, "victim.txt");
+    writeFileSync(victim, "untouched\n");
+    const victimDir = join(root, "victim-dir");
+    mkdirSync(victimDir);
+    rmSync(join(worktree.gitDir, "COMMIT_EDITMSG"), { force: true });
+    symlinkSync(victim, join(worktree.gitDir, "COMMIT_EDITMSG"));
+    mkdirSync(join(worktree.gitDir, "logs"), { recursive: true });
+    rmSync(join(worktree.gitDir, "logs", "HEAD"), { force: true });
+    symlinkSync(victim, join(worktree.gitDir, "logs", "HEAD"));
+    for (let byte = 0; byte < 256; byte += 1) {
+      const name = byte.toString(16).padStart(2, "0");
+      if (!existsSync(join(worktree.objectsDir, name))) symlinkSync(victimDir, join(worktree.objectsDir, name));
+    }
 
     expect(await worktree.changedFiles()).toEqual(["evil-gitdir/config", "src/c.js"]);
     const sha = await worktree.commitAll("msg", { name: "afk", email: "a@b" });
     expect(sha).toBeDefined();
     expect(existsSync(marker)).toBe(false);
+    expect(readFileSync(victim, "utf8")).toBe("untouched\n");
+    expect(readdirSync(victimDir)).toEqual([]);
     expect(statSync(worktree.mirror).isDirectory()).toBe(true);
     await worktree.remove();
   });
