@@ -63,7 +63,16 @@ export class GitHubExecutor implements Executor {
         message: `afk has no price for the model \`${job.model}\`, so it cannot hold the run to \`budget.max_usd\`. Use one of: ${knownModels().join(", ")} (\`model\` in .github/afk.yml or AFK_MODEL).`,
       };
     }
+    const { config } = job;
     const octokit = await this.#deps.octokitFor(job.repo.installationId);
+    // What the agent will read comes first: an issue changed since the request ends the run before any clone.
+    let issue;
+    try {
+      issue = await readIssueContext(octokit, job.repo, job.issue, { trust: config.trusted, botLogin: await this.#deps.botLogin(), requestedAt: job.trigger.at, bodyDigest: job.trigger.bodyDigest });
+    } catch (error) {
+      if (error instanceof IssueChangedError) return { status: "failed", retryable: false, message: error.message };
+      throw error;
+    }
     const { data: repository } = await octokit.rest.repos.get({ owner: job.repo.owner, repo: job.repo.repo });
     const readToken = await this.#token(job, "read");
     const secrets = [...this.#deps.secrets, apiKey, readToken];
@@ -76,14 +85,6 @@ export class GitHubExecutor implements Executor {
       return { status: "failed", retryable: true, message: `afk could not prepare a worktree of ${fullName(job.repo)}: ${errorMessage(error)}` };
     }
     try {
-      const { config } = job;
-      let issue;
-      try {
-        issue = await readIssueContext(octokit, job.repo, job.issue, { trust: config.trusted, botLogin: await this.#deps.botLogin(), requestedAt: job.trigger.at, bodyDigest: job.trigger.bodyDigest });
-      } catch (error) {
-        if (error instanceof IssueChangedError) return { status: "failed", retryable: false, message: error.message };
-        throw error;
-      }
       const run = await runAgentInWorktree({
         worktree,
         home: this.#workspaces.homePath(repository.clone_url),
