@@ -87,37 +87,37 @@ export class WorkspaceTools {
         await mkdir(dirname(path), { recursive: true });
         await this.#confine(request.path, true);
         await writeFile(path, request.file_text);
-        return { content: `Created ${this.#shown(path)}.`, isError: false };
+        return { content: `Created ${path}.`, isError: false };
       }
       case "str_replace": {
         const text = await this.#readRegular(path);
         const count = text.split(request.old_str).length - 1;
         if (count !== 1) {
-          return { content: count === 0 ? `old_str was not found in ${this.#shown(path)}; it must match exactly, whitespace included.` : `old_str occurs ${count} times in ${this.#shown(path)}; include more context so it matches exactly once.`, isError: true };
+          return { content: count === 0 ? `old_str was not found in ${path}; it must match exactly, whitespace included.` : `old_str occurs ${count} times in ${path}; include more context so it matches exactly once.`, isError: true };
         }
         await writeFile(path, text.replace(request.old_str, () => request.new_str));
-        return { content: `Edited ${this.#shown(path)}.`, isError: false };
+        return { content: `Edited ${path}.`, isError: false };
       }
       case "insert": {
         const text = await this.#readRegular(path);
         const lines = text.split("\n");
-        if (request.insert_line > lines.length) return { content: `insert_line ${request.insert_line} is past the end of ${this.#shown(path)} (${lines.length} lines).`, isError: true };
+        if (request.insert_line > lines.length) return { content: `insert_line ${request.insert_line} is past the end of ${path} (${lines.length} lines).`, isError: true };
         const inserted = request.insert_text ?? request.new_str ?? "";
         lines.splice(request.insert_line, 0, ...inserted.split("\n"));
         await writeFile(path, lines.join("\n"));
-        return { content: `Inserted ${inserted.split("\n").length} line(s) after line ${request.insert_line} of ${this.#shown(path)}.`, isError: false };
+        return { content: `Inserted ${inserted.split("\n").length} line(s) after line ${request.insert_line} of ${path}.`, isError: false };
       }
     }
   }
 
   async #view(path: string, range: [number, number] | undefined): Promise<ToolResult> {
     const stats = await lstat(path).catch(() => undefined);
-    if (stats === undefined) return { content: `${this.#shown(path)} does not exist.`, isError: true };
+    if (stats === undefined) return { content: `${path} does not exist.`, isError: true };
     if (stats.isDirectory()) return { content: (await this.#list(path, 2)).join("\n") || "(empty directory)", isError: false };
     const lines = (await this.#readRegular(path)).split("\n");
     const [from, to] = range ?? [1, lines.length];
     const end = to === -1 ? lines.length : Math.min(to, lines.length);
-    if (from < 1 || from > Math.max(lines.length, 1) || end < from) return { content: `view_range [${from}, ${to}] is outside ${this.#shown(path)} (${lines.length} lines).`, isError: true };
+    if (from < 1 || from > Math.max(lines.length, 1) || end < from) return { content: `view_range [${from}, ${to}] is outside ${path} (${lines.length} lines).`, isError: true };
     const numbered = lines.slice(from - 1, end).map((line, index) => `${String(from + index).padStart(6)}\t${line}`).join("\n");
     return { content: keepHeadAndTail(numbered, VIEW_MAX_CHARS).text, isError: false };
   }
@@ -127,7 +127,7 @@ export class WorkspaceTools {
     const lines: string[] = [];
     for (const entry of entries) {
       const path = join(dir, entry.name);
-      lines.push(`${this.#shown(path)}${entry.isDirectory() ? "/" : ""}`);
+      lines.push(`${path}${entry.isDirectory() ? "/" : ""}`);
       if (entry.isDirectory() && depth > 1) lines.push(...(await this.#list(path, depth - 1)));
     }
     return lines;
@@ -135,8 +135,8 @@ export class WorkspaceTools {
 
   async #readRegular(path: string): Promise<string> {
     const stats = await lstat(path).catch(() => undefined);
-    if (stats === undefined) throw new ToolRefusal(`${this.#shown(path)} does not exist.`);
-    if (!stats.isFile()) throw new ToolRefusal(`${this.#shown(path)} is not a regular file.`);
+    if (stats === undefined) throw new ToolRefusal(`${path} does not exist.`);
+    if (!stats.isFile()) throw new ToolRefusal(`${path} is not a regular file.`);
     return readFile(path, "utf8");
   }
 
@@ -156,7 +156,7 @@ export class WorkspaceTools {
         () => false,
       );
       if (found) break;
-      if (!mayNotExist && existing === candidate) throw new ToolRefusal(`${this.#shown(candidate)} does not exist.`);
+      if (!mayNotExist && existing === candidate) throw new ToolRefusal(`${candidate} does not exist.`);
       existing = dirname(existing);
     }
     const real = await realpath(existing);
@@ -166,10 +166,6 @@ export class WorkspaceTools {
     const parts = relative(root, full).split(sep);
     if (parts[0] === ".git") throw new ToolRefusal(`${requested} is inside .git; afk manages git itself.`);
     return full;
-  }
-
-  #shown(path: string): string {
-    return path;
   }
 }
 
