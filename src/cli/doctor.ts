@@ -6,7 +6,7 @@ import { readOperatorSettings } from "../config/operator-settings.js";
 import { DEFAULT_MODEL } from "../config/repo-config.js";
 import { createModelClient } from "../executor/agent/model-client.js";
 import { probeBubblewrap } from "../executor/sandbox.js";
-import { errorMessage, errorStatus } from "../github/types.js";
+import { errorMessage, errorStatus, firstLine } from "../github/types.js";
 
 const run = promisify(execFile);
 
@@ -135,9 +135,6 @@ function atLeast(check: string, version: string, minimum: readonly [number, numb
   return { check, verdict: "ok", detail: version };
 }
 
-function firstLine(text: string): string {
-  return text.split("\n")[0] ?? text;
-}
 
 /** The doctor's report, one line per finding and the fix under it. */
 export function formatFindings(findings: readonly Finding[]): string {

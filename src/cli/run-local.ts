@@ -14,7 +14,7 @@ import { renderPrompt } from "../executor/render-prompt.js";
 import { readRepoInstructions } from "../executor/repo-instructions.js";
 import { runAgentInWorktree } from "../executor/run-agent-in-worktree.js";
 import { WorkspaceCache } from "../executor/workspace.js";
-import { errorMessage } from "../github/types.js";
+import { errorMessage, firstLine } from "../github/types.js";
 import { sanitizeUntrustedText } from "../trust/sanitize-untrusted-text.js";
 import type { CliCommand } from "./parse-cli-args.js";
 
@@ -164,9 +164,6 @@ function fail(out: (line: string) => void, message: string, code: number): numbe
   return code;
 }
 
-function firstLine(text: string): string {
-  return text.split("\n").find((line) => line.trim().length > 0)?.trim() ?? "";
-}
 
 function formatElapsed(ms: number): string {
   const seconds = Math.floor(ms / 1000);

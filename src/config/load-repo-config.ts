@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { repoConfigJsonSchema, repoConfigSchema, type RepoConfig } from "./repo-config.js";
+import { firstLine } from "../github/types.js";
 
 /** One thing wrong with `.github/afk.yml`, phrased for the person who has to fix it. */
 export interface ConfigProblem {
@@ -124,6 +125,3 @@ function typeName(type: string): string {
   return TYPE_NAMES[type] ?? type;
 }
 
-function firstLine(text: string): string {
-  return text.split("\n")[0] ?? text;
-}

@@ -29,3 +29,8 @@ export function errorStatus(error: unknown): number | undefined {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** The first line of a text that has anything on it, trimmed: an error message short enough for one line. */
+export function firstLine(text: string): string {
+  return text.split("\n").find((line) => line.trim().length > 0)?.trim() ?? "";
+}

@@ -1,6 +1,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { costOf, type ModelPrice, type TokenUsage } from "./model-pricing.js";
 import { AGENT_TOOLS, type WorkspaceTools } from "./workspace-tools.js";
+import { firstLine } from "../../github/types.js";
 
 export interface AgentBudget {
   maxTurns: number;
@@ -233,6 +234,3 @@ function reasonOf(signal: AbortSignal): string {
   return signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? "aborted");
 }
 
-function firstLine(text: string): string {
-  return text.split("\n")[0] ?? text;
-}
