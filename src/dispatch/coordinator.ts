@@ -293,25 +293,29 @@ export class Coordinator {
     if (lock.status === "held" && lock.expired) await this.#reclaimIdle(octokit, repo, config, lock);
   }
 
-  /** Stops the queued or running work on an issue. Returns what happened, for the reply. */
-  async stop(request: IssueRequest): Promise<"stopped" | "stopping" | "nothing"> {
+  /**
+   * Stops the queued, running or waiting work on an issue; `why` says what asked for it (default:
+   * "Stopped by @actor."). Returns what happened, for the reply.
+   */
+  async stop(request: IssueRequest, why?: string): Promise<"stopped" | "stopping" | "nothing"> {
     const { repo, octokit } = request;
     const progress = await this.progressOf(octokit, repo, request.issue.number);
     if (progress?.kind !== "state" || !isActive(progress.state)) return "nothing";
     const state = progress.state;
+    const reason = why ?? `Stopped by @${request.actor.login}.`;
     if (state.status === "queued") {
-      await writeProgressComment(octokit, repo, stoppedState(state, request.actor.login, this.#now()), await this.botLogin(), progress.id);
+      await writeProgressComment(octokit, repo, stoppedState(state, request.actor.login, this.#now(), reason), await this.botLogin(), progress.id);
       return "stopped";
     }
     const local = this.#active.get(state.runId);
     if (local !== undefined) {
-      local.controller.abort(new RunAbort("stop", `Stopped by @${request.actor.login}.`));
+      local.controller.abort(new RunAbort("stop", reason));
       return "stopping";
     }
     // Running on another replica: flag the lock; that replica's next renewal sees it and stops.
     if (await requestStop(octokit, repo, state.runId, this.#now())) return "stopping";
     // Nobody holds the lock for this run any more: it is settled in fact, so settle it on the issue.
-    await writeProgressComment(octokit, repo, stoppedState(state, request.actor.login, this.#now()), await this.botLogin(), progress.id);
+    await writeProgressComment(octokit, repo, stoppedState(state, request.actor.login, this.#now(), reason), await this.botLogin(), progress.id);
     return "stopped";
   }
 

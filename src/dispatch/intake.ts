@@ -26,6 +26,28 @@ export async function handleLabel(coordinator: Coordinator, octokit: GitHub, int
   await requestRun(coordinator, octokit, intent, config, { actor: intent.actor.login, source: "label", deliveryId: intent.deliveryId, repoUrl: intent.repoUrl, bodyDigest: intent.bodyDigest }, { reactTo: "issue" });
 }
 
+/**
+ * `issues.unlabeled` and `issues.closed`: the trigger label removed from an issue, or the issue
+ * closed, ends its queued, running or waiting work. Anyone GitHub lets change labels or close the
+ * issue may do that: stopping is always safe. afk's own label removal when a run settles is its echo.
+ */
+export async function handleWithdrawal(coordinator: Coordinator, octokit: GitHub, intent: IssueIntent & { label?: string }): Promise<void> {
+  if (!allowed(coordinator, intent) || intent.issue.isPullRequest) return;
+  if (intent.actor.login === (await coordinator.botLogin())) return;
+  let why: string;
+  if (intent.label === undefined) {
+    why = `Stopped: @${intent.actor.login} closed the issue.`;
+  } else {
+    const config = await readRepoConfig(octokit, intent.repo);
+    const trigger = config.kind === "ok" ? config.config.labels.trigger : DEFAULT_TRIGGER_LABEL;
+    if (intent.label !== trigger) return;
+    why = `Stopped: @${intent.actor.login} removed the \`${trigger}\` label.`;
+  }
+  const trigger: Trigger = { actor: intent.actor.login, source: "label", deliveryId: intent.deliveryId, repoUrl: intent.repoUrl, bodyDigest: intent.bodyDigest };
+  const outcome = await coordinator.stop({ repo: intent.repo, octokit, issue: intent.issue, actor: intent.actor, trigger }, why);
+  coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue.number, outcome }, "afk: work withdrawn from an issue");
+}
+
 /** `issue_comment.created`: `/afk <command>` lines from trusted people. */
 export async function handleComment(coordinator: Coordinator, octokit: GitHub, intent: CommentIntent): Promise<void> {
   const command = parseCommands(intent.comment.body)[0];

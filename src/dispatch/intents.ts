@@ -42,7 +42,8 @@ export function commentIntent(payload: IssuesPayloadShape & { comment: { id: num
   return { ...base, comment: { id: payload.comment.id, body: payload.comment.body ?? "" } };
 }
 
-function issueIntent(payload: IssuesPayloadShape, deliveryId: string): IssueIntent | null {
+/** Any issue event → the repository, the issue and the sender, or `null` when it names no installation. */
+export function issueIntent(payload: IssuesPayloadShape, deliveryId: string): IssueIntent | null {
   const installationId = payload.installation?.id;
   if (typeof installationId !== "number") return null;
   return {

@@ -77,8 +77,8 @@ export function spendState(state: RunState, spend: { usd: number; turns: number 
   return { ...state, spend };
 }
 
-export function stoppedState(state: RunState, by: string, now: Date): RunState {
-  return { ...state, status: "stopped", stoppedBy: by, endedAt: now.toISOString() };
+export function stoppedState(state: RunState, by: string, now: Date, reason?: string): RunState {
+  return { ...state, status: "stopped", stoppedBy: by, endedAt: now.toISOString(), ...(reason === undefined ? {} : { outcome: { message: reason, retryable: true } }) };
 }
 
 /** A run whose process died: another event found its lease expired and took the lock back. */

@@ -69,7 +69,7 @@ function statusLine(state: RunState): string {
         .filter((part) => part.length > 0)
         .join(" ");
     case "stopped":
-      return `Stopped${state.stoppedBy === undefined ? "" : ` by @${state.stoppedBy}`}. Comment \`/afk retry\` to start again.`;
+      return `${state.outcome === undefined ? `Stopped${state.stoppedBy === undefined ? "" : ` by @${state.stoppedBy}`}.` : escapeText(state.outcome.message)} Comment \`/afk retry\` to start again.`;
     case "refused":
       return "afk did not start.";
   }

@@ -62,6 +62,23 @@ export interface IssuesLabeledPayload extends JsonObject {
   installation: PayloadInstallation;
 }
 
+export interface IssuesUnlabeledPayload extends JsonObject {
+  action: "unlabeled";
+  issue: PayloadIssue;
+  label: PayloadLabel;
+  repository: PayloadRepository;
+  sender: PayloadUser;
+  installation: PayloadInstallation;
+}
+
+export interface IssuesClosedPayload extends JsonObject {
+  action: "closed";
+  issue: PayloadIssue;
+  repository: PayloadRepository;
+  sender: PayloadUser;
+  installation: PayloadInstallation;
+}
+
 export interface IssueCommentCreatedPayload extends JsonObject {
   action: "created";
   issue: PayloadIssue;
@@ -273,6 +290,23 @@ export function issuesLabeledPayload(input: IssuesLabeledInput): IssuesLabeledPa
     sender,
     installation,
   };
+}
+
+/** `issues.unlabeled`: `label` was just removed (so it is no longer among `issue.labels`). */
+export function issuesUnlabeledPayload(input: IssuesLabeledInput): IssuesUnlabeledPayload {
+  const { payload, repository, sender, installation } = common(examplePayload("issues", "unlabeled"), input, input.sender);
+  const issue = issueFor(payload, input, { ...input.issue, labels: (input.issue.labels ?? []).filter((name) => name !== input.label) }, sender, []);
+  return { ...payload, action: "unlabeled", issue, label: payloadLabel(input.owner, input.repo, input.label), repository, sender, installation };
+}
+
+/**
+ * `issues.closed`. @octokit/webhooks-examples has no `closed` example, so this is its `reopened`
+ * example with the action and the issue's state turned around, as GitHub sends it on close.
+ */
+export function issuesClosedPayload(input: Omit<IssuesLabeledInput, "label">): IssuesClosedPayload {
+  const { payload, repository, sender, installation } = common(examplePayload("issues", "reopened"), input, input.sender);
+  const issue = issueFor(payload, input, { ...input.issue, state: "closed" }, sender, []);
+  return { ...payload, action: "closed", issue, repository, sender, installation };
 }
 
 /** `issue_comment.created`: the sender just commented `comment.body` on the issue. */
