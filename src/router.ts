@@ -2,11 +2,13 @@ import type { Probot } from "probot";
 import type { Coordinator } from "./dispatch/coordinator.js";
 import { onIssueCommentCreated } from "./handlers/issue-comment.js";
 import { onIssueClosed, onIssueLabeled, onIssueUnlabeled } from "./handlers/issues.js";
+import { onPullRequestClosed } from "./handlers/pull-request.js";
 
 /** Maps each webhook event afk acts on to its handler. Handlers return before any slow work. */
 export function registerRouter(app: Probot, coordinator: Coordinator): void {
   app.on("issues.labeled", onIssueLabeled(coordinator));
   app.on("issues.unlabeled", onIssueUnlabeled(coordinator));
   app.on("issues.closed", onIssueClosed(coordinator));
+  app.on("pull_request.closed", onPullRequestClosed(coordinator));
   app.on("issue_comment.created", onIssueCommentCreated(coordinator));
 }

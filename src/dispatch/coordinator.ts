@@ -15,6 +15,7 @@ import {
   interruptedState,
   NOTICES,
   phaseState,
+  pullRequestClosedState,
   queuedState,
   refusedState,
   settledState,
@@ -317,6 +318,31 @@ export class Coordinator {
     // Nobody holds the lock for this run any more: it is settled in fact, so settle it on the issue.
     await writeProgressComment(octokit, repo, stoppedState(state, request.actor.login, this.#now(), reason), await this.botLogin(), progress.id);
     return "stopped";
+  }
+
+  /**
+   * afk's pull request for an issue was closed. Only a pull request the issue's own state names is
+   * acted on. Merged: the run is done, afk's labels are cleaned and the issue is closed if GitHub has
+   * not already closed it. Unmerged: the run ends. Then the repository's queue moves on.
+   */
+  async pullRequestClosed(
+    request: { repo: RepoRef; octokit: GitHub; issue: number; actor: Actor },
+    pull: { number: number; merged: boolean },
+  ): Promise<"done" | "ended" | "not-ours"> {
+    const { repo, octokit } = request;
+    const progress = await this.progressOf(octokit, repo, request.issue);
+    if (progress?.kind !== "state" || progress.state.pullRequest?.number !== pull.number || !isActive(progress.state)) return "not-ours";
+    const state = pullRequestClosedState(progress.state, { number: pull.number, merged: pull.merged, by: request.actor.login, now: this.#now() });
+    await writeProgressComment(octokit, repo, state, await this.botLogin(), progress.id);
+    if (pull.merged) {
+      const config = await this.#usableConfig(octokit, repo);
+      const labels = config === undefined ? [] : [config.labels.trigger, config.labels.in_progress, config.labels.human];
+      for (const label of labels) await removeLabel(octokit, repo, request.issue, label);
+      const { data: issue } = await octokit.rest.issues.get({ owner: repo.owner, repo: repo.repo, issue_number: request.issue });
+      if (issue.state === "open") await octokit.rest.issues.update({ owner: repo.owner, repo: repo.repo, issue_number: request.issue, state: "closed", state_reason: "completed" });
+    }
+    this.#later("dispatch the next queued issue", () => this.dispatchNext(repo));
+    return pull.merged ? "done" : "ended";
   }
 
   async progressOf(octokit: GitHub, repo: RepoRef, issue: number): Promise<ProgressComment | undefined> {

@@ -10,7 +10,7 @@ import type { ProgressComment } from "../progress/progress-comment.js";
 import { renderHelp, renderRefusal, renderStatus } from "../progress/render-replies.js";
 import { checkTrust, isBot, type TrustDecision } from "../trust/trust-gate.js";
 import { trustLists, type Coordinator, type IssueRequest } from "./coordinator.js";
-import type { CommentIntent, IssueIntent, LabelIntent } from "./intents.js";
+import type { CommentIntent, IssueIntent, LabelIntent, PullRequestClosedIntent } from "./intents.js";
 import { orderCandidates } from "./priority.js";
 
 const DEFAULT_TRIGGER_LABEL = "ready-for-agent";
@@ -46,6 +46,14 @@ export async function handleWithdrawal(coordinator: Coordinator, octokit: GitHub
   const trigger: Trigger = { actor: intent.actor.login, source: "label", deliveryId: intent.deliveryId, repoUrl: intent.repoUrl, bodyDigest: intent.bodyDigest };
   const outcome = await coordinator.stop({ repo: intent.repo, octokit, issue: intent.issue, actor: intent.actor, trigger }, why);
   coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue.number, outcome }, "afk: work withdrawn from an issue");
+}
+
+/** `pull_request.closed` on afk's own pull request (authored by its bot, named in the issue's state): done, or ended. */
+export async function handlePullRequestClosed(coordinator: Coordinator, octokit: GitHub, intent: PullRequestClosedIntent): Promise<void> {
+  if (!isRepositoryAllowed(coordinator.settings, fullName(intent.repo))) return;
+  if (intent.pull.author !== (await coordinator.botLogin())) return;
+  const outcome = await coordinator.pullRequestClosed({ repo: intent.repo, octokit, issue: intent.issue, actor: intent.actor }, intent.pull);
+  coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue, pull: intent.pull.number, outcome }, "afk: pull request closed");
 }
 
 /** `issue_comment.created`: `/afk <command>` lines from trusted people. */

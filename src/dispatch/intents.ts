@@ -59,3 +59,41 @@ export function issueIntent(payload: IssuesPayloadShape, deliveryId: string): Is
     bodyDigest: issueTextDigest(payload.issue.title, payload.issue.body),
   };
 }
+
+/** A closed pull request that may be afk's: which issue its branch names, and whether it was merged. */
+export interface PullRequestClosedIntent {
+  repo: RepoRef;
+  pull: { number: number; merged: boolean; author: string };
+  /** The issue number in afk's branch name (`afk/<N>-…`). */
+  issue: number;
+  actor: Actor;
+  deliveryId: string;
+}
+
+interface PullRequestClosedShape {
+  installation?: { id: number } | undefined;
+  repository: { name: string; full_name: string; owner: { login: string } };
+  pull_request: { number: number; merged?: boolean | null; user: { login: string }; head: { ref: string; repo: { full_name: string } | null } };
+  sender: { login: string; type: string };
+}
+
+/**
+ * `pull_request.closed` → the issue afk's branch names, or `null` for a pull request that cannot be
+ * afk's: from a fork, or from a branch not named `afk/<issue>-…`. The caller still checks the
+ * author and the issue's state.
+ */
+export function pullRequestClosedIntent(payload: PullRequestClosedShape, deliveryId: string): PullRequestClosedIntent | null {
+  const installationId = payload.installation?.id;
+  if (typeof installationId !== "number") return null;
+  const head = payload.pull_request.head;
+  if (head.repo === null || head.repo.full_name !== payload.repository.full_name) return null;
+  const issue = /^afk\/(\d+)(?:-|$)/.exec(head.ref)?.[1];
+  if (issue === undefined) return null;
+  return {
+    repo: { owner: payload.repository.owner.login, repo: payload.repository.name, installationId },
+    pull: { number: payload.pull_request.number, merged: payload.pull_request.merged === true, author: payload.pull_request.user.login },
+    issue: Number(issue),
+    actor: { login: payload.sender.login, type: payload.sender.type },
+    deliveryId,
+  };
+}

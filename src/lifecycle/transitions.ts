@@ -77,6 +77,26 @@ export function spendState(state: RunState, spend: { usd: number; turns: number 
   return { ...state, spend };
 }
 
+/**
+ * afk's pull request was closed: merged, the run is done; closed unmerged, the run ends (a person
+ * can `/afk retry`). The message gives the total model cost and the time from start to close.
+ */
+export function pullRequestClosedState(state: RunState, input: { number: number; merged: boolean; by: string; now: Date }): RunState {
+  const spend = state.spend === undefined ? "" : ` Model cost in all: $${state.spend.usd.toFixed(2)} over ${state.spend.turns} turns.`;
+  const since = state.startedAt === undefined ? "" : ` ${formatDuration(input.now.getTime() - Date.parse(state.startedAt))} from start to ${input.merged ? "merge" : "close"}.`;
+  const base = { ...state, endedAt: input.now.toISOString(), ...(state.pullRequest === undefined ? {} : { pullRequest: { ...state.pullRequest, draft: false } }) };
+  return input.merged
+    ? { ...base, status: "done", phase: "merged", outcome: { message: `Pull request #${input.number} was merged by @${input.by}.${spend}${since}`, retryable: false } }
+    : { ...base, status: "stopped", stoppedBy: input.by, outcome: { message: `Pull request #${input.number} was closed without merging by @${input.by}.${spend}${since}`, retryable: true } };
+}
+
+function formatDuration(ms: number): string {
+  const minutes = Math.max(0, Math.round(ms / 60_000));
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  return hours < 48 ? `${hours} h ${minutes % 60} min` : `${Math.floor(hours / 24)} days`;
+}
+
 export function stoppedState(state: RunState, by: string, now: Date, reason?: string): RunState {
   return { ...state, status: "stopped", stoppedBy: by, endedAt: now.toISOString(), ...(reason === undefined ? {} : { outcome: { message: reason, retryable: true } }) };
 }

@@ -309,6 +309,40 @@ export function issuesClosedPayload(input: Omit<IssuesLabeledInput, "label">): I
   return { ...payload, action: "closed", issue, repository, sender, installation };
 }
 
+export interface PullRequestClosedInput extends RepositoryTarget {
+  pull: { number: number; head: string; headSha: string; base?: string; merged: boolean; author: { login: string; type: "User" | "Bot" }; fromFork?: boolean };
+  sender: SenderInput;
+}
+
+/** `pull_request.closed`: merged or closed by the sender. */
+export function pullRequestClosedPayload(input: PullRequestClosedInput): JsonObject {
+  const { payload, repository, sender, installation } = common(examplePayload("pull_request", "closed"), input, input.sender);
+  const example = objectAt(payload, "pull_request");
+  const closedAt = "2026-11-23T12:00:00Z";
+  const headRepo = input.pull.fromFork === true ? { ...repository, full_name: `someone-else/${input.repo}`, name: input.repo, owner: payloadUser("someone-else") } : repository;
+  const side = (sideExample: unknown, ref: string, sha: string, repo: JsonObject): JsonObject => ({
+    ...(isObject(sideExample) ? sideExample : {}),
+    label: `${input.owner}:${ref}`,
+    ref,
+    sha,
+    repo,
+    user: repository.owner,
+  });
+  const pullRequest: JsonObject = {
+    ...example,
+    number: input.pull.number,
+    state: "closed",
+    user: payloadUser(input.pull.author.login, input.pull.author.type),
+    closed_at: closedAt,
+    merged: input.pull.merged,
+    merged_at: input.pull.merged ? closedAt : null,
+    merged_by: input.pull.merged ? sender : null,
+    head: side(example.head, input.pull.head, input.pull.headSha, headRepo),
+    base: side(example.base, input.pull.base ?? "main", "0".repeat(40), repository),
+  };
+  return { ...payload, action: "closed", number: input.pull.number, pull_request: pullRequest, repository, sender, installation };
+}
+
 /** `issue_comment.created`: the sender just commented `comment.body` on the issue. */
 export function issueCommentCreatedPayload(input: IssueCommentCreatedInput): IssueCommentCreatedPayload {
   const { payload, repository, sender, installation } = common(examplePayload("issue_comment", "created"), input, input.sender);
