@@ -3,6 +3,7 @@ import type { Coordinator } from "./dispatch/coordinator.js";
 import { onIssueCommentCreated } from "./handlers/issue-comment.js";
 import { onIssueClosed, onIssueLabeled, onIssueUnlabeled } from "./handlers/issues.js";
 import { onPullRequestClosed } from "./handlers/pull-request.js";
+import { onCheckRunRequestedAction, onCheckRunRerequested } from "./handlers/check-run.js";
 
 /** Maps each webhook event afk acts on to its handler. Handlers return before any slow work. */
 export function registerRouter(app: Probot, coordinator: Coordinator): void {
@@ -10,5 +11,7 @@ export function registerRouter(app: Probot, coordinator: Coordinator): void {
   app.on("issues.unlabeled", onIssueUnlabeled(coordinator));
   app.on("issues.closed", onIssueClosed(coordinator));
   app.on("pull_request.closed", onPullRequestClosed(coordinator));
+  app.on("check_run.requested_action", onCheckRunRequestedAction(coordinator));
+  app.on("check_run.rerequested", onCheckRunRerequested(coordinator));
   app.on("issue_comment.created", onIssueCommentCreated(coordinator));
 }

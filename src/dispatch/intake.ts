@@ -2,6 +2,7 @@ import { parseCommands } from "../commands/parse-commands.js";
 import { isRepositoryAllowed } from "../config/operator-settings.js";
 import { readRepoConfig } from "../config/read-repo-config.js";
 import type { RepoConfigResult } from "../config/load-repo-config.js";
+import { issueTextDigest } from "../github/issue-context.js";
 import { listLabeledIssues } from "../github/issue-queue.js";
 import { fullName, type GitHub } from "../github/types.js";
 import { isActive } from "../lifecycle/run-state.js";
@@ -10,7 +11,7 @@ import type { ProgressComment } from "../progress/progress-comment.js";
 import { renderHelp, renderRefusal, renderStatus } from "../progress/render-replies.js";
 import { checkTrust, isBot, type TrustDecision } from "../trust/trust-gate.js";
 import { trustLists, type Coordinator, type IssueRequest } from "./coordinator.js";
-import type { CommentIntent, IssueIntent, LabelIntent, PullRequestClosedIntent } from "./intents.js";
+import type { CheckRunIntent, CommentIntent, IssueIntent, LabelIntent, PullRequestClosedIntent } from "./intents.js";
 import { orderCandidates } from "./priority.js";
 
 const DEFAULT_TRIGGER_LABEL = "ready-for-agent";
@@ -54,6 +55,28 @@ export async function handlePullRequestClosed(coordinator: Coordinator, octokit:
   if (intent.pull.author !== (await coordinator.botLogin())) return;
   const outcome = await coordinator.pullRequestClosed({ repo: intent.repo, octokit, issue: intent.issue, actor: intent.actor }, intent.pull);
   coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue, pull: intent.pull.number, outcome }, "afk: pull request closed");
+}
+
+/**
+ * A click on afk's own check run (its app, its id in the issue's state): Retry (or GitHub's Re-run)
+ * requests a run as `/afk retry` would, through the same gate; Stop stops as `/afk stop` would.
+ */
+export async function handleCheckRunRequest(coordinator: Coordinator, octokit: GitHub, intent: CheckRunIntent): Promise<void> {
+  if (!isRepositoryAllowed(coordinator.settings, fullName(intent.repo))) return;
+  if (intent.checkRun.appSlug === undefined || `${intent.checkRun.appSlug}[bot]` !== (await coordinator.botLogin())) return;
+  const progress = await coordinator.progressOf(octokit, intent.repo, intent.issue);
+  if (progress?.kind !== "state" || progress.state.checkRunId !== intent.checkRun.id) return;
+  const { data: issue } = await octokit.rest.issues.get({ owner: intent.repo.owner, repo: intent.repo.repo, issue_number: intent.issue });
+  const trigger: Trigger = { actor: intent.actor.login, source: "command", deliveryId: intent.deliveryId, repoUrl: intent.repoUrl, bodyDigest: issueTextDigest(issue.title, issue.body) };
+  const request: IssueRequest = { repo: intent.repo, octokit, issue: { number: intent.issue, open: issue.state === "open" }, actor: intent.actor, trigger };
+  const config = await readRepoConfig(octokit, intent.repo);
+  if (intent.request === "stop") {
+    const trust = await checkTrust(octokit, intent.repo, intent.actor, trustLists(config));
+    if (trust.trusted) await coordinator.stop(request, `Stopped by @${intent.actor.login} from the afk check run.`);
+    return;
+  }
+  if (!request.issue.open || isActive(progress.state)) return;
+  await requestRun(coordinator, octokit, request, config, trigger, { reactTo: "none", progress: { comment: progress } });
 }
 
 /** `issue_comment.created`: `/afk <command>` lines from trusted people. */

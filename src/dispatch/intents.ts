@@ -97,3 +97,42 @@ export function pullRequestClosedIntent(payload: PullRequestClosedShape, deliver
     deliveryId,
   };
 }
+
+/** A click on afk's check run (its Retry or Stop button, or GitHub's "Re-run"), about the issue its branch names. */
+export interface CheckRunIntent {
+  repo: RepoRef;
+  repoUrl: string;
+  checkRun: { id: number; appSlug: string | undefined };
+  issue: number;
+  request: "retry" | "stop";
+  actor: Actor;
+  deliveryId: string;
+}
+
+interface CheckRunShape {
+  installation?: { id: number } | undefined;
+  repository: { name: string; html_url: string; owner: { login: string } };
+  check_run: { id: number; app?: { slug?: string | undefined } | null; check_suite?: { head_branch?: string | null } | null };
+  requested_action?: { identifier?: string } | null;
+  sender: { login: string; type: string };
+}
+
+/** `check_run.requested_action` (afk-retry, afk-stop) and `check_run.rerequested` (retry) → what was asked, or `null`. */
+export function checkRunIntent(payload: CheckRunShape, action: "requested_action" | "rerequested", deliveryId: string): CheckRunIntent | null {
+  const installationId = payload.installation?.id;
+  if (typeof installationId !== "number") return null;
+  const identifier = payload.requested_action?.identifier;
+  const request = action === "rerequested" ? "retry" : identifier === "afk-retry" ? "retry" : identifier === "afk-stop" ? "stop" : undefined;
+  if (request === undefined) return null;
+  const issue = /^afk\/(\d+)(?:-|$)/.exec(payload.check_run.check_suite?.head_branch ?? "")?.[1];
+  if (issue === undefined) return null;
+  return {
+    repo: { owner: payload.repository.owner.login, repo: payload.repository.name, installationId },
+    repoUrl: payload.repository.html_url,
+    checkRun: { id: payload.check_run.id, appSlug: payload.check_run.app?.slug ?? undefined },
+    issue: Number(issue),
+    request,
+    actor: { login: payload.sender.login, type: payload.sender.type },
+    deliveryId,
+  };
+}

@@ -41,6 +41,17 @@ export function refusedState(input: { runId: string; issue: number; trigger: Tri
     repoUrl: input.trigger.repoUrl,
     deliveries: rememberDelivery(input.previous?.deliveries ?? [], input.trigger.deliveryId),
     notice: input.notice,
+    // A refusal changes nothing on GitHub: the earlier run's branch, pull request and check run are still there.
+    ...productsOf(input.previous),
+  };
+}
+
+function productsOf(previous: RunState | undefined): Pick<RunState, "branch" | "pullRequest" | "checkRunId"> {
+  if (previous === undefined) return {};
+  return {
+    ...(previous.branch === undefined ? {} : { branch: previous.branch }),
+    ...(previous.pullRequest === undefined ? {} : { pullRequest: previous.pullRequest }),
+    ...(previous.checkRunId === undefined ? {} : { checkRunId: previous.checkRunId }),
   };
 }
 

@@ -343,6 +343,31 @@ export function pullRequestClosedPayload(input: PullRequestClosedInput): JsonObj
   return { ...payload, action: "closed", number: input.pull.number, pull_request: pullRequest, repository, sender, installation };
 }
 
+export interface CheckRunInput extends RepositoryTarget {
+  checkRun: { id: number; headSha: string; headBranch: string; appSlug: string };
+  sender: SenderInput;
+}
+
+/**
+ * `check_run.requested_action` (a button on the check run, `identifier`) or `check_run.rerequested`
+ * (GitHub's "Re-run"), about the given check run.
+ */
+export function checkRunPayload(input: CheckRunInput, action: "requested_action" | "rerequested", identifier?: string): JsonObject {
+  const { payload, repository, sender, installation } = common(examplePayload("check_run", action), input, input.sender);
+  const example = objectAt(payload, "check_run");
+  const suite = isObject(example.check_suite) ? example.check_suite : {};
+  const app = isObject(example.app) ? example.app : {};
+  const checkRun: JsonObject = {
+    ...example,
+    id: input.checkRun.id,
+    name: "afk",
+    head_sha: input.checkRun.headSha,
+    app: { ...app, slug: input.checkRun.appSlug, name: input.checkRun.appSlug },
+    check_suite: { ...suite, head_branch: input.checkRun.headBranch, head_sha: input.checkRun.headSha },
+  };
+  return { ...payload, action, check_run: checkRun, ...(identifier === undefined ? {} : { requested_action: { identifier } }), repository, sender, installation };
+}
+
 /** `issue_comment.created`: the sender just commented `comment.body` on the issue. */
 export function issueCommentCreatedPayload(input: IssueCommentCreatedInput): IssueCommentCreatedPayload {
   const { payload, repository, sender, installation } = common(examplePayload("issue_comment", "created"), input, input.sender);
