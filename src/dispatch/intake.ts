@@ -4,6 +4,7 @@ import { readRepoConfig } from "../config/read-repo-config.js";
 import type { RepoConfigResult } from "../config/load-repo-config.js";
 import { issueTextDigest } from "../github/issue-context.js";
 import { listLabeledIssues } from "../github/issue-queue.js";
+import { issueOfAfkPullRequest } from "../github/pull-request.js";
 import { fullName, type GitHub } from "../github/types.js";
 import { isActive } from "../lifecycle/run-state.js";
 import type { Trigger } from "../lifecycle/transitions.js";
@@ -88,7 +89,9 @@ export async function handleComment(coordinator: Coordinator, octokit: GitHub, i
   if (intent.actor.login === (await coordinator.botLogin())) return;
 
   const { repo } = intent;
-  const reply = (body: string) => octokit.rest.issues.createComment({ owner: repo.owner, repo: repo.repo, issue_number: intent.issue.number, body });
+  // Replies go where the command was written, even when it is about another issue (see below).
+  const thread = intent.issue.number;
+  const reply = (body: string) => octokit.rest.issues.createComment({ owner: repo.owner, repo: repo.repo, issue_number: thread, body });
   // The word after /afk is the commenter's text: it is echoed only when it is a plain word, never as markdown.
   const commandText = command.kind === "command" ? `/afk ${command.name}` : /^[\w-]{1,32}$/.test(command.word) ? `/afk ${command.word}` : "that /afk command";
   const config = await readRepoConfig(octokit, repo);
@@ -101,8 +104,15 @@ export async function handleComment(coordinator: Coordinator, octokit: GitHub, i
   }
   await octokit.rest.reactions.createForIssueComment({ owner: repo.owner, repo: repo.repo, comment_id: intent.comment.id, content: "eyes" });
   if (intent.issue.isPullRequest) {
-    await reply(`@${intent.actor.login} afk does not take commands on pull requests yet; use them on the issue the pull request closes.`);
-    return;
+    // On afk's own pull request a command is about the issue it works on; the reply stays on the pull request.
+    const issueNumber = await issueOfAfkPullRequest(octokit, repo, intent.issue.number, await coordinator.botLogin());
+    const progress = issueNumber === undefined ? undefined : await coordinator.progressOf(octokit, repo, issueNumber);
+    if (issueNumber === undefined || progress?.kind !== "state" || progress.state.pullRequest?.number !== intent.issue.number) {
+      await reply(`@${intent.actor.login} afk takes commands on issues and on its own pull requests; this pull request is not one of afk's.`);
+      return;
+    }
+    const { data: issue } = await octokit.rest.issues.get({ owner: repo.owner, repo: repo.repo, issue_number: issueNumber });
+    intent = { ...intent, issue: { number: issueNumber, open: issue.state === "open", isPullRequest: false }, bodyDigest: issueTextDigest(issue.title, issue.body) };
   }
   if (command.kind === "unknown") {
     await reply(renderHelp(`@${intent.actor.login} afk does not know \`${commandText}\`. These are its commands:\n`));

@@ -21,6 +21,23 @@ export async function openPullRequest(
 }
 
 /**
+ * The issue an afk pull request works on: its branch is `afk/<issue>-…` in this repository (not a
+ * fork) and afk's bot opened it. Undefined for any other pull request.
+ */
+export async function issueOfAfkPullRequest(octokit: GitHub, repo: RepoRef, pullNumber: number, botLogin: string): Promise<number | undefined> {
+  let data;
+  try {
+    ({ data } = await octokit.rest.pulls.get({ owner: repo.owner, repo: repo.repo, pull_number: pullNumber }));
+  } catch (error) {
+    if (errorStatus(error) === 404) return undefined;
+    throw error;
+  }
+  if (data.user.login !== botLogin || data.head.repo?.full_name !== data.base.repo.full_name) return undefined;
+  const issue = /^afk\/(\d+)(?:-|$)/.exec(data.head.ref)?.[1];
+  return issue === undefined ? undefined : Number(issue);
+}
+
+/**
  * Asks the person who requested the run to review its pull request. GitHub refuses a review request
  * to the pull request's author or to someone without access; that is reported, never fatal.
  */

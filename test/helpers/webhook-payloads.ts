@@ -102,6 +102,8 @@ export interface IssueTarget {
   state?: "open" | "closed";
   /** The issue's author; defaults to the sender. */
   user?: string;
+  /** The "issue" is a pull request (comments on pull requests arrive as issue_comment events). */
+  isPullRequest?: boolean;
 }
 
 export interface RepositoryTarget {
@@ -258,6 +260,10 @@ function issueFor(payload: JsonObject, target: RepositoryTarget, input: IssueTar
   for (const name of extraLabels) if (!names.some((existing) => existing.toLowerCase() === name.toLowerCase())) names.push(name);
   const api = `https://api.github.com/repos/${target.owner}/${target.repo}/issues/${input.number}`;
   const state = input.state ?? "open";
+  if (input.isPullRequest === true) {
+    const pulls = `https://api.github.com/repos/${target.owner}/${target.repo}/pulls/${input.number}`;
+    example.pull_request = { url: pulls, html_url: `https://github.com/${target.owner}/${target.repo}/pull/${input.number}`, diff_url: `${pulls}.diff`, patch_url: `${pulls}.patch`, merged_at: null };
+  }
   return {
     ...example,
     id: stableId(`issue:${target.owner}/${target.repo}#${input.number}`),

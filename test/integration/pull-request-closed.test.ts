@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { runStateOf } from "../helpers/run-state-of.js";
 import { endTurn, toolTurn, useGitScenario, type GitScenario } from "../helpers/git-scenario.js";
 import { FULL_NAME, INSTALLATION_ID, OWNER, REPO } from "../helpers/scenario.js";
-import { pullRequestClosedPayload } from "../helpers/webhook-payloads.js";
+import { issueCommentCreatedPayload, pullRequestClosedPayload } from "../helpers/webhook-payloads.js";
 
 const start = useGitScenario();
 
@@ -81,5 +81,37 @@ describe("afk's pull request closed", () => {
     await scenario.afk.deliver("pull_request", payload);
     await scenario.afk.idle();
     expect(runStateOf(scenario, issue)?.status).toBe("waiting");
+  });
+});
+
+describe("commands on afk's pull request", () => {
+  it("are about the issue the pull request works on, and are answered on the pull request", async () => {
+    const scenario = await start({ script: addTest("only") });
+    const issue = scenario.issue();
+    await scenario.label(issue, "wes-write");
+    const pull = runStateOf(scenario, issue)?.pullRequest?.number ?? 0;
+    const comment = async (body: string, number = pull): Promise<void> => {
+      const created = scenario.github.addComment(FULL_NAME, issue, { body, user: "max-maintain" });
+      const payload = issueCommentCreatedPayload({
+        owner: OWNER,
+        repo: REPO,
+        installationId: INSTALLATION_ID,
+        issue: { number, title: "Add a greeting", isPullRequest: true },
+        comment: { body, id: created.id },
+        sender: { login: "max-maintain", type: "User" },
+      });
+      await scenario.afk.deliver("issue_comment", payload);
+      await scenario.afk.idle();
+    };
+    await comment("/afk status");
+    const replies = () => scenario.github.requests.filter((request) => request.method === "POST" && request.path.endsWith(`/issues/${pull}/comments`));
+    expect(replies()).toHaveLength(1);
+    expect(JSON.stringify(replies()[0]?.body)).toContain(`#${issue}`);
+    await comment("/afk stop");
+    expect(runStateOf(scenario, issue)).toMatchObject({ status: "stopped", outcome: { message: "Stopped by @max-maintain." } });
+    // A pull request that is not afk's.
+    await comment("/afk status", pull + 50);
+    const other = scenario.github.requests.filter((request) => request.method === "POST" && request.path.endsWith(`/issues/${pull + 50}/comments`));
+    expect(JSON.stringify(other[0]?.body)).toContain("this pull request is not one of afk's");
   });
 });
