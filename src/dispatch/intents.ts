@@ -1,3 +1,4 @@
+import { issueOfBranch } from "../executor/commit-message.js";
 import { issueTextDigest } from "../github/issue-context.js";
 import type { Actor, RepoRef } from "../github/types.js";
 
@@ -87,12 +88,12 @@ export function pullRequestClosedIntent(payload: PullRequestClosedShape, deliver
   if (typeof installationId !== "number") return null;
   const head = payload.pull_request.head;
   if (head.repo === null || head.repo.full_name !== payload.repository.full_name) return null;
-  const issue = /^afk\/(\d+)(?:-|$)/.exec(head.ref)?.[1];
+  const issue = issueOfBranch(head.ref);
   if (issue === undefined) return null;
   return {
     repo: { owner: payload.repository.owner.login, repo: payload.repository.name, installationId },
     pull: { number: payload.pull_request.number, merged: payload.pull_request.merged === true, author: payload.pull_request.user.login },
-    issue: Number(issue),
+    issue,
     actor: { login: payload.sender.login, type: payload.sender.type },
     deliveryId,
   };
@@ -124,13 +125,13 @@ export function checkRunIntent(payload: CheckRunShape, action: "requested_action
   const identifier = payload.requested_action?.identifier;
   const request = action === "rerequested" ? "retry" : identifier === "afk-retry" ? "retry" : identifier === "afk-stop" ? "stop" : undefined;
   if (request === undefined) return null;
-  const issue = /^afk\/(\d+)(?:-|$)/.exec(payload.check_run.check_suite?.head_branch ?? "")?.[1];
+  const issue = issueOfBranch(payload.check_run.check_suite?.head_branch ?? "");
   if (issue === undefined) return null;
   return {
     repo: { owner: payload.repository.owner.login, repo: payload.repository.name, installationId },
     repoUrl: payload.repository.html_url,
     checkRun: { id: payload.check_run.id, appSlug: payload.check_run.app?.slug ?? undefined },
-    issue: Number(issue),
+    issue,
     request,
     actor: { login: payload.sender.login, type: payload.sender.type },
     deliveryId,

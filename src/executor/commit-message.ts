@@ -32,3 +32,9 @@ export function branchName(issue: number | undefined, title: string): string {
   if (issue === undefined) return `afk/${slug.length > 0 ? slug : "task"}`;
   return slug.length > 0 ? `afk/${issue}-${slug}` : `afk/${issue}`;
 }
+
+/** The issue number an afk branch names (`afk/<issue>-<slug>`), or undefined for any other branch. Pure. */
+export function issueOfBranch(ref: string): number | undefined {
+  const issue = /^afk\/(\d+)(?:-|$)/.exec(ref)?.[1];
+  return issue === undefined ? undefined : Number(issue);
+}

@@ -1,3 +1,4 @@
+import { issueOfBranch } from "../executor/commit-message.js";
 import type { PullRequestRef } from "../executor/executor.js";
 import { errorMessage, errorStatus, type GitHub, type RepoRef } from "./types.js";
 
@@ -33,8 +34,7 @@ export async function issueOfAfkPullRequest(octokit: GitHub, repo: RepoRef, pull
     throw error;
   }
   if (data.user.login !== botLogin || data.head.repo?.full_name !== data.base.repo.full_name) return undefined;
-  const issue = /^afk\/(\d+)(?:-|$)/.exec(data.head.ref)?.[1];
-  return issue === undefined ? undefined : Number(issue);
+  return issueOfBranch(data.head.ref);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ciSkipMarkers, protectedChanges, pushRefusal } from "../../src/executor/change-policy.js";
-import { branchName, commitMessage } from "../../src/executor/commit-message.js";
+import { branchName, commitMessage, issueOfBranch } from "../../src/executor/commit-message.js";
 
 describe("protected paths", () => {
   it.each([
@@ -66,5 +66,22 @@ describe("commit message and branch", () => {
     [6, "../../etc/passwd; rm -rf /", "afk/6-etc-passwd-rm-rf"],
   ])("branch for #%i %j is %s", (issue, title, expected) => {
     expect(branchName(issue, title)).toBe(expected);
+  });
+});
+
+describe("issueOfBranch", () => {
+  it.each([
+    ["afk/12-add-a-flag", 12],
+    ["afk/7", 7],
+    ["afk/7-x-r1234567", 7],
+    ["afk/add-a-test", undefined],
+    ["feature/afk/3-x", undefined],
+    ["afk/12x", undefined],
+  ])("%s names issue %s", (ref, issue) => {
+    expect(issueOfBranch(ref)).toBe(issue);
+  });
+
+  it("reads back every branch afk names", () => {
+    for (const issue of [1, 42, 99999]) expect(issueOfBranch(branchName(issue, "Some title"))).toBe(issue);
   });
 });
