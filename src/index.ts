@@ -41,6 +41,7 @@ export function createAfkApp(options: AfkOptions = {}): ApplicationFunction {
       executor,
       log: app.log,
       octokitFor: (installationId) => app.auth(installationId),
+      appOctokit: () => app.auth(),
       botLogin,
       ...(options.renewEveryMs === undefined ? {} : { renewEveryMs: options.renewEveryMs }),
     });

@@ -6,6 +6,7 @@ import { readOperatorSettings } from "../config/operator-settings.js";
 import { DEFAULT_MODEL } from "../config/repo-config.js";
 import { createModelClient } from "../executor/agent/model-client.js";
 import { probeBubblewrap } from "../executor/sandbox.js";
+import { missingPermissions, REQUIRED_APP_EVENTS, REQUIRED_APP_PERMISSIONS } from "../github/app-permissions.js";
 import { errorMessage, errorStatus, firstLine } from "../github/types.js";
 
 const run = promisify(execFile);
@@ -17,17 +18,6 @@ export interface Finding {
   detail: string;
   fix?: string;
 }
-
-/** The permissions afk's GitHub App needs, as app.yml requests them. */
-export const REQUIRED_APP_PERMISSIONS: Readonly<Record<string, "read" | "write">> = {
-  issues: "write",
-  pull_requests: "write",
-  contents: "write",
-  checks: "write",
-  metadata: "read",
-};
-/** The webhook events afk acts on. */
-export const REQUIRED_APP_EVENTS = ["issues", "issue_comment", "check_run", "check_suite", "pull_request", "pull_request_review"] as const;
 
 const MIN_NODE = [20, 18, 1] as const;
 /** GIT_CONFIG_COUNT (how afk hands git a token without writing it down) arrived in git 2.31. */
@@ -107,13 +97,13 @@ async function checkApp(env: NodeJS.ProcessEnv): Promise<Finding[]> {
     const { data } = await octokit.rest.apps.getAuthenticated();
     if (data === null) throw new Error("GET /app returned nothing");
     const granted: Record<string, string | undefined> = { ...data.permissions };
-    const missing = Object.entries(REQUIRED_APP_PERMISSIONS).filter(([name, level]) => !(granted[name] === "write" || granted[name] === level));
+    const missing = missingPermissions(granted);
     const events = new Set(data.events);
     const missingEvents = REQUIRED_APP_EVENTS.filter((event) => !events.has(event));
     findings.push(
       missing.length === 0
         ? { check: "App permissions", verdict: "ok", detail: `${data.slug ?? data.name} has ${Object.keys(REQUIRED_APP_PERMISSIONS).join(", ")}` }
-        : { check: "App permissions", verdict: "fail", detail: `${data.slug ?? data.name} lacks ${missing.map(([name, level]) => `${name}: ${level}`).join(", ")}`, fix: "grant them in the App's settings (Permissions & events), then accept the new permissions on each installation" },
+        : { check: "App permissions", verdict: "fail", detail: `${data.slug ?? data.name} lacks ${missing.join(", ")}`, fix: "grant them in the App's settings (Permissions & events), then accept the new permissions on each installation" },
       missingEvents.length === 0
         ? { check: "App events", verdict: "ok", detail: `subscribed to ${REQUIRED_APP_EVENTS.join(", ")}` }
         : { check: "App events", verdict: "fail", detail: `not subscribed to ${missingEvents.join(", ")}`, fix: "subscribe to them in the App's settings (Permissions & events)" },

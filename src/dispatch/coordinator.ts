@@ -25,6 +25,7 @@ import {
   type Trigger,
 } from "../lifecycle/transitions.js";
 import { publishCheckRun } from "../progress/check-run.js";
+import { installationMissingPermissions } from "../github/app-permissions.js";
 import { findProgressComment, writeProgressComment, type ProgressComment } from "../progress/progress-comment.js";
 import { renderCheckRun } from "../progress/render-check-run.js";
 import { checkTrust, type TrustDecision } from "../trust/trust-gate.js";
@@ -38,6 +39,8 @@ export interface CoordinatorDeps {
   log: Logger;
   /** An Octokit authenticated as the installation, usable outside a webhook. */
   octokitFor(installationId: number): Promise<GitHub>;
+  /** The App-authenticated Octokit (what an installation was granted is asked as the App). */
+  appOctokit(): Promise<GitHub>;
   /** afk's own bot login (`<slug>[bot]`), the author of its progress comments. */
   botLogin(): Promise<string>;
   now?: () => Date;
@@ -198,8 +201,12 @@ export class Coordinator {
         return refuse(NOTICES.configInvalid(options.config.problems));
       case "unreadable":
         return refuse(NOTICES.configUnreadable(options.config.message));
-      case "ok":
+      case "ok": {
+        // An installation can lack a permission the App asks for (an owner must accept new ones); without it the lock cannot even be taken.
+        const missing = await installationMissingPermissions(await this.#deps.appOctokit(), repo);
+        if (missing.length > 0) return refuse(NOTICES.missingPermissions(fullName(repo), missing));
         return { kind: "pass", config: options.config.config, previous };
+      }
     }
   }
 

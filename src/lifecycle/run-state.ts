@@ -15,7 +15,7 @@ const problemSchema = z.object({ field: z.string(), problem: z.string(), allowed
 
 /** Why afk declined to run, shown instead of the checklist. */
 const noticeSchema = z.object({
-  kind: z.enum(["untrusted", "paused", "not-configured", "config-invalid", "config-unreadable"]),
+  kind: z.enum(["untrusted", "paused", "not-configured", "config-invalid", "config-unreadable", "missing-permissions"]),
   message: z.string(),
   problems: z.array(problemSchema).default([]),
 });

@@ -142,6 +142,11 @@ export const NOTICES = {
     message: `\`.github/afk.yml\` has ${problems.length === 1 ? "a problem" : `${problems.length} problems`}, so afk did not start. Fix ${problems.length === 1 ? "it" : "them"} on the default branch, then add the label again.`,
     problems,
   }),
+  missingPermissions: (repo: string, missing: string[]): Notice => ({
+    kind: "missing-permissions",
+    message: `afk's installation on ${repo} lacks ${missing.join(", ")}, which it needs to take the repository lock, push a branch and open a pull request. An owner must grant ${missing.length === 1 ? "it" : "them"} (the App's installation settings, or accept its pending permission request); then add the label again or comment \`/afk run\`.`,
+    problems: [],
+  }),
   configUnreadable: (message: string): Notice => ({
     kind: "config-unreadable",
     message: `afk could not read \`.github/afk.yml\` (${message}), so it did not start. Comment \`/afk retry\` to try again.`,

@@ -701,6 +701,13 @@ export class GitHubEmulator {
     });
   }
 
+  /** Changes what an installation is granted (an owner who has not accepted a new permission, say). */
+  setInstallationPermissions(id: number, permissions: Record<string, PermissionLevel>): void {
+    const installation = this.installations.get(id);
+    if (installation === undefined) throw new Error(`GitHub emulator: no installation ${id}`);
+    installation.permissions = { ...permissions };
+  }
+
   /** Adds a repository; an installation that does not exist yet is created on the owner's account. */
   addRepo(input: RepoInput): void {
     if (!this.installations.has(input.installationId)) this.addInstallation(input.installationId, input.owner);

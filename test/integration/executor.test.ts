@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { runStateOf } from "../helpers/run-state-of.js";
 import { waitFor } from "../helpers/wait-for.js";
 import { endTurn, TEST_ANTHROPIC_KEY, toolResultsIn, toolTurn, useGitScenario } from "../helpers/git-scenario.js";
-import { FULL_NAME } from "../helpers/scenario.js";
+import { FULL_NAME, INSTALLATION_ID } from "../helpers/scenario.js";
 
 const start = useGitScenario();
 
@@ -303,6 +303,20 @@ describe("the executor, end to end through the App", () => {
     expect(scenario.git.pushes).toEqual([]);
     expect(scenario.github.pulls(FULL_NAME)).toEqual([]);
     expect(scenario.github.commit(FULL_NAME, scenario.github.ref(FULL_NAME, "refs/afk/lock") ?? "")?.message).toMatch(/^afk lock: free/);
+  });
+
+  it("says which permission the installation lacks before taking the lock or doing any work", async () => {
+    const scenario = await start({ script: [] });
+    scenario.github.setInstallationPermissions(INSTALLATION_ID, { metadata: "read", issues: "write", contents: "read", checks: "write" });
+    const issue = scenario.issue();
+    await scenario.label(issue, "wes-write");
+    const state = runStateOf(scenario, issue);
+    expect(state?.status).toBe("refused");
+    expect(state?.notice?.message).toBe(
+      "afk's installation on octo-org/app lacks pull_requests: write, contents: write, which it needs to take the repository lock, push a branch and open a pull request. An owner must grant them (the App's installation settings, or accept its pending permission request); then add the label again or comment `/afk run`.",
+    );
+    expect(scenario.git.requests).toEqual([]);
+    expect(scenario.model.requests).toEqual([]);
   });
 });
 
