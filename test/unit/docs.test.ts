@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoConfigJsonSchema } from "../../src/config/repo-config.js";
 
@@ -39,4 +40,27 @@ describe("the docs say what the code does", () => {
     expect(variables.size).toBeGreaterThan(5);
     for (const name of variables) expect(readme, name).toContain(`| \`${name}\` |`);
   });
+
+  it("every security claim in the README names code that exists and a test file that exists and runs", () => {
+    const section = readme.slice(readme.indexOf("## Security model"), readme.indexOf("\n## ", readme.indexOf("## Security model") + 5));
+    const rows = section.split("\n").filter((line) => line.startsWith("| ") && !line.startsWith("| claim") && !line.startsWith("| ---"));
+    expect(rows.length).toBeGreaterThan(15);
+    const sources = allFiles("src").map((file) => readFileSync(file, "utf8")).join("\n");
+    for (const row of rows) {
+      const [claim, enforcedBy, tests] = row.slice(2, -2).split(" | ");
+      expect(tests, claim).toBeDefined();
+      const testFiles = [...(tests ?? "").matchAll(/`(test\/[^`]+\.test\.ts)`/g)].map((match) => match[1] ?? "");
+      expect(testFiles.length, claim).toBeGreaterThan(0);
+      for (const file of testFiles) expect(existsSync(file), `${claim}: ${file}`).toBe(true);
+      for (const name of [...(enforcedBy ?? "").matchAll(/`([^`]+)`/g)].map((match) => match[1] ?? "")) {
+        if (name.startsWith("src/")) expect(existsSync(name), `${claim}: ${name}`).toBe(true);
+        else if (/^[A-Za-z]\w*$/.test(name)) expect(sources.includes(name), `${claim}: ${name}`).toBe(true);
+      }
+    }
+  });
 });
+
+function allFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? allFiles(join(dir, entry.name)) : [join(dir, entry.name)]));
+}
+
