@@ -35,6 +35,7 @@ export const repoConfigSchema = z.strictObject({
       trigger: labelName.default("ready-for-agent").describe("Adding this label asks afk to implement the issue."),
       in_progress: labelName.default("agent-in-progress").describe("Set by afk while it works on the issue."),
       human: labelName.default("ready-for-human").describe("Set by afk when it hands the issue to a person."),
+      plan_review: labelName.default("plan-review").describe("Set by afk while its plan waits for `/afk approve` (with `plan_approval: true`)."),
     })
     .prefault({})
     .describe("Names of the labels afk reads and writes."),
@@ -81,6 +82,17 @@ export const repoConfigSchema = z.strictObject({
     })
     .prefault({})
     .describe("Fixing forward when CI goes red on afk's pull request."),
+  ci: z
+    .strictObject({
+      grace_minutes: z
+        .number()
+        .min(0, "must be 0 or more")
+        .max(60, "must be at most 60")
+        .default(2)
+        .describe("Minutes afk waits for any CI (another app's check run or a commit status) to appear on its commit; with none by then, CI counts as green."),
+    })
+    .prefault({})
+    .describe("Waiting for CI on the commits afk pushes."),
   review: z
     .strictObject({
       max_cycles: wholeNumber(20).default(5).describe('Rounds of rework on "changes requested" before handing to a person.'),

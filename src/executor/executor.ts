@@ -50,14 +50,16 @@ export interface RunProducts {
 }
 
 /**
- * How a run ended. `waiting`: a pull request is open with the tests passing and the run waits for CI
- * and review (the lock is released). `escalated`: handed to a person (`ready-for-human`), with the
+ * How a run ended. `waiting`: afk pushed `headSha` with the tests passing (on its pull request, or
+ * the default branch in direct mode) and the run waits for CI and review (the lock is released).
+ * `planned`: the plan is posted as a comment and waits for `/afk approve`. `escalated`: handed to a person (`ready-for-human`), with the
  * work so far kept on the branch when there was any. `done`: nothing further to wait for.
  */
 export type RunOutcome = RunProducts &
   (
     | { status: "done"; message: string }
-    | { status: "waiting"; message: string; pullRequest: PullRequestRef }
+    | { status: "waiting"; message: string; headSha: string }
+    | { status: "planned"; message: string; planCommentId: number }
     | { status: "escalated"; message: string }
     | { status: "failed"; message: string; retryable: boolean }
     | { status: "stopped"; message: string }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /** The phases of a run, in the order the progress checklist shows them. */
-export const PHASES = ["queued", "started", "workspace", "agent", "gate", "pull_request", "ci", "review", "merged"] as const;
+export const PHASES = ["queued", "started", "plan", "workspace", "agent", "gate", "pull_request", "ci", "review", "merged"] as const;
 export type Phase = (typeof PHASES)[number];
 
 /**
@@ -10,6 +10,13 @@ export type Phase = (typeof PHASES)[number];
  */
 export const STATUSES = ["queued", "running", "waiting", "done", "escalated", "failed", "stopped", "interrupted", "refused"] as const;
 export type RunStatus = (typeof STATUSES)[number];
+
+/**
+ * What a run's agent does: implement the issue, fix red CI on its pull request, rework it after a
+ * review, write a plan for approval, or answer a question (the last two never change a file).
+ */
+export const JOBS = ["implement", "fix-ci", "rework", "plan", "ask"] as const;
+export type Job = (typeof JOBS)[number];
 
 const problemSchema = z.object({ field: z.string(), problem: z.string(), allowed: z.string() });
 
@@ -53,9 +60,34 @@ export const runStateSchema = z.object({
   /** The `afk` check run on the pull request's head. */
   checkRunId: z.number().int().positive().optional(),
   notice: noticeSchema.optional(),
+  /** What the agent does in this run (a follow-up keeps the run id's issue, branch and pull request). */
+  job: z.enum(JOBS).default("implement"),
+  /** Bounded loops after the pull request: fix attempts in the current red streak, and review rework cycles. */
+  loop: z
+    .object({
+      fixAttempts: z.number().int().nonnegative().default(0),
+      /** When the current red streak began; fixing forward stops `fix_forward.max_minutes` after it. */
+      fixSince: z.iso.datetime().optional(),
+      reviewCycles: z.number().int().nonnegative().default(0),
+    })
+    .prefault({}),
+  /** The commit afk pushed last and waits on CI for, and the checks that were red on it. */
+  ci: z
+    .object({
+      head: z.string().regex(/^[0-9a-f]{40}$/),
+      pushedAt: z.iso.datetime(),
+      failing: z.array(z.string().max(200)).max(30).optional(),
+    })
+    .optional(),
+  /** What asked for a follow-up job: the review to address or the comment carrying `/afk fix`, `/afk ask`. */
+  followUp: z.object({ by: z.string(), reviewId: z.number().int().positive().optional(), commentId: z.number().int().positive().optional() }).optional(),
+  /** The plan afk posted, once approved the implementation reads it. */
+  plan: z.object({ commentId: z.number().int().positive(), approvedBy: z.string().optional() }).optional(),
 });
 
 export type RunState = z.output<typeof runStateSchema>;
+/** A state as written before the lifecycle fields existed; parsing fills their defaults. */
+export type RunStateInput = z.input<typeof runStateSchema>;
 export type Notice = z.output<typeof noticeSchema>;
 
 export function isActive(state: RunState): boolean {

@@ -1,7 +1,7 @@
 import type { ConfigProblem } from "../config/load-repo-config.js";
 import type { RunOutcome } from "../executor/executor.js";
 import type { LockHolder } from "../lock/lock-record.js";
-import { rememberDelivery, type Notice, type Phase, type RunState } from "./run-state.js";
+import { rememberDelivery, type Job, type Notice, type Phase, type RunState } from "./run-state.js";
 
 /** Who asked for a run, and how. */
 export interface Trigger {
@@ -15,7 +15,17 @@ export interface Trigger {
 }
 
 /** A new run waiting for the repository lock. */
-export function queuedState(input: { runId: string; issue: number; trigger: Trigger; now: Date; queuedBehind: number | undefined; previous: RunState | undefined }): RunState {
+export function queuedState(input: {
+  runId: string;
+  issue: number;
+  trigger: Trigger;
+  now: Date;
+  queuedBehind: number | undefined;
+  previous: RunState | undefined;
+  /** `implement` unless the request is a plan or a question. */
+  job?: Job;
+  followUp?: RunState["followUp"];
+}): RunState {
   return {
     v: 1,
     runId: input.runId,
@@ -26,6 +36,9 @@ export function queuedState(input: { runId: string; issue: number; trigger: Trig
     repoUrl: input.trigger.repoUrl,
     deliveries: rememberDelivery(input.previous?.deliveries ?? [], input.trigger.deliveryId),
     ...(input.queuedBehind === undefined ? {} : { queuedBehind: input.queuedBehind }),
+    job: input.job ?? "implement",
+    loop: { fixAttempts: 0, reviewCycles: 0 },
+    ...(input.followUp === undefined ? {} : { followUp: input.followUp }),
   };
 }
 
@@ -41,6 +54,8 @@ export function refusedState(input: { runId: string; issue: number; trigger: Tri
     repoUrl: input.trigger.repoUrl,
     deliveries: rememberDelivery(input.previous?.deliveries ?? [], input.trigger.deliveryId),
     notice: input.notice,
+    job: "implement",
+    loop: { fixAttempts: 0, reviewCycles: 0 },
     // A refusal changes nothing on GitHub: the earlier run's branch, pull request and check run are still there.
     ...productsOf(input.previous),
   };
@@ -80,6 +95,9 @@ export function settledState(state: RunState, outcome: RunOutcome, now: Date): R
   if (outcome.status === "waiting") {
     return { ...state, ...products, status: "waiting", phase: "ci", outcome: { message: outcome.message, retryable: false } };
   }
+  if (outcome.status === "planned") {
+    return { ...state, ...products, status: "waiting", phase: "plan", outcome: { message: outcome.message, retryable: false } };
+  }
   return { ...state, ...products, status: outcome.status, endedAt: now.toISOString(), outcome: { message: outcome.message, retryable } };
 }
 
@@ -101,7 +119,7 @@ export function pullRequestClosedState(state: RunState, input: { number: number;
     : { ...base, status: "stopped", stoppedBy: input.by, outcome: { message: `Pull request #${input.number} was closed without merging by @${input.by}.${spend}${since}`, retryable: true } };
 }
 
-function formatDuration(ms: number): string {
+export function formatDuration(ms: number): string {
   const minutes = Math.max(0, Math.round(ms / 60_000));
   if (minutes < 60) return `${minutes} min`;
   const hours = Math.floor(minutes / 60);

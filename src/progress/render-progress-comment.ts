@@ -4,6 +4,7 @@ import { encodeStateMarker, PHASES, type Phase, type RunState } from "../lifecyc
 const PHASE_LABELS: Record<Phase, string> = {
   queued: "Queued",
   started: "Repository lock taken, run started",
+  plan: "Plan posted and approved",
   workspace: "Workspace ready at a pinned commit",
   agent: "Agent implementing the issue",
   gate: "Repository tests pass (afk's own gate)",
@@ -58,7 +59,7 @@ function statusLine(state: RunState): string {
     case "running":
       return `Started by @${state.trigger.actor} (${state.trigger.source === "label" ? "label" : "command"}). This comment is edited in place as the run moves on.`;
     case "waiting":
-      return `${escapeText(state.outcome?.message ?? "The pull request is open.")} afk waits for CI and review.`;
+      return `${escapeText(state.outcome?.message ?? "The pull request is open.")} ${WAITING_FOR[state.phase] ?? "afk waits for CI and review."}`;
     case "done":
       return escapeText(state.outcome?.message ?? "The pull request was merged.");
     case "escalated":
@@ -75,10 +76,19 @@ function statusLine(state: RunState): string {
   }
 }
 
+/** What a waiting run waits for, by phase. */
+const WAITING_FOR: Partial<Record<Phase, string>> = {
+  plan: "afk waits for a trusted person to comment `/afk approve` (or to edit the issue and `/afk run` again).",
+  ci: "afk waits for CI; a red run is fixed forward.",
+  review: "afk waits for review: changes requested (or `/afk fix`) are reworked, a merge finishes the run.",
+};
+
 function checklist(state: RunState): string {
   const reached = PHASES.indexOf(state.phase);
   const settled = state.status !== "queued" && state.status !== "running" && state.status !== "waiting";
-  return PHASES.map((phase, index) => {
+  const planned = state.plan !== undefined || state.job === "plan";
+  return PHASES.flatMap((phase, index) => {
+    if (phase === "plan" && !planned) return [];
     const label = PHASE_LABELS[phase];
     if (index < reached || (index === reached && state.status === "done")) return `- [x] ${label}`;
     if (index === reached) return settled ? `- [ ] ${label} — **${state.status} here**` : `- [ ] **${label}** ← now`;

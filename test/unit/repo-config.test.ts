@@ -9,11 +9,12 @@ describe("repository config (.github/afk.yml)", () => {
       kind: "ok",
       config: {
         test: "npm test",
-        labels: { trigger: "ready-for-agent", in_progress: "agent-in-progress", human: "ready-for-human" },
+        labels: { trigger: "ready-for-agent", in_progress: "agent-in-progress", human: "ready-for-human", plan_review: "plan-review" },
         budget: { max_usd: 10, max_turns: 100, timeout_minutes: 60 },
         gate: { max_rounds: 3, timeout_minutes: 15, output_chars: 20_000 },
         commands: { timeout_minutes: 10, setup_timeout_minutes: 20 },
         fix_forward: { max_attempts: 5, max_minutes: 60 },
+        ci: { grace_minutes: 2 },
         review: { max_cycles: 5 },
         protected_paths: [".github/workflows/**"],
         network: false,
@@ -55,7 +56,7 @@ describe("repository config (.github/afk.yml)", () => {
   it("says what is allowed: the known fields, the enum values, the default", () => {
     const result = parseRepoConfig({ test: "x", mode: "yolo", labels: { colour: 1 } });
     expect(result.kind === "invalid" && result.problems).toEqual([
-      { field: "labels.colour", problem: "is not a known field", allowed: "one of: trigger, in_progress, human" },
+      { field: "labels.colour", problem: "is not a known field", allowed: "one of: trigger, in_progress, human, plan_review" },
       {
         field: "mode",
         problem: "is not one of the allowed values",
@@ -89,7 +90,7 @@ describe("repository config (.github/afk.yml)", () => {
     expect(schema.required).toEqual(["test"]);
     const properties = schema.properties as Record<string, { description?: string }>;
     expect(Object.keys(properties).sort()).toEqual(
-      ["budget", "commands", "fix_forward", "gate", "labels", "mode", "model", "network", "plan_approval", "protected_paths", "review", "setup", "test", "trusted"].sort(),
+      ["budget", "ci", "commands", "fix_forward", "gate", "labels", "mode", "model", "network", "plan_approval", "protected_paths", "review", "setup", "test", "trusted"].sort(),
     );
     for (const [name, property] of Object.entries(properties)) expect(property.description, name).toBeTruthy();
   });

@@ -11,9 +11,17 @@ const state: RunState = {
   trigger: { actor: "octocat", source: "label", at: "2026-11-23T12:00:00.000Z" },
   deliveries: ["d-1"],
   queuedBehind: 3,
+  job: "implement",
+  loop: { fixAttempts: 0, reviewCycles: 0 },
 };
 
 describe("run state marker", () => {
+  it("reads a marker written before the lifecycle fields existed, filling their defaults", () => {
+    const { job: _job, loop: _loop, ...older } = state;
+    const marker = `<!-- afk:state ${JSON.stringify(older)} -->`;
+    expect(decodeStateMarker(marker)).toEqual({ kind: "state", state: { ...older, job: "implement", loop: { fixAttempts: 0, reviewCycles: 0 } } });
+  });
+
   it("round-trips through a hidden HTML comment", () => {
     const marker = encodeStateMarker(state);
     expect(marker).toMatch(/^<!-- afk:state \{.*\} -->$/);

@@ -1,0 +1,248 @@
+import type { RepoConfig } from "../config/repo-config.js";
+import type { RunOutcome } from "../executor/executor.js";
+import type { RunState } from "./run-state.js";
+import { isActive } from "./run-state.js";
+import { formatDuration, pullRequestClosedState, settledState, stoppedState } from "./transitions.js";
+
+/**
+ * What afk knows about CI on one commit, other apps' check runs and commit statuses only (afk's own
+ * `afk` check run is its gate, not CI). `red` names the failing checks, and which of them are red on
+ * the base branch's head too.
+ */
+export type CiVerdict =
+  | { kind: "pending" }
+  | { kind: "none" }
+  | { kind: "green" }
+  | { kind: "red"; failing: string[]; redOnBase: string[] };
+
+/** Everything that moves a run after it was queued. Each comes from a webhook, the executor, or afk's own timer. */
+export type LifecycleEvent =
+  | { kind: "job-finished"; outcome: RunOutcome }
+  | { kind: "ci"; head: string; verdict: CiVerdict }
+  | { kind: "review"; by: string; trusted: boolean; reviewId: number; changesRequested: boolean; asksFix: boolean }
+  | { kind: "fix-command"; by: string; commentId: number }
+  | { kind: "approve"; by: string }
+  | { kind: "pull-request-closed"; number: number; merged: boolean; by: string }
+  | { kind: "stop"; by: string; reason: string };
+
+/** afk's labels, by role; the effect shell maps them to the repository's names. */
+export type LabelRole = "trigger" | "in_progress" | "human" | "plan_review";
+
+/**
+ * What the shell must do after a transition, in order. The new state is written to the progress
+ * comment before any effect runs, so a crash between effects loses no decision.
+ */
+export type Effect =
+  /** The run held the repository lock and no longer does. */
+  | { kind: "release-lock" }
+  /** A follow-up job is queued: put the issue back in the queue (trigger label) and dispatch. */
+  | { kind: "enqueue" }
+  /** Start whatever is queued next in the repository. */
+  | { kind: "dispatch" }
+  /** Abort the job running in some afk process; it settles as stopped. */
+  | { kind: "abort-run"; reason: string }
+  | { kind: "mark-ready-for-review" }
+  | { kind: "request-review"; reviewer: string }
+  | { kind: "add-label"; label: LabelRole }
+  | { kind: "remove-labels"; labels: LabelRole[] }
+  | { kind: "close-issue" }
+  | { kind: "comment"; on: "issue" | "pull-request"; body: string }
+  /** Look at CI on `head` again at `at` (the end of the no-CI grace period). */
+  | { kind: "recheck-ci"; head: string; at: string };
+
+export interface Transition {
+  state: RunState;
+  effects: Effect[];
+  /** Why nothing changed, when nothing did (for the log). */
+  ignored?: string;
+}
+
+/** The parts of `.github/afk.yml` the lifecycle reads. */
+export type LifecyclePolicy = Pick<RepoConfig, "fix_forward" | "review" | "ci" | "mode">;
+
+const RED_HANDOFF: Effect[] = [{ kind: "add-label", label: "human" }];
+
+/**
+ * The run lifecycle after dispatch, as one pure function: the state and an event in, the next state
+ * and what to do out. No I/O, no clock (the time is an argument), so every path is testable and a
+ * restart loses nothing (attempts, cycles and times are in the state). The lock is held exactly
+ * while the status is `running`: every transition out of `running` releases it.
+ */
+export function decide(state: RunState, event: LifecycleEvent, policy: LifecyclePolicy, now: Date): Transition {
+  switch (event.kind) {
+    case "job-finished":
+      return jobFinished(state, event.outcome, policy, now);
+    case "ci":
+      return ciReported(state, event.head, event.verdict, policy, now);
+    case "review":
+      if (!event.trusted) return ignore(state, `@${event.by} is not trusted to steer afk`);
+      if (!event.changesRequested && !event.asksFix) return ignore(state, "the review neither requests changes nor says /afk fix");
+      return rework(state, { by: event.by, reviewId: event.reviewId }, policy);
+    case "fix-command":
+      return rework(state, { by: event.by, commentId: event.commentId }, policy);
+    case "approve":
+      if (state.status !== "waiting" || state.phase !== "plan" || state.plan === undefined) return ignore(state, "there is no plan waiting for approval");
+      return {
+        state: queued(state, "implement", { plan: { ...state.plan, approvedBy: event.by }, outcome: { message: `Plan approved by @${event.by}; implementing it.`, retryable: false } }),
+        effects: [{ kind: "remove-labels", labels: ["plan_review"] }, { kind: "enqueue" }],
+      };
+    case "pull-request-closed":
+      return pullRequestClosed(state, event, now);
+    case "stop":
+      return stop(state, event.by, event.reason, now);
+  }
+}
+
+function ignore(state: RunState, why: string): Transition {
+  return { state, effects: [], ignored: why };
+}
+
+/** A follow-up job of the same run: it keeps the run's id, branch, pull request, loop counters and plan. */
+function queued(state: RunState, job: RunState["job"], extra: Partial<RunState>): RunState {
+  const { queuedBehind: _behind, blockedBy: _blocked, endedAt: _ended, ...rest } = state;
+  return { ...rest, status: "queued", phase: "queued", job, ...extra };
+}
+
+function jobFinished(state: RunState, outcome: RunOutcome, policy: LifecyclePolicy, now: Date): Transition {
+  if (state.status !== "running") return ignore(state, `a job finished but the run is ${state.status}`);
+  const leaving: Effect[] = [{ kind: "release-lock" }, { kind: "remove-labels", labels: ["in_progress", "trigger"] }];
+  const settled = settledState(state, outcome, now);
+  switch (outcome.status) {
+    case "waiting": {
+      const ci = { head: outcome.headSha, pushedAt: now.toISOString() };
+      const { followUp: _done, ...rest } = settled;
+      const next: RunState = { ...rest, ci };
+      const effects: Effect[] = [...leaving];
+      if (state.job === "rework" && state.pullRequest !== undefined) {
+        effects.push({ kind: "comment", on: "pull-request", body: `afk addressed the review${state.followUp === undefined ? "" : ` by @${state.followUp.by}`} in ${outcome.headSha.slice(0, 7)}: ${outcome.message}` });
+      }
+      effects.push({ kind: "recheck-ci", head: outcome.headSha, at: new Date(now.getTime() + policy.ci.grace_minutes * 60_000).toISOString() }, { kind: "dispatch" });
+      return { state: next, effects };
+    }
+    case "planned":
+      return {
+        state: { ...settled, plan: { commentId: outcome.planCommentId } },
+        effects: [...leaving, { kind: "add-label", label: "plan_review" }, { kind: "dispatch" }],
+      };
+    case "escalated":
+      return { state: settled, effects: [...leaving, ...RED_HANDOFF, { kind: "dispatch" }] };
+    case "done":
+    case "failed":
+    case "stopped":
+      return { state: settled, effects: [...leaving, { kind: "dispatch" }] };
+  }
+}
+
+function ciReported(state: RunState, head: string, verdict: CiVerdict, policy: LifecyclePolicy, now: Date): Transition {
+  if (state.status !== "waiting" || state.phase !== "ci" || state.ci === undefined) return ignore(state, "the run is not waiting for CI");
+  if (state.ci.head !== head) return ignore(state, `CI reported on ${head.slice(0, 7)}, not on afk's latest commit ${state.ci.head.slice(0, 7)}`);
+  const short = head.slice(0, 7);
+  switch (verdict.kind) {
+    case "pending":
+      return ignore(state, "CI is still running");
+    case "none": {
+      const graceEnds = Date.parse(state.ci.pushedAt) + policy.ci.grace_minutes * 60_000;
+      if (now.getTime() < graceEnds) return { state, effects: [{ kind: "recheck-ci", head, at: new Date(graceEnds).toISOString() }], ignored: "no CI yet; waiting out the grace period" };
+      return green(state, policy, now, `No CI reported on ${short} within ${formatMinutes(policy.ci.grace_minutes)} (\`ci.grace_minutes\`), so it counts as green.`);
+    }
+    case "green":
+      return green(state, policy, now, `CI is green on ${short}.`);
+    case "red": {
+      const ours = verdict.failing.filter((name) => !verdict.redOnBase.includes(name));
+      if (ours.length === 0) {
+        const names = listNames(verdict.failing);
+        return green(state, policy, now, `${names} ${verdict.failing.length === 1 ? "is" : "are"} red on ${short}, but red on the base branch too, so the failure is not afk's and afk does not chase it.`);
+      }
+      return red(state, head, ours, policy, now);
+    }
+  }
+}
+
+/** CI passed (or has nothing to say): the pull request is ready for a person's review; in direct mode the run is done. */
+function green(state: RunState, policy: LifecyclePolicy, now: Date, message: string): Transition {
+  const { fixSince: _since, ...loop } = state.loop;
+  const calm = { ...state, loop: { ...loop, fixAttempts: 0 } };
+  if (state.pullRequest === undefined || policy.mode === "direct") {
+    return { state: { ...calm, status: "done", phase: "merged", endedAt: now.toISOString(), outcome: { message, retryable: false } }, effects: [{ kind: "remove-labels", labels: ["human"] }] };
+  }
+  const effects: Effect[] = [];
+  if (state.pullRequest.draft) effects.push({ kind: "mark-ready-for-review" });
+  effects.push({ kind: "request-review", reviewer: state.trigger.actor });
+  return {
+    state: { ...calm, status: "waiting", phase: "review", pullRequest: { ...state.pullRequest, draft: false }, outcome: { message: `${message} Pull request #${state.pullRequest.number} is ready for review.`, retryable: false } },
+    effects,
+  };
+}
+
+function red(state: RunState, head: string, failing: string[], policy: LifecyclePolicy, now: Date): Transition {
+  const { max_attempts: maxAttempts, max_minutes: maxMinutes } = policy.fix_forward;
+  const since = state.loop.fixSince ?? now.toISOString();
+  const spentMinutes = (now.getTime() - Date.parse(since)) / 60_000;
+  const names = listNames(failing);
+  const ci = { head, pushedAt: state.ci?.pushedAt ?? now.toISOString(), failing: failing.slice(0, 30) };
+  if (state.loop.fixAttempts >= maxAttempts || spentMinutes >= maxMinutes) {
+    const why =
+      state.loop.fixAttempts >= maxAttempts
+        ? `after ${state.loop.fixAttempts} fix attempt${state.loop.fixAttempts === 1 ? "" : "s"} (\`fix_forward.max_attempts\`)`
+        : `after ${formatMinutes(spentMinutes)} of fixing forward (\`fix_forward.max_minutes\` is ${maxMinutes})`;
+    const message = `CI is still red on ${head.slice(0, 7)} ${why}: ${names}. afk stopped fixing forward and left the branch as it is for a person.`;
+    return {
+      state: { ...state, ci, status: "escalated", endedAt: now.toISOString(), outcome: { message, retryable: true } },
+      effects: [...RED_HANDOFF, { kind: "comment", on: "pull-request", body: message }],
+    };
+  }
+  const attempt = state.loop.fixAttempts + 1;
+  return {
+    state: queued(state, "fix-ci", {
+      ci,
+      loop: { ...state.loop, fixAttempts: attempt, fixSince: since },
+      outcome: { message: `CI is red on ${head.slice(0, 7)}: ${names}. Fix attempt ${attempt} of ${maxAttempts} is queued.`, retryable: false },
+    }),
+    effects: [{ kind: "enqueue" }],
+  };
+}
+
+function rework(state: RunState, followUp: NonNullable<RunState["followUp"]>, policy: LifecyclePolicy): Transition {
+  if (state.status !== "waiting" || state.pullRequest === undefined || state.phase === "plan") return ignore(state, "there is no pull request of afk's waiting for review");
+  const max = policy.review.max_cycles;
+  if (state.loop.reviewCycles >= max) {
+    const message = `@${followUp.by} asked for changes, but afk already reworked this pull request ${state.loop.reviewCycles} time${state.loop.reviewCycles === 1 ? "" : "s"} (\`review.max_cycles\`); a person takes it from here.`;
+    return {
+      state: { ...state, status: "escalated", outcome: { message, retryable: true } },
+      effects: [...RED_HANDOFF, { kind: "comment", on: "pull-request", body: message }],
+    };
+  }
+  const cycle = state.loop.reviewCycles + 1;
+  return {
+    state: queued(state, "rework", {
+      followUp,
+      loop: { ...state.loop, reviewCycles: cycle },
+      outcome: { message: `@${followUp.by} asked for changes; rework ${cycle} of ${max} is queued.`, retryable: false },
+    }),
+    effects: [{ kind: "enqueue" }],
+  };
+}
+
+function pullRequestClosed(state: RunState, event: Extract<LifecycleEvent, { kind: "pull-request-closed" }>, now: Date): Transition {
+  if (state.pullRequest?.number !== event.number || !isActive(state)) return ignore(state, `#${event.number} is not the pull request of an active afk run`);
+  if (state.status === "running") return { state, effects: [{ kind: "abort-run", reason: `Pull request #${event.number} was ${event.merged ? "merged" : "closed"} by @${event.by} while afk was working on it.` }] };
+  return {
+    state: pullRequestClosedState(state, { number: event.number, merged: event.merged, by: event.by, now }),
+    effects: event.merged ? [{ kind: "remove-labels", labels: ["trigger", "in_progress", "human", "plan_review"] }, { kind: "close-issue" }, { kind: "dispatch" }] : [{ kind: "remove-labels", labels: ["trigger", "in_progress"] }, { kind: "dispatch" }],
+  };
+}
+
+function stop(state: RunState, by: string, reason: string, now: Date): Transition {
+  if (!isActive(state)) return ignore(state, "nothing is queued, running or waiting");
+  if (state.status === "running") return { state, effects: [{ kind: "abort-run", reason }] };
+  return { state: stoppedState(state, by, now, reason), effects: [{ kind: "remove-labels", labels: ["trigger", "plan_review"] }, { kind: "dispatch" }] };
+}
+
+function listNames(names: readonly string[]): string {
+  const shown = names.slice(0, 5).map((name) => `\`${name.replace(/`/g, "'")}\``);
+  return names.length > 5 ? `${shown.join(", ")} and ${names.length - 5} more` : shown.join(", ");
+}
+
+function formatMinutes(minutes: number): string {
+  return minutes < 1 ? `${Math.round(minutes * 60)} s` : formatDuration(minutes * 60_000);
+}

@@ -1,0 +1,273 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { parseRepoConfig } from "../../src/config/load-repo-config.js";
+import type { RunOutcome } from "../../src/executor/executor.js";
+import { decide, type CiVerdict, type Effect, type LifecycleEvent, type LifecyclePolicy } from "../../src/lifecycle/lifecycle.js";
+import type { RunState } from "../../src/lifecycle/run-state.js";
+import { startedState } from "../../src/lifecycle/transitions.js";
+
+function policyOf(yaml: Record<string, unknown> = {}): LifecyclePolicy {
+  const parsed = parseRepoConfig({ test: "npm test", ...yaml });
+  if (parsed.kind !== "ok") throw new Error("bad test config");
+  return parsed.config;
+}
+
+const POLICY = policyOf();
+const T0 = Date.parse("2026-11-24T10:00:00.000Z");
+const at = (minutes: number) => new Date(T0 + minutes * 60_000);
+const HEADS = ["a".repeat(40), "b".repeat(40), "c".repeat(40), "d".repeat(40)] as const;
+const PR = { number: 7, url: "https://github.com/o/r/pull/7", draft: true };
+
+const running: RunState = startedState(
+  {
+    v: 1,
+    runId: "r-1",
+    issue: 3,
+    status: "queued",
+    phase: "queued",
+    trigger: { actor: "ada", source: "label", at: at(0).toISOString() },
+    deliveries: [],
+    job: "implement",
+    loop: { fixAttempts: 0, reviewCycles: 0 },
+  },
+  "replica-a",
+  at(0),
+);
+
+const pushed = (head: string): RunOutcome => ({ status: "waiting", message: "pushed", headSha: head, pullRequest: PR, branch: "afk/3-x" });
+
+function kinds(effects: Effect[]): string[] {
+  return effects.map((effect) => effect.kind);
+}
+
+describe("the run lifecycle (pure)", () => {
+  it("a pushed change waits for CI with the lock released, and schedules the end of the no-CI grace period", () => {
+    const { state, effects } = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(5));
+    expect(state).toMatchObject({ status: "waiting", phase: "ci", ci: { head: HEADS[0], pushedAt: at(5).toISOString() }, pullRequest: PR });
+    expect(effects).toEqual([
+      { kind: "release-lock" },
+      { kind: "remove-labels", labels: ["in_progress", "trigger"] },
+      { kind: "recheck-ci", head: HEADS[0], at: at(7).toISOString() },
+      { kind: "dispatch" },
+    ]);
+  });
+
+  it("green CI marks the draft ready and asks the requester for review", () => {
+    const waiting = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(5)).state;
+    const { state, effects } = decide(waiting, { kind: "ci", head: HEADS[0], verdict: { kind: "green" } }, POLICY, at(9));
+    expect(state).toMatchObject({ status: "waiting", phase: "review", pullRequest: { draft: false } });
+    expect(effects).toEqual([{ kind: "mark-ready-for-review" }, { kind: "request-review", reviewer: "ada" }]);
+  });
+
+  it("no CI at all counts as green only once the grace period is over", () => {
+    const waiting = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(5)).state;
+    const early = decide(waiting, { kind: "ci", head: HEADS[0], verdict: { kind: "none" } }, POLICY, at(6));
+    expect(early.state).toBe(waiting);
+    expect(early.effects).toEqual([{ kind: "recheck-ci", head: HEADS[0], at: at(7).toISOString() }]);
+    const late = decide(waiting, { kind: "ci", head: HEADS[0], verdict: { kind: "none" } }, POLICY, at(7));
+    expect(late.state.phase).toBe("review");
+    expect(late.state.outcome?.message).toContain("No CI reported");
+  });
+
+  it("red CI queues a fix attempt; the fifth red after five attempts hands the run to a person", () => {
+    let state = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(1)).state;
+    for (let attempt = 1; attempt <= 5; attempt += 1) {
+      const head = state.ci?.head ?? "";
+      const red = decide(state, { kind: "ci", head, verdict: { kind: "red", failing: ["build"], redOnBase: [] } }, POLICY, at(attempt * 2));
+      expect(red.state).toMatchObject({ status: "queued", job: "fix-ci", loop: { fixAttempts: attempt } });
+      expect(kinds(red.effects)).toEqual(["enqueue"]);
+      const started = startedState(red.state, "replica-a", at(attempt * 2));
+      state = decide(started, { kind: "job-finished", outcome: pushed(HEADS[attempt % 4] ?? HEADS[0]) }, POLICY, at(attempt * 2 + 1)).state;
+    }
+    const frozen = decide(state, { kind: "ci", head: state.ci?.head ?? "", verdict: { kind: "red", failing: ["build"], redOnBase: [] } }, POLICY, at(12));
+    expect(frozen.state.status).toBe("escalated");
+    expect(frozen.state.outcome?.message).toMatch(/after 5 fix attempts/);
+    expect(frozen.effects).toContainEqual({ kind: "add-label", label: "human" });
+  });
+
+  it("stops fixing forward after fix_forward.max_minutes even with attempts left", () => {
+    const waiting = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(1)).state;
+    const first = decide(waiting, { kind: "ci", head: HEADS[0], verdict: { kind: "red", failing: ["build"], redOnBase: [] } }, POLICY, at(2)).state;
+    const again = decide(startedState(first, "r", at(2)), { kind: "job-finished", outcome: pushed(HEADS[1]) }, POLICY, at(50)).state;
+    const late = decide(again, { kind: "ci", head: HEADS[1], verdict: { kind: "red", failing: ["build"], redOnBase: [] } }, POLICY, at(62));
+    expect(late.state.status).toBe("escalated");
+    expect(late.state.outcome?.message).toMatch(/1 h 0 min of fixing forward \(`fix_forward.max_minutes` is 60\)/);
+  });
+
+  it("does not chase checks that are red on the base branch too", () => {
+    const waiting = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(1)).state;
+    const { state } = decide(waiting, { kind: "ci", head: HEADS[0], verdict: { kind: "red", failing: ["lint"], redOnBase: ["lint"] } }, POLICY, at(3));
+    expect(state.phase).toBe("review");
+    expect(state.loop.fixAttempts).toBe(0);
+    expect(state.outcome?.message).toMatch(/red on the base branch too/);
+  });
+
+  it("ignores CI about any commit but the one afk pushed last", () => {
+    const waiting = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(1)).state;
+    const stale = decide(waiting, { kind: "ci", head: HEADS[1], verdict: { kind: "red", failing: ["build"], redOnBase: [] } }, POLICY, at(3));
+    expect(stale.state).toBe(waiting);
+    expect(stale.ignored).toMatch(/not on afk's latest commit/);
+  });
+
+  it("reworks on changes requested by a trusted reviewer, never for an untrusted one", () => {
+    const inReview = decide(decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(1)).state, { kind: "ci", head: HEADS[0], verdict: { kind: "green" } }, POLICY, at(2)).state;
+    const untrusted = decide(inReview, { kind: "review", by: "mallory", trusted: false, reviewId: 9, changesRequested: true, asksFix: false }, POLICY, at(3));
+    expect(untrusted.state).toBe(inReview);
+    const trusted = decide(inReview, { kind: "review", by: "max", trusted: true, reviewId: 9, changesRequested: true, asksFix: false }, POLICY, at(3));
+    expect(trusted.state).toMatchObject({ status: "queued", job: "rework", followUp: { by: "max", reviewId: 9 }, loop: { reviewCycles: 1 } });
+    const approved = decide(inReview, { kind: "review", by: "max", trusted: true, reviewId: 10, changesRequested: false, asksFix: false }, POLICY, at(3));
+    expect(approved.state).toBe(inReview);
+  });
+
+  it("after a rework, replies on the pull request with what changed and waits for CI on the new head", () => {
+    const inReview = decide(decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(1)).state, { kind: "ci", head: HEADS[0], verdict: { kind: "green" } }, POLICY, at(2)).state;
+    const rework = startedState(decide(inReview, { kind: "fix-command", by: "max", commentId: 44 }, POLICY, at(3)).state, "r", at(3));
+    const { state, effects } = decide(rework, { kind: "job-finished", outcome: { ...pushed(HEADS[1]), message: "renamed the flag" } }, POLICY, at(4));
+    expect(state).toMatchObject({ status: "waiting", phase: "ci", ci: { head: HEADS[1] } });
+    expect(state.followUp).toBeUndefined();
+    expect(effects).toContainEqual({ kind: "comment", on: "pull-request", body: expect.stringContaining("renamed the flag") });
+  });
+
+  it("a plan waits for approval, and approval queues the implementation with the plan", () => {
+    const planning = { ...running, job: "plan" as const };
+    const planned = decide(planning, { kind: "job-finished", outcome: { status: "planned", message: "plan posted", planCommentId: 55 } }, POLICY, at(2));
+    expect(planned.state).toMatchObject({ status: "waiting", phase: "plan", plan: { commentId: 55 } });
+    expect(planned.effects).toContainEqual({ kind: "add-label", label: "plan_review" });
+    const approved = decide(planned.state, { kind: "approve", by: "max" }, POLICY, at(3));
+    expect(approved.state).toMatchObject({ status: "queued", job: "implement", plan: { commentId: 55, approvedBy: "max" } });
+    expect(approved.effects).toEqual([{ kind: "remove-labels", labels: ["plan_review"] }, { kind: "enqueue" }]);
+  });
+
+  it("in direct mode green CI ends the run (there is no pull request)", () => {
+    const direct = policyOf({ mode: "direct" });
+    const waiting = decide(running, { kind: "job-finished", outcome: { status: "waiting", message: "pushed to main", headSha: HEADS[0] } }, direct, at(1)).state;
+    const { state } = decide(waiting, { kind: "ci", head: HEADS[0], verdict: { kind: "green" } }, direct, at(2));
+    expect(state.status).toBe("done");
+  });
+
+  it("a merged pull request ends the run done and closes the issue; a stop while running aborts the job", () => {
+    const waiting = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(1)).state;
+    const merged = decide(waiting, { kind: "pull-request-closed", number: 7, merged: true, by: "ada" }, POLICY, at(30));
+    expect(merged.state.status).toBe("done");
+    expect(kinds(merged.effects)).toEqual(["remove-labels", "close-issue", "dispatch"]);
+    const stopping = decide(running, { kind: "stop", by: "ada", reason: "Stopped by @ada." }, POLICY, at(1));
+    expect(stopping.state).toBe(running);
+    expect(stopping.effects).toEqual([{ kind: "abort-run", reason: "Stopped by @ada." }]);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Properties: any sequence of events
+
+const verdict: fc.Arbitrary<CiVerdict> = fc.oneof(
+  fc.constant<CiVerdict>({ kind: "pending" }),
+  fc.constant<CiVerdict>({ kind: "none" }),
+  fc.constant<CiVerdict>({ kind: "green" }),
+  fc.record({ failing: fc.subarray(["build", "lint", "e2e"], { minLength: 1 }), redOnBase: fc.subarray(["build", "lint", "e2e"]) }).map((red): CiVerdict => ({ kind: "red", ...red })),
+);
+
+const outcome: fc.Arbitrary<RunOutcome> = fc.oneof(
+  fc.constantFrom(...HEADS).map((head) => pushed(head)),
+  fc.constant<RunOutcome>({ status: "escalated", message: "tests still fail" }),
+  fc.constant<RunOutcome>({ status: "failed", message: "model down", retryable: true }),
+  fc.constant<RunOutcome>({ status: "stopped", message: "stopped" }),
+  fc.constant<RunOutcome>({ status: "done", message: "answered" }),
+  fc.constant<RunOutcome>({ status: "planned", message: "plan", planCommentId: 5 }),
+);
+
+/** An event, or `dispatch` (the shell starting a queued job under the lock), or time passing. */
+type Step = { event: LifecycleEvent } | { dispatch: true } | { wait: number } | { ciOnHead: CiVerdict };
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 3, arbitrary: verdict.map((v): Step => ({ ciOnHead: v })) },
+  { weight: 2, arbitrary: fc.constant<Step>({ dispatch: true }) },
+  { weight: 2, arbitrary: fc.integer({ min: 1, max: 30 }).map((minutes): Step => ({ wait: minutes })) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .oneof(
+        outcome.map((o): LifecycleEvent => ({ kind: "job-finished", outcome: o })),
+        fc.record({ head: fc.constantFrom(...HEADS), verdict }).map((e): LifecycleEvent => ({ kind: "ci", ...e })),
+        fc.record({ trusted: fc.boolean(), changesRequested: fc.boolean(), asksFix: fc.boolean() }).map((r): LifecycleEvent => ({ kind: "review", by: "rev", reviewId: 1, ...r })),
+        fc.constant<LifecycleEvent>({ kind: "fix-command", by: "max", commentId: 2 }),
+        fc.constant<LifecycleEvent>({ kind: "approve", by: "max" }),
+        fc.record({ number: fc.constantFrom(7, 8), merged: fc.boolean() }).map((c): LifecycleEvent => ({ kind: "pull-request-closed", by: "ada", ...c })),
+        fc.constant<LifecycleEvent>({ kind: "stop", by: "ada", reason: "stop" }),
+      )
+      .map((event): Step => ({ event })),
+  },
+);
+
+const TERMINAL = new Set(["done", "escalated", "failed", "stopped"]);
+
+describe("the run lifecycle, for every sequence of events (fast-check)", () => {
+  it("holds the lock exactly while running, keeps attempts and cycles within their caps, and never strands a run", () => {
+    const policy = policyOf({ fix_forward: { max_attempts: 3, max_minutes: 45 }, review: { max_cycles: 2 } });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
+        let state = running;
+        let lockHeld = true;
+        let minutes = 0;
+        let terminalSince: RunState | undefined;
+        for (const next of steps) {
+          if ("wait" in next) {
+            minutes += next.wait;
+            continue;
+          }
+          if ("dispatch" in next) {
+            if (state.status === "queued") {
+              expect(lockHeld).toBe(false);
+              state = startedState(state, "replica-a", at(minutes));
+              lockHeld = true;
+            }
+            continue;
+          }
+          const event: LifecycleEvent = "ciOnHead" in next ? { kind: "ci", head: state.ci?.head ?? HEADS[0], verdict: next.ciOnHead } : next.event;
+          const before = state;
+          const transition = decide(state, event, policy, at(minutes));
+          state = transition.state;
+          for (const effect of transition.effects) {
+            if (effect.kind === "release-lock") {
+              expect(lockHeld, "released a lock it did not hold").toBe(true);
+              lockHeld = false;
+            }
+          }
+          // The lock is held exactly while a job runs, so no terminal or waiting state holds it.
+          expect(lockHeld).toBe(state.status === "running");
+          expect(state.loop.fixAttempts).toBeLessThanOrEqual(policy.fix_forward.max_attempts);
+          expect(state.loop.reviewCycles).toBeLessThanOrEqual(policy.review.max_cycles);
+          // A run newly queued is put in the repository's queue, or it would never start.
+          if (state.status === "queued" && before.status !== "queued") expect(kinds(transition.effects)).toContain("enqueue");
+          // Every state is settled, or waits for something that will come: the lock, the job, CI, a review or an approval.
+          if (state.status === "waiting") expect(["ci", "review", "plan"]).toContain(state.phase);
+          if (state.status === "waiting" && state.phase === "ci") expect(state.ci).toBeDefined();
+          // Settled runs stay settled: a new run starts only through the trust gate.
+          if (terminalSince !== undefined) expect(state).toBe(terminalSince);
+          if (TERMINAL.has(state.status)) terminalSince = state;
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it("with CI red on every commit, reaches a person after at most max_attempts fixes", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 8 }), fc.array(fc.integer({ min: 0, max: 20 }), { minLength: 30, maxLength: 30 }), (maxAttempts, gaps) => {
+        const policy = policyOf({ fix_forward: { max_attempts: maxAttempts, max_minutes: 600 } });
+        let minutes = 0;
+        let state = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, policy, at(minutes)).state;
+        let fixes = 0;
+        for (const gap of gaps) {
+          minutes += gap;
+          if (state.status !== "waiting") break;
+          state = decide(state, { kind: "ci", head: state.ci?.head ?? "", verdict: { kind: "red", failing: ["build"], redOnBase: [] } }, policy, at(minutes)).state;
+          if (state.status !== "queued") break;
+          fixes += 1;
+          state = decide(startedState(state, "r", at(minutes)), { kind: "job-finished", outcome: pushed(HEADS[fixes % 4] ?? HEADS[0]) }, policy, at(minutes)).state;
+        }
+        expect(state.status).toBe("escalated");
+        expect(fixes).toBe(maxAttempts);
+      }),
+    );
+  });
+});
