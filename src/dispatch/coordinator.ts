@@ -2,23 +2,24 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "probot";
 import type { OperatorSettings } from "../config/operator-settings.js";
 import { readRepoConfig } from "../config/read-repo-config.js";
-import { DEFAULT_MODEL, type RepoConfig } from "../config/repo-config.js";
+import { DEFAULT_MODEL, repoConfigSchema, type RepoConfig } from "../config/repo-config.js";
 import type { RepoConfigResult } from "../config/load-repo-config.js";
-import type { Executor, RunOutcome, RunReporter } from "../executor/executor.js";
+import type { Executor, JobContext, RunOutcome, RunReporter } from "../executor/executor.js";
+import { ciVerdict } from "../github/ci-status.js";
+import { markReadyForReview, requestReview } from "../github/pull-request.js";
+import { decide, type Effect, type LabelRole, type LifecycleEvent, type Transition } from "../lifecycle/lifecycle.js";
 import { listLabeledIssues, openBlockers, type QueuedIssue } from "../github/issue-queue.js";
 import { errorMessage, errorStatus, fullName, type Actor, type GitHub, type RepoRef } from "../github/types.js";
 import { extendLease, newHolder, type LockHolder } from "../lock/lock-record.js";
 import { acquireLock, readLock, releaseLock, renewLock, requestStop, type LockView } from "../lock/repo-lock.js";
-import { isActive, type Notice, type RunState } from "../lifecycle/run-state.js";
+import { isActive, type Job, type Notice, type RunState } from "../lifecycle/run-state.js";
 import {
   blockedState,
   interruptedState,
   NOTICES,
   phaseState,
-  pullRequestClosedState,
   queuedState,
   refusedState,
-  settledState,
   spendState,
   startedState,
   stoppedState,
@@ -102,6 +103,10 @@ export class Coordinator {
   readonly #queue: RunQueue;
   readonly #intake: YieldingQueue;
   readonly #active = new Map<string, ActiveRun>();
+  /** Per issue, the lifecycle event being handled; the next one waits for it. */
+  readonly #issueTurns = new Map<string, Promise<void>>();
+  /** The end of each no-CI grace period this process waits for. */
+  readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #now: () => Date;
   #closing = false;
 
@@ -159,6 +164,8 @@ export class Coordinator {
   /** App shutdown: starts nothing new and aborts every run in this process; each still settles and frees its lock. */
   shutdown(reason: string): void {
     this.#closing = true;
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
     for (const run of this.#active.values()) run.controller.abort(new RunAbort("shutdown", reason));
   }
 
@@ -214,7 +221,7 @@ export class Coordinator {
   async enqueue(
     request: IssueRequest,
     gate: Extract<Gate, { kind: "pass" }>,
-    options: { reactOnIssue: boolean },
+    options: { reactOnIssue: boolean; job?: Job; followUp?: RunState["followUp"] },
   ): Promise<"queued" | "duplicate" | "active"> {
     const { repo, octokit } = request;
     const previous = gate.previous;
@@ -243,6 +250,9 @@ export class Coordinator {
       now: this.#now(),
       queuedBehind,
       previous: previous?.kind === "state" ? previous.state : undefined,
+      // With `plan_approval`, an implementation starts as a plan a person approves.
+      job: options.job ?? (gate.config.plan_approval ? "plan" : "implement"),
+      ...(options.followUp === undefined ? {} : { followUp: options.followUp }),
     });
     const written = await writeProgressComment(octokit, repo, state, await this.botLogin(), previous?.id);
     if (written.state.runId !== state.runId) return "duplicate";
@@ -273,17 +283,27 @@ export class Coordinator {
       ? []
       : orderCandidates(await listLabeledIssues(octokit, repo, config.labels.trigger, config.labels.in_progress));
 
+    // Work on afk's open pull requests (fix-forward, rework) goes before new issues.
+    const queued: Array<{ candidate: QueuedIssue; state: RunState }> = [];
     for (const candidate of candidates) {
       const progress = await findProgressComment(octokit, repo, candidate.number, botLogin);
-      if (progress?.kind !== "state" || progress.state.status !== "queued") continue;
-      const blockers = await openBlockers(octokit, repo, candidate);
+      if (progress?.kind === "state" && progress.state.status === "queued") queued.push({ candidate, state: progress.state });
+    }
+    const isFollowUp = (state: RunState) => state.job === "fix-ci" || state.job === "rework";
+    const ordered = [...queued.filter((entry) => isFollowUp(entry.state)), ...queued.filter((entry) => !isFollowUp(entry.state))];
+    for (const { candidate, state: listed } of ordered) {
+      // A follow-up continues an issue afk already worked on; only new work waits for blocking issues.
+      const blockers = isFollowUp(listed) ? [] : await openBlockers(octokit, repo, candidate);
       if (blockers.length > 0) {
-        if (progress.state.blockedBy?.join(",") !== blockers.join(",")) {
-          await writeProgressComment(octokit, repo, blockedState(progress.state, blockers), botLogin, progress.id);
+        if (listed.blockedBy?.join(",") !== blockers.join(",")) {
+          const current = await findProgressComment(octokit, repo, candidate.number, botLogin);
+          if (current?.kind === "state" && current.state.runId === listed.runId && current.state.status === "queued") {
+            await writeProgressComment(octokit, repo, blockedState(current.state, blockers), botLogin, current.id);
+          }
         }
         continue;
       }
-      const holder = newHolder({ issue: candidate.number, runId: progress.state.runId, replica: this.#deps.settings.replicaId, now: this.#now(), leaseSeconds: this.#deps.settings.lockLeaseSeconds });
+      const holder = newHolder({ issue: candidate.number, runId: listed.runId, replica: this.#deps.settings.replicaId, now: this.#now(), leaseSeconds: this.#deps.settings.lockLeaseSeconds });
       const taken = await acquireLock(octokit, repo, holder, this.#now());
       if (!taken.acquired) return;
       if (taken.reclaimed !== undefined) await this.#markInterrupted(octokit, repo, config, taken.reclaimed);
@@ -306,25 +326,10 @@ export class Coordinator {
    * "Stopped by @actor."). Returns what happened, for the reply.
    */
   async stop(request: IssueRequest, why?: string): Promise<"stopped" | "stopping" | "nothing"> {
-    const { repo, octokit } = request;
-    const progress = await this.progressOf(octokit, repo, request.issue.number);
-    if (progress?.kind !== "state" || !isActive(progress.state)) return "nothing";
-    const state = progress.state;
     const reason = why ?? `Stopped by @${request.actor.login}.`;
-    if (state.status === "queued") {
-      await writeProgressComment(octokit, repo, stoppedState(state, request.actor.login, this.#now(), reason), await this.botLogin(), progress.id);
-      return "stopped";
-    }
-    const local = this.#active.get(state.runId);
-    if (local !== undefined) {
-      local.controller.abort(new RunAbort("stop", reason));
-      return "stopping";
-    }
-    // Running on another replica: flag the lock; that replica's next renewal sees it and stops.
-    if (await requestStop(octokit, repo, state.runId, this.#now())) return "stopping";
-    // Nobody holds the lock for this run any more: it is settled in fact, so settle it on the issue.
-    await writeProgressComment(octokit, repo, stoppedState(state, request.actor.login, this.#now(), reason), await this.botLogin(), progress.id);
-    return "stopped";
+    const result = await this.advance(request.repo, request.octokit, request.issue.number, async () => ({ kind: "stop", by: request.actor.login, reason }));
+    if (result === undefined || result.transition.ignored !== undefined) return "nothing";
+    return result.abort ?? "stopped";
   }
 
   /**
@@ -336,20 +341,152 @@ export class Coordinator {
     request: { repo: RepoRef; octokit: GitHub; issue: number; actor: Actor },
     pull: { number: number; merged: boolean },
   ): Promise<"done" | "ended" | "not-ours"> {
-    const { repo, octokit } = request;
-    const progress = await this.progressOf(octokit, repo, request.issue);
-    if (progress?.kind !== "state" || progress.state.pullRequest?.number !== pull.number || !isActive(progress.state)) return "not-ours";
-    const state = pullRequestClosedState(progress.state, { number: pull.number, merged: pull.merged, by: request.actor.login, now: this.#now() });
-    await writeProgressComment(octokit, repo, state, await this.botLogin(), progress.id);
-    if (pull.merged) {
-      const config = await this.#usableConfig(octokit, repo);
-      const labels = config === undefined ? [] : [config.labels.trigger, config.labels.in_progress, config.labels.human];
-      for (const label of labels) await removeLabel(octokit, repo, request.issue, label);
-      const { data: issue } = await octokit.rest.issues.get({ owner: repo.owner, repo: repo.repo, issue_number: request.issue });
-      if (issue.state === "open") await octokit.rest.issues.update({ owner: repo.owner, repo: repo.repo, issue_number: request.issue, state: "closed", state_reason: "completed" });
-    }
-    this.#later("dispatch the next queued issue", () => this.dispatchNext(repo));
+    const result = await this.advance(request.repo, request.octokit, request.issue, async () => ({ kind: "pull-request-closed", number: pull.number, merged: pull.merged, by: request.actor.login }));
+    if (result === undefined || result.transition.ignored !== undefined) return "not-ours";
     return pull.merged ? "done" : "ended";
+  }
+
+  /**
+   * CI reported on a commit of afk's branch for `issue`: if it is the commit the run waits on, CI is
+   * read from GitHub (the event only says something changed) and the lifecycle decides.
+   */
+  async ciChanged(repo: RepoRef, octokit: GitHub, issue: number, sha: string): Promise<Transition | undefined> {
+    const result = await this.advance(repo, octokit, issue, async (state) => {
+      if (state.status !== "waiting" || state.phase !== "ci" || state.ci?.head !== sha) return undefined;
+      const { data: repository } = await octokit.rest.repos.get({ owner: repo.owner, repo: repo.repo });
+      const verdict = await ciVerdict(octokit, repo, { sha, baseBranch: repository.default_branch, ownAppSlug: (await this.botLogin()).replace(/\[bot\]$/, "") });
+      return { kind: "ci", head: sha, verdict };
+    });
+    return result?.transition;
+  }
+
+  /**
+   * Moves an issue's run by one lifecycle event: reads the state from its progress comment, lets
+   * `decide` choose, writes the new state, then carries out the effects. `eventFor` sees the state
+   * first and may return undefined when the event is not about it. Events about one issue are
+   * handled one at a time in this process; across processes the lock and the state's run id decide.
+   */
+  async advance(
+    repo: RepoRef,
+    octokit: GitHub,
+    issue: number,
+    eventFor: (state: RunState) => Promise<LifecycleEvent | undefined>,
+  ): Promise<{ transition: Transition; abort?: "stopping" | "stopped" } | undefined> {
+    const key = `${fullName(repo)}#${issue}`;
+    const previous = this.#issueTurns.get(key) ?? Promise.resolve();
+    const turn = previous.then(async () => {
+      const progress = await this.progressOf(octokit, repo, issue);
+      if (progress?.kind !== "state") return undefined;
+      const event = await eventFor(progress.state);
+      if (event === undefined) return undefined;
+      const config = (await this.#usableConfig(octokit, repo)) ?? FALLBACK_CONFIG;
+      const transition = decide(progress.state, event, config, this.#now());
+      if (transition.ignored !== undefined) {
+        this.#deps.log.debug({ repo: fullName(repo), issue, event: event.kind, why: transition.ignored }, "afk: lifecycle event changed nothing");
+      }
+      if (transition.state !== progress.state) await writeProgressComment(octokit, repo, transition.state, await this.botLogin(), progress.id);
+      const abort = await this.#carryOut(repo, octokit, config, transition.state, progress.id, transition.effects);
+      return { transition, ...(abort === undefined ? {} : { abort }) };
+    });
+    const settled = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#issueTurns.set(key, settled);
+    void settled.then(() => {
+      if (this.#issueTurns.get(key) === settled) this.#issueTurns.delete(key);
+    });
+    return turn;
+  }
+
+  /**
+   * Carries out a transition's effects in order. Each is tried on its own: one failing (GitHub
+   * down for a label) is logged and the rest still happen, so the lock is always released.
+   */
+  async #carryOut(repo: RepoRef, octokit: GitHub, config: RepoConfig, state: RunState, commentId: number, effects: Effect[]): Promise<"stopping" | "stopped" | undefined> {
+    const log = this.#deps.log.child({ repo: fullName(repo), issue: state.issue, runId: state.runId });
+    const labelName = (role: LabelRole) => config.labels[role];
+    let abort: "stopping" | "stopped" | undefined;
+    for (const effect of effects) {
+      try {
+        switch (effect.kind) {
+          case "release-lock":
+            await releaseLock(octokit, repo, state.runId, this.#now());
+            log.info({ status: state.status }, "afk released the repository lock");
+            break;
+          case "enqueue":
+            // The queue is the set of issues carrying the trigger label (afk's own label event is ignored as its echo).
+            await octokit.rest.issues.addLabels({ owner: repo.owner, repo: repo.repo, issue_number: state.issue, labels: [config.labels.trigger] });
+            this.#later("dispatch the next queued issue", () => this.dispatchNext(repo));
+            break;
+          case "dispatch":
+            this.#later("dispatch the next queued issue", () => this.dispatchNext(repo));
+            break;
+          case "abort-run":
+            abort = await this.#abortRun(repo, octokit, state, commentId, effect.reason);
+            break;
+          case "mark-ready-for-review":
+            if (state.pullRequest !== undefined) await markReadyForReview(octokit, repo, state.pullRequest.number);
+            break;
+          case "request-review":
+            if (state.pullRequest !== undefined) {
+              const review = await requestReview(octokit, repo, state.pullRequest.number, effect.reviewer);
+              if (!review.requested) log.info({ reason: review.reason }, "afk could not request a review");
+            }
+            break;
+          case "add-label":
+            await octokit.rest.issues.addLabels({ owner: repo.owner, repo: repo.repo, issue_number: state.issue, labels: [labelName(effect.label)] });
+            break;
+          case "remove-labels":
+            for (const role of effect.labels) await removeLabel(octokit, repo, state.issue, labelName(role));
+            break;
+          case "close-issue": {
+            const { data: issue } = await octokit.rest.issues.get({ owner: repo.owner, repo: repo.repo, issue_number: state.issue });
+            if (issue.state === "open") await octokit.rest.issues.update({ owner: repo.owner, repo: repo.repo, issue_number: state.issue, state: "closed", state_reason: "completed" });
+            break;
+          }
+          case "comment": {
+            const thread = effect.on === "pull-request" && state.pullRequest !== undefined ? state.pullRequest.number : state.issue;
+            await octokit.rest.issues.createComment({ owner: repo.owner, repo: repo.repo, issue_number: thread, body: effect.body });
+            break;
+          }
+          case "recheck-ci":
+            this.#recheckAt(repo, state.issue, effect.head, Date.parse(effect.at));
+            break;
+        }
+      } catch (error) {
+        log.error({ err: error, effect: effect.kind }, "afk could not carry out a lifecycle step");
+      }
+    }
+    return abort;
+  }
+
+  /** Stops a running job: here, through the lock on another replica, or (nobody holds it) by settling it. */
+  async #abortRun(repo: RepoRef, octokit: GitHub, state: RunState, commentId: number, reason: string): Promise<"stopping" | "stopped"> {
+    const local = this.#active.get(state.runId);
+    if (local !== undefined) {
+      local.controller.abort(new RunAbort("stop", reason));
+      return "stopping";
+    }
+    // Running on another replica: flag the lock; that replica's next renewal sees it and stops.
+    if (await requestStop(octokit, repo, state.runId, this.#now())) return "stopping";
+    // Nobody holds the lock for this run any more: it is settled in fact, so settle it on the issue.
+    await writeProgressComment(octokit, repo, stoppedState(state, "afk", this.#now(), reason), await this.botLogin(), commentId);
+    return "stopped";
+  }
+
+  /** Looks at CI again when the no-CI grace period ends (a timer in this process; any CI event also triggers a look). */
+  #recheckAt(repo: RepoRef, issue: number, head: string, at: number): void {
+    const key = `${fullName(repo)}#${issue}@${head}`;
+    if (this.#closing || this.#timers.has(key)) return;
+    const timer = setTimeout(() => {
+      this.#timers.delete(key);
+      this.#later("look at CI again", async () => {
+        await this.ciChanged(repo, await this.#deps.octokitFor(repo.installationId), issue, head);
+      });
+    }, Math.max(0, at - this.#now().getTime()) + 50);
+    timer.unref();
+    this.#timers.set(key, timer);
   }
 
   async progressOf(octokit: GitHub, repo: RepoRef, issue: number): Promise<ProgressComment | undefined> {
@@ -417,6 +554,8 @@ export class Coordinator {
                 config,
                 model: config.model ?? this.#deps.settings.model ?? DEFAULT_MODEL,
                 signal: controller.signal,
+                kind: queued.job,
+                context: jobContext(queued),
               },
               reporter,
             );
@@ -464,7 +603,8 @@ export class Coordinator {
       log.warn("afk run ended after losing its lock; leaving the issue to the process that reclaimed it");
       return;
     }
-    let settled = settledState(state, outcome, this.#now());
+    const transition = decide(state, { kind: "job-finished", outcome }, config, this.#now());
+    let settled = transition.state;
     const headSha = outcome.headSha;
     if (headSha !== undefined) {
       // The check run first, so the state written next records its id.
@@ -477,27 +617,14 @@ export class Coordinator {
         log.error({ err: error }, "afk could not publish its check run");
       }
     }
-    const steps: Array<[string, () => Promise<unknown>]> = [
-      ["update the progress comment", async () => writeProgressComment(octokit, repo, settled, await this.botLogin(), commentId)],
-      ["remove the in-progress label", () => removeLabel(octokit, repo, state.issue, config.labels.in_progress)],
-      ["remove the trigger label", () => removeLabel(octokit, repo, state.issue, config.labels.trigger)],
-    ];
-    if (outcome.status === "escalated") {
-      steps.push(["add the ready-for-human label", () => octokit.rest.issues.addLabels({ owner: repo.owner, repo: repo.repo, issue_number: state.issue, labels: [config.labels.human] })]);
-    }
-    for (const [what, step] of steps) {
-      try {
-        await step();
-      } catch (error) {
-        log.error({ err: error }, `afk could not ${what} after the run`);
-      }
-    }
     try {
-      await releaseLock(octokit, repo, state.runId, this.#now());
-    } finally {
-      log.info({ outcome: outcome.status }, "afk run settled; lock released");
-      this.#later("dispatch the next queued issue", () => this.dispatchNext(repo));
+      await writeProgressComment(octokit, repo, settled, await this.botLogin(), commentId);
+    } catch (error) {
+      log.error({ err: error }, "afk could not update the progress comment after the run");
     }
+    // The effects release the lock and dispatch what is queued next; if they never ran, the lease would free the repository.
+    await this.#carryOut(repo, octokit, config, settled, commentId, transition.effects);
+    log.info({ outcome: outcome.status, job: state.job }, "afk run settled");
   }
 
   async #usableConfig(octokit: GitHub, repo: RepoRef): Promise<RepoConfig | undefined> {
@@ -527,6 +654,22 @@ export class Coordinator {
     }
   }
 
+}
+
+/** The lifecycle's limits when `.github/afk.yml` is broken mid-run: the documented defaults. */
+const FALLBACK_CONFIG: RepoConfig = repoConfigSchema.parse({ test: "true" });
+
+/** What a queued job continues, from its run's state. */
+function jobContext(state: RunState): JobContext {
+  return {
+    ...(state.branch === undefined ? {} : { branch: state.branch }),
+    ...(state.pullRequest === undefined ? {} : { pullRequest: state.pullRequest }),
+    ...(state.ci === undefined ? {} : { ciHead: state.ci.head }),
+    ...(state.followUp === undefined ? {} : { requestedBy: state.followUp.by }),
+    ...(state.followUp?.reviewId === undefined ? {} : { reviewId: state.followUp.reviewId }),
+    ...(state.followUp?.commentId === undefined ? {} : { commentId: state.followUp.commentId }),
+    ...(state.plan?.approvedBy === undefined ? {} : { planCommentId: state.plan.commentId }),
+  };
 }
 
 /** The config's trust lists, or none when the config is not usable (then only repository roles count). */

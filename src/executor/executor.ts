@@ -1,6 +1,6 @@
 import type { RepoConfig } from "../config/repo-config.js";
 import type { RepoRef } from "../github/types.js";
-import type { Phase } from "../lifecycle/run-state.js";
+import type { Job, Phase } from "../lifecycle/run-state.js";
 import type { CheckRunDetails } from "../progress/render-check-run.js";
 
 /** Everything an executor gets to do one run. It never sees a webhook payload. */
@@ -15,6 +15,25 @@ export interface RunJob {
   model: string;
   /** Aborted when the run is stopped, its lock is lost, or the App shuts down. */
   signal: AbortSignal;
+  /** What the agent does: implement, fix red CI, rework after review, plan, or answer a question. */
+  kind: Job;
+  /** What a follow-up continues and why (empty for a first implementation). */
+  context: JobContext;
+}
+
+/** What afk's earlier work on the issue left, and what asked for this job. */
+export interface JobContext {
+  /** afk's branch and pull request, for fix-ci and rework. */
+  branch?: string;
+  pullRequest?: PullRequestRef;
+  /** The commit CI judged red (fix-ci). */
+  ciHead?: string;
+  /** Who asked (reviewer, commenter) and the review or comment that says what (rework, ask). */
+  requestedBy?: string;
+  reviewId?: number;
+  commentId?: number;
+  /** The approved plan's comment, read into the implementation task. */
+  planCommentId?: number;
 }
 
 /** How an executor reports progress; each call edits the progress comment. */

@@ -7,10 +7,14 @@ export const REQUIRED_APP_PERMISSIONS: Readonly<Record<string, "read" | "write">
   contents: "write",
   checks: "write",
   metadata: "read",
+  /** Commit statuses are CI too (other apps and services report with them). */
+  statuses: "read",
+  /** The failed job's log when GitHub Actions turns afk's pull request red. */
+  actions: "read",
 };
 
 /** The webhook events afk acts on. */
-export const REQUIRED_APP_EVENTS = ["issues", "issue_comment", "check_run", "check_suite", "pull_request", "pull_request_review"] as const;
+export const REQUIRED_APP_EVENTS = ["issues", "issue_comment", "check_run", "check_suite", "pull_request", "pull_request_review", "status"] as const;
 
 /** The required permissions a grant lacks, as `name: level`, in the order they are listed above. */
 export function missingPermissions(granted: Readonly<Record<string, string | undefined>>): string[] {

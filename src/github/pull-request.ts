@@ -49,3 +49,19 @@ export async function requestReview(octokit: GitHub, repo: RepoRef, pullNumber: 
     return { requested: false, reason: `GitHub refused to request a review from @${reviewer} (${errorStatus(error) ?? "error"}: ${errorMessage(error)})` };
   }
 }
+
+/**
+ * Marks afk's draft pull request ready for review. REST cannot do this; GitHub's GraphQL mutation
+ * `markPullRequestReadyForReview` can, by the pull request's node id. A pull request that is no
+ * longer a draft is left alone.
+ */
+export async function markReadyForReview(octokit: GitHub, repo: RepoRef, pullNumber: number): Promise<void> {
+  const { data } = await octokit.rest.pulls.get({ owner: repo.owner, repo: repo.repo, pull_number: pullNumber });
+  if (data.draft !== true) return;
+  await octokit.graphql(
+    `mutation MarkReady($id: ID!) {
+      markPullRequestReadyForReview(input: { pullRequestId: $id }) { pullRequest { number isDraft } }
+    }`,
+    { id: data.node_id },
+  );
+}

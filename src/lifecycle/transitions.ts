@@ -162,7 +162,7 @@ export const NOTICES = {
   }),
   missingPermissions: (repo: string, missing: string[]): Notice => ({
     kind: "missing-permissions",
-    message: `afk's installation on ${repo} lacks ${missing.join(", ")}, which it needs to take the repository lock, push a branch and open a pull request. An owner must grant ${missing.length === 1 ? "it" : "them"} (the App's installation settings, or accept its pending permission request); then add the label again or comment \`/afk run\`.`,
+    message: `afk's installation on ${repo} lacks ${missing.join(", ")}, which it needs to take the repository lock, push a branch, open a pull request and follow its CI. An owner must grant ${missing.length === 1 ? "it" : "them"} (the App's installation settings, or accept its pending permission request); then add the label again or comment \`/afk run\`.`,
     problems: [],
   }),
   configUnreadable: (message: string): Notice => ({

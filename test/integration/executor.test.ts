@@ -307,13 +307,13 @@ describe("the executor, end to end through the App", () => {
 
   it("says which permission the installation lacks before taking the lock or doing any work", async () => {
     const scenario = await start({ script: [] });
-    scenario.github.setInstallationPermissions(INSTALLATION_ID, { metadata: "read", issues: "write", contents: "read", checks: "write" });
+    scenario.github.setInstallationPermissions(INSTALLATION_ID, { metadata: "read", issues: "write", contents: "read", checks: "write", statuses: "read", actions: "read" });
     const issue = scenario.issue();
     await scenario.label(issue, "wes-write");
     const state = runStateOf(scenario, issue);
     expect(state?.status).toBe("refused");
     expect(state?.notice?.message).toBe(
-      "afk's installation on octo-org/app lacks pull_requests: write, contents: write, which it needs to take the repository lock, push a branch and open a pull request. An owner must grant them (the App's installation settings, or accept its pending permission request); then add the label again or comment `/afk run`.",
+      "afk's installation on octo-org/app lacks pull_requests: write, contents: write, which it needs to take the repository lock, push a branch, open a pull request and follow its CI. An owner must grant them (the App's installation settings, or accept its pending permission request); then add the label again or comment `/afk run`.",
     );
     expect(scenario.git.requests).toEqual([]);
     expect(scenario.model.requests).toEqual([]);

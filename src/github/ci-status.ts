@@ -1,0 +1,126 @@
+import type { CiVerdict } from "../lifecycle/lifecycle.js";
+import { keepHeadAndTail } from "../executor/keep-head-and-tail.js";
+import { errorStatus, type GitHub, type RepoRef } from "./types.js";
+
+/** Check-run conclusions that make CI red. `neutral` and `skipped` do not. */
+const RED_CONCLUSIONS = new Set(["failure", "timed_out", "cancelled", "action_required", "startup_failure", "stale"]);
+const RED_STATES = new Set(["failure", "error"]);
+/** Characters of a failed Actions job's log the agent is shown (the end, where failures are). */
+const LOG_TAIL_CHARS = 12_000;
+const OUTPUT_CHARS = 4_000;
+/** GitHub Actions' app: its check run ids are job ids, so the job's log can be read. */
+const ACTIONS_APP = "github-actions";
+
+interface CheckRunLite {
+  id: number;
+  name: string;
+  status: string;
+  conclusion: string | null;
+  app: string | undefined;
+  detailsUrl: string | null;
+  output: { title: string | null; summary: string | null; text: string | null };
+}
+
+interface StatusLite {
+  context: string;
+  state: string;
+  description: string | null;
+  targetUrl: string | null;
+}
+
+/** What CI says about one commit: other apps' check runs and commit statuses (afk's own check run is excluded). */
+export interface CiReport {
+  checkRuns: CheckRunLite[];
+  statuses: StatusLite[];
+}
+
+export async function readCi(octokit: GitHub, repo: RepoRef, ref: string, ownAppSlug: string): Promise<CiReport> {
+  const runs = await octokit.paginate(octokit.rest.checks.listForRef, { owner: repo.owner, repo: repo.repo, ref, filter: "latest", per_page: 100 });
+  const combined = await octokit.rest.repos.getCombinedStatusForRef({ owner: repo.owner, repo: repo.repo, ref, per_page: 100 });
+  return {
+    checkRuns: runs
+      .filter((run) => run.app?.slug !== ownAppSlug)
+      .map((run) => ({
+        id: run.id,
+        name: run.name,
+        status: run.status,
+        conclusion: run.conclusion,
+        app: run.app?.slug,
+        detailsUrl: run.details_url,
+        output: { title: run.output.title, summary: run.output.summary, text: run.output.text },
+      })),
+    statuses: combined.data.statuses.map((status) => ({ context: status.context, state: status.state, description: status.description, targetUrl: status.target_url })),
+  };
+}
+
+/** The names of the red checks and statuses in a report. */
+export function failingNames(report: CiReport): string[] {
+  return [...report.checkRuns.filter((run) => run.conclusion !== null && RED_CONCLUSIONS.has(run.conclusion)).map((run) => run.name), ...report.statuses.filter((status) => RED_STATES.has(status.state)).map((status) => status.context)];
+}
+
+/** The verdict on a report, without the base branch: pending while anything runs, red if anything failed. */
+export function verdictOf(report: CiReport): CiVerdict {
+  if (report.checkRuns.length === 0 && report.statuses.length === 0) return { kind: "none" };
+  if (report.checkRuns.some((run) => run.status !== "completed") || report.statuses.some((status) => status.state === "pending")) return { kind: "pending" };
+  const failing = failingNames(report);
+  return failing.length === 0 ? { kind: "green" } : { kind: "red", failing, redOnBase: [] };
+}
+
+/**
+ * CI's verdict on `sha`: red checks also red on the head of `baseBranch` are named, so afk does not
+ * chase a failure that is not its own.
+ */
+export async function ciVerdict(octokit: GitHub, repo: RepoRef, input: { sha: string; baseBranch: string; ownAppSlug: string }): Promise<CiVerdict> {
+  const verdict = verdictOf(await readCi(octokit, repo, input.sha, input.ownAppSlug));
+  if (verdict.kind !== "red") return verdict;
+  const onBase = new Set(failingNames(await readCi(octokit, repo, input.baseBranch, input.ownAppSlug)));
+  return { ...verdict, redOnBase: verdict.failing.filter((name) => onBase.has(name)) };
+}
+
+/** One red check as the agent is shown it. All of it is untrusted text (logs print anything). */
+export interface FailingCheck {
+  name: string;
+  kind: "check run" | "commit status";
+  conclusion: string;
+  detailsUrl: string | undefined;
+  /** The check's own report (title, summary, text), shortened. */
+  report: string;
+  /** For a GitHub Actions job, the end of its log. */
+  logTail: string | undefined;
+}
+
+/** The red checks on `sha`, with what each says and, for Actions jobs, the tail of the failed job's log. */
+export async function failingChecks(octokit: GitHub, repo: RepoRef, sha: string, ownAppSlug: string): Promise<FailingCheck[]> {
+  const report = await readCi(octokit, repo, sha, ownAppSlug);
+  const checks: FailingCheck[] = [];
+  for (const run of report.checkRuns) {
+    if (run.conclusion === null || !RED_CONCLUSIONS.has(run.conclusion)) continue;
+    const text = [run.output.title, run.output.summary, run.output.text].filter((part): part is string => part !== null && part.trim().length > 0).join("\n\n");
+    checks.push({
+      name: run.name,
+      kind: "check run",
+      conclusion: run.conclusion,
+      detailsUrl: run.detailsUrl ?? undefined,
+      report: keepHeadAndTail(text.length > 0 ? text : "(the check gave no report)", OUTPUT_CHARS).text,
+      logTail: run.app === ACTIONS_APP ? await jobLogTail(octokit, repo, run.id) : undefined,
+    });
+  }
+  for (const status of report.statuses) {
+    if (!RED_STATES.has(status.state)) continue;
+    checks.push({ name: status.context, kind: "commit status", conclusion: status.state, detailsUrl: status.targetUrl ?? undefined, report: status.description ?? "(no description)", logTail: undefined });
+  }
+  return checks;
+}
+
+/** The end of an Actions job's log; undefined when GitHub has none (expired, or no access). */
+async function jobLogTail(octokit: GitHub, repo: RepoRef, jobId: number): Promise<string | undefined> {
+  try {
+    const { data } = await octokit.rest.actions.downloadJobLogsForWorkflowRun({ owner: repo.owner, repo: repo.repo, job_id: jobId });
+    const text = typeof data === "string" ? data : data instanceof ArrayBuffer ? new TextDecoder().decode(data) : String(data);
+    return text.length <= LOG_TAIL_CHARS ? text : `[afk: the first ${text.length - LOG_TAIL_CHARS} characters of the log are left out]\n${text.slice(-LOG_TAIL_CHARS)}`;
+  } catch (error) {
+    const status = errorStatus(error);
+    if (status === 404 || status === 410 || status === 403) return undefined;
+    throw error;
+  }
+}
