@@ -4,6 +4,8 @@ import { onIssueCommentCreated } from "./handlers/issue-comment.js";
 import { onIssueClosed, onIssueLabeled, onIssueUnlabeled } from "./handlers/issues.js";
 import { onPullRequestClosed } from "./handlers/pull-request.js";
 import { onCheckRunRequestedAction, onCheckRunRerequested } from "./handlers/check-run.js";
+import { onCheckRunCompleted, onCheckSuiteCompleted, onStatus } from "./handlers/ci.js";
+import { onPullRequestReviewSubmitted } from "./handlers/pull-request-review.js";
 
 /** Maps each webhook event afk acts on to its handler. Handlers return before any slow work. */
 export function registerRouter(app: Probot, coordinator: Coordinator): void {
@@ -14,4 +16,8 @@ export function registerRouter(app: Probot, coordinator: Coordinator): void {
   app.on("check_run.requested_action", onCheckRunRequestedAction(coordinator));
   app.on("check_run.rerequested", onCheckRunRerequested(coordinator));
   app.on("issue_comment.created", onIssueCommentCreated(coordinator));
+  app.on("check_suite.completed", onCheckSuiteCompleted(coordinator));
+  app.on("check_run.completed", onCheckRunCompleted(coordinator));
+  app.on("status", onStatus(coordinator));
+  app.on("pull_request_review.submitted", onPullRequestReviewSubmitted(coordinator));
 }

@@ -6,13 +6,13 @@ import { issueTextDigest } from "../github/issue-context.js";
 import { listLabeledIssues } from "../github/issue-queue.js";
 import { issueOfAfkPullRequest } from "../github/pull-request.js";
 import { fullName, type GitHub } from "../github/types.js";
-import { isActive } from "../lifecycle/run-state.js";
+import { isActive, type Job, type RunState } from "../lifecycle/run-state.js";
 import type { Trigger } from "../lifecycle/transitions.js";
 import type { ProgressComment } from "../progress/progress-comment.js";
 import { renderHelp, renderRefusal, renderStatus } from "../progress/render-replies.js";
 import { checkTrust, isBot, type TrustDecision } from "../trust/trust-gate.js";
 import { trustLists, type Coordinator, type IssueRequest } from "./coordinator.js";
-import type { CheckRunIntent, CommentIntent, IssueIntent, LabelIntent, PullRequestClosedIntent } from "./intents.js";
+import type { CheckRunIntent, CiIntent, CommentIntent, IssueIntent, LabelIntent, PullRequestClosedIntent, ReviewIntent } from "./intents.js";
 import { orderCandidates } from "./priority.js";
 
 const DEFAULT_TRIGGER_LABEL = "ready-for-agent";
@@ -80,6 +80,35 @@ export async function handleCheckRunRequest(coordinator: Coordinator, octokit: G
   await requestRun(coordinator, octokit, request, config, trigger, { reactTo: "none", progress: { comment: progress } });
 }
 
+/** CI changed on a commit of an afk branch: the issue's run looks at CI again if it waits on that commit. */
+export async function handleCiChange(coordinator: Coordinator, octokit: GitHub, intent: CiIntent): Promise<void> {
+  if (!isRepositoryAllowed(coordinator.settings, fullName(intent.repo))) return;
+  const transition = await coordinator.ciChanged(intent.repo, octokit, intent.issue, intent.sha);
+  if (transition !== undefined && transition.ignored === undefined) {
+    coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue, sha: intent.sha, status: transition.state.status, phase: transition.state.phase }, "afk: CI moved a run");
+  }
+}
+
+/**
+ * `pull_request_review.submitted` on afk's own pull request (its bot the author, its branch, not a
+ * fork): changes requested, or a review saying `/afk fix`, by a trusted reviewer queues a rework.
+ * An untrusted reviewer's review is ignored (logged), never answered.
+ */
+export async function handleReview(coordinator: Coordinator, octokit: GitHub, intent: ReviewIntent): Promise<void> {
+  if (!isRepositoryAllowed(coordinator.settings, fullName(intent.repo)) || intent.pull.fromFork) return;
+  const botLogin = await coordinator.botLogin();
+  if (intent.pull.author !== botLogin || intent.actor.login === botLogin) return;
+  const changesRequested = intent.review.state === "changes_requested";
+  const asksFix = parseCommands(intent.review.body).some((command) => command.kind === "command" && command.name === "fix");
+  if (!changesRequested && !asksFix) return;
+  const config = await readRepoConfig(octokit, intent.repo);
+  const trust = await checkTrust(octokit, intent.repo, intent.actor, trustLists(config));
+  const result = await coordinator.advance(intent.repo, octokit, intent.issue, async (state) =>
+    state.pullRequest?.number === intent.pull.number ? { kind: "review", by: intent.actor.login, trusted: trust.trusted, reviewId: intent.review.id, changesRequested, asksFix } : undefined,
+  );
+  coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue, reviewer: intent.actor.login, trusted: trust.trusted, ignored: result?.transition.ignored }, "afk: review on its pull request");
+}
+
 /** `issue_comment.created`: `/afk <command>` lines from trusted people. */
 export async function handleComment(coordinator: Coordinator, octokit: GitHub, intent: CommentIntent): Promise<void> {
   const command = parseCommands(intent.comment.body)[0];
@@ -121,7 +150,40 @@ export async function handleComment(coordinator: Coordinator, octokit: GitHub, i
 
   const trigger: Trigger = { actor: intent.actor.login, source: "command", deliveryId: intent.deliveryId, repoUrl: intent.repoUrl, bodyDigest: intent.bodyDigest };
   const request: IssueRequest = { repo, octokit, issue: intent.issue, actor: intent.actor, trigger };
+  const progressNow = () => coordinator.progressOf(octokit, repo, intent.issue.number);
   switch (command.name) {
+    case "fix":
+    case "approve": {
+      const event = command.name === "fix" ? ({ kind: "fix-command", by: intent.actor.login, commentId: intent.comment.id } as const) : ({ kind: "approve", by: intent.actor.login } as const);
+      const result = await coordinator.advance(repo, octokit, intent.issue.number, async () => event);
+      const ignored = result === undefined ? "afk has no run on this issue" : result.transition.ignored;
+      if (ignored !== undefined) await reply(`@${intent.actor.login} nothing to ${command.name}: ${ignored}.`);
+      return;
+    }
+    case "plan":
+    case "ask": {
+      if (!intent.issue.open) {
+        await reply(`@${intent.actor.login} this issue is closed; reopen it first.`);
+        return;
+      }
+      const progress = await progressNow();
+      if (progress?.kind === "state" && isActive(progress.state)) {
+        await reply(`@${intent.actor.login} afk is busy with this issue (${progress.state.status}, run \`${progress.state.runId}\`); ask again when it is done, or \`/afk stop\` first.`);
+        return;
+      }
+      if (command.name === "ask" && command.args.trim().length === 0) {
+        await reply(`@${intent.actor.login} say what to find out: \`/afk ask <question>\` (the question may go on the lines below).`);
+        return;
+      }
+      await requestRun(coordinator, octokit, request, config, trigger, {
+        reactTo: "none",
+        trust,
+        progress: { comment: progress },
+        job: command.name,
+        ...(command.name === "ask" ? { followUp: { by: intent.actor.login, commentId: intent.comment.id } } : {}),
+      });
+      return;
+    }
     case "help":
       await reply(renderHelp());
       return;
@@ -170,13 +232,13 @@ async function requestRun(
   intent: IssueIntent | IssueRequest,
   config: RepoConfigResult,
   trigger: Trigger,
-  options: { reactTo: "issue" | "none"; trust?: TrustDecision; progress?: { comment: ProgressComment | undefined } },
+  options: { reactTo: "issue" | "none"; trust?: TrustDecision; progress?: { comment: ProgressComment | undefined }; job?: Job; followUp?: RunState["followUp"] },
 ): Promise<void> {
   const request: IssueRequest = { repo: intent.repo, octokit, issue: intent.issue, actor: intent.actor, trigger };
-  const { reactTo, ...known } = options;
+  const { reactTo, job, followUp, ...known } = options;
   const gate = await coordinator.gate(request, { config, ...known });
   if (gate.kind === "stop") return;
-  const result = await coordinator.enqueue(request, gate, { reactOnIssue: reactTo === "issue" });
+  const result = await coordinator.enqueue(request, gate, { reactOnIssue: reactTo === "issue", ...(job === undefined ? {} : { job }), ...(followUp === undefined ? {} : { followUp }) });
   coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue.number, result }, "afk run requested");
 }
 

@@ -137,3 +137,64 @@ export function checkRunIntent(payload: CheckRunShape, action: "requested_action
     deliveryId,
   };
 }
+
+/** CI changed on a commit of a branch that may be afk's: which issue the branch names, and the commit. */
+export interface CiIntent {
+  repo: RepoRef;
+  issue: number;
+  sha: string;
+  deliveryId: string;
+}
+
+interface CiShape {
+  installation?: { id: number } | undefined;
+  repository: { name: string; owner: { login: string } };
+}
+
+/**
+ * `check_suite.completed`, `check_run.completed` and `status` → the afk branch and commit they are
+ * about, or `null`. Any app's CI counts, and so does afk's own event (GitHub names afk as sender of
+ * events on commits it pushed): the lifecycle reads CI from GitHub and ignores afk's own check run.
+ */
+export function ciIntent(payload: CiShape, about: { sha: string; branches: Array<string | null | undefined> }, deliveryId: string): CiIntent | null {
+  const installationId = payload.installation?.id;
+  if (typeof installationId !== "number") return null;
+  const issue = about.branches.map((branch) => issueOfBranch(branch ?? "")).find((number) => number !== undefined);
+  if (issue === undefined) return null;
+  return { repo: { owner: payload.repository.owner.login, repo: payload.repository.name, installationId }, issue, sha: about.sha, deliveryId };
+}
+
+/** A review submitted on a pull request that may be afk's. */
+export interface ReviewIntent {
+  repo: RepoRef;
+  pull: { number: number; author: string; fromFork: boolean };
+  issue: number;
+  review: { id: number; state: string; body: string };
+  actor: Actor;
+  deliveryId: string;
+}
+
+interface ReviewShape {
+  installation?: { id: number } | undefined;
+  repository: { name: string; full_name: string; owner: { login: string } };
+  pull_request: { number: number; user: { login: string } | null; head: { ref: string; repo: { full_name: string } | null } };
+  review: { id: number; state: string; body?: string | null; user: { login: string; type?: string | undefined } | null };
+  sender: { login: string; type: string };
+}
+
+/** `pull_request_review.submitted` → the review, its author and the issue afk's branch names, or `null`. */
+export function reviewIntent(payload: ReviewShape, deliveryId: string): ReviewIntent | null {
+  const installationId = payload.installation?.id;
+  if (typeof installationId !== "number") return null;
+  const issue = issueOfBranch(payload.pull_request.head.ref);
+  if (issue === undefined) return null;
+  const reviewer = payload.review.user ?? payload.sender;
+  return {
+    repo: { owner: payload.repository.owner.login, repo: payload.repository.name, installationId },
+    pull: { number: payload.pull_request.number, author: payload.pull_request.user?.login ?? "", fromFork: payload.pull_request.head.repo?.full_name !== payload.repository.full_name },
+    issue,
+    review: { id: payload.review.id, state: payload.review.state.toLowerCase(), body: payload.review.body ?? "" },
+    actor: { login: reviewer.login, type: reviewer.type ?? "User" },
+    deliveryId,
+  };
+}

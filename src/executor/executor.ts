@@ -32,6 +32,8 @@ export interface JobContext {
   requestedBy?: string;
   reviewId?: number;
   commentId?: number;
+  /** Which fix attempt or rework cycle this is (1-based). */
+  attempt?: number;
   /** The approved plan's comment, read into the implementation task. */
   planCommentId?: number;
 }

@@ -2,7 +2,8 @@ import type { Logger } from "probot";
 import type { OperatorSettings } from "../config/operator-settings.js";
 import { formatDiscussion, IssueChangedError, readIssueContext } from "../github/issue-context.js";
 import { createScopedToken } from "../github/installation-token.js";
-import { openPullRequest, requestReview } from "../github/pull-request.js";
+import { openPullRequest } from "../github/pull-request.js";
+import { describeFailingChecks, describeReviewRequest, readPlan, readQuestion, renderAnswerComment, renderPlanComment } from "./follow-up-context.js";
 import { errorMessage, fullName, type GitHub } from "../github/types.js";
 import type { GateEvidence } from "../progress/render-check-run.js";
 import { renderPullRequest } from "../progress/render-pull-request.js";
@@ -14,7 +15,7 @@ import type { ImplementResult } from "./implement-issue.js";
 import { keepHeadAndTail } from "./keep-head-and-tail.js";
 import { renderPrompt } from "./render-prompt.js";
 import { readRepoInstructions } from "./repo-instructions.js";
-import { runAgentInWorktree } from "./run-agent-in-worktree.js";
+import { answerInWorktree, runAgentInWorktree, type AgentRunInput } from "./run-agent-in-worktree.js";
 import { WorkspaceCache, type Worktree } from "./workspace.js";
 
 export interface GitHubExecutorDeps {
@@ -65,41 +66,47 @@ export class GitHubExecutor implements Executor {
     }
     const { config } = job;
     const octokit = await this.#deps.octokitFor(job.repo.installationId);
+    const botLogin = await this.#deps.botLogin();
+    const followUp = job.kind === "fix-ci" || job.kind === "rework";
+    if (followUp && (job.context.branch === undefined || job.context.pullRequest === undefined)) {
+      return { status: "failed", retryable: false, message: `afk has no branch or pull request to continue for this ${job.kind} job; comment \`/afk retry\` to start over.` };
+    }
     // What the agent will read comes first: an issue changed since the request ends the run before any clone.
     let issue;
     try {
-      issue = await readIssueContext(octokit, job.repo, job.issue, { trust: config.trusted, botLogin: await this.#deps.botLogin(), requestedAt: job.trigger.at, bodyDigest: job.trigger.bodyDigest });
+      // A follow-up works from a reviewer's or CI's request on the pull request; the issue text may have moved on since.
+      issue = await readIssueContext(octokit, job.repo, job.issue, { trust: config.trusted, botLogin, requestedAt: job.trigger.at, bodyDigest: followUp ? undefined : job.trigger.bodyDigest });
     } catch (error) {
       if (error instanceof IssueChangedError) return { status: "failed", retryable: false, message: error.message };
       throw error;
     }
     const { data: repository } = await octokit.rest.repos.get({ owner: job.repo.owner, repo: job.repo.repo });
+    const issueSlots = {
+      repository: fullName(job.repo),
+      issue_number: String(issue.number),
+      issue_title: issue.title,
+    };
+    const task = await this.#taskFor(job, octokit, botLogin, { ...issueSlots, issue_body: issue.body.length > 0 ? issue.body : "(no description)", discussion: formatDiscussion(issue) });
+    if (task.kind === "refused") return { status: "failed", retryable: false, message: task.message };
     const readToken = await this.#token(job, "read");
     const secrets = [...this.#deps.secrets, apiKey, readToken];
 
     await reporter.phase("workspace");
     let worktree: Worktree;
+    const ref = followUp ? (job.context.branch ?? repository.default_branch) : repository.default_branch;
     try {
-      worktree = await this.#workspaces.open({ cloneUrl: repository.clone_url, auth: { token: readToken }, ref: repository.default_branch, runId: job.runId, signal: job.signal });
+      worktree = await this.#workspaces.open({ cloneUrl: repository.clone_url, auth: { token: readToken }, ref, runId: job.runId, signal: job.signal });
     } catch (error) {
-      return { status: "failed", retryable: true, message: `afk could not prepare a worktree of ${fullName(job.repo)}: ${errorMessage(error)}` };
+      return { status: "failed", retryable: true, message: `afk could not prepare a worktree of ${fullName(job.repo)} at \`${ref}\`: ${errorMessage(error)}` };
     }
     try {
-      const run = await runAgentInWorktree({
+      const agentInput: AgentRunInput = {
         worktree,
         home: this.#workspaces.homePath(repository.clone_url),
         config,
         model: job.model,
         price,
-        task: async () =>
-          renderPrompt("implement", {
-            repository: fullName(job.repo),
-            issue_number: String(issue.number),
-            issue_title: issue.title,
-            issue_body: issue.body.length > 0 ? issue.body : "(no description)",
-            discussion: formatDiscussion(issue),
-            repo_instructions: await readRepoInstructions(worktree.path),
-          }),
+        task: () => task.render(worktree.path),
         modelAccess: { apiKey, baseUrl: this.#deps.anthropicBaseUrl, maxRetries: this.#deps.settings.modelRetries },
         allowUnsandboxed: this.#deps.settings.allowUnsandboxed,
         secrets,
@@ -108,7 +115,9 @@ export class GitHubExecutor implements Executor {
         onPhase: (phase) => reporter.phase(phase),
         onSpend: (spend) => reporter.spend(spend),
         onUnsandboxed: () => this.#deps.log.warn({ repo: fullName(job.repo) }, "afk runs agent commands WITHOUT a sandbox (AFK_ALLOW_UNSANDBOXED)"),
-      });
+      };
+      if (job.kind === "plan" || job.kind === "ask") return await this.#answer(job, octokit, worktree, agentInput);
+      const run = await runAgentInWorktree(agentInput);
       if (run.kind === "not-started") {
         return run.retryable ? { status: "failed", retryable: true, message: run.reason } : { status: "escalated", message: run.reason };
       }
@@ -124,6 +133,77 @@ export class GitHubExecutor implements Executor {
     } finally {
       await worktree.remove().catch((error: unknown) => this.#deps.log.warn({ err: error, runId: job.runId }, "afk could not remove a worktree"));
     }
+  }
+
+  /** The task for the job's kind, gathered from GitHub before any clone; rendered once the worktree is there. */
+  async #taskFor(
+    job: RunJob,
+    octokit: GitHub,
+    botLogin: string,
+    issue: { repository: string; issue_number: string; issue_title: string; issue_body: string; discussion: string },
+  ): Promise<{ kind: "task"; render: (worktreePath: string) => Promise<string> } | { kind: "refused"; message: string }> {
+    const { config, context } = job;
+    const onBranch = { repository: issue.repository, issue_number: issue.issue_number, issue_title: issue.issue_title, pull_number: String(context.pullRequest?.number ?? ""), branch: context.branch ?? "", test_command: config.test };
+    switch (job.kind) {
+      case "implement": {
+        const plan = context.planCommentId === undefined ? undefined : await readPlan(octokit, job.repo, context.planCommentId, botLogin);
+        if (context.planCommentId !== undefined && plan === undefined) return { kind: "refused", message: "afk could not read back its approved plan (the comment was deleted or edited); comment `/afk plan` for a new one." };
+        return {
+          kind: "task",
+          render: async (path) => {
+            const text = await renderPrompt("implement", { ...issue, repo_instructions: await readRepoInstructions(path) });
+            return plan === undefined ? text : `${text}\n\nA person approved this plan for the issue; follow it unless the code shows it is wrong (then say why in your summary):\n\n<approved_plan>\n${plan}\n</approved_plan>`;
+          },
+        };
+      }
+      case "fix-ci": {
+        const head = context.ciHead;
+        if (head === undefined) return { kind: "refused", message: "afk does not know which commit CI judged red; comment `/afk retry` to start over." };
+        const checks = await describeFailingChecks(octokit, job.repo, head, botLogin.replace(/\[bot\]$/, ""));
+        return {
+          kind: "task",
+          render: async () => renderPrompt("fix-ci", { ...onBranch, head, attempt: String(context.attempt ?? 1), max_attempts: String(config.fix_forward.max_attempts), failing_checks: checks.text }),
+        };
+      }
+      case "rework": {
+        const pullNumber = context.pullRequest?.number;
+        if (pullNumber === undefined) return { kind: "refused", message: "afk has no pull request to rework." };
+        const review = await describeReviewRequest(octokit, job.repo, { pullNumber, reviewId: context.reviewId, commentId: context.commentId, trust: config.trusted, botLogin });
+        return {
+          kind: "task",
+          render: async () => renderPrompt("address-review", { ...onBranch, cycle: String(context.attempt ?? 1), max_cycles: String(config.review.max_cycles), review }),
+        };
+      }
+      case "plan":
+        return { kind: "task", render: async (path) => renderPrompt("plan", { ...issue, repo_instructions: await readRepoInstructions(path), test_command: config.test }) };
+      case "ask": {
+        const question = context.commentId === undefined ? undefined : await readQuestion(octokit, job.repo, context.commentId);
+        if (question === undefined) return { kind: "refused", message: "afk could not read the question (the `/afk ask` comment was deleted or is empty)." };
+        return {
+          kind: "task",
+          render: async () => renderPrompt("ask", { repository: issue.repository, issue_number: issue.issue_number, issue_title: issue.issue_title, asked_by: context.requestedBy ?? job.trigger.actor, question }),
+        };
+      }
+    }
+  }
+
+  /** A plan or an answer: the agent looks read-only, afk proves nothing changed, then posts what it found. */
+  async #answer(job: RunJob, octokit: GitHub, worktree: Worktree, input: AgentRunInput): Promise<RunOutcome> {
+    const run = await answerInWorktree(input);
+    if (run.kind === "not-started") return { status: "failed", retryable: run.retryable, message: run.reason };
+    const { spend } = run;
+    if (run.result.kind === "no-answer") return { status: "failed", retryable: run.result.retryable, message: run.result.message, spend };
+    if (!(await worktree.isPristine())) {
+      return { status: "failed", retryable: false, spend, message: "The read-only job left the checkout changed, which the sandbox should have made impossible; afk posted nothing. The operator should check that bubblewrap is in use." };
+    }
+    const answer = run.result.text.trim().length > 0 ? run.result.text : "(the agent gave no text)";
+    const requestedBy = job.context.requestedBy ?? job.trigger.actor;
+    if (job.kind === "plan") {
+      const { data } = await octokit.rest.issues.createComment({ owner: job.repo.owner, repo: job.repo.repo, issue_number: job.issue, body: renderPlanComment({ issue: job.issue, plan: answer, requestedBy }) });
+      return { status: "planned", planCommentId: data.id, spend, message: `The plan is posted (${data.html_url}); it waits for a trusted person's \`/afk approve\`.` };
+    }
+    const { data } = await octokit.rest.issues.createComment({ owner: job.repo.owner, repo: job.repo.repo, issue_number: job.issue, body: renderAnswerComment({ askedBy: requestedBy, answer, usd: spend.usd }) });
+    return { status: "done", spend, message: `Answered @${requestedBy}'s question (${data.html_url}); the checkout was verified unchanged.` };
   }
 
   /** Turns the agent's result into what people see: a pull request, a draft with the work so far, or a clear account of why there is none. */
@@ -162,8 +242,18 @@ export class GitHubExecutor implements Executor {
         break;
     }
 
-    const commit = await commitChange(worktree, { issue: job.issue, title: input.issueTitle, summary, runId: job.runId, protectedPaths: job.config.protected_paths, author: await this.#identity() });
+    const followUp = job.kind === "fix-ci" || job.kind === "rework" ? { branch: job.context.branch, pullRequest: job.context.pullRequest } : undefined;
+    const what = job.kind === "fix-ci" ? `fix attempt ${job.context.attempt ?? 1}` : `rework ${job.context.attempt ?? 1}`;
+    if (followUp !== undefined && notPassing !== undefined) {
+      // A follow-up never makes the pull request worse: the branch stays as CI and the reviewers saw it.
+      return { status: "escalated", message: `afk's ${what} did not pass its own gate: ${notPassing} Nothing was pushed; the branch is as it was.`, spend, evidence: evidenceOf(gate, summary) };
+    }
+    const title = followUp === undefined ? input.issueTitle : `${input.issueTitle} (${what})`;
+    const commit = await commitChange(worktree, { issue: job.issue, title, summary, runId: job.runId, protectedPaths: job.config.protected_paths, author: await this.#identity() });
     if (commit.kind === "no-change") {
+      if (followUp !== undefined) {
+        return { status: "escalated", message: `The agent changed nothing in ${what}.${summary.length > 0 ? ` It said: ${keepHeadAndTail(summary, 1_000).text}` : ""}`, spend, evidence: evidenceOf(gate, summary) };
+      }
       const why = notPassing ?? "The agent ended its turn without changing any file.";
       return { status: "escalated", message: `${why} Nothing was pushed.${summary.length > 0 ? ` The agent said: ${keepHeadAndTail(summary, 1_000).text}` : ""}`, spend, evidence: evidenceOf(gate, summary) };
     }
@@ -171,6 +261,23 @@ export class GitHubExecutor implements Executor {
     const changedFiles = commit.changedFiles;
 
     const pushToken = await this.#token(job, "write");
+    if (followUp?.branch !== undefined && followUp.pullRequest !== undefined) {
+      // On afk's own branch, on top of what CI and the reviewers saw: a fast-forward, never forced.
+      const onBranch = await worktree.push({ remoteUrl: input.cloneUrl, auth: { token: pushToken }, branch: followUp.branch, signal: job.signal });
+      if (onBranch.kind === "rejected") {
+        return { status: "escalated", spend, evidence: evidenceOf(gate, summary), message: `Someone else pushed to \`${followUp.branch}\` while afk worked on ${what}, so afk did not push (it never force-pushes): ${onBranch.message}` };
+      }
+      await reporter.phase("pull_request");
+      return {
+        status: "waiting",
+        spend,
+        branch: followUp.branch,
+        pullRequest: followUp.pullRequest,
+        headSha: onBranch.sha,
+        evidence: evidenceOf(gate, summary),
+        message: summary.trim().length > 0 ? keepHeadAndTail(summary, 2_000).text : `${what} pushed; \`${job.config.test}\` passes in afk's sandbox.`,
+      };
+    }
     const wanted = branchName(job.issue, input.issueTitle);
     let branch = wanted;
     let pushed = await worktree.push({ remoteUrl: input.cloneUrl, auth: { token: pushToken }, branch, signal: job.signal });
@@ -197,14 +304,13 @@ export class GitHubExecutor implements Executor {
       spend,
       ...(notPassing === undefined ? {} : { notPassing }),
     });
-    const pullRequest = await openPullRequest(octokit, job.repo, { head: branch, base: input.defaultBranch, title: rendered.title, body: rendered.body, draft: notPassing !== undefined });
+    // Always a draft first: it is marked ready for review (and the requester asked to review) once CI is green.
+    const pullRequest = await openPullRequest(octokit, job.repo, { head: branch, base: input.defaultBranch, title: rendered.title, body: rendered.body, draft: true });
     const products = { spend, branch, pullRequest, headSha: pushed.sha, evidence: evidenceOf(gate, summary) };
     if (notPassing !== undefined) {
       return { ...products, status: "escalated", message: `${notPassing} The work so far is on draft pull request #${pullRequest.number}, marked as not passing.` };
     }
-    const review = await requestReview(octokit, job.repo, pullRequest.number, job.trigger.actor);
-    if (!review.requested) this.#deps.log.info({ repo: fullName(job.repo), pull: pullRequest.number, reason: review.reason }, "afk could not request a review");
-    return { ...products, status: "waiting", message: `Pull request #${pullRequest.number} is open and \`${gateShown.command}\` passes in afk's sandbox.` };
+    return { ...products, status: "waiting", message: `Draft pull request #${pullRequest.number} is open and \`${gateShown.command}\` passes in afk's sandbox; it is marked ready for review once CI is green.` };
   }
 
   async #token(job: RunJob, level: "read" | "write"): Promise<string> {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The prompts afk has, one file each in `prompts/`. */
-export type PromptName = "system" | "implement" | "gate-failed";
+export type PromptName = "system" | "implement" | "gate-failed" | "fix-ci" | "address-review" | "plan" | "ask";
 
 /** `prompts/` at the package root: two levels up from this file in `src/executor/` and in `dist/executor/`. */
 const PROMPTS_DIR = fileURLToPath(new URL("../../prompts/", import.meta.url));

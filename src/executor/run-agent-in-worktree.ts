@@ -8,7 +8,11 @@ import { abortReason, implementIssue, type ImplementResult } from "./implement-i
 import { keepHeadAndTail } from "./keep-head-and-tail.js";
 import { renderPrompt } from "./render-prompt.js";
 import { createSandbox, SandboxUnavailableError } from "./sandbox.js";
+import type { Sandbox } from "./sandbox-contract.js";
 import type { Worktree } from "./workspace.js";
+
+/** How a read-only job ended: the agent's final message, or why there is none. */
+export type AnswerResult = { kind: "answer"; text: string } | { kind: "no-answer"; message: string; retryable: boolean };
 
 /** Characters of one tool result the model sees (head and tail kept). */
 const TOOL_RESULT_CHARS = 30_000;
@@ -34,20 +38,74 @@ export interface AgentRunInput {
   onUnsandboxed?: () => void;
 }
 
-export type AgentRunResult =
-  | { kind: "implemented"; result: ImplementResult; spend: Spend; transcriptTail: string }
-  | { kind: "not-started"; reason: string; retryable: boolean };
+type NotStarted = { kind: "not-started"; reason: string; retryable: boolean };
+export type AgentRunResult = { kind: "implemented"; result: ImplementResult; spend: Spend; transcriptTail: string } | NotStarted;
+export type AnswerRunResult = { kind: "answered"; result: AnswerResult; spend: Spend; transcriptTail: string } | NotStarted;
 
 /**
  * One agent run in a prepared worktree, the same for the App and for `afk run`: the sandbox, the
  * optional setup command (network, no secrets), then the agent and afk's test gate in turns.
  */
 export async function runAgentInWorktree(input: AgentRunInput): Promise<AgentRunResult> {
+  const started = await startSession(input, false);
+  if (started.kind === "not-started") return started;
+  const { session, sandbox } = started;
+  const { config, signal } = input;
+  const result = await implementIssue({
+    session,
+    sandbox,
+    task: await input.task(),
+    gate: { command: config.test, maxRounds: config.gate.max_rounds, timeoutMs: config.gate.timeout_minutes * 60_000, outputChars: config.gate.output_chars, network: config.network },
+    signal,
+    onPhase: input.onPhase,
+  });
+  return { kind: "implemented", result, spend: spendOf(session), transcriptTail: transcriptTailOf(session) };
+}
+
+/**
+ * A read-only job (a plan, an answer): the worktree and its git data are mounted read-only, the
+ * editor only views, there is no setup and no gate; the agent's final message is the result.
+ */
+export async function answerInWorktree(input: AgentRunInput): Promise<AnswerRunResult> {
+  const started = await startSession(input, true);
+  if (started.kind === "not-started") return started;
+  const { session } = started;
+  const stop = await session.send(await input.task());
+  const result: AnswerResult =
+    stop.kind === "finished"
+      ? { kind: "answer", text: stop.summary }
+      : stop.kind === "model-error"
+        ? { kind: "no-answer", message: `The model could not be reached: ${stop.message}`, retryable: stop.retryable }
+        : { kind: "no-answer", message: stop.message, retryable: true };
+  return { kind: "answered", result, spend: spendOf(session), transcriptTail: transcriptTailOf(session) };
+}
+
+function transcriptTailOf(session: AgentSession): string {
+  return session.transcript
+    .slice(-60)
+    .map((entry) => `[${entry.turn}] ${entry.kind}: ${entry.text}`)
+    .join("\n");
+}
+
+function spendOf(session: AgentSession): Spend {
+  return { usd: session.progress.usd, turns: session.progress.turns };
+}
+
+async function startSession(input: AgentRunInput, readOnly: boolean): Promise<NotStarted | { kind: "ready"; session: AgentSession; sandbox: Sandbox }> {
   const { worktree, config, signal } = input;
+  const gitData = [worktree.gitDir, worktree.objectsDir];
   let sandbox;
   try {
     sandbox = await createSandbox(
-      { worktree: worktree.path, home: input.home, readOnly: [worktree.mirror], writable: [worktree.gitDir, worktree.objectsDir], hidden: [...input.hiddenPaths], env: worktree.gitEnv },
+      {
+        worktree: worktree.path,
+        readOnlyWorktree: readOnly,
+        home: input.home,
+        readOnly: [worktree.mirror, ...(readOnly ? gitData : [])],
+        writable: readOnly ? [] : gitData,
+        hidden: [...input.hiddenPaths],
+        env: worktree.gitEnv,
+      },
       { allowUnsandboxed: input.allowUnsandboxed },
     );
   } catch (error) {
@@ -56,7 +114,7 @@ export async function runAgentInWorktree(input: AgentRunInput): Promise<AgentRun
   }
   if (sandbox.kind === "unsandboxed") input.onUnsandboxed?.();
 
-  if (config.setup !== undefined) {
+  if (config.setup !== undefined && !readOnly) {
     const setup = await sandbox.run(config.setup, { timeoutMs: config.commands.setup_timeout_minutes * 60_000, network: true, signal });
     if (signal.aborted) return { kind: "not-started", reason: abortReason(signal), retryable: true };
     if (setup.exitCode !== 0) {
@@ -81,22 +139,10 @@ export async function runAgentInWorktree(input: AgentRunInput): Promise<AgentRun
     model: input.model,
     price: input.price,
     system,
-    tools: new WorkspaceTools({ sandbox, commandTimeoutMs: config.commands.timeout_minutes * 60_000, network: config.network, maxResultChars: TOOL_RESULT_CHARS, secrets: input.secrets }),
+    tools: new WorkspaceTools({ sandbox, commandTimeoutMs: config.commands.timeout_minutes * 60_000, network: config.network, maxResultChars: TOOL_RESULT_CHARS, secrets: input.secrets, readOnly }),
     budget: { maxTurns: config.budget.max_turns, maxUsd: config.budget.max_usd, deadline: Date.now() + config.budget.timeout_minutes * 60_000 },
     signal,
     onProgress: (progress) => input.onSpend({ usd: progress.usd, turns: progress.turns }),
   });
-  const result = await implementIssue({
-    session,
-    sandbox,
-    task: await input.task(),
-    gate: { command: config.test, maxRounds: config.gate.max_rounds, timeoutMs: config.gate.timeout_minutes * 60_000, outputChars: config.gate.output_chars, network: config.network },
-    signal,
-    onPhase: input.onPhase,
-  });
-  const transcriptTail = session.transcript
-    .slice(-60)
-    .map((entry) => `[${entry.turn}] ${entry.kind}: ${entry.text}`)
-    .join("\n");
-  return { kind: "implemented", result, spend: { usd: session.progress.usd, turns: session.progress.turns }, transcriptTail };
+  return { kind: "ready", session, sandbox };
 }

@@ -6,8 +6,10 @@ import type { CommandOptions, CommandResult, Sandbox } from "./sandbox-contract.
 
 /** What the sandbox shows a command besides the read-only system. */
 export interface SandboxLayout {
-  /** Writable; commands start here. */
+  /** Commands start here; writable unless `readOnlyWorktree`. */
   worktree: string;
+  /** Mount the worktree read-only (plans and questions: the agent looks, never changes). */
+  readOnlyWorktree?: boolean;
   /** Writable, persistent per repository (npm and other caches); HOME points at it. */
   home: string;
   /** Extra read-only mounts (the git mirror the worktree links to). */
@@ -94,7 +96,8 @@ export function bubblewrapArgs(layout: SandboxLayout, options: Pick<CommandOptio
   if (!underSystem) args.push("--ro-bind", system.nodeDir, system.nodeDir);
   args.push("--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp");
   for (const path of layout.readOnly ?? []) args.push("--ro-bind", path, path);
-  for (const path of [layout.worktree, layout.home, ...(layout.writable ?? [])]) args.push("--bind", path, path);
+  if (layout.readOnlyWorktree === true) args.push("--ro-bind", layout.worktree, layout.worktree);
+  for (const path of [...(layout.readOnlyWorktree === true ? [] : [layout.worktree]), layout.home, ...(layout.writable ?? [])]) args.push("--bind", path, path);
   for (const path of layout.hidden ?? []) {
     if (!existsSync(path)) continue;
     if (statSync(path).isDirectory()) args.push("--tmpfs", path);

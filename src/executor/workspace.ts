@@ -74,6 +74,14 @@ export class GitError extends Error {
   }
 }
 
+const PRISTINE_STATUS = ["status", "--porcelain=v2", "--branch", "--ignored", "--untracked-files=all"];
+
+/** Whether `git status` (PRISTINE_STATUS) shows a checkout at `sha` with no file changed, untracked or ignored. */
+function isPristineStatus(status: string, sha: string): boolean {
+  const lines = status.split("\n").filter((line) => line.length > 0);
+  return lines.includes(`# branch.oid ${sha}`) && lines.every((line) => line.startsWith("# "));
+}
+
 /** Says in words what a failed fetch means. */
 function fetchProblem(url: string, error: unknown): Error {
   const detail = error instanceof GitError ? error.detail : String(error);
@@ -257,11 +265,7 @@ async function takeSpare(input: { mirror: string; spare: string; path: string; b
     const env = { GIT_DIR: gitDir, GIT_WORK_TREE: input.path };
     await git(["checkout", "--quiet", "--detach", "--force", input.baseSha], { cwd: input.path, env });
     // The parked tree was cleaned when its run ended; clean again only if git sees anything at all.
-    const pristine = async (): Promise<boolean> => {
-      const status = await git(["status", "--porcelain=v2", "--branch", "--ignored", "--untracked-files=all"], { cwd: input.path, env });
-      const lines = status.split("\n").filter((line) => line.length > 0);
-      return lines.includes(`# branch.oid ${input.baseSha}`) && lines.every((line) => line.startsWith("# "));
-    };
+    const pristine = async (): Promise<boolean> => isPristineStatus(await git(PRISTINE_STATUS, { cwd: input.path, env }), input.baseSha);
     if (await pristine()) return gitDir;
     await git(["clean", "-ffdxq"], { cwd: input.path, env });
     if (await pristine()) return gitDir;
@@ -369,6 +373,11 @@ export class Worktree {
   /** True when nothing is changed or untracked. */
   async isClean(): Promise<boolean> {
     return (await this.#git(["status", "--porcelain", "--untracked-files=all"])).trim().length === 0;
+  }
+
+  /** True when the checkout is exactly the pinned commit: HEAD unmoved, nothing changed, untracked or even ignored. */
+  async isPristine(): Promise<boolean> {
+    return isPristineStatus(await this.#git(PRISTINE_STATUS), this.baseSha);
   }
 
   /**

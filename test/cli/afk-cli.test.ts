@@ -115,7 +115,7 @@ describe("afk doctor", () => {
       const sick = await runDoctor({ ...env, ANTHROPIC_API_KEY: "sk-ant-wrong-key-0000000000", AFK_MODEL: "claude-nonexistent" });
       const report = formatFindings(sick);
       expect(report).toContain("✗ model: the Anthropic API refused ANTHROPIC_API_KEY (401)");
-      expect(report).toMatch(/✗ App permissions: afk lacks pull_requests: write, contents: write, checks: write\n {4}fix: grant them in the App's settings/);
+      expect(report).toMatch(/✗ App permissions: afk lacks pull_requests: write, contents: write, checks: write, statuses: read, actions: read\n {4}fix: grant them in the App's settings/);
       expect(report).toContain("✗ App events: not subscribed to issue_comment, check_run, check_suite, pull_request, pull_request_review");
       const skipped = formatFindings(await runDoctor({ AFK_CACHE_DIR: join(root, "cache") }));
       expect(skipped).toContain("✗ model: ANTHROPIC_API_KEY is not set\n    fix: export ANTHROPIC_API_KEY=<your Anthropic API key>");

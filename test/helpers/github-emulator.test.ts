@@ -1,9 +1,24 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { graphql, GraphqlResponseError } from "@octokit/graphql";
 import { Octokit } from "@octokit/rest";
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { commitToBareRepo, createBareRepo } from "./git-http-server.js";
 import { GitHubEmulator, loopbackFetch } from "./github-emulator.js";
 import { operationIdOf, validateRequest } from "./openapi-validator.js";
-import { examplePayload, issueCommentCreatedPayload, issuesLabeledPayload } from "./webhook-payloads.js";
+import {
+  checkRunCompletedPayload,
+  checkSuiteCompletedPayload,
+  examplePayload,
+  issueCommentCreatedPayload,
+  issuesLabeledPayload,
+  pullRequestReviewSubmittedPayload,
+  pullRequestSynchronizePayload,
+  statusPayload,
+} from "./webhook-payloads.js";
 
 nock.disableNetConnect();
 nock.enableNetConnect("127.0.0.1");
@@ -26,11 +41,14 @@ beforeEach(async () => {
   emulator.addRepo({ owner: OWNER, name: REPO, installationId: INSTALLATION, files: { ".github/afk.yml": "test: npm test\n", "README.md": "hello\n" } });
 });
 
+const tempDirs: string[] = [];
+
 afterEach(async () => {
   try {
     emulator.assertNoViolations();
   } finally {
     await emulator.close();
+    for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -48,12 +66,42 @@ function appOctokit(): Octokit {
   return new Octokit({ baseUrl: emulator.apiUrl, auth: appJwt(), request: { fetch: loopbackFetch }, log: quiet });
 }
 
+async function installationToken(
+  installationId = INSTALLATION,
+  scope: { repositories?: string[]; permissions?: Record<string, "read" | "write"> } = {},
+): Promise<string> {
+  const { data } = await appOctokit().rest.apps.createInstallationAccessToken({ installation_id: installationId, ...scope });
+  return data.token;
+}
+
 async function installationOctokit(
   installationId = INSTALLATION,
   scope: { repositories?: string[]; permissions?: Record<string, "read" | "write"> } = {},
 ): Promise<Octokit> {
-  const { data } = await appOctokit().rest.apps.createInstallationAccessToken({ installation_id: installationId, ...scope });
-  return new Octokit({ baseUrl: emulator.apiUrl, auth: data.token, request: { fetch: loopbackFetch }, log: quiet });
+  return new Octokit({ baseUrl: emulator.apiUrl, auth: await installationToken(installationId, scope), request: { fetch: loopbackFetch }, log: quiet });
+}
+
+const MATH = "export function add(a, b) {\n  return a + b;\n}\n";
+
+/**
+ * Puts a real bare repository behind FULL, with a `feature` branch one commit ahead of `main`
+ * (`src/math.js` changed), as afk's pushes leave it.
+ */
+function gitBacking(): { gitDir: string; mainSha: string; featureSha: string } {
+  const root = mkdtempSync(join(tmpdir(), "emulator-test-"));
+  tempDirs.push(root);
+  const { path, headSha } = createBareRepo(root, FULL, { "README.md": "hello\n", "src/math.js": MATH });
+  execFileSync("git", ["--git-dir", path, "branch", "feature", "main"]);
+  const featureSha = commitToBareRepo(path, { "src/math.js": MATH.replace("a + b", "a + b + 0") + "export const one = 1;\n" }, "Change add", "feature");
+  emulator.connectGit(FULL, { cloneUrl: `http://127.0.0.1:9/${FULL}.git`, gitDir: path });
+  return { gitDir: path, mainSha: headSha, featureSha };
+}
+
+/** A pull request from a `feature` branch made with the REST git database (no git backing). */
+async function draftPullWithoutGit(octokit: Octokit): Promise<{ number: number; nodeId: string }> {
+  await octokit.rest.git.createRef({ owner: OWNER, repo: REPO, ref: "refs/heads/feature", sha: emulator.ref(FULL, "heads/main") ?? "" });
+  const { data } = await octokit.rest.pulls.create({ owner: OWNER, repo: REPO, head: "feature", base: "main", title: "Feature", draft: true });
+  return { number: data.number, nodeId: data.node_id };
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -358,6 +406,281 @@ describe("GitHubEmulator", () => {
   });
 });
 
+describe("GitHubEmulator after the pull request", () => {
+  it("lists afk's and other Apps' check runs for a sha or a branch, with GitHub's filters, and rolls them into suites", async () => {
+    const octokit = await installationOctokit();
+    const head = emulator.ref(FULL, "heads/main") ?? "";
+    const ours = await octokit.rest.checks.create({ owner: OWNER, repo: REPO, name: "afk", head_sha: head, status: "in_progress" });
+    const failed = emulator.addForeignCheckRun(FULL, { headSha: head, name: "test", appSlug: "github-actions", conclusion: "failure", output: { title: "1 test failed" } });
+    expect(failed).toMatchObject({ status: "completed", conclusion: "failure", app: { id: 15368, slug: "github-actions", name: "GitHub Actions", owner: { login: "github" } } });
+    expect(failed.details_url).toBe(`${emulator.webUrl}/${FULL}/actions/runs/${failed.check_suite.id}/job/${failed.id}`);
+    const rerun = emulator.addForeignCheckRun(FULL, { headSha: head, name: "test", appSlug: "github-actions", conclusion: "success" });
+    const lint = emulator.addForeignCheckRun(FULL, { headSha: head, name: "lint", appSlug: "octo-linter", detailsUrl: "https://lint.example.com/1" });
+    expect(lint).toMatchObject({ status: "queued", conclusion: null, completed_at: null, details_url: "https://lint.example.com/1", app: { slug: "octo-linter" } });
+    expect(lint.app.id).not.toBe(15368);
+    expect(lint.app.id).not.toBe(emulator.appId);
+    expect(emulator.addForeignCheckRun(FULL, { headSha: head, name: "lint-2", appSlug: "octo-linter" }).app.id).toBe(lint.app.id);
+    expect(rerun.check_suite.id).toBe(failed.check_suite.id);
+    expect(lint.check_suite.id).not.toBe(failed.check_suite.id);
+
+    const list = async (params: Record<string, string | number> = {}): Promise<Array<[string, string, string | null]>> => {
+      const { data } = await octokit.rest.checks.listForRef({ owner: OWNER, repo: REPO, ref: "main", ...params });
+      expect(data.total_count).toBeGreaterThanOrEqual(data.check_runs.length);
+      return data.check_runs.map((run) => [run.name, run.app?.slug ?? "", run.conclusion]);
+    };
+    // Newest first; `latest` (the default) keeps the newest run per name and App.
+    expect(await list()).toEqual([
+      ["lint-2", "octo-linter", null],
+      ["lint", "octo-linter", null],
+      ["test", "github-actions", "success"],
+      ["afk", "afk", null],
+    ]);
+    expect(await list({ filter: "all", check_name: "test" })).toEqual([
+      ["test", "github-actions", "success"],
+      ["test", "github-actions", "failure"],
+    ]);
+    expect(await list({ status: "in_progress" })).toEqual([["afk", "afk", null]]);
+    expect(await list({ app_id: 15368, filter: "all" })).toHaveLength(2);
+    const paged = await octokit.rest.checks.listForRef({ owner: OWNER, repo: REPO, ref: head, per_page: 1, page: 2 });
+    expect(paged.data.total_count).toBe(4);
+    expect(paged.data.check_runs.map((run) => run.name)).toEqual(["lint"]);
+    expect(paged.headers.link).toContain('rel="next"');
+
+    emulator.updateForeignCheckRun(FULL, lint.id, { status: "in_progress" });
+    const finished = emulator.updateForeignCheckRun(FULL, lint.id, { conclusion: "neutral", output: { summary: "2 warnings" } });
+    expect(finished).toMatchObject({ status: "completed", conclusion: "neutral", output: { summary: "2 warnings" } });
+    expect(finished.completed_at).not.toBeNull();
+    expect((await octokit.rest.checks.get({ owner: OWNER, repo: REPO, check_run_id: lint.id })).data.conclusion).toBe("neutral");
+    // An App can only change its own check runs.
+    expect((await failure(octokit.rest.checks.update({ owner: OWNER, repo: REPO, check_run_id: lint.id, conclusion: "success" }))).status).toBe(403);
+    expect((await octokit.rest.checks.update({ owner: OWNER, repo: REPO, check_run_id: ours.data.id, conclusion: "success" })).data.app?.slug).toBe("afk");
+
+    const suites = await octokit.rest.checks.listSuitesForRef({ owner: OWNER, repo: REPO, ref: "main" });
+    expect(suites.data.total_count).toBe(3);
+    expect(suites.data.check_suites.map((suite) => [suite.app?.slug, suite.status, suite.conclusion, suite.latest_check_runs_count, suite.head_branch])).toEqual([
+      ["afk", "completed", "success", 1, "main"],
+      ["github-actions", "completed", "success", 1, "main"],
+      ["octo-linter", "in_progress", null, 2, "main"],
+    ]);
+    expect(suites.data.check_suites[0]?.head_commit).toMatchObject({ id: head, message: "Initial commit" });
+    emulator.updateForeignCheckRun(FULL, lint.id + 1, { conclusion: "failure" });
+    const linter = await octokit.rest.checks.listSuitesForRef({ owner: OWNER, repo: REPO, ref: head, app_id: lint.app.id });
+    expect(linter.data.check_suites.map((suite) => [suite.status, suite.conclusion])).toEqual([["completed", "failure"]]);
+
+    expect((await failure(octokit.rest.checks.listForRef({ owner: OWNER, repo: REPO, ref: "no-such-branch" }))).status).toBe(422);
+    const noChecks = await installationOctokit(INSTALLATION, { permissions: { metadata: "read", issues: "write" } });
+    expect((await failure(noChecks.rest.checks.listForRef({ owner: OWNER, repo: REPO, ref: "main" }))).status).toBe(403);
+    expect((await failure(noChecks.rest.checks.listSuitesForRef({ owner: OWNER, repo: REPO, ref: "main" }))).status).toBe(403);
+  });
+
+  it("answers commit statuses: the combined state of each context's newest status, and the full history", async () => {
+    const octokit = await installationOctokit();
+    const head = emulator.ref(FULL, "heads/main") ?? "";
+    const empty = await octokit.rest.repos.getCombinedStatusForRef({ owner: OWNER, repo: REPO, ref: "main" });
+    expect(empty.data).toMatchObject({ state: "pending", total_count: 0, sha: head, statuses: [] });
+
+    emulator.setCommitStatus(FULL, head, { context: "ci/jenkins", state: "pending", description: "Building" });
+    emulator.setCommitStatus(FULL, head, { context: "ci/jenkins", state: "success", targetUrl: "https://ci.example.com/1", creator: "jenkins-bot" });
+    const lint = emulator.setCommitStatus(FULL, head, { context: "ci/lint", state: "error" });
+    expect(lint).toMatchObject({ state: "error", context: "ci/lint", description: null, creator: { login: OWNER } });
+    const combined = await octokit.rest.repos.getCombinedStatusForRef({ owner: OWNER, repo: REPO, ref: head });
+    expect(combined.data.state).toBe("failure");
+    expect(combined.data.statuses.map((status) => [status.context, status.state, status.target_url])).toEqual([
+      ["ci/jenkins", "success", "https://ci.example.com/1"],
+      ["ci/lint", "error", null],
+    ]);
+    emulator.setCommitStatus(FULL, head, { context: "ci/lint", state: "success" });
+    expect((await octokit.rest.repos.getCombinedStatusForRef({ owner: OWNER, repo: REPO, ref: "main" })).data).toMatchObject({ state: "success", total_count: 2 });
+
+    const history = await octokit.rest.repos.listCommitStatusesForRef({ owner: OWNER, repo: REPO, ref: "main" });
+    expect(history.data.map((status) => [status.context, status.state, status.creator?.login])).toEqual([
+      ["ci/lint", "success", OWNER],
+      ["ci/lint", "error", OWNER],
+      ["ci/jenkins", "success", "jenkins-bot"],
+      ["ci/jenkins", "pending", OWNER],
+    ]);
+    expect((await failure(octokit.rest.repos.getCombinedStatusForRef({ owner: OWNER, repo: REPO, ref: "gone" }))).status).toBe(404);
+    const noStatuses = await installationOctokit(INSTALLATION, { permissions: { metadata: "read", checks: "read" } });
+    expect((await failure(noStatuses.rest.repos.getCombinedStatusForRef({ owner: OWNER, repo: REPO, ref: "main" }))).status).toBe(403);
+    expect((await failure(noStatuses.rest.repos.listCommitStatusesForRef({ owner: OWNER, repo: REPO, ref: "main" }))).status).toBe(403);
+  });
+
+  it("redirects an Actions job's logs to a plain-text download that Octokit follows", async () => {
+    const octokit = await installationOctokit();
+    const head = emulator.ref(FULL, "heads/main") ?? "";
+    const job = emulator.addForeignCheckRun(FULL, { headSha: head, name: "test", appSlug: "github-actions", conclusion: "failure" });
+    const log = "2026-01-01T00:00:00.0000000Z npm test\n2026-01-01T00:00:01.0000000Z Error: expected 5, got 4\n";
+    emulator.setJobLog(FULL, job.id, log);
+
+    const followed = await octokit.rest.actions.downloadJobLogsForWorkflowRun({ owner: OWNER, repo: REPO, job_id: job.id });
+    expect(followed.status).toBe(200);
+    expect(followed.data).toBe(log);
+    // Octokit without a custom fetch (as Probot runs it) follows the redirect too.
+    const plain = new Octokit({ baseUrl: emulator.apiUrl, auth: await installationToken(), log: quiet });
+    expect((await plain.rest.actions.downloadJobLogsForWorkflowRun({ owner: OWNER, repo: REPO, job_id: job.id })).data).toBe(log);
+
+    const manual = await octokit.request("GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs", { owner: OWNER, repo: REPO, job_id: job.id, request: { redirect: "manual" } });
+    expect(manual.status).toBe(302);
+    const location = String(manual.headers.location);
+    expect(location.startsWith(`${emulator.webUrl}/_logs/`)).toBe(true);
+    const download = await loopbackFetch(location);
+    expect(download.headers.get("content-type")).toBe("text/plain; charset=utf-8");
+    expect(await download.text()).toBe(log);
+    expect(emulator.requests.filter((r) => r.operationId === "actions/download-job-logs-for-workflow-run").map((r) => r.status)).toEqual([302, 302, 302]);
+
+    expect((await failure(octokit.rest.actions.downloadJobLogsForWorkflowRun({ owner: OWNER, repo: REPO, job_id: job.id + 1000 }))).status).toBe(404);
+    expect((await loopbackFetch(`${emulator.webUrl}/_logs/nonsense`)).status).toBe(404);
+    const noActions = await installationOctokit(INSTALLATION, { permissions: { metadata: "read", checks: "read" } });
+    expect((await failure(noActions.rest.actions.downloadJobLogsForWorkflowRun({ owner: OWNER, repo: REPO, job_id: job.id }))).status).toBe(403);
+  });
+
+  it("keeps a pull request on its branch's head as pushes land, reports its node id, and merges it", async () => {
+    const { gitDir, mainSha, featureSha } = gitBacking();
+    const octokit = await installationOctokit();
+    const created = await octokit.rest.pulls.create({ owner: OWNER, repo: REPO, head: "feature", base: "main", title: "Change add", draft: true });
+    expect(created.data.head.sha).toBe(featureSha);
+    expect(created.data.base.sha).toBe(mainSha);
+    expect(emulator.pulls(FULL)).toMatchObject([{ number: created.data.number, nodeId: created.data.node_id, headSha: featureSha, draft: true, merged: false }]);
+
+    const pushed = commitToBareRepo(gitDir, { "src/math.js": `${MATH}export const two = 2;\n` }, "Address review", "feature");
+    expect(emulator.pulls(FULL)[0]?.headSha).toBe(pushed);
+    const fetched = await octokit.rest.pulls.get({ owner: OWNER, repo: REPO, pull_number: created.data.number });
+    expect(fetched.data.head.sha).toBe(pushed);
+    expect(fetched.data.statuses_url).toBe(`${emulator.apiUrl}/repos/${FULL}/statuses/${pushed}`);
+
+    // A check run on the new head lists the pull request, and a branch name finds it.
+    emulator.addForeignCheckRun(FULL, { headSha: pushed, name: "test", appSlug: "github-actions", status: "in_progress" });
+    const runs = await octokit.rest.checks.listForRef({ owner: OWNER, repo: REPO, ref: "feature" });
+    expect(runs.data.check_runs.map((run) => run.pull_requests.map((pull) => [pull.number, pull.head.sha]))).toEqual([[[created.data.number, pushed]]]);
+    const suites = await octokit.rest.checks.listSuitesForRef({ owner: OWNER, repo: REPO, ref: "feature" });
+    expect(suites.data.check_suites[0]).toMatchObject({ head_branch: "feature", head_sha: pushed, before: featureSha, head_commit: { message: "Address review", author: { email: "seeder@example.com" } } });
+
+    emulator.mergePull(FULL, created.data.number, "ada");
+    const merged = await octokit.rest.pulls.get({ owner: OWNER, repo: REPO, pull_number: created.data.number });
+    expect(merged.data).toMatchObject({ state: "closed", merged: true, merged_by: { login: "ada" }, merge_commit_sha: pushed, head: { sha: pushed } });
+    expect(merged.data.merged_at).not.toBeNull();
+    expect(merged.data.closed_at).toBe(merged.data.merged_at);
+    expect(emulator.pulls(FULL)[0]).toMatchObject({ state: "closed", merged: true });
+    const reopen = await failure(octokit.rest.pulls.update({ owner: OWNER, repo: REPO, pull_number: created.data.number, state: "open" }));
+    expect(reopen.status).toBe(422);
+    expect(() => emulator.mergePull(FULL, created.data.number, "ada")).toThrow(/not open/);
+  });
+
+  it("serves reviews, their line comments with diff hunks, and replies from the App's bot", async () => {
+    const { featureSha } = gitBacking();
+    const octokit = await installationOctokit();
+    const { data: pull } = await octokit.rest.pulls.create({ owner: OWNER, repo: REPO, head: "feature", base: "main", title: "Change add" });
+    emulator.setPermission(FULL, "rita", "write");
+
+    const { review, comments } = emulator.submitReview(FULL, pull.number, {
+      user: "rita",
+      state: "CHANGES_REQUESTED",
+      body: "Two things",
+      comments: [
+        { path: "src/math.js", line: 2, body: "Why `+ 0`?" },
+        { path: "src/math.js", line: 4, body: "Unused" },
+      ],
+    });
+    expect(review).toMatchObject({ state: "CHANGES_REQUESTED", body: "Two things", commit_id: featureSha, user: { login: "rita", type: "User" }, author_association: "COLLABORATOR" });
+    expect(review.html_url).toBe(`${emulator.webUrl}/${FULL}/pull/${pull.number}#pullrequestreview-${review.id}`);
+    expect(comments[0]?.diff_hunk).toBe("@@ -1,3 +1,4 @@\n export function add(a, b) {\n-  return a + b;\n+  return a + b + 0;");
+    expect(comments[1]?.diff_hunk.split("\n").at(-1)).toBe("+export const one = 1;");
+    expect(comments[0]).toMatchObject({ pull_request_review_id: review.id, path: "src/math.js", line: 2, side: "RIGHT", commit_id: featureSha });
+    expect(() => emulator.submitReview(FULL, pull.number, { user: "rita", state: "COMMENTED", comments: [{ path: "nope.js", line: 1, body: "?" }] })).toThrow(/does not exist/);
+    // A reviewer the emulator has never seen is added as a User; the pull request's author cannot approve it.
+    expect(emulator.submitReview(FULL, pull.number, { user: "newcomer", state: "APPROVED" }).review).toMatchObject({ body: "", author_association: "NONE", user: { login: "newcomer" } });
+    expect(() => emulator.submitReview(FULL, pull.number, { user: emulator.botLogin, state: "APPROVED" })).toThrow(/own pull request/);
+
+    const reviews = await octokit.rest.pulls.listReviews({ owner: OWNER, repo: REPO, pull_number: pull.number });
+    expect(reviews.data.map((r) => [r.user?.login, r.state])).toEqual([
+      ["rita", "CHANGES_REQUESTED"],
+      ["newcomer", "APPROVED"],
+    ]);
+    expect((await octokit.rest.pulls.getReview({ owner: OWNER, repo: REPO, pull_number: pull.number, review_id: review.id })).data.body).toBe("Two things");
+    expect((await failure(octokit.rest.pulls.getReview({ owner: OWNER, repo: REPO, pull_number: pull.number + 1, review_id: review.id }))).status).toBe(404);
+    const forReview = await octokit.rest.pulls.listCommentsForReview({ owner: OWNER, repo: REPO, pull_number: pull.number, review_id: review.id });
+    expect(forReview.data.map((comment) => comment.body)).toEqual(["Why `+ 0`?", "Unused"]);
+
+    const first = comments[0]?.id ?? 0;
+    const reply = await octokit.rest.pulls.createReplyForReviewComment({ owner: OWNER, repo: REPO, pull_number: pull.number, comment_id: first, body: "Removed it" });
+    expect(reply.status).toBe(201);
+    expect(reply.data).toMatchObject({ in_reply_to_id: first, user: { login: "afk[bot]", type: "Bot" }, path: "src/math.js", line: 2, body: "Removed it" });
+    expect(reply.data.pull_request_review_id).not.toBe(review.id);
+    const all = await octokit.rest.pulls.listReviewComments({ owner: OWNER, repo: REPO, pull_number: pull.number });
+    expect(all.data.map((comment) => [comment.body, comment.in_reply_to_id ?? null])).toEqual([
+      ["Why `+ 0`?", null],
+      ["Unused", null],
+      ["Removed it", first],
+    ]);
+    expect((await octokit.rest.pulls.listReviews({ owner: OWNER, repo: REPO, pull_number: pull.number })).data.at(-1)).toMatchObject({ state: "COMMENTED", user: { login: "afk[bot]" } });
+    expect(emulator.reviewComments(FULL, pull.number)).toHaveLength(3);
+    expect(emulator.reviews(FULL, pull.number)).toHaveLength(3);
+
+    expect((await failure(octokit.rest.pulls.createReplyForReviewComment({ owner: OWNER, repo: REPO, pull_number: pull.number, comment_id: 1, body: "?" }))).status).toBe(404);
+    const readOnly = await installationOctokit(INSTALLATION, { permissions: { metadata: "read", pull_requests: "read" } });
+    expect((await readOnly.rest.pulls.listReviews({ owner: OWNER, repo: REPO, pull_number: pull.number })).data).toHaveLength(3);
+    expect((await failure(readOnly.rest.pulls.createReplyForReviewComment({ owner: OWNER, repo: REPO, pull_number: pull.number, comment_id: first, body: "no" }))).status).toBe(403);
+  });
+
+  it("flips a pull request's draft state through GraphQL at /api/graphql, as on GitHub Enterprise Server", async () => {
+    const octokit = await installationOctokit();
+    const pull = await draftPullWithoutGit(octokit);
+    const token = await installationToken();
+    const client = graphql.defaults({ baseUrl: emulator.apiUrl, headers: { authorization: `token ${token}` }, request: { fetch: loopbackFetch } });
+
+    const ready = await client<{ markPullRequestReadyForReview: { pullRequest: { number: number; isDraft: boolean } } }>(
+      `mutation Ready($id: ID!) {
+        markPullRequestReadyForReview(input: { pullRequestId: $id }) { pullRequest { number isDraft } }
+      }`,
+      { id: pull.nodeId },
+    );
+    expect(ready).toEqual({ markPullRequestReadyForReview: { pullRequest: { number: pull.number, isDraft: false } } });
+    expect(emulator.pulls(FULL)[0]?.draft).toBe(false);
+    expect((await octokit.rest.pulls.get({ owner: OWNER, repo: REPO, pull_number: pull.number })).data.draft).toBe(false);
+
+    const bearer = graphql.defaults({ baseUrl: emulator.apiUrl, headers: { authorization: `bearer ${token}` }, request: { fetch: loopbackFetch } });
+    const draft = await bearer<{ toDraft: { clientMutationId: string; pullRequest: { draft: boolean; __typename: string } } }>(
+      `mutation { toDraft: convertPullRequestToDraft(input: { pullRequestId: "${pull.nodeId}", clientMutationId: "x1" }) { clientMutationId pullRequest { draft: isDraft __typename } } }`,
+    );
+    expect(draft).toEqual({ toDraft: { clientMutationId: "x1", pullRequest: { draft: true, __typename: "PullRequest" } } });
+    expect(emulator.pulls(FULL)[0]?.draft).toBe(true);
+    const recorded = emulator.requests.filter((r) => r.path === "/graphql");
+    expect(recorded.map((r) => [r.method, r.status, r.auth])).toEqual([
+      ["POST", 200, "installation"],
+      ["POST", 200, "installation"],
+    ]);
+    expect(recorded[0]?.body).toMatchObject({ variables: { id: pull.nodeId } });
+
+    const graphqlErrors = async (promise: Promise<unknown>): Promise<Array<{ type?: string; message: string }>> => {
+      try {
+        await promise;
+      } catch (error) {
+        if (error instanceof GraphqlResponseError) return error.errors ?? [];
+        throw error;
+      }
+      throw new Error("expected GraphQL errors");
+    };
+    const mutation = "mutation($id: ID!) { markPullRequestReadyForReview(input: { pullRequestId: $id }) { pullRequest { isDraft } } }";
+    expect(await graphqlErrors(client(mutation, { id: "PR_bm9wZQ" }))).toMatchObject([{ type: "NOT_FOUND", message: "Could not resolve to a node with the global id of 'PR_bm9wZQ'" }]);
+    const readOnly = graphql.defaults({ baseUrl: emulator.apiUrl, headers: { authorization: `token ${await installationToken(INSTALLATION, { permissions: { pull_requests: "read" } })}` }, request: { fetch: loopbackFetch } });
+    expect(await graphqlErrors(readOnly(mutation, { id: pull.nodeId }))).toMatchObject([{ type: "FORBIDDEN", message: "Resource not accessible by integration" }]);
+    expect(emulator.pulls(FULL)[0]?.draft).toBe(true);
+    const badToken = graphql.defaults({ baseUrl: emulator.apiUrl, headers: { authorization: "token ghs_nope" }, request: { fetch: loopbackFetch } });
+    expect(statusOf(await badToken(mutation, { id: pull.nodeId }).catch((error: unknown) => error))).toBe(401);
+    expect(emulator.takeViolations()).toEqual([]);
+
+    // What the emulator does not implement answers with errors and fails the test loudly.
+    expect((await graphqlErrors(client("query { viewer { login } }")))[0]?.message).toContain("not answered by the GitHub emulator");
+    expect((await graphqlErrors(client(mutation, {})))[0]?.message).toBe("Variable $id of type ID! was provided invalid value");
+    expect((await graphqlErrors(client("mutation($id: ID!) { markPullRequestReadyForReview(input: { pullRequestId: $id }) { pullRequest { mergeable } } }", { id: pull.nodeId })))[0]?.message).toContain("mergeable");
+    expect((await graphqlErrors(client("mutation { closePullRequest(input: { pullRequestId: \"x\" }) { clientMutationId } }")))[0]?.message).toBe("Field 'closePullRequest' doesn't exist on type 'Mutation'");
+    expect((await graphqlErrors(client("mutation { markPullRequestReadyForReview(input: {")))[0]?.message).toMatch(/^Parse error on end of file/);
+    const violations = emulator.takeViolations();
+    expect(violations).toHaveLength(5);
+    expect(violations[0]).toMatch(/^POST \/graphql: .*viewer/);
+  });
+});
+
 describe("webhook-payloads", () => {
   it("clones real examples", () => {
     const a = examplePayload("issues", "labeled");
@@ -398,5 +721,122 @@ describe("webhook-payloads", () => {
     expect(comment).toMatchObject({ action: "created", comment: { id: 99, body: "/afk stop", user: { login: "renovate[bot]", type: "Bot" } } });
     expect(comment.issue.number).toBe(7);
     expect("pull_request" in comment.issue).toBe(false);
+  });
+
+  it("builds check_suite.completed and check_run.completed payloads from the real examples", () => {
+    const sha = "a".repeat(40);
+    const pulls = [{ number: 12, headRef: "afk/7-add-a-flag", headSha: sha, baseRef: "main" }];
+    const suite = checkSuiteCompletedPayload({
+      owner: OWNER,
+      repo: REPO,
+      installationId: INSTALLATION,
+      headSha: sha,
+      headBranch: "afk/7-add-a-flag",
+      conclusion: "failure",
+      app: { slug: "github-actions", id: 15368 },
+      pullRequests: pulls,
+      sender: { login: "github-actions[bot]", type: "Bot" },
+    });
+    expect(suite).toMatchObject({
+      action: "completed",
+      installation: { id: INSTALLATION },
+      repository: { full_name: FULL },
+      sender: { login: "github-actions[bot]", type: "Bot" },
+      check_suite: {
+        head_sha: sha,
+        head_branch: "afk/7-add-a-flag",
+        status: "completed",
+        conclusion: "failure",
+        after: sha,
+        app: { id: 15368, slug: "github-actions", name: "GitHub Actions", owner: { login: "github" } },
+        pull_requests: [{ number: 12, head: { ref: "afk/7-add-a-flag", sha, repo: { name: REPO } }, base: { ref: "main" } }],
+        head_commit: { id: sha },
+      },
+    });
+    // The example's other fields are kept.
+    expect(suite.check_suite).toHaveProperty("latest_check_runs_count");
+    expect(suite.check_suite).toHaveProperty("before");
+    expect(JSON.stringify(suite)).not.toContain("Hello-World");
+
+    const run = checkRunCompletedPayload({
+      owner: OWNER,
+      repo: REPO,
+      installationId: INSTALLATION,
+      checkRun: { id: 555, name: "test (20.x)", headSha: sha, conclusion: "success", app: { slug: "octo-linter", id: 321 } },
+      headBranch: "afk/7-add-a-flag",
+      pullRequests: pulls,
+      sender: { login: "alice" },
+    });
+    expect(run).toMatchObject({
+      action: "completed",
+      installation: { id: INSTALLATION },
+      check_run: {
+        id: 555,
+        name: "test (20.x)",
+        head_sha: sha,
+        status: "completed",
+        conclusion: "success",
+        app: { id: 321, slug: "octo-linter" },
+        check_suite: { head_branch: "afk/7-add-a-flag", head_sha: sha, app: { slug: "octo-linter" }, pull_requests: [{ number: 12 }] },
+        pull_requests: [{ number: 12, head: { sha } }],
+      },
+    });
+    expect(run.check_run).toHaveProperty("started_at");
+    expect(run.check_run.html_url).toBe(`https://github.com/${FULL}/runs/555`);
+    expect(JSON.stringify(run)).not.toContain("Hello-World");
+  });
+
+  it("builds status, pull_request_review.submitted and pull_request.synchronize payloads from the real examples", () => {
+    const sha = "b".repeat(40);
+    const status = statusPayload({
+      owner: OWNER,
+      repo: REPO,
+      installationId: INSTALLATION,
+      sha,
+      state: "failure",
+      context: "ci/jenkins",
+      branches: ["afk/7-add-a-flag"],
+      sender: { login: "jenkins-bot" },
+    });
+    expect(status).toMatchObject({
+      sha,
+      state: "failure",
+      context: "ci/jenkins",
+      name: FULL,
+      installation: { id: INSTALLATION },
+      commit: { sha },
+      branches: [{ name: "afk/7-add-a-flag", commit: { sha } }],
+      sender: { login: "jenkins-bot" },
+    });
+    expect(status).toHaveProperty("created_at");
+    expect("action" in status).toBe(false);
+    expect(JSON.stringify(status)).not.toContain("Hello-World");
+
+    const pull = { number: 12, headRef: "afk/7-add-a-flag", headSha: sha, baseRef: "main", user: "afk[bot]", draft: true };
+    const review = pullRequestReviewSubmittedPayload({
+      owner: OWNER,
+      repo: REPO,
+      installationId: INSTALLATION,
+      pull,
+      review: { id: 77, state: "changes_requested", body: "Please rename it", user: "rita" },
+      sender: { login: "rita" },
+    });
+    expect(review).toMatchObject({
+      action: "submitted",
+      installation: { id: INSTALLATION },
+      review: { id: 77, state: "changes_requested", body: "Please rename it", user: { login: "rita", type: "User" }, commit_id: sha },
+      pull_request: { number: 12, draft: true, state: "open", user: { login: "afk[bot]", type: "Bot" }, head: { ref: "afk/7-add-a-flag", sha }, base: { ref: "main" } },
+      sender: { login: "rita" },
+    });
+    expect(review.review.html_url).toBe(`https://github.com/${FULL}/pull/12#pullrequestreview-77`);
+    expect(review.pull_request).toHaveProperty("requested_reviewers");
+    expect(JSON.stringify(review)).not.toContain("Hello-World");
+
+    const after = "c".repeat(40);
+    const sync = pullRequestSynchronizePayload({ owner: OWNER, repo: REPO, installationId: INSTALLATION, pull: { ...pull, draft: false }, before: sha, after, sender: { login: "afk[bot]", type: "Bot" } });
+    expect(sync).toMatchObject({ action: "synchronize", number: 12, before: sha, after, installation: { id: INSTALLATION }, pull_request: { number: 12, draft: false, head: { sha: after } } });
+    expect(sync.pull_request).toHaveProperty("mergeable_state");
+    expect(sync.pull_request.statuses_url).toBe(`https://api.github.com/repos/${FULL}/statuses/${after}`);
+    expect(JSON.stringify(sync)).not.toContain("Hello-World");
   });
 });

@@ -14,6 +14,11 @@ import { validateRequest, validateResponse } from "./openapi-validator.js";
  * description does not allow, and what the emulator does not implement, is
  * answered 400 and collected in `violations`.
  *
+ * Outside `/api/v3` it serves two more things: `POST /api/graphql` (where Octokit's
+ * graphql goes for a `…/api/v3` baseUrl), answering only the draft mutations
+ * `markPullRequestReadyForReview` and `convertPullRequestToDraft` (anything else is a
+ * violation), and `/_logs/…`, the plain-text downloads a job's logs redirect to.
+ *
  * Handlers are synchronous once the request body has been read, so each
  * request's read-check-write is atomic on Node's event loop (the lock's
  * compare-and-swap on refs depends on it).
@@ -32,14 +37,36 @@ import { validateRequest, validateResponse } from "./openapi-validator.js";
  * reports status 500. `node:http` requests pass through nock intact, so this goes that way.
  */
 export async function loopbackFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-  const request = new Request(input, init);
-  const body = request.body === null ? undefined : Buffer.from(await request.arrayBuffer());
+  const first = new Request(input, init);
+  let url = first.url;
+  let method = first.method;
+  let body = first.body === null ? undefined : Buffer.from(await first.arrayBuffer());
   const headers: Record<string, string> = {};
-  request.headers.forEach((value, key) => {
+  first.headers.forEach((value, key) => {
     headers[key] = value;
   });
+  // Follows redirects as `fetch` does (GitHub answers a job's logs with a 302 to the log's location).
+  for (let hops = 0; ; hops++) {
+    const response = await loopbackRequest(url, method, headers, body, first.signal);
+    const location = response.headers.get("location");
+    if (![301, 302, 303, 307, 308].includes(response.status) || location === null || first.redirect === "manual") return response;
+    if (first.redirect === "error") throw new TypeError(`fetch failed: redirected to ${location}`);
+    if (hops >= 20) throw new TypeError("fetch failed: redirect count exceeded");
+    const next = new URL(location, url);
+    if (next.protocol !== "http:") throw new TypeError(`fetch failed: loopbackFetch cannot follow a redirect to ${next.href}`);
+    if (next.origin !== new URL(url).origin) delete headers.authorization;
+    if (response.status === 303 ? method !== "HEAD" : (response.status === 301 || response.status === 302) && method === "POST") {
+      method = "GET";
+      body = undefined;
+      for (const key of Object.keys(headers)) if (key.startsWith("content-")) delete headers[key];
+    }
+    url = next.href;
+  }
+}
+
+function loopbackRequest(url: string, method: string, headers: Record<string, string>, body: Buffer | undefined, signal: AbortSignal): Promise<Response> {
   return new Promise<Response>((resolve, reject) => {
-    const outgoing = httpRequest(request.url, { method: request.method, headers, signal: request.signal }, (incoming) => {
+    const outgoing = httpRequest(url, { method, headers, signal }, (incoming) => {
       const chunks: Buffer[] = [];
       incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
       incoming.on("error", reject);
@@ -49,7 +76,7 @@ export async function loopbackFetch(input: string | URL | Request, init?: Reques
         for (const [key, value] of Object.entries(incoming.headers)) {
           for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value]) responseHeaders.append(key, one);
         }
-        const noBody = status === 204 || status === 304 || request.method === "HEAD";
+        const noBody = status === 204 || status === 304 || method === "HEAD";
         resolve(new Response(noBody ? null : Buffer.concat(chunks), { status, statusText: incoming.statusMessage ?? "", headers: responseHeaders }));
       });
     });
@@ -262,7 +289,140 @@ export interface CheckRunJson {
   name: string;
   check_suite: { id: number };
   app: AppJson;
-  pull_requests: never[];
+  /** Open pull requests of the repository whose head is the run's `head_sha`, as GitHub lists them. */
+  pull_requests: PullRequestMinimalJson[];
+}
+
+export interface PullRequestMinimalJson {
+  id: number;
+  number: number;
+  url: string;
+  head: { ref: string; sha: string; repo: { id: number; url: string; name: string } };
+  base: { ref: string; sha: string; repo: { id: number; url: string; name: string } };
+}
+
+export type CheckRunStatus = "queued" | "in_progress" | "completed";
+export type CheckRunConclusion = "success" | "failure" | "neutral" | "cancelled" | "skipped" | "timed_out" | "action_required";
+
+export interface CheckRunOutputInput {
+  title?: string;
+  summary?: string;
+  text?: string;
+}
+
+export interface ForeignCheckRunInput {
+  headSha: string;
+  name: string;
+  /** The App that owns the run; `github-actions` is GitHub Actions (whose check run ids are job ids). */
+  appSlug: string;
+  /** Defaults to `completed` when a conclusion is given, else `queued`. */
+  status?: CheckRunStatus;
+  conclusion?: CheckRunConclusion | null;
+  output?: CheckRunOutputInput;
+  detailsUrl?: string;
+}
+
+export interface ForeignCheckRunUpdate {
+  status?: CheckRunStatus;
+  conclusion?: CheckRunConclusion | null;
+  output?: CheckRunOutputInput;
+}
+
+export type CommitState = "pending" | "success" | "failure" | "error";
+
+export interface CommitStatusInput {
+  context: string;
+  state: CommitState;
+  description?: string;
+  targetUrl?: string;
+  /** Who posted the status; defaults to the repository's owner. A login not seen before is added as a User. */
+  creator?: string;
+}
+
+export interface CommitStatusJson {
+  url: string;
+  avatar_url: string | null;
+  id: number;
+  node_id: string;
+  state: CommitState;
+  description: string | null;
+  target_url: string | null;
+  context: string;
+  created_at: string;
+  updated_at: string;
+  creator: UserJson;
+}
+
+export type ReviewState = "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED";
+
+export interface ReviewInput {
+  /** The reviewer's login; a login not seen before is added as a User (as `addUser` would). */
+  user: string;
+  state: ReviewState;
+  body?: string;
+  /** Line comments on the pull request's head (`line` is a line of the file at the head, right side). */
+  comments?: Array<{ path: string; line: number; body: string }>;
+}
+
+export interface ReviewJson {
+  id: number;
+  node_id: string;
+  user: UserJson;
+  body: string;
+  state: ReviewState;
+  html_url: string;
+  pull_request_url: string;
+  _links: { html: { href: string }; pull_request: { href: string } };
+  submitted_at: string;
+  commit_id: string;
+  author_association: string;
+}
+
+export interface ReviewCommentJson {
+  url: string;
+  pull_request_review_id: number;
+  id: number;
+  node_id: string;
+  diff_hunk: string;
+  path: string;
+  position: number;
+  original_position: number;
+  commit_id: string;
+  original_commit_id: string;
+  in_reply_to_id?: number;
+  user: UserJson;
+  body: string;
+  created_at: string;
+  updated_at: string;
+  html_url: string;
+  pull_request_url: string;
+  author_association: string;
+  _links: { self: { href: string }; html: { href: string }; pull_request: { href: string } };
+  start_line: null;
+  original_start_line: null;
+  start_side: null;
+  line: number;
+  original_line: number;
+  side: "RIGHT";
+  subject_type: "line";
+  reactions: ReactionRollupJson;
+}
+
+/** A pull request as `pulls()` reports it. */
+export interface PullSummary {
+  number: number;
+  nodeId: string;
+  title: string;
+  body: string;
+  head: string;
+  /** The head branch's current commit (it follows pushes while the pull request is open). */
+  headSha: string;
+  base: string;
+  draft: boolean;
+  state: string;
+  merged: boolean;
+  user: string;
+  requestedReviewers: string[];
 }
 
 // ---------------------------------------------------------------------------
@@ -353,6 +513,8 @@ interface CommentRecord {
 interface CheckRunRecord {
   id: number;
   suiteId: number;
+  /** The App that created the run: the emulator's own App, or one from `addForeignCheckRun`. */
+  appId: number;
   name: string;
   headSha: string;
   externalId: string;
@@ -362,6 +524,60 @@ interface CheckRunRecord {
   startedAt: string;
   completedAt: string | null;
   output: { title: string | null; summary: string | null; text: string | null };
+}
+
+/** The check suite GitHub keeps per App and head commit. */
+interface CheckSuiteRecord {
+  id: number;
+  appId: number;
+  headSha: string;
+  createdAt: string;
+}
+
+/** Another GitHub App (GitHub Actions, a linter…) whose check runs show up on the repository. */
+interface ForeignApp {
+  id: number;
+  slug: string;
+  name: string;
+  owner: UserState;
+  description: string;
+  externalUrl: string;
+}
+
+interface StatusRecord {
+  id: number;
+  sha: string;
+  context: string;
+  state: CommitState;
+  description: string | null;
+  targetUrl: string | null;
+  creator: UserState;
+  createdAt: string;
+}
+
+interface ReviewRecord {
+  id: number;
+  pullNumber: number;
+  user: UserState;
+  body: string;
+  state: ReviewState;
+  commitId: string;
+  submittedAt: string;
+}
+
+interface ReviewCommentRecord {
+  id: number;
+  reviewId: number;
+  pullNumber: number;
+  inReplyTo: number | undefined;
+  path: string;
+  line: number;
+  body: string;
+  user: UserState;
+  commitId: string;
+  diffHunk: string;
+  createdAt: string;
+  updatedAt: string;
 }
 
 interface PullRecord {
@@ -375,6 +591,10 @@ interface PullRecord {
   baseSha: string;
   draft: boolean;
   state: "open" | "closed";
+  closedAt: string | null;
+  merged: boolean;
+  mergedAt: string | null;
+  mergedBy: UserState | null;
   user: UserState;
   maintainerCanModify: boolean;
   requestedReviewers: UserState[];
@@ -409,6 +629,13 @@ interface RepoState {
   /** Lower-cased login → role. */
   roles: Map<string, Role>;
   checkRuns: Map<number, CheckRunRecord>;
+  /** `${appId}:${headSha}` → suite. */
+  checkSuites: Map<string, CheckSuiteRecord>;
+  statuses: StatusRecord[];
+  reviews: Map<number, ReviewRecord>;
+  reviewComments: Map<number, ReviewCommentRecord>;
+  /** Actions job id → log text. */
+  jobLogs: Map<number, string>;
 }
 
 interface RequestContext {
@@ -452,14 +679,23 @@ class HttpError extends Error {
 // Small helpers
 
 const API_PREFIX = "/api/v3";
+/** Where job logs are downloaded from (GitHub redirects to a signed URL on another host). */
+const LOG_PREFIX = "/_logs/";
+/** Where Octokit's graphql sends queries when its baseUrl ends in `/api/v3` (GitHub Enterprise Server). */
+const GRAPHQL_PATH = "/api/graphql";
 const REACTION_CONTENTS = ["+1", "-1", "laugh", "confused", "heart", "hooray", "eyes", "rocket"] as const;
+/** What app.yml asks for, so an installation made from it has these. */
 const DEFAULT_PERMISSIONS: Record<string, PermissionLevel> = {
   metadata: "read",
   contents: "write",
   issues: "write",
   checks: "write",
   pull_requests: "write",
+  actions: "read",
+  statuses: "read",
 };
+/** GitHub Actions' App, as api.github.com shows it. */
+const GITHUB_ACTIONS_APP = { id: 15368, slug: "github-actions", name: "GitHub Actions", ownerLogin: "github", ownerId: 9919 } as const;
 /** The events app.yml subscribes to, as an App registered from it has them. */
 const APP_EVENTS = ["issues", "issue_comment", "check_run", "check_suite", "pull_request", "pull_request_review", "status"];
 
@@ -605,7 +841,13 @@ export class GitHubEmulator {
   private nextLabelId = 5_000_000;
   private nextCheckRunId = 6_000_000;
   private nextCheckSuiteId = 7_000_000;
+  private nextStatusId = 8_000_000;
+  private nextReviewId = 9_000_000;
+  private nextReviewCommentId = 9_500_000;
   private nextRequestId = 1;
+  private readonly foreignApps = new Map<string, ForeignApp>();
+  /** Random path segment of a job log's download URL → the log. */
+  private readonly logLinks = new Map<string, { repoKey: string; jobId: number }>();
 
   private constructor(options: EmulatorOptions) {
     this.appId = options.appId ?? 1;
@@ -730,6 +972,11 @@ export class GitHubEmulator {
       labels: new Map(),
       roles: new Map(),
       checkRuns: new Map(),
+      checkSuites: new Map(),
+      statuses: [],
+      reviews: new Map(),
+      reviewComments: new Map(),
+      jobLogs: new Map(),
       pulls: new Map(),
       git: undefined,
     };
@@ -879,6 +1126,124 @@ export class GitHubEmulator {
   }
 
   // -------------------------------------------------------------------------
+  // After the pull request: other Apps' check runs, commit statuses, Actions logs, reviews
+
+  /**
+   * A check run by another App (`github-actions` is GitHub Actions, and then the run's id is also
+   * its job id for `setJobLog`). Each App slug gets a stable id of its own.
+   */
+  addForeignCheckRun(fullName: string, input: ForeignCheckRunInput): CheckRunJson {
+    const repo = this.repoState(fullName);
+    if (!isSha(input.headSha)) throw new Error(`addForeignCheckRun: headSha ${input.headSha} is not a full commit sha`);
+    const appId = input.appSlug.toLowerCase() === this.appSlug.toLowerCase() ? this.appId : this.foreignApp(input.appSlug).id;
+    const conclusion = input.conclusion ?? null;
+    const status = input.status ?? (conclusion === null ? "queued" : "completed");
+    if (status === "completed" && conclusion === null) throw new Error("addForeignCheckRun: a completed check run needs a conclusion");
+    if (status !== "completed" && conclusion !== null) throw new Error(`addForeignCheckRun: a ${status} check run has no conclusion`);
+    const now = timestamp();
+    const id = this.nextCheckRunId++;
+    const suite = this.suiteFor(repo, appId, input.headSha);
+    const run: CheckRunRecord = {
+      id,
+      suiteId: suite.id,
+      appId,
+      name: input.name,
+      headSha: input.headSha,
+      externalId: "",
+      detailsUrl: input.detailsUrl ?? (input.appSlug === GITHUB_ACTIONS_APP.slug ? `${this.webUrl}/${repo.fullName}/actions/runs/${suite.id}/job/${id}` : undefined),
+      status,
+      conclusion,
+      startedAt: now,
+      completedAt: status === "completed" ? now : null,
+      output: { title: input.output?.title ?? null, summary: input.output?.summary ?? null, text: input.output?.text ?? null },
+    };
+    repo.checkRuns.set(id, run);
+    return this.checkRunJson(repo, run);
+  }
+
+  /** Moves another App's check run along (queued → in_progress → completed with a conclusion). */
+  updateForeignCheckRun(fullName: string, id: number, update: ForeignCheckRunUpdate): CheckRunJson {
+    const repo = this.repoState(fullName);
+    const run = repo.checkRuns.get(id);
+    if (run === undefined) throw new Error(`GitHub emulator: no check run ${id} in ${fullName}`);
+    if (update.status !== undefined) run.status = update.status;
+    if (update.conclusion !== undefined) {
+      run.conclusion = update.conclusion;
+      if (update.conclusion !== null) run.status = "completed";
+    }
+    if (run.status === "completed") {
+      if (run.conclusion === null) throw new Error("updateForeignCheckRun: a completed check run needs a conclusion");
+      run.completedAt ??= timestamp();
+    } else {
+      run.conclusion = null;
+      run.completedAt = null;
+    }
+    if (update.output !== undefined) {
+      run.output = { title: update.output.title ?? run.output.title, summary: update.output.summary ?? run.output.summary, text: update.output.text ?? run.output.text };
+    }
+    return this.checkRunJson(repo, run);
+  }
+
+  /** Posts a commit status (a CI outside GitHub Actions, say); the newest per context counts in the combined status. */
+  setCommitStatus(fullName: string, sha: string, input: CommitStatusInput): CommitStatusJson {
+    const repo = this.repoState(fullName);
+    if (!isSha(sha)) throw new Error(`setCommitStatus: ${sha} is not a full commit sha`);
+    const status: StatusRecord = {
+      id: this.nextStatusId++,
+      sha,
+      context: input.context,
+      state: input.state,
+      description: input.description ?? null,
+      targetUrl: input.targetUrl ?? null,
+      creator: input.creator === undefined ? repo.owner : this.addUser(input.creator),
+      createdAt: timestamp(),
+    };
+    repo.statuses.push(status);
+    return this.statusJson(repo, status);
+  }
+
+  /** The log of an Actions job (a GitHub Actions check run's id is its job id). */
+  setJobLog(fullName: string, jobId: number, text: string): void {
+    this.repoState(fullName).jobLogs.set(jobId, text);
+  }
+
+  /**
+   * A review submitted on a pull request's current head, with optional line comments. A reviewer
+   * login the emulator has not seen is added as a User (as `addUser` would); approving or
+   * requesting changes on one's own pull request throws, as GitHub refuses it.
+   */
+  submitReview(fullName: string, pullNumber: number, input: ReviewInput): { review: ReviewJson; comments: ReviewCommentJson[] } {
+    const repo = this.repoState(fullName);
+    const pull = this.pullState(repo, pullNumber);
+    const user = this.addUser(input.user);
+    if (user === pull.user && input.state !== "COMMENTED") {
+      throw new Error(`submitReview: ${user.login} cannot ${input.state === "APPROVED" ? "approve" : "request changes on"} their own pull request`);
+    }
+    const headSha = this.pullHeadSha(repo, pull);
+    for (const comment of input.comments ?? []) {
+      if (this.fileAt(repo, headSha, comment.path) === undefined) throw new Error(`submitReview: ${comment.path} does not exist at ${headSha}`);
+    }
+    const review = this.createReview(repo, pull, user, input.state, input.body ?? "", headSha);
+    const comments = (input.comments ?? []).map((comment) => {
+      const record = this.createReviewComment(repo, pull, review, { path: comment.path, line: comment.line, body: comment.body, inReplyTo: undefined, diffHunk: this.diffHunk(repo, pull, headSha, comment.path, comment.line) });
+      return this.reviewCommentJson(repo, record);
+    });
+    return { review: this.reviewJson(repo, review), comments };
+  }
+
+  /** The reviews of a pull request, oldest first. */
+  reviews(fullName: string, pullNumber: number): ReviewJson[] {
+    const repo = this.repoState(fullName);
+    return [...repo.reviews.values()].filter((review) => review.pullNumber === pullNumber).map((review) => this.reviewJson(repo, review));
+  }
+
+  /** The review comments of a pull request (replies included), oldest first. */
+  reviewComments(fullName: string, pullNumber: number): ReviewCommentJson[] {
+    const repo = this.repoState(fullName);
+    return [...repo.reviewComments.values()].filter((comment) => comment.pullNumber === pullNumber).map((comment) => this.reviewCommentJson(repo, comment));
+  }
+
+  // -------------------------------------------------------------------------
   // The router: one entry per (method, OpenAPI path template).
 
   private readonly routes = new Map<string, Route>([
@@ -935,6 +1300,17 @@ export class GitHubEmulator {
     ["POST /repos/{owner}/{repo}/check-runs", { auth: "installation", permission: ["checks", "write"], handle: (ctx) => this.createCheckRun(ctx) }],
     ["GET /repos/{owner}/{repo}/check-runs/{check_run_id}", { auth: "installation", permission: ["checks", "read"], handle: (ctx) => ({ status: 200, body: this.checkRunJson(ctx.repo(), this.checkRunOf(ctx)) }) }],
     ["PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", { auth: "installation", permission: ["checks", "write"], handle: (ctx) => this.updateCheckRun(ctx) }],
+    ["GET /repos/{owner}/{repo}/commits/{ref}/check-runs", { auth: "installation", permission: ["checks", "read"], handle: (ctx) => this.listCheckRunsForRef(ctx) }],
+    ["GET /repos/{owner}/{repo}/commits/{ref}/check-suites", { auth: "installation", permission: ["checks", "read"], handle: (ctx) => this.listCheckSuitesForRef(ctx) }],
+    ["GET /repos/{owner}/{repo}/commits/{ref}/status", { auth: "installation", permission: ["statuses", "read"], handle: (ctx) => this.combinedStatus(ctx) }],
+    ["GET /repos/{owner}/{repo}/commits/{ref}/statuses", { auth: "installation", permission: ["statuses", "read"], handle: (ctx) => this.listStatuses(ctx) }],
+    ["GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs", { auth: "installation", permission: ["actions", "read"], handle: (ctx) => this.jobLogs(ctx) }],
+
+    ["GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews", { auth: "installation", permission: ["pull_requests", "read"], handle: (ctx) => this.listReviews(ctx) }],
+    ["GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}", { auth: "installation", permission: ["pull_requests", "read"], handle: (ctx) => ({ status: 200, body: this.reviewJson(ctx.repo(), this.reviewOf(ctx)) }) }],
+    ["GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments", { auth: "installation", permission: ["pull_requests", "read"], handle: (ctx) => this.listCommentsForReview(ctx) }],
+    ["GET /repos/{owner}/{repo}/pulls/{pull_number}/comments", { auth: "installation", permission: ["pull_requests", "read"], handle: (ctx) => this.listReviewComments(ctx) }],
+    ["POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies", { auth: "installation", permission: ["pull_requests", "write"], handle: (ctx) => this.replyToReviewComment(ctx) }],
   ]);
 
   /** The `METHOD template` keys the emulator implements (each must exist in the description). */
@@ -954,6 +1330,16 @@ export class GitHubEmulator {
     const url = new URL(req.url ?? "/", "http://emulator.invalid");
     const query: Record<string, string> = {};
     for (const [key, value] of url.searchParams) query[key] = value;
+    if (url.pathname.startsWith(LOG_PREFIX) && method === "GET") return this.send(res, this.serveLog(url.pathname.slice(LOG_PREFIX.length)));
+    if (url.pathname === GRAPHQL_PATH) {
+      const auth = this.identify(req.headers.authorization);
+      const record: RecordedRequest = { method, path: "/graphql", query, body: undefined, status: 0, auth: auth.kind };
+      this.requests.push(record);
+      const reply = this.graphql(record, chunks, auth);
+      record.status = reply.status;
+      if (reply.body !== undefined) record.response = reply.body;
+      return this.send(res, reply);
+    }
     const rawPath = url.pathname.startsWith(`${API_PREFIX}/`) ? url.pathname.slice(API_PREFIX.length) : url.pathname;
     const path = rawPath.split("/").map(decodeSegment).join("/");
     const auth = this.identify(req.headers.authorization);
@@ -1573,19 +1959,55 @@ export class GitHubEmulator {
   }
 
   /** The pull requests of a repository, for assertions. */
-  pulls(fullName: string): Array<{ number: number; title: string; body: string; head: string; headSha: string; base: string; draft: boolean; state: string; user: string; requestedReviewers: string[] }> {
-    return [...this.repoState(fullName).pulls.values()].map((pull) => ({
+  pulls(fullName: string): PullSummary[] {
+    const repo = this.repoState(fullName);
+    return [...repo.pulls.values()].map((pull) => ({
       number: pull.number,
+      nodeId: nodeId("PR", pull.id),
       title: pull.title,
       body: pull.body,
       head: pull.head,
-      headSha: pull.headSha,
+      headSha: this.pullHeadSha(repo, pull),
       base: pull.base,
       draft: pull.draft,
       state: pull.state,
+      merged: pull.merged,
       user: pull.user.login,
       requestedReviewers: pull.requestedReviewers.map((user) => user.login),
     }));
+  }
+
+  /** Merges an open pull request as `mergedBy` would on GitHub (closed, merged, merged_by, merged_at). */
+  mergePull(fullName: string, number: number, mergedBy: string): void {
+    const repo = this.repoState(fullName);
+    const pull = this.pullState(repo, number);
+    if (pull.state !== "open") throw new Error(`GitHub emulator: pull request #${number} in ${fullName} is not open`);
+    pull.headSha = this.pullHeadSha(repo, pull);
+    const now = timestamp();
+    pull.state = "closed";
+    pull.merged = true;
+    pull.mergedAt = now;
+    pull.mergedBy = this.addUser(mergedBy);
+    pull.closedAt = now;
+    pull.updatedAt = now;
+  }
+
+  /**
+   * The head commit of a pull request: while it is open, the head branch's current commit (in the git
+   * backing, else the emulator's refs), so a push to the branch shows up; once closed, the last one seen.
+   */
+  private pullHeadSha(repo: RepoState, pull: PullRecord): string {
+    if (pull.state === "open") {
+      const current = this.branchSha(repo, pull.head.includes(":") ? (pull.head.split(":")[1] ?? "") : pull.head);
+      if (current !== undefined && current !== "") pull.headSha = current;
+    }
+    return pull.headSha;
+  }
+
+  private pullState(repo: RepoState, number: number): PullRecord {
+    const pull = repo.pulls.get(number);
+    if (pull === undefined) throw new Error(`GitHub emulator: no pull request #${number} in ${repo.fullName}`);
+    return pull;
   }
 
   private gitRun(repo: RepoState, args: string[]): string | undefined {
@@ -1648,6 +2070,10 @@ export class GitHubEmulator {
       baseSha,
       draft: field(ctx.body, "draft") === true,
       state: "open",
+      closedAt: null,
+      merged: false,
+      mergedAt: null,
+      mergedBy: null,
       user: this.actor(ctx),
       maintainerCanModify: field(ctx.body, "maintainer_can_modify") === true,
       requestedReviewers: [],
@@ -1665,10 +2091,14 @@ export class GitHubEmulator {
     const title = stringField(ctx.body, "title");
     const body = stringField(ctx.body, "body");
     const state = stringField(ctx.body, "state");
+    if (state === "open" && pull.merged) throw new HttpError(422, "Validation Failed", { errors: [{ resource: "PullRequest", code: "custom", field: "state", message: "state cannot be changed. The pull request cannot be reopened." }] });
     if (title !== undefined) pull.title = title;
     if (body !== undefined) pull.body = body;
-    if (state === "open" || state === "closed") pull.state = state;
     pull.updatedAt = timestamp();
+    if ((state === "open" || state === "closed") && state !== pull.state) {
+      pull.state = state;
+      pull.closedAt = state === "closed" ? pull.updatedAt : null;
+    }
     return { status: 200, body: this.pullJson(repo, pull, "full") };
   }
 
@@ -1694,6 +2124,7 @@ export class GitHubEmulator {
     const html = `${this.webUrl}/${repo.fullName}/pull/${pull.number}`;
     const url = `${api}/pulls/${pull.number}`;
     const issueUrl = `${api}/issues/${pull.number}`;
+    const headSha = this.pullHeadSha(repo, pull);
     const side = (ref: string, sha: string): JsonObject => ({
       label: `${repo.owner.login}:${ref}`,
       ref,
@@ -1714,7 +2145,7 @@ export class GitHubEmulator {
       review_comments_url: `${url}/comments`,
       review_comment_url: `${api}/pulls/comments{/number}`,
       comments_url: `${issueUrl}/comments`,
-      statuses_url: `${api}/statuses/${pull.headSha}`,
+      statuses_url: `${api}/statuses/${headSha}`,
       number: pull.number,
       state: pull.state,
       locked: false,
@@ -1726,14 +2157,15 @@ export class GitHubEmulator {
       active_lock_reason: null,
       created_at: pull.createdAt,
       updated_at: pull.updatedAt,
-      closed_at: pull.state === "closed" ? pull.updatedAt : null,
-      merged_at: null,
-      merge_commit_sha: null,
+      closed_at: pull.closedAt,
+      merged_at: pull.mergedAt,
+      // A merged pull request's merge commit; the emulator merges by fast-forward, so it is the head.
+      merge_commit_sha: pull.merged ? headSha : null,
       assignee: null,
       assignees: [],
       requested_reviewers: pull.requestedReviewers.map((user) => this.userJson(user)),
       requested_teams: [],
-      head: side(pull.head, pull.headSha),
+      head: side(pull.head, headSha),
       base: side(pull.base, pull.baseSha),
       _links: {
         self: link(url),
@@ -1743,7 +2175,7 @@ export class GitHubEmulator {
         review_comments: link(`${url}/comments`),
         review_comment: link(`${api}/pulls/comments{/number}`),
         commits: link(`${url}/commits`),
-        statuses: link(`${api}/statuses/${pull.headSha}`),
+        statuses: link(`${api}/statuses/${headSha}`),
       },
       author_association: "NONE",
       auto_merge: null,
@@ -1751,13 +2183,13 @@ export class GitHubEmulator {
     };
     if (shape === "full") {
       Object.assign(json, {
-        merged: false,
+        merged: pull.merged,
         mergeable: null,
         rebaseable: null,
         mergeable_state: "unknown",
-        merged_by: null,
-        comments: 0,
-        review_comments: 0,
+        merged_by: pull.mergedBy === null ? null : this.userJson(pull.mergedBy),
+        comments: repo.issues.get(pull.number)?.commentIds.length ?? 0,
+        review_comments: [...repo.reviewComments.values()].filter((comment) => comment.pullNumber === pull.number).length,
         maintainer_can_modify: pull.maintainerCanModify,
         commits: 1,
         additions: 0,
@@ -1777,7 +2209,8 @@ export class GitHubEmulator {
     if (this.commitObject(repo, headSha) === undefined && !this.gitHasCommit(repo, headSha)) throw new HttpError(422, `No commit found for SHA: ${headSha}`);
     const run: CheckRunRecord = {
       id: this.nextCheckRunId++,
-      suiteId: this.nextCheckSuiteId++,
+      suiteId: this.suiteFor(repo, this.appId, headSha).id,
+      appId: this.appId,
       name: String(field(ctx.body, "name")),
       headSha,
       externalId: "",
@@ -1796,6 +2229,8 @@ export class GitHubEmulator {
   private updateCheckRun(ctx: RequestContext): Reply {
     const repo = ctx.repo();
     const run = this.checkRunOf(ctx);
+    // An App can only change its own check runs.
+    if (run.appId !== this.appId) throw new HttpError(403, "Resource not accessible by integration");
     const name = stringField(ctx.body, "name");
     if (name !== undefined) run.name = name;
     this.applyCheckRun(run, ctx.body);
@@ -1828,6 +2263,354 @@ export class GitHubEmulator {
         text: stringField(output, "text") ?? run.output.text,
       };
     }
+  }
+
+  // -------------------------------------------------------------------------
+  // Checks and statuses of a commit, Actions logs
+
+  /** The commit a `{ref}` names: a full sha, or a branch (`main`, `heads/main`, `refs/heads/main`) or tag. */
+  private refSha(repo: RepoState, ref: string, status: 404 | 422): string {
+    let sha: string | undefined;
+    if (isSha(ref)) {
+      if (this.commitObject(repo, ref) !== undefined || this.gitHasCommit(repo, ref) || [...repo.checkRuns.values()].some((run) => run.headSha === ref) || repo.statuses.some((s) => s.sha === ref)) sha = ref;
+    } else {
+      const name = ref.replace(/^refs\//, "").replace(/^heads\//, "");
+      sha = this.branchSha(repo, name);
+      if (sha === undefined || sha === "") {
+        const tag = name.replace(/^tags\//, "");
+        sha = repo.refs.get(`refs/tags/${tag}`) ?? (/^[A-Za-z0-9._\/-]+$/.test(tag) ? this.gitRun(repo, ["rev-parse", "--verify", "--quiet", `refs/tags/${tag}^{commit}`]) : undefined);
+      }
+    }
+    if (sha === undefined || sha === "") throw new HttpError(status, `No commit found for SHA: ${ref}`);
+    return sha;
+  }
+
+  /** Newest first; with `latest`, only the newest run of each name per App. */
+  private runsAt(repo: RepoState, sha: string, filter: string | undefined): CheckRunRecord[] {
+    const runs = [...repo.checkRuns.values()].filter((run) => run.headSha === sha).sort((a, b) => b.id - a.id);
+    if (filter === "all") return runs;
+    const seen = new Set<string>();
+    return runs.filter((run) => {
+      const key = `${run.appId}:${run.name}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+  }
+
+  private listCheckRunsForRef(ctx: RequestContext): Reply {
+    const repo = ctx.repo();
+    const sha = this.refSha(repo, ctx.params.ref ?? "", 422);
+    const appId = positiveInt(ctx.query.app_id);
+    const runs = this.runsAt(repo, sha, ctx.query.filter)
+      .filter((run) => ctx.query.check_name === undefined || run.name === ctx.query.check_name)
+      .filter((run) => ctx.query.status === undefined || run.status === ctx.query.status)
+      .filter((run) => appId === undefined || run.appId === appId);
+    const { perPage, page } = pageParams(ctx.query);
+    return {
+      status: 200,
+      body: { total_count: runs.length, check_runs: runs.slice((page - 1) * perPage, page * perPage).map((run) => this.checkRunJson(repo, run)) },
+      headers: this.linkHeader(ctx, runs.length),
+    };
+  }
+
+  private listCheckSuitesForRef(ctx: RequestContext): Reply {
+    const repo = ctx.repo();
+    const sha = this.refSha(repo, ctx.params.ref ?? "", 422);
+    const appId = positiveInt(ctx.query.app_id);
+    const latest = this.runsAt(repo, sha, "latest");
+    const suites = [...repo.checkSuites.values()]
+      .filter((suite) => suite.headSha === sha && (appId === undefined || suite.appId === appId))
+      .filter((suite) => ctx.query.check_name === undefined || latest.some((run) => run.suiteId === suite.id && run.name === ctx.query.check_name))
+      .sort((a, b) => a.id - b.id);
+    const { perPage, page } = pageParams(ctx.query);
+    return {
+      status: 200,
+      body: { total_count: suites.length, check_suites: suites.slice((page - 1) * perPage, page * perPage).map((suite) => this.checkSuiteJson(repo, suite)) },
+      headers: this.linkHeader(ctx, suites.length),
+    };
+  }
+
+  private suiteFor(repo: RepoState, appId: number, headSha: string): CheckSuiteRecord {
+    const key = `${appId}:${headSha}`;
+    let suite = repo.checkSuites.get(key);
+    if (suite === undefined) {
+      suite = { id: this.nextCheckSuiteId++, appId, headSha, createdAt: timestamp() };
+      repo.checkSuites.set(key, suite);
+    }
+    return suite;
+  }
+
+  /** The newest status of each context, oldest context first. */
+  private latestStatuses(repo: RepoState, sha: string): StatusRecord[] {
+    const latest = new Map<string, StatusRecord>();
+    for (const status of repo.statuses) if (status.sha === sha) latest.set(status.context, status);
+    return [...latest.values()].sort((a, b) => a.id - b.id);
+  }
+
+  private combinedStatus(ctx: RequestContext): Reply {
+    const repo = ctx.repo();
+    const sha = this.refSha(repo, ctx.params.ref ?? "", 404);
+    const latest = this.latestStatuses(repo, sha);
+    // GitHub: failure if any context is error or failure, pending if none or any is pending, else success.
+    const state = latest.some((s) => s.state === "failure" || s.state === "error") ? "failure" : latest.length === 0 || latest.some((s) => s.state === "pending") ? "pending" : "success";
+    const { perPage, page } = pageParams(ctx.query);
+    const api = `${this.apiUrl}/repos/${repo.fullName}`;
+    return {
+      status: 200,
+      body: {
+        state,
+        statuses: latest.slice((page - 1) * perPage, page * perPage).map((status) => {
+          const { creator: _creator, ...simple } = this.statusJson(repo, status);
+          return simple;
+        }),
+        sha,
+        total_count: latest.length,
+        repository: this.repoJson(repo, "repository"),
+        commit_url: `${api}/commits/${sha}`,
+        url: `${api}/commits/${sha}/status`,
+      },
+      headers: this.linkHeader(ctx, latest.length),
+    };
+  }
+
+  private listStatuses(ctx: RequestContext): Reply {
+    const repo = ctx.repo();
+    const sha = this.refSha(repo, ctx.params.ref ?? "", 404);
+    const statuses = repo.statuses.filter((status) => status.sha === sha).sort((a, b) => b.id - a.id);
+    return this.page(ctx, statuses.map((status) => this.statusJson(repo, status)));
+  }
+
+  /** GitHub answers 302 to a short-lived download URL; here one on the emulator, outside the API. */
+  private jobLogs(ctx: RequestContext): Reply {
+    const repo = ctx.repo();
+    const jobId = Number(ctx.params.job_id);
+    if (!repo.jobLogs.has(jobId)) throw notFound();
+    const link = randomBytes(16).toString("hex");
+    this.logLinks.set(link, { repoKey: repo.fullName.toLowerCase(), jobId });
+    return { status: 302, headers: { location: `${this.webUrl}${LOG_PREFIX}${link}` } };
+  }
+
+  private serveLog(link: string): Reply {
+    const target = this.logLinks.get(link);
+    const text = target === undefined ? undefined : this.repos.get(target.repoKey)?.jobLogs.get(target.jobId);
+    if (text === undefined) return { status: 404, text: "The specified blob does not exist." };
+    return { status: 200, text };
+  }
+
+  // -------------------------------------------------------------------------
+  // Pull request reviews and review comments
+
+  private reviewOf(ctx: RequestContext): ReviewRecord {
+    const pull = this.pullOf(ctx);
+    const review = ctx.repo().reviews.get(Number(ctx.params.review_id));
+    if (review === undefined || review.pullNumber !== pull.number) throw notFound();
+    return review;
+  }
+
+  private listReviews(ctx: RequestContext): Reply {
+    const repo = ctx.repo();
+    const pull = this.pullOf(ctx);
+    const reviews = [...repo.reviews.values()].filter((review) => review.pullNumber === pull.number);
+    return this.page(ctx, reviews.map((review) => this.reviewJson(repo, review)));
+  }
+
+  private listCommentsForReview(ctx: RequestContext): Reply {
+    const repo = ctx.repo();
+    const review = this.reviewOf(ctx);
+    const comments = [...repo.reviewComments.values()].filter((comment) => comment.reviewId === review.id);
+    return this.page(ctx, comments.map((comment) => this.reviewCommentJson(repo, comment)));
+  }
+
+  private listReviewComments(ctx: RequestContext): Reply {
+    const repo = ctx.repo();
+    const pull = this.pullOf(ctx);
+    const since = ctx.query.since === undefined ? undefined : Date.parse(ctx.query.since);
+    const key = (comment: ReviewCommentRecord): number => (ctx.query.sort === "updated" ? Date.parse(comment.updatedAt) : Date.parse(comment.createdAt));
+    // GitHub: `direction` is ignored without `sort`; with `sort` it defaults to desc.
+    const direction = ctx.query.sort === undefined ? 1 : ctx.query.direction === "asc" ? 1 : -1;
+    const comments = [...repo.reviewComments.values()]
+      .filter((comment) => comment.pullNumber === pull.number && (since === undefined || Date.parse(comment.updatedAt) >= since))
+      .sort((a, b) => direction * (key(a) - key(b) || a.id - b.id));
+    return this.page(ctx, comments.map((comment) => this.reviewCommentJson(repo, comment)));
+  }
+
+  /** A reply joins the thread of the comment's top-level comment, in a review of its own (as on GitHub). */
+  private replyToReviewComment(ctx: RequestContext): Reply {
+    const repo = ctx.repo();
+    const pull = this.pullOf(ctx);
+    const parent = repo.reviewComments.get(Number(ctx.params.comment_id));
+    if (parent === undefined || parent.pullNumber !== pull.number) throw notFound();
+    const user = this.actor(ctx);
+    const review = this.createReview(repo, pull, user, "COMMENTED", "", this.pullHeadSha(repo, pull));
+    const comment = this.createReviewComment(repo, pull, review, {
+      path: parent.path,
+      line: parent.line,
+      body: String(field(ctx.body, "body")),
+      inReplyTo: parent.inReplyTo ?? parent.id,
+      diffHunk: parent.diffHunk,
+    });
+    const json = this.reviewCommentJson(repo, comment);
+    return { status: 201, body: json, headers: { location: json.url } };
+  }
+
+  private createReview(repo: RepoState, pull: PullRecord, user: UserState, state: ReviewState, body: string, commitId: string): ReviewRecord {
+    const review: ReviewRecord = { id: this.nextReviewId++, pullNumber: pull.number, user, body, state, commitId, submittedAt: timestamp() };
+    repo.reviews.set(review.id, review);
+    return review;
+  }
+
+  private createReviewComment(
+    repo: RepoState,
+    pull: PullRecord,
+    review: ReviewRecord,
+    input: { path: string; line: number; body: string; inReplyTo: number | undefined; diffHunk: string },
+  ): ReviewCommentRecord {
+    const comment: ReviewCommentRecord = {
+      id: this.nextReviewCommentId++,
+      reviewId: review.id,
+      pullNumber: pull.number,
+      inReplyTo: input.inReplyTo,
+      path: input.path,
+      line: input.line,
+      body: input.body,
+      user: review.user,
+      commitId: review.commitId,
+      diffHunk: input.diffHunk,
+      createdAt: review.submittedAt,
+      updatedAt: review.submittedAt,
+    };
+    repo.reviewComments.set(comment.id, comment);
+    return comment;
+  }
+
+  /** A file's text at a commit, from the git backing or the emulator's own objects. */
+  private fileAt(repo: RepoState, sha: string, path: string): string | undefined {
+    const entry = this.lookupPath(repo, sha, path);
+    const blob = entry === undefined ? undefined : repo.objects.get(entry.sha);
+    if (blob?.type === "blob") return blob.content.toString("utf8");
+    if (!isSha(sha) || path.startsWith("-")) return undefined;
+    return this.gitRun(repo, ["show", `${sha}:${path}`]);
+  }
+
+  /**
+   * The diff hunk GitHub shows above a line comment: the hunk of the pull request's diff holding the
+   * line, up to that line. A line outside the diff gets a one-line hunk of its own.
+   */
+  private diffHunk(repo: RepoState, pull: PullRecord, headSha: string, path: string, line: number): string {
+    const diff = isSha(pull.baseSha) && isSha(headSha) ? this.gitRun(repo, ["diff", "--no-color", "--unified=3", `${pull.baseSha}...${headSha}`, "--", path]) : undefined;
+    let hunk: string[] = [];
+    let next = 0;
+    for (const text of (diff ?? "").split("\n")) {
+      const header = /^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(text);
+      if (header !== null) {
+        hunk = [text];
+        next = Number(header[1]);
+        continue;
+      }
+      if (hunk.length === 0 || text.startsWith("\\")) continue;
+      hunk.push(text);
+      if (text.startsWith("-")) continue;
+      if (next === line) return hunk.join("\n");
+      next++;
+    }
+    const content = this.fileAt(repo, headSha, path)?.split("\n")[line - 1] ?? "";
+    return `@@ -${line},1 +${line},1 @@\n ${content}`;
+  }
+
+  // -------------------------------------------------------------------------
+  // GraphQL: the two draft mutations afk uses (REST cannot flip a pull request's draft state)
+
+  private graphql(record: RecordedRequest, chunks: Buffer[], auth: Authentication): Reply {
+    const docs = "https://docs.github.com/graphql";
+    const unsupported = (error: GraphqlError): Reply => {
+      this.violations.push(`POST /graphql: ${error.message}${error.note === undefined ? "" : ` (${error.note})`}`);
+      return { status: 200, body: { errors: [error.json()] } };
+    };
+    if (record.method !== "POST") {
+      this.violations.push(`${record.method} /graphql: GitHub's GraphQL API takes POST`);
+      return { status: 404, body: { message: "Not Found", documentation_url: docs } };
+    }
+    const text = Buffer.concat(chunks).toString("utf8");
+    let body: unknown;
+    try {
+      body = text.trim() === "" ? undefined : JSON.parse(text);
+    } catch {
+      this.violations.push(`POST /graphql: Problems parsing JSON: ${text.slice(0, 200)}`);
+      return { status: 400, body: { message: "Problems parsing JSON", documentation_url: docs } };
+    }
+    record.body = body;
+    const fault = this.onRequest?.({ method: record.method, path: "/graphql" });
+    if (fault !== undefined) return { status: fault.status, body: fault.body, ...(fault.headers === undefined ? {} : { headers: fault.headers }) };
+    if (auth.kind !== "installation") {
+      return { status: 401, body: { message: auth.kind === "none" ? auth.problem : "Bad credentials", documentation_url: docs } };
+    }
+    const query = stringField(body, "query");
+    if (query === undefined) return unsupported(new GraphqlError("A query attribute must be specified and must be a string."));
+    const variables = field(body, "variables");
+    let mutations: DraftMutation[];
+    try {
+      mutations = checkDraftMutations(selectOperation(parseGraphql(query), stringField(body, "operationName")), isObject(variables) ? variables : {});
+    } catch (error) {
+      if (error instanceof GraphqlError) return unsupported(error);
+      throw error;
+    }
+    const data: JsonObject = {};
+    const errors: JsonObject[] = [];
+    for (const mutation of mutations) {
+      if (mutation.name === "__typename") {
+        data[mutation.key] = "Mutation";
+        continue;
+      }
+      const result = this.draftMutation(mutation, auth.token);
+      if ("error" in result) {
+        data[mutation.key] = null;
+        errors.push({ type: result.error.type, path: [mutation.key], locations: [mutation.location], message: result.error.message });
+      } else {
+        data[mutation.key] = result.value;
+      }
+    }
+    return { status: 200, body: errors.length === 0 ? { data } : { data, errors } };
+  }
+
+  private draftMutation(mutation: DraftMutation, token: IssuedToken): { value: JsonObject } | { error: { type: string; message: string } } {
+    const found = [...this.repos.values()].flatMap((repo) => [...repo.pulls.values()].filter((pull) => nodeId("PR", pull.id) === mutation.pullRequestId).map((pull) => ({ repo, pull })))[0];
+    if (found === undefined || found.repo.installationId !== token.installationId) {
+      return { error: { type: "NOT_FOUND", message: `Could not resolve to a node with the global id of '${mutation.pullRequestId}'` } };
+    }
+    const { repo, pull } = found;
+    const selected = token.repositories === undefined || token.repositories.some((name) => name.toLowerCase() === repo.name.toLowerCase());
+    if (!selected || token.permissions.pull_requests !== "write") return { error: { type: "FORBIDDEN", message: "Resource not accessible by integration" } };
+    if (pull.state !== "open") return { error: { type: "UNPROCESSABLE", message: `Pull request is ${pull.merged ? "merged" : "closed"}` } };
+    if (pull.draft !== mutation.draft) {
+      pull.draft = mutation.draft;
+      pull.updatedAt = timestamp();
+    }
+    const value: JsonObject = {};
+    for (const selection of mutation.payload) {
+      if (selection.name === "__typename") value[selection.key] = mutation.payloadType;
+      else if (selection.name === "clientMutationId") value[selection.key] = mutation.clientMutationId;
+      else value[selection.key] = this.pullRequestGraphql(repo, pull, selection.fields);
+    }
+    return { value };
+  }
+
+  private pullRequestGraphql(repo: RepoState, pull: PullRecord, fields: GraphqlLeaf[]): JsonObject {
+    const values: Record<PullRequestGraphqlField, unknown> = {
+      __typename: "PullRequest",
+      id: nodeId("PR", pull.id),
+      number: pull.number,
+      isDraft: pull.draft,
+      state: pull.merged ? "MERGED" : pull.state === "open" ? "OPEN" : "CLOSED",
+      title: pull.title,
+      url: `${this.webUrl}/${repo.fullName}/pull/${pull.number}`,
+      headRefName: pull.head,
+      headRefOid: this.pullHeadSha(repo, pull),
+      baseRefName: pull.base,
+      merged: pull.merged,
+      closed: pull.state === "closed",
+    };
+    return Object.fromEntries(fields.map((leaf) => [leaf.key, values[leaf.name]]));
   }
 
   // -------------------------------------------------------------------------
@@ -2388,8 +3171,205 @@ export class GitHubEmulator {
       output: { ...run.output, annotations_count: 0, annotations_url: `${url}/annotations` },
       name: run.name,
       check_suite: { id: run.suiteId },
-      app: this.appJson(),
-      pull_requests: [],
+      app: this.appJsonById(run.appId),
+      pull_requests: this.pullsAt(repo, run.headSha),
+    };
+  }
+
+  /** Another App by slug, made on first use with a stable id of its own (GitHub Actions has its real one). */
+  private foreignApp(slug: string): ForeignApp {
+    const key = slug.toLowerCase();
+    const existing = this.foreignApps.get(key);
+    if (existing !== undefined) return existing;
+    let app: ForeignApp;
+    if (key === GITHUB_ACTIONS_APP.slug) {
+      app = {
+        id: GITHUB_ACTIONS_APP.id,
+        slug: GITHUB_ACTIONS_APP.slug,
+        name: GITHUB_ACTIONS_APP.name,
+        owner: { login: GITHUB_ACTIONS_APP.ownerLogin, id: GITHUB_ACTIONS_APP.ownerId, type: "Organization" },
+        description: "Automate your workflow from idea to production",
+        externalUrl: "https://help.github.com/en/actions",
+      };
+    } else {
+      const taken = new Set([this.appId, ...[...this.foreignApps.values()].map((other) => other.id)]);
+      let id = 100_000 + (Number.parseInt(createHash("sha1").update(key).digest("hex").slice(0, 8), 16) % 800_000);
+      while (taken.has(id)) id++;
+      app = { id, slug, name: slug, owner: { login: `${slug}-developers`, id: 50_000_000 + id, type: "Organization" }, description: `${slug} (another GitHub App)`, externalUrl: `https://${key}.example.com` };
+    }
+    this.foreignApps.set(key, app);
+    return app;
+  }
+
+  private appJsonById(appId: number): AppJson {
+    const app = [...this.foreignApps.values()].find((candidate) => candidate.id === appId);
+    if (app === undefined || appId === this.appId) return this.appJson();
+    const actions = app.id === GITHUB_ACTIONS_APP.id;
+    return {
+      id: app.id,
+      slug: app.slug,
+      node_id: nodeId("A", app.id),
+      client_id: `Iv1.${createHash("sha1").update(String(app.id)).digest("hex").slice(0, 16)}`,
+      owner: this.userJson(app.owner),
+      name: app.name,
+      description: app.description,
+      external_url: app.externalUrl,
+      html_url: `${this.webUrl}/apps/${app.slug}`,
+      created_at: actions ? "2018-07-30T09:30:17Z" : this.createdAt,
+      updated_at: actions ? "2024-04-10T20:33:16Z" : this.createdAt,
+      permissions: actions
+        ? { actions: "write", checks: "write", contents: "write", deployments: "write", issues: "write", metadata: "read", packages: "write", pages: "write", pull_requests: "write", statuses: "write" }
+        : { checks: "write", metadata: "read", statuses: "write" },
+      events: actions ? ["check_run", "check_suite", "create", "delete", "issues", "issue_comment", "pull_request", "pull_request_review", "push", "status", "workflow_dispatch", "workflow_run"] : ["check_run", "check_suite"],
+      installations_count: 1,
+    };
+  }
+
+  /** The open pull requests whose head is `sha`, as `pull_requests` of check runs and suites lists them. */
+  private pullsAt(repo: RepoState, sha: string): PullRequestMinimalJson[] {
+    const repoRef = { id: repo.id, url: `${this.apiUrl}/repos/${repo.fullName}`, name: repo.name };
+    return [...repo.pulls.values()]
+      .filter((pull) => pull.state === "open" && this.pullHeadSha(repo, pull) === sha)
+      .map((pull) => ({
+        id: pull.id,
+        number: pull.number,
+        url: `${this.apiUrl}/repos/${repo.fullName}/pulls/${pull.number}`,
+        head: { ref: pull.head, sha, repo: repoRef },
+        base: { ref: pull.base, sha: this.branchSha(repo, pull.base) ?? pull.baseSha, repo: repoRef },
+      }));
+  }
+
+  /** The branch a commit is the head of: an open pull request's, else any branch pointing at it. */
+  private headBranchOf(repo: RepoState, sha: string): string | null {
+    const pull = [...repo.pulls.values()].find((candidate) => candidate.state === "open" && this.pullHeadSha(repo, candidate) === sha);
+    if (pull !== undefined) return pull.head;
+    for (const [name, target] of repo.refs) if (target === sha && name.startsWith("refs/heads/")) return name.slice("refs/heads/".length);
+    const fromGit = this.gitRun(repo, ["for-each-ref", "--points-at", sha, "--format=%(refname:short)", "refs/heads"]);
+    return fromGit === undefined || fromGit === "" ? null : (fromGit.split("\n")[0] ?? null);
+  }
+
+  /** A commit's tree, parents, message and people, from the emulator's objects or the git backing. */
+  private commitSummary(repo: RepoState, sha: string): { tree: string; parents: string[]; message: string; author: GitIdentity; committer: GitIdentity } | undefined {
+    const commit = this.commitObject(repo, sha);
+    if (commit !== undefined) return commit;
+    if (!isSha(sha)) return undefined;
+    const raw = this.gitRun(repo, ["show", "-s", "--format=%T%x00%P%x00%an%x00%ae%x00%at%x00%cn%x00%ce%x00%ct%x00%B", sha]);
+    if (raw === undefined) return undefined;
+    const [tree = "", parents = "", an = "", ae = "", at = "0", cn = "", ce = "", ct = "0", ...message] = raw.split("\0");
+    return {
+      tree,
+      parents: parents.split(" ").filter((parent) => parent !== ""),
+      message: message.join("\0").trim(),
+      author: { name: an, email: ae, time: Number(at) },
+      committer: { name: cn, email: ce, time: Number(ct) },
+    };
+  }
+
+  private checkSuiteJson(repo: RepoState, suite: CheckSuiteRecord): JsonObject {
+    const url = `${this.apiUrl}/repos/${repo.fullName}/check-suites/${suite.id}`;
+    const runs = this.runsAt(repo, suite.headSha, "latest").filter((run) => run.suiteId === suite.id);
+    const { status, conclusion } = rollUp(runs);
+    const commit = this.commitSummary(repo, suite.headSha);
+    const times = runs.flatMap((run) => [run.startedAt, run.completedAt ?? run.startedAt]).sort();
+    return {
+      id: suite.id,
+      node_id: nodeId("CS", suite.id),
+      head_branch: this.headBranchOf(repo, suite.headSha),
+      head_sha: suite.headSha,
+      status,
+      conclusion,
+      url,
+      before: commit?.parents[0] ?? null,
+      after: suite.headSha,
+      pull_requests: this.pullsAt(repo, suite.headSha),
+      app: this.appJsonById(suite.appId),
+      repository: this.repoJson(repo, "repository"),
+      created_at: suite.createdAt,
+      updated_at: times.at(-1) ?? suite.createdAt,
+      head_commit: {
+        id: suite.headSha,
+        tree_id: commit?.tree ?? EMPTY_TREE,
+        message: commit?.message ?? "",
+        timestamp: commit === undefined ? suite.createdAt : timestamp(new Date(commit.committer.time * 1000)),
+        author: commit === undefined ? null : { name: commit.author.name, email: commit.author.email },
+        committer: commit === undefined ? null : { name: commit.committer.name, email: commit.committer.email },
+      },
+      latest_check_runs_count: runs.length,
+      check_runs_url: `${url}/check-runs`,
+      rerequestable: true,
+      runs_rerequestable: true,
+    };
+  }
+
+  private statusJson(repo: RepoState, status: StatusRecord): CommitStatusJson {
+    const creator = this.userJson(status.creator);
+    return {
+      url: `${this.apiUrl}/repos/${repo.fullName}/statuses/${status.sha}`,
+      avatar_url: creator.avatar_url,
+      id: status.id,
+      node_id: nodeId("SC", status.id),
+      state: status.state,
+      description: status.description,
+      target_url: status.targetUrl,
+      context: status.context,
+      created_at: status.createdAt,
+      updated_at: status.createdAt,
+      creator,
+    };
+  }
+
+  private reviewJson(repo: RepoState, review: ReviewRecord): ReviewJson {
+    const html = `${this.webUrl}/${repo.fullName}/pull/${review.pullNumber}#pullrequestreview-${review.id}`;
+    const pullUrl = `${this.apiUrl}/repos/${repo.fullName}/pulls/${review.pullNumber}`;
+    return {
+      id: review.id,
+      node_id: nodeId("PRR", review.id),
+      user: this.userJson(review.user),
+      body: review.body,
+      state: review.state,
+      html_url: html,
+      pull_request_url: pullUrl,
+      _links: { html: { href: html }, pull_request: { href: pullUrl } },
+      submitted_at: review.submittedAt,
+      commit_id: review.commitId,
+      author_association: this.authorAssociation(repo, review.user.login),
+    };
+  }
+
+  private reviewCommentJson(repo: RepoState, comment: ReviewCommentRecord): ReviewCommentJson {
+    const url = `${this.apiUrl}/repos/${repo.fullName}/pulls/comments/${comment.id}`;
+    const html = `${this.webUrl}/${repo.fullName}/pull/${comment.pullNumber}#discussion_r${comment.id}`;
+    const pullUrl = `${this.apiUrl}/repos/${repo.fullName}/pulls/${comment.pullNumber}`;
+    // The line's position in the hunk: lines after the `@@` header.
+    const position = Math.max(1, comment.diffHunk.split("\n").length - 1);
+    return {
+      url,
+      pull_request_review_id: comment.reviewId,
+      id: comment.id,
+      node_id: nodeId("PRRC", comment.id),
+      diff_hunk: comment.diffHunk,
+      path: comment.path,
+      position,
+      original_position: position,
+      commit_id: comment.commitId,
+      original_commit_id: comment.commitId,
+      ...(comment.inReplyTo === undefined ? {} : { in_reply_to_id: comment.inReplyTo }),
+      user: this.userJson(comment.user),
+      body: comment.body,
+      created_at: comment.createdAt,
+      updated_at: comment.updatedAt,
+      html_url: html,
+      pull_request_url: pullUrl,
+      author_association: this.authorAssociation(repo, comment.user.login),
+      _links: { self: { href: url }, html: { href: html }, pull_request: { href: pullUrl } },
+      start_line: null,
+      original_start_line: null,
+      start_side: null,
+      line: comment.line,
+      original_line: comment.line,
+      side: "RIGHT",
+      subject_type: "line",
+      reactions: this.rollup(`${url}/reactions`, []),
     };
   }
 }
@@ -2398,6 +3378,21 @@ export class GitHubEmulator {
 // Module-private helpers that need the types above
 
 type Authentication = { kind: "none"; problem: string } | { kind: "app-jwt" } | { kind: "installation"; token: IssuedToken };
+
+const EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+const FAILING_CONCLUSIONS = ["action_required", "failure", "timed_out", "cancelled"];
+
+/** A check suite's status and conclusion from its newest runs, as GitHub rolls them up. */
+function rollUp(runs: Array<{ status: string; conclusion: string | null }>): { status: string; conclusion: string | null } {
+  if (runs.length === 0) return { status: "queued", conclusion: null };
+  if (runs.some((run) => run.status !== "completed")) {
+    return { status: runs.some((run) => run.status !== "queued") ? "in_progress" : "queued", conclusion: null };
+  }
+  const conclusions = runs.map((run) => run.conclusion ?? "");
+  const failing = FAILING_CONCLUSIONS.find((conclusion) => conclusions.includes(conclusion));
+  if (failing !== undefined) return { status: "completed", conclusion: failing };
+  return { status: "completed", conclusion: conclusions.includes("success") ? "success" : conclusions.includes("neutral") ? "neutral" : "skipped" };
+}
 
 function inaccessibleRepositories(): HttpError {
   return new HttpError(422, "There is at least one repository that does not exist or is not accessible to the parent installation.");
@@ -2440,4 +3435,398 @@ function setLeaf(files: Map<string, LeafEntry>, path: string, leaf: LeafEntry): 
 function deletePath(files: Map<string, LeafEntry>, path: string): void {
   const clean = path.replace(/^\/+|\/+$/g, "");
   for (const key of [...files.keys()]) if (key === clean || key.startsWith(`${clean}/`)) files.delete(key);
+}
+
+// ---------------------------------------------------------------------------
+// GraphQL: just enough of the language for the draft mutations
+
+const DRAFT_MUTATIONS = {
+  markPullRequestReadyForReview: { draft: false, payloadType: "MarkPullRequestReadyForReviewPayload", inputType: "MarkPullRequestReadyForReviewInput" },
+  convertPullRequestToDraft: { draft: true, payloadType: "ConvertPullRequestToDraftPayload", inputType: "ConvertPullRequestToDraftInput" },
+} as const;
+const PULL_REQUEST_GRAPHQL_FIELDS = ["__typename", "id", "number", "isDraft", "state", "title", "url", "headRefName", "headRefOid", "baseRefName", "merged", "closed"] as const;
+type PullRequestGraphqlField = (typeof PULL_REQUEST_GRAPHQL_FIELDS)[number];
+const EMULATOR_GRAPHQL_NOTE = "the GitHub emulator implements only the mutations markPullRequestReadyForReview and convertPullRequestToDraft";
+
+/** A GraphQL error as GitHub reports it in `errors`; `note` only goes into the emulator's violation. */
+class GraphqlError extends Error {
+  constructor(
+    message: string,
+    readonly extra: JsonObject = {},
+    readonly note?: string,
+  ) {
+    super(message);
+  }
+
+  json(): JsonObject {
+    return { ...this.extra, message: this.message };
+  }
+}
+
+interface GraphqlLocation {
+  line: number;
+  column: number;
+}
+
+type GraphqlValue =
+  | { kind: "variable"; name: string }
+  | { kind: "scalar"; value: string | number | boolean | null }
+  | { kind: "enum"; value: string }
+  | { kind: "list"; values: GraphqlValue[] }
+  | { kind: "object"; fields: Array<{ name: string; value: GraphqlValue }> };
+
+interface GraphqlField {
+  alias: string | undefined;
+  name: string;
+  args: Array<{ name: string; value: GraphqlValue }>;
+  selections: GraphqlField[] | undefined;
+  location: GraphqlLocation;
+}
+
+interface GraphqlOperation {
+  type: string;
+  name: string | undefined;
+  variables: Array<{ name: string; type: string; defaultValue: GraphqlValue | undefined; location: GraphqlLocation }>;
+  selections: GraphqlField[];
+}
+
+interface GraphqlToken {
+  kind: "punct" | "name" | "number" | "string" | "eof";
+  text: string;
+  location: GraphqlLocation;
+}
+
+interface GraphqlLeaf {
+  key: string;
+  name: PullRequestGraphqlField;
+}
+
+/** One top-level field of a checked mutation. */
+interface DraftMutation {
+  key: string;
+  name: keyof typeof DRAFT_MUTATIONS | "__typename";
+  location: GraphqlLocation;
+  pullRequestId: string;
+  clientMutationId: string | null;
+  draft: boolean;
+  payloadType: string;
+  payload: Array<{ key: string; name: "__typename" | "clientMutationId" | "pullRequest"; fields: GraphqlLeaf[] }>;
+}
+
+function lexGraphql(source: string): GraphqlToken[] {
+  const tokens: GraphqlToken[] = [];
+  let i = 0;
+  let line = 1;
+  let lineStart = 0;
+  const sticky = (pattern: RegExp): string | undefined => {
+    pattern.lastIndex = i;
+    return pattern.exec(source)?.[0];
+  };
+  while (i < source.length) {
+    const c = source.charAt(i);
+    if (c === "\n") {
+      line++;
+      i++;
+      lineStart = i;
+      continue;
+    }
+    if (c === " " || c === "\t" || c === "\r" || c === "," || c === "\ufeff") {
+      i++;
+      continue;
+    }
+    if (c === "#") {
+      while (i < source.length && source.charAt(i) !== "\n") i++;
+      continue;
+    }
+    const location = { line, column: i - lineStart + 1 };
+    if (source.startsWith("...", i)) {
+      tokens.push({ kind: "punct", text: "...", location });
+      i += 3;
+    } else if ("!$()[]{}:=@|&".includes(c)) {
+      tokens.push({ kind: "punct", text: c, location });
+      i++;
+    } else if (source.startsWith('"""', i)) {
+      const end = source.indexOf('"""', i + 3);
+      if (end < 0) throw new GraphqlError(`Parse error on unterminated string at [${line}, ${location.column}]`, { locations: [location] });
+      const text = source.slice(i + 3, end);
+      for (const ch of text) if (ch === "\n") line++;
+      tokens.push({ kind: "string", text, location });
+      i = end + 3;
+      if (text.includes("\n")) lineStart = source.lastIndexOf("\n", i) + 1;
+    } else if (c === '"') {
+      const raw = sticky(/"(?:[^"\\\n]|\\.)*"/y);
+      if (raw === undefined) throw new GraphqlError(`Parse error on unterminated string at [${line}, ${location.column}]`, { locations: [location] });
+      let text: string;
+      try {
+        text = String(JSON.parse(raw));
+      } catch {
+        throw new GraphqlError(`Parse error on bad string ${raw} at [${line}, ${location.column}]`, { locations: [location] });
+      }
+      tokens.push({ kind: "string", text, location });
+      i += raw.length;
+    } else {
+      const name = sticky(/[_A-Za-z][_0-9A-Za-z]*/y);
+      const number = name === undefined ? sticky(/-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y) : undefined;
+      const text = name ?? number;
+      if (text === undefined) throw new GraphqlError(`Parse error on "${c}" at [${line}, ${location.column}]`, { locations: [location] });
+      tokens.push({ kind: name === undefined ? "number" : "name", text, location });
+      i += text.length;
+    }
+  }
+  tokens.push({ kind: "eof", text: "", location: { line, column: i - lineStart + 1 } });
+  return tokens;
+}
+
+/** Operations (no fragments, no directives: the emulator does not need them) of a GraphQL document. */
+function parseGraphql(source: string): GraphqlOperation[] {
+  const tokens = lexGraphql(source);
+  let index = 0;
+  const peek = (): GraphqlToken => tokens[index] ?? { kind: "eof", text: "", location: { line: 0, column: 0 } };
+  const next = (): GraphqlToken => {
+    const token = peek();
+    if (index < tokens.length - 1) index++;
+    return token;
+  };
+  const fail = (token: GraphqlToken): never => {
+    const { line, column } = token.location;
+    const what = token.kind === "eof" ? "end of file" : `"${token.text}"`;
+    throw new GraphqlError(`Parse error on ${what} at [${line}, ${column}]`, { locations: [token.location] });
+  };
+  const isPunct = (text: string): boolean => peek().kind === "punct" && peek().text === text;
+  const expectPunct = (text: string): void => {
+    if (!isPunct(text)) fail(peek());
+    next();
+  };
+  const expectName = (): GraphqlToken => {
+    if (peek().kind !== "name") fail(peek());
+    return next();
+  };
+  const unsupported = (what: string): never => {
+    const token = peek();
+    throw new GraphqlError(`${what} are not supported by the GitHub emulator`, { locations: [token.location] }, EMULATOR_GRAPHQL_NOTE);
+  };
+  const parseValue = (): GraphqlValue => {
+    const token = peek();
+    if (isPunct("$")) {
+      next();
+      return { kind: "variable", name: expectName().text };
+    }
+    if (isPunct("[")) {
+      next();
+      const values: GraphqlValue[] = [];
+      while (!isPunct("]")) {
+        if (peek().kind === "eof") fail(peek());
+        values.push(parseValue());
+      }
+      next();
+      return { kind: "list", values };
+    }
+    if (isPunct("{")) {
+      next();
+      const fields: Array<{ name: string; value: GraphqlValue }> = [];
+      while (!isPunct("}")) {
+        const name = expectName().text;
+        expectPunct(":");
+        fields.push({ name, value: parseValue() });
+      }
+      next();
+      return { kind: "object", fields };
+    }
+    next();
+    if (token.kind === "string") return { kind: "scalar", value: token.text };
+    if (token.kind === "number") return { kind: "scalar", value: Number(token.text) };
+    if (token.kind === "name") {
+      if (token.text === "true" || token.text === "false") return { kind: "scalar", value: token.text === "true" };
+      if (token.text === "null") return { kind: "scalar", value: null };
+      return { kind: "enum", value: token.text };
+    }
+    return fail(token);
+  };
+  const parseType = (): string => {
+    let type: string;
+    if (isPunct("[")) {
+      next();
+      type = `[${parseType()}]`;
+      expectPunct("]");
+    } else {
+      type = expectName().text;
+    }
+    if (isPunct("!")) {
+      next();
+      type += "!";
+    }
+    return type;
+  };
+  const parseSelections = (): GraphqlField[] => {
+    expectPunct("{");
+    const fields: GraphqlField[] = [];
+    while (!isPunct("}")) {
+      if (isPunct("...")) unsupported("Fragments");
+      const first = expectName();
+      let alias: string | undefined;
+      let name = first.text;
+      if (isPunct(":")) {
+        next();
+        alias = first.text;
+        name = expectName().text;
+      }
+      const args: Array<{ name: string; value: GraphqlValue }> = [];
+      if (isPunct("(")) {
+        next();
+        while (!isPunct(")")) {
+          const argument = expectName().text;
+          expectPunct(":");
+          args.push({ name: argument, value: parseValue() });
+        }
+        next();
+      }
+      if (isPunct("@")) unsupported("Directives");
+      fields.push({ alias, name, args, selections: isPunct("{") ? parseSelections() : undefined, location: first.location });
+    }
+    next();
+    if (fields.length === 0) fail(peek());
+    return fields;
+  };
+  const operations: GraphqlOperation[] = [];
+  while (peek().kind !== "eof") {
+    if (isPunct("{")) {
+      operations.push({ type: "query", name: undefined, variables: [], selections: parseSelections() });
+      continue;
+    }
+    const keyword = expectName();
+    if (keyword.text === "fragment") {
+      index--;
+      unsupported("Fragments");
+    }
+    if (keyword.text !== "query" && keyword.text !== "mutation" && keyword.text !== "subscription") fail(keyword);
+    const name = peek().kind === "name" ? next().text : undefined;
+    const variables: GraphqlOperation["variables"] = [];
+    if (isPunct("(")) {
+      next();
+      while (!isPunct(")")) {
+        const location = peek().location;
+        expectPunct("$");
+        const variable = expectName().text;
+        expectPunct(":");
+        const type = parseType();
+        let defaultValue: GraphqlValue | undefined;
+        if (isPunct("=")) {
+          next();
+          defaultValue = parseValue();
+        }
+        variables.push({ name: variable, type, defaultValue, location });
+      }
+      next();
+    }
+    if (isPunct("@")) unsupported("Directives");
+    operations.push({ type: keyword.text, name, variables, selections: parseSelections() });
+  }
+  if (operations.length === 0) fail(peek());
+  return operations;
+}
+
+function selectOperation(operations: GraphqlOperation[], operationName: string | undefined): GraphqlOperation {
+  if (operationName !== undefined && operationName !== "") {
+    const named = operations.find((operation) => operation.name === operationName);
+    if (named === undefined) throw new GraphqlError(`No operation named "${operationName}"`);
+    return named;
+  }
+  const [only, ...others] = operations;
+  if (only === undefined || others.length > 0) throw new GraphqlError("An operation name is required");
+  return only;
+}
+
+/** Resolves a value against the request's variables (undeclared variables are an error, as on GitHub). */
+function graphqlValue(value: GraphqlValue, variables: Map<string, unknown>, operation: GraphqlOperation): unknown {
+  switch (value.kind) {
+    case "variable": {
+      if (!variables.has(value.name)) {
+        throw new GraphqlError(`Variable $${value.name} is used by ${operation.name ?? "anonymous mutation"} but not declared`, { extensions: { code: "variableNotDefined", variableName: value.name } });
+      }
+      return variables.get(value.name);
+    }
+    case "scalar":
+      return value.value;
+    case "enum":
+      return value.value;
+    case "list":
+      return value.values.map((item) => graphqlValue(item, variables, operation));
+    case "object":
+      return Object.fromEntries(value.fields.map((item) => [item.name, graphqlValue(item.value, variables, operation)]));
+  }
+}
+
+function isPullRequestGraphqlField(name: string): name is PullRequestGraphqlField {
+  return PULL_REQUEST_GRAPHQL_FIELDS.some((candidate) => candidate === name);
+}
+
+function isDraftMutationName(name: string): name is keyof typeof DRAFT_MUTATIONS {
+  return name === "markPullRequestReadyForReview" || name === "convertPullRequestToDraft";
+}
+
+/** Checks an operation is one of the draft mutations, well formed, as GitHub's schema would; returns its fields. */
+function checkDraftMutations(operation: GraphqlOperation, provided: JsonObject): DraftMutation[] {
+  if (operation.type !== "mutation") {
+    const first = operation.selections[0];
+    throw new GraphqlError(`Field '${first?.name ?? "?"}' on type 'Query' is not answered by the GitHub emulator`, { locations: first === undefined ? [] : [first.location] }, EMULATOR_GRAPHQL_NOTE);
+  }
+  const variables = new Map<string, unknown>();
+  for (const variable of operation.variables) {
+    const value = provided[variable.name] ?? (variable.defaultValue === undefined ? undefined : graphqlValue(variable.defaultValue, new Map(), operation));
+    if (variable.type.endsWith("!") && (value === undefined || value === null)) {
+      throw new GraphqlError(`Variable $${variable.name} of type ${variable.type} was provided invalid value`, {
+        locations: [variable.location],
+        extensions: { value: null, problems: [{ path: [], explanation: "Expected value to not be null" }] },
+      });
+    }
+    variables.set(variable.name, value ?? null);
+  }
+  return operation.selections.map((selection): DraftMutation => {
+    const key = selection.alias ?? selection.name;
+    const where = { locations: [selection.location], path: ["mutation", key] };
+    if (selection.name === "__typename") {
+      return { key, name: "__typename", location: selection.location, pullRequestId: "", clientMutationId: null, draft: false, payloadType: "", payload: [] };
+    }
+    if (!isDraftMutationName(selection.name)) {
+      throw new GraphqlError(`Field '${selection.name}' doesn't exist on type 'Mutation'`, { ...where, extensions: { code: "undefinedField", typeName: "Mutation", fieldName: selection.name } }, EMULATOR_GRAPHQL_NOTE);
+    }
+    const spec = DRAFT_MUTATIONS[selection.name];
+    for (const argument of selection.args) {
+      if (argument.name !== "input") throw new GraphqlError(`Field '${selection.name}' doesn't accept argument '${argument.name}'`, where);
+    }
+    const inputArgument = selection.args.find((argument) => argument.name === "input");
+    if (inputArgument === undefined) throw new GraphqlError(`Field '${selection.name}' is missing required arguments: input`, where);
+    const input = graphqlValue(inputArgument.value, variables, operation);
+    if (!isObject(input)) throw new GraphqlError(`Argument 'input' on Field '${selection.name}' has an invalid value (${JSON.stringify(input)}). Expected type '${spec.inputType}!'.`, where);
+    for (const name of Object.keys(input)) {
+      if (name !== "pullRequestId" && name !== "clientMutationId") throw new GraphqlError(`InputObject '${spec.inputType}' doesn't accept argument '${name}'`, where);
+    }
+    const pullRequestId = input.pullRequestId;
+    const clientMutationId = input.clientMutationId ?? null;
+    if (typeof pullRequestId !== "string") throw new GraphqlError(`Argument 'pullRequestId' on InputObject '${spec.inputType}' is required. Expected type ID!`, where);
+    if (clientMutationId !== null && typeof clientMutationId !== "string") throw new GraphqlError(`Argument 'clientMutationId' on InputObject '${spec.inputType}' has an invalid value. Expected type 'String'.`, where);
+    if (selection.selections === undefined) {
+      throw new GraphqlError(`Field must have selections (field '${selection.name}' returns ${spec.payloadType} but has no selections. Did you mean '${selection.name} { ... }'?)`, where);
+    }
+    const payload = selection.selections.map((item): DraftMutation["payload"][number] => {
+      const itemKey = item.alias ?? item.name;
+      if (item.name === "__typename" || item.name === "clientMutationId") {
+        if (item.selections !== undefined) throw new GraphqlError(`Selections can't be made on scalars (field '${item.name}' returns String but has selections [${item.selections.map((leaf) => leaf.name).join(", ")}])`, where);
+        return { key: itemKey, name: item.name, fields: [] };
+      }
+      if (item.name !== "pullRequest") {
+        throw new GraphqlError(`Field '${item.name}' doesn't exist on type '${spec.payloadType}'`, { ...where, extensions: { code: "undefinedField", typeName: spec.payloadType, fieldName: item.name } });
+      }
+      if (item.selections === undefined) throw new GraphqlError("Field must have selections (field 'pullRequest' returns PullRequest but has no selections. Did you mean 'pullRequest { ... }'?)", where);
+      const fields = item.selections.map((leaf): GraphqlLeaf => {
+        if (!isPullRequestGraphqlField(leaf.name)) {
+          throw new GraphqlError(`Field '${leaf.name}' is not answered on type 'PullRequest' by the GitHub emulator`, { ...where, extensions: { code: "undefinedField", typeName: "PullRequest", fieldName: leaf.name } }, `it answers ${PULL_REQUEST_GRAPHQL_FIELDS.join(", ")}`);
+        }
+        if (leaf.selections !== undefined || leaf.args.length > 0) throw new GraphqlError(`Selections can't be made on scalars (field '${leaf.name}')`, where);
+        return { key: leaf.alias ?? leaf.name, name: leaf.name };
+      });
+      return { key: itemKey, name: "pullRequest", fields };
+    });
+    return { key, name: selection.name, location: selection.location, pullRequestId, clientMutationId: typeof clientMutationId === "string" ? clientMutationId : null, draft: spec.draft, payloadType: spec.payloadType, payload };
+  });
 }

@@ -252,6 +252,9 @@ const ajv = new Ajv({ strict: false, allErrors: true });
 addFormats(ajv);
 // Formats GitHub's description uses that ajv-formats does not know; values are not constrained.
 for (const format of ["repo.nwo", "timestamp"]) ajv.addFormat(format, true);
+// GitHub's own answers carry bot addresses such as `41898282+github-actions[bot]@users.noreply.github.com`
+// (a commit's author in a check suite's `head_commit`), which ajv-formats' `email` rejects.
+ajv.addFormat("email", /^[^\s@]+@[^\s@]+$/);
 
 const COMPONENT_SCHEMA_PREFIX = "#/components/schemas/";
 const addedComponents = new Set<string>();

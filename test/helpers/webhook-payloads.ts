@@ -392,3 +392,390 @@ export function issueCommentCreatedPayload(input: IssueCommentCreatedInput): Iss
   };
   return { ...payload, action: "created", issue, comment, repository, sender, installation };
 }
+
+// ---------------------------------------------------------------------------
+// After the pull request: checks, statuses, reviews, pushes
+
+export type CheckConclusion = "success" | "failure" | "neutral" | "cancelled" | "skipped" | "timed_out" | "action_required" | "stale" | "startup_failure";
+
+/** An App as a check run or suite names it; `github-actions` gets GitHub Actions' name and owner. */
+export interface PayloadAppInput {
+  slug: string;
+  id: number;
+}
+
+/** A pull request as `pull_requests` of a check run or suite lists it. */
+export interface MinimalPullInput {
+  number: number;
+  headRef: string;
+  headSha: string;
+  baseRef: string;
+  /** The base branch's head; a stable made-up sha when not given. */
+  baseSha?: string;
+}
+
+/** A pull request as `pull_request` events and reviews carry it. */
+export interface PullTargetInput extends MinimalPullInput {
+  /** The author's login (`…[bot]` makes a Bot). */
+  user: string;
+  draft: boolean;
+  title?: string;
+  body?: string | null;
+}
+
+export interface PayloadCheckSuite extends JsonObject {
+  id: number;
+  head_branch: string | null;
+  head_sha: string;
+  status: string;
+  conclusion: string | null;
+  app: JsonObject & { id: number; slug: string };
+  pull_requests: JsonObject[];
+}
+
+export interface PayloadCheckRun extends JsonObject {
+  id: number;
+  name: string;
+  head_sha: string;
+  status: string;
+  conclusion: string | null;
+  app: JsonObject & { id: number; slug: string };
+  check_suite: JsonObject & { head_branch: string | null; head_sha: string };
+  pull_requests: JsonObject[];
+}
+
+export interface PayloadPullRequest extends JsonObject {
+  number: number;
+  node_id: string;
+  state: string;
+  draft: boolean;
+  user: PayloadUser;
+  head: JsonObject & { ref: string; sha: string };
+  base: JsonObject & { ref: string; sha: string };
+}
+
+export interface PayloadReview extends JsonObject {
+  id: number;
+  state: "approved" | "changes_requested" | "commented";
+  body: string | null;
+  user: PayloadUser;
+  commit_id: string;
+}
+
+export interface CheckSuiteCompletedPayload extends JsonObject {
+  action: "completed";
+  check_suite: PayloadCheckSuite;
+  repository: PayloadRepository;
+  sender: PayloadUser;
+  installation: PayloadInstallation;
+}
+
+export interface CheckRunCompletedPayload extends JsonObject {
+  action: "completed";
+  check_run: PayloadCheckRun;
+  repository: PayloadRepository;
+  sender: PayloadUser;
+  installation: PayloadInstallation;
+}
+
+export interface StatusPayload extends JsonObject {
+  id: number;
+  sha: string;
+  name: string;
+  state: "pending" | "success" | "failure" | "error";
+  context: string;
+  description: string | null;
+  target_url: string | null;
+  branches: Array<{ name: string; commit: { sha: string; url: string }; protected: boolean }>;
+  repository: PayloadRepository;
+  sender: PayloadUser;
+  installation: PayloadInstallation;
+}
+
+export interface PullRequestReviewSubmittedPayload extends JsonObject {
+  action: "submitted";
+  review: PayloadReview;
+  pull_request: PayloadPullRequest;
+  repository: PayloadRepository;
+  sender: PayloadUser;
+  installation: PayloadInstallation;
+}
+
+export interface PullRequestSynchronizePayload extends JsonObject {
+  action: "synchronize";
+  number: number;
+  before: string;
+  after: string;
+  pull_request: PayloadPullRequest;
+  repository: PayloadRepository;
+  sender: PayloadUser;
+  installation: PayloadInstallation;
+}
+
+export interface CheckSuiteCompletedInput extends RepositoryTarget {
+  headSha: string;
+  headBranch: string | null;
+  conclusion: CheckConclusion;
+  app: PayloadAppInput;
+  pullRequests: MinimalPullInput[];
+  sender: SenderInput;
+}
+
+export interface CheckRunCompletedInput extends RepositoryTarget {
+  checkRun: { id: number; name: string; headSha: string; conclusion: CheckConclusion; app: PayloadAppInput; detailsUrl?: string };
+  headBranch: string | null;
+  pullRequests: MinimalPullInput[];
+  sender: SenderInput;
+}
+
+export interface StatusInput extends RepositoryTarget {
+  sha: string;
+  state: "pending" | "success" | "failure" | "error";
+  context: string;
+  /** Branches whose head is `sha` (GitHub lists the branches containing the commit). */
+  branches: string[];
+  description?: string | null;
+  targetUrl?: string | null;
+  sender: SenderInput;
+}
+
+export interface PullRequestReviewSubmittedInput extends RepositoryTarget {
+  pull: PullTargetInput;
+  review: { id: number; state: "approved" | "changes_requested" | "commented"; body: string | null; user: string; authorAssociation?: string };
+  sender: SenderInput;
+}
+
+export interface PullRequestSynchronizeInput extends RepositoryTarget {
+  pull: PullTargetInput;
+  /** The head before the push; `after` is the new head (and the pull request's `head.sha`). */
+  before: string;
+  after: string;
+  sender: SenderInput;
+}
+
+function apiRepo(target: RepositoryTarget): string {
+  return `https://api.github.com/repos/${target.owner}/${target.repo}`;
+}
+
+function loginType(login: string): "User" | "Bot" {
+  return login.endsWith("[bot]") ? "Bot" : "User";
+}
+
+/** A stable, sha-shaped stand-in for a commit a test does not care about. */
+function madeUpSha(seed: string): string {
+  return createHash("sha1").update(seed).digest("hex");
+}
+
+function baseShaOf(target: RepositoryTarget, pull: MinimalPullInput): string {
+  return pull.baseSha ?? madeUpSha(`base:${target.owner}/${target.repo}:${pull.baseRef}`);
+}
+
+function minimalPulls(target: RepositoryTarget, pulls: MinimalPullInput[]): JsonObject[] {
+  const repo = { id: stableId(`repo:${target.owner}/${target.repo}`), url: apiRepo(target), name: target.repo };
+  return pulls.map((pull) => ({
+    url: `${apiRepo(target)}/pulls/${pull.number}`,
+    id: stableId(`pull:${target.owner}/${target.repo}#${pull.number}`),
+    number: pull.number,
+    head: { ref: pull.headRef, sha: pull.headSha, repo },
+    base: { ref: pull.baseRef, sha: baseShaOf(target, pull), repo },
+  }));
+}
+
+/** The example's App, renamed; GitHub Actions keeps its real name, owner and links. */
+function payloadApp(example: unknown, app: PayloadAppInput): JsonObject & { id: number; slug: string } {
+  const base = isObject(example) ? example : {};
+  const actions = app.slug === "github-actions";
+  return {
+    ...base,
+    id: app.id,
+    slug: app.slug,
+    node_id: nodeId("App", app.id),
+    name: actions ? "GitHub Actions" : app.slug,
+    ...(actions ? { owner: payloadUser("github", "Organization", 9919), description: "Automate your workflow from idea to production", external_url: "https://help.github.com/en/actions" } : {}),
+    html_url: `https://github.com/apps/${app.slug}`,
+  };
+}
+
+function pullRequestFor(example: unknown, target: RepositoryTarget, repository: PayloadRepository, pull: PullTargetInput, headSha: string): PayloadPullRequest {
+  const base = isObject(example) ? example : {};
+  const api = apiRepo(target);
+  const html = `https://github.com/${target.owner}/${target.repo}/pull/${pull.number}`;
+  const url = `${api}/pulls/${pull.number}`;
+  const issueUrl = `${api}/issues/${pull.number}`;
+  const id = stableId(`pull:${target.owner}/${target.repo}#${pull.number}`);
+  const side = (sideExample: unknown, ref: string, sha: string): JsonObject & { ref: string; sha: string } => ({
+    ...(isObject(sideExample) ? sideExample : {}),
+    label: `${target.owner}:${ref}`,
+    ref,
+    sha,
+    user: repository.owner,
+    repo: repository,
+  });
+  const link = (href: string): JsonObject => ({ href });
+  return {
+    ...base,
+    url,
+    id,
+    node_id: nodeId("PullRequest", id),
+    html_url: html,
+    diff_url: `${html}.diff`,
+    patch_url: `${html}.patch`,
+    issue_url: issueUrl,
+    number: pull.number,
+    state: "open",
+    locked: false,
+    title: pull.title ?? `Pull request ${pull.number}`,
+    user: payloadUser(pull.user, loginType(pull.user)),
+    body: pull.body === undefined ? "" : pull.body,
+    closed_at: null,
+    merged_at: null,
+    commits_url: `${url}/commits`,
+    review_comments_url: `${url}/comments`,
+    review_comment_url: `${api}/pulls/comments{/number}`,
+    comments_url: `${issueUrl}/comments`,
+    statuses_url: `${api}/statuses/${headSha}`,
+    head: side(base.head, pull.headRef, headSha),
+    base: side(base.base, pull.baseRef, baseShaOf(target, pull)),
+    _links: {
+      self: link(url),
+      html: link(html),
+      issue: link(issueUrl),
+      comments: link(`${issueUrl}/comments`),
+      review_comments: link(`${url}/comments`),
+      review_comment: link(`${api}/pulls/comments{/number}`),
+      commits: link(`${url}/commits`),
+      statuses: link(`${api}/statuses/${headSha}`),
+    },
+    author_association: "NONE",
+    draft: pull.draft,
+    ...("merged" in base ? { merged: false, merged_by: null } : {}),
+  };
+}
+
+/** `check_suite.completed`: every run of `app` on `headSha` has finished, with the suite's `conclusion`. */
+export function checkSuiteCompletedPayload(input: CheckSuiteCompletedInput): CheckSuiteCompletedPayload {
+  const { payload, repository, sender, installation } = common(examplePayload("check_suite", "completed"), input, input.sender);
+  const example = objectAt(payload, "check_suite");
+  const id = stableId(`suite:${input.owner}/${input.repo}:${input.app.id}:${input.headSha}`);
+  const url = `${apiRepo(input)}/check-suites/${id}`;
+  const headCommit = isObject(example.head_commit) ? example.head_commit : {};
+  const checkSuite: PayloadCheckSuite = {
+    ...example,
+    id,
+    node_id: nodeId("CheckSuite", id),
+    head_branch: input.headBranch,
+    head_sha: input.headSha,
+    status: "completed",
+    conclusion: input.conclusion,
+    url,
+    after: input.headSha,
+    pull_requests: minimalPulls(input, input.pullRequests),
+    app: payloadApp(example.app, input.app),
+    check_runs_url: `${url}/check-runs`,
+    head_commit: { ...headCommit, id: input.headSha },
+  };
+  return { ...payload, action: "completed", check_suite: checkSuite, repository, sender, installation };
+}
+
+/** `check_run.completed`: a run of `checkRun.app` on the head of `headBranch` finished with `conclusion`. */
+export function checkRunCompletedPayload(input: CheckRunCompletedInput): CheckRunCompletedPayload {
+  const { payload, repository, sender, installation } = common(examplePayload("check_run", "completed"), input, input.sender);
+  const example = objectAt(payload, "check_run");
+  const run = input.checkRun;
+  const suiteExample = isObject(example.check_suite) ? example.check_suite : {};
+  const suiteId = stableId(`suite:${input.owner}/${input.repo}:${run.app.id}:${run.headSha}`);
+  const url = `${apiRepo(input)}/check-runs/${run.id}`;
+  const html = `https://github.com/${input.owner}/${input.repo}/runs/${run.id}`;
+  const pullRequests = minimalPulls(input, input.pullRequests);
+  const app = payloadApp(example.app, run.app);
+  const output = isObject(example.output) ? example.output : {};
+  const checkRun: PayloadCheckRun = {
+    ...example,
+    id: run.id,
+    node_id: nodeId("CheckRun", run.id),
+    name: run.name,
+    head_sha: run.headSha,
+    url,
+    html_url: html,
+    details_url: run.detailsUrl ?? (run.app.slug === "github-actions" ? `https://github.com/${input.owner}/${input.repo}/actions/runs/${suiteId}/job/${run.id}` : html),
+    status: "completed",
+    conclusion: run.conclusion,
+    output: { ...output, annotations_url: `${url}/annotations` },
+    app,
+    check_suite: {
+      ...suiteExample,
+      id: suiteId,
+      node_id: nodeId("CheckSuite", suiteId),
+      head_branch: input.headBranch,
+      head_sha: run.headSha,
+      url: `${apiRepo(input)}/check-suites/${suiteId}`,
+      after: run.headSha,
+      pull_requests: pullRequests,
+      app,
+    },
+    pull_requests: pullRequests,
+  };
+  return { ...payload, action: "completed", check_run: checkRun, repository, sender, installation };
+}
+
+/** `status`: a commit status was posted on `sha` (the examples carry no `installation`; it is added, as GitHub sends it to Apps). */
+export function statusPayload(input: StatusInput): StatusPayload {
+  const { payload, repository, sender, installation } = common(examplePayload("status"), input, input.sender);
+  const api = apiRepo(input);
+  const commitExample = objectAt(payload, "commit");
+  const innerCommit = isObject(commitExample.commit) ? commitExample.commit : {};
+  const id = stableId(`status:${input.owner}/${input.repo}:${input.sha}:${input.context}:${input.state}`);
+  const commit: JsonObject = {
+    ...commitExample,
+    sha: input.sha,
+    node_id: nodeId("Commit", stableId(`commit:${input.sha}`)),
+    commit: { ...innerCommit, url: `${api}/git/commits/${input.sha}` },
+    url: `${api}/commits/${input.sha}`,
+    html_url: `https://github.com/${input.owner}/${input.repo}/commit/${input.sha}`,
+    comments_url: `${api}/commits/${input.sha}/comments`,
+  };
+  return {
+    ...payload,
+    id,
+    sha: input.sha,
+    name: `${input.owner}/${input.repo}`,
+    target_url: input.targetUrl ?? null,
+    context: input.context,
+    description: input.description ?? null,
+    state: input.state,
+    commit,
+    branches: input.branches.map((name) => ({ name, commit: { sha: input.sha, url: `${api}/commits/${input.sha}` }, protected: false })),
+    repository,
+    sender,
+    installation,
+  };
+}
+
+/** `pull_request_review.submitted`: `review.user` reviewed the pull request's head. */
+export function pullRequestReviewSubmittedPayload(input: PullRequestReviewSubmittedInput): PullRequestReviewSubmittedPayload {
+  const { payload, repository, sender, installation } = common(examplePayload("pull_request_review", "submitted"), input, input.sender);
+  const pullRequest = pullRequestFor(payload.pull_request, input, repository, input.pull, input.pull.headSha);
+  const html = `https://github.com/${input.owner}/${input.repo}/pull/${input.pull.number}#pullrequestreview-${input.review.id}`;
+  const pullUrl = `${apiRepo(input)}/pulls/${input.pull.number}`;
+  const review: PayloadReview = {
+    ...objectAt(payload, "review"),
+    id: input.review.id,
+    node_id: nodeId("PullRequestReview", input.review.id),
+    user: payloadUser(input.review.user, loginType(input.review.user)),
+    body: input.review.body,
+    commit_id: input.pull.headSha,
+    state: input.review.state,
+    html_url: html,
+    pull_request_url: pullUrl,
+    author_association: input.review.authorAssociation ?? "NONE",
+    _links: { html: { href: html }, pull_request: { href: pullUrl } },
+  };
+  return { ...payload, action: "submitted", review, pull_request: pullRequest, repository, sender, installation };
+}
+
+/** `pull_request.synchronize`: the head branch moved from `before` to `after` (a push). */
+export function pullRequestSynchronizePayload(input: PullRequestSynchronizeInput): PullRequestSynchronizePayload {
+  const { payload, repository, sender, installation } = common(examplePayload("pull_request", "synchronize"), input, input.sender);
+  const pullRequest = pullRequestFor(payload.pull_request, input, repository, input.pull, input.after);
+  return { ...payload, action: "synchronize", number: input.pull.number, before: input.before, after: input.after, pull_request: pullRequest, repository, sender, installation };
+}

@@ -63,9 +63,9 @@ describe("the executor, end to end through the App", () => {
     expect(token?.repositories).toEqual(["app"]);
     expect(token?.permissions).toEqual({ metadata: "read", contents: "write" });
 
-    // The pull request: ready, closing the issue, with evidence and cost, review requested from the labeler.
+    // The pull request: a draft until CI is green, closing the issue, with evidence and cost.
     const [pull] = github.pulls(FULL_NAME);
-    expect(pull).toMatchObject({ head: branch, base: "main", draft: false, user: github.botLogin, requestedReviewers: ["wes-write"] });
+    expect(pull).toMatchObject({ head: branch, base: "main", draft: true, user: github.botLogin, requestedReviewers: [] });
     expect(pull?.body).toContain(`Closes #${issue}`);
     expect(pull?.body).toContain("Added `multiply(a, b)`");
     expect(pull?.body).toContain("`node --test` passed in afk's sandbox");
@@ -80,7 +80,7 @@ describe("the executor, end to end through the App", () => {
 
     // The issue: waiting for CI with the PR linked; labels cleaned; lock released.
     const state = runStateOf(scenario, issue);
-    expect(state).toMatchObject({ status: "waiting", phase: "ci", pullRequest: { number: pull?.number, draft: false }, branch, checkRunId: check?.id });
+    expect(state).toMatchObject({ status: "waiting", phase: "ci", pullRequest: { number: pull?.number, draft: true }, branch, checkRunId: check?.id, ci: { head: pull?.headSha } });
     expect(state?.spend?.turns).toBe(5);
     expect(scenario.afkComments(issue)[0]).toContain(`### 🔍 afk opened #${pull?.number}`);
     expect(github.labels(FULL_NAME, issue)).toEqual([]);

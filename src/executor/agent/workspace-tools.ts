@@ -39,8 +39,10 @@ export class WorkspaceTools {
   readonly #network: boolean;
   readonly #maxResultChars: number;
   readonly #secrets: readonly string[];
+  readonly #readOnly: boolean;
 
-  constructor(options: { sandbox: Sandbox; commandTimeoutMs: number; network: boolean; maxResultChars: number; secrets: readonly string[] }) {
+  constructor(options: { sandbox: Sandbox; commandTimeoutMs: number; network: boolean; maxResultChars: number; secrets: readonly string[]; readOnly?: boolean }) {
+    this.#readOnly = options.readOnly ?? false;
     this.#sandbox = options.sandbox;
     this.#commandTimeoutMs = options.commandTimeoutMs;
     this.#network = options.network;
@@ -79,6 +81,9 @@ export class WorkspaceTools {
       return { content: `Invalid input for str_replace_based_edit_tool: ${parsed.error.issues.map((issue) => `${issue.path.join(".") || "input"}: ${issue.message}`).join("; ")}`, isError: true };
     }
     const request = parsed.data;
+    if (this.#readOnly && request.command !== "view") {
+      return { content: `This job is read-only: ${request.command} is refused. Look at files with view or bash, and give your answer in your final message.`, isError: true };
+    }
     const path = await this.#confine(request.path, request.command === "create");
     switch (request.command) {
       case "view":

@@ -1,0 +1,133 @@
+import type { TrustLists } from "../trust/trust-gate.js";
+import { checkTrust } from "../trust/trust-gate.js";
+import { sanitizeUntrustedText } from "../trust/sanitize-untrusted-text.js";
+import { failingChecks } from "../github/ci-status.js";
+import { errorStatus, type GitHub, type RepoRef } from "../github/types.js";
+import { parseCommands } from "../commands/parse-commands.js";
+import { keepHeadAndTail } from "./keep-head-and-tail.js";
+
+/** Inline review comments afk reads for one rework, newest kept. */
+const MAX_REVIEW_COMMENTS = 50;
+const REVIEW_CHARS = 30_000;
+const CHECKS_CHARS = 40_000;
+
+/**
+ * The red checks on afk's commit, as the fix-forward prompt shows them: each check's report and, for
+ * GitHub Actions, the end of the failed job's log. All of it is program output, so it is sanitised.
+ */
+export async function describeFailingChecks(octokit: GitHub, repo: RepoRef, sha: string, ownAppSlug: string): Promise<{ text: string; names: string[] }> {
+  const checks = await failingChecks(octokit, repo, sha, ownAppSlug);
+  if (checks.length === 0) return { text: "(GitHub lists no failing check on this commit any more; it may have been re-run. Look for anything broken and otherwise change nothing.)", names: [] };
+  const parts = checks.map((check) =>
+    [
+      `### ${check.name} (${check.kind}: ${check.conclusion})`,
+      check.detailsUrl === undefined ? "" : `Details: ${check.detailsUrl}`,
+      sanitizeUntrustedText(check.report),
+      check.logTail === undefined ? "" : `Log (end):\n${fence(sanitizeUntrustedText(check.logTail))}`,
+    ]
+      .filter((part) => part.length > 0)
+      .join("\n"),
+  );
+  return { text: keepHeadAndTail(parts.join("\n\n"), CHECKS_CHARS).text, names: checks.map((check) => check.name) };
+}
+
+/**
+ * What a rework must address: the review that requested changes (its body and inline comments), or
+ * the comment that said `/afk fix` together with the inline review comments of trusted reviewers.
+ * Text by people who are not trusted is never included.
+ */
+export async function describeReviewRequest(
+  octokit: GitHub,
+  repo: RepoRef,
+  input: { pullNumber: number; reviewId: number | undefined; commentId: number | undefined; trust: TrustLists; botLogin: string },
+): Promise<string> {
+  const verdicts = new Map<string, Promise<boolean>>();
+  const trusted = (login: string, type: string): Promise<boolean> => {
+    if (login.toLowerCase() === input.botLogin.toLowerCase()) return Promise.resolve(false);
+    let verdict = verdicts.get(login.toLowerCase());
+    if (verdict === undefined) {
+      verdict = checkTrust(octokit, repo, { login, type }, input.trust).then((decision) => decision.trusted);
+      verdicts.set(login.toLowerCase(), verdict);
+    }
+    return verdict;
+  };
+  const parts: string[] = [];
+  let inline;
+  if (input.reviewId !== undefined) {
+    const { data: review } = await octokit.rest.pulls.getReview({ owner: repo.owner, repo: repo.repo, pull_number: input.pullNumber, review_id: input.reviewId });
+    if (review.user !== null && (await trusted(review.user.login, review.user.type))) {
+      parts.push(`Review by @${review.user.login} (${review.state.toLowerCase().replace(/_/g, " ")}):\n${sanitizeUntrustedText(review.body.trim().length > 0 ? review.body : "(no summary; see the inline comments)")}`);
+    }
+    inline = await octokit.paginate(octokit.rest.pulls.listCommentsForReview, { owner: repo.owner, repo: repo.repo, pull_number: input.pullNumber, review_id: input.reviewId, per_page: 100 });
+  } else {
+    if (input.commentId !== undefined) {
+      const comment = await readComment(octokit, repo, input.commentId);
+      if (comment !== undefined && (await trusted(comment.login, comment.type))) parts.push(`Comment by @${comment.login}:\n${sanitizeUntrustedText(comment.body)}`);
+    }
+    inline = await octokit.paginate(octokit.rest.pulls.listReviewComments, { owner: repo.owner, repo: repo.repo, pull_number: input.pullNumber, per_page: 100 });
+  }
+  for (const comment of inline.slice(-MAX_REVIEW_COMMENTS)) {
+    if (comment.user === null || !(await trusted(comment.user.login, comment.user.type))) continue;
+    const where = comment.line === null || comment.line === undefined ? comment.path : `${comment.path}:${comment.line}`;
+    parts.push(`On \`${where}\`, @${comment.user.login}:\n${sanitizeUntrustedText(comment.body)}`);
+  }
+  if (parts.length === 0) return "(The request names no change a trusted person wrote. Change nothing and say so.)";
+  return keepHeadAndTail(parts.join("\n\n"), REVIEW_CHARS).text;
+}
+
+/** The question of an `/afk ask` comment: the words after the command and any lines below it. */
+export async function readQuestion(octokit: GitHub, repo: RepoRef, commentId: number): Promise<string | undefined> {
+  const comment = await readComment(octokit, repo, commentId);
+  if (comment === undefined) return undefined;
+  const command = parseCommands(comment.body).find((candidate) => candidate.kind === "command" && candidate.name === "ask");
+  if (command?.kind !== "command") return undefined;
+  const below = comment.body.split(/\r?\n/).slice(command.line).join("\n").trim();
+  const question = [command.args, below].filter((part) => part.length > 0).join("\n");
+  return question.length === 0 ? undefined : sanitizeUntrustedText(question);
+}
+
+/** The plan afk posted (its own comment), without afk's framing around it. */
+export async function readPlan(octokit: GitHub, repo: RepoRef, commentId: number, botLogin: string): Promise<string | undefined> {
+  const comment = await readComment(octokit, repo, commentId);
+  if (comment === undefined || comment.login !== botLogin) return undefined;
+  const start = comment.body.indexOf(PLAN_START);
+  const end = comment.body.indexOf(PLAN_END);
+  return start === -1 || end === -1 ? undefined : comment.body.slice(start + PLAN_START.length, end).trim();
+}
+
+const PLAN_START = "<!-- afk:plan -->";
+const PLAN_END = "<!-- /afk:plan -->";
+
+/** afk's plan comment: the agent's plan between markers, and how to approve it. */
+export function renderPlanComment(input: { issue: number; plan: string; requestedBy: string }): string {
+  return [
+    `### 📝 afk's plan for #${input.issue}`,
+    PLAN_START,
+    // Model output: hidden characters and HTML comments (a forged marker) removed.
+    sanitizeUntrustedText(input.plan),
+    PLAN_END,
+    `@${input.requestedBy} comment \`/afk approve\` to implement this plan, or edit the issue and comment \`/afk plan\` for a new one.`,
+  ].join("\n\n");
+}
+
+/** afk's answer to `/afk ask`. */
+export function renderAnswerComment(input: { askedBy: string; answer: string; usd: number }): string {
+  return [`@${input.askedBy} ${sanitizeUntrustedText(input.answer)}`, `<sub>afk looked at the code read-only; nothing was changed. Model cost $${input.usd.toFixed(2)}.</sub>`].join("\n\n");
+}
+
+async function readComment(octokit: GitHub, repo: RepoRef, commentId: number): Promise<{ body: string; login: string; type: string } | undefined> {
+  try {
+    const { data } = await octokit.rest.issues.getComment({ owner: repo.owner, repo: repo.repo, comment_id: commentId });
+    if (data.user === null || data.user === undefined) return undefined;
+    return { body: data.body ?? "", login: data.user.login, type: data.user.type };
+  } catch (error) {
+    if (errorStatus(error) === 404) return undefined;
+    throw error;
+  }
+}
+
+function fence(text: string): string {
+  const longest = Math.max(2, ...Array.from(text.matchAll(/`+/g), (match) => match[0].length));
+  const ticks = "`".repeat(longest + 1);
+  return `${ticks}text\n${text}\n${ticks}`;
+}
