@@ -496,6 +496,8 @@ interface IssueRecord {
   blockedBy: number[];
   reactions: ReactionState[];
   commentIds: number[];
+  /** Every pull request is an issue too (same number): comments and labels on it go through the issues API. */
+  pullRequest?: boolean;
 }
 
 interface CommentRecord {
@@ -2057,7 +2059,10 @@ export class GitHubEmulator {
     if ([...repo.pulls.values()].some((pull) => pull.state === "open" && pull.head === head)) {
       throw new HttpError(422, "Validation Failed", { errors: [{ resource: "PullRequest", code: "custom", message: `A pull request already exists for ${repo.owner.login}:${head}.` }] });
     }
-    const number = repo.nextIssueNumber++;
+    const actor = this.actor(ctx);
+    const asIssue = this.createIssue(repo, { title: String(field(ctx.body, "title") ?? ""), body: stringField(ctx.body, "body") ?? "", labels: [], user: actor.login, viaApp: true });
+    asIssue.pullRequest = true;
+    const number = asIssue.number;
     const now = timestamp();
     const pull: PullRecord = {
       id: this.nextIssueId++,
@@ -3042,7 +3047,10 @@ export class GitHubEmulator {
       labels_url: `${url}/labels{/name}`,
       comments_url: `${url}/comments`,
       events_url: `${url}/events`,
-      html_url: `${this.webUrl}/${repo.fullName}/issues/${issue.number}`,
+      html_url: `${this.webUrl}/${repo.fullName}/${issue.pullRequest === true ? "pull" : "issues"}/${issue.number}`,
+      ...(issue.pullRequest === true
+        ? { pull_request: { url: `${this.apiUrl}/repos/${repo.fullName}/pulls/${issue.number}`, html_url: `${this.webUrl}/${repo.fullName}/pull/${issue.number}`, diff_url: `${this.webUrl}/${repo.fullName}/pull/${issue.number}.diff`, patch_url: `${this.webUrl}/${repo.fullName}/pull/${issue.number}.patch` } }
+        : {}),
       timeline_url: `${url}/timeline`,
       number: issue.number,
       state: issue.state,
