@@ -1,5 +1,5 @@
 import type { TrustLists } from "../trust/trust-gate.js";
-import { checkTrust } from "../trust/trust-gate.js";
+import { trustChecker } from "../trust/trust-gate.js";
 import { sanitizeUntrustedText } from "../trust/sanitize-untrusted-text.js";
 import { failingChecks } from "../github/ci-status.js";
 import { errorStatus, type GitHub, type RepoRef } from "../github/types.js";
@@ -41,16 +41,9 @@ export async function describeReviewRequest(
   repo: RepoRef,
   input: { pullNumber: number; reviewId: number | undefined; commentId: number | undefined; trust: TrustLists; botLogin: string },
 ): Promise<string> {
-  const verdicts = new Map<string, Promise<boolean>>();
-  const trusted = (login: string, type: string): Promise<boolean> => {
-    if (login.toLowerCase() === input.botLogin.toLowerCase()) return Promise.resolve(false);
-    let verdict = verdicts.get(login.toLowerCase());
-    if (verdict === undefined) {
-      verdict = checkTrust(octokit, repo, { login, type }, input.trust).then((decision) => decision.trusted);
-      verdicts.set(login.toLowerCase(), verdict);
-    }
-    return verdict;
-  };
+  const isTrusted = trustChecker(octokit, repo, input.trust);
+  // afk's own replies on the pull request are not review.
+  const trusted = (login: string, type: string): Promise<boolean> => (login.toLowerCase() === input.botLogin.toLowerCase() ? Promise.resolve(false) : isTrusted(login, type));
   const parts: string[] = [];
   let inline;
   if (input.reviewId !== undefined) {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { keepHeadAndTail } from "../executor/keep-head-and-tail.js";
 import { sanitizeUntrustedText } from "../trust/sanitize-untrusted-text.js";
-import { checkTrust, type TrustLists } from "../trust/trust-gate.js";
+import { trustChecker, type TrustLists } from "../trust/trust-gate.js";
 import type { GitHub, RepoRef } from "./types.js";
 
 /** What the agent is told about an issue: sanitised text, and only what trusted people wrote. */
@@ -38,16 +38,7 @@ export async function readIssueContext(
   if (options.bodyDigest !== undefined && issueTextDigest(issue.title, issue.body) !== options.bodyDigest) throw new IssueChangedError();
   const all = await octokit.paginate(octokit.rest.issues.listComments, { owner: repo.owner, repo: repo.repo, issue_number: issueNumber, per_page: 100 });
   const requestedAt = Date.parse(options.requestedAt);
-  const verdicts = new Map<string, Promise<boolean>>();
-  const trusted = (login: string, type: string): Promise<boolean> => {
-    const key = login.toLowerCase();
-    let verdict = verdicts.get(key);
-    if (verdict === undefined) {
-      verdict = checkTrust(octokit, repo, { login, type }, options.trust).then((decision) => decision.trusted);
-      verdicts.set(key, verdict);
-    }
-    return verdict;
-  };
+  const trusted = trustChecker(octokit, repo, options.trust);
 
   const comments: IssueContext["comments"] = [];
   let untrusted = 0;

@@ -44,3 +44,20 @@ export async function checkTrust(octokit: GitHub, repo: RepoRef, actor: Actor, l
     ? { trusted: true, basis: `${role} role` }
     : { trusted: false, reason: `@${actor.login} has the ${role} role; starting afk needs write, maintain or admin` };
 }
+
+/**
+ * `checkTrust` for many authors of one repository (comment and review authors), asking GitHub once
+ * per login. Returns whether each is trusted.
+ */
+export function trustChecker(octokit: GitHub, repo: RepoRef, lists: TrustLists): (login: string, type: string) => Promise<boolean> {
+  const verdicts = new Map<string, Promise<boolean>>();
+  return (login, type) => {
+    const key = login.toLowerCase();
+    let verdict = verdicts.get(key);
+    if (verdict === undefined) {
+      verdict = checkTrust(octokit, repo, { login, type }, lists).then((decision) => decision.trusted);
+      verdicts.set(key, verdict);
+    }
+    return verdict;
+  };
+}
