@@ -353,8 +353,9 @@ export class Coordinator {
   async ciChanged(repo: RepoRef, octokit: GitHub, issue: number, sha: string): Promise<Transition | undefined> {
     const result = await this.advance(repo, octokit, issue, async (state) => {
       if (state.status !== "waiting" || state.phase !== "ci" || state.ci?.head !== sha) return undefined;
-      const { data: repository } = await octokit.rest.repos.get({ owner: repo.owner, repo: repo.repo });
-      const verdict = await ciVerdict(octokit, repo, { sha, baseBranch: repository.default_branch, ownAppSlug: (await this.botLogin()).replace(/\[bot\]$/, "") });
+      // Red on the base too means not afk's failure: the default branch's head, or in direct mode the commit afk started from.
+      const base = state.ci.base ?? (await octokit.rest.repos.get({ owner: repo.owner, repo: repo.repo })).data.default_branch;
+      const verdict = await ciVerdict(octokit, repo, { sha, baseRef: base, ownAppSlug: (await this.botLogin()).replace(/\[bot\]$/, "") });
       return { kind: "ci", head: sha, verdict };
     });
     return result?.transition;

@@ -1,4 +1,4 @@
-import { issueOfBranch } from "../executor/commit-message.js";
+import { issueOfAfkCommit, issueOfBranch } from "../executor/commit-message.js";
 import { issueTextDigest } from "../github/issue-context.js";
 import type { Actor, RepoRef } from "../github/types.js";
 
@@ -148,18 +148,23 @@ export interface CiIntent {
 
 interface CiShape {
   installation?: { id: number } | undefined;
-  repository: { name: string; owner: { login: string } };
+  repository: { name: string; owner: { login: string }; default_branch: string };
 }
 
 /**
  * `check_suite.completed`, `check_run.completed` and `status` → the afk branch and commit they are
  * about, or `null`. Any app's CI counts, and so does afk's own event (GitHub names afk as sender of
  * events on commits it pushed): the lifecycle reads CI from GitHub and ignores afk's own check run.
+ * A commit on the default branch (direct mode) is afk's when its message names an issue the way
+ * afk's commits do (`message`, when the payload carries it); the run's state has the last word.
  */
-export function ciIntent(payload: CiShape, about: { sha: string; branches: Array<string | null | undefined> }, deliveryId: string): CiIntent | null {
+export function ciIntent(payload: CiShape, about: { sha: string; branches: Array<string | null | undefined>; message?: string | null | undefined }, deliveryId: string): CiIntent | null {
   const installationId = payload.installation?.id;
   if (typeof installationId !== "number") return null;
-  const issue = about.branches.map((branch) => issueOfBranch(branch ?? "")).find((number) => number !== undefined);
+  const onDefaultBranch = about.branches.includes(payload.repository.default_branch);
+  const issue =
+    about.branches.map((branch) => issueOfBranch(branch ?? "")).find((number) => number !== undefined) ??
+    (onDefaultBranch && typeof about.message === "string" ? issueOfAfkCommit(about.message) : undefined);
   if (issue === undefined) return null;
   return { repo: { owner: payload.repository.owner.login, repo: payload.repository.name, installationId }, issue, sha: about.sha, deliveryId };
 }

@@ -13,11 +13,11 @@ export type CommitResult =
  */
 export async function commitChange(
   worktree: Worktree,
-  input: { issue: number | undefined; title: string; summary: string; runId: string; protectedPaths: readonly string[]; author: { name: string; email: string } },
+  input: { issue: number | undefined; title: string; summary: string; runId: string; closesIssue?: boolean; protectedPaths: readonly string[]; author: { name: string; email: string } },
 ): Promise<CommitResult> {
   const changedFiles = await worktree.changedFiles();
   if (changedFiles.length === 0) return { kind: "no-change" };
-  const message = commitMessage({ issue: input.issue, title: input.title, summary: input.summary, runId: input.runId });
+  const message = commitMessage({ issue: input.issue, title: input.title, summary: input.summary, runId: input.runId, ...(input.closesIssue === undefined ? {} : { closesIssue: input.closesIssue }) });
   const reason = pushRefusal({ changedFiles, protectedPaths: input.protectedPaths, commitMessage: message });
   if (reason !== undefined) return { kind: "refused", reason, changedFiles };
   const sha = await worktree.commitAll(message, input.author);

@@ -79,7 +79,8 @@ export interface RunProducts {
 export type RunOutcome = RunProducts &
   (
     | { status: "done"; message: string }
-    | { status: "waiting"; message: string; headSha: string }
+    /** `baseSha`: in direct mode, the commit afk's work started from, whose CI tells afk's failures from older ones. */
+    | { status: "waiting"; message: string; headSha: string; baseSha?: string }
     | { status: "planned"; message: string; planCommentId: number }
     | { status: "escalated"; message: string }
     | { status: "failed"; message: string; retryable: boolean }

@@ -68,8 +68,9 @@ export class GitHubExecutor implements Executor {
     const octokit = await this.#deps.octokitFor(job.repo.installationId);
     const botLogin = await this.#deps.botLogin();
     const followUp = job.kind === "fix-ci" || job.kind === "rework";
-    if (followUp && (job.context.branch === undefined || job.context.pullRequest === undefined)) {
-      return { status: "failed", retryable: false, message: `afk has no branch or pull request to continue for this ${job.kind} job; comment \`/afk retry\` to start over.` };
+    // A fix continues afk's branch (or, in direct mode, the default branch); a rework needs afk's pull request.
+    if (followUp && (job.context.branch === undefined || (job.kind === "rework" && job.context.pullRequest === undefined))) {
+      return { status: "failed", retryable: false, message: `afk has no branch${job.kind === "rework" ? " or pull request" : ""} to continue for this ${job.kind} job; comment \`/afk retry\` to start over.` };
     }
     // What the agent will read comes first: an issue changed since the request ends the run before any clone.
     let issue;
@@ -244,12 +245,14 @@ export class GitHubExecutor implements Executor {
 
     const followUp = job.kind === "fix-ci" || job.kind === "rework" ? { branch: job.context.branch, pullRequest: job.context.pullRequest } : undefined;
     const what = job.kind === "fix-ci" ? `fix attempt ${job.context.attempt ?? 1}` : `rework ${job.context.attempt ?? 1}`;
+    // Direct mode: a passing change goes straight onto the default branch, and so does each fix of it.
+    const direct = followUp === undefined ? job.config.mode === "direct" && notPassing === undefined : followUp.branch === input.defaultBranch;
     if (followUp !== undefined && notPassing !== undefined) {
       // A follow-up never makes the pull request worse: the branch stays as CI and the reviewers saw it.
       return { status: "escalated", message: `afk's ${what} did not pass its own gate: ${notPassing} Nothing was pushed; the branch is as it was.`, spend, evidence: evidenceOf(gate, summary) };
     }
     const title = followUp === undefined ? input.issueTitle : `${input.issueTitle} (${what})`;
-    const commit = await commitChange(worktree, { issue: job.issue, title, summary, runId: job.runId, protectedPaths: job.config.protected_paths, author: await this.#identity() });
+    const commit = await commitChange(worktree, { issue: job.issue, title, summary, runId: job.runId, closesIssue: !direct, protectedPaths: job.config.protected_paths, author: await this.#identity() });
     if (commit.kind === "no-change") {
       if (followUp !== undefined) {
         return { status: "escalated", message: `The agent changed nothing in ${what}.${summary.length > 0 ? ` It said: ${keepHeadAndTail(summary, 1_000).text}` : ""}`, spend, evidence: evidenceOf(gate, summary) };
@@ -261,8 +264,8 @@ export class GitHubExecutor implements Executor {
     const changedFiles = commit.changedFiles;
 
     const pushToken = await this.#token(job, "write");
-    if (followUp?.branch !== undefined && followUp.pullRequest !== undefined) {
-      // On afk's own branch, on top of what CI and the reviewers saw: a fast-forward, never forced.
+    if (followUp?.branch !== undefined) {
+      // On afk's own branch (or the default branch in direct mode), on top of what CI and the reviewers saw: a fast-forward, never forced.
       const onBranch = await worktree.push({ remoteUrl: input.cloneUrl, auth: { token: pushToken }, branch: followUp.branch, signal: job.signal });
       if (onBranch.kind === "rejected") {
         return { status: "escalated", spend, evidence: evidenceOf(gate, summary), message: `Someone else pushed to \`${followUp.branch}\` while afk worked on ${what}, so afk did not push (it never force-pushes): ${onBranch.message}` };
@@ -272,11 +275,29 @@ export class GitHubExecutor implements Executor {
         status: "waiting",
         spend,
         branch: followUp.branch,
-        pullRequest: followUp.pullRequest,
+        ...(followUp.pullRequest === undefined ? {} : { pullRequest: followUp.pullRequest }),
         headSha: onBranch.sha,
         evidence: evidenceOf(gate, summary),
         message: summary.trim().length > 0 ? keepHeadAndTail(summary, 2_000).text : `${what} pushed; \`${job.config.test}\` passes in afk's sandbox.`,
       };
+    }
+    let movedOn = "";
+    if (direct) {
+      // A fast-forward of the default branch from the commit afk started at; if a person pushed meanwhile, a pull request instead.
+      const onDefault = await worktree.push({ remoteUrl: input.cloneUrl, auth: { token: pushToken }, branch: input.defaultBranch, signal: job.signal });
+      if (onDefault.kind === "pushed") {
+        await reporter.phase("pull_request");
+        return {
+          status: "waiting",
+          spend,
+          branch: input.defaultBranch,
+          headSha: onDefault.sha,
+          baseSha: worktree.baseSha,
+          evidence: evidenceOf(gate, summary),
+          message: `Pushed ${onDefault.sha.slice(0, 7)} to \`${input.defaultBranch}\` (\`mode: direct\`); \`${job.config.test}\` passes in afk's sandbox. afk waits for CI on it, then closes the issue.`,
+        };
+      }
+      movedOn = `\`${input.defaultBranch}\` moved while afk worked (afk never force-pushes), so the change goes through a pull request instead. `;
     }
     const wanted = branchName(job.issue, input.issueTitle);
     let branch = wanted;
@@ -310,7 +331,7 @@ export class GitHubExecutor implements Executor {
     if (notPassing !== undefined) {
       return { ...products, status: "escalated", message: `${notPassing} The work so far is on draft pull request #${pullRequest.number}, marked as not passing.` };
     }
-    return { ...products, status: "waiting", message: `Draft pull request #${pullRequest.number} is open and \`${gateShown.command}\` passes in afk's sandbox; it is marked ready for review once CI is green.` };
+    return { ...products, status: "waiting", message: `${movedOn}Draft pull request #${pullRequest.number} is open and \`${gateShown.command}\` passes in afk's sandbox; it is marked ready for review once CI is green.` };
   }
 
   async #token(job: RunJob, level: "read" | "write"): Promise<string> {

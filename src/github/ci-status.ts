@@ -67,13 +67,13 @@ export function verdictOf(report: CiReport): CiVerdict {
 }
 
 /**
- * CI's verdict on `sha`: red checks also red on the head of `baseBranch` are named, so afk does not
- * chase a failure that is not its own.
+ * CI's verdict on `sha`: red checks also red on `baseRef` (the base branch, or the commit afk's work
+ * started from) are named, so afk does not chase a failure that is not its own.
  */
-export async function ciVerdict(octokit: GitHub, repo: RepoRef, input: { sha: string; baseBranch: string; ownAppSlug: string }): Promise<CiVerdict> {
+export async function ciVerdict(octokit: GitHub, repo: RepoRef, input: { sha: string; baseRef: string; ownAppSlug: string }): Promise<CiVerdict> {
   const verdict = verdictOf(await readCi(octokit, repo, input.sha, input.ownAppSlug));
   if (verdict.kind !== "red") return verdict;
-  const onBase = new Set(failingNames(await readCi(octokit, repo, input.baseBranch, input.ownAppSlug)));
+  const onBase = new Set(failingNames(await readCi(octokit, repo, input.baseRef, input.ownAppSlug)));
   return { ...verdict, redOnBase: verdict.failing.filter((name) => onBase.has(name)) };
 }
 

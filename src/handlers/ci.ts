@@ -7,13 +7,16 @@ import { ciIntent } from "../dispatch/intents.js";
 export function onCheckSuiteCompleted(coordinator: Coordinator) {
   return async (context: Context<"check_suite.completed">): Promise<void> => {
     const suite = context.payload.check_suite;
-    const intent = ciIntent(context.payload, { sha: suite.head_sha, branches: [suite.head_branch, ...suite.pull_requests.map((pull) => pull.head.ref)] }, context.id);
+    const intent = ciIntent(context.payload, { sha: suite.head_sha, branches: [suite.head_branch, ...suite.pull_requests.map((pull) => pull.head.ref)], message: suite.head_commit.message }, context.id);
     if (intent === null) return;
     coordinator.background("CI suite completed", () => handleCiChange(coordinator, context.octokit, intent));
   };
 }
 
-/** `check_run.completed`: one check (any app's) finished on a commit. */
+/**
+ * `check_run.completed`: one check (any app's) finished on a commit. Its payload has no commit
+ * message, so a check on the default branch (direct mode) is seen through its suite's completion.
+ */
 export function onCheckRunCompleted(coordinator: Coordinator) {
   return async (context: Context<"check_run.completed">): Promise<void> => {
     const run = context.payload.check_run;
@@ -27,7 +30,7 @@ export function onCheckRunCompleted(coordinator: Coordinator) {
 export function onStatus(coordinator: Coordinator) {
   return async (context: Context<"status">): Promise<void> => {
     if (context.payload.state === "pending") return;
-    const intent = ciIntent(context.payload, { sha: context.payload.sha, branches: context.payload.branches.map((branch) => branch.name) }, context.id);
+    const intent = ciIntent(context.payload, { sha: context.payload.sha, branches: context.payload.branches.map((branch) => branch.name), message: context.payload.commit.commit.message }, context.id);
     if (intent === null) return;
     coordinator.background("commit status", () => handleCiChange(coordinator, context.octokit, intent));
   };

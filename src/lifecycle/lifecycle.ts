@@ -109,7 +109,8 @@ function jobFinished(state: RunState, outcome: RunOutcome, policy: LifecyclePoli
   const settled = settledState(state, outcome, now);
   switch (outcome.status) {
     case "waiting": {
-      const ci = { head: outcome.headSha, pushedAt: now.toISOString() };
+      const base = outcome.baseSha ?? state.ci?.base;
+      const ci = { head: outcome.headSha, pushedAt: now.toISOString(), ...(base === undefined ? {} : { base }) };
       const { followUp: _done, ...rest } = settled;
       const next: RunState = { ...rest, ci };
       const effects: Effect[] = [...leaving];
@@ -143,27 +144,34 @@ function ciReported(state: RunState, head: string, verdict: CiVerdict, policy: L
     case "none": {
       const graceEnds = Date.parse(state.ci.pushedAt) + policy.ci.grace_minutes * 60_000;
       if (now.getTime() < graceEnds) return { state, effects: [{ kind: "recheck-ci", head, at: new Date(graceEnds).toISOString() }], ignored: "no CI yet; waiting out the grace period" };
-      return green(state, policy, now, `No CI reported on ${short} within ${formatMinutes(policy.ci.grace_minutes)} (\`ci.grace_minutes\`), so it counts as green.`);
+      return green(state, now, `No CI reported on ${short} within ${formatMinutes(policy.ci.grace_minutes)} (\`ci.grace_minutes\`), so it counts as green.`);
     }
     case "green":
-      return green(state, policy, now, `CI is green on ${short}.`);
+      return green(state, now, `CI is green on ${short}.`);
     case "red": {
       const ours = verdict.failing.filter((name) => !verdict.redOnBase.includes(name));
       if (ours.length === 0) {
         const names = listNames(verdict.failing);
-        return green(state, policy, now, `${names} ${verdict.failing.length === 1 ? "is" : "are"} red on ${short}, but red on the base branch too, so the failure is not afk's and afk does not chase it.`);
+        return green(state, now, `${names} ${verdict.failing.length === 1 ? "is" : "are"} red on ${short}, but red on the base branch too, so the failure is not afk's and afk does not chase it.`);
       }
       return red(state, head, ours, policy, now);
     }
   }
 }
 
-/** CI passed (or has nothing to say): the pull request is ready for a person's review; in direct mode the run is done. */
-function green(state: RunState, policy: LifecyclePolicy, now: Date, message: string): Transition {
+/**
+ * CI passed (or has nothing to say): the pull request is ready for a person's review. Without a pull
+ * request (direct mode) the change is already on the default branch, so the run is done and the issue closes.
+ */
+function green(state: RunState, now: Date, message: string): Transition {
   const { fixSince: _since, ...loop } = state.loop;
   const calm = { ...state, loop: { ...loop, fixAttempts: 0 } };
-  if (state.pullRequest === undefined || policy.mode === "direct") {
-    return { state: { ...calm, status: "done", phase: "merged", endedAt: now.toISOString(), outcome: { message, retryable: false } }, effects: [{ kind: "remove-labels", labels: ["human"] }] };
+  if (state.pullRequest === undefined) {
+    const where = state.branch === undefined ? "" : ` The change is on \`${state.branch}\`.`;
+    return {
+      state: { ...calm, status: "done", phase: "merged", endedAt: now.toISOString(), outcome: { message: `${message}${where}`, retryable: false } },
+      effects: [{ kind: "remove-labels", labels: ["human"] }, { kind: "close-issue" }],
+    };
   }
   const effects: Effect[] = [];
   if (state.pullRequest.draft) effects.push({ kind: "mark-ready-for-review" });
@@ -179,13 +187,13 @@ function red(state: RunState, head: string, failing: string[], policy: Lifecycle
   const since = state.loop.fixSince ?? now.toISOString();
   const spentMinutes = (now.getTime() - Date.parse(since)) / 60_000;
   const names = listNames(failing);
-  const ci = { head, pushedAt: state.ci?.pushedAt ?? now.toISOString(), failing: failing.slice(0, 30) };
+  const ci = { ...state.ci, head, pushedAt: state.ci?.pushedAt ?? now.toISOString(), failing: failing.slice(0, 30) };
   if (state.loop.fixAttempts >= maxAttempts || spentMinutes >= maxMinutes) {
     const why =
       state.loop.fixAttempts >= maxAttempts
         ? `after ${state.loop.fixAttempts} fix attempt${state.loop.fixAttempts === 1 ? "" : "s"} (\`fix_forward.max_attempts\`)`
         : `after ${formatMinutes(spentMinutes)} of fixing forward (\`fix_forward.max_minutes\` is ${maxMinutes})`;
-    const message = `CI is still red on ${head.slice(0, 7)} ${why}: ${names}. afk stopped fixing forward and left the branch as it is for a person.`;
+    const message = `CI is still red on ${head.slice(0, 7)} ${why}: ${names}. afk stopped fixing forward and left ${state.pullRequest === undefined && state.branch !== undefined ? `\`${state.branch}\`` : "the branch"} as it is for a person.`;
     return {
       state: { ...state, ci, status: "escalated", endedAt: now.toISOString(), outcome: { message, retryable: true } },
       effects: [...RED_HANDOFF, { kind: "comment", on: "pull-request", body: message }],

@@ -76,6 +76,11 @@ export const runStateSchema = z.object({
     .object({
       head: z.string().regex(/^[0-9a-f]{40}$/),
       pushedAt: z.iso.datetime(),
+      /** Direct mode: the commit afk's work started from; checks red there too are not afk's to chase. */
+      base: z
+        .string()
+        .regex(/^[0-9a-f]{40}$/)
+        .optional(),
       failing: z.array(z.string().max(200)).max(30).optional(),
     })
     .optional(),

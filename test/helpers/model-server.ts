@@ -16,7 +16,14 @@ export interface ScriptedUsage {
 
 /** One answer of the scripted model: a message, or an HTTP error (429, 529, 500...), or a dropped connection. */
 export type ScriptedTurn =
-  | { kind: "message"; content: ScriptedBlock[]; stop_reason?: "end_turn" | "tool_use" | "max_tokens"; usage?: ScriptedUsage }
+  | {
+      kind: "message";
+      content: ScriptedBlock[];
+      stop_reason?: "end_turn" | "tool_use" | "max_tokens";
+      usage?: ScriptedUsage;
+      /** Runs when this answer is due, before it is sent: something the world does while the agent works. */
+      meanwhile?: () => void;
+    }
   | { kind: "error"; status: number; type: string; message: string; retryAfterSeconds?: number }
   | { kind: "drop" };
 
@@ -135,6 +142,7 @@ export class ModelServer {
       const headers: Record<string, string> = turn.retryAfterSeconds === undefined ? {} : { "retry-after": String(turn.retryAfterSeconds) };
       return void sendJson(res, turn.status, apiError(turn.type, turn.message), headers);
     }
+    turn.meanwhile?.();
     const message = {
       id: `msg_${String(++this.#messageCount).padStart(6, "0")}`,
       type: "message",

@@ -112,6 +112,8 @@ export interface RepositoryTarget {
   installationId: number;
   private?: boolean;
   ownerType?: "User" | "Organization";
+  /** The repository's default branch (`main` when not given, as the emulator's repositories have). */
+  defaultBranch?: string;
 }
 
 export interface IssuesLabeledInput extends RepositoryTarget {
@@ -231,6 +233,7 @@ function common(example: JsonObject, target: RepositoryTarget, senderInput: Send
     private: target.private ?? false,
     visibility: target.private === true ? "private" : "public",
     owner,
+    default_branch: target.defaultBranch ?? "main",
   };
   if (ownerType === "Organization") {
     payload.organization = {
@@ -519,6 +522,8 @@ export interface CheckSuiteCompletedInput extends RepositoryTarget {
   app: PayloadAppInput;
   pullRequests: MinimalPullInput[];
   sender: SenderInput;
+  /** The head commit's message (the example's when not given). */
+  headCommitMessage?: string;
 }
 
 export interface CheckRunCompletedInput extends RepositoryTarget {
@@ -672,7 +677,7 @@ export function checkSuiteCompletedPayload(input: CheckSuiteCompletedInput): Che
     pull_requests: minimalPulls(input, input.pullRequests),
     app: payloadApp(example.app, input.app),
     check_runs_url: `${url}/check-runs`,
-    head_commit: { ...headCommit, id: input.headSha },
+    head_commit: { ...headCommit, id: input.headSha, ...(input.headCommitMessage === undefined ? {} : { message: input.headCommitMessage }) },
   };
   return { ...payload, action: "completed", check_suite: checkSuite, repository, sender, installation };
 }

@@ -1,4 +1,7 @@
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { endTurn, toolTurn, useGitScenario, type GitScenario } from "../helpers/git-scenario.js";
 import { runStateOf } from "../helpers/run-state-of.js";
@@ -69,6 +72,47 @@ async function review(scenario: GitScenario, reviewer: string, state: "changes_r
     }),
   );
   await scenario.afk.idle();
+}
+
+function git(remote: string, ...args: string[]): string {
+  return execFileSync("git", ["--git-dir", remote, ...args], { encoding: "utf8" }).trim();
+}
+
+/** Direct mode: Actions finishes on the default branch's head; the suite event carries the commit's message. */
+async function ciFinishesOnMain(scenario: GitScenario, conclusion: "success" | "failure"): Promise<void> {
+  const sha = git(scenario.remote, "rev-parse", "main");
+  scenario.github.addForeignCheckRun(FULL_NAME, { headSha: sha, name: "test (node 20)", appSlug: ACTIONS.slug, conclusion });
+  await scenario.afk.deliver(
+    "check_suite",
+    checkSuiteCompletedPayload({
+      owner: OWNER,
+      repo: REPO,
+      installationId: INSTALLATION_ID,
+      headSha: sha,
+      headBranch: "main",
+      headCommitMessage: git(scenario.remote, "log", "-1", "--format=%B", sha),
+      conclusion,
+      app: ACTIONS,
+      pullRequests: [],
+      sender: { login: scenario.github.botLogin, type: "Bot" },
+    }),
+  );
+  await scenario.afk.idle();
+}
+
+/** A person's commit on the bare repository's main, made through a scratch clone. */
+function commitToMain(remote: string, path: string, content: string, subject: string): void {
+  const scratch = mkdtempSync(join(tmpdir(), "afk-person-"));
+  try {
+    const run = (...args: string[]) => execFileSync("git", ["-c", "user.name=Person", "-c", "user.email=person@example.com", ...args], { cwd: scratch, stdio: "pipe" });
+    run("clone", "-q", remote, ".");
+    writeFileSync(join(scratch, path), content);
+    run("add", "-A");
+    run("commit", "-qm", subject);
+    run("push", "-q", "origin", "HEAD:main");
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 function commitsOn(remote: string, branch: string): string[] {
@@ -218,5 +262,64 @@ describe("after the pull request: CI, review and merge, through the App with rea
     expect(runStateOf(scenario, issue)).toMatchObject({ status: "done", job: "ask" });
     expect(runStateOf(scenario, issue)?.outcome?.message).toContain("the checkout was verified unchanged");
     expect(model.remaining).toBe(0);
+  });
+
+  it("direct mode: pushes to the default branch (no pull request), fixes red CI forward there, closes the issue on green", async () => {
+    const scenario = await start({
+      config: "test: node --test\nmode: direct\n",
+      script: [...editTurns("// one", "Added the comment."), ...editTurns("// fixed", "Fixed the test.")],
+    });
+    const { github, remote } = scenario;
+    const base = git(remote, "rev-parse", "main");
+    const issue = scenario.issue({ title: "Annotate math" });
+    await scenario.label(issue, "wes-write");
+
+    // The passing change is one commit on main, a fast-forward from where afk started; no pull request.
+    const pushed = git(remote, "rev-parse", "main");
+    expect(git(remote, "rev-parse", "main~1")).toBe(base);
+    const message = git(remote, "log", "-1", "--format=%B", "main");
+    expect(message).toMatch(new RegExp(`^#${issue}: Annotate math`));
+    // "Refs", not "Closes": GitHub must not close the issue before CI has judged the commit.
+    expect(message).toContain(`Refs #${issue}`);
+    expect(message).not.toContain("Closes");
+    expect(github.pulls(FULL_NAME)).toHaveLength(0);
+    expect(github.issue(FULL_NAME, issue).state).toBe("open");
+    expect(runStateOf(scenario, issue)).toMatchObject({ status: "waiting", phase: "ci", branch: "main", ci: { head: pushed, base } });
+    expect(github.checkRuns(FULL_NAME).filter((run) => run.app?.slug === github.appSlug).map((run) => run.head_sha)).toEqual([pushed]);
+
+    // Red on main: the fix goes onto main too, on top of afk's commit.
+    await ciFinishesOnMain(scenario, "failure");
+    expect(git(remote, "log", "--format=%s", `${base}..main`).split("\n")).toEqual([`#${issue}: Annotate math (fix attempt 1)`, `#${issue}: Annotate math`]);
+    expect(runStateOf(scenario, issue)).toMatchObject({ status: "waiting", phase: "ci", job: "fix-ci", loop: { fixAttempts: 1 }, ci: { head: git(remote, "rev-parse", "main"), base } });
+
+    // Green: done, and the issue is closed by afk (the commits only reference it).
+    await ciFinishesOnMain(scenario, "success");
+    const state = runStateOf(scenario, issue);
+    expect(state).toMatchObject({ status: "done", phase: "merged" });
+    expect(state?.outcome?.message).toContain("The change is on `main`.");
+    expect(github.issue(FULL_NAME, issue).state).toBe("closed");
+    expect(github.labels(FULL_NAME, issue)).toEqual([]);
+    expect(github.pulls(FULL_NAME)).toHaveLength(0);
+    expect(scenario.model.remaining).toBe(0);
+  });
+
+  it("direct mode: a default branch that moved during the run gets a pull request instead of a forced push", async () => {
+    // A person pushes to main while the agent works (when the model gives its last answer).
+    let remote = "";
+    const personPushes = () => commitToMain(remote, "README.md", "# moved\n", "A person's commit");
+    const scenario = await start({
+      config: "test: node --test\nmode: direct\n",
+      script: [toolTurn("bash", { command: "printf '// one\\n' >> src/math.js" }), { kind: "message", content: [{ type: "text", text: "Added the comment." }], meanwhile: personPushes }],
+    });
+    remote = scenario.remote;
+    const { github } = scenario;
+    const issue = scenario.issue({ title: "Annotate math" });
+    await scenario.label(issue, "wes-write");
+    expect(git(remote, "log", "-1", "--format=%s", "main")).toBe("A person's commit");
+    const [pull] = github.pulls(FULL_NAME);
+    expect(pull).toMatchObject({ draft: true });
+    const state = runStateOf(scenario, issue);
+    expect(state).toMatchObject({ status: "waiting", phase: "ci", pullRequest: { number: pull?.number } });
+    expect(state?.outcome?.message).toContain("`main` moved while afk worked");
   });
 });

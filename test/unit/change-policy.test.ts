@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ciSkipMarkers, protectedChanges, pushRefusal } from "../../src/executor/change-policy.js";
-import { branchName, commitMessage, issueOfBranch } from "../../src/executor/commit-message.js";
+import { branchName, commitMessage, issueOfAfkCommit, issueOfBranch } from "../../src/executor/commit-message.js";
 
 describe("protected paths", () => {
   it.each([
@@ -52,6 +52,12 @@ describe("commit message and branch", () => {
     expect(message).toContain("\n\nCloses #42\n\nAfk-Run: r-abc\n");
   });
 
+  it("only references the issue for the default branch (direct mode), so GitHub does not close it before CI", () => {
+    const message = commitMessage({ issue: 42, title: "Add a flag", summary: "", runId: "r-abc", closesIssue: false });
+    expect(message).toContain("\n\nRefs #42\n\nAfk-Run: r-abc\n");
+    expect(message).not.toContain("Closes");
+  });
+
   it("keeps the subject within 72 characters", () => {
     const subject = commitMessage({ issue: 1, title: "x".repeat(200), summary: "", runId: "r" }).split("\n")[0] ?? "";
     expect(subject.length).toBeLessThanOrEqual(72);
@@ -83,5 +89,22 @@ describe("issueOfBranch", () => {
 
   it("reads back every branch afk names", () => {
     for (const issue of [1, 42, 99999]) expect(issueOfBranch(branchName(issue, "Some title"))).toBe(issue);
+  });
+});
+
+describe("issueOfAfkCommit", () => {
+  it("reads the issue back from every message afk writes, direct or not", () => {
+    for (const closesIssue of [true, false]) {
+      expect(issueOfAfkCommit(commitMessage({ issue: 42, title: "Add a flag (fix attempt 2)", summary: "Fixed.\n#7: not this", runId: "r-1", closesIssue }))).toBe(42);
+    }
+  });
+
+  it.each([
+    ["#42: Add a flag\n\nNo trailer here\n", undefined],
+    ["Merge pull request #42 from o/afk/42-x\n\nAfk-Run: r-1\n", undefined],
+    ["Fix #42: a person's commit\n", undefined],
+    ["#42: a person's commit\n\nmentions Afk-Run: in prose\n", undefined],
+  ])("does not take %j for afk's", (message, issue) => {
+    expect(issueOfAfkCommit(message)).toBe(issue);
   });
 });

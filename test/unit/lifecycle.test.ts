@@ -59,6 +59,21 @@ describe("the run lifecycle (pure)", () => {
     expect(effects).toEqual([{ kind: "mark-ready-for-review" }, { kind: "request-review", reviewer: "ada" }]);
   });
 
+  it("direct mode: green CI on afk's commit on the default branch ends the run and closes the issue; red CI is judged against the commit afk started from", () => {
+    const direct = policyOf({ mode: "direct" });
+    const onMain: RunOutcome = { status: "waiting", message: "pushed", headSha: HEADS[1], baseSha: HEADS[0], branch: "main" };
+    const waiting = decide(running, { kind: "job-finished", outcome: onMain }, direct, at(5)).state;
+    expect(waiting).toMatchObject({ status: "waiting", phase: "ci", branch: "main", ci: { head: HEADS[1], base: HEADS[0] } });
+    const red = decide(waiting, { kind: "ci", head: HEADS[1], verdict: { kind: "red", failing: ["build"], redOnBase: [] } }, direct, at(6)).state;
+    expect(red).toMatchObject({ status: "queued", job: "fix-ci", ci: { head: HEADS[1], base: HEADS[0] } });
+    const fixed = decide(startedState(red, "replica-a", at(6)), { kind: "job-finished", outcome: { status: "waiting", message: "fixed", headSha: HEADS[2], branch: "main" } }, direct, at(8)).state;
+    expect(fixed.ci).toMatchObject({ head: HEADS[2], base: HEADS[0] });
+    const { state, effects } = decide(fixed, { kind: "ci", head: HEADS[2], verdict: { kind: "green" } }, direct, at(9));
+    expect(state).toMatchObject({ status: "done", phase: "merged", endedAt: at(9).toISOString() });
+    expect(state.outcome?.message).toContain("The change is on `main`.");
+    expect(effects).toEqual([{ kind: "remove-labels", labels: ["human"] }, { kind: "close-issue" }]);
+  });
+
   it("no CI at all counts as green only once the grace period is over", () => {
     const waiting = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(5)).state;
     const early = decide(waiting, { kind: "ci", head: HEADS[0], verdict: { kind: "none" } }, POLICY, at(6));
