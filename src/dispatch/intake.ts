@@ -12,7 +12,7 @@ import type { ProgressComment } from "../progress/progress-comment.js";
 import { renderHelp, renderRefusal, renderStatus } from "../progress/render-replies.js";
 import { checkTrust, isBot, type TrustDecision } from "../trust/trust-gate.js";
 import { trustLists, type Coordinator, type IssueRequest } from "./coordinator.js";
-import type { CheckRunIntent, CiIntent, CommentIntent, IssueIntent, LabelIntent, PullRequestClosedIntent, ReviewIntent } from "./intents.js";
+import type { CheckRunIntent, CiIntent, CommentIntent, IssueIntent, LabelIntent, PullRequestIntent, ReviewIntent } from "./intents.js";
 import { orderCandidates } from "./priority.js";
 
 const DEFAULT_TRIGGER_LABEL = "ready-for-agent";
@@ -51,11 +51,24 @@ export async function handleWithdrawal(coordinator: Coordinator, octokit: GitHub
 }
 
 /** `pull_request.closed` on afk's own pull request (authored by its bot, named in the issue's state): done, or ended. */
-export async function handlePullRequestClosed(coordinator: Coordinator, octokit: GitHub, intent: PullRequestClosedIntent): Promise<void> {
+export async function handlePullRequestClosed(coordinator: Coordinator, octokit: GitHub, intent: PullRequestIntent): Promise<void> {
   if (!isRepositoryAllowed(coordinator.settings, fullName(intent.repo))) return;
   if (intent.pull.author !== (await coordinator.botLogin())) return;
   const outcome = await coordinator.pullRequestClosed({ repo: intent.repo, octokit, issue: intent.issue, actor: intent.actor }, intent.pull);
   coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue, pull: intent.pull.number, outcome }, "afk: pull request closed");
+}
+
+/**
+ * `pull_request.synchronize` on afk's own pull request by someone else (afk's own pushes are its
+ * echo): the run waits on CI for their head from now on, so afk never marks ready, or fixes, a
+ * commit that is no longer the pull request's.
+ */
+export async function handlePullRequestPushed(coordinator: Coordinator, octokit: GitHub, intent: PullRequestIntent): Promise<void> {
+  if (!isRepositoryAllowed(coordinator.settings, fullName(intent.repo))) return;
+  const botLogin = await coordinator.botLogin();
+  if (intent.pull.author !== botLogin || intent.actor.login === botLogin) return;
+  const result = await coordinator.advance(intent.repo, octokit, intent.issue, async () => ({ kind: "pushed", number: intent.pull.number, head: intent.pull.headSha, by: intent.actor.login }));
+  coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue, pull: intent.pull.number, by: intent.actor.login, ignored: result?.transition.ignored }, "afk: someone pushed to its pull request");
 }
 
 /**

@@ -61,29 +61,29 @@ export function issueIntent(payload: IssuesPayloadShape, deliveryId: string): Is
   };
 }
 
-/** A closed pull request that may be afk's: which issue its branch names, and whether it was merged. */
-export interface PullRequestClosedIntent {
+/** A pull request that may be afk's (closed, or pushed to): which issue its branch names, and its head. */
+export interface PullRequestIntent {
   repo: RepoRef;
-  pull: { number: number; merged: boolean; author: string };
+  pull: { number: number; merged: boolean; author: string; headSha: string };
   /** The issue number in afk's branch name (`afk/<N>-…`). */
   issue: number;
   actor: Actor;
   deliveryId: string;
 }
 
-interface PullRequestClosedShape {
+interface PullRequestShape {
   installation?: { id: number } | undefined;
   repository: { name: string; full_name: string; owner: { login: string } };
-  pull_request: { number: number; merged?: boolean | null; user: { login: string }; head: { ref: string; repo: { full_name: string } | null } };
+  pull_request: { number: number; merged?: boolean | null; user: { login: string } | null; head: { ref: string; sha: string; repo: { full_name: string } | null } };
   sender: { login: string; type: string };
 }
 
 /**
- * `pull_request.closed` → the issue afk's branch names, or `null` for a pull request that cannot be
- * afk's: from a fork, or from a branch not named `afk/<issue>-…`. The caller still checks the
- * author and the issue's state.
+ * `pull_request.closed` and `pull_request.synchronize` → the issue afk's branch names, or `null` for
+ * a pull request that cannot be afk's: from a fork, or from a branch not named `afk/<issue>-…`. The
+ * caller still checks the author and the issue's state.
  */
-export function pullRequestClosedIntent(payload: PullRequestClosedShape, deliveryId: string): PullRequestClosedIntent | null {
+export function pullRequestIntent(payload: PullRequestShape, deliveryId: string): PullRequestIntent | null {
   const installationId = payload.installation?.id;
   if (typeof installationId !== "number") return null;
   const head = payload.pull_request.head;
@@ -92,7 +92,7 @@ export function pullRequestClosedIntent(payload: PullRequestClosedShape, deliver
   if (issue === undefined) return null;
   return {
     repo: { owner: payload.repository.owner.login, repo: payload.repository.name, installationId },
-    pull: { number: payload.pull_request.number, merged: payload.pull_request.merged === true, author: payload.pull_request.user.login },
+    pull: { number: payload.pull_request.number, merged: payload.pull_request.merged === true, author: payload.pull_request.user?.login ?? "", headSha: head.sha },
     issue,
     actor: { login: payload.sender.login, type: payload.sender.type },
     deliveryId,

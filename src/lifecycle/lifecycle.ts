@@ -23,6 +23,8 @@ export type LifecycleEvent =
   | { kind: "fix-command"; by: string; commentId: number }
   | { kind: "approve"; by: string }
   | { kind: "pull-request-closed"; number: number; merged: boolean; by: string }
+  /** Someone other than afk pushed `head` to afk's pull request. */
+  | { kind: "pushed"; number: number; head: string; by: string }
   | { kind: "stop"; by: string; reason: string };
 
 /** afk's labels, by role; the effect shell maps them to the repository's names. */
@@ -88,6 +90,8 @@ export function decide(state: RunState, event: LifecycleEvent, policy: Lifecycle
       };
     case "pull-request-closed":
       return pullRequestClosed(state, event, now);
+    case "pushed":
+      return pushedByPerson(state, event, policy, now);
     case "stop":
       return stop(state, event.by, event.reason, now);
   }
@@ -237,6 +241,27 @@ function pullRequestClosed(state: RunState, event: Extract<LifecycleEvent, { kin
   return {
     state: pullRequestClosedState(state, { number: event.number, merged: event.merged, by: event.by, now }),
     effects: event.merged ? [{ kind: "remove-labels", labels: ["trigger", "in_progress", "human", "plan_review"] }, { kind: "close-issue" }, { kind: "dispatch" }] : [{ kind: "remove-labels", labels: ["trigger", "in_progress"] }, { kind: "dispatch" }],
+  };
+}
+
+/**
+ * A person pushed to afk's pull request while it waits: their commit is the head now, so CI is
+ * awaited on it (red → fixed forward within the same budget, green → ready for review). Once the pull
+ * request is in review the person's work is theirs: afk only records the new head. While afk's own
+ * job runs nothing changes here; its push will be refused as not a fast-forward and say so.
+ */
+function pushedByPerson(state: RunState, event: Extract<LifecycleEvent, { kind: "pushed" }>, policy: LifecyclePolicy, now: Date): Transition {
+  if (state.pullRequest?.number !== event.number || state.status !== "waiting" || state.ci === undefined) return ignore(state, `#${event.number} is not afk's pull request waiting on CI or review`);
+  if (state.ci.head === event.head) return ignore(state, "afk already waits on that commit");
+  const { failing: _old, ...ci } = state.ci;
+  const short = event.head.slice(0, 7);
+  if (state.phase === "review") {
+    return { state: { ...state, ci: { ...ci, head: event.head, pushedAt: now.toISOString() }, outcome: { message: `@${event.by} pushed ${short} to pull request #${event.number}; it stays with its reviewers.`, retryable: false } }, effects: [] };
+  }
+  if (state.phase !== "ci") return ignore(state, "the run is not waiting on CI or review");
+  return {
+    state: { ...state, ci: { ...ci, head: event.head, pushedAt: now.toISOString() }, outcome: { message: `@${event.by} pushed ${short} to pull request #${event.number}; afk waits for CI on it.`, retryable: false } },
+    effects: [{ kind: "recheck-ci", head: event.head, at: new Date(now.getTime() + policy.ci.grace_minutes * 60_000).toISOString() }],
   };
 }
 

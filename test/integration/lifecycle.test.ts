@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { endTurn, toolTurn, useGitScenario, type GitScenario } from "../helpers/git-scenario.js";
 import { runStateOf } from "../helpers/run-state-of.js";
 import { FULL_NAME, INSTALLATION_ID, OWNER, REPO } from "../helpers/scenario.js";
-import { checkSuiteCompletedPayload, pullRequestClosedPayload, pullRequestReviewSubmittedPayload } from "../helpers/webhook-payloads.js";
+import { checkSuiteCompletedPayload, pullRequestClosedPayload, pullRequestReviewSubmittedPayload, pullRequestSynchronizePayload } from "../helpers/webhook-payloads.js";
 
 const start = useGitScenario();
 const ACTIONS = { slug: "github-actions", id: 15368 };
@@ -100,16 +100,17 @@ async function ciFinishesOnMain(scenario: GitScenario, conclusion: "success" | "
   await scenario.afk.idle();
 }
 
-/** A person's commit on the bare repository's main, made through a scratch clone. */
-function commitToMain(remote: string, path: string, content: string, subject: string): void {
+/** A person's commit on a branch of the bare repository, made through a scratch clone. */
+function personCommits(remote: string, branch: string, path: string, content: string, subject: string): string {
   const scratch = mkdtempSync(join(tmpdir(), "afk-person-"));
   try {
     const run = (...args: string[]) => execFileSync("git", ["-c", "user.name=Person", "-c", "user.email=person@example.com", ...args], { cwd: scratch, stdio: "pipe" });
-    run("clone", "-q", remote, ".");
+    run("clone", "-q", "--branch", branch, remote, ".");
     writeFileSync(join(scratch, path), content);
     run("add", "-A");
     run("commit", "-qm", subject);
-    run("push", "-q", "origin", "HEAD:main");
+    run("push", "-q", "origin", `HEAD:${branch}`);
+    return execFileSync("git", ["rev-parse", "HEAD"], { cwd: scratch, encoding: "utf8" }).trim();
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -306,7 +307,7 @@ describe("after the pull request: CI, review and merge, through the App with rea
   it("direct mode: a default branch that moved during the run gets a pull request instead of a forced push", async () => {
     // A person pushes to main while the agent works (when the model gives its last answer).
     let remote = "";
-    const personPushes = () => commitToMain(remote, "README.md", "# moved\n", "A person's commit");
+    const personPushes = () => void personCommits(remote, "main", "README.md", "# moved\n", "A person's commit");
     const scenario = await start({
       config: "test: node --test\nmode: direct\n",
       script: [toolTurn("bash", { command: "printf '// one\\n' >> src/math.js" }), { kind: "message", content: [{ type: "text", text: "Added the comment." }], meanwhile: personPushes }],
@@ -321,5 +322,36 @@ describe("after the pull request: CI, review and merge, through the App with rea
     const state = runStateOf(scenario, issue);
     expect(state).toMatchObject({ status: "waiting", phase: "ci", pullRequest: { number: pull?.number } });
     expect(state?.outcome?.message).toContain("`main` moved while afk worked");
+  });
+
+  it("a person's push to afk's pull request becomes the head CI is awaited on; afk's own push echo changes nothing", async () => {
+    const scenario = await start({ script: editTurns("// one", "One.") });
+    const { github, remote } = scenario;
+    const issue = scenario.issue({ title: "Annotate math" });
+    await scenario.label(issue, "wes-write");
+    const pull = pullOf(scenario);
+    const synchronize = async (before: string, after: string, sender: { login: string; type: "User" | "Bot" }) => {
+      await scenario.afk.deliver(
+        "pull_request",
+        pullRequestSynchronizePayload({ owner: OWNER, repo: REPO, installationId: INSTALLATION_ID, pull: { number: pull.number, headRef: pull.head, headSha: after, baseRef: "main", user: pull.user, draft: true }, before, after, sender }),
+      );
+      await scenario.afk.idle();
+    };
+    // afk's own push arrives as a synchronize sent by its bot: its echo.
+    await synchronize("0".repeat(40), pull.headSha, { login: github.botLogin, type: "Bot" });
+    expect(runStateOf(scenario, issue)).toMatchObject({ status: "waiting", phase: "ci", ci: { head: pull.headSha } });
+
+    const personal = personCommits(remote, pull.head, "NOTES.md", "notes\n", "A person's commit");
+    await synchronize(pull.headSha, personal, { login: "max-maintain", type: "User" });
+    const state = runStateOf(scenario, issue);
+    expect(state).toMatchObject({ status: "waiting", phase: "ci", ci: { head: personal } });
+    expect(state?.outcome?.message).toContain(`@max-maintain pushed ${personal.slice(0, 7)}`);
+
+    // CI on afk's old head no longer moves the run; CI on the person's head does.
+    await ciFinishes(scenario, "success", { sha: pull.headSha });
+    expect(runStateOf(scenario, issue)?.phase).toBe("ci");
+    await ciFinishes(scenario, "success", { sha: personal });
+    expect(runStateOf(scenario, issue)).toMatchObject({ status: "waiting", phase: "review", pullRequest: { draft: false } });
+    expect(pullOf(scenario).draft).toBe(false);
   });
 });

@@ -74,6 +74,22 @@ describe("the run lifecycle (pure)", () => {
     expect(effects).toEqual([{ kind: "remove-labels", labels: ["human"] }, { kind: "close-issue" }]);
   });
 
+  it("a person's push while waiting moves the awaited head; in review it is only recorded; during a job it changes nothing", () => {
+    const waiting = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(5)).state;
+    const pushedByPerson = decide(waiting, { kind: "pushed", number: PR.number, head: HEADS[1], by: "max" }, POLICY, at(6));
+    expect(pushedByPerson.state).toMatchObject({ status: "waiting", phase: "ci", ci: { head: HEADS[1], pushedAt: at(6).toISOString() } });
+    expect(pushedByPerson.effects).toEqual([{ kind: "recheck-ci", head: HEADS[1], at: at(8).toISOString() }]);
+    expect(decide(pushedByPerson.state, { kind: "ci", head: HEADS[0], verdict: { kind: "red", failing: ["x"], redOnBase: [] } }, POLICY, at(7)).ignored).toBeDefined();
+
+    const inReview = decide(pushedByPerson.state, { kind: "ci", head: HEADS[1], verdict: { kind: "green" } }, POLICY, at(7)).state;
+    const later = decide(inReview, { kind: "pushed", number: PR.number, head: HEADS[2], by: "max" }, POLICY, at(8));
+    expect(later.state).toMatchObject({ phase: "review", ci: { head: HEADS[2] } });
+    expect(later.effects).toEqual([]);
+
+    expect(decide(running, { kind: "pushed", number: PR.number, head: HEADS[2], by: "max" }, POLICY, at(8)).ignored).toBeDefined();
+    expect(decide(waiting, { kind: "pushed", number: PR.number + 1, head: HEADS[2], by: "max" }, POLICY, at(8)).ignored).toBeDefined();
+  });
+
   it("no CI at all counts as green only once the grace period is over", () => {
     const waiting = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(5)).state;
     const early = decide(waiting, { kind: "ci", head: HEADS[0], verdict: { kind: "none" } }, POLICY, at(6));
@@ -183,6 +199,7 @@ const verdict: fc.Arbitrary<CiVerdict> = fc.oneof(
 
 const outcome: fc.Arbitrary<RunOutcome> = fc.oneof(
   fc.constantFrom(...HEADS).map((head) => pushed(head)),
+  fc.constantFrom(...HEADS).map((head): RunOutcome => ({ status: "waiting", message: "pushed to main", headSha: head, baseSha: HEADS[3], branch: "main" })),
   fc.constant<RunOutcome>({ status: "escalated", message: "tests still fail" }),
   fc.constant<RunOutcome>({ status: "failed", message: "model down", retryable: true }),
   fc.constant<RunOutcome>({ status: "stopped", message: "stopped" }),
@@ -208,6 +225,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
         fc.constant<LifecycleEvent>({ kind: "approve", by: "max" }),
         fc.record({ number: fc.constantFrom(7, 8), merged: fc.boolean() }).map((c): LifecycleEvent => ({ kind: "pull-request-closed", by: "ada", ...c })),
         fc.constant<LifecycleEvent>({ kind: "stop", by: "ada", reason: "stop" }),
+        fc.record({ number: fc.constantFrom(7, 8), head: fc.constantFrom(...HEADS) }).map((p): LifecycleEvent => ({ kind: "pushed", by: "max", ...p })),
       )
       .map((event): Step => ({ event })),
   },
