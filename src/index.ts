@@ -15,6 +15,8 @@ export interface AfkOptions {
   renewEveryMs?: number;
   /** Receives the coordinator once the app is loaded (tests and benchmarks wait on it). */
   onLoad?: (coordinator: Coordinator) => void;
+  /** Whether to pick up queued work, dead locks and runs waiting on CI at start-up (`Coordinator.recover`); on by default. */
+  recoverOnStart?: boolean;
 }
 
 /** Builds the afk Probot app. Invalid operator settings throw here, so the App fails at start-up. */
@@ -49,6 +51,9 @@ export function createAfkApp(options: AfkOptions = {}): ApplicationFunction {
     if (settings.killSwitch) app.log.warn("AFK_KILL_SWITCH is on: afk starts no new work");
     if (!settings.hasAnthropicKey && options.executor === undefined) app.log.warn("ANTHROPIC_API_KEY is not set: runs will end at once, asking the operator to set it");
     registerRouter(app, coordinator);
+    if (options.recoverOnStart !== false) {
+      coordinator.background("recover work after start-up", async () => void (await coordinator.recover()));
+    }
     options.onLoad?.(coordinator);
   };
 }

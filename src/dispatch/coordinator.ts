@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "probot";
-import type { OperatorSettings } from "../config/operator-settings.js";
+import { isRepositoryAllowed, type OperatorSettings } from "../config/operator-settings.js";
+import { issueOfBranch } from "../executor/commit-message.js";
 import { readRepoConfig } from "../config/read-repo-config.js";
 import { DEFAULT_MODEL, repoConfigSchema, type RepoConfig } from "../config/repo-config.js";
 import type { RepoConfigResult } from "../config/load-repo-config.js";
@@ -13,6 +14,9 @@ import { errorMessage, errorStatus, fullName, type Actor, type GitHub, type Repo
 import { extendLease, newHolder, type LockHolder } from "../lock/lock-record.js";
 import { acquireLock, readLock, releaseLock, renewLock, requestStop, type LockView } from "../lock/repo-lock.js";
 import { isActive, type Job, type Notice, type RunState } from "../lifecycle/run-state.js";
+import type { PlanStep } from "../lifecycle/plan-steps.js";
+import { issueTextDigest } from "../github/issue-context.js";
+import { sanitizeUntrustedText } from "../trust/sanitize-untrusted-text.js";
 import {
   blockedState,
   interruptedState,
@@ -221,7 +225,7 @@ export class Coordinator {
   async enqueue(
     request: IssueRequest,
     gate: Extract<Gate, { kind: "pass" }>,
-    options: { reactOnIssue: boolean; job?: Job; followUp?: RunState["followUp"] },
+    options: { reactOnIssue: boolean; job?: Job; followUp?: RunState["followUp"]; parent?: number },
   ): Promise<"queued" | "duplicate" | "active"> {
     const { repo, octokit } = request;
     const previous = gate.previous;
@@ -253,6 +257,7 @@ export class Coordinator {
       // With `plan_approval`, an implementation starts as a plan a person approves.
       job: options.job ?? (gate.config.plan_approval ? "plan" : "implement"),
       ...(options.followUp === undefined ? {} : { followUp: options.followUp }),
+      ...(options.parent === undefined ? {} : { parent: options.parent }),
     });
     const written = await writeProgressComment(octokit, repo, state, await this.botLogin(), previous?.id);
     if (written.state.runId !== state.runId) return "duplicate";
@@ -362,6 +367,57 @@ export class Coordinator {
   }
 
   /**
+   * Opens one issue per step of an approved plan, each a sub-issue of `parent` on GitHub and
+   * "Blocked by" the one before (so the queue takes them in order), and queues each as if the
+   * approver had asked for it. Returns their numbers in order. The steps are model output: titles
+   * and details are sanitized, and every issue says whose plan it comes from.
+   */
+  async openSubIssues(
+    request: { repo: RepoRef; octokit: GitHub; parent: number; approver: Actor; deliveryId: string; repoUrl: string },
+    config: RepoConfig,
+    steps: readonly PlanStep[],
+  ): Promise<number[]> {
+    const { repo, octokit } = request;
+    const numbers: number[] = [];
+    for (const [index, step] of steps.entries()) {
+      const previous = numbers.at(-1);
+      const title = sanitizeUntrustedText(step.title).replace(/\s+/g, " ").trim() || `Step ${index + 1} of #${request.parent}`;
+      const body = [
+        `Step ${index + 1} of ${steps.length} of #${request.parent}, from afk's plan approved by @${request.approver.login}.`,
+        step.details.length > 0 ? sanitizeUntrustedText(step.details) : "",
+        previous === undefined ? "" : `Blocked by #${previous}`,
+      ]
+        .filter((part) => part.length > 0)
+        .join("\n\n");
+      const { data: created } = await octokit.rest.issues.create({ owner: repo.owner, repo: repo.repo, title, body });
+      numbers.push(created.number);
+      try {
+        await octokit.request("POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues", { owner: repo.owner, repo: repo.repo, issue_number: request.parent, sub_issue_id: created.id });
+      } catch (error) {
+        // Sub-issues are GitHub's view of the link; afk's own order and parent live in the issues' bodies and states.
+        this.#deps.log.warn({ err: error, repo: fullName(repo), parent: request.parent, issue: created.number }, "afk could not link a sub-issue to its parent");
+      }
+      const trigger: Trigger = { actor: request.approver.login, source: "command", deliveryId: `${request.deliveryId}:step-${index + 1}`, repoUrl: request.repoUrl, bodyDigest: issueTextDigest(created.title, created.body) };
+      await this.enqueue({ repo, octokit, issue: { number: created.number, open: true }, actor: request.approver, trigger }, { kind: "pass", config, previous: undefined }, { reactOnIssue: false, job: "implement", parent: request.parent });
+    }
+    return numbers;
+  }
+
+  /** A sub-issue of `parent`'s plan finished (or was closed): the parent's run learns which of its sub-issues are still open. */
+  async subIssueFinished(repo: RepoRef, octokit: GitHub, parent: number, issue: number): Promise<Transition | undefined> {
+    const result = await this.advance(repo, octokit, parent, async (state) => {
+      if (state.split === undefined || !state.split.issues.includes(issue)) return undefined;
+      const stillOpen: number[] = [];
+      for (const number of state.split.issues) {
+        const { data } = await octokit.rest.issues.get({ owner: repo.owner, repo: repo.repo, issue_number: number });
+        if (data.state === "open") stillOpen.push(number);
+      }
+      return { kind: "sub-issue-closed", issue, stillOpen };
+    });
+    return result?.transition;
+  }
+
+  /**
    * Moves an issue's run by one lifecycle event: reads the state from its progress comment, lets
    * `decide` choose, writes the new state, then carries out the effects. `eventFor` sees the state
    * first and may return undefined when the event is not about it. Events about one issue are
@@ -451,6 +507,10 @@ export class Coordinator {
             await octokit.rest.issues.createComment({ owner: repo.owner, repo: repo.repo, issue_number: thread, body: effect.body });
             break;
           }
+          case "report-to-parent":
+            // After this turn: the parent's turn reads this issue as closed.
+            this.#later("report a finished sub-issue to its parent", async () => void (await this.subIssueFinished(repo, octokit, effect.parent, state.issue)));
+            break;
           case "recheck-ci":
             this.#recheckAt(repo, state.issue, effect.head, Date.parse(effect.at));
             break;
@@ -474,6 +534,59 @@ export class Coordinator {
     // Nobody holds the lock for this run any more: it is settled in fact, so settle it on the issue.
     await writeProgressComment(octokit, repo, stoppedState(state, "afk", this.#now(), reason), await this.botLogin(), commentId);
     return "stopped";
+  }
+
+  /**
+   * Picks up what a previous process left, since afk keeps nothing on disk: in every allowed
+   * repository of every installation it dispatches queued work (taking back a lock whose holder
+   * died, or looking again when its lease ends) and looks at CI on afk's open pull requests, which
+   * re-arms the no-CI grace period. Runs once at start-up, in the background; a repository that
+   * fails is logged and the rest still recover.
+   */
+  async recover(): Promise<{ repositories: number; pullRequests: number }> {
+    const app = await this.#deps.appOctokit();
+    const installations = await app.paginate(app.rest.apps.listInstallations, { per_page: 100 });
+    const botLogin = await this.botLogin();
+    let repositories = 0;
+    let pullRequests = 0;
+    for (const installation of installations) {
+      if (this.#closing) break;
+      const octokit = await this.#deps.octokitFor(installation.id);
+      const repos = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
+      for (const repository of repos) {
+        const repo: RepoRef = { owner: repository.owner.login, repo: repository.name, installationId: installation.id };
+        if (this.#closing || !isRepositoryAllowed(this.#deps.settings, fullName(repo))) continue;
+        repositories += 1;
+        try {
+          const lock = await readLock(octokit, repo, this.#now());
+          if (lock.status === "held" && !lock.expired) this.#dispatchAt(repo, Date.parse(lock.holder.expiresAt));
+          else await this.dispatchNext(repo);
+          const pulls = await octokit.paginate(octokit.rest.pulls.list, { owner: repo.owner, repo: repo.repo, state: "open", per_page: 100 });
+          for (const pull of pulls) {
+            const issue = issueOfBranch(pull.head.ref);
+            if (issue === undefined || pull.user?.login !== botLogin || pull.head.repo?.full_name !== pull.base.repo.full_name) continue;
+            pullRequests += 1;
+            await this.ciChanged(repo, octokit, issue, pull.head.sha);
+          }
+        } catch (error) {
+          this.#deps.log.warn({ err: error, repo: fullName(repo) }, "afk could not recover a repository's work after start-up");
+        }
+      }
+    }
+    this.#deps.log.info({ repositories, pullRequests }, "afk looked at the work earlier processes left");
+    return { repositories, pullRequests };
+  }
+
+  /** Dispatches when a lock's lease ends: a holder that died is taken back then; a live one has renewed and keeps it. */
+  #dispatchAt(repo: RepoRef, at: number): void {
+    const key = `${fullName(repo)}:dispatch@${at}`;
+    if (this.#closing || this.#timers.has(key)) return;
+    const timer = setTimeout(() => {
+      this.#timers.delete(key);
+      this.#later("dispatch when a lock's lease ends", () => this.dispatchNext(repo));
+    }, Math.max(0, at - this.#now().getTime()) + 50);
+    timer.unref();
+    this.#timers.set(key, timer);
   }
 
   /** Looks at CI again when the no-CI grace period ends (a timer in this process; any CI event also triggers a look). */

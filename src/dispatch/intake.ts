@@ -5,6 +5,9 @@ import type { RepoConfigResult } from "../config/load-repo-config.js";
 import { issueTextDigest } from "../github/issue-context.js";
 import { listLabeledIssues } from "../github/issue-queue.js";
 import { issueOfAfkPullRequest } from "../github/pull-request.js";
+import { readPlan } from "../executor/follow-up-context.js";
+import { awaitsApproval } from "../lifecycle/lifecycle.js";
+import { planSteps } from "../lifecycle/plan-steps.js";
 import { fullName, type GitHub } from "../github/types.js";
 import { isActive, type Job, type RunState } from "../lifecycle/run-state.js";
 import type { Trigger } from "../lifecycle/transitions.js";
@@ -46,8 +49,22 @@ export async function handleWithdrawal(coordinator: Coordinator, octokit: GitHub
     why = `Stopped: @${intent.actor.login} removed the \`${trigger}\` label.`;
   }
   const trigger: Trigger = { actor: intent.actor.login, source: "label", deliveryId: intent.deliveryId, repoUrl: intent.repoUrl, bodyDigest: intent.bodyDigest };
+  const progress = intent.label === undefined ? await coordinator.progressOf(octokit, intent.repo, intent.issue.number) : undefined;
+  const state = progress?.kind === "state" ? progress.state : undefined;
+  if (state?.pullRequest !== undefined && state.status === "waiting") {
+    // Merging afk's pull request closes the issue ("Closes #N") as the person who merged, and that
+    // event may arrive before the pull request's own: a merge is done, never "stopped".
+    const { data: pull } = await octokit.rest.pulls.get({ owner: intent.repo.owner, repo: intent.repo.repo, pull_number: state.pullRequest.number });
+    if (pull.merged) {
+      const outcome = await coordinator.pullRequestClosed({ repo: intent.repo, octokit, issue: intent.issue.number, actor: { login: pull.merged_by?.login ?? intent.actor.login, type: pull.merged_by?.type ?? intent.actor.type } }, { number: pull.number, merged: true });
+      coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue.number, outcome }, "afk: the issue closed because its pull request was merged");
+      return;
+    }
+  }
   const outcome = await coordinator.stop({ repo: intent.repo, octokit, issue: intent.issue, actor: intent.actor, trigger }, why);
   coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue.number, outcome }, "afk: work withdrawn from an issue");
+  // A step of an approved plan closed by a person counts as finished for its parent.
+  if (state?.parent !== undefined) await coordinator.subIssueFinished(intent.repo, octokit, state.parent, intent.issue.number);
 }
 
 /** `pull_request.closed` on afk's own pull request (authored by its bot, named in the issue's state): done, or ended. */
@@ -167,6 +184,10 @@ export async function handleComment(coordinator: Coordinator, octokit: GitHub, i
   switch (command.name) {
     case "fix":
     case "approve": {
+      if (command.name === "approve" && command.args.toLowerCase() === "split") {
+        await approveAsSubIssues(coordinator, octokit, intent, config, reply);
+        return;
+      }
       const event = command.name === "fix" ? ({ kind: "fix-command", by: intent.actor.login, commentId: intent.comment.id } as const) : ({ kind: "approve", by: intent.actor.login } as const);
       const result = await coordinator.advance(repo, octokit, intent.issue.number, async () => event);
       const ignored = result === undefined ? "afk has no run on this issue" : result.transition.ignored;
@@ -268,4 +289,30 @@ async function queuedIssues(coordinator: Coordinator, octokit: GitHub, intent: I
     if (progress?.kind === "state" && progress.state.status === "queued") queue.push(candidate.number);
   }
   return queue;
+}
+
+/**
+ * `/afk approve split`: the posted plan's `## Steps` become sub-issues, opened and queued in order
+ * while the issue's state is read (so two approvals never split twice), and the issue waits on them.
+ */
+async function approveAsSubIssues(coordinator: Coordinator, octokit: GitHub, intent: CommentIntent, config: RepoConfigResult, reply: (body: string) => Promise<unknown>): Promise<void> {
+  const { repo } = intent;
+  if (config.kind !== "ok") {
+    await reply(`@${intent.actor.login} afk cannot open sub-issues while .github/afk.yml is not usable; fix it and approve again.`);
+    return;
+  }
+  let refusal: string | undefined;
+  const result = await coordinator.advance(repo, octokit, intent.issue.number, async (state) => {
+    if (!awaitsApproval(state) || state.plan === undefined) return { kind: "approve", by: intent.actor.login, subIssues: [] };
+    const plan = await readPlan(octokit, repo, state.plan.commentId, await coordinator.botLogin());
+    const steps = plan === undefined ? [] : planSteps(plan);
+    if (steps.length < 2) {
+      refusal = plan === undefined ? "afk could not read back its plan (the comment was deleted or edited); comment `/afk plan` for a new one" : "the plan lists fewer than two steps under `## Steps`; `/afk approve` implements it as one";
+      return undefined;
+    }
+    const subIssues = await coordinator.openSubIssues({ repo, octokit, parent: intent.issue.number, approver: intent.actor, deliveryId: intent.deliveryId, repoUrl: intent.repoUrl }, config.config, steps);
+    return { kind: "approve", by: intent.actor.login, subIssues };
+  });
+  const ignored = refusal ?? (result === undefined ? "afk has no run on this issue" : result.transition.ignored);
+  if (ignored !== undefined) await reply(`@${intent.actor.login} nothing to approve as sub-issues: ${ignored}.`);
 }

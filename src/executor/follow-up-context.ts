@@ -1,5 +1,6 @@
 import type { TrustLists } from "../trust/trust-gate.js";
 import { trustChecker } from "../trust/trust-gate.js";
+import { planSteps } from "../lifecycle/plan-steps.js";
 import { sanitizeUntrustedText } from "../trust/sanitize-untrusted-text.js";
 import { failingChecks } from "../github/ci-status.js";
 import { errorStatus, type GitHub, type RepoRef } from "../github/types.js";
@@ -99,8 +100,13 @@ export function renderPlanComment(input: { issue: number; plan: string; requeste
     // Model output: hidden characters and HTML comments (a forged marker) removed.
     sanitizeUntrustedText(input.plan),
     PLAN_END,
-    `@${input.requestedBy} comment \`/afk approve\` to implement this plan, or edit the issue and comment \`/afk plan\` for a new one.`,
+    `@${input.requestedBy} comment \`/afk approve\` to implement this plan${splitHint(input.plan)}, or edit the issue and comment \`/afk plan\` for a new one.`,
   ].join("\n\n");
+}
+
+function splitHint(plan: string): string {
+  const steps = planSteps(plan).length;
+  return steps < 2 ? "" : ` in one pull request, \`/afk approve split\` to make its ${steps} steps sub-issues implemented one after the other (this issue closes when all are done)`;
 }
 
 /** afk's answer to `/afk ask`. */

@@ -21,7 +21,10 @@ export type LifecycleEvent =
   | { kind: "ci"; head: string; verdict: CiVerdict }
   | { kind: "review"; by: string; trusted: boolean; reviewId: number; changesRequested: boolean; asksFix: boolean }
   | { kind: "fix-command"; by: string; commentId: number }
-  | { kind: "approve"; by: string }
+  /** `subIssues`: the plan was approved as these sub-issues (already opened and queued by the shell), in order. */
+  | { kind: "approve"; by: string; subIssues?: number[] }
+  /** A sub-issue of this run's approved plan was closed; `stillOpen` are the plan's sub-issues still open. */
+  | { kind: "sub-issue-closed"; issue: number; stillOpen: number[] }
   | { kind: "pull-request-closed"; number: number; merged: boolean; by: string }
   /** Someone other than afk pushed `head` to afk's pull request. */
   | { kind: "pushed"; number: number; head: string; by: string }
@@ -49,6 +52,8 @@ export type Effect =
   | { kind: "remove-labels"; labels: LabelRole[] }
   | { kind: "close-issue" }
   | { kind: "comment"; on: "issue" | "pull-request"; body: string }
+  /** This issue is a step of another's plan and is finished: the parent looks at its sub-issues again. */
+  | { kind: "report-to-parent"; parent: number }
   /** Look at CI on `head` again at `at` (the end of the no-CI grace period). */
   | { kind: "recheck-ci"; head: string; at: string };
 
@@ -83,11 +88,25 @@ export function decide(state: RunState, event: LifecycleEvent, policy: Lifecycle
     case "fix-command":
       return rework(state, { by: event.by, commentId: event.commentId }, policy);
     case "approve":
-      if (state.status !== "waiting" || state.phase !== "plan" || state.plan === undefined) return ignore(state, "there is no plan waiting for approval");
+      if (!awaitsApproval(state) || state.plan === undefined) return ignore(state, "there is no plan waiting for approval");
+      if (event.subIssues !== undefined && event.subIssues.length > 0) {
+        const list = event.subIssues.map((number) => `#${number}`).join(" → ");
+        return {
+          state: {
+            ...state,
+            plan: { ...state.plan, approvedBy: event.by },
+            split: { issues: event.subIssues },
+            outcome: { message: `Plan approved by @${event.by} as ${event.subIssues.length} sub-issues, implemented one after the other: ${list}. This issue closes when all of them are done.`, retryable: false },
+          },
+          effects: [{ kind: "remove-labels", labels: ["plan_review"] }],
+        };
+      }
       return {
         state: queued(state, "implement", { plan: { ...state.plan, approvedBy: event.by }, outcome: { message: `Plan approved by @${event.by}; implementing it.`, retryable: false } }),
         effects: [{ kind: "remove-labels", labels: ["plan_review"] }, { kind: "enqueue" }],
       };
+    case "sub-issue-closed":
+      return subIssueClosed(state, event, now);
     case "pull-request-closed":
       return pullRequestClosed(state, event, now);
     case "pushed":
@@ -95,6 +114,32 @@ export function decide(state: RunState, event: LifecycleEvent, policy: Lifecycle
     case "stop":
       return stop(state, event.by, event.reason, now);
   }
+}
+
+/** A posted plan waits for `/afk approve` (not yet approved, not yet split). */
+export function awaitsApproval(state: RunState): boolean {
+  return state.status === "waiting" && state.phase === "plan" && state.plan !== undefined && state.plan.approvedBy === undefined && state.split === undefined;
+}
+
+/** A run that finished its issue: a sub-issue also tells its parent. */
+function finished(state: RunState, effects: Effect[]): Effect[] {
+  return state.parent === undefined ? effects : [...effects, { kind: "report-to-parent", parent: state.parent }];
+}
+
+function subIssueClosed(state: RunState, event: Extract<LifecycleEvent, { kind: "sub-issue-closed" }>, now: Date): Transition {
+  if (state.split === undefined || state.status !== "waiting" || !state.split.issues.includes(event.issue)) return ignore(state, `#${event.issue} is not a sub-issue this run waits on`);
+  const total = state.split.issues.length;
+  const open = state.split.issues.filter((number) => event.stillOpen.includes(number));
+  if (open.length === 0) {
+    return {
+      state: { ...state, status: "done", phase: "merged", endedAt: now.toISOString(), outcome: { message: `All ${total} sub-issues are done (${state.split.issues.map((number) => `#${number}`).join(", ")}).`, retryable: false } },
+      effects: finished(state, [{ kind: "remove-labels", labels: ["trigger", "in_progress", "plan_review", "human"] }, { kind: "close-issue" }]),
+    };
+  }
+  return {
+    state: { ...state, outcome: { message: `${total - open.length} of ${total} sub-issues done; #${open[0] ?? event.issue} is next.`, retryable: false } },
+    effects: [],
+  };
 }
 
 function ignore(state: RunState, why: string): Transition {
@@ -174,7 +219,7 @@ function green(state: RunState, now: Date, message: string): Transition {
     const where = state.branch === undefined ? "" : ` The change is on \`${state.branch}\`.`;
     return {
       state: { ...calm, status: "done", phase: "merged", endedAt: now.toISOString(), outcome: { message: `${message}${where}`, retryable: false } },
-      effects: [{ kind: "remove-labels", labels: ["human"] }, { kind: "close-issue" }],
+      effects: finished(state, [{ kind: "remove-labels", labels: ["human"] }, { kind: "close-issue" }]),
     };
   }
   const effects: Effect[] = [];
@@ -240,7 +285,9 @@ function pullRequestClosed(state: RunState, event: Extract<LifecycleEvent, { kin
   if (state.status === "running") return { state, effects: [{ kind: "abort-run", reason: `Pull request #${event.number} was ${event.merged ? "merged" : "closed"} by @${event.by} while afk was working on it.` }] };
   return {
     state: pullRequestClosedState(state, { number: event.number, merged: event.merged, by: event.by, now }),
-    effects: event.merged ? [{ kind: "remove-labels", labels: ["trigger", "in_progress", "human", "plan_review"] }, { kind: "close-issue" }, { kind: "dispatch" }] : [{ kind: "remove-labels", labels: ["trigger", "in_progress"] }, { kind: "dispatch" }],
+    effects: event.merged
+      ? finished(state, [{ kind: "remove-labels", labels: ["trigger", "in_progress", "human", "plan_review"] }, { kind: "close-issue" }, { kind: "dispatch" }])
+      : [{ kind: "remove-labels", labels: ["trigger", "in_progress"] }, { kind: "dispatch" }],
   };
 }
 

@@ -88,6 +88,10 @@ export const runStateSchema = z.object({
   followUp: z.object({ by: z.string(), reviewId: z.number().int().positive().optional(), commentId: z.number().int().positive().optional() }).optional(),
   /** The plan afk posted, once approved the implementation reads it. */
   plan: z.object({ commentId: z.number().int().positive(), approvedBy: z.string().optional() }).optional(),
+  /** A plan approved as sub-issues: their numbers, in the order they are processed. The issue closes when all are closed. */
+  split: z.object({ issues: z.array(z.number().int().positive()).min(1).max(10) }).optional(),
+  /** For a sub-issue afk opened from a plan: the issue whose plan it is a step of. */
+  parent: z.number().int().positive().optional(),
 });
 
 export type RunState = z.output<typeof runStateSchema>;

@@ -25,6 +25,8 @@ export function queuedState(input: {
   /** `implement` unless the request is a plan or a question. */
   job?: Job;
   followUp?: RunState["followUp"];
+  /** The issue whose approved plan this issue is a step of. */
+  parent?: number;
 }): RunState {
   return {
     v: 1,
@@ -39,6 +41,7 @@ export function queuedState(input: {
     job: input.job ?? "implement",
     loop: { fixAttempts: 0, reviewCycles: 0 },
     ...(input.followUp === undefined ? {} : { followUp: input.followUp }),
+    ...(input.parent === undefined ? {} : { parent: input.parent }),
   };
 }
 

@@ -54,7 +54,7 @@ function testLogLevel(): (typeof LOG_LEVELS)[number] {
  */
 export async function startAfk(
   emulator: GitHubEmulator,
-  options: { env?: Record<string, string>; executor?: Executor; replicaId?: string; renewEveryMs?: number } = {},
+  options: { env?: Record<string, string>; executor?: Executor; replicaId?: string; renewEveryMs?: number; recoverOnStart?: boolean } = {},
 ): Promise<AfkInstance> {
   const probot = createProbot({
     env: {
@@ -73,6 +73,8 @@ export async function startAfk(
       env: { AFK_ALLOWLIST: "*/*", AFK_REPLICA_ID: options.replicaId ?? "replica-test", AFK_CACHE_DIR: "/nonexistent", ...options.env },
       ...(options.executor === undefined ? {} : { executor: options.executor }),
       ...(options.renewEveryMs === undefined ? {} : { renewEveryMs: options.renewEveryMs }),
+      // Tests start each App on a fresh emulator; the ones about restarts turn recovery on.
+      recoverOnStart: options.recoverOnStart ?? false,
       onLoad: (loaded) => {
         coordinator = loaded;
       },

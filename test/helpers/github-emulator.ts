@@ -494,6 +494,9 @@ interface IssueRecord {
   closedBy: string | null;
   viaApp: boolean;
   blockedBy: number[];
+  /** Sub-issue numbers (`POST …/sub_issues`), in the order they were added, and the parent's number. */
+  subIssues: number[];
+  parent?: number;
   reactions: ReactionState[];
   commentIds: number[];
   /** Every pull request is an issue too (same number): comments and labels on it go through the issues API. */
@@ -1078,6 +1081,11 @@ export class GitHubEmulator {
   // -------------------------------------------------------------------------
   // Inspection
 
+  /** The numbers of an issue's sub-issues, in the order they were added. */
+  subIssues(fullName: string, number: number): number[] {
+    return [...this.issueState(this.repoState(fullName), number).subIssues];
+  }
+
   issue(fullName: string, number: number): IssueJson {
     const repo = this.repoState(fullName);
     return this.issueJson(repo, this.issueState(repo, number));
@@ -1264,6 +1272,8 @@ export class GitHubEmulator {
     ["POST /repos/{owner}/{repo}/issues", { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.createIssueRoute(ctx) }],
     ["GET /repos/{owner}/{repo}/issues/{issue_number}", { auth: "installation", permission: ["issues", "read"], handle: (ctx) => ({ status: 200, body: this.issueJson(ctx.repo(), this.issueOf(ctx)) }) }],
     ["PATCH /repos/{owner}/{repo}/issues/{issue_number}", { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.updateIssue(ctx) }],
+    ["GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues", { auth: "installation", permission: ["issues", "read"], handle: (ctx) => this.listSubIssues(ctx) }],
+    ["POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues", { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.addSubIssue(ctx) }],
     ["GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by", { auth: "installation", permission: ["issues", "read"], handle: (ctx) => this.listBlockedBy(ctx) }],
 
     ["GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { auth: "installation", permission: ["issues", "read"], handle: (ctx) => this.listComments(ctx) }],
@@ -1702,6 +1712,34 @@ export class GitHubEmulator {
     }
     issue.updatedAt = timestamp();
     return { status: 200, body: this.issueJson(repo, issue) };
+  }
+
+  private listSubIssues(ctx: RequestContext): Reply {
+    const repo = ctx.repo();
+    const subIssues = this.issueOf(ctx).subIssues.flatMap((number) => {
+      const sub = repo.issues.get(number);
+      return sub === undefined ? [] : [this.issueJson(repo, sub)];
+    });
+    return this.page(ctx, subIssues);
+  }
+
+  /** As GitHub: the sub-issue is named by its id (not its number), may have one parent, and the answer is the parent. */
+  private addSubIssue(ctx: RequestContext): Reply {
+    const repo = ctx.repo();
+    const parent = this.issueOf(ctx);
+    const id = field(ctx.body, "sub_issue_id");
+    const sub = [...repo.issues.values()].find((issue) => issue.id === id);
+    if (sub === undefined) return { status: 404, body: { message: "Not Found", documentation_url: "https://docs.github.com/rest/issues/sub-issues#add-sub-issue" } };
+    if ((sub.parent !== undefined && field(ctx.body, "replace_parent") !== true) || sub.number === parent.number) {
+      return { status: 422, body: { message: "Validation Failed", errors: [{ resource: "Issue", code: "custom", message: "Issue may not contain duplicate sub-issues or already have a parent" }], documentation_url: "https://docs.github.com/rest/issues/sub-issues#add-sub-issue" } };
+    }
+    if (sub.parent !== undefined) {
+      const old = repo.issues.get(sub.parent);
+      if (old !== undefined) old.subIssues = old.subIssues.filter((number) => number !== sub.number);
+    }
+    sub.parent = parent.number;
+    parent.subIssues.push(sub.number);
+    return { status: 201, body: this.issueJson(repo, parent) };
   }
 
   private listBlockedBy(ctx: RequestContext): Reply {
@@ -2709,6 +2747,7 @@ export class GitHubEmulator {
       closedBy: null,
       viaApp: input.viaApp,
       blockedBy: [],
+      subIssues: [],
       reactions: [],
       commentIds: [],
     };

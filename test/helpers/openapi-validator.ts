@@ -52,9 +52,27 @@ function description(): JsonObject {
     if (!isObject(parsed) || !isObject(parsed.paths) || !isObject(parsed.components)) {
       throw new Error(`${file} is not an OpenAPI description`);
     }
+    fixErrata(parsed.paths);
     loaded = parsed;
   }
   return loaded;
+}
+
+/**
+ * Known mistakes of the bundled description, fixed where GitHub's own component schema says
+ * otherwise. Only one so far: the inlined `account` of an installation (`GET /app/installations`)
+ * is `allOf: [Simple User, Enterprise]`, which no account can satisfy; the `installation` component
+ * schema says `anyOf`, and GitHub answers with a user or an organization.
+ */
+function fixErrata(node: unknown): void {
+  if (Array.isArray(node)) return node.forEach(fixErrata);
+  if (!isObject(node)) return;
+  const parts = node.allOf;
+  if (Array.isArray(parts) && parts.length === 2 && isObject(parts[0]) && parts[0].title === "Simple User" && isObject(parts[1]) && parts[1].title === "Enterprise") {
+    node.anyOf = parts;
+    delete node.allOf;
+  }
+  Object.values(node).forEach(fixErrata);
 }
 
 /** Resolves a local JSON pointer such as `#/components/parameters/owner`. */

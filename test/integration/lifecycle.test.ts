@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { endTurn, toolTurn, useGitScenario, type GitScenario } from "../helpers/git-scenario.js";
 import { runStateOf } from "../helpers/run-state-of.js";
 import { FULL_NAME, INSTALLATION_ID, OWNER, REPO } from "../helpers/scenario.js";
-import { checkSuiteCompletedPayload, pullRequestClosedPayload, pullRequestReviewSubmittedPayload, pullRequestSynchronizePayload } from "../helpers/webhook-payloads.js";
+import { checkSuiteCompletedPayload, issuesClosedPayload, pullRequestClosedPayload, pullRequestReviewSubmittedPayload, pullRequestSynchronizePayload } from "../helpers/webhook-payloads.js";
 
 const start = useGitScenario();
 const ACTIONS = { slug: "github-actions", id: 15368 };
@@ -353,5 +353,69 @@ describe("after the pull request: CI, review and merge, through the App with rea
     await ciFinishes(scenario, "success", { sha: personal });
     expect(runStateOf(scenario, issue)).toMatchObject({ status: "waiting", phase: "review", pullRequest: { draft: false } });
     expect(pullOf(scenario).draft).toBe(false);
+  });
+
+  it("a plan approved with `split` becomes sub-issues implemented one after the other; the parent closes when all are done", async () => {
+    const plan = ["## Plan", "Two separable changes.", "", "## Steps", "1. **Add a comment** to src/math.js", "   Put `// one` at the end.", "2. Document `add`", "   Put `// two` at the end.", "", "## Risks", "None."].join("\n");
+    const scenario = await start({
+      config: "test: node --test\nplan_approval: true\n",
+      script: [endTurn(plan), ...editTurns("// one", "Step one."), ...editTurns("// two", "Step two.")],
+    });
+    const { github } = scenario;
+    const parent = scenario.issue({ title: "Annotate math twice" });
+    await scenario.label(parent, "wes-write");
+    expect(scenario.afkComments(parent).find((body) => body.includes("afk's plan"))).toContain("`/afk approve split` to make its 2 steps sub-issues");
+
+    await scenario.comment(parent, "max-maintain", "/afk approve split");
+    const [first, second] = github.subIssues(FULL_NAME, parent);
+    if (first === undefined || second === undefined) throw new Error("afk opened no sub-issues");
+    expect(github.issue(FULL_NAME, first)).toMatchObject({ title: "Add a comment to src/math.js" });
+    expect(github.issue(FULL_NAME, first).body).toContain(`Step 1 of 2 of #${parent}, from afk's plan approved by @max-maintain.`);
+    expect(github.issue(FULL_NAME, second).body).toContain(`Blocked by #${first}`);
+    expect(runStateOf(scenario, parent)).toMatchObject({ status: "waiting", split: { issues: [first, second] }, plan: { approvedBy: "max-maintain" } });
+    expect(github.labels(FULL_NAME, parent)).toEqual([]);
+    // The first step ran (asked for by the approver); the second waits for it.
+    expect(runStateOf(scenario, first)).toMatchObject({ status: "waiting", phase: "ci", parent, trigger: { actor: "max-maintain" } });
+    expect(runStateOf(scenario, second)).toMatchObject({ status: "queued", blockedBy: [first], parent });
+
+    const merge = async (issue: number) => {
+      const pull = github.pulls(FULL_NAME).find((candidate) => candidate.head.startsWith(`afk/${issue}-`));
+      if (pull === undefined) throw new Error(`no pull request for #${issue}`);
+      await ciFinishes(scenario, "success", { sha: pull.headSha });
+      github.mergePull(FULL_NAME, pull.number, "ada-admin");
+      await scenario.afk.deliver(
+        "pull_request",
+        pullRequestClosedPayload({ owner: OWNER, repo: REPO, installationId: INSTALLATION_ID, pull: { number: pull.number, head: pull.head, headSha: pull.headSha, merged: true, author: { login: github.botLogin, type: "Bot" } }, sender: { login: "ada-admin", type: "User" } }),
+      );
+      await scenario.afk.idle();
+    };
+    await merge(first);
+    expect(github.issue(FULL_NAME, first).state).toBe("closed");
+    expect(runStateOf(scenario, parent)?.outcome?.message).toBe(`1 of 2 sub-issues done; #${second} is next.`);
+    expect(runStateOf(scenario, second)).toMatchObject({ status: "waiting", phase: "ci" });
+    expect(github.issue(FULL_NAME, parent).state).toBe("open");
+
+    await merge(second);
+    expect(runStateOf(scenario, parent)).toMatchObject({ status: "done", phase: "merged" });
+    expect(runStateOf(scenario, parent)?.outcome?.message).toBe(`All 2 sub-issues are done (#${first}, #${second}).`);
+    expect(github.issue(FULL_NAME, parent).state).toBe("closed");
+    expect(scenario.model.remaining).toBe(0);
+  });
+
+  it("an issue closed by the merge of afk's pull request ends done, even when that event arrives before the pull request's", async () => {
+    const scenario = await start({ script: editTurns("// one", "One.") });
+    const { github } = scenario;
+    const issue = scenario.issue({ title: "Annotate math" });
+    await scenario.label(issue, "wes-write");
+    await ciFinishes(scenario, "success");
+    const pull = pullOf(scenario);
+    github.mergePull(FULL_NAME, pull.number, "ada-admin");
+    github.setIssueState(FULL_NAME, issue, "closed");
+    await scenario.afk.deliver("issues", issuesClosedPayload({ owner: OWNER, repo: REPO, installationId: INSTALLATION_ID, issue: { number: issue, title: "Annotate math", labels: [] }, sender: { login: "ada-admin", type: "User" } }));
+    await scenario.afk.idle();
+    const state = runStateOf(scenario, issue);
+    expect(state).toMatchObject({ status: "done", phase: "merged" });
+    expect(state?.stoppedBy).toBeUndefined();
+    expect(state?.outcome?.message).toContain("merged by @ada-admin");
   });
 });

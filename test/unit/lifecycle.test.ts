@@ -90,6 +90,26 @@ describe("the run lifecycle (pure)", () => {
     expect(decide(waiting, { kind: "pushed", number: PR.number + 1, head: HEADS[2], by: "max" }, POLICY, at(8)).ignored).toBeDefined();
   });
 
+  it("a plan approved as sub-issues waits on them and closes once none is open; a finished sub-issue reports to its parent", () => {
+    const planned = decide(startedState({ ...running, status: "queued", job: "plan" }, "replica-a", at(0)), { kind: "job-finished", outcome: { status: "planned", message: "plan", planCommentId: 9 } }, POLICY, at(1)).state;
+    const split = decide(planned, { kind: "approve", by: "max", subIssues: [11, 12] }, POLICY, at(2));
+    expect(split.state).toMatchObject({ status: "waiting", split: { issues: [11, 12] }, plan: { approvedBy: "max" } });
+    expect(split.effects).toEqual([{ kind: "remove-labels", labels: ["plan_review"] }]);
+    expect(decide(split.state, { kind: "approve", by: "max" }, POLICY, at(3)).ignored).toBeDefined();
+    const one = decide(split.state, { kind: "sub-issue-closed", issue: 11, stillOpen: [12] }, POLICY, at(4));
+    expect(one.state.status).toBe("waiting");
+    expect(one.effects).toEqual([]);
+    const all = decide(one.state, { kind: "sub-issue-closed", issue: 12, stillOpen: [] }, POLICY, at(5));
+    expect(all.state).toMatchObject({ status: "done", endedAt: at(5).toISOString() });
+    expect(kinds(all.effects)).toEqual(["remove-labels", "close-issue"]);
+    expect(decide(all.state, { kind: "sub-issue-closed", issue: 12, stillOpen: [] }, POLICY, at(6)).ignored).toBeDefined();
+
+    const step = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(1)).state;
+    const merged = decide({ ...step, parent: 3 }, { kind: "pull-request-closed", number: PR.number, merged: true, by: "ada" }, POLICY, at(2));
+    expect(merged.effects).toContainEqual({ kind: "report-to-parent", parent: 3 });
+    expect(decide(step, { kind: "pull-request-closed", number: PR.number, merged: true, by: "ada" }, POLICY, at(2)).effects.some((effect) => effect.kind === "report-to-parent")).toBe(false);
+  });
+
   it("no CI at all counts as green only once the grace period is over", () => {
     const waiting = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(5)).state;
     const early = decide(waiting, { kind: "ci", head: HEADS[0], verdict: { kind: "none" } }, POLICY, at(6));
@@ -226,6 +246,8 @@ const step: fc.Arbitrary<Step> = fc.oneof(
         fc.record({ number: fc.constantFrom(7, 8), merged: fc.boolean() }).map((c): LifecycleEvent => ({ kind: "pull-request-closed", by: "ada", ...c })),
         fc.constant<LifecycleEvent>({ kind: "stop", by: "ada", reason: "stop" }),
         fc.record({ number: fc.constantFrom(7, 8), head: fc.constantFrom(...HEADS) }).map((p): LifecycleEvent => ({ kind: "pushed", by: "max", ...p })),
+        fc.constant<LifecycleEvent>({ kind: "approve", by: "max", subIssues: [11, 12] }),
+        fc.record({ issue: fc.constantFrom(11, 12), stillOpen: fc.subarray([11, 12]) }).map((e): LifecycleEvent => ({ kind: "sub-issue-closed", ...e })),
       )
       .map((event): Step => ({ event })),
   },
