@@ -84,9 +84,9 @@ export function decide(state: RunState, event: LifecycleEvent, policy: Lifecycle
     case "review":
       if (!event.trusted) return ignore(state, `@${event.by} is not trusted to steer afk`);
       if (!event.changesRequested && !event.asksFix) return ignore(state, "the review neither requests changes nor says /afk fix");
-      return rework(state, { by: event.by, reviewId: event.reviewId }, policy);
+      return rework(state, { by: event.by, reviewId: event.reviewId }, policy, now);
     case "fix-command":
-      return rework(state, { by: event.by, commentId: event.commentId }, policy);
+      return rework(state, { by: event.by, commentId: event.commentId }, policy, now);
     case "approve":
       if (!awaitsApproval(state) || state.plan === undefined) return ignore(state, "there is no plan waiting for approval");
       if (event.subIssues !== undefined && event.subIssues.length > 0) {
@@ -259,13 +259,13 @@ function red(state: RunState, head: string, failing: string[], policy: Lifecycle
   };
 }
 
-function rework(state: RunState, followUp: NonNullable<RunState["followUp"]>, policy: LifecyclePolicy): Transition {
+function rework(state: RunState, followUp: NonNullable<RunState["followUp"]>, policy: LifecyclePolicy, now: Date): Transition {
   if (state.status !== "waiting" || state.pullRequest === undefined || state.phase === "plan") return ignore(state, "there is no pull request of afk's waiting for review");
   const max = policy.review.max_cycles;
   if (state.loop.reviewCycles >= max) {
     const message = `@${followUp.by} asked for changes, but afk already reworked this pull request ${state.loop.reviewCycles} time${state.loop.reviewCycles === 1 ? "" : "s"} (\`review.max_cycles\`); a person takes it from here.`;
     return {
-      state: { ...state, status: "escalated", outcome: { message, retryable: true } },
+      state: { ...state, status: "escalated", endedAt: now.toISOString(), outcome: { message, retryable: true } },
       effects: [...RED_HANDOFF, { kind: "comment", on: "pull-request", body: message }],
     };
   }

@@ -110,6 +110,20 @@ describe("the run lifecycle (pure)", () => {
     expect(decide(step, { kind: "pull-request-closed", number: PR.number, merged: true, by: "ada" }, POLICY, at(2)).effects.some((effect) => effect.kind === "report-to-parent")).toBe(false);
   });
 
+  it("a review past review.max_cycles hands the pull request to a person, ending the run then", () => {
+    const policy = policyOf({ review: { max_cycles: 1 } });
+    const waiting = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, policy, at(1)).state;
+    const inReview = decide(waiting, { kind: "ci", head: HEADS[0], verdict: { kind: "green" } }, policy, at(2)).state;
+    const reworkQueued = decide(inReview, { kind: "review", by: "rev", trusted: true, reviewId: 1, changesRequested: true, asksFix: false }, policy, at(3)).state;
+    expect(reworkQueued).toMatchObject({ status: "queued", job: "rework", loop: { reviewCycles: 1 } });
+    const reworked = decide(startedState(reworkQueued, "replica-a", at(3)), { kind: "job-finished", outcome: pushed(HEADS[1]) }, policy, at(4)).state;
+    const green = decide(reworked, { kind: "ci", head: HEADS[1], verdict: { kind: "green" } }, policy, at(5)).state;
+    const { state, effects } = decide(green, { kind: "review", by: "rev", trusted: true, reviewId: 2, changesRequested: true, asksFix: false }, policy, at(9));
+    expect(state).toMatchObject({ status: "escalated", endedAt: at(9).toISOString(), loop: { reviewCycles: 1 } });
+    expect(state.outcome?.message).toContain("already reworked this pull request 1 time");
+    expect(effects).toEqual([{ kind: "add-label", label: "human" }, { kind: "comment", on: "pull-request", body: state.outcome?.message }]);
+  });
+
   it("no CI at all counts as green only once the grace period is over", () => {
     const waiting = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(5)).state;
     const early = decide(waiting, { kind: "ci", head: HEADS[0], verdict: { kind: "none" } }, POLICY, at(6));
@@ -299,6 +313,8 @@ describe("the run lifecycle, for every sequence of events (fast-check)", () => {
           // Settled runs stay settled: a new run starts only through the trust gate.
           if (terminalSince !== undefined) expect(state).toBe(terminalSince);
           if (TERMINAL.has(state.status)) terminalSince = state;
+          // A run that settles in this step says it ended now (the progress comment shows the duration from it).
+          if (TERMINAL.has(state.status) && !TERMINAL.has(before.status)) expect(state.endedAt, `${state.status} without this step's endedAt`).toBe(at(minutes).toISOString());
         }
       }),
       { numRuns: 400 },
