@@ -22,34 +22,47 @@ function pullOf(scenario: GitScenario) {
   return pull;
 }
 
-/** GitHub Actions finishes on afk's pull request head: a check run (with a job log when red), then the suite event. */
-async function ciFinishes(scenario: GitScenario, conclusion: "success" | "failure", options: { log?: string; sha?: string; branch?: string } = {}): Promise<void> {
-  const pull = pullOf(scenario);
-  const sha = options.sha ?? pull.headSha;
+/** GitHub Actions finishes on a commit: a check run (with a job log when red), then the suite event, as GitHub sends it. */
+async function actionsFinish(
+  scenario: GitScenario,
+  conclusion: "success" | "failure",
+  on: { sha: string; branch: string; pull?: { number: number; head: string }; message?: string; log?: string },
+): Promise<void> {
   const run = scenario.github.addForeignCheckRun(FULL_NAME, {
-    headSha: sha,
+    headSha: on.sha,
     name: "test (node 20)",
     appSlug: ACTIONS.slug,
     conclusion,
     output: { title: conclusion === "failure" ? "Process completed with exit code 1." : "Passed", summary: conclusion === "failure" ? "1 test failed" : "all good" },
   });
-  if (options.log !== undefined) scenario.github.setJobLog(FULL_NAME, run.id, options.log);
-  const branch = options.branch ?? pull.head;
+  if (on.log !== undefined) scenario.github.setJobLog(FULL_NAME, run.id, on.log);
   await scenario.afk.deliver(
     "check_suite",
     checkSuiteCompletedPayload({
       owner: OWNER,
       repo: REPO,
       installationId: INSTALLATION_ID,
-      headSha: sha,
-      headBranch: branch,
+      headSha: on.sha,
+      headBranch: on.branch,
+      ...(on.message === undefined ? {} : { headCommitMessage: on.message }),
       conclusion,
       app: ACTIONS,
-      pullRequests: options.branch === undefined ? [{ number: pull.number, headRef: pull.head, headSha: sha, baseRef: "main" }] : [],
+      pullRequests: on.pull === undefined ? [] : [{ number: on.pull.number, headRef: on.pull.head, headSha: on.sha, baseRef: "main" }],
       sender: { login: scenario.github.botLogin, type: "Bot" },
     }),
   );
   await scenario.afk.idle();
+}
+
+/** CI finishes on afk's pull request (its head unless `sha` says otherwise; a `branch` without the pull request when given). */
+async function ciFinishes(scenario: GitScenario, conclusion: "success" | "failure", options: { log?: string; sha?: string; branch?: string } = {}): Promise<void> {
+  const pull = pullOf(scenario);
+  await actionsFinish(scenario, conclusion, {
+    sha: options.sha ?? pull.headSha,
+    branch: options.branch ?? pull.head,
+    ...(options.branch === undefined ? { pull } : {}),
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
 }
 
 async function review(scenario: GitScenario, reviewer: string, state: "changes_requested" | "approved" | "commented", body: string): Promise<void> {
@@ -81,23 +94,7 @@ function git(remote: string, ...args: string[]): string {
 /** Direct mode: Actions finishes on the default branch's head; the suite event carries the commit's message. */
 async function ciFinishesOnMain(scenario: GitScenario, conclusion: "success" | "failure"): Promise<void> {
   const sha = git(scenario.remote, "rev-parse", "main");
-  scenario.github.addForeignCheckRun(FULL_NAME, { headSha: sha, name: "test (node 20)", appSlug: ACTIONS.slug, conclusion });
-  await scenario.afk.deliver(
-    "check_suite",
-    checkSuiteCompletedPayload({
-      owner: OWNER,
-      repo: REPO,
-      installationId: INSTALLATION_ID,
-      headSha: sha,
-      headBranch: "main",
-      headCommitMessage: git(scenario.remote, "log", "-1", "--format=%B", sha),
-      conclusion,
-      app: ACTIONS,
-      pullRequests: [],
-      sender: { login: scenario.github.botLogin, type: "Bot" },
-    }),
-  );
-  await scenario.afk.idle();
+  await actionsFinish(scenario, conclusion, { sha, branch: "main", message: git(scenario.remote, "log", "-1", "--format=%B", sha) });
 }
 
 /** A person's commit on a branch of the bare repository, made through a scratch clone. */
