@@ -783,6 +783,7 @@ function jobContext(state: RunState): JobContext {
     ...(state.followUp?.reviewId === undefined ? {} : { reviewId: state.followUp.reviewId }),
     ...(state.followUp?.commentId === undefined ? {} : { commentId: state.followUp.commentId }),
     ...(state.plan?.approvedBy === undefined ? {} : { planCommentId: state.plan.commentId }),
+    ...(state.supersedes === undefined || state.job !== "implement" ? {} : { supersedes: state.supersedes }),
     ...(state.job === "fix-ci" ? { attempt: state.loop.fixAttempts } : state.job === "rework" ? { attempt: state.loop.reviewCycles } : {}),
   };
 }

@@ -36,6 +36,8 @@ export interface JobContext {
   attempt?: number;
   /** The approved plan's comment, read into the implementation task. */
   planCommentId?: number;
+  /** afk's pull request from an earlier run of the issue, closed as superseded once this job delivers. */
+  supersedes?: number;
 }
 
 /** How an executor reports progress; each call edits the progress comment. */

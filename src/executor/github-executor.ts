@@ -2,7 +2,7 @@ import type { Logger } from "probot";
 import type { OperatorSettings } from "../config/operator-settings.js";
 import { formatDiscussion, IssueChangedError, readIssueContext } from "../github/issue-context.js";
 import { createScopedToken } from "../github/installation-token.js";
-import { openPullRequest } from "../github/pull-request.js";
+import { closeSupersededPullRequest, openPullRequest } from "../github/pull-request.js";
 import { describeFailingChecks, describeReviewRequest, readPlan, readQuestion, renderAnswerComment, renderPlanComment } from "./follow-up-context.js";
 import { errorMessage, fullName, type GitHub } from "../github/types.js";
 import type { GateEvidence } from "../progress/render-check-run.js";
@@ -286,6 +286,7 @@ export class GitHubExecutor implements Executor {
       // A fast-forward of the default branch from the commit afk started at; if a person pushed meanwhile, a pull request instead.
       const onDefault = await worktree.push({ remoteUrl: input.cloneUrl, auth: { token: pushToken }, branch: input.defaultBranch, signal: job.signal });
       if (onDefault.kind === "pushed") {
+        await this.#supersede(job, octokit, `${onDefault.sha.slice(0, 7)} on \`${input.defaultBranch}\``);
         await reporter.phase("pull_request");
         return {
           status: "waiting",
@@ -327,11 +328,23 @@ export class GitHubExecutor implements Executor {
     });
     // Always a draft first: it is marked ready for review (and the requester asked to review) once CI is green.
     const pullRequest = await openPullRequest(octokit, job.repo, { head: branch, base: input.defaultBranch, title: rendered.title, body: rendered.body, draft: true });
+    if (job.context.supersedes !== pullRequest.number) await this.#supersede(job, octokit, `#${pullRequest.number}`);
     const products = { spend, branch, pullRequest, headSha: pushed.sha, evidence: evidenceOf(gate, summary) };
     if (notPassing !== undefined) {
       return { ...products, status: "escalated", message: `${notPassing} The work so far is on draft pull request #${pullRequest.number}, marked as not passing.` };
     }
     return { ...products, status: "waiting", message: `${movedOn}Draft pull request #${pullRequest.number} is open and \`${gateShown.command}\` passes in afk's sandbox; it is marked ready for review once CI is green.` };
+  }
+
+  /** An earlier run's pull request for the issue is closed once this run delivered its replacement; failing to is logged, never fatal. */
+  async #supersede(job: RunJob, octokit: GitHub, replacement: string): Promise<void> {
+    const number = job.context.supersedes;
+    if (number === undefined) return;
+    try {
+      await closeSupersededPullRequest(octokit, job.repo, { number, issue: job.issue, replacement, botLogin: await this.#deps.botLogin() });
+    } catch (error) {
+      this.#deps.log.warn({ err: error, runId: job.runId, pull: number }, "afk could not close the pull request its new run replaces");
+    }
   }
 
   async #token(job: RunJob, level: "read" | "write"): Promise<string> {

@@ -38,6 +38,25 @@ export async function issueOfAfkPullRequest(octokit: GitHub, repo: RepoRef, pull
 }
 
 /**
+ * Closes afk's pull request from an earlier run of an issue, now replaced by `replacement`: only
+ * when it is still open, authored by afk's bot, from afk's branch for that issue in the same
+ * repository. The branch stays (nothing is deleted); the pull request says what replaced it.
+ */
+export async function closeSupersededPullRequest(octokit: GitHub, repo: RepoRef, input: { number: number; issue: number; replacement: string; botLogin: string }): Promise<boolean> {
+  let data;
+  try {
+    ({ data } = await octokit.rest.pulls.get({ owner: repo.owner, repo: repo.repo, pull_number: input.number }));
+  } catch (error) {
+    if (errorStatus(error) === 404) return false;
+    throw error;
+  }
+  if (data.state !== "open" || data.user.login !== input.botLogin || data.head.repo?.full_name !== data.base.repo.full_name || issueOfBranch(data.head.ref) !== input.issue) return false;
+  await octokit.rest.issues.createComment({ owner: repo.owner, repo: repo.repo, issue_number: input.number, body: `Superseded by ${input.replacement} from a new run of #${input.issue}; afk closes this pull request and leaves its branch \`${data.head.ref}\` as it is.` });
+  await octokit.rest.pulls.update({ owner: repo.owner, repo: repo.repo, pull_number: input.number, state: "closed" });
+  return true;
+}
+
+/**
  * Asks the person who requested the run to review its pull request. GitHub refuses a review request
  * to the pull request's author or to someone without access; that is reported, never fatal.
  */

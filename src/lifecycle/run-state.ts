@@ -90,6 +90,8 @@ export const runStateSchema = z.object({
   plan: z.object({ commentId: z.number().int().positive(), approvedBy: z.string().optional() }).optional(),
   /** A plan approved as sub-issues: their numbers, in the order they are processed. The issue closes when all are closed. */
   split: z.object({ issues: z.array(z.number().int().positive()).min(1).max(10) }).optional(),
+  /** The pull request an earlier run of this issue left open; closed as superseded once this run delivers. */
+  supersedes: z.number().int().positive().optional(),
   /** For a sub-issue afk opened from a plan: the issue whose plan it is a step of. */
   parent: z.number().int().positive().optional(),
 });

@@ -42,7 +42,13 @@ export function queuedState(input: {
     loop: { fixAttempts: 0, reviewCycles: 0 },
     ...(input.followUp === undefined ? {} : { followUp: input.followUp }),
     ...(input.parent === undefined ? {} : { parent: input.parent }),
+    // A new run of an issue whose earlier run left a pull request replaces it instead of leaving two open.
+    ...(supersededBy(input.previous) === undefined ? {} : { supersedes: supersededBy(input.previous) }),
   };
+}
+
+function supersededBy(previous: RunState | undefined): number | undefined {
+  return previous?.pullRequest?.number ?? previous?.supersedes;
 }
 
 /** afk declined to start; the notice says why. */

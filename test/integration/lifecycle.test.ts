@@ -415,4 +415,22 @@ describe("after the pull request: CI, review and merge, through the App with rea
     expect(state?.stoppedBy).toBeUndefined();
     expect(state?.outcome?.message).toContain("merged by @ada-admin");
   });
+
+  it("a retry that opens a new pull request closes the one the earlier run left (its branch stays)", async () => {
+    const scenario = await start({ script: [...editTurns("// one", "First try."), ...editTurns("// two", "Second try.")] });
+    const { github, remote } = scenario;
+    const issue = scenario.issue({ title: "Annotate math" });
+    await scenario.label(issue, "wes-write");
+    const old = pullOf(scenario);
+    await scenario.comment(issue, "max-maintain", "/afk stop");
+    await scenario.comment(issue, "max-maintain", "/afk retry");
+    const pulls = github.pulls(FULL_NAME);
+    expect(pulls).toHaveLength(2);
+    const replacement = pulls.find((pull) => pull.number !== old.number);
+    expect(replacement?.state).toBe("open");
+    expect(pulls.find((pull) => pull.number === old.number)?.state).toBe("closed");
+    expect(github.comments(FULL_NAME, old.number).map((comment) => comment.body).join("\n")).toContain(`Superseded by #${replacement?.number} from a new run of #${issue}`);
+    expect(git(remote, "rev-parse", old.head)).toBe(old.headSha);
+    expect(runStateOf(scenario, issue)).toMatchObject({ status: "waiting", pullRequest: { number: replacement?.number }, supersedes: old.number });
+  });
 });

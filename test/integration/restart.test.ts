@@ -29,6 +29,8 @@ describe("after a restart (afk keeps nothing on disk)", () => {
     const restarted = await startAfk(github, { replicaId: "replica-restarted", recoverOnStart: true, executor: new HeldExecutor() });
     try {
       await waitFor(() => runStateOf(scenario, issue)?.phase === "review", "the run to reach review after the restart", 10_000);
+      // The state is written before its effects are carried out.
+      await restarted.idle();
       expect(runStateOf(scenario, issue)?.outcome?.message).toContain("No CI reported");
       expect(github.pulls(FULL_NAME)[0]?.draft).toBe(false);
     } finally {
