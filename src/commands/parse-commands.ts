@@ -15,9 +15,8 @@ const MAX_BODY_CHARS = 65_536;
  */
 export function parseCommands(body: string): ParsedCommand[] {
   const commands: ParsedCommand[] = [];
-  const lines = stripHtmlComments(body.slice(0, MAX_BODY_CHARS)).split(/\r?\n/);
   let fence: string | undefined;
-  lines.forEach((text, index) => {
+  visibleLines(body.slice(0, MAX_BODY_CHARS)).forEach(({ text, line }) => {
     const fenceMatch = FENCE.exec(text);
     if (fence !== undefined) {
       if (fenceMatch?.[1] !== undefined && fenceMatch[1][0] === fence[0] && fenceMatch[1].length >= fence.length) fence = undefined;
@@ -31,12 +30,30 @@ export function parseCommands(body: string): ParsedCommand[] {
     if (match === null) return;
     const word = (match[1] ?? "help").toLowerCase();
     const args = (match[2] ?? "").trim();
-    commands.push(isCommandName(word) ? { kind: "command", name: word, args, line: index + 1 } : { kind: "unknown", word, line: index + 1 });
+    commands.push(isCommandName(word) ? { kind: "command", name: word, args, line } : { kind: "unknown", word, line });
   });
   return commands;
 }
 
-function stripHtmlComments(text: string): string {
+/**
+ * The body's lines once HTML comments are removed, each with its line number in the body as
+ * written (a comment spanning lines joins the text around it, but later lines keep their numbers).
+ */
+function visibleLines(body: string): Array<{ text: string; line: number }> {
+  const removed: Array<{ at: number; newlines: number }> = [];
+  let removedChars = 0;
   // An unterminated comment hides the rest of the body, as it does when GitHub renders it.
-  return text.replace(/<!--[\s\S]*?(?:-->|$)/g, "");
+  const visible = body.replace(/<!--[\s\S]*?(?:-->|$)/g, (comment: string, offset: number) => {
+    removed.push({ at: offset - removedChars, newlines: comment.split("\n").length - 1 });
+    removedChars += comment.length;
+    return "";
+  });
+  let start = 0;
+  let next = 0;
+  let hiddenLines = 0;
+  return visible.split(/\r?\n/).map((text, index) => {
+    for (let comment = removed[next]; comment !== undefined && comment.at <= start; comment = removed[++next]) hiddenLines += comment.newlines;
+    start = visible.indexOf("\n", start) + 1;
+    return { text, line: index + 1 + hiddenLines };
+  });
 }

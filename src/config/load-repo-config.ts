@@ -37,12 +37,27 @@ export async function loadRepoConfig(readFile: () => Promise<unknown>): Promise<
   return parseRepoConfig(raw);
 }
 
+/** Problems listed at most: the list goes into one issue comment, which GitHub caps at 65,536 characters. */
+const MAX_PROBLEMS = 20;
+const FILE_ALLOWED = "a YAML mapping such as `test: npm test`";
+
 /** Validates an already-parsed config object. */
 export function parseRepoConfig(raw: unknown): RepoConfigResult {
   const parsed = repoConfigSchema.safeParse(raw);
   if (parsed.success) return { kind: "ok", config: parsed.data };
-  return { kind: "invalid", problems: parsed.error.issues.flatMap(describeIssue) };
+  const problems = parsed.error.issues.flatMap(describeIssue);
+  if (problems.length <= MAX_PROBLEMS) return { kind: "invalid", problems };
+  const more = problems.length - (MAX_PROBLEMS - 1);
+  return {
+    kind: "invalid",
+    problems: [
+      ...problems.slice(0, MAX_PROBLEMS - 1),
+      { field: "(file)", problem: `has ${more.toLocaleString("en-US")} more problems like these, not listed here`, allowed: "fix the ones above, then add the label again to see the rest" },
+    ],
+  };
 }
+
+const PLUGIN_PREFIX = "[@probot/octokit-plugin-config] ";
 
 function readFailure(error: unknown): RepoConfigResult {
   const status = typeof error === "object" && error !== null && "status" in error ? error.status : undefined;
@@ -50,11 +65,35 @@ function readFailure(error: unknown): RepoConfigResult {
   if (typeof status === "number") {
     return { kind: "unreadable", message: `GitHub answered ${status} when afk read ${CONFIG_PATH}: ${message}` };
   }
-  // Probot's config plugin parses YAML itself; a parse failure arrives here as a plain Error.
-  return {
-    kind: "invalid",
-    problems: [{ field: "(file)", problem: `is not valid YAML: ${firstLine(message)}`, allowed: "a YAML mapping such as `test: npm test`" }],
-  };
+  // Probot's config plugin parses the YAML itself; its errors arrive here as plain Errors, a parse
+  // failure with the parser's error (which says where: line and column) as its cause.
+  if (message.includes("(YAML is not an object)")) return invalidFile("is a single value, not a mapping of fields");
+  const extendsValue = /Invalid value ([\s\S]*) for _extends in /.exec(message)?.[1];
+  if (extendsValue !== undefined) {
+    return {
+      kind: "invalid",
+      problems: [{ field: "_extends", problem: `${bounded(extendsValue, 100)} does not name a repository`, allowed: "a repository of the same owner (`repo`), `owner/repo`, or `owner/repo:path/to/file.yml`" }],
+    };
+  }
+  if (message.startsWith(PLUGIN_PREFIX) && !message.includes("(invalid YAML)")) {
+    return invalidFile(`could not be read: ${bounded(firstLine(message.slice(PLUGIN_PREFIX.length)), 300)}`);
+  }
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined;
+  return invalidFile(`is not valid YAML: ${bounded(firstLine(cause ?? message).replace(/:$/, ""), 300)}`);
+}
+
+function invalidFile(problem: string): RepoConfigResult {
+  return { kind: "invalid", problems: [{ field: "(file)", problem, allowed: FILE_ALLOWED }] };
+}
+
+/** `text` cut to `max` characters, with an ellipsis when it was longer. */
+function bounded(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** A field's path as a person reads it: `budget.max_usd`; a key that is not a plain word is quoted. */
+function fieldName(path: string[]): string {
+  return bounded(path.map((segment) => (/^[\w-]+$/.test(segment) ? segment : JSON.stringify(segment))).join("."), 100);
 }
 
 function describeIssue(issue: z.core.$ZodIssue): ConfigProblem[] {
@@ -62,18 +101,20 @@ function describeIssue(issue: z.core.$ZodIssue): ConfigProblem[] {
   if (issue.code === "unrecognized_keys") {
     const known = Object.keys(schemaAt(path)?.properties ?? {});
     return issue.keys.map((key) => ({
-      field: [...path, key].join("."),
+      field: fieldName([...path, key]),
       problem: "is not a known field",
       allowed: known.length > 0 ? `one of: ${known.join(", ")}` : "no fields here",
     }));
   }
-  const field = path.length > 0 ? path.join(".") : "(file)";
+  const field = path.length > 0 ? fieldName(path) : "(file)";
   const problem =
     issue.code === "invalid_value"
       ? `is not one of the allowed values`
       : issue.message
           .replace(/^Invalid input: /, "")
-          .replace(/^expected (\w+), received (\w+)$/, (_match, expected: string, received: string) => `expected ${typeName(expected)}, got ${typeName(received)}`);
+          .replace(/^expected (\w+), received (\w+)$/, (_match, expected: string, received: string) =>
+            received === "undefined" ? `is required but missing (expected ${typeName(expected)})` : `expected ${typeName(expected)}, got ${typeName(received)}`,
+          );
   return [{ field, problem, allowed: describeAllowed(path) }];
 }
 
@@ -100,7 +141,7 @@ function schemaAt(path: string[]): JsonSchemaNode | undefined {
 }
 
 function describeAllowed(path: string[]): string {
-  if (path.length === 0) return "a YAML mapping such as `test: npm test`";
+  if (path.length === 0) return FILE_ALLOWED;
   const node = schemaAt(path);
   if (node === undefined) return "see the configuration reference in the README";
   const parts: string[] = [];

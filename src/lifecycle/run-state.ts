@@ -110,28 +110,32 @@ export function rememberDelivery(deliveries: readonly string[], id: string): str
   return [...deliveries.filter((known) => known !== id), id].slice(-MAX_REMEMBERED_DELIVERIES);
 }
 
-const MARKER_PATTERN = /<!-- afk:state (.*?) -->/gs;
+const MARKER_OPEN = "<!-- afk:state ";
+const MARKER_CLOSE = " -->";
 
 /** The hidden marker that carries a run's state inside the progress comment. */
 export function encodeStateMarker(state: RunState): string {
   // `<` and `>` are escaped so no value can close the HTML comment early.
   const json = JSON.stringify(state).replace(/</g, "\\u003c").replace(/>/g, "\\u003e");
-  return `<!-- afk:state ${json} -->`;
+  return `${MARKER_OPEN}${json}${MARKER_CLOSE}`;
 }
 
 export type DecodedMarker = { kind: "state"; state: RunState } | { kind: "none" } | { kind: "corrupt"; reason: string };
 
 /**
  * Reads the marker back: the last one in the body, which is where the renderer puts it, so text
- * quoted above it can never stand in for it. A marker that does not parse is reported as corrupt,
- * never trusted.
+ * quoted above it can never stand in for it, nor break it by opening a marker it never closes.
+ * Found with two scans from the end, so a huge body with many unclosed markers costs linear time.
+ * A marker that does not parse is reported as corrupt, never trusted.
  */
 export function decodeStateMarker(body: string): DecodedMarker {
-  const match = [...body.matchAll(MARKER_PATTERN)].at(-1);
-  if (match?.[1] === undefined) return { kind: "none" };
+  const lastClose = body.lastIndexOf(MARKER_CLOSE);
+  const open = lastClose < MARKER_OPEN.length ? -1 : body.lastIndexOf(MARKER_OPEN, lastClose - MARKER_OPEN.length);
+  if (open === -1) return { kind: "none" };
+  const start = open + MARKER_OPEN.length;
   let json: unknown;
   try {
-    json = JSON.parse(match[1]);
+    json = JSON.parse(body.slice(start, body.indexOf(MARKER_CLOSE, start)));
   } catch (error) {
     return { kind: "corrupt", reason: `the state marker is not JSON (${error instanceof Error ? error.message : String(error)})` };
   }
