@@ -3,6 +3,8 @@ import { readOperatorSettings } from "./config/operator-settings.js";
 import { Coordinator } from "./dispatch/coordinator.js";
 import { resolve } from "node:path";
 import type { Executor } from "./executor/executor.js";
+import { GITHUB_RETRY, withTransientRetries, type RetryPolicy } from "./github/transient.js";
+import type { GitHub } from "./github/types.js";
 import { GitHubExecutor } from "./executor/github-executor.js";
 import { registerRouter } from "./router.js";
 
@@ -17,6 +19,8 @@ export interface AfkOptions {
   onLoad?: (coordinator: Coordinator) => void;
   /** Whether to pick up queued work, dead locks and runs waiting on CI at start-up (`Coordinator.recover`); on by default. */
   recoverOnStart?: boolean;
+  /** How afk retries GitHub calls that fail transiently; `GITHUB_RETRY` by default (tests shorten the waits). */
+  retry?: RetryPolicy;
 }
 
 /** Builds the afk Probot app. Invalid operator settings throw here, so the App fails at start-up. */
@@ -24,15 +28,19 @@ export function createAfkApp(options: AfkOptions = {}): ApplicationFunction {
   return (app: Probot) => {
     const env = options.env ?? process.env;
     const settings = readOperatorSettings(env);
-    const botLogin = cachedBotLogin(app);
+    const retry = options.retry ?? GITHUB_RETRY;
+    // Every client afk makes outside a webhook retries GitHub's transient failures request by request.
+    const octokitFor = async (installationId: number) => withTransientRetries(await app.auth(installationId), retry);
+    const appOctokit = async () => withTransientRetries(await app.auth(), retry);
+    const botLogin = cachedBotLogin(appOctokit);
     const executor =
       options.executor ??
       new GitHubExecutor({
         settings,
         anthropicApiKey: env.ANTHROPIC_API_KEY,
         anthropicBaseUrl: env.ANTHROPIC_BASE_URL,
-        octokitFor: (installationId) => app.auth(installationId),
-        appOctokit: () => app.auth(),
+        octokitFor,
+        appOctokit,
         botLogin,
         secrets: [env.WEBHOOK_SECRET, env.PRIVATE_KEY].filter((secret): secret is string => secret !== undefined && secret.length > 0),
         hiddenPaths: env.PRIVATE_KEY_PATH === undefined ? [] : [resolve(env.PRIVATE_KEY_PATH)],
@@ -42,10 +50,11 @@ export function createAfkApp(options: AfkOptions = {}): ApplicationFunction {
       settings,
       executor,
       log: app.log,
-      octokitFor: (installationId) => app.auth(installationId),
-      appOctokit: () => app.auth(),
+      octokitFor,
+      appOctokit,
       botLogin,
       ...(options.renewEveryMs === undefined ? {} : { renewEveryMs: options.renewEveryMs }),
+      retry,
     });
     if (settings.allowlist.length === 0) app.log.warn("AFK_ALLOWLIST is empty: afk will act on no repository until it lists some (owner/repo globs)");
     if (settings.killSwitch) app.log.warn("AFK_KILL_SWITCH is on: afk starts no new work");
@@ -58,11 +67,10 @@ export function createAfkApp(options: AfkOptions = {}): ApplicationFunction {
   };
 }
 
-function cachedBotLogin(app: Probot): () => Promise<string> {
+function cachedBotLogin(appOctokit: () => Promise<GitHub>): () => Promise<string> {
   let login: Promise<string> | undefined;
   return () => {
-    login ??= app
-      .auth()
+    login ??= appOctokit()
       .then((octokit) => octokit.rest.apps.getAuthenticated())
       .then(({ data }) => {
         if (data === null || data.slug === undefined) throw new Error("GET /app returned no slug; cannot tell afk's own comments apart");

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "probot";
 import { isRepositoryAllowed, type OperatorSettings } from "../config/operator-settings.js";
+import { GITHUB_RETRY, retryTransient, type RetryPolicy } from "../github/transient.js";
 import { issueOfBranch } from "../executor/commit-message.js";
 import { readRepoConfig } from "../config/read-repo-config.js";
 import { DEFAULT_MODEL, repoConfigSchema, type RepoConfig } from "../config/repo-config.js";
@@ -51,6 +52,8 @@ export interface CoordinatorDeps {
   now?: () => Date;
   /** How often a running run renews its lease; defaults to a third of the lease. */
   renewEveryMs?: number;
+  /** How afk's own steps retry a GitHub call that failed transiently (after Octokit's own retries); `GITHUB_RETRY` by default. */
+  retry?: RetryPolicy;
 }
 
 /** What a trusted-or-not actor asked for, already pulled out of the webhook payload. */
@@ -161,8 +164,18 @@ export class Coordinator {
     this.#intake.push(this.#logged(what, work), false);
   }
 
+  /** Background work is retried while GitHub fails transiently (every step is safe to repeat), then logged. */
   #logged(what: string, work: () => Promise<void>): () => Promise<void> {
-    return () => work().catch((error: unknown) => this.#deps.log.error({ err: error }, `afk: ${what} failed`));
+    return () => this.#retrying(work).catch((error: unknown) => this.#deps.log.error({ err: error }, `afk: ${what} failed`));
+  }
+
+  #retrying<T>(work: () => Promise<T>): Promise<T> {
+    return retryTransient(work, this.retryPolicy);
+  }
+
+  /** How afk retries a GitHub call that failed transiently. */
+  get retryPolicy(): RetryPolicy {
+    return this.#deps.retry ?? GITHUB_RETRY;
   }
 
   /** App shutdown: starts nothing new and aborts every run in this process; each still settles and frees its lock. */
@@ -202,7 +215,7 @@ export class Coordinator {
       return { kind: "stop" };
     };
 
-    const trust = options.trust ?? (await checkTrust(octokit, repo, actor, trustLists(options.config)));
+    const trust = options.trust ?? (await checkTrust(octokit, repo, actor, trustLists(options.config), this.retryPolicy));
     if (!trust.trusted) return refuse(NOTICES.untrusted(trust.reason));
     if (this.#deps.settings.killSwitch) return refuse(NOTICES.paused());
     switch (options.config.kind) {
@@ -230,7 +243,11 @@ export class Coordinator {
     const { repo, octokit } = request;
     const previous = gate.previous;
     if (previous?.kind === "state") {
-      if (previous.state.deliveries.includes(request.trigger.deliveryId)) return "duplicate";
+      if (previous.state.deliveries.includes(request.trigger.deliveryId)) {
+        // A redelivery, or a retry after this delivery was recorded: whatever it queued may still need dispatching.
+        this.#later("dispatch the next queued issue", () => this.dispatchNext(repo));
+        return "duplicate";
+      }
       if (isActive(previous.state)) return "active";
     }
     if (options.reactOnIssue) {
@@ -311,17 +328,22 @@ export class Coordinator {
       const holder = newHolder({ issue: candidate.number, runId: listed.runId, replica: this.#deps.settings.replicaId, now: this.#now(), leaseSeconds: this.#deps.settings.lockLeaseSeconds });
       const taken = await acquireLock(octokit, repo, holder, this.#now());
       if (!taken.acquired) return;
-      if (taken.reclaimed !== undefined) await this.#markInterrupted(octokit, repo, config, taken.reclaimed);
-      // Re-read under the lock: another replica may have run or stopped this issue since the listing.
-      const confirmed = await findProgressComment(octokit, repo, candidate.number, botLogin);
-      if (confirmed?.kind !== "state" || confirmed.state.status !== "queued" || confirmed.state.runId !== holder.runId) {
-        await releaseLock(octokit, repo, holder.runId, this.#now());
-        lock = await readLock(octokit, repo, this.#now());
-        if (lock.status === "held") return;
-        continue;
+      try {
+        if (taken.reclaimed !== undefined) await this.#markInterrupted(octokit, repo, config, taken.reclaimed);
+        // Re-read under the lock: another replica may have run or stopped this issue since the listing.
+        const confirmed = await findProgressComment(octokit, repo, candidate.number, botLogin);
+        if (confirmed?.kind === "state" && confirmed.state.status === "queued" && confirmed.state.runId === holder.runId) {
+          await this.#start(octokit, repo, config, candidate, confirmed.id, confirmed.state, holder, taken.sha);
+          return;
+        }
+      } catch (error) {
+        // Nothing started: give the lock back so this dispatch can be tried again (or the next one goes ahead).
+        await releaseLock(octokit, repo, holder.runId, this.#now()).catch((release: unknown) => this.#deps.log.warn({ err: release, repo: fullName(repo) }, "afk could not give back a lock it took; its lease frees it"));
+        throw error;
       }
-      await this.#start(octokit, repo, config, candidate, confirmed.id, confirmed.state, holder, taken.sha);
-      return;
+      await releaseLock(octokit, repo, holder.runId, this.#now());
+      lock = await readLock(octokit, repo, this.#now());
+      if (lock.status === "held") return;
     }
     if (lock.status === "held" && lock.expired) await this.#reclaimIdle(octokit, repo, config, lock);
   }
@@ -462,64 +484,71 @@ export class Coordinator {
    */
   async #carryOut(repo: RepoRef, octokit: GitHub, config: RepoConfig, state: RunState, commentId: number, effects: Effect[]): Promise<"stopping" | "stopped" | undefined> {
     const log = this.#deps.log.child({ repo: fullName(repo), issue: state.issue, runId: state.runId });
-    const labelName = (role: LabelRole) => config.labels[role];
     let abort: "stopping" | "stopped" | undefined;
     for (const effect of effects) {
       try {
-        switch (effect.kind) {
-          case "release-lock":
-            await releaseLock(octokit, repo, state.runId, this.#now());
-            log.info({ status: state.status }, "afk released the repository lock");
-            break;
-          case "enqueue":
-            // The queue is the set of issues carrying the trigger label (afk's own label event is ignored as its echo).
-            await octokit.rest.issues.addLabels({ owner: repo.owner, repo: repo.repo, issue_number: state.issue, labels: [config.labels.trigger] });
-            this.#later("dispatch the next queued issue", () => this.dispatchNext(repo));
-            break;
-          case "dispatch":
-            this.#later("dispatch the next queued issue", () => this.dispatchNext(repo));
-            break;
-          case "abort-run":
-            abort = await this.#abortRun(repo, octokit, state, commentId, effect.reason);
-            break;
-          case "mark-ready-for-review":
-            if (state.pullRequest !== undefined) await markReadyForReview(octokit, repo, state.pullRequest.number);
-            break;
-          case "request-review":
-            if (state.pullRequest !== undefined) {
-              const review = await requestReview(octokit, repo, state.pullRequest.number, effect.reviewer);
-              if (!review.requested) log.info({ reason: review.reason }, "afk could not request a review");
-            }
-            break;
-          case "add-label":
-            await octokit.rest.issues.addLabels({ owner: repo.owner, repo: repo.repo, issue_number: state.issue, labels: [labelName(effect.label)] });
-            break;
-          case "remove-labels":
-            for (const role of effect.labels) await removeLabel(octokit, repo, state.issue, labelName(role));
-            break;
-          case "close-issue": {
-            const { data: issue } = await octokit.rest.issues.get({ owner: repo.owner, repo: repo.repo, issue_number: state.issue });
-            if (issue.state === "open") await octokit.rest.issues.update({ owner: repo.owner, repo: repo.repo, issue_number: state.issue, state: "closed", state_reason: "completed" });
-            break;
-          }
-          case "comment": {
-            const thread = effect.on === "pull-request" && state.pullRequest !== undefined ? state.pullRequest.number : state.issue;
-            await octokit.rest.issues.createComment({ owner: repo.owner, repo: repo.repo, issue_number: thread, body: effect.body });
-            break;
-          }
-          case "report-to-parent":
-            // After this turn: the parent's turn reads this issue as closed.
-            this.#later("report a finished sub-issue to its parent", async () => void (await this.subIssueFinished(repo, octokit, effect.parent, state.issue)));
-            break;
-          case "recheck-ci":
-            this.#recheckAt(repo, state.issue, effect.head, Date.parse(effect.at));
-            break;
-        }
+        const stopped = await this.#retrying(() => this.#carryOutOne(repo, octokit, config, state, commentId, effect));
+        if (stopped !== undefined) abort = stopped;
       } catch (error) {
         log.error({ err: error, effect: effect.kind }, "afk could not carry out a lifecycle step");
       }
     }
     return abort;
+  }
+
+  /** One effect of a transition; repeated as a whole when GitHub fails transiently (each is safe to repeat). */
+  async #carryOutOne(repo: RepoRef, octokit: GitHub, config: RepoConfig, state: RunState, commentId: number, effect: Effect): Promise<"stopping" | "stopped" | undefined> {
+    const log = this.#deps.log.child({ repo: fullName(repo), issue: state.issue, runId: state.runId });
+    const labelName = (role: LabelRole) => config.labels[role];
+    switch (effect.kind) {
+      case "release-lock":
+        await releaseLock(octokit, repo, state.runId, this.#now());
+        log.info({ status: state.status }, "afk released the repository lock");
+        break;
+      case "enqueue":
+        // The queue is the set of issues carrying the trigger label (afk's own label event is ignored as its echo).
+        await octokit.rest.issues.addLabels({ owner: repo.owner, repo: repo.repo, issue_number: state.issue, labels: [config.labels.trigger] });
+        this.#later("dispatch the next queued issue", () => this.dispatchNext(repo));
+        break;
+      case "dispatch":
+        this.#later("dispatch the next queued issue", () => this.dispatchNext(repo));
+        break;
+      case "abort-run":
+        return this.#abortRun(repo, octokit, state, commentId, effect.reason);
+      case "mark-ready-for-review":
+        if (state.pullRequest !== undefined) await markReadyForReview(octokit, repo, state.pullRequest.number);
+        break;
+      case "request-review":
+        if (state.pullRequest !== undefined) {
+          const review = await requestReview(octokit, repo, state.pullRequest.number, effect.reviewer);
+          if (!review.requested) log.info({ reason: review.reason }, "afk could not request a review");
+        }
+        break;
+      case "add-label":
+        await octokit.rest.issues.addLabels({ owner: repo.owner, repo: repo.repo, issue_number: state.issue, labels: [labelName(effect.label)] });
+        break;
+      case "remove-labels":
+        for (const role of effect.labels) await removeLabel(octokit, repo, state.issue, labelName(role));
+        break;
+      case "close-issue": {
+        const { data: issue } = await octokit.rest.issues.get({ owner: repo.owner, repo: repo.repo, issue_number: state.issue });
+        if (issue.state === "open") await octokit.rest.issues.update({ owner: repo.owner, repo: repo.repo, issue_number: state.issue, state: "closed", state_reason: "completed" });
+        break;
+      }
+      case "comment": {
+        const thread = effect.on === "pull-request" && state.pullRequest !== undefined ? state.pullRequest.number : state.issue;
+        await octokit.rest.issues.createComment({ owner: repo.owner, repo: repo.repo, issue_number: thread, body: effect.body });
+        break;
+      }
+      case "report-to-parent":
+        // After this turn: the parent's turn reads this issue as closed.
+        this.#later("report a finished sub-issue to its parent", async () => void (await this.subIssueFinished(repo, octokit, effect.parent, state.issue)));
+        break;
+      case "recheck-ci":
+        this.#recheckAt(repo, state.issue, effect.head, Date.parse(effect.at));
+        break;
+    }
+    return undefined;
   }
 
   /** Stops a running job: here, through the lock on another replica, or (nobody holds it) by settling it. */
@@ -623,8 +652,12 @@ export class Coordinator {
   ): Promise<void> {
     const botLogin = await this.botLogin();
     let state = startedState(queued, this.#deps.settings.replicaId, this.#now());
-    await writeProgressComment(octokit, repo, state, botLogin, commentId);
-    await octokit.rest.issues.addLabels({ owner: repo.owner, repo: repo.repo, issue_number: issue.number, labels: [config.labels.in_progress] });
+    const started = state;
+    await this.#retrying(() => writeProgressComment(octokit, repo, started, botLogin, commentId));
+    // From here the run is recorded as started, so it must run: the label is only a signal.
+    await this.#retrying(() => octokit.rest.issues.addLabels({ owner: repo.owner, repo: repo.repo, issue_number: issue.number, labels: [config.labels.in_progress] })).catch((error: unknown) =>
+      this.#deps.log.warn({ err: error, repo: fullName(repo), issue: issue.number }, "afk could not add its in-progress label"),
+    );
 
     const controller = new AbortController();
     this.#active.set(holder.runId, { controller, repo, issue: issue.number });
@@ -683,7 +716,7 @@ export class Coordinator {
       if (controller.signal.reason instanceof RunAbort && controller.signal.reason.kind === "stop") {
         outcome = { status: "stopped", message: controller.signal.reason.message };
       }
-      await this.#settle(repo, config, state, commentId, outcome, lease.lost);
+      await this.#settle(repo, config, state, commentId, outcome, lease);
     });
   }
 
@@ -709,10 +742,10 @@ export class Coordinator {
     }
   }
 
-  async #settle(repo: RepoRef, config: RepoConfig, state: RunState, commentId: number, outcome: RunOutcome, lockLost: boolean): Promise<void> {
-    const octokit = await this.#deps.octokitFor(repo.installationId);
+  async #settle(repo: RepoRef, config: RepoConfig, state: RunState, commentId: number, outcome: RunOutcome, lease: { holder: LockHolder; lost: boolean }): Promise<void> {
+    const octokit = await this.#retrying(() => this.#deps.octokitFor(repo.installationId));
     const log = this.#deps.log.child({ repo: fullName(repo), issue: state.issue, runId: state.runId });
-    if (lockLost) {
+    if (lease.lost) {
       // Another process took the lock back and already marked this run interrupted; writing now would contradict it.
       log.warn("afk run ended after losing its lock; leaving the issue to the process that reclaimed it");
       return;
@@ -725,16 +758,21 @@ export class Coordinator {
       try {
         const view = renderCheckRun(settled, outcome.evidence ?? {});
         const detailsUrl = settled.repoUrl === undefined ? undefined : `${settled.repoUrl}/issues/${settled.issue}`;
-        const checkRunId = await publishCheckRun(octokit, repo, { headSha, view, ...(detailsUrl === undefined ? {} : { detailsUrl }) });
+        const checkRunId = await this.#retrying(() => publishCheckRun(octokit, repo, { headSha, view, ...(detailsUrl === undefined ? {} : { detailsUrl }) }));
         settled = { ...settled, checkRunId };
       } catch (error) {
         log.error({ err: error }, "afk could not publish its check run");
       }
     }
     try {
-      await writeProgressComment(octokit, repo, settled, await this.botLogin(), commentId);
+      const botLogin = await this.botLogin();
+      await this.#retrying(() => writeProgressComment(octokit, repo, settled, botLogin, commentId));
     } catch (error) {
-      log.error({ err: error }, "afk could not update the progress comment after the run");
+      // The issue would say "running" with nobody running it: keep the lock instead, so when its lease
+      // ends it is taken back and the issue says the run was interrupted (with a retry hint).
+      log.error({ err: error }, "afk could not record how the run ended; the lock is left to its lease, which marks the run interrupted");
+      this.#dispatchAt(repo, Date.parse(lease.holder.expiresAt));
+      return;
     }
     // The effects release the lock and dispatch what is queued next; if they never ran, the lease would free the repository.
     await this.#carryOut(repo, octokit, config, settled, commentId, transition.effects);
@@ -742,7 +780,7 @@ export class Coordinator {
   }
 
   async #usableConfig(octokit: GitHub, repo: RepoRef): Promise<RepoConfig | undefined> {
-    const result = await readRepoConfig(octokit, repo);
+    const result = await readRepoConfig(octokit, repo, this.retryPolicy);
     if (result.kind === "ok") return result.config;
     this.#deps.log.warn({ repo: fullName(repo), config: result.kind }, "afk cannot dispatch: repository config is not usable");
     return undefined;

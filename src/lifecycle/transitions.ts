@@ -166,7 +166,8 @@ export const NOTICES = {
   }),
   configInvalid: (problems: ConfigProblem[]): Notice => ({
     kind: "config-invalid",
-    message: `\`.github/afk.yml\` has ${problems.length === 1 ? "a problem" : `${problems.length} problems`}, so afk did not start. Fix ${problems.length === 1 ? "it" : "them"} on the default branch, then add the label again.`,
+    // A long list is capped, its last row saying how many more there are: the count here says "problems" then.
+    message: `\`.github/afk.yml\` has ${problems.length === 1 ? "a problem" : problems.some((problem) => / more problems like these/.test(problem.problem)) ? "many problems" : `${problems.length} problems`}, so afk did not start. Fix ${problems.length === 1 ? "it" : "them"} on the default branch, then add the label again.`,
     problems,
   }),
   missingPermissions: (repo: string, missing: string[]): Notice => ({

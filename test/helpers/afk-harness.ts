@@ -21,6 +21,20 @@ export class UnthrottledOctokit extends ProbotOctokit {
   }
 }
 
+/**
+ * Probot's Octokit with its retry plugin on, as in production (server errors and 429s are tried
+ * again), but waiting milliseconds where it would wait seconds; throttling stays off, as above.
+ * For tests that inject GitHub's failures.
+ */
+export class RetryingOctokit extends ProbotOctokit {
+  constructor(options: OctokitOptions = {}) {
+    super({ ...options, throttle: { ...options.throttle, enabled: false }, retry: { ...options.retry, enabled: true, retryAfterBaseValue: 5 } });
+  }
+}
+
+/** afk's own retries of transient GitHub failures in tests: the same number of tries, millisecond waits. */
+export const TEST_RETRY = { attempts: 5, baseMs: 5 };
+
 /** A throwaway RSA key, made once per test process: the App signs its JWTs with it. */
 export function testPrivateKey(): string {
   privateKey ??= generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
@@ -54,7 +68,7 @@ function testLogLevel(): (typeof LOG_LEVELS)[number] {
  */
 export async function startAfk(
   emulator: GitHubEmulator,
-  options: { env?: Record<string, string>; executor?: Executor; replicaId?: string; renewEveryMs?: number; recoverOnStart?: boolean } = {},
+  options: { env?: Record<string, string>; executor?: Executor; replicaId?: string; renewEveryMs?: number; recoverOnStart?: boolean; octokitRetries?: boolean } = {},
 ): Promise<AfkInstance> {
   const probot = createProbot({
     env: {
@@ -65,7 +79,7 @@ export async function startAfk(
       GHE_PROTOCOL: "http",
       LOG_LEVEL: testLogLevel(),
     },
-    overrides: { Octokit: UnthrottledOctokit },
+    overrides: { Octokit: options.octokitRetries === true ? RetryingOctokit : UnthrottledOctokit },
   });
   let coordinator: Coordinator | undefined;
   await probot.load(
@@ -75,6 +89,7 @@ export async function startAfk(
       ...(options.renewEveryMs === undefined ? {} : { renewEveryMs: options.renewEveryMs }),
       // Tests start each App on a fresh emulator; the ones about restarts turn recovery on.
       recoverOnStart: options.recoverOnStart ?? false,
+      retry: TEST_RETRY,
       onLoad: (loaded) => {
         coordinator = loaded;
       },

@@ -30,7 +30,7 @@ export interface GitScenario extends Scenario {
  * The App against an emulated GitHub whose repository is a real git repository served over smart
  * HTTP (tokens checked by the emulator's rules), with the model as a scripted Messages API server.
  */
-export function useGitScenario(): (options: { script: ScriptedTurn[]; config?: string; env?: Record<string, string>; files?: Record<string, string> }) => Promise<GitScenario> {
+export function useGitScenario(): (options: { script: ScriptedTurn[]; config?: string; env?: Record<string, string>; files?: Record<string, string>; octokitRetries?: boolean }) => Promise<GitScenario> {
   let current: GitScenario | undefined;
   afterEach(async () => {
     const scenario = current;
@@ -54,6 +54,7 @@ export function useGitScenario(): (options: { script: ScriptedTurn[]; config?: s
       github,
       config,
       env: { ANTHROPIC_API_KEY: TEST_ANTHROPIC_KEY, ANTHROPIC_BASE_URL: model.url, AFK_CACHE_DIR: join(root, "cache"), AFK_MODEL_RETRIES: "1", ...options.env },
+      ...(options.octokitRetries === undefined ? {} : { octokitRetries: options.octokitRetries }),
     });
     github.connectGit(FULL_NAME, { cloneUrl: git.cloneUrl(FULL_NAME), gitDir: remote });
     current = { ...scenario, model, git, remote, root };

@@ -35,7 +35,7 @@ export interface Scenario {
   close(): Promise<void>;
 }
 
-export async function startScenario(options: { config?: string | null; env?: Record<string, string>; executor?: Executor; github?: GitHubEmulator } = {}): Promise<Scenario> {
+export async function startScenario(options: { config?: string | null; env?: Record<string, string>; executor?: Executor; github?: GitHubEmulator; octokitRetries?: boolean } = {}): Promise<Scenario> {
   const github = options.github ?? (await GitHubEmulator.start());
   // The emulator checks its own answers against the description too, so afk is tested against GitHub-shaped responses.
   github.checkResponses = true;
@@ -47,7 +47,11 @@ export async function startScenario(options: { config?: string | null; env?: Rec
   }
   github.addUser("outsider");
   github.addUser("renovate[bot]", "Bot");
-  const afk = await startAfk(github, { ...(options.env === undefined ? {} : { env: options.env }), ...(options.executor === undefined ? {} : { executor: options.executor }) });
+  const afk = await startAfk(github, {
+    ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.executor === undefined ? {} : { executor: options.executor }),
+    ...(options.octokitRetries === undefined ? {} : { octokitRetries: options.octokitRetries }),
+  });
   return scenarioFor(github, afk);
 }
 
