@@ -1,0 +1,133 @@
+// npm run bench, part: afk under GitHub's failures and after a crash, measured in one run on this
+// machine, merged into bench/results.json.
+//   fault_runs_lost: labeled issues that never end "done" while 10% of GitHub requests fail
+//     (500, 502, 429, secondary rate limits) and 10% of deliveries are sent twice (target 0);
+//   fault_runs_double_started: issues whose run started more than once (target 0);
+//   stale_lock_reclaim_s: seconds from the end of a dead process's lease to the queued issue
+//     starting in a freshly started process, with no event in between (target ≤ 5).
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { setTimeout as delay } from "node:timers/promises";
+import type { Executor, RunJob, RunOutcome } from "../src/executor/executor.js";
+import { fullName } from "../src/github/types.js";
+import { decodeStateMarker } from "../src/lifecycle/run-state.js";
+import { queuedState, startedState } from "../src/lifecycle/transitions.js";
+import { newHolder } from "../src/lock/lock-record.js";
+import { acquireLock } from "../src/lock/repo-lock.js";
+import { writeProgressComment } from "../src/progress/progress-comment.js";
+import { startAfk } from "../test/helpers/afk-harness.js";
+import { injectFaults } from "../test/helpers/faults.js";
+import { GitHubEmulator } from "../test/helpers/github-emulator.js";
+import { issuesLabeledPayload } from "../test/helpers/webhook-payloads.js";
+
+const OWNER = "octo-org";
+const INSTALLATION_ID = 4242;
+const REPOS = 20;
+const ISSUES_PER_REPO = 5;
+const FAULT_RATE = 0.1;
+const TIMEOUT_MS = 300_000;
+
+class CountingExecutor implements Executor {
+  readonly name = "counting";
+  readonly starts = new Map<string, number>();
+  readonly startedAt = new Map<string, number>();
+  async execute(job: RunJob): Promise<RunOutcome> {
+    const key = `${fullName(job.repo)}#${job.issue}`;
+    this.starts.set(key, (this.starts.get(key) ?? 0) + 1);
+    this.startedAt.set(key, Date.now());
+    await delay(5);
+    return { status: "done", message: "Nothing to change." };
+  }
+}
+
+function stateOf(github: GitHubEmulator, repo: string, issue: number) {
+  const comment = github.comments(repo, issue).find((candidate) => candidate.user.login === github.botLogin && (candidate.body ?? "").includes("<!-- afk:state"));
+  const decoded = decodeStateMarker(comment?.body ?? "");
+  return decoded.kind === "state" ? decoded.state : undefined;
+}
+
+function world(github: GitHubEmulator, repos: string[]): void {
+  github.addUser("wes-write");
+  for (const name of repos) {
+    github.addRepo({ owner: OWNER, name, installationId: INSTALLATION_ID, files: { ".github/afk.yml": "test: npm test\n" } });
+    github.setPermission(`${OWNER}/${name}`, "wes-write", "write");
+  }
+}
+
+async function underFaults(): Promise<Record<string, number>> {
+  const github = await GitHubEmulator.start();
+  const repos = Array.from({ length: REPOS }, (_, index) => `svc-${index + 1}`);
+  world(github, repos);
+  const executor = new CountingExecutor();
+  const afk = await startAfk(github, { executor, octokitRetries: true });
+  const issues = repos.flatMap((name) => Array.from({ length: ISSUES_PER_REPO }, (_, index) => ({ repo: `${OWNER}/${name}`, name, number: github.addIssue(`${OWNER}/${name}`, { title: `Task ${index + 1}`, body: "Do it.", labels: [], user: "wes-write" }).number })));
+  github.latencyMs = 1;
+  const faults = injectFaults(github, { rate: FAULT_RATE, seed: Date.now() % 1_000_000 });
+  const started = performance.now();
+  const deliveries = issues.map((issue, index) => {
+    github.seedLabels(issue.repo, issue.number, ["ready-for-agent"]);
+    return {
+      id: `fault-label-${index}`,
+      payload: issuesLabeledPayload({ owner: OWNER, repo: issue.name, installationId: INSTALLATION_ID, issue: { number: issue.number, title: `Task`, body: "Do it.", labels: ["ready-for-agent"], state: "open" }, label: "ready-for-agent", sender: { login: "wes-write", type: "User" } }),
+    };
+  });
+  await Promise.all(deliveries.map(({ id, payload }) => afk.deliver("issues", payload, id)));
+  await Promise.all(deliveries.filter((_, index) => index % 10 === 0).map(({ id, payload }) => afk.deliver("issues", payload, id)));
+  const settled = () => issues.every((issue) => ["done", "failed", "escalated", "stopped", "interrupted", "refused"].includes(stateOf(github, issue.repo, issue.number)?.status ?? ""));
+  while (!settled() && performance.now() - started < TIMEOUT_MS) await delay(100);
+  await afk.idle();
+  const seconds = (performance.now() - started) / 1000;
+  faults.stop();
+  const lost = issues.filter((issue) => stateOf(github, issue.repo, issue.number)?.status !== "done").length;
+  const doubled = [...executor.starts.values()].filter((count) => count > 1).length;
+  afk.coordinator.shutdown("bench over");
+  await afk.idle();
+  const requests = github.requests.length;
+  await github.close();
+  return {
+    fault_runs_lost: lost,
+    fault_runs_double_started: doubled,
+    fault_issues: issues.length,
+    fault_requests_failed: faults.injected.length,
+    fault_requests_total: requests,
+    fault_duration_s: Number(seconds.toFixed(1)),
+  };
+}
+
+async function staleLockReclaim(): Promise<Record<string, number>> {
+  const github = await GitHubEmulator.start();
+  world(github, ["app"]);
+  const repo = { owner: OWNER, repo: "app", installationId: INSTALLATION_ID };
+  const first = github.addIssue(`${OWNER}/app`, { title: "Dead run", body: "x", labels: ["ready-for-agent"], user: "wes-write" }).number;
+  const second = github.addIssue(`${OWNER}/app`, { title: "Queued", body: "x", labels: ["ready-for-agent"], user: "wes-write" }).number;
+  // The process that dies: its run of #first holds the lock with a 2 s lease, #second is queued behind it.
+  const before = await startAfk(github, { executor: new CountingExecutor() });
+  const octokit = await before.probot.auth(INSTALLATION_ID);
+  const now = new Date();
+  const trigger = { actor: "wes-write", source: "label" as const, deliveryId: "d", repoUrl: `https://github.com/${OWNER}/app`, bodyDigest: "x" };
+  await writeProgressComment(octokit, repo, startedState(queuedState({ runId: "run-dead", issue: first, trigger, now, queuedBehind: undefined, previous: undefined }), "replica-dead", now), github.botLogin);
+  await writeProgressComment(octokit, repo, queuedState({ runId: "run-queued", issue: second, trigger: { ...trigger, deliveryId: "e" }, now, queuedBehind: first, previous: undefined }), github.botLogin);
+  const holder = newHolder({ issue: first, runId: "run-dead", replica: "replica-dead", now, leaseSeconds: 2 });
+  await acquireLock(octokit, repo, holder, now);
+  before.coordinator.shutdown("it died");
+  await before.idle();
+  // A new process starts; nothing else happens.
+  const executor = new CountingExecutor();
+  const after = await startAfk(github, { executor, recoverOnStart: true, replicaId: "replica-new" });
+  const key = `${OWNER}/app#${second}`;
+  const deadline = Date.now() + 30_000;
+  while (!executor.startedAt.has(key) && Date.now() < deadline) await delay(20);
+  const startedAt = executor.startedAt.get(key);
+  await after.idle();
+  after.coordinator.shutdown("bench over");
+  await after.idle();
+  await github.close();
+  const reclaim = startedAt === undefined ? Number.POSITIVE_INFINITY : (startedAt - Date.parse(holder.expiresAt)) / 1000;
+  return { stale_lock_reclaim_s: Number(reclaim.toFixed(2)), stale_lock_lease_s: 2 };
+}
+
+const figures = { ...(await underFaults()), ...(await staleLockReclaim()) };
+for (const [name, value] of Object.entries(figures)) console.log(`${name.padEnd(28)} ${value}`);
+const resultsPath = "bench/results.json";
+const previous = existsSync(resultsPath) ? (JSON.parse(readFileSync(resultsPath, "utf8")) as Record<string, unknown>) : {};
+writeFileSync(resultsPath, `${JSON.stringify({ ...previous, ...figures, faults_measured_at: new Date().toISOString() }, null, 2)}\n`);
+process.exit(0);
