@@ -2,9 +2,8 @@
 // run on this machine, and the time from a delivery to afk's first visible feedback. Writes the
 // figures to bench/results.json (merged with keys other benchmarks wrote).
 import { spawn, type ChildProcess } from "node:child_process";
-import { createHmac } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, request, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createInterface } from "node:readline";
 import { createNodeMiddleware, createProbot, ProbotOctokit, type ApplicationFunction } from "probot";
@@ -13,6 +12,7 @@ import type { Coordinator } from "../src/dispatch/coordinator.js";
 import { createAfkApp } from "../src/index.js";
 import { testPrivateKey } from "../test/helpers/afk-harness.js";
 import { issuesLabeledPayload } from "../test/helpers/webhook-payloads.js";
+import { postWebhook } from "../test/helpers/post-webhook.js";
 
 const SECRET = "bench-secret";
 const CONCURRENT = 100;
@@ -80,32 +80,7 @@ function deliver(port: number, issue: number, installationId: number): Promise<n
     label: "ready-for-agent",
     sender: { login: "wes-write", type: "User" },
   });
-  const body = JSON.stringify(payload);
-  const signature = `sha256=${createHmac("sha256", SECRET).update(body).digest("hex")}`;
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: "127.0.0.1",
-        port,
-        method: "POST",
-        path: "/api/github/webhooks",
-        headers: {
-          "content-type": "application/json",
-          "x-github-event": "issues",
-          "x-github-delivery": `bench-${++deliveryCounter}`,
-          "x-hub-signature-256": signature,
-        },
-        agent: false,
-      },
-      (res) => {
-        res.resume();
-        res.on("end", () => (res.statusCode !== undefined && res.statusCode < 300 ? resolve(performance.now() - started) : reject(new Error(`webhook answered ${res.statusCode}`))));
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
+  return postWebhook({ port, secret: SECRET, name: "issues", id: `bench-${++deliveryCounter}`, payload });
 }
 
 function percentile(samples: number[], p: number): number {

@@ -1,4 +1,5 @@
 import type { FaultReply, GitHubEmulator } from "./github-emulator.js";
+import { mulberry32 } from "./seeded-random.js";
 
 /** The failures GitHub answers with under load or during an incident. */
 export const FAULT_KINDS = ["500", "502", "rate-limit", "secondary-rate-limit"] as const;
@@ -61,16 +62,4 @@ function faultReply(kind: FaultKind): FaultReply {
         headers: { "retry-after": "1" },
       };
   }
-}
-
-/** A small seeded PRNG (mulberry32): the same seed gives the same sequence. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }

@@ -1,0 +1,77 @@
+// One afk App process for `bench/load.ts`: the afk Probot app behind Probot's own webhook
+// middleware (signatures checked) on a loopback port, pointed at the parent's GitHub emulator
+// through GHE_HOST, with the recording executor instead of the agent. It reports on stdout, one line
+// each, prefixed `@@load ` (Probot's own log lines, JSON, share the stream): `ready` with its port,
+// every run's `start` and `end`, its resident memory every 100 ms (`rss`, the peak so far), and on
+// "exit" (a line on stdin) its final figures (`bye`).
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createInterface } from "node:readline";
+import { createNodeMiddleware, createProbot } from "probot";
+import type { Coordinator } from "../src/dispatch/coordinator.js";
+import { createAfkApp } from "../src/index.js";
+import { testPrivateKey, UnthrottledOctokit } from "../test/helpers/afk-harness.js";
+import { RecordingExecutor } from "../test/helpers/recording-executor.js";
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === "") throw new Error(`load-replica: ${name} is not set`);
+  return value;
+}
+
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+const replica = required("LOAD_REPLICA");
+const report = (message: Record<string, unknown>): void => {
+  process.stdout.write(`@@load ${JSON.stringify({ replica, ...message })}\n`);
+};
+
+let peakRss = process.memoryUsage().rss;
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  report({ kind: "rss", rss: peakRss });
+}, 100);
+
+const executor = new RecordingExecutor({ replica, delayMs: Number(process.env.LOAD_RUN_MS ?? "5") });
+executor.ledger.onEvent((event) => report({ kind: event.kind, run: event.run }));
+
+const probot = createProbot({
+  env: {
+    APP_ID: required("LOAD_APP_ID"),
+    PRIVATE_KEY: testPrivateKey(),
+    WEBHOOK_SECRET: required("LOAD_WEBHOOK_SECRET"),
+    GHE_HOST: required("LOAD_GHE_HOST"),
+    GHE_PROTOCOL: "http",
+    LOG_LEVEL: LOG_LEVELS.find((level) => level === process.env.LOAD_LOG_LEVEL) ?? "warn",
+    LOG_FORMAT: "json",
+  },
+  // Probot's write throttle spaces writes a second apart per installation: right for GitHub, only waiting against the emulator.
+  overrides: { Octokit: UnthrottledOctokit },
+});
+let coordinator: Coordinator | undefined;
+const app = createAfkApp({
+  env: { AFK_ALLOWLIST: required("LOAD_ALLOWLIST"), AFK_REPLICA_ID: replica, AFK_CACHE_DIR: "/nonexistent" },
+  executor,
+  onLoad: (loaded) => {
+    coordinator = loaded;
+  },
+});
+const middleware = await createNodeMiddleware(app, { probot });
+const server = createServer((req, res) => {
+  void middleware(req, res, () => res.writeHead(404).end());
+});
+await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+report({ kind: "ready", port: (server.address() as AddressInfo).port, pid: process.pid, rss: process.memoryUsage().rss });
+
+createInterface({ input: process.stdin }).on("line", (line) => {
+  if (line.trim() !== "exit") return;
+  void (async () => {
+    coordinator?.shutdown("the load benchmark ended");
+    await coordinator?.idle();
+    server.close();
+    clearInterval(sampler);
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    // `maxRSS` is the kernel's high-water mark of resident memory (KiB), between the samples too.
+    report({ kind: "bye", rss: peakRss, maxRssBytes: process.resourceUsage().maxRSS * 1024, runs: executor.ledger.runs.length });
+    process.exit(0);
+  })();
+});
