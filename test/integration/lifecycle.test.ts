@@ -433,4 +433,25 @@ describe("after the pull request: CI, review and merge, through the App with rea
     expect(git(remote, "rev-parse", old.head)).toBe(old.headSha);
     expect(runStateOf(scenario, issue)).toMatchObject({ status: "waiting", pullRequest: { number: replacement?.number }, supersedes: old.number });
   });
+
+  it("the repository is free while a pull request waits for CI: the queued issue starts then, and the fix waits its turn", async () => {
+    const scenario = await start({ script: [...editTurns("// a", "A."), ...editTurns("// b", "B."), ...editTurns("// a fixed", "A fixed.")] });
+    const { github } = scenario;
+    const first = scenario.issue({ title: "Annotate math" });
+    const second = scenario.issue({ title: "Document math" });
+    await scenario.label(first, "wes-write", { wait: false });
+    await scenario.label(second, "wes-write", { wait: false });
+    await scenario.afk.idle();
+    // The second issue ran as soon as the first one's pull request went to wait for CI.
+    expect(runStateOf(scenario, first)).toMatchObject({ status: "waiting", phase: "ci" });
+    expect(runStateOf(scenario, second)).toMatchObject({ status: "waiting", phase: "ci" });
+    expect(github.pulls(FULL_NAME)).toHaveLength(2);
+    const firstPull = github.pulls(FULL_NAME).find((pull) => pull.head.startsWith(`afk/${first}-`));
+    if (firstPull === undefined) throw new Error("no pull request for the first issue");
+    // CI red on the first: its fix takes the lock like any job, and afk's second pull request is untouched.
+    await actionsFinish(scenario, "failure", { sha: firstPull.headSha, branch: firstPull.head, pull: firstPull });
+    expect(runStateOf(scenario, first)).toMatchObject({ status: "waiting", phase: "ci", loop: { fixAttempts: 1 } });
+    expect(runStateOf(scenario, second)).toMatchObject({ status: "waiting", phase: "ci", loop: { fixAttempts: 0 } });
+    expect(scenario.model.remaining).toBe(0);
+  });
 });
