@@ -296,7 +296,12 @@ export class Coordinator {
     if (this.#closing) return;
     const octokit = known?.octokit ?? (await this.#deps.octokitFor(repo.installationId));
     let lock = await readLock(octokit, repo, this.#now());
-    if (lock.status === "held" && !lock.expired) return;
+    if (lock.status === "held" && !lock.expired) {
+      // Held by a run this process does not have: if that process died, nothing else would look
+      // again before the next event, so look when its lease ends (a live holder will have renewed).
+      if (!this.#active.has(lock.holder.runId)) this.#dispatchAt(repo, Date.parse(lock.holder.expiresAt));
+      return;
+    }
     const config = known?.config ?? (await this.#usableConfig(octokit, repo));
     if (config === undefined) return;
     const botLogin = await this.botLogin();
@@ -559,7 +564,12 @@ export class Coordinator {
       return "stopping";
     }
     // Running on another replica: flag the lock; that replica's next renewal sees it and stops.
-    if (await requestStop(octokit, repo, state.runId, this.#now())) return "stopping";
+    if (await requestStop(octokit, repo, state.runId, this.#now())) {
+      // If that replica is gone, the run ends when its lease does: the lock is taken back then and the issue told.
+      const lock = await readLock(octokit, repo, this.#now());
+      if (lock.status === "held") this.#dispatchAt(repo, Date.parse(lock.holder.expiresAt));
+      return "stopping";
+    }
     // Nobody holds the lock for this run any more: it is settled in fact, so settle it on the issue.
     await writeProgressComment(octokit, repo, stoppedState(state, "afk", this.#now(), reason), await this.botLogin(), commentId);
     return "stopped";

@@ -70,4 +70,22 @@ describe("after a restart (afk keeps nothing on disk)", () => {
       await restarted.afk.idle();
     }
   });
+
+  it("a run whose process died while another replica lives: /afk stop there ends it when its lease ends, without another event", async () => {
+    const scenario = await start({ executor: new HeldExecutor() });
+    const { github } = scenario;
+    const octokit = await scenario.afk.probot.auth(INSTALLATION_ID);
+    const issue = scenario.issue();
+    const now = new Date();
+    const queued = queuedState({ runId: "run-dead", issue, trigger: { actor: "wes-write", source: "label", deliveryId: "d-dead", repoUrl: `https://github.com/${FULL_NAME}`, bodyDigest: "x" }, now, queuedBehind: undefined, previous: undefined });
+    await writeProgressComment(octokit, repo, startedState(queued, "replica-dead", now), github.botLogin);
+    await acquireLock(octokit, repo, newHolder({ issue, runId: "run-dead", replica: "replica-dead", now, leaseSeconds: 2 }), now);
+
+    await scenario.comment(issue, "max-maintain", "/afk stop");
+    expect(runStateOf(scenario, issue)?.status).toBe("running");
+    await waitFor(() => runStateOf(scenario, issue)?.status === "interrupted", "the dead run to be taken back when its lease ends", 10_000);
+    await scenario.afk.idle();
+    const lock = await readLock(octokit, repo, new Date());
+    expect(lock.status).toBe("free");
+  });
 });
