@@ -140,10 +140,10 @@ export class Coordinator {
   /**
    * Takes the work a webhook asked for, to do after the webhook is answered. Errors are logged,
    * never thrown. The work waits while more deliveries are arriving (ADR 0002), then runs with at
-   * most `INTAKE_CONCURRENCY` others.
+   * most `INTAKE_CONCURRENCY` others, installations taking turns for the free slots.
    */
-  background(what: string, work: () => Promise<void>): void {
-    this.#intake.push(this.#logged(what, work), true);
+  background(what: string, work: () => Promise<void>, installationId?: number): void {
+    this.#intake.push(this.#logged(what, work), true, installationId === undefined ? "" : String(installationId));
   }
 
   /** Resolves once no intake or dispatch is in flight (runs may still be executing). */

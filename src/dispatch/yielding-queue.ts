@@ -10,7 +10,7 @@ import { RunQueue } from "./run-queue.js";
  */
 export class YieldingQueue {
   readonly #queue: RunQueue;
-  readonly #held: Array<() => Promise<void>> = [];
+  readonly #held: Array<{ task: () => Promise<void>; lane: string }> = [];
   readonly #quietMs: number;
   readonly #maxHoldMs: number;
   #lastArrival = Number.NEGATIVE_INFINITY;
@@ -23,12 +23,12 @@ export class YieldingQueue {
     this.#maxHoldMs = options.maxHoldMs;
   }
 
-  /** Adds a task; `arrival` marks it as started by an incoming webhook. */
-  push(task: () => Promise<void>, arrival: boolean): void {
+  /** Adds a task; `arrival` marks it as started by an incoming webhook; `lane` shares slots fairly (see `RunQueue`). */
+  push(task: () => Promise<void>, arrival: boolean, lane = ""): void {
     const now = performance.now();
     if (arrival) this.#lastArrival = now;
     if (this.#held.length === 0) this.#heldSince = now;
-    this.#held.push(task);
+    this.#held.push({ task, lane });
     this.#timer ??= setTimeout(() => this.#release(), this.#quietMs);
   }
 
@@ -49,7 +49,7 @@ export class YieldingQueue {
     this.#timer = undefined;
     const now = performance.now();
     if (now - this.#lastArrival >= this.#quietMs || now - this.#heldSince >= this.#maxHoldMs) {
-      for (const task of this.#held.splice(0)) this.#queue.push(task);
+      for (const { task, lane } of this.#held.splice(0)) this.#queue.push(task, lane);
     } else {
       this.#timer = setTimeout(() => this.#release(), this.#quietMs);
     }

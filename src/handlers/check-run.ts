@@ -8,7 +8,7 @@ export function onCheckRunRequestedAction(coordinator: Coordinator) {
   return async (context: Context<"check_run.requested_action">): Promise<void> => {
     const intent = checkRunIntent(context.payload, "requested_action", context.id);
     if (intent === null) return;
-    coordinator.background("check run action", () => handleCheckRunRequest(coordinator, context.octokit, intent));
+    coordinator.background("check run action", () => handleCheckRunRequest(coordinator, context.octokit, intent), intent.repo.installationId);
   };
 }
 
@@ -17,6 +17,6 @@ export function onCheckRunRerequested(coordinator: Coordinator) {
   return async (context: Context<"check_run.rerequested">): Promise<void> => {
     const intent = checkRunIntent(context.payload, "rerequested", context.id);
     if (intent === null) return;
-    coordinator.background("check run re-run", () => handleCheckRunRequest(coordinator, context.octokit, intent));
+    coordinator.background("check run re-run", () => handleCheckRunRequest(coordinator, context.octokit, intent), intent.repo.installationId);
   };
 }

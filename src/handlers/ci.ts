@@ -9,7 +9,7 @@ export function onCheckSuiteCompleted(coordinator: Coordinator) {
     const suite = context.payload.check_suite;
     const intent = ciIntent(context.payload, { sha: suite.head_sha, branches: [suite.head_branch, ...suite.pull_requests.map((pull) => pull.head.ref)], message: suite.head_commit.message }, context.id);
     if (intent === null) return;
-    coordinator.background("CI suite completed", () => handleCiChange(coordinator, context.octokit, intent));
+    coordinator.background("CI suite completed", () => handleCiChange(coordinator, context.octokit, intent), intent.repo.installationId);
   };
 }
 
@@ -22,7 +22,7 @@ export function onCheckRunCompleted(coordinator: Coordinator) {
     const run = context.payload.check_run;
     const intent = ciIntent(context.payload, { sha: run.head_sha, branches: [run.check_suite.head_branch, ...run.pull_requests.map((pull) => pull.head.ref)] }, context.id);
     if (intent === null) return;
-    coordinator.background("CI check completed", () => handleCiChange(coordinator, context.octokit, intent));
+    coordinator.background("CI check completed", () => handleCiChange(coordinator, context.octokit, intent), intent.repo.installationId);
   };
 }
 
@@ -32,6 +32,6 @@ export function onStatus(coordinator: Coordinator) {
     if (context.payload.state === "pending") return;
     const intent = ciIntent(context.payload, { sha: context.payload.sha, branches: context.payload.branches.map((branch) => branch.name), message: context.payload.commit.commit.message }, context.id);
     if (intent === null) return;
-    coordinator.background("commit status", () => handleCiChange(coordinator, context.octokit, intent));
+    coordinator.background("commit status", () => handleCiChange(coordinator, context.octokit, intent), intent.repo.installationId);
   };
 }

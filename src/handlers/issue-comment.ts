@@ -9,6 +9,6 @@ export function onIssueCommentCreated(coordinator: Coordinator) {
     if (!/\/afk/i.test(context.payload.comment.body ?? "")) return;
     const intent = commentIntent(context.payload, context.id);
     if (intent === null) return;
-    coordinator.background("command intake", () => handleComment(coordinator, context.octokit, intent));
+    coordinator.background("command intake", () => handleComment(coordinator, context.octokit, intent), intent.repo.installationId);
   };
 }

@@ -8,7 +8,7 @@ export function onIssueLabeled(coordinator: Coordinator) {
   return async (context: Context<"issues.labeled">): Promise<void> => {
     const intent = labelIntent(context.payload, context.id);
     if (intent === null) return;
-    coordinator.background("label intake", () => handleLabel(coordinator, context.octokit, intent));
+    coordinator.background("label intake", () => handleLabel(coordinator, context.octokit, intent), intent.repo.installationId);
   };
 }
 
@@ -17,7 +17,7 @@ export function onIssueUnlabeled(coordinator: Coordinator) {
   return async (context: Context<"issues.unlabeled">): Promise<void> => {
     const intent = labelIntent(context.payload, context.id);
     if (intent === null) return;
-    coordinator.background("unlabel intake", () => handleWithdrawal(coordinator, context.octokit, intent));
+    coordinator.background("unlabel intake", () => handleWithdrawal(coordinator, context.octokit, intent), intent.repo.installationId);
   };
 }
 
@@ -26,6 +26,6 @@ export function onIssueClosed(coordinator: Coordinator) {
   return async (context: Context<"issues.closed">): Promise<void> => {
     const intent = issueIntent(context.payload, context.id);
     if (intent === null) return;
-    coordinator.background("close intake", () => handleWithdrawal(coordinator, context.octokit, intent));
+    coordinator.background("close intake", () => handleWithdrawal(coordinator, context.octokit, intent), intent.repo.installationId);
   };
 }

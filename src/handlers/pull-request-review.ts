@@ -8,6 +8,6 @@ export function onPullRequestReviewSubmitted(coordinator: Coordinator) {
   return async (context: Context<"pull_request_review.submitted">): Promise<void> => {
     const intent = reviewIntent(context.payload, context.id);
     if (intent === null) return;
-    coordinator.background("review intake", () => handleReview(coordinator, context.octokit, intent));
+    coordinator.background("review intake", () => handleReview(coordinator, context.octokit, intent), intent.repo.installationId);
   };
 }

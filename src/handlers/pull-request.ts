@@ -8,7 +8,7 @@ export function onPullRequestClosed(coordinator: Coordinator) {
   return async (context: Context<"pull_request.closed">): Promise<void> => {
     const intent = pullRequestIntent(context.payload, context.id);
     if (intent === null) return;
-    coordinator.background("pull request closed", () => handlePullRequestClosed(coordinator, context.octokit, intent));
+    coordinator.background("pull request closed", () => handlePullRequestClosed(coordinator, context.octokit, intent), intent.repo.installationId);
   };
 }
 
@@ -17,6 +17,6 @@ export function onPullRequestSynchronize(coordinator: Coordinator) {
   return async (context: Context<"pull_request.synchronize">): Promise<void> => {
     const intent = pullRequestIntent(context.payload, context.id);
     if (intent === null) return;
-    coordinator.background("pull request pushed", () => handlePullRequestPushed(coordinator, context.octokit, intent));
+    coordinator.background("pull request pushed", () => handlePullRequestPushed(coordinator, context.octokit, intent), intent.repo.installationId);
   };
 }
