@@ -456,9 +456,7 @@ export class Coordinator {
     issue: number,
     eventFor: (state: RunState) => Promise<LifecycleEvent | undefined>,
   ): Promise<{ transition: Transition; abort?: "stopping" | "stopped" } | undefined> {
-    const key = `${fullName(repo)}#${issue}`;
-    const previous = this.#issueTurns.get(key) ?? Promise.resolve();
-    const turn = previous.then(async () => {
+    return this.#inIssueTurn(repo, issue, async () => {
       const progress = await this.progressOf(octokit, repo, issue);
       if (progress?.kind !== "state") return undefined;
       const event = await eventFor(progress.state);
@@ -472,6 +470,17 @@ export class Coordinator {
       const abort = await this.#carryOut(repo, octokit, config, transition.state, progress.id, transition.effects);
       return { transition, ...(abort === undefined ? {} : { abort }) };
     });
+  }
+
+  /**
+   * Runs `work` when every earlier turn for the same issue in this process has finished: a state
+   * written and its effects carried out are one step, so an event never lands between them (a fix
+   * queued by red CI while the finishing job was still removing its labels lost its label).
+   */
+  #inIssueTurn<T>(repo: RepoRef, issue: number, work: () => Promise<T>): Promise<T> {
+    const key = `${fullName(repo)}#${issue}`;
+    const previous = this.#issueTurns.get(key) ?? Promise.resolve();
+    const turn = previous.then(work);
     const settled = turn.then(
       () => undefined,
       () => undefined,
@@ -533,7 +542,11 @@ export class Coordinator {
         await octokit.rest.issues.addLabels({ owner: repo.owner, repo: repo.repo, issue_number: state.issue, labels: [labelName(effect.label)] });
         break;
       case "remove-labels":
-        for (const role of effect.labels) await removeLabel(octokit, repo, state.issue, labelName(role));
+        for (const role of effect.labels) {
+          // The trigger label is the queue: if another replica queued a follow-up meanwhile, it stays.
+          if (role === "trigger" && (await this.#queuedAgain(octokit, repo, state))) continue;
+          await removeLabel(octokit, repo, state.issue, labelName(role));
+        }
         break;
       case "close-issue": {
         const { data: issue } = await octokit.rest.issues.get({ owner: repo.owner, repo: repo.repo, issue_number: state.issue });
@@ -554,6 +567,13 @@ export class Coordinator {
         break;
     }
     return undefined;
+  }
+
+  /** Whether the issue's run was queued again after `state` was decided (by another process: this one serialises its turns). */
+  async #queuedAgain(octokit: GitHub, repo: RepoRef, state: RunState): Promise<boolean> {
+    if (state.status === "queued") return false;
+    const current = await this.progressOf(octokit, repo, state.issue);
+    return current?.kind === "state" && current.state.status === "queued";
   }
 
   /** Stops a running job: here, through the lock on another replica, or (nobody holds it) by settling it. */
@@ -760,33 +780,35 @@ export class Coordinator {
       log.warn("afk run ended after losing its lock; leaving the issue to the process that reclaimed it");
       return;
     }
-    const transition = decide(state, { kind: "job-finished", outcome }, config, this.#now());
-    let settled = transition.state;
-    const headSha = outcome.headSha;
-    if (headSha !== undefined) {
-      // The check run first, so the state written next records its id.
-      try {
-        const view = renderCheckRun(settled, outcome.evidence ?? {});
-        const detailsUrl = settled.repoUrl === undefined ? undefined : `${settled.repoUrl}/issues/${settled.issue}`;
-        const checkRunId = await this.#retrying(() => publishCheckRun(octokit, repo, { headSha, view, ...(detailsUrl === undefined ? {} : { detailsUrl }) }));
-        settled = { ...settled, checkRunId };
-      } catch (error) {
-        log.error({ err: error }, "afk could not publish its check run");
+    await this.#inIssueTurn(repo, state.issue, async () => {
+      const transition = decide(state, { kind: "job-finished", outcome }, config, this.#now());
+      let settled = transition.state;
+      const headSha = outcome.headSha;
+      if (headSha !== undefined) {
+        // The check run first, so the state written next records its id.
+        try {
+          const view = renderCheckRun(settled, outcome.evidence ?? {});
+          const detailsUrl = settled.repoUrl === undefined ? undefined : `${settled.repoUrl}/issues/${settled.issue}`;
+          const checkRunId = await this.#retrying(() => publishCheckRun(octokit, repo, { headSha, view, ...(detailsUrl === undefined ? {} : { detailsUrl }) }));
+          settled = { ...settled, checkRunId };
+        } catch (error) {
+          log.error({ err: error }, "afk could not publish its check run");
+        }
       }
-    }
-    try {
-      const botLogin = await this.botLogin();
-      await this.#retrying(() => writeProgressComment(octokit, repo, settled, botLogin, commentId));
-    } catch (error) {
-      // The issue would say "running" with nobody running it: keep the lock instead, so when its lease
-      // ends it is taken back and the issue says the run was interrupted (with a retry hint).
-      log.error({ err: error }, "afk could not record how the run ended; the lock is left to its lease, which marks the run interrupted");
-      this.#dispatchAt(repo, Date.parse(lease.holder.expiresAt));
-      return;
-    }
-    // The effects release the lock and dispatch what is queued next; if they never ran, the lease would free the repository.
-    await this.#carryOut(repo, octokit, config, settled, commentId, transition.effects);
-    log.info({ outcome: outcome.status, job: state.job }, "afk run settled");
+      try {
+        const botLogin = await this.botLogin();
+        await this.#retrying(() => writeProgressComment(octokit, repo, settled, botLogin, commentId));
+      } catch (error) {
+        // The issue would say "running" with nobody running it: keep the lock instead, so when its lease
+        // ends it is taken back and the issue says the run was interrupted (with a retry hint).
+        log.error({ err: error }, "afk could not record how the run ended; the lock is left to its lease, which marks the run interrupted");
+        this.#dispatchAt(repo, Date.parse(lease.holder.expiresAt));
+        return;
+      }
+      // The effects release the lock and dispatch what is queued next; if they never ran, the lease would free the repository.
+      await this.#carryOut(repo, octokit, config, settled, commentId, transition.effects);
+      log.info({ outcome: outcome.status, job: state.job }, "afk run settled");
+    });
   }
 
   async #usableConfig(octokit: GitHub, repo: RepoRef): Promise<RepoConfig | undefined> {

@@ -454,4 +454,38 @@ describe("after the pull request: CI, review and merge, through the App with rea
     expect(runStateOf(scenario, second)).toMatchObject({ status: "waiting", phase: "ci", loop: { fixAttempts: 0 } });
     expect(scenario.model.remaining).toBe(0);
   });
+
+  it("red CI reported while the finishing job is still recording its end still gets its fix", async () => {
+    const scenario = await start({ script: [...editTurns("// one", "One."), ...editTurns("// fixed", "Fixed.")] });
+    const { github } = scenario;
+    const issue = scenario.issue({ title: "Annotate math" });
+    // GitHub Actions fails fast: the suite's event arrives as afk writes "waiting", and GitHub is slow
+    // to take afk's label removals (a secondary rate limit), so the event lands mid-settle.
+    let checkRunPublished = false;
+    let slowed = false;
+    let delivered: Promise<void> | undefined;
+    github.onRequest = ({ method, path }) => {
+      if (method === "POST" && path.endsWith("/check-runs")) checkRunPublished = true;
+      if (checkRunPublished && delivered === undefined && method === "PATCH" && path.includes("/issues/comments/")) {
+        const pull = pullOf(scenario);
+        github.addForeignCheckRun(FULL_NAME, { headSha: pull.headSha, name: "test (node 20)", appSlug: ACTIONS.slug, conclusion: "failure" });
+        delivered = scenario.afk.deliver(
+          "check_suite",
+          checkSuiteCompletedPayload({ owner: OWNER, repo: REPO, installationId: INSTALLATION_ID, headSha: pull.headSha, headBranch: pull.head, conclusion: "failure", app: ACTIONS, pullRequests: [{ number: pull.number, headRef: pull.head, headSha: pull.headSha, baseRef: "main" }], sender: { login: github.botLogin, type: "Bot" } }),
+        );
+      }
+      if (delivered !== undefined && !slowed && method === "DELETE" && path.endsWith("/labels/agent-in-progress")) {
+        slowed = true;
+        return { status: 403, body: { message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again." }, headers: { "retry-after": "1" } };
+      }
+      return undefined;
+    };
+    await scenario.label(issue, "wes-write");
+    await delivered;
+    await scenario.afk.idle();
+    github.onRequest = undefined;
+    expect(slowed).toBe(true);
+    expect(runStateOf(scenario, issue)).toMatchObject({ status: "waiting", phase: "ci", job: "fix-ci", loop: { fixAttempts: 1 } });
+    expect(scenario.model.remaining).toBe(0);
+  });
 });
