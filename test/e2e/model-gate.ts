@@ -168,16 +168,28 @@ export class ModelGate {
   }
 }
 
+/**
+ * Passes one request to the model server and its answer back. A model server that drops the
+ * connection (a scripted `drop`) is mirrored: the gate drops the App's connection too, so the App
+ * sees a connection cut off, not an answer from the gate.
+ */
 function forward(url: URL, req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
   return new Promise((resolve, reject) => {
-    const headers = { ...req.headers, host: url.host, "content-length": String(body.length) };
-    const upstream = httpRequest(url, { method: req.method ?? "GET", headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
+    // A connection of its own for each request (no keep-alive reuse), so no connection closed while idle is ever mistaken for a drop.
+    const { connection: _connection, "keep-alive": _keepAlive, ...passed } = req.headers;
+    const headers = { ...passed, host: url.host, "content-length": String(body.length), connection: "close" };
+    const upstream = httpRequest(url, { method: req.method ?? "GET", headers, agent: false }, (answer) => {
+      const { connection: _closing, "keep-alive": _kept, ...answered } = answer.headers;
+      res.writeHead(answer.statusCode ?? 502, answered);
       answer.pipe(res);
       answer.once("end", () => resolve());
       answer.once("error", reject);
     });
-    upstream.once("error", reject);
+    upstream.once("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "ECONNRESET" || res.headersSent) return reject(error);
+      req.socket.destroy();
+      resolve();
+    });
     res.once("close", () => upstream.destroy());
     upstream.end(body);
   });

@@ -21,6 +21,11 @@ export const WEBHOOK_SECRET = "e2e-webhook-secret";
  * holds it, so the process that is killed must already run with it for its stale lock to expire soon.
  */
 export const LEASE_SECONDS = 30;
+/**
+ * `AFK_MODEL_RETRIES` of every App process: how often the SDK retries one model request answered
+ * 429, 529 or 5xx or cut off (so a request is sent at most MODEL_RETRIES + 1 times).
+ */
+export const MODEL_RETRIES = 3;
 /** Repositories the shared App acts on (`octo-<scenario>/app`); a scenario with an App of its own uses another owner. */
 export const SHARED_ALLOWLIST = "octo-*/*";
 
@@ -156,6 +161,21 @@ export class E2EScenario {
     return records;
   }
 
+  /** The App's JSON log records about this repository with message `msg`. */
+  logged(msg: string): Array<Record<string, unknown>> {
+    return this.app.logRecords().filter((record) => record.msg === msg && record.repo === this.fullName);
+  }
+
+  /** The subjects of the commits on `branch` that are not on `main`, newest first (from the real bare repository). */
+  commitsOn(branch: string): string[] {
+    return this.git("log", "--format=%s", `main..${branch}`).split("\n").filter((line) => line.length > 0);
+  }
+
+  /** `git` on the real bare repository; its output without the trailing newline. */
+  git(...args: string[]): string {
+    return execFileSync("git", ["--git-dir", this.remote, ...args], { encoding: "utf8" }).trim();
+  }
+
   /** A file on a branch of the real bare repository. */
   fileOn(branch: string, path: string): string {
     return execFileSync("git", ["--git-dir", this.remote, "show", `${branch}:${path}`], { encoding: "utf8" });
@@ -171,7 +191,13 @@ export class E2EScenario {
 
   /** The App's log lines about this repository (the shared App logs every scenario's work). */
   appLog(lines = 40): string {
-    return this.app.logTail(lines, (line) => line.includes(this.fullName) || (!line.includes('"repo"') && !line.includes('"name":"http"')));
+    // Lines about no repository (start-up, errors) are kept, but not one quoting another scenario's repository (a refused delivery logs its whole payload).
+    const aboutAnother = new RegExp(`[\\w.-]+/${REPO}\\b`);
+    return this.app
+      .logTail(lines, (line) => line.includes(this.fullName) || (!line.includes('"repo"') && !line.includes('"name":"http"') && !aboutAnother.test(line)))
+      .split("\n")
+      .map((line) => (line.length > 2_000 ? `${line.slice(0, 2_000)}… (${line.length} characters)` : line))
+      .join("\n");
   }
 
   /** Polls `condition` (every 50 ms) until it holds; on timeout the error carries the App's last log lines. */
@@ -231,9 +257,12 @@ export interface E2EWorld {
  * One emulated GitHub, one git smart HTTP server and one model gate for a test file, and one real
  * App process (`npm start`) pointed at them that the scenarios share: starting it builds the App
  * (`npm start` runs `tsc`), so the file pays that once. Each scenario works in its own installation
- * (Probot spaces an installation's writes a second apart, so scenarios in one installation would
- * wait for each other), which lets the scenarios run at once. Every child process is killed in
- * `afterAll`, also when a test fails.
+ * and repository, so the scenarios run at once. They still share one queue: Probot throttles the
+ * writes made with the clients it gives webhook handlers (`context.octokit`) with one limiter for
+ * the whole process, whatever the installation (one write a second), while the clients afk gets
+ * from `app.auth(installationId)` are not throttled. So the file lasts about as long as the shared
+ * App's queue of throttled writes: every write a scenario adds makes the others wait. Every child
+ * process is killed in `afterAll`, also when a test fails.
  */
 export function useE2EWorld(): E2EWorld {
   let github: GitHubEmulator | undefined;
@@ -271,7 +300,7 @@ export function useE2EWorld(): E2EWorld {
         anthropicBaseUrl: world.gate.url,
         anthropicApiKey: TEST_ANTHROPIC_KEY,
         cacheDir: join(world.root, cache),
-        env: { AFK_ALLOWLIST: allowlist, AFK_LOCK_LEASE_SECONDS: String(LEASE_SECONDS), AFK_MODEL_RETRIES: "1" },
+        env: { AFK_ALLOWLIST: allowlist, AFK_LOCK_LEASE_SECONDS: String(LEASE_SECONDS), AFK_MODEL_RETRIES: String(MODEL_RETRIES) },
         // `AFK_E2E_LOG=/path` keeps every line the App processes wrote; `AFK_E2E_LOG_LEVEL=debug` says more.
         ...(process.env.AFK_E2E_LOG === undefined ? {} : { logFile: process.env.AFK_E2E_LOG }),
         ...(process.env.AFK_E2E_LOG_LEVEL === undefined ? {} : { logLevel: process.env.AFK_E2E_LOG_LEVEL }),
