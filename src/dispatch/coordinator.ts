@@ -215,7 +215,7 @@ export class Coordinator {
       return { kind: "stop" };
     };
 
-    const trust = options.trust ?? (await checkTrust(octokit, repo, actor, trustLists(options.config), this.retryPolicy));
+    const trust = options.trust ?? (await checkTrust(octokit, repo, actor, trustLists(options.config)));
     if (!trust.trusted) return refuse(NOTICES.untrusted(trust.reason));
     if (this.#deps.settings.killSwitch) return refuse(NOTICES.paused());
     switch (options.config.kind) {
@@ -812,7 +812,7 @@ export class Coordinator {
   }
 
   async #usableConfig(octokit: GitHub, repo: RepoRef): Promise<RepoConfig | undefined> {
-    const result = await readRepoConfig(octokit, repo, this.retryPolicy);
+    const result = await readRepoConfig(octokit, repo);
     if (result.kind === "ok") return result.config;
     this.#deps.log.warn({ repo: fullName(repo), config: result.kind }, "afk cannot dispatch: repository config is not usable");
     return undefined;

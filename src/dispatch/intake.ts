@@ -23,7 +23,7 @@ const DEFAULT_TRIGGER_LABEL = "ready-for-agent";
 /** `issues.labeled`: the trigger label asks for a run. */
 export async function handleLabel(coordinator: Coordinator, octokit: GitHub, intent: LabelIntent): Promise<void> {
   if (!allowed(coordinator, intent)) return;
-  const config = await readRepoConfig(octokit, intent.repo, coordinator.retryPolicy);
+  const config = await readRepoConfig(octokit, intent.repo);
   const trigger = config.kind === "ok" ? config.config.labels.trigger : DEFAULT_TRIGGER_LABEL;
   if (intent.label !== trigger || !intent.issue.open || intent.issue.isPullRequest) return;
   // afk adds the trigger label itself when `/afk run` queues an issue; that event is its own echo.
@@ -43,7 +43,7 @@ export async function handleWithdrawal(coordinator: Coordinator, octokit: GitHub
   if (intent.label === undefined) {
     why = `Stopped: @${intent.actor.login} closed the issue.`;
   } else {
-    const config = await readRepoConfig(octokit, intent.repo, coordinator.retryPolicy);
+    const config = await readRepoConfig(octokit, intent.repo);
     const trigger = config.kind === "ok" ? config.config.labels.trigger : DEFAULT_TRIGGER_LABEL;
     if (intent.label !== trigger) return;
     why = `Stopped: @${intent.actor.login} removed the \`${trigger}\` label.`;
@@ -100,9 +100,9 @@ export async function handleCheckRunRequest(coordinator: Coordinator, octokit: G
   const { data: issue } = await octokit.rest.issues.get({ owner: intent.repo.owner, repo: intent.repo.repo, issue_number: intent.issue });
   const trigger: Trigger = { actor: intent.actor.login, source: "command", deliveryId: intent.deliveryId, repoUrl: intent.repoUrl, bodyDigest: issueTextDigest(issue.title, issue.body) };
   const request: IssueRequest = { repo: intent.repo, octokit, issue: { number: intent.issue, open: issue.state === "open" }, actor: intent.actor, trigger };
-  const config = await readRepoConfig(octokit, intent.repo, coordinator.retryPolicy);
+  const config = await readRepoConfig(octokit, intent.repo);
   if (intent.request === "stop") {
-    const trust = await checkTrust(octokit, intent.repo, intent.actor, trustLists(config), coordinator.retryPolicy);
+    const trust = await checkTrust(octokit, intent.repo, intent.actor, trustLists(config));
     if (trust.trusted) await coordinator.stop(request, `Stopped by @${intent.actor.login} from the afk check run.`);
     return;
   }
@@ -131,8 +131,8 @@ export async function handleReview(coordinator: Coordinator, octokit: GitHub, in
   const changesRequested = intent.review.state === "changes_requested";
   const asksFix = parseCommands(intent.review.body).some((command) => command.kind === "command" && command.name === "fix");
   if (!changesRequested && !asksFix) return;
-  const config = await readRepoConfig(octokit, intent.repo, coordinator.retryPolicy);
-  const trust = await checkTrust(octokit, intent.repo, intent.actor, trustLists(config), coordinator.retryPolicy);
+  const config = await readRepoConfig(octokit, intent.repo);
+  const trust = await checkTrust(octokit, intent.repo, intent.actor, trustLists(config));
   const result = await coordinator.advance(intent.repo, octokit, intent.issue, async (state) =>
     state.pullRequest?.number === intent.pull.number ? { kind: "review", by: intent.actor.login, trusted: trust.trusted, reviewId: intent.review.id, changesRequested, asksFix } : undefined,
   );
@@ -153,8 +153,8 @@ export async function handleComment(coordinator: Coordinator, octokit: GitHub, i
   const reply = (body: string) => octokit.rest.issues.createComment({ owner: repo.owner, repo: repo.repo, issue_number: thread, body });
   // The word after /afk is the commenter's text: it is echoed only when it is a plain word, never as markdown.
   const commandText = command.kind === "command" ? `/afk ${command.name}` : /^[\w-]{1,32}$/.test(command.word) ? `/afk ${command.word}` : "that /afk command";
-  const config = await readRepoConfig(octokit, repo, coordinator.retryPolicy);
-  const trust = await checkTrust(octokit, repo, intent.actor, trustLists(config), coordinator.retryPolicy);
+  const config = await readRepoConfig(octokit, repo);
+  const trust = await checkTrust(octokit, repo, intent.actor, trustLists(config));
   if (!trust.trusted) {
     log.info({ reason: trust.reason }, "afk refused a command");
     // Bots get no reply, so afk and another bot can never answer each other in a loop.

@@ -1,4 +1,3 @@
-import { GITHUB_RETRY, retryTransient, type RetryPolicy } from "../github/transient.js";
 import { errorMessage, errorStatus, type Actor, type GitHub, type RepoRef } from "../github/types.js";
 
 export type TrustDecision =
@@ -21,11 +20,11 @@ export function isBot(actor: Actor): boolean {
  * The one trust gate. An actor is trusted when it is a bot named in
  * `trusted.bots`, a person named in `trusted.users`, or a person whose role on
  * the repository is admin, maintain or write. Everything else, including any
- * failure to ask GitHub, is refused: the gate fails closed. A transient failure
- * (server error, rate limit) is asked again first, so GitHub having a bad minute
- * does not turn a maintainer away.
+ * failure to ask GitHub, is refused: the gate fails closed. (afk's clients ask again
+ * after a transient failure first, so GitHub having a bad minute does not turn a
+ * maintainer away: see `withTransientRetries`.)
  */
-export async function checkTrust(octokit: GitHub, repo: RepoRef, actor: Actor, lists: TrustLists, retry: RetryPolicy = GITHUB_RETRY): Promise<TrustDecision> {
+export async function checkTrust(octokit: GitHub, repo: RepoRef, actor: Actor, lists: TrustLists): Promise<TrustDecision> {
   const login = actor.login.toLowerCase();
   if (isBot(actor)) {
     return lists.bots.some((bot) => bot.toLowerCase() === login)
@@ -36,7 +35,7 @@ export async function checkTrust(octokit: GitHub, repo: RepoRef, actor: Actor, l
 
   let role: string;
   try {
-    const { data } = await retryTransient(() => octokit.rest.repos.getCollaboratorPermissionLevel({ owner: repo.owner, repo: repo.repo, username: actor.login }), retry);
+    const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ owner: repo.owner, repo: repo.repo, username: actor.login });
     role = data.role_name || data.permission;
   } catch (error) {
     const status = errorStatus(error);
@@ -52,13 +51,13 @@ export async function checkTrust(octokit: GitHub, repo: RepoRef, actor: Actor, l
  * `checkTrust` for many authors of one repository (comment and review authors), asking GitHub once
  * per login. Returns whether each is trusted.
  */
-export function trustChecker(octokit: GitHub, repo: RepoRef, lists: TrustLists, retry: RetryPolicy = GITHUB_RETRY): (login: string, type: string) => Promise<boolean> {
+export function trustChecker(octokit: GitHub, repo: RepoRef, lists: TrustLists): (login: string, type: string) => Promise<boolean> {
   const verdicts = new Map<string, Promise<boolean>>();
   return (login, type) => {
     const key = login.toLowerCase();
     let verdict = verdicts.get(key);
     if (verdict === undefined) {
-      verdict = checkTrust(octokit, repo, { login, type }, lists, retry).then((decision) => decision.trusted);
+      verdict = checkTrust(octokit, repo, { login, type }, lists).then((decision) => decision.trusted);
       verdicts.set(key, verdict);
     }
     return verdict;
