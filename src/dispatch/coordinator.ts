@@ -331,8 +331,13 @@ export class Coordinator {
         continue;
       }
       const holder = newHolder({ issue: candidate.number, runId: listed.runId, replica: this.#deps.settings.replicaId, now: this.#now(), leaseSeconds: this.#deps.settings.lockLeaseSeconds });
-      const taken = await acquireLock(octokit, repo, holder, this.#now());
-      if (!taken.acquired) return;
+      // Only if the lock is where it was when the queue above was read: otherwise a run came and went
+      // meanwhile, the queue may have changed (a better issue, this one already run), so read it again.
+      const taken = await acquireLock(octokit, repo, holder, this.#now(), lock.status === "absent" ? null : lock.sha);
+      if (!taken.acquired) {
+        if (taken.moved === true) this.#later("dispatch the next queued issue", () => this.dispatchNext(repo));
+        return;
+      }
       try {
         if (taken.reclaimed !== undefined) await this.#markInterrupted(octokit, repo, config, taken.reclaimed);
         // Re-read under the lock: another replica may have run or stopped this issue since the listing.

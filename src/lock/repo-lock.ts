@@ -15,7 +15,7 @@ export type LockView =
 
 export type AcquireResult =
   | { acquired: true; sha: string; reclaimed: LockHolder | undefined }
-  | { acquired: false; holder: LockHolder | undefined };
+  | { acquired: false; holder: LockHolder | undefined; moved?: boolean };
 
 export type RenewResult = { kind: "renewed"; sha: string } | { kind: "stop-requested"; sha: string } | { kind: "lost" };
 
@@ -43,10 +43,14 @@ export async function readLock(octokit: GitHub, repo: RepoRef, now: Date): Promi
  * Takes the lock for `holder` when it is absent, free, corrupt or its lease
  * expired (then the expired holder is returned as `reclaimed`). Returns
  * `acquired: false` when a live holder has it or another process won the race.
+ * With `seenSha` (the lock's commit when the caller decided, `null` for no lock
+ * ref), it is taken only if the lock has not moved since: `moved: true` says the
+ * caller's decision is stale (a run came and went meanwhile).
  */
-export async function acquireLock(octokit: GitHub, repo: RepoRef, holder: LockHolder, now: Date): Promise<AcquireResult> {
+export async function acquireLock(octokit: GitHub, repo: RepoRef, holder: LockHolder, now: Date, seenSha?: string | null): Promise<AcquireResult> {
   const view = await readLock(octokit, repo, now);
   if (view.status === "held" && !view.expired) return { acquired: false, holder: view.holder };
+  if (seenSha !== undefined && (view.status === "absent" ? null : view.sha) !== seenSha) return { acquired: false, holder: undefined, moved: true };
   const parent = view.status === "absent" ? undefined : view.sha;
   const sha = await writeRecord(octokit, repo, holder, parent);
   const moved = parent === undefined ? await createRef(octokit, repo, sha) : await fastForward(octokit, repo, sha);

@@ -34,6 +34,19 @@ describe("the repository lock on GitHub", () => {
     expect(loser.acquired === false && loser.holder?.runId).toBe(first.acquired ? "run-a" : "run-b");
   });
 
+  it("is not taken on a stale decision: a lock that moved since the caller looked (a run came and went) is reported as moved", async () => {
+    expect(await acquireLock(octokit, repo, newHolder({ issue: 3, runId: "run-c", replica: "c", now, leaseSeconds: 60 }), now, "0".repeat(40))).toEqual({ acquired: false, holder: undefined, moved: true });
+    const a = newHolder({ issue: 1, runId: "run-a", replica: "a", now, leaseSeconds: 60 });
+    expect((await acquireLock(octokit, repo, a, now, null)).acquired).toBe(true);
+    const seen = await readLock(octokit, repo, now);
+    await releaseLock(octokit, repo, "run-a", now);
+    // Free again, but not the lock the caller saw while it was held.
+    const b = newHolder({ issue: 2, runId: "run-b", replica: "b", now, leaseSeconds: 60 });
+    expect(await acquireLock(octokit, repo, b, now, seen.status === "absent" ? null : seen.sha)).toMatchObject({ acquired: false, moved: true });
+    const free = await readLock(octokit, repo, now);
+    expect((await acquireLock(octokit, repo, b, now, free.status === "absent" ? null : free.sha)).acquired).toBe(true);
+  });
+
   it("renews by compare-and-swap, and a renewal from a stale sha is refused as lost", async () => {
     const holder = newHolder({ issue: 1, runId: "run-a", replica: "a", now, leaseSeconds: 60 });
     const taken = await acquireLock(octokit, repo, holder, now);
