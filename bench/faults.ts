@@ -9,13 +9,13 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
 import type { Executor, RunJob, RunOutcome } from "../src/executor/executor.js";
 import { fullName } from "../src/github/types.js";
-import { decodeStateMarker } from "../src/lifecycle/run-state.js";
 import { queuedState, startedState } from "../src/lifecycle/transitions.js";
 import { newHolder } from "../src/lock/lock-record.js";
 import { acquireLock } from "../src/lock/repo-lock.js";
 import { writeProgressComment } from "../src/progress/progress-comment.js";
 import { startAfk } from "../test/helpers/afk-harness.js";
 import { injectFaults } from "../test/helpers/faults.js";
+import { runStateIn } from "../test/helpers/run-state-of.js";
 import { GitHubEmulator } from "../test/helpers/github-emulator.js";
 import { issuesLabeledPayload } from "../test/helpers/webhook-payloads.js";
 
@@ -39,11 +39,6 @@ class CountingExecutor implements Executor {
   }
 }
 
-function stateOf(github: GitHubEmulator, repo: string, issue: number) {
-  const comment = github.comments(repo, issue).find((candidate) => candidate.user.login === github.botLogin && (candidate.body ?? "").includes("<!-- afk:state"));
-  const decoded = decodeStateMarker(comment?.body ?? "");
-  return decoded.kind === "state" ? decoded.state : undefined;
-}
 
 function world(github: GitHubEmulator, repos: string[]): void {
   github.addUser("wes-write");
@@ -72,12 +67,12 @@ async function underFaults(): Promise<Record<string, number>> {
   });
   await Promise.all(deliveries.map(({ id, payload }) => afk.deliver("issues", payload, id)));
   await Promise.all(deliveries.filter((_, index) => index % 10 === 0).map(({ id, payload }) => afk.deliver("issues", payload, id)));
-  const settled = () => issues.every((issue) => ["done", "failed", "escalated", "stopped", "interrupted", "refused"].includes(stateOf(github, issue.repo, issue.number)?.status ?? ""));
+  const settled = () => issues.every((issue) => ["done", "failed", "escalated", "stopped", "interrupted", "refused"].includes(runStateIn(github, issue.repo, issue.number)?.status ?? ""));
   while (!settled() && performance.now() - started < TIMEOUT_MS) await delay(100);
   await afk.idle();
   const seconds = (performance.now() - started) / 1000;
   faults.stop();
-  const lost = issues.filter((issue) => stateOf(github, issue.repo, issue.number)?.status !== "done").length;
+  const lost = issues.filter((issue) => runStateIn(github, issue.repo, issue.number)?.status !== "done").length;
   const doubled = [...executor.starts.values()].filter((count) => count > 1).length;
   afk.coordinator.shutdown("bench over");
   await afk.idle();

@@ -12,11 +12,12 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { Agent } from "node:http";
 import { createInterface } from "node:readline";
-import { decodeStateMarker, hasStateMarker, type RunStatus } from "../src/lifecycle/run-state.js";
+import type { RunStatus } from "../src/lifecycle/run-state.js";
 import { GitHubEmulator } from "../test/helpers/github-emulator.js";
 import type { RecordedRun } from "../test/helpers/recording-executor.js";
 import { issuesLabeledPayload } from "../test/helpers/webhook-payloads.js";
 import { mulberry32 as prng, shuffle } from "../test/helpers/seeded-random.js";
+import { runStateIn } from "../test/helpers/run-state-of.js";
 import { LOAD } from "../test/helpers/load-world.js";
 import { postWebhook } from "../test/helpers/post-webhook.js";
 
@@ -185,11 +186,7 @@ for (const original of shuffle([...originals], random).slice(0, Math.round(issue
 const replicas = [startReplica("a", emulator), startReplica("b", emulator)];
 await Promise.all(replicas.map((replica) => replica.ready));
 
-const statusOf = (issue: LoadIssue): RunStatus | undefined => {
-  const body = emulator.comments(issue.fullName, issue.number).find((comment) => comment.user.login === emulator.botLogin && hasStateMarker(comment.body ?? ""))?.body;
-  const decoded = decodeStateMarker(body ?? "");
-  return decoded.kind === "state" ? decoded.state.status : undefined;
-};
+const statusOf = (issue: LoadIssue): RunStatus | undefined => runStateIn(emulator, issue.fullName, issue.number)?.status;
 
 for (const issue of issues) emulator.seedLabels(issue.fullName, issue.number, [TRIGGER]);
 const requestsBefore = emulator.requests.length;

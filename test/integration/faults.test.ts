@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import type { Executor, RunJob, RunOutcome } from "../../src/executor/executor.js";
 import { fullName } from "../../src/github/types.js";
 import { readLock } from "../../src/lock/repo-lock.js";
-import { decodeStateMarker } from "../../src/lifecycle/run-state.js";
 import { injectFaults } from "../helpers/faults.js";
+import { runStateIn } from "../helpers/run-state-of.js";
 import { INSTALLATION_ID, OWNER, REPO, useScenario } from "../helpers/scenario.js";
 import { waitFor } from "../helpers/wait-for.js";
 import { issuesLabeledPayload } from "../helpers/webhook-payloads.js";
@@ -55,11 +55,7 @@ describe("GitHub failing a share of requests (500, 502, rate limits, secondary r
     await Promise.all(deliveries.map(({ payload, id }) => scenario.afk.deliver("issues", payload, id)));
     await Promise.all(deliveries.filter((_, index) => index % 3 === 0).map(({ payload, id }) => scenario.afk.deliver("issues", payload, id)));
 
-    const stateOf = ({ name, number }: { name: string; number: number }) => {
-      const progress = github.comments(`${OWNER}/${name}`, number).find((comment) => comment.user.login === github.botLogin && (comment.body ?? "").includes("<!-- afk:state"));
-      const decoded = decodeStateMarker(progress?.body ?? "");
-      return decoded.kind === "state" ? decoded.state : undefined;
-    };
+    const stateOf = ({ name, number }: { name: string; number: number }) => runStateIn(github, `${OWNER}/${name}`, number);
     await waitFor(() => issues.every((issue) => TERMINAL.has(stateOf(issue)?.status ?? "")), "every issue to end in a definite state", 60_000).catch((error: unknown) => {
       const stuck = issues.map((issue) => `${issue.name}#${issue.number}: ${stateOf(issue)?.status ?? "no state"} ${stateOf(issue)?.outcome?.message ?? ""}`);
       throw new Error(`${String(error)}\n${stuck.join("\n")}\nfaults: ${faults.injected.length}`);

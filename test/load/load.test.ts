@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { orderCandidates, priorityOf } from "../../src/dispatch/priority.js";
-import { decodeStateMarker, hasStateMarker, type RunState } from "../../src/lifecycle/run-state.js";
+import { hasStateMarker, type RunState } from "../../src/lifecycle/run-state.js";
 import { startAfk, type AfkInstance } from "../helpers/afk-harness.js";
 import { mulberry32 as prng, shuffle } from "../helpers/seeded-random.js";
+import { runStateIn } from "../helpers/run-state-of.js";
 import { GitHubEmulator } from "../helpers/github-emulator.js";
 import { RecordingExecutor, RunLedger } from "../helpers/recording-executor.js";
 import { issuesLabeledPayload } from "../helpers/webhook-payloads.js";
@@ -117,11 +118,7 @@ describe("load: a burst over 100 repositories on two afk instances", () => {
       ),
     );
 
-    const stateOf = (issue: LoadIssue): RunState | undefined => {
-      const body = emulator.comments(issue.repo.fullName, issue.number).find((comment) => comment.user.login === emulator.botLogin && hasStateMarker(comment.body ?? ""))?.body;
-      const decoded = decodeStateMarker(body ?? "");
-      return decoded.kind === "state" ? decoded.state : undefined;
-    };
+    const stateOf = (issue: LoadIssue): RunState | undefined => runStateIn(emulator, issue.repo.fullName, issue.number);
     const describeStates = (which: LoadIssue[]) => which.map((issue) => `${issue.repo.fullName}#${issue.number}: ${stateOf(issue)?.status ?? "no progress comment"}`).join(", ");
 
     // Hold the runs until every issue is queued: each has its progress comment (afk writes it "queued"
