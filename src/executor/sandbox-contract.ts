@@ -23,6 +23,15 @@ export interface CommandResult {
   durationMs: number;
 }
 
+/** What a program run with `runProgram` did: its standard output apart from its standard error. */
+export interface ProgramResult {
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
 /**
  * Where agent commands run. `bubblewrap` isolates them (read-only system, writable worktree,
  * no network by default, cleared environment, own pid namespace); `unsandboxed` exists only
@@ -34,4 +43,9 @@ export interface Sandbox {
   readonly worktree: string;
   /** Runs `bash -c command` in the worktree. Never throws for a failing command; only for a sandbox that cannot start. */
   run(command: string, options: CommandOptions): Promise<CommandResult>;
+  /**
+   * Runs one program with these arguments (no shell) under the same isolation, keeping standard
+   * output (at most 64 MiB) apart from standard error: afk's own git over the agent's tree runs here.
+   */
+  runProgram(argv: readonly string[], options: CommandOptions): Promise<ProgramResult>;
 }

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, lstatSync, realpathSync, statSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import { keepHeadAndTail } from "./keep-head-and-tail.js";
-import type { CommandOptions, CommandResult, Sandbox } from "./sandbox-contract.js";
+import type { CommandOptions, CommandResult, ProgramResult, Sandbox } from "./sandbox-contract.js";
 
 /** What the sandbox shows a command besides the read-only system. */
 export interface SandboxLayout {
@@ -84,8 +84,8 @@ export function sandboxEnv(layout: SandboxLayout, system: HostSystem): Record<st
   return { PATH: path, HOME: layout.home, LANG: "C.UTF-8", TERM: "dumb", CI: "true", TMPDIR: "/tmp", ...layout.env };
 }
 
-/** The bubblewrap arguments for one command. Pure. */
-export function bubblewrapArgs(layout: SandboxLayout, options: Pick<CommandOptions, "network">, system: HostSystem, command: string): string[] {
+/** The bubblewrap arguments for one command (`bash -c command`, or a program's argv). Pure. */
+export function bubblewrapArgs(layout: SandboxLayout, options: Pick<CommandOptions, "network">, system: HostSystem, command: string | readonly string[]): string[] {
   const args = ["--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "afk-sandbox"];
   if (!options.network) args.push("--unshare-net");
   for (const dir of system.dirs) {
@@ -105,7 +105,7 @@ export function bubblewrapArgs(layout: SandboxLayout, options: Pick<CommandOptio
   }
   args.push("--clearenv");
   for (const [name, value] of Object.entries(sandboxEnv(layout, system))) args.push("--setenv", name, value);
-  args.push("--chdir", layout.worktree, "--", "/bin/bash", "-c", command);
+  args.push("--chdir", layout.worktree, "--", ...(typeof command === "string" ? ["/bin/bash", "-c", command] : command));
   return args;
 }
 
@@ -163,6 +163,10 @@ class BubblewrapSandbox implements Sandbox {
   run(command: string, options: CommandOptions): Promise<CommandResult> {
     return collect(this.bwrap, bubblewrapArgs(this.layout, options, this.#system, command), {}, options.timeoutMs, options.maxOutputBytes, options.signal);
   }
+
+  runProgram(argv: readonly string[], options: CommandOptions): Promise<ProgramResult> {
+    return collectProgram(this.bwrap, bubblewrapArgs(this.layout, options, this.#system, argv), {}, options);
+  }
 }
 
 /** Only with AFK_ALLOW_UNSANDBOXED: the same cleared environment, limits and output handling, without isolation. */
@@ -178,6 +182,60 @@ class UnsandboxedRunner implements Sandbox {
   run(command: string, options: CommandOptions): Promise<CommandResult> {
     return collect("/bin/bash", ["-c", command], sandboxEnv(this.layout, hostSystem()), options.timeoutMs, options.maxOutputBytes, options.signal, this.layout.worktree);
   }
+
+  runProgram(argv: readonly string[], options: CommandOptions): Promise<ProgramResult> {
+    const [file, ...args] = argv;
+    if (file === undefined) throw new Error("runProgram needs a program");
+    return collectProgram(file, args, sandboxEnv(this.layout, hostSystem()), options, this.layout.worktree);
+  }
+}
+
+/** Standard output kept from one program (afk's git listing a large change stays well inside it). */
+const MAX_PROGRAM_STDOUT = 64 * 1024 * 1024;
+
+/**
+ * Runs a program in its own process group with exactly `env`, stdout kept apart (bounded: past
+ * MAX_PROGRAM_STDOUT the program is killed), stderr's tail kept; the group is killed on timeout or abort.
+ */
+function collectProgram(file: string, args: string[], env: Record<string, string>, options: CommandOptions, cwd?: string): Promise<ProgramResult> {
+  return new Promise((resolve) => {
+    const stdout: Buffer[] = [];
+    let stdoutBytes = 0;
+    let stderr = "";
+    let timedOut = false;
+    const child = spawn(file, args, { env, detached: true, stdio: ["ignore", "pipe", "pipe"], ...(cwd === undefined ? {} : { cwd }) });
+    const killGroup = (): void => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    };
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdoutBytes += chunk.length;
+      if (stdoutBytes > MAX_PROGRAM_STDOUT) return killGroup();
+      stdout.push(chunk);
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString("utf8")).slice(-20_000);
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+    }, options.timeoutMs);
+    const onAbort = (): void => killGroup();
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    if (options.signal?.aborted === true) killGroup();
+    const finish = (exitCode: number | null, exitSignal: string | null, extra = ""): void => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+      const overflow = stdoutBytes > MAX_PROGRAM_STDOUT ? `\n[afk: ${file} wrote more than ${MAX_PROGRAM_STDOUT} bytes and was stopped]` : "";
+      resolve({ exitCode: overflow === "" ? exitCode : null, signal: exitSignal, stdout: Buffer.concat(stdout).toString("utf8"), stderr: stderr + overflow + extra, timedOut });
+    };
+    child.once("error", (error) => finish(null, null, `\n[afk: could not start ${file}: ${error.message}]`));
+    child.once("close", (code, exitSignal) => finish(code, exitSignal));
+  });
 }
 
 /**
