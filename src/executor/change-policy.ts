@@ -18,9 +18,33 @@ export function ciSkipMarkers(text: string): string[] {
   return [...text.matchAll(CI_SKIP_MARKERS)].map((match) => match[0]);
 }
 
-/** Removes CI-skip markers from text afk did not write (an issue title, the agent's summary). */
+/** Passes of removal before the blunt fallback; real text needs one, nesting needs one per level. */
+const MAX_REMOVAL_PASSES = 8;
+
+/**
+ * Removes CI-skip markers from text afk did not write (an issue title, the agent's summary), to a
+ * fixed point: a removal that joins its neighbours into a new marker (`[skip [skip ci]ci]`) is
+ * removed too. The result carries no marker and is returned unchanged by a second call. Each pass
+ * is linear; text nested deeper than `MAX_REMOVAL_PASSES` (only a hostile writer does that) loses
+ * every `[`, `]`, `*` and `:` instead, which no marker can be made without, so the cost stays linear.
+ */
 export function withoutCiSkipMarkers(text: string): string {
-  return text.replace(CI_SKIP_MARKERS, "").replace(/[ \t]{2,}/g, " ");
+  let current = text;
+  for (let pass = 0; pass < MAX_REMOVAL_PASSES; pass++) {
+    const next = removeMarkersOnce(current);
+    if (next === current) return current;
+    current = next;
+  }
+  return removeMarkersOnce(current) === current ? current : collapseBlanks(current.replace(/[[\]*:]/g, ""));
+}
+
+function removeMarkersOnce(text: string): string {
+  return collapseBlanks(text.replace(CI_SKIP_MARKERS, ""));
+}
+
+/** Runs of spaces and tabs become one space (removing a marker leaves its neighbours' blanks side by side). */
+function collapseBlanks(text: string): string {
+  return text.replace(/[ \t]{2,}/g, " ");
 }
 
 /** Why afk will not push a change, in words for the issue and the check run; undefined when it may. */

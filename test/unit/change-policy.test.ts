@@ -1,5 +1,6 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ciSkipMarkers, protectedChanges, pushRefusal } from "../../src/executor/change-policy.js";
+import { ciSkipMarkers, protectedChanges, pushRefusal, withoutCiSkipMarkers } from "../../src/executor/change-policy.js";
 import { branchName, commitMessage, issueOfAfkCommit, issueOfBranch } from "../../src/executor/commit-message.js";
 
 describe("protected paths", () => {
@@ -42,6 +43,47 @@ describe("CI-skip markers", () => {
     const message = commitMessage({ issue: 7, title: "Faster build [skip ci]", summary: "Done. [ci skip]\nskip-checks: true", runId: "r-1" });
     expect(ciSkipMarkers(message)).toEqual([]);
     expect(message).toBe("#7: Faster build\n\nDone.\n\nCloses #7\n\nAfk-Run: r-1\n");
+  });
+
+  it.each([
+    ["[skip [skip ci]ci]", ""],
+    ["Fix [ci [skip ci]skip] now", "Fix now"],
+    ["[skip  ci]", ""],
+    ["[sk[no ci]ip ci] done", " done"],
+    ["***NO_***NO_CI***CI***", ""],
+    ["x\nskip-checks: [skip ci]true", "x\n"],
+    ["[skip [skip [skip [skip [skip [skip [skip [skip [skip [skip ci]ci]ci]ci]ci]ci]ci]ci]ci]ci] kept", "skip skip cici kept"],
+  ])("removes markers until none is left, even ones a removal joins together: %j", (text, expected) => {
+    expect(withoutCiSkipMarkers(text)).toBe(expected);
+    expect(ciSkipMarkers(withoutCiSkipMarkers(text))).toEqual([]);
+  });
+
+  it("leaves text without markers as it is", () => {
+    expect(withoutCiSkipMarkers("Add a [skip] flag: see ***notes*** and skip-checks docs.")).toBe("Add a [skip] flag: see ***notes*** and skip-checks docs.");
+  });
+
+  it("never leaves a marker, and a second pass changes nothing (property)", () => {
+    const pieces = ["[", "]", "skip", "ci", "no", "actions", " ", "  ", "\t", "\n", "\r\n", "*", "***", "NO_CI", "[skip ci]", "[ci skip]", "[no ci]", "[skip actions]", "[actions skip]", "***NO_CI***", "[Skip CI]", "skip-checks:", "skip-checks: true", "true", ":", "x"];
+    const hostile = fc.array(fc.oneof(fc.constantFrom(...pieces), fc.string({ maxLength: 3 })), { maxLength: 60 }).map((parts) => parts.join(""));
+    fc.assert(
+      fc.property(fc.oneof(hostile, fc.string()), (text) => {
+        const cleaned = withoutCiSkipMarkers(text);
+        expect(ciSkipMarkers(cleaned)).toEqual([]);
+        expect(withoutCiSkipMarkers(cleaned)).toBe(cleaned);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("cleans a megabyte of nested markers without going quadratic", () => {
+    const depth = 100_000;
+    const nested = `${"[skip ".repeat(depth)}[skip ci]${"ci]".repeat(depth)}\n${"skip-checks:\n".repeat(depth)}skip-checks: true${"\ntrue".repeat(depth)}`;
+    const started = performance.now();
+    const cleaned = withoutCiSkipMarkers(nested);
+    expect(ciSkipMarkers(cleaned)).toEqual([]);
+    expect(withoutCiSkipMarkers(cleaned)).toBe(cleaned);
+    // A pass per nesting level would take minutes here; a bounded number of linear passes takes well under one.
+    expect(performance.now() - started).toBeLessThan(2_000);
   });
 });
 
