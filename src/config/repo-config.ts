@@ -3,6 +3,14 @@ import { z } from "zod";
 /** Default model when neither `.github/afk.yml` nor the operator (`AFK_MODEL`) names one. */
 export const DEFAULT_MODEL = "claude-sonnet-5-5";
 
+/**
+ * Paths the agent may not change unless `.github/afk.yml` says otherwise: what CI runs with the
+ * repository's secrets and GitHub's other settings (`.github/`), where submodules point
+ * (`.gitmodules`), and who must approve changes (`CODEOWNERS`, at the root, in `docs/` or in
+ * `.github/`; matched at any depth).
+ */
+export const DEFAULT_PROTECTED_PATHS: readonly string[] = [".github/**", ".gitmodules", "**/CODEOWNERS"];
+
 const labelName = z
   .string()
   .trim()
@@ -101,8 +109,10 @@ export const repoConfigSchema = z.strictObject({
     .describe("Answering review feedback on afk's pull request."),
   protected_paths: z
     .array(z.string().trim().min(1, "must not be empty"))
-    .default([".github/workflows/**"])
-    .describe("Glob patterns of paths the agent's change may not touch; a change touching one is never pushed."),
+    .default(() => [...DEFAULT_PROTECTED_PATHS])
+    .describe(
+      "Glob patterns of paths the agent's change may not touch; a change touching one is never pushed. The default keeps out CI workflows and everything else GitHub reads from `.github/`, submodules, and CODEOWNERS wherever GitHub looks for it; a list given here replaces it.",
+    ),
   network: z.boolean().default(false).describe("Whether agent commands may reach the network (the setup command always may)."),
   plan_approval: z.boolean().default(false).describe("Whether the agent first posts a plan and waits for `/afk approve`."),
   mode: z

@@ -2,16 +2,39 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ciSkipMarkers, protectedChanges, pushRefusal, withoutCiSkipMarkers } from "../../src/executor/change-policy.js";
 import { branchName, commitMessage, issueOfAfkCommit, issueOfBranch } from "../../src/executor/commit-message.js";
+import { parseRepoConfig } from "../../src/config/load-repo-config.js";
+import { DEFAULT_PROTECTED_PATHS, type RepoConfig } from "../../src/config/repo-config.js";
+
+/** The config a one-line `.github/afk.yml` gives. */
+function parseRepoConfigOk(): RepoConfig {
+  const result = parseRepoConfig({ test: "npm test" });
+  if (result.kind !== "ok") throw new Error("a one-line config did not parse");
+  return result.config;
+}
 
 describe("protected paths", () => {
   it.each([
     [".github/workflows/ci.yml", true],
     [".github/workflows/nested/deploy.yaml", true],
-    [".github/afk.yml", false],
+    [".github/actions/setup/action.yml", true],
+    [".github/dependabot.yml", true],
+    [".github/afk.yml", true],
+    [".gitmodules", true],
+    ["CODEOWNERS", true],
+    ["docs/CODEOWNERS", true],
+    [".github/CODEOWNERS", true],
+    ["packages/api/CODEOWNERS", true],
     ["src/.github/workflows/x.yml", false],
     ["docs/workflows.md", false],
-  ])("the default pattern .github/workflows/** protects %s: %s", (file, expected) => {
-    expect(protectedChanges([file], [".github/workflows/**"])).toEqual(expected ? [file] : []);
+    ["CODEOWNERS.md", false],
+    ["src/math.js", false],
+  ])("the default protected_paths protect %s: %s", (file, expected) => {
+    expect(protectedChanges([file], DEFAULT_PROTECTED_PATHS)).toEqual(expected ? [file] : []);
+    expect(protectedChanges([file], parseRepoConfigOk().protected_paths)).toEqual(expected ? [file] : []);
+  });
+
+  it("a pattern of the repository's own protects only what it says", () => {
+    expect(protectedChanges([".github/workflows/ci.yml", ".github/afk.yml"], [".github/workflows/**"])).toEqual([".github/workflows/ci.yml"]);
   });
 
   it("matches dotfiles and several patterns, and protects nothing with no patterns", () => {

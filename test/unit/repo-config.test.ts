@@ -16,7 +16,7 @@ describe("repository config (.github/afk.yml)", () => {
         fix_forward: { max_attempts: 5, max_minutes: 60 },
         ci: { grace_minutes: 2 },
         review: { max_cycles: 5 },
-        protected_paths: [".github/workflows/**"],
+        protected_paths: [".github/**", ".gitmodules", "**/CODEOWNERS"],
         network: false,
         plan_approval: false,
         mode: "pr",
