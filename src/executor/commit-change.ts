@@ -1,6 +1,6 @@
 import { pushRefusal } from "./change-policy.js";
 import { commitMessage } from "./commit-message.js";
-import type { Worktree } from "./workspace.js";
+import { NestedRepositoryError, type Worktree } from "./workspace.js";
 
 export type CommitResult =
   | { kind: "committed"; sha: string; changedFiles: string[]; message: string }
@@ -9,7 +9,8 @@ export type CommitResult =
 
 /**
  * Makes the agent's work one commit on the pinned base, unless afk's push policy refuses it
- * (protected paths, CI-skip markers): then nothing is committed and the reason says why.
+ * (protected paths, CI-skip markers, repositories nested in the worktree): then nothing is committed
+ * and the reason says why.
  */
 export async function commitChange(
   worktree: Worktree,
@@ -20,7 +21,13 @@ export async function commitChange(
   const message = commitMessage({ issue: input.issue, title: input.title, summary: input.summary, runId: input.runId, ...(input.closesIssue === undefined ? {} : { closesIssue: input.closesIssue }) });
   const reason = pushRefusal({ changedFiles, protectedPaths: input.protectedPaths, commitMessage: message });
   if (reason !== undefined) return { kind: "refused", reason, changedFiles };
-  const sha = await worktree.commitAll(message, input.author);
+  let sha: string | undefined;
+  try {
+    sha = await worktree.commitAll(message, input.author);
+  } catch (error) {
+    if (error instanceof NestedRepositoryError) return { kind: "refused", reason: error.message, changedFiles };
+    throw error;
+  }
   if (sha === undefined) return { kind: "no-change" };
   return { kind: "committed", sha, changedFiles, message };
 }

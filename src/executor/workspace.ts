@@ -1,7 +1,9 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { lstat, mkdir, readdir, realpath, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { createSandbox, type SandboxSettings } from "./sandbox.js";
+import type { Sandbox } from "./sandbox-contract.js";
 
 /** A GitHub installation token, handed to git for one command through its environment. */
 export interface GitAuth {
@@ -38,6 +40,16 @@ function gitSettings(auth: GitAuth | undefined): Array<[string, string]> {
     ["core.logAllRefUpdates", "false"],
     ["maintenance.auto", "false"],
     ["core.hooksPath", "/dev/null"],
+    // Nothing in the tree (or in a repository nested in it) may make git start a program or look
+    // into another repository: no file-system monitor, no submodule recursion, no pager.
+    ["core.fsmonitor", "false"],
+    ["core.untrackedCache", "false"],
+    ["core.pager", "cat"],
+    ["submodule.recurse", "false"],
+    ["diff.ignoreSubmodules", "all"],
+    ["status.submoduleSummary", "false"],
+    ["fetch.recurseSubmodules", "false"],
+    ["push.recurseSubmodules", "no"],
     ["protocol.file.allow", "always"],
     // Check files out on every core: a worktree of a large repository is mostly file creation.
     ["checkout.workers", "0"],
@@ -111,10 +123,12 @@ function displayUrl(url: string): string {
  */
 export class WorkspaceCache {
   readonly #cacheDir: string;
+  readonly #sandbox: GitSandboxSettings;
   readonly #busy = new Map<string, Promise<unknown>>();
 
-  constructor(options: { cacheDir: string }) {
+  constructor(options: { cacheDir: string; sandbox: GitSandboxSettings }) {
     this.#cacheDir = options.cacheDir;
+    this.#sandbox = options.sandbox;
   }
 
   /** The bare mirror of a repository, derived from its clone URL (or a local path) so no URL can escape the cache. */
@@ -127,9 +141,12 @@ export class WorkspaceCache {
     return join(this.#cacheDir, "spare", ...repoKey(cloneUrl));
   }
 
-  /** The persistent HOME sandboxed commands get for this repository. */
-  homePath(cloneUrl: string): string {
-    return join(this.#cacheDir, "homes", ...repoKey(cloneUrl));
+  /**
+   * The repository's package caches (npm, pip, yarn, XDG): only a `setup` on a commit of the
+   * repository's own history writes them; agent commands and the gate see them read-only.
+   */
+  packageCachePath(cloneUrl: string): string {
+    return join(this.#cacheDir, "package-caches", ...repoKey(cloneUrl));
   }
 
   /**
@@ -143,7 +160,7 @@ export class WorkspaceCache {
       const auth = input.auth === undefined ? {} : { auth: input.auth };
       const signal = input.signal === undefined ? {} : { signal: input.signal };
       await mkdir(mirror, { recursive: true });
-      await mkdir(this.homePath(input.cloneUrl), { recursive: true });
+      await mkdir(this.packageCachePath(input.cloneUrl), { recursive: true });
       const initialised = await lstat(join(mirror, "HEAD")).then(
         () => true,
         () => false,
@@ -174,15 +191,26 @@ export class WorkspaceCache {
       await mkdir(join(runDir, "objects", "info"), { recursive: true });
       await mkdir(join(runDir, "objects", "pack"), { recursive: true });
       const path = join(runDir, "worktree");
+      await mkdir(join(runDir, "home"));
+      await mkdir(join(runDir, "git-home"));
       const spare = this.sparePath(input.cloneUrl);
       await git(["worktree", "prune"], { cwd: mirror });
-      let gitDir = await takeSpare({ mirror, spare, path, baseSha });
-      if (gitDir === undefined) {
-        await git(["worktree", "add", "--detach", "--quiet", path, baseSha], { cwd: mirror });
-        gitDir = (await git(["rev-parse", "--absolute-git-dir"], { cwd: path })).trim();
+      const realMirror = await realpath(mirror);
+      const worktreeAt = async (gitDir: string): Promise<Worktree> =>
+        new Worktree({ path: await realpath(path), baseSha, mirror: realMirror, gitDir, objectsDir: await realpath(join(runDir, "objects")), runDir: await realpath(runDir), spare, sandbox: this.#sandbox });
+      const spareGitDir = await moveSpare({ mirror: realMirror, spare, path });
+      if (spareGitDir !== undefined) {
+        const reused = await worktreeAt(spareGitDir);
+        if (await reused.resetToBase().catch(() => false)) return reused;
+        await rm(path, { recursive: true, force: true });
+        await rm(spare, { recursive: true, force: true });
+        await git(["worktree", "prune"], { cwd: mirror });
       }
-      const realPath = await realpath(path);
-      return new Worktree({ path: realPath, baseSha, mirror: await realpath(mirror), gitDir, objectsDir: await realpath(join(runDir, "objects")), runDir, spare });
+      // A fresh checkout of the repository's own commit: afk's git reads only what the mirror holds.
+      await git(["worktree", "add", "--detach", "--quiet", path, baseSha], { cwd: mirror });
+      const gitDir = await adminDirOf(realMirror, await realpath(path));
+      if (gitDir === undefined) throw new Error(`git did not register the worktree ${path}`);
+      return worktreeAt(gitDir);
     });
   }
 
@@ -228,6 +256,39 @@ async function restoreWorktreeMetadata(path: string, gitDir: string, objectsDir?
   await rm(join(gitDir, "gitdir"), { recursive: true, force: true });
   await writeFile(join(gitDir, "gitdir"), `${join(path, ".git")}\n`);
   await rm(join(gitDir, "config.worktree"), { recursive: true, force: true });
+  // Everything else an agent left in the git dir (state files, refs, notes to a later run) goes;
+  // git needs only HEAD and the index, which it rewrites itself.
+  for (const entry of await readdir(gitDir)) {
+    if (!GIT_DIR_KEPT.has(entry)) await rm(join(gitDir, entry), { recursive: true, force: true });
+  }
+  if (objectsDir !== undefined) {
+    // An alternates file would let afk's git read objects of other repositories on this host.
+    await rm(join(objectsDir, "info", "alternates"), { force: true });
+    await rm(join(objectsDir, "info", "http-alternates"), { force: true });
+  }
+}
+
+/** What afk keeps of a worktree's git dir between its own git commands. */
+const GIT_DIR_KEPT = new Set(["HEAD", "index", "commondir", "gitdir"]);
+
+/** Settings for the sandbox afk's own git runs in over a run's tree (the same bubblewrap as the agent's). */
+export interface GitSandboxSettings extends SandboxSettings {
+  /** Files that must be unreadable in the sandbox (the App's private key). */
+  hiddenPaths?: readonly string[];
+}
+
+/** How long one of afk's git commands over the tree may take. */
+const GIT_TIMEOUT_MS = 10 * 60_000;
+
+/** The change holds repositories nested in the worktree, which git would record as submodules. */
+export class NestedRepositoryError extends Error {
+  constructor(readonly paths: string[]) {
+    const shown = paths.slice(0, 10).map((path) => `\`${path}\``).join(", ");
+    super(
+      `The change contains ${paths.length === 1 ? "a git repository nested" : "git repositories nested"} in the worktree (${shown}${paths.length > 10 ? ` and ${paths.length - 10} more` : ""}), which git would record as submodules. afk never pushes or looks into a nested repository, so nothing was pushed. A person must add a submodule if one is wanted.`,
+    );
+    this.name = "NestedRepositoryError";
+  }
 }
 
 /** Deletes every entry below `dir` that is neither a regular file nor a directory (links, fifos, sockets). */
@@ -246,59 +307,66 @@ async function removeLinks(dir: string): Promise<void> {
 }
 
 /**
- * Takes over the parked checkout of an earlier run, if there is one: moves it to `path`, checks out
- * `baseSha` (only changed files are written), removes every untracked and ignored file, and accepts
- * it only if git then reports nothing at all. Returns its git dir; otherwise the spare is deleted
- * and undefined returned.
+ * Moves the parked checkout of an earlier run, if there is one, to `path` and returns its git dir
+ * (found among the mirror's worktrees by the location afk recorded, never by asking git inside the
+ * tree). The caller resets it to its commit inside the sandbox and verifies it is pristine.
  */
-async function takeSpare(input: { mirror: string; spare: string; path: string; baseSha: string }): Promise<string | undefined> {
+async function moveSpare(input: { mirror: string; spare: string; path: string }): Promise<string | undefined> {
   try {
     await lstat(input.spare);
   } catch {
     return undefined;
   }
   try {
+    // `worktree move` reads the worktree's index and metadata as data; it runs nothing in the tree.
     await git(["worktree", "move", input.spare, input.path], { cwd: input.mirror });
-    const gitDir = (await git(["rev-parse", "--absolute-git-dir"], { cwd: input.path })).trim();
-    // The same metadata rewrite as every afk git command, then git addressed explicitly.
-    await restoreWorktreeMetadata(input.path, gitDir);
-    const env = { GIT_DIR: gitDir, GIT_WORK_TREE: input.path };
-    await git(["checkout", "--quiet", "--detach", "--force", input.baseSha], { cwd: input.path, env });
-    // The parked tree was cleaned when its run ended; clean again only if git sees anything at all.
-    const pristine = async (): Promise<boolean> => isPristineStatus(await git(PRISTINE_STATUS, { cwd: input.path, env }), input.baseSha);
-    if (await pristine()) return gitDir;
-    await git(["clean", "-ffdxq"], { cwd: input.path, env });
-    if (await pristine()) return gitDir;
+    const gitDir = await adminDirOf(input.mirror, await realpath(input.path));
+    if (gitDir !== undefined) return gitDir;
   } catch {
     // Fall through: a fresh worktree instead.
   }
-  await git(["worktree", "remove", "--force", input.path], { cwd: input.mirror }).catch(() => undefined);
-  await git(["worktree", "remove", "--force", input.spare], { cwd: input.mirror }).catch(() => undefined);
   await rm(input.path, { recursive: true, force: true });
   await rm(input.spare, { recursive: true, force: true });
   await git(["worktree", "prune"], { cwd: input.mirror }).catch(() => undefined);
   return undefined;
 }
 
-/** One run's checkout: detached at the pinned commit, with its own object directory. */
+/** The mirror's administrative directory for the worktree at `path`: the one whose `gitdir` file names it. */
+async function adminDirOf(mirror: string, path: string): Promise<string | undefined> {
+  const root = join(mirror, "worktrees");
+  const names = await readdir(root).catch(() => []);
+  for (const name of names) {
+    const recorded = await readFile(join(root, name, "gitdir"), "utf8").catch(() => "");
+    if (recorded.trim() === join(path, ".git")) return join(root, name);
+  }
+  return undefined;
+}
+
+/** One run's checkout: detached at the pinned commit, with its own object directory and a fresh HOME. */
 export class Worktree {
   readonly path: string;
   readonly baseSha: string;
   readonly mirror: string;
   readonly gitDir: string;
   readonly objectsDir: string;
+  /** This job's HOME for sandboxed commands: empty at the start, deleted with the run. */
+  readonly home: string;
   readonly #runDir: string;
   readonly #spare: string;
+  readonly #sandboxSettings: GitSandboxSettings;
+  #gitSandbox: Promise<Sandbox> | undefined;
   #removed = false;
 
-  constructor(input: { path: string; baseSha: string; mirror: string; gitDir: string; objectsDir: string; runDir: string; spare: string }) {
+  constructor(input: { path: string; baseSha: string; mirror: string; gitDir: string; objectsDir: string; runDir: string; spare: string; sandbox: GitSandboxSettings }) {
     this.path = input.path;
     this.baseSha = input.baseSha;
     this.mirror = input.mirror;
     this.gitDir = input.gitDir;
     this.objectsDir = input.objectsDir;
+    this.home = join(input.runDir, "home");
     this.#runDir = input.runDir;
     this.#spare = input.spare;
+    this.#sandboxSettings = input.sandbox;
   }
 
   /**
@@ -315,50 +383,161 @@ export class Worktree {
     };
   }
 
+  /** A directory of the run for scratch use (a HOME for the gate), removed with the run. */
+  scratchDir(name: string): string {
+    if (!/^[a-z-]+$/.test(name)) throw new Error(`${JSON.stringify(name)} is not a scratch directory name`);
+    return join(this.#runDir, name);
+  }
+
   /**
-   * afk's own git commands, run outside the sandbox after the agent had the worktree. They never
-   * discover the repository through the worktree's `.git` file, and the metadata the agent could
-   * write (`.git`, `commondir`, `gitdir`, `config.worktree`) is rewritten first, so no config the
-   * agent planted (an fsmonitor, a filter, a pager) can run a command with afk's privileges.
+   * afk's own git commands over the tree the agent wrote. They run inside the sandbox (no network,
+   * no secret, cleared environment, afk's settings only: no fsmonitor, no hooks, no submodule
+   * recursion, no config from the tree), address the repository explicitly rather than through the
+   * worktree's `.git` file, and the metadata the agent could write is rewritten first. Whatever git
+   * might still be tricked into starting runs where the agent's own commands run, never on the host.
    */
-  async #git(args: string[], options: { auth?: GitAuth; signal?: AbortSignal; env?: Record<string, string> } = {}): Promise<string> {
+  async #git(args: string[], options: { env?: Record<string, string> } = {}): Promise<string> {
+    return this.#program(["git", ...args], options.env ?? {});
+  }
+
+  /** One program of the system's (git, find, rm) over the tree, in the sandbox; its standard output, or a GitError. */
+  async #program(argv: [string, ...string[]], env: Record<string, string> = {}): Promise<string> {
     await this.#restoreMetadata();
-    return git(args, {
-      cwd: this.path,
-      env: { ...this.gitEnv, GIT_DIR: this.gitDir, GIT_WORK_TREE: this.path, ...options.env },
-      ...(options.auth === undefined ? {} : { auth: options.auth }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    const sandbox = await this.#sandbox(env);
+    const result = await sandbox.runProgram(argv, { timeoutMs: GIT_TIMEOUT_MS, network: false });
+    if (result.exitCode === 0) return result.stdout;
+    const detail = result.timedOut ? `timed out after ${GIT_TIMEOUT_MS / 60_000} minutes` : result.stderr.trim() || `exit ${result.exitCode ?? result.signal ?? "unknown"}`;
+    throw new GitError(`${argv[0]} ${argv[1] ?? ""} failed: ${detail}`, detail);
+  }
+
+  /**
+   * The files git ignores (dependencies a setup installed, build output), each with what changes
+   * whenever it is written or replaced: inode, size, change time (which no program can set back),
+   * type and mode. Listed inside the sandbox; links are not followed.
+   */
+  async ignoredFiles(): Promise<Map<string, string>> {
+    const ignored = new Set((await this.#git(["ls-files", "-z", "--others", "--ignored", "--exclude-standard"])).split("\0").filter((path) => path.length > 0));
+    const files = new Map<string, string>();
+    if (ignored.size === 0) return files;
+    const listing = await this.#program(["find", ".", "-path", "./.git", "-prune", "-o", "(", "-type", "f", "-o", "-type", "l", ")", "-printf", "%i/%s/%C@/%y%m %P\\0"]);
+    for (const entry of listing.split("\0")) {
+      const space = entry.indexOf(" ");
+      const path = entry.slice(space + 1);
+      if (space > 0 && ignored.has(path)) files.set(path, entry.slice(0, space));
+    }
+    return files;
+  }
+
+  /**
+   * Puts the ignored files back as `before` recorded them, as far as afk can: files the agent added
+   * where git does not look are deleted (inside the sandbox); the paths of recorded files it changed
+   * or removed are returned, since afk keeps no copy to restore them from.
+   */
+  async restoreIgnoredFiles(before: ReadonlyMap<string, string>): Promise<string[]> {
+    const after = await this.ignoredFiles();
+    const added = [...after.keys()].filter((path) => !before.has(path));
+    for (let index = 0; index < added.length; index += 500) await this.#program(["rm", "-f", "--", ...added.slice(index, index + 500)]);
+    return [...before].filter(([path, identity]) => after.get(path) !== identity).map(([path]) => path).sort();
+  }
+
+  /** The sandbox for afk's git: the worktree, its git dir and the run's objects writable, the mirror read-only, an empty HOME. */
+  #sandbox(extraEnv: Record<string, string>): Promise<Sandbox> {
+    const layout = (env: Record<string, string>) => ({
+      worktree: this.path,
+      home: join(this.#runDir, "git-home"),
+      readOnly: [this.mirror],
+      writable: [this.gitDir, this.objectsDir],
+      hidden: [...(this.#sandboxSettings.hiddenPaths ?? [])],
+      env: { ...this.gitEnv, GIT_DIR: this.gitDir, GIT_WORK_TREE: this.path, ...env },
     });
+    // The identity of a commit is the only per-command setting; it gets a sandbox of its own.
+    if (Object.keys(extraEnv).length > 0) return createSandbox(layout(extraEnv), this.#sandboxSettings);
+    this.#gitSandbox ??= createSandbox(layout({}), this.#sandboxSettings);
+    return this.#gitSandbox;
   }
 
   #restoreMetadata(): Promise<void> {
     return restoreWorktreeMetadata(this.path, this.gitDir, this.objectsDir);
   }
 
+  /**
+   * Brings a parked checkout to the pinned commit (only changed files are written), removes every
+   * untracked and ignored file, and says whether git then reports nothing at all.
+   */
+  async resetToBase(): Promise<boolean> {
+    await this.#git(["checkout", "--quiet", "--detach", "--force", this.baseSha]);
+    if (await this.isPristine()) return true;
+    await this.#git(["clean", "-ffdxq"]);
+    return this.isPristine();
+  }
+
   /** Repository-relative paths changed since the base commit, untracked files included, ignored files not. */
   async changedFiles(): Promise<string[]> {
-    const tracked = await this.#git(["diff", "--name-only", "-z", "--no-renames", this.baseSha]);
+    const tracked = await this.#git(["diff", "--name-only", "-z", "--no-renames", "--no-ext-diff", "--no-textconv", "--ignore-submodules=dirty", this.baseSha]);
     const untracked = await this.#git(["ls-files", "--others", "--exclude-standard", "-z"]);
     return [...new Set([...tracked.split("\0"), ...untracked.split("\0")].filter((path) => path.length > 0))].sort();
   }
 
-  /** Makes the whole worktree one commit on top of the base, whatever the agent did to HEAD. Undefined when nothing changed. */
+  /**
+   * Makes the whole worktree one commit on top of the base, whatever the agent did to HEAD. Undefined
+   * when nothing changed. Throws NestedRepositoryError when the change would add or move a gitlink
+   * (a repository nested in the worktree): those are never committed, pushed or looked into.
+   */
   async commitAll(message: string, author: { name: string; email: string }): Promise<string | undefined> {
-    await this.#git(["reset", "--soft", this.baseSha]);
+    await this.#git(["reset", "--quiet", "--soft", this.baseSha]);
+    const nested = await this.#nestedRepositories();
+    if (nested.length > 0) throw new NestedRepositoryError(nested);
     await this.#git(["add", "--all"]);
-    const staged = await this.#git(["diff", "--cached", "--name-only", "-z"]);
+    const staged = await this.#git(["diff", "--cached", "--name-only", "-z", "--no-ext-diff"]);
     if (staged.length === 0) return undefined;
     const identity = { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email, GIT_COMMITTER_NAME: author.name, GIT_COMMITTER_EMAIL: author.email };
-    await this.#git(["commit", "--quiet", "--no-verify", "--message", message], { env: identity });
-    return (await this.#git(["rev-parse", "HEAD"])).trim();
+    await this.#git(["commit", "--quiet", "--no-verify", "--no-gpg-sign", "--message", message], { env: identity });
+    return this.#head();
   }
 
-  /** Pushes HEAD to a branch. Never forced: if the branch exists with other history, GitHub's answer comes back as `rejected`. */
+  /**
+   * Repositories nested in the worktree that the change would carry: untracked ones (git lists a
+   * directory holding a repository as `path/` instead of looking inside) and gitlinks in the index
+   * (mode 160000) that the base commit does not have at that path with that commit.
+   */
+  async #nestedRepositories(): Promise<string[]> {
+    const untracked = (await this.#git(["ls-files", "--others", "--exclude-standard", "-z"])).split("\0").filter((path) => path.endsWith("/"));
+    const gitlinks = (listing: string): Set<string> =>
+      new Set(
+        listing
+          .split("\0")
+          .filter((entry) => entry.startsWith("160000 "))
+          .map((entry) => {
+            const [meta = "", path = ""] = entry.split("\t");
+            const words = meta.split(" ");
+            return `${words[1] === "commit" ? (words[2] ?? "") : (words[1] ?? "")} ${path}`;
+          }),
+      );
+    const base = gitlinks(await this.#git(["ls-tree", "-r", "-z", this.baseSha]));
+    const staged = gitlinks(await this.#git(["ls-files", "--stage", "-z"]));
+    const added = [...staged].filter((entry) => !base.has(entry)).map((entry) => entry.slice(entry.indexOf(" ") + 1));
+    return [...new Set([...untracked.map((path) => path.slice(0, -1)), ...added])].sort();
+  }
+
+  async #head(): Promise<string> {
+    const sha = (await this.#git(["rev-parse", "--verify", "HEAD^{commit}"])).trim();
+    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) throw new Error(`git named HEAD ${JSON.stringify(sha.slice(0, 80))}, which is not a commit id`);
+    return sha;
+  }
+
+  /**
+   * Pushes HEAD to a branch. Never forced: if the branch exists with other history, GitHub's answer
+   * comes back as `rejected`. The push runs on the host (it needs the network and the token), so it
+   * never touches the worktree or its git dir: git reads the mirror afk keeps and the run's objects,
+   * and sends the commit afk's sandboxed git named.
+   */
   async push(input: { remoteUrl: string; auth?: GitAuth; branch: string; signal?: AbortSignal }): Promise<{ kind: "pushed"; sha: string } | { kind: "rejected"; message: string }> {
     if (!/^[A-Za-z0-9._/-]+$/.test(input.branch) || input.branch.includes("..")) throw new Error(`${JSON.stringify(input.branch)} is not a safe branch name`);
-    const sha = (await this.#git(["rev-parse", "HEAD"])).trim();
+    const sha = await this.#head();
     try {
-      await this.#git(["push", "--porcelain", "--no-verify", input.remoteUrl, `HEAD:refs/heads/${input.branch}`], {
+      await git(["push", "--porcelain", "--no-verify", "--no-recurse-submodules", input.remoteUrl, `${sha}:refs/heads/${input.branch}`], {
+        cwd: this.mirror,
+        env: { GIT_DIR: this.mirror, GIT_OBJECT_DIRECTORY: this.objectsDir, GIT_ALTERNATE_OBJECT_DIRECTORIES: join(this.mirror, "objects") },
         ...(input.auth === undefined ? {} : { auth: input.auth }),
         ...(input.signal === undefined ? {} : { signal: input.signal }),
       });
@@ -372,7 +551,7 @@ export class Worktree {
 
   /** True when nothing is changed or untracked. */
   async isClean(): Promise<boolean> {
-    return (await this.#git(["status", "--porcelain", "--untracked-files=all"])).trim().length === 0;
+    return (await this.#git(["status", "--porcelain", "--untracked-files=all", "--ignore-submodules=all"])).trim().length === 0;
   }
 
   /** True when the checkout is exactly the pinned commit: HEAD unmoved, nothing changed, untracked or even ignored. */
@@ -381,10 +560,11 @@ export class Worktree {
   }
 
   /**
-   * Ends the run's use of the worktree and removes the run's directory. The checkout is reset to the
-   * base commit, cleaned of every untracked and ignored file, and parked for the next run of this
-   * repository (which checks out only what changed, and verifies the tree is pristine before use);
-   * if it cannot be parked, it is deleted. Safe to call twice.
+   * Ends the run's use of the worktree and removes the run's directory (its HOME and objects with
+   * it). The checkout is reset to the base commit and cleaned of every untracked and ignored file
+   * inside the sandbox, its git dir reduced to HEAD and the index, and it is parked for the next run
+   * of this repository (which checks it out again and verifies it is pristine before use); if it
+   * cannot be parked, it is deleted. Safe to call twice.
    */
   async remove(): Promise<void> {
     if (this.#removed) return;
@@ -393,13 +573,14 @@ export class Worktree {
     try {
       await this.#git(["reset", "--quiet", "--hard", this.baseSha]);
       await this.#git(["clean", "-ffdxq"]);
+      await this.#restoreMetadata();
       await mkdir(dirname(this.#spare), { recursive: true });
       await git(["worktree", "move", this.path, this.#spare], { cwd: this.mirror });
       parked = true;
     } catch {
       parked = false;
     }
-    if (!parked) await git(["worktree", "remove", "--force", this.path], { cwd: this.mirror }).catch(() => undefined);
+    if (!parked) await rm(this.path, { recursive: true, force: true }).catch(() => undefined);
     await rm(this.#runDir, { recursive: true, force: true });
     await git(["worktree", "prune"], { cwd: this.mirror }).catch(() => undefined);
   }

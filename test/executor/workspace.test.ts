@@ -1,12 +1,14 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSandbox } from "../../src/executor/sandbox.js";
-import { WorkspaceCache } from "../../src/executor/workspace.js";
+import { NestedRepositoryError, WorkspaceCache } from "../../src/executor/workspace.js";
 import { commitToBareRepo, createBareRepo, GitHttpServer } from "../helpers/git-http-server.js";
 
+/** afk's own git runs in bubblewrap, as in the App (no unsandboxed fallback). */
+const SANDBOX = { allowUnsandboxed: false };
 const TOKEN_READ = "ghs_readtoken0000000000000000000000001";
 const TOKEN_WRITE = "ghs_writetoken000000000000000000000002";
 
@@ -48,7 +50,7 @@ afterAll(async () => {
 
 describe("workspace: mirror and worktree", () => {
   it("clones cold, fetches warm, pins the ref, and never writes the token to disk", async () => {
-    const cache = new WorkspaceCache({ cacheDir: join(root, "cache-1") });
+    const cache = new WorkspaceCache({ cacheDir: join(root, "cache-1"), sandbox: SANDBOX });
     const url = server.cloneUrl("octo-org/app");
     const first = await cache.open({ cloneUrl: url, auth: { token: TOKEN_READ }, ref: "main", runId: "r-1" });
     expect(first.baseSha).toBe(bare.headSha);
@@ -75,7 +77,7 @@ describe("workspace: mirror and worktree", () => {
   });
 
   it("says clearly when the token is refused, without the token in the message", async () => {
-    const cache = new WorkspaceCache({ cacheDir: join(root, "cache-2") });
+    const cache = new WorkspaceCache({ cacheDir: join(root, "cache-2"), sandbox: SANDBOX });
     const error = await cache.open({ cloneUrl: server.cloneUrl("octo-org/app"), auth: { token: "ghs_wrong_token_value_1234567890" }, ref: "main", runId: "r-x" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect(String(error)).toMatch(/could not fetch http:\/\/127\.0\.0\.1:\d+\/octo-org\/app\.git: authentication failed/);
@@ -83,7 +85,7 @@ describe("workspace: mirror and worktree", () => {
   });
 
   it("lists changes, squashes the agent's commits onto the base, pushes a new branch and never forces", async () => {
-    const cache = new WorkspaceCache({ cacheDir: join(root, "cache-3") });
+    const cache = new WorkspaceCache({ cacheDir: join(root, "cache-3"), sandbox: SANDBOX });
     const worktree = await cache.open({ cloneUrl: server.cloneUrl("octo-org/app"), auth: { token: TOKEN_READ }, ref: "main", runId: "r-push" });
     writeFileSync(join(worktree.path, "src/a.js"), "export const a = 42;\n");
     writeFileSync(join(worktree.path, "NEW.md"), "new\n");
@@ -121,11 +123,11 @@ describe("workspace: mirror and worktree", () => {
 
   it("lets sandboxed git work with the mirror read-only, and nothing the agent plants runs in afk's git", async () => {
     const cacheDir = join(root, "cache-4");
-    const cache = new WorkspaceCache({ cacheDir });
+    const cache = new WorkspaceCache({ cacheDir, sandbox: SANDBOX });
     const worktree = await cache.open({ cloneUrl: server.cloneUrl("octo-org/app"), auth: { token: TOKEN_READ }, ref: "main", runId: "r-sbx" });
     const mirrorRefsBefore = execFileSync("git", ["--git-dir", worktree.mirror, "for-each-ref"], { encoding: "utf8" });
     const sandbox = await createSandbox(
-      { worktree: worktree.path, home: cache.homePath(server.cloneUrl("octo-org/app")), readOnly: [worktree.mirror], writable: [worktree.gitDir, worktree.objectsDir], env: worktree.gitEnv },
+      { worktree: worktree.path, home: worktree.home, readOnly: [worktree.mirror], writable: [worktree.gitDir, worktree.objectsDir], env: worktree.gitEnv },
       { allowUnsandboxed: false },
     );
     const inside = await sandbox.run(
@@ -180,7 +182,7 @@ describe("workspace: mirror and worktree", () => {
   });
 
   it("parks a finished run's checkout and gives the next run a pristine tree at its own commit", async () => {
-    const cache = new WorkspaceCache({ cacheDir: join(root, "cache-5") });
+    const cache = new WorkspaceCache({ cacheDir: join(root, "cache-5"), sandbox: SANDBOX });
     const url = server.cloneUrl("octo-org/app");
     const first = await cache.open({ cloneUrl: url, auth: { token: TOKEN_READ }, ref: "main", runId: "r-park-1" });
     // Everything an agent could leave behind.
@@ -212,5 +214,83 @@ describe("workspace: mirror and worktree", () => {
     expect(ignored).toBe("");
     await second.remove();
   });
-});
 
+  it("never runs a program planted in a nested repository on the host, and refuses to commit nested repositories", async () => {
+    const cache = new WorkspaceCache({ cacheDir: join(root, "cache-6"), sandbox: SANDBOX });
+    const worktree = await cache.open({ cloneUrl: server.cloneUrl("octo-org/app"), auth: { token: TOKEN_READ }, ref: "main", runId: "r-nested" });
+    // What a hostile agent does in its sandbox: a nested repository whose own config starts a program
+    // from every git command that looks into it (fsmonitor, a clean filter, a diff driver), staged as a gitlink.
+    const marker = join(root, "pwned-by-nested-repo");
+    const ranAnywhere = join(worktree.path, "payload-ran");
+    const script = join(worktree.path, "sub", "payload.sh");
+    const sandbox = await createSandbox(
+      { worktree: worktree.path, home: worktree.home, readOnly: [worktree.mirror], writable: [worktree.gitDir, worktree.objectsDir], env: worktree.gitEnv },
+      { allowUnsandboxed: false },
+    );
+    const planted = await sandbox.run(
+      [
+        "mkdir -p sub inner/deeper && cd sub && git init -q . && git config user.name a && git config user.email a@x",
+        // The payload marks where it ran: on the host (a path only the host sees) or anywhere (the worktree).
+        `printf '#!/bin/sh\\ntouch ${marker} ${ranAnywhere}\\ncat\\n' > payload.sh && chmod +x payload.sh`,
+        `git config core.fsmonitor ${script} && git config filter.evil.clean ${script} && git config diff.evil.command ${script}`,
+        "echo '* filter=evil diff=evil' > .gitattributes && echo data > data.txt && git add -A && git commit -qm nested && cd ..",
+        "cd inner/deeper && git init -q . && echo x > x && cd ../..",
+        "echo '* filter=evil diff=evil' > .gitattributes",
+        "git add sub 2>&1; echo staged=$?",
+      ].join(" && "),
+      { timeoutMs: 20_000, network: false },
+    );
+    expect(planted.output).toContain("staged=0");
+
+    expect(await worktree.changedFiles()).toEqual(expect.arrayContaining([".gitattributes", "sub"]));
+    expect(await worktree.isClean()).toBe(false);
+    const refused = await worktree.commitAll("msg", { name: "afk", email: "a@b" }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(NestedRepositoryError);
+    expect((refused as NestedRepositoryError).paths).toEqual(["inner/deeper", "sub"]);
+    expect(String(refused)).toContain("nothing was pushed");
+    await worktree.isPristine();
+    // No git command of afk's ran the planted program: not where afk lives, not even in its sandbox.
+    expect(existsSync(marker)).toBe(false);
+    expect(existsSync(ranAnywhere)).toBe(false);
+    // Nothing was committed: HEAD is still the base.
+    expect(execFileSync("git", ["rev-parse", "HEAD"], { cwd: worktree.path, env: { ...process.env, ...worktree.gitEnv, GIT_DIR: worktree.gitDir }, encoding: "utf8" }).trim()).toBe(worktree.baseSha);
+    await worktree.remove();
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it("gives each run a fresh HOME and a git dir holding nothing the last run's agent left", async () => {
+    const cache = new WorkspaceCache({ cacheDir: join(root, "cache-7"), sandbox: SANDBOX });
+    const url = server.cloneUrl("octo-org/app");
+    const first = await cache.open({ cloneUrl: url, auth: { token: TOKEN_READ }, ref: "main", runId: "r-fresh-1" });
+    writeFileSync(join(first.home, ".npmrc"), "script-shell=/bin/true\n");
+    writeFileSync(join(first.gitDir, "note-for-the-next-run"), "hello");
+    mkdirSync(join(first.gitDir, "refs", "stash-of-the-agent"), { recursive: true });
+    writeFileSync(join(first.objectsDir, "info", "alternates"), `${join(root, "remote")}\n`);
+    await first.remove();
+    const second = await cache.open({ cloneUrl: url, auth: { token: TOKEN_READ }, ref: "main", runId: "r-fresh-2" });
+    expect(second.gitDir).toBe(first.gitDir);
+    expect(readdirSync(second.home)).toEqual([]);
+    expect(readdirSync(second.gitDir).sort()).toEqual(["HEAD", "commondir", "gitdir", "index"]);
+    expect(existsSync(join(second.objectsDir, "info", "alternates"))).toBe(false);
+    await second.remove();
+  });
+
+  it("tells the files git ignores that the agent added (deleted) from those it changed (reported)", async () => {
+    const cache = new WorkspaceCache({ cacheDir: join(root, "cache-8"), sandbox: SANDBOX });
+    const worktree = await cache.open({ cloneUrl: server.cloneUrl("octo-org/app"), auth: { token: TOKEN_READ }, ref: "main", runId: "r-ignored" });
+    mkdirSync(join(worktree.path, "node_modules", "dep"), { recursive: true });
+    writeFileSync(join(worktree.path, "node_modules", "dep", "index.js"), "module.exports = 1;\n");
+    writeFileSync(join(worktree.path, "node_modules", "dep", "kept.js"), "kept\n");
+    const afterSetup = await worktree.ignoredFiles();
+    expect([...afterSetup.keys()].sort()).toEqual(["node_modules/dep/index.js", "node_modules/dep/kept.js"]);
+    // The agent rewrites an installed file with the same size, and sets its modification time back; adds another.
+    const stats = statSync(join(worktree.path, "node_modules", "dep", "index.js"));
+    writeFileSync(join(worktree.path, "node_modules", "dep", "index.js"), "module.exports = 2;\n");
+    utimesSync(join(worktree.path, "node_modules", "dep", "index.js"), stats.atime, stats.mtime);
+    writeFileSync(join(worktree.path, "node_modules", "dep", "added.js"), "new\n");
+    expect(await worktree.restoreIgnoredFiles(afterSetup)).toEqual(["node_modules/dep/index.js"]);
+    expect(existsSync(join(worktree.path, "node_modules", "dep", "added.js"))).toBe(false);
+    expect(existsSync(join(worktree.path, "node_modules", "dep", "kept.js"))).toBe(true);
+    await worktree.remove();
+  });
+});
