@@ -241,6 +241,8 @@ describe("workspace: mirror and worktree", () => {
       { timeoutMs: 20_000, network: false },
     );
     expect(planted.output).toContain("staged=0");
+    // The agent's own git ran its filter while planting; from here on, only afk's git runs.
+    rmSync(ranAnywhere, { force: true });
 
     expect(await worktree.changedFiles()).toEqual(expect.arrayContaining([".gitattributes", "sub"]));
     expect(await worktree.isClean()).toBe(false);
