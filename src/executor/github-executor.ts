@@ -75,8 +75,8 @@ export class GitHubExecutor implements Executor {
     // What the agent will read comes first: an issue changed since the request ends the run before any clone.
     let issue;
     try {
-      // A follow-up works from a reviewer's or CI's request on the pull request; the issue text may have moved on since.
-      issue = await readIssueContext(octokit, job.repo, job.issue, { trust: config.trusted, botLogin, requestedAt: job.trigger.at, bodyDigest: followUp ? undefined : job.trigger.bodyDigest });
+      // Every job of a run, follow-ups included, reads only the issue text the trusted person asked about.
+      issue = await readIssueContext(octokit, job.repo, job.issue, { trust: config.trusted, botLogin, requestedAt: job.trigger.at, bodyDigest: job.trigger.bodyDigest });
     } catch (error) {
       if (error instanceof IssueChangedError) return { status: "failed", retryable: false, message: error.message };
       throw error;

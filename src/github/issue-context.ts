@@ -24,9 +24,11 @@ const MAX_TEXT_CHARS = 20_000;
  * Reads an issue and its discussion for the prompt. Comments count only when their author passes
  * the trust gate (the same one that guards starting afk), when they are not afk's own, and when
  * they were not edited after the run was requested: what the trusted person saw is what the agent
- * reads. The issue body is checked against the digest taken when the run was requested (`bodyDigest`):
- * a title or body changed since then is not used (REST does not say who edited it), and the run
- * ends asking for the request to be repeated.
+ * reads. The issue's title and body are checked against the digest taken when the run was requested
+ * (`bodyDigest`, kept in the run state), by every job of the run: the first, and the fixes, reworks
+ * and approved plans that follow with nobody watching. A title or body changed since then is not
+ * used (REST does not say who edited it), nor is an issue whose digest the run never recorded; the
+ * job ends asking for the request to be repeated.
  */
 export async function readIssueContext(
   octokit: GitHub,
@@ -35,7 +37,8 @@ export async function readIssueContext(
   options: { trust: TrustLists; botLogin: string; requestedAt: string; bodyDigest: string | undefined },
 ): Promise<IssueContext> {
   const { data: issue } = await octokit.rest.issues.get({ owner: repo.owner, repo: repo.repo, issue_number: issueNumber });
-  if (options.bodyDigest !== undefined && issueTextDigest(issue.title, issue.body) !== options.bodyDigest) throw new IssueChangedError();
+  // Fails closed: a run without a digest (a state written before afk kept one) cannot tell what was approved.
+  if (options.bodyDigest === undefined || issueTextDigest(issue.title, issue.body) !== options.bodyDigest) throw new IssueChangedError();
   const all = await octokit.paginate(octokit.rest.issues.listComments, { owner: repo.owner, repo: repo.repo, issue_number: issueNumber, per_page: 100 });
   const requestedAt = Date.parse(options.requestedAt);
   const trusted = trustChecker(octokit, repo, options.trust);
@@ -83,11 +86,11 @@ export function formatDiscussion(context: IssueContext): string {
   return [...parts, ...context.omitted].join("\n\n---\n\n");
 }
 
-/** The issue's title or body changed after a trusted person asked afk to run. */
+/** The issue's title or body changed after a trusted person asked afk to run (or the run never recorded them). */
 export class IssueChangedError extends Error {
   constructor() {
     super(
-      "The issue's title or body changed after afk was asked to run. afk implements only the text a trusted person saw when they asked; to confirm the new text, add the label again or comment `/afk run`.",
+      "The issue's title or body changed after afk was asked to run. afk works only from the text a trusted person saw when they asked, so this job did nothing and pushed nothing; to confirm the new text, add the label again or comment `/afk run`.",
     );
     this.name = "IssueChangedError";
   }

@@ -39,7 +39,11 @@ export const runStateSchema = z.object({
     actor: z.string(),
     source: z.enum(["label", "command"]),
     at: z.iso.datetime(),
-    /** Digest of the issue's title and body the actor saw; the agent reads the issue only if it still matches. */
+    /**
+     * Digest of the issue's title and body the actor saw (`issueTextDigest`). Every job of the run,
+     * follow-ups included, reads the issue only if it still matches; only a new request replaces it.
+     * Optional for states written before it existed: such a run's jobs are refused.
+     */
     bodyDigest: z.string().optional(),
   }),
   /** The repository's web address, for links. */

@@ -94,7 +94,7 @@ describe("what the agent is told about the issue", () => {
     expect(state?.status).toBe("failed");
     expect(state?.outcome).toEqual({
       retryable: false,
-      message: "The issue's title or body changed after afk was asked to run. afk implements only the text a trusted person saw when they asked; to confirm the new text, add the label again or comment `/afk run`.",
+      message: "The issue's title or body changed after afk was asked to run. afk works only from the text a trusted person saw when they asked, so this job did nothing and pushed nothing; to confirm the new text, add the label again or comment `/afk run`.",
     });
   });
 });
