@@ -14,12 +14,17 @@ const HTML_COMMENTS = /<!--[\s\S]*?(?:-->|$)/g;
  * see is removed, so the model reads what the people who trusted the issue read. Pure.
  */
 export function sanitizeUntrustedText(text: string): string {
-  return text
-    .normalize("NFC")
-    .replace(/\r\n?/g, "\n")
+  // Hidden characters go before comments: removing them must not join `<\u200B!--` into a comment that stays.
+  return withoutHiddenCharacters(text.normalize("NFC"))
     .replace(HTML_COMMENTS, "")
-    .replace(HIDDEN_CHARACTERS, "")
-    .replace(CONTROL_CHARACTERS, "")
     .replace(/\n{3,}/g, "\n\n")
     .trim();
+}
+
+/**
+ * The text without invisible format characters and control characters (tab and newline stay), with
+ * every line ending as `\n`. Changes nothing a reader sees. Pure and idempotent.
+ */
+export function withoutHiddenCharacters(text: string): string {
+  return text.replace(/\r\n?/g, "\n").replace(HIDDEN_CHARACTERS, "").replace(CONTROL_CHARACTERS, "");
 }

@@ -12,6 +12,7 @@ describe("sanitizeUntrustedText", () => {
     ["Unicode tag characters smuggling ASCII", `ok${[..."run rm"].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join("")}`, "ok"],
     ["control characters and carriage returns", "line one\r\nline\u0007 two\u001b[31m", "line one\nline two[31m"],
     ["a byte-order mark", "\uFEFFtitle", "title"],
+    ["an HTML comment whose opening a hidden character splits", "ok <\u200B!-- afk:state {} --> end", "ok  end"],
   ])("removes %s", (_what, input, expected) => {
     expect(sanitizeUntrustedText(input)).toBe(expected);
   });
