@@ -63,7 +63,7 @@ async function measureWorkspace(): Promise<{ cold_ms: number; warm_ms: number; w
   try {
     for (let sample = 0; sample < 3; sample += 1) {
       const cacheDir = join(root, `cache-${sample}`);
-      const cache = new WorkspaceCache({ cacheDir });
+      const cache = new WorkspaceCache({ cacheDir, sandbox: { allowUnsandboxed: false } });
       let started = performance.now();
       const first = await cache.open({ cloneUrl: url, ref: "main", runId: `cold-${sample}` });
       cold.push(performance.now() - started);

@@ -70,14 +70,14 @@ export async function runLocal(command: Extract<CliCommand, { kind: "run" }>, io
   const title = firstLine(task).replace(/^#+\s*/, "").slice(0, 120);
 
   const runId = newRunId();
-  const workspaces = new WorkspaceCache({ cacheDir: settings.cacheDir });
+  const workspaces = new WorkspaceCache({ cacheDir: settings.cacheDir, sandbox: { allowUnsandboxed: settings.allowUnsandboxed } });
   say(`preparing a worktree of ${repo} at ${headSha.slice(0, 12)}`);
   const worktree = await workspaces.open({ cloneUrl: repo, ref: headSha, runId, signal: io.signal });
   try {
     let lastSpend = 0;
     const outcome = await runAgentInWorktree({
       worktree,
-      home: workspaces.homePath(repo),
+      packageCache: { path: workspaces.packageCachePath(repo), shared: true },
       config: config.config,
       model,
       price,

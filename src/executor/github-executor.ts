@@ -48,7 +48,7 @@ export class GitHubExecutor implements Executor {
 
   constructor(deps: GitHubExecutorDeps) {
     this.#deps = deps;
-    this.#workspaces = new WorkspaceCache({ cacheDir: deps.settings.cacheDir });
+    this.#workspaces = new WorkspaceCache({ cacheDir: deps.settings.cacheDir, sandbox: { allowUnsandboxed: deps.settings.allowUnsandboxed, hiddenPaths: deps.hiddenPaths } });
   }
 
   async execute(job: RunJob, reporter: RunReporter): Promise<RunOutcome> {
@@ -103,7 +103,8 @@ export class GitHubExecutor implements Executor {
     try {
       const agentInput: AgentRunInput = {
         worktree,
-        home: this.#workspaces.homePath(repository.clone_url),
+        // A follow-up works on afk's own branch, which the agent wrote: its setup must not fill the shared cache.
+        packageCache: { path: this.#workspaces.packageCachePath(repository.clone_url), shared: !followUp },
         config,
         model: job.model,
         price,

@@ -32,7 +32,10 @@ const GATE_OUTPUT_BYTES = 200_000;
  */
 export async function implementIssue(input: {
   session: AgentSession;
+  /** Where the tests run. */
   sandbox: Sandbox;
+  /** Called before each run of the tests; a text means afk refuses to run them this round, and says why. */
+  beforeGate?: () => Promise<string | undefined>;
   task: string;
   gate: GateSettings;
   signal: AbortSignal;
@@ -54,17 +57,22 @@ export async function implementIssue(input: {
     }
     const summary = stop.summary;
     await input.onPhase?.("gate");
-    const result = await sandbox.run(gate.command, { timeoutMs: gate.timeoutMs, network: gate.network, signal, maxOutputBytes: GATE_OUTPUT_BYTES });
-    if (signal.aborted) return { kind: "aborted", message: abortReason(signal) };
-    const timedOut = result.timedOut ? `\n[afk: the tests were killed after ${Math.round(gate.timeoutMs / 1000)} s]` : "";
-    evidence = { command: gate.command, exitCode: result.timedOut ? null : result.exitCode, output: result.output + timedOut, rounds: round, durationMs: result.durationMs };
+    const refusal = await input.beforeGate?.();
+    if (refusal === undefined) {
+      const result = await sandbox.run(gate.command, { timeoutMs: gate.timeoutMs, network: gate.network, signal, maxOutputBytes: GATE_OUTPUT_BYTES });
+      if (signal.aborted) return { kind: "aborted", message: abortReason(signal) };
+      const timedOut = result.timedOut ? `\n[afk: the tests were killed after ${Math.round(gate.timeoutMs / 1000)} s]` : "";
+      evidence = { command: gate.command, exitCode: result.timedOut ? null : result.exitCode, output: result.output + timedOut, rounds: round, durationMs: result.durationMs };
+    } else {
+      evidence = { command: gate.command, exitCode: null, output: `[${refusal}]`, rounds: round, durationMs: 0 };
+    }
     if (evidence.exitCode === 0) return { kind: "passed", summary, gate: evidence };
     if (round >= gate.maxRounds) return { kind: "tests-fail", summary, gate: evidence };
     await input.onPhase?.("agent");
     stop = await session.send(
       await renderPrompt("gate-failed", {
         test_command: gate.command,
-        exit_code: evidence.exitCode === null ? "none (killed: timed out)" : String(evidence.exitCode),
+        exit_code: refusal !== undefined ? "none (afk did not run the tests)" : evidence.exitCode === null ? "none (killed: timed out)" : String(evidence.exitCode),
         output: keepHeadAndTail(evidence.output, gate.outputChars).text,
         rounds_left: String(gate.maxRounds - round),
       }),

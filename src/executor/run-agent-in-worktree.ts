@@ -7,8 +7,10 @@ import type { Spend } from "./executor.js";
 import { abortReason, implementIssue, type ImplementResult } from "./implement-issue.js";
 import { keepHeadAndTail } from "./keep-head-and-tail.js";
 import { renderPrompt } from "./render-prompt.js";
-import { createSandbox, SandboxUnavailableError } from "./sandbox.js";
+import { createSandbox, SandboxUnavailableError, type SandboxLayout } from "./sandbox.js";
 import type { Sandbox } from "./sandbox-contract.js";
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
 import type { Worktree } from "./workspace.js";
 
 /** How a read-only job ended: the agent's final message, or why there is none. */
@@ -19,8 +21,13 @@ const TOOL_RESULT_CHARS = 30_000;
 
 export interface AgentRunInput {
   worktree: Worktree;
-  /** Persistent HOME for sandboxed commands (per repository). */
-  home: string;
+  /**
+   * The repository's package caches. `shared`: kept between jobs, written only by `setup` (which
+   * then works on a commit of the repository's own history, before any agent turn) and read-only to
+   * the agent and the gate. Otherwise (a job on afk's own branch) `setup` and the agent get a cache
+   * of this job's own, deleted with it.
+   */
+  packageCache: { path: string; shared: boolean };
   config: RepoConfig;
   model: string;
   price: ModelPrice;
@@ -49,11 +56,12 @@ export type AnswerRunResult = { kind: "answered"; result: AnswerResult; spend: S
 export async function runAgentInWorktree(input: AgentRunInput): Promise<AgentRunResult> {
   const started = await startSession(input, false);
   if (started.kind === "not-started") return started;
-  const { session, sandbox } = started;
+  const { session, gateSandbox, beforeGate } = started;
   const { config, signal } = input;
   const result = await implementIssue({
     session,
-    sandbox,
+    sandbox: gateSandbox,
+    beforeGate,
     task: await input.task(),
     gate: { command: config.test, maxRounds: config.gate.max_rounds, timeoutMs: config.gate.timeout_minutes * 60_000, outputChars: config.gate.output_chars, network: config.network },
     signal,
@@ -91,23 +99,51 @@ function spendOf(session: AgentSession): Spend {
   return { usd: session.progress.usd, turns: session.progress.turns };
 }
 
-async function startSession(input: AgentRunInput, readOnly: boolean): Promise<NotStarted | { kind: "ready"; session: AgentSession; sandbox: Sandbox }> {
+/** Environment that points every package manager at the package cache, and its logs at HOME. */
+function packageCacheEnv(cache: string, home: string): Record<string, string> {
+  return {
+    XDG_CACHE_HOME: join(cache, "xdg"),
+    npm_config_cache: join(cache, "npm"),
+    npm_config_logs_dir: join(home, ".npm", "_logs"),
+    npm_config_update_notifier: "false",
+    PIP_CACHE_DIR: join(cache, "pip"),
+    YARN_CACHE_FOLDER: join(cache, "yarn"),
+  };
+}
+
+type Ready = { kind: "ready"; session: AgentSession; gateSandbox: Sandbox; beforeGate: () => Promise<string | undefined> };
+
+/**
+ * The sandboxes of one job, each with what it may write: `setup` the package cache (when shared),
+ * the agent its worktree and this job's fresh HOME, the gate a HOME emptied before every run of the
+ * tests and the tree as setup left it plus the change (files the agent added where git does not
+ * look are deleted first; one it changed there makes the gate refuse).
+ */
+async function startSession(input: AgentRunInput, readOnly: boolean): Promise<NotStarted | Ready> {
   const { worktree, config, signal } = input;
   const gitData = [worktree.gitDir, worktree.objectsDir];
-  let sandbox;
+  const shared = input.packageCache.shared;
+  const cache = shared ? input.packageCache.path : worktree.scratchDir("package-cache");
+  const gateHome = worktree.scratchDir("gate-home");
+  await mkdir(cache, { recursive: true });
+  await mkdir(gateHome, { recursive: true });
+  const layout = (home: string, cacheWritable: boolean): SandboxLayout => ({
+    worktree: worktree.path,
+    readOnlyWorktree: readOnly,
+    home,
+    readOnly: [worktree.mirror, ...(readOnly ? gitData : []), ...(cacheWritable ? [] : [cache])],
+    writable: [...(readOnly ? [] : gitData), ...(cacheWritable ? [cache] : [])],
+    hidden: [...input.hiddenPaths],
+    env: { ...worktree.gitEnv, ...packageCacheEnv(cache, home) },
+  });
+  const settings = { allowUnsandboxed: input.allowUnsandboxed };
+  let setupSandbox: Sandbox;
+  let sandbox: Sandbox;
+  let gateSandbox: Sandbox;
   try {
-    sandbox = await createSandbox(
-      {
-        worktree: worktree.path,
-        readOnlyWorktree: readOnly,
-        home: input.home,
-        readOnly: [worktree.mirror, ...(readOnly ? gitData : [])],
-        writable: readOnly ? [] : gitData,
-        hidden: [...input.hiddenPaths],
-        env: worktree.gitEnv,
-      },
-      { allowUnsandboxed: input.allowUnsandboxed },
-    );
+    setupSandbox = await createSandbox(layout(worktree.home, true), settings);
+    sandbox = await createSandbox(layout(worktree.home, !shared && !readOnly), settings);
+    gateSandbox = await createSandbox(layout(gateHome, false), settings);
   } catch (error) {
     if (error instanceof SandboxUnavailableError) return { kind: "not-started", reason: error.message, retryable: true };
     throw error;
@@ -115,13 +151,22 @@ async function startSession(input: AgentRunInput, readOnly: boolean): Promise<No
   if (sandbox.kind === "unsandboxed") input.onUnsandboxed?.();
 
   if (config.setup !== undefined && !readOnly) {
-    const setup = await sandbox.run(config.setup, { timeoutMs: config.commands.setup_timeout_minutes * 60_000, network: true, signal });
+    const setup = await setupSandbox.run(config.setup, { timeoutMs: config.commands.setup_timeout_minutes * 60_000, network: true, signal });
     if (signal.aborted) return { kind: "not-started", reason: abortReason(signal), retryable: true };
     if (setup.exitCode !== 0) {
       const how = setup.timedOut ? `timed out after ${config.commands.setup_timeout_minutes} minutes` : `exited with ${setup.exitCode ?? setup.signal ?? "an error"}`;
       return { kind: "not-started", retryable: false, reason: `The setup command \`${config.setup}\` ${how}, so the agent did not start. Output (tail):\n\n${keepHeadAndTail(setup.output, 2_000).text}` };
     }
   }
+  const afterSetup = readOnly ? new Map<string, string>() : await worktree.ignoredFiles();
+  const beforeGate = async (): Promise<string | undefined> => {
+    await rm(gateHome, { recursive: true, force: true });
+    await mkdir(gateHome);
+    const changed = await worktree.restoreIgnoredFiles(afterSetup);
+    if (changed.length === 0) return undefined;
+    const shown = changed.slice(0, 10).map((path) => `\`${path}\``).join(", ");
+    return `afk did not run the tests: files git ignores were changed or removed since setup (${shown}${changed.length > 10 ? ` and ${changed.length - 10} more` : ""}). afk tests only what it would push, on the tree setup left; make the change in files git tracks, and leave ignored files as setup left them.`;
+  };
 
   await input.onPhase("agent");
   const system = await renderPrompt("system", {
@@ -144,5 +189,5 @@ async function startSession(input: AgentRunInput, readOnly: boolean): Promise<No
     signal,
     onProgress: (progress) => input.onSpend({ usd: progress.usd, turns: progress.turns }),
   });
-  return { kind: "ready", session, sandbox };
+  return { kind: "ready", session, gateSandbox, beforeGate };
 }

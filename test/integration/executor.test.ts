@@ -265,7 +265,7 @@ describe("the executor, end to end through the App", () => {
     }
   });
 
-  it("runs setup first, with a persistent home and no secrets", async () => {
+  it("runs setup first, in the job's own home, with no secrets", async () => {
     const scenario = await start({
       config: 'test: node --test\nsetup: "echo installed > $HOME/setup-ran && env | sort > $HOME/setup-env"\n',
       script: [toolTurn("bash", { command: "cat $HOME/setup-ran $HOME/setup-env" }), endTurn("Nothing to change.")],
