@@ -1,9 +1,11 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync, realpathSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync, existsSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WorkspaceTools } from "../../src/executor/agent/workspace-tools.js";
 import { createSandbox } from "../../src/executor/sandbox.js";
+import { rssGrowthOf } from "../helpers/rss-growth.js";
 
 let root: string;
 let worktree: string;
@@ -75,6 +77,167 @@ describe("the editor tool", () => {
   it("answers bad input with an error the model can act on", async () => {
     expect(await edit({ command: "delete", path: "x" })).toMatchObject({ isError: true, content: expect.stringMatching(/Invalid input/) });
     expect(await tools.execute("computer", {})).toMatchObject({ isError: true, content: expect.stringMatching(/no tool named "computer"/) });
+  });
+});
+
+describe("the editor tool against a hostile agent's files", () => {
+  const SPARSE_BYTES = 1500 * 1024 * 1024;
+  const OUTSIDE_SECRET = "ANTHROPIC_API_KEY=sk-ant-outside-secret\n";
+  let hostile: string;
+
+  beforeAll(() => {
+    hostile = join(worktree, "hostile");
+    mkdirSync(hostile);
+    // `printf ... > big.log && truncate -s 1500M big.log`: three lines, then 1.5 GB of zeros on no disk.
+    writeFileSync(join(hostile, "big.log"), "first\nsecond\nthird\n");
+    truncateSync(join(hostile, "big.log"), SPARSE_BYTES);
+    execFileSync("mkfifo", [join(hostile, "pipe")]);
+    writeFileSync(join(outside, "secret.env"), OUTSIDE_SECRET);
+  });
+
+  it("refuses to view a 1.5 GB sparse file whole, saying what to do instead, and afk's memory does not grow", async () => {
+    const { result, growthMb } = await rssGrowthOf(() => edit({ command: "view", path: "hostile/big.log" }));
+    expect(result).toEqual({ isError: true, content: `${join(hostile, "big.log")} is 1.5 GB; view reads whole files of at most 4 MB. Use view_range to read some of its lines, or bash (head, sed -n, grep) instead.` });
+    expect(growthMb).toBeLessThan(50);
+  });
+
+  it.each([
+    ["str_replace", { old_str: "first", new_str: "x" }],
+    ["insert", { insert_line: 1, insert_text: "x" }],
+  ])("refuses %s in a 1.5 GB sparse file, pointing at bash, and afk's memory does not grow", async (command, input) => {
+    const { result, growthMb } = await rssGrowthOf(() => edit({ command, path: "hostile/big.log", ...input }));
+    expect(result.isError).toBe(true);
+    expect(result.content).toBe(`${join(hostile, "big.log")} is 1.5 GB; ${command} edits files of at most 4 MB. Use bash instead (sed -i, or a script).`);
+    expect(growthMb).toBeLessThan(50);
+    expect(statSync(join(hostile, "big.log")).size).toBe(SPARSE_BYTES);
+  });
+
+  it("views a range of lines at the start of the 1.5 GB file, reading only as far as the range", async () => {
+    const { result, growthMb } = await rssGrowthOf(() => edit({ command: "view", path: "hostile/big.log", view_range: [2, 3] }));
+    expect(result).toEqual({ isError: false, content: "     2\tsecond\n     3\tthird" });
+    expect(growthMb).toBeLessThan(50);
+  });
+
+  it("views a range deep inside a file too large to view whole", async () => {
+    const path = join(hostile, "long.txt");
+    const lineText = (n: number): string => `line ${n} ${"é".repeat(n % 7)}`;
+    writeFileSync(path, `${Array.from({ length: 800_000 }, (_, index) => lineText(index + 1)).join("\n")}\n`);
+    expect(statSync(path).size).toBeGreaterThan(8 * 1024 * 1024);
+    expect((await edit({ command: "view", path: "hostile/long.txt" })).content).toMatch(/long\.txt is 1[0-9] MB; view reads whole files of at most 4 MB/);
+    const { result, growthMb } = await rssGrowthOf(() => edit({ command: "view", path: "hostile/long.txt", view_range: [700_000, 700_002] }));
+    expect(result).toEqual({ isError: false, content: `700000\t${lineText(700_000)}\n700001\t${lineText(700_001)}\n700002\t${lineText(700_002)}` });
+    expect(growthMb).toBeLessThan(50);
+    expect((await edit({ command: "view", path: "hostile/long.txt", view_range: [800_000, -1] })).content).toBe(`800000\t${lineText(800_000)}\n800001\t`);
+    expect((await edit({ command: "view", path: "hostile/long.txt", view_range: [800_003, 800_004] })).content).toBe(`view_range [800003, 800004] is outside ${path} (800001 lines).`);
+  });
+
+  it("stops a range inside a line as long as the file at what a view shows, and says how to go on", async () => {
+    const { result, growthMb } = await rssGrowthOf(() => edit({ command: "view", path: "hostile/big.log", view_range: [4, 4] }));
+    expect(result.isError).toBe(false);
+    // The tools here keep 2,000 characters of any result (head and tail); the view itself kept 40,000.
+    expect(result.content).toMatch(/^ {5}4\t\u0000+\n\n\[… 38\d{3} characters omitted …\]\n\n\u0000+\n\[view stopped in line 4: a view shows at most 40000 characters\. Continue with view_range \[5, 4\], or use bash \(cut -c, head -c\) for a line this long\.\]$/);
+    expect(growthMb).toBeLessThan(50);
+  });
+
+  it("refuses a range that lies beyond how far a view reads, pointing at bash, within a bound", async () => {
+    const started = performance.now();
+    const { result, growthMb } = await rssGrowthOf(() => edit({ command: "view", path: "hostile/big.log", view_range: [10, 20] }));
+    expect(result).toEqual({ isError: true, content: `${join(hostile, "big.log")} is 1.5 GB; view_range reads at most its first 64 MB (3 lines there), and line 20 lies beyond. Use bash instead: sed -n '10,20p' or tail -n.` });
+    expect(growthMb).toBeLessThan(50);
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
+  it.each([
+    ["view", { command: "view" }],
+    ["view with a range", { command: "view", view_range: [1, 2] }],
+    ["str_replace", { command: "str_replace", old_str: "a", new_str: "b" }],
+    ["insert", { command: "insert", insert_line: 0, insert_text: "x" }],
+    ["create over it", { command: "create", file_text: "x" }],
+  ])("refuses a FIFO at once (%s), never blocking afk", async (_what, input) => {
+    const result = await edit({ ...input, path: "hostile/pipe" });
+    expect(result).toEqual({ isError: true, content: expect.stringMatching(/hostile\/pipe is not a regular file/) });
+    expect(statSync(join(hostile, "pipe")).isFIFO()).toBe(true);
+  });
+
+  /**
+   * The agent's background process, played by a child process: swaps `name` in the worktree between
+   * a regular file (or directory) and a symbolic link to a file (or directory) outside, as fast as it can.
+   */
+  function startSwapping(kind: "file" | "directory", name: string, linkTo: string): () => void {
+    // A fresh name each time: a swapper killed mid-swap leaves its temporary names behind.
+    const script = `
+      const fs = require("node:fs");
+      const [kind, dir, name, linkTo] = process.argv.slice(1);
+      process.chdir(dir);
+      for (;;) {
+        try {
+          if (kind === "file") {
+            fs.symlinkSync(linkTo, name + ".link"); fs.renameSync(name + ".link", name);
+            fs.writeFileSync(name + ".file", "regular\\n"); fs.renameSync(name + ".file", name);
+          } else {
+            fs.renameSync(name, name + ".away"); fs.symlinkSync(linkTo, name);
+            fs.unlinkSync(name); fs.renameSync(name + ".away", name);
+          }
+        } catch {}
+      }`;
+    const child = spawn(process.execPath, ["-e", script, kind, hostile, name, linkTo], { stdio: "ignore" });
+    return () => child.kill("SIGKILL");
+  }
+
+  async function hammer(input: Record<string, unknown>, forMs: number): Promise<Array<{ content: string; isError: boolean }>> {
+    const results: Array<{ content: string; isError: boolean }> = [];
+    const until = performance.now() + forMs;
+    while (performance.now() < until) results.push(await edit(input));
+    return results;
+  }
+
+  it.each([
+    ["view", { command: "view" }],
+    ["view with a range", { command: "view", view_range: [1, 1] }],
+    ["str_replace", { command: "str_replace", old_str: "regular", new_str: "edited" }],
+    ["insert", { command: "insert", insert_line: 0, insert_text: "inserted" }],
+    ["create", { command: "create", file_text: "created\n" }],
+  ])("%s never follows a symbolic link swapped in for the file while afk works on it", async (what, input) => {
+    const name = `swapped-${what.replaceAll(" ", "-")}`;
+    writeFileSync(join(hostile, name), "regular\n");
+    const stop = startSwapping("file", name, join(outside, "secret.env"));
+    let results: Array<{ content: string; isError: boolean }>;
+    try {
+      results = await hammer({ ...input, path: `hostile/${name}` }, 1_500);
+    } finally {
+      stop();
+    }
+    expect(results.filter((result) => !result.isError).length).toBeGreaterThan(0);
+    expect(results.filter((result) => result.isError).length).toBeGreaterThan(0);
+    for (const result of results) expect(result.content).not.toContain("sk-ant-outside-secret");
+    expect(readFileSync(join(outside, "secret.env"), "utf8")).toBe(OUTSIDE_SECRET);
+  });
+
+  it.each([
+    ["view", { command: "view", path: "secret.env" }],
+    ["view of the directory", { command: "view", path: "." }],
+    ["create", { command: "create", path: "secret.env", file_text: "pwned\n" }],
+    ["create in a new directory", { command: "create", path: "new/secret.env", file_text: "pwned\n" }],
+  ])("%s never leaves the worktree through a directory swapped for a symbolic link", async (what, input) => {
+    const name = `swapdir-${what.replaceAll(" ", "-")}`;
+    mkdirSync(join(hostile, name));
+    writeFileSync(join(hostile, name, "secret.env"), "inside\n");
+    writeFileSync(join(hostile, name, "listed-inside"), "");
+    writeFileSync(join(outside, "listed-outside"), "");
+    const stop = startSwapping("directory", name, outside);
+    let results: Array<{ content: string; isError: boolean }>;
+    try {
+      results = await hammer({ ...input, path: join("hostile", name, input.path) }, 1_500);
+    } finally {
+      stop();
+    }
+    expect(results.filter((result) => !result.isError).length).toBeGreaterThan(0);
+    for (const result of results) {
+      expect(result.content).not.toContain("sk-ant-outside-secret");
+      expect(result.content).not.toContain("listed-outside");
+    }
+    expect(readFileSync(join(outside, "secret.env"), "utf8")).toBe(OUTSIDE_SECRET);
+    expect(existsSync(join(outside, "new"))).toBe(false);
   });
 });
 

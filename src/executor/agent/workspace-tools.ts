@@ -1,13 +1,18 @@
 import type Anthropic from "@anthropic-ai/sdk";
-import { lstat, mkdir, readdir, readFile, realpath, writeFile } from "node:fs/promises";
+import { lstat, realpath } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { z } from "zod";
 import { keepHeadAndTail } from "../keep-head-and-tail.js";
+import { AgentFileRefusal, openAgentEntry, readAgentFile, writeAgentFile } from "../read-agent-file.js";
 import type { Sandbox } from "../sandbox-contract.js";
 import { redactSecrets } from "./redact-secrets.js";
 
 /** Characters of a file `view` shows at most (the editor tool's `max_characters`). */
 const VIEW_MAX_CHARS = 40_000;
+/** Largest file `view` (without a range), `str_replace` and `insert` read whole into afk's memory. */
+export const EDITOR_MAX_FILE_BYTES = 4 * 1024 * 1024;
+/** How far into a file `view` with a `view_range` reads at most, streaming. */
+export const VIEW_RANGE_MAX_SCAN_BYTES = 64 * 1024 * 1024;
 
 /** Anthropic's own client tools, the newest versions the installed SDK lists; afk executes them. */
 export const AGENT_TOOLS: Anthropic.Messages.ToolUnion[] = [
@@ -31,7 +36,9 @@ export interface ToolResult {
 /**
  * The agent's hands. `bash` runs in the sandbox; the editor runs in afk's process, so every path is
  * confined to the worktree by its real location (symlinks and `..` cannot leave it) and `.git` is
- * off limits. Every result is shortened (head and tail kept) and stripped of known secrets.
+ * off limits, and every file is read and written through read-agent-file.ts: never through a link
+ * swapped in after the check, never a FIFO, never more than a bounded number of bytes. Every result
+ * is shortened (head and tail kept) and stripped of known secrets.
  */
 export class WorkspaceTools {
   readonly #sandbox: Sandbox;
@@ -58,7 +65,7 @@ export class WorkspaceTools {
       else if (name === "str_replace_based_edit_tool") result = await this.#edit(input);
       else result = { content: `There is no tool named ${JSON.stringify(name)}. Use bash or str_replace_based_edit_tool.`, isError: true };
     } catch (error) {
-      result = { content: error instanceof ToolRefusal ? error.message : `The tool failed: ${error instanceof Error ? error.message : String(error)}`, isError: true };
+      result = { content: error instanceof ToolRefusal || error instanceof AgentFileRefusal ? error.message : `The tool failed: ${error instanceof Error ? error.message : String(error)}`, isError: true };
     }
     return { content: redactSecrets(keepHeadAndTail(result.content, this.#maxResultChars).text, this.#secrets), isError: result.isError };
   }
@@ -84,73 +91,62 @@ export class WorkspaceTools {
     if (this.#readOnly && request.command !== "view") {
       return { content: `This job is read-only: ${request.command} is refused. Look at files with view or bash, and give your answer in your final message.`, isError: true };
     }
-    const path = await this.#confine(request.path, request.command === "create");
+    const root = await realpath(this.#sandbox.worktree);
+    const path = await this.#confine(root, request.path, request.command === "create");
     switch (request.command) {
       case "view":
-        return this.#view(path, request.view_range);
+        return this.#view(root, path, request.view_range);
       case "create": {
-        await mkdir(dirname(path), { recursive: true });
-        await this.#confine(request.path, true);
-        await writeFile(path, request.file_text);
+        await writeAgentFile(path, request.file_text, root, { createDirectories: true });
         return { content: `Created ${path}.`, isError: false };
       }
       case "str_replace": {
-        const text = await this.#readRegular(path);
+        const { text, mode } = await readAgentFile(path, root, EDITOR_MAX_FILE_BYTES, (size, cap) => `${path} is ${size}; str_replace edits files of at most ${cap}. Use bash instead (sed -i, or a script).`);
         const count = text.split(request.old_str).length - 1;
         if (count !== 1) {
           return { content: count === 0 ? `old_str was not found in ${path}; it must match exactly, whitespace included.` : `old_str occurs ${count} times in ${path}; include more context so it matches exactly once.`, isError: true };
         }
-        await writeFile(path, text.replace(request.old_str, () => request.new_str));
+        await writeAgentFile(path, text.replace(request.old_str, () => request.new_str), root, { mode });
         return { content: `Edited ${path}.`, isError: false };
       }
       case "insert": {
-        const text = await this.#readRegular(path);
+        const { text, mode } = await readAgentFile(path, root, EDITOR_MAX_FILE_BYTES, (size, cap) => `${path} is ${size}; insert edits files of at most ${cap}. Use bash instead (sed -i, or a script).`);
         const lines = text.split("\n");
         if (request.insert_line > lines.length) return { content: `insert_line ${request.insert_line} is past the end of ${path} (${lines.length} lines).`, isError: true };
         const inserted = request.insert_text ?? request.new_str ?? "";
         lines.splice(request.insert_line, 0, ...inserted.split("\n"));
-        await writeFile(path, lines.join("\n"));
+        await writeAgentFile(path, lines.join("\n"), root, { mode });
         return { content: `Inserted ${inserted.split("\n").length} line(s) after line ${request.insert_line} of ${path}.`, isError: false };
       }
     }
   }
 
-  async #view(path: string, range: [number, number] | undefined): Promise<ToolResult> {
-    const stats = await lstat(path).catch(() => undefined);
-    if (stats === undefined) return { content: `${path} does not exist.`, isError: true };
-    if (stats.isDirectory()) return { content: (await this.#list(path, 2)).join("\n") || "(empty directory)", isError: false };
-    const lines = (await this.#readRegular(path)).split("\n");
-    const [from, to] = range ?? [1, lines.length];
-    const end = to === -1 ? lines.length : Math.min(to, lines.length);
-    if (from < 1 || from > Math.max(lines.length, 1) || end < from) return { content: `view_range [${from}, ${to}] is outside ${path} (${lines.length} lines).`, isError: true };
-    const numbered = lines.slice(from - 1, end).map((line, index) => `${String(from + index).padStart(6)}\t${line}`).join("\n");
-    return { content: keepHeadAndTail(numbered, VIEW_MAX_CHARS).text, isError: false };
-  }
-
-  async #list(dir: string, depth: number): Promise<string[]> {
-    const entries = (await readdir(dir, { withFileTypes: true })).filter((entry) => !entry.name.startsWith(".") && entry.name !== "node_modules").sort((a, b) => a.name.localeCompare(b.name));
-    const lines: string[] = [];
-    for (const entry of entries) {
-      const path = join(dir, entry.name);
-      lines.push(`${path}${entry.isDirectory() ? "/" : ""}`);
-      if (entry.isDirectory() && depth > 1) lines.push(...(await this.#list(path, depth - 1)));
+  /** A directory's listing, a whole file, or a range of its lines; every read bounded (see read-agent-file.ts). */
+  async #view(root: string, path: string, range: [number, number] | undefined): Promise<ToolResult> {
+    const entry = await openAgentEntry(path, root);
+    try {
+      if (entry.kind === "directory") return { content: (await entry.list(2)).join("\n") || "(empty directory)", isError: false };
+      if (range === undefined) {
+        const text = await entry.readText(EDITOR_MAX_FILE_BYTES, (size, cap) => `${path} is ${size}; view reads whole files of at most ${cap}. Use view_range to read some of its lines, or bash (head, sed -n, grep) instead.`);
+        return { content: keepHeadAndTail(numbered(text.split("\n"), 1), VIEW_MAX_CHARS).text, isError: false };
+      }
+      const [from, to] = range;
+      if (from < 1 || (to !== -1 && to < from)) return { content: `view_range [${from}, ${to}] is not a range of lines: lines count from 1, and the end is -1 or at least the start.`, isError: true };
+      const read = await entry.readLines(from, to, { maxScanBytes: VIEW_RANGE_MAX_SCAN_BYTES, maxChars: VIEW_MAX_CHARS });
+      if (read.total !== undefined && from > read.total) return { content: `view_range [${from}, ${to}] is outside ${path} (${read.total} lines).`, isError: true };
+      const shown = numbered(read.lines, from);
+      if (read.stoppedAt === undefined) return { content: shown, isError: false };
+      return { content: `${shown}\n[view stopped in line ${read.stoppedAt}: a view shows at most ${VIEW_MAX_CHARS} characters. Continue with view_range [${read.stoppedAt + 1}, ${to}], or use bash (cut -c, head -c) for a line this long.]`, isError: false };
+    } finally {
+      await entry.close();
     }
-    return lines;
-  }
-
-  async #readRegular(path: string): Promise<string> {
-    const stats = await lstat(path).catch(() => undefined);
-    if (stats === undefined) throw new ToolRefusal(`${path} does not exist.`);
-    if (!stats.isFile()) throw new ToolRefusal(`${path} is not a regular file.`);
-    return readFile(path, "utf8");
   }
 
   /**
    * The absolute path a model's path names, if its real location is inside the worktree and not in
    * `.git`. For a path that does not exist yet, the nearest existing ancestor must be inside.
    */
-  async #confine(requested: string, mayNotExist: boolean): Promise<string> {
-    const root = await realpath(this.#sandbox.worktree);
+  async #confine(root: string, requested: string, mayNotExist: boolean): Promise<string> {
     const candidate = isAbsolute(requested) ? resolve(requested) : resolve(root, requested);
     const lexical = relative(root, candidate);
     if (lexical.startsWith("..") || isAbsolute(lexical)) throw new ToolRefusal(`${requested} is outside the repository (${root}); afk only edits files inside it.`);
@@ -175,3 +171,8 @@ export class WorkspaceTools {
 }
 
 class ToolRefusal extends Error {}
+
+/** Lines numbered from `first` as the editor tool shows them. */
+function numbered(lines: readonly string[], first: number): string {
+  return lines.map((line, index) => `${String(first + index).padStart(6)}\t${line}`).join("\n");
+}
