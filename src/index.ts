@@ -21,6 +21,8 @@ export interface AfkOptions {
   recoverOnStart?: boolean;
   /** How afk retries GitHub calls that fail transiently; `GITHUB_RETRY` by default (tests shorten the waits). */
   retry?: RetryPolicy;
+  /** The clock afk decides by; the system's by default (tests move it). */
+  now?: () => Date;
 }
 
 /** Builds the afk Probot app. Invalid operator settings throw here, so the App fails at start-up. */
@@ -55,6 +57,7 @@ export function createAfkApp(options: AfkOptions = {}): ApplicationFunction {
       botLogin,
       ...(options.renewEveryMs === undefined ? {} : { renewEveryMs: options.renewEveryMs }),
       retry,
+      ...(options.now === undefined ? {} : { now: options.now }),
     });
     if (settings.allowlist.length === 0) app.log.warn("AFK_ALLOWLIST is empty: afk will act on no repository until it lists some (owner/repo globs)");
     if (settings.killSwitch) app.log.warn("AFK_KILL_SWITCH is on: afk starts no new work");

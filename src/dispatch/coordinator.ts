@@ -190,6 +190,11 @@ export class Coordinator {
     return this.#deps.botLogin();
   }
 
+  /** The time afk decides by (injected in tests). */
+  now(): Date {
+    return this.#now();
+  }
+
   /**
    * The checks every request to run goes through once intake has matched the
    * allowlist, in order: trust, kill switch, repository config. A refusal is

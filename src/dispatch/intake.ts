@@ -8,11 +8,12 @@ import { issueOfAfkPullRequest } from "../github/pull-request.js";
 import { readPlan } from "../executor/follow-up-context.js";
 import { awaitsApproval } from "../lifecycle/lifecycle.js";
 import { planSteps } from "../lifecycle/plan-steps.js";
-import { fullName, type GitHub } from "../github/types.js";
+import { fullName, type GitHub, type RepoRef } from "../github/types.js";
 import { isActive, type Job, type RunState } from "../lifecycle/run-state.js";
 import type { Trigger } from "../lifecycle/transitions.js";
 import type { ProgressComment } from "../progress/progress-comment.js";
 import { renderHelp, renderRefusal, renderStatus } from "../progress/render-replies.js";
+import { recentRefusals, refusalMarker, REFUSAL_QUIET_MS, type ThreadComment } from "../trust/refusal-throttle.js";
 import { checkTrust, isBot, type TrustDecision } from "../trust/trust-gate.js";
 import { trustLists, type Coordinator, type IssueRequest } from "./coordinator.js";
 import type { CheckRunIntent, CiIntent, CommentIntent, IssueIntent, LabelIntent, PullRequestIntent, ReviewIntent } from "./intents.js";
@@ -156,9 +157,9 @@ export async function handleComment(coordinator: Coordinator, octokit: GitHub, i
   const config = await readRepoConfig(octokit, repo);
   const trust = await checkTrust(octokit, repo, intent.actor, trustLists(config));
   if (!trust.trusted) {
-    log.info({ reason: trust.reason }, "afk refused a command");
     // Bots get no reply, so afk and another bot can never answer each other in a loop.
-    if (!isBot(intent.actor)) await reply(renderRefusal(intent.actor.login, commandText, trust.reason));
+    const replied = isBot(intent.actor) ? "no (a bot)" : await refuseOncePerHour(coordinator, octokit, repo, thread, intent.actor.login, renderRefusal(intent.actor.login, commandText, trust.reason));
+    log.info({ reason: trust.reason, replied }, "afk refused a command");
     return;
   }
   await octokit.rest.reactions.createForIssueComment({ owner: repo.owner, repo: repo.repo, comment_id: intent.comment.id, content: "eyes" });
@@ -258,6 +259,38 @@ export async function handleComment(coordinator: Coordinator, octokit: GitHub, i
       return;
     }
   }
+}
+
+/** Refusals read back to decide whether to stay silent: at most this many pages of a thread's last hour. */
+const REFUSAL_PAGES = 3;
+
+/**
+ * Tells an untrusted person why afk did not act, at most once an hour on a thread: afk's own earlier
+ * refusal naming them there within `REFUSAL_QUIET_MS` (its hidden marker) means silence. No database:
+ * GitHub's comments are the record, so every replica decides alike. Two deliveries that both found
+ * none (on this replica or another) both post; then the newer one sees the older and deletes itself.
+ */
+async function refuseOncePerHour(coordinator: Coordinator, octokit: GitHub, repo: RepoRef, thread: number, login: string, text: string): Promise<"yes" | "no (refused within the hour)"> {
+  const botLogin = await coordinator.botLogin();
+  const refusals = async () => recentRefusals(await threadCommentsSince(octokit, repo, thread, new Date(coordinator.now().getTime() - REFUSAL_QUIET_MS)), { botLogin, login, now: coordinator.now() });
+  if ((await refusals()).length > 0) return "no (refused within the hour)";
+  const { data: posted } = await octokit.rest.issues.createComment({ owner: repo.owner, repo: repo.repo, issue_number: thread, body: `${text}\n\n${refusalMarker(login)}` });
+  if ((await refusals()).some((earlier) => earlier.id < posted.id)) {
+    await octokit.rest.issues.deleteComment({ owner: repo.owner, repo: repo.repo, comment_id: posted.id });
+    return "no (refused within the hour)";
+  }
+  return "yes";
+}
+
+/** A thread's comments written or edited since `since`, oldest first, at most `REFUSAL_PAGES` pages. */
+async function threadCommentsSince(octokit: GitHub, repo: RepoRef, thread: number, since: Date): Promise<ThreadComment[]> {
+  const comments: ThreadComment[] = [];
+  let pages = 0;
+  for await (const { data } of octokit.paginate.iterator(octokit.rest.issues.listComments, { owner: repo.owner, repo: repo.repo, issue_number: thread, since: since.toISOString(), per_page: 100 })) {
+    for (const comment of data) comments.push({ id: comment.id, author: comment.user?.login, body: comment.body ?? "", createdAt: comment.created_at });
+    if (++pages >= REFUSAL_PAGES) break;
+  }
+  return comments;
 }
 
 async function requestRun(

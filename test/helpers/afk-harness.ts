@@ -68,7 +68,7 @@ function testLogLevel(): (typeof LOG_LEVELS)[number] {
  */
 export async function startAfk(
   emulator: GitHubEmulator,
-  options: { env?: Record<string, string>; executor?: Executor; replicaId?: string; renewEveryMs?: number; recoverOnStart?: boolean; octokitRetries?: boolean } = {},
+  options: { env?: Record<string, string>; executor?: Executor; replicaId?: string; renewEveryMs?: number; recoverOnStart?: boolean; octokitRetries?: boolean; now?: () => Date } = {},
 ): Promise<AfkInstance> {
   const probot = createProbot({
     env: {
@@ -90,6 +90,7 @@ export async function startAfk(
       // Tests start each App on a fresh emulator; the ones about restarts turn recovery on.
       recoverOnStart: options.recoverOnStart ?? false,
       retry: TEST_RETRY,
+      ...(options.now === undefined ? {} : { now: options.now }),
       onLoad: (loaded) => {
         coordinator = loaded;
       },

@@ -35,7 +35,7 @@ export interface Scenario {
   close(): Promise<void>;
 }
 
-export async function startScenario(options: { config?: string | null; env?: Record<string, string>; executor?: Executor; github?: GitHubEmulator; octokitRetries?: boolean } = {}): Promise<Scenario> {
+export async function startScenario(options: { config?: string | null; env?: Record<string, string>; executor?: Executor; github?: GitHubEmulator; octokitRetries?: boolean; now?: () => Date } = {}): Promise<Scenario> {
   const github = options.github ?? (await GitHubEmulator.start());
   // The emulator checks its own answers against the description too, so afk is tested against GitHub-shaped responses.
   github.checkResponses = true;
@@ -51,6 +51,7 @@ export async function startScenario(options: { config?: string | null; env?: Rec
     ...(options.env === undefined ? {} : { env: options.env }),
     ...(options.executor === undefined ? {} : { executor: options.executor }),
     ...(options.octokitRetries === undefined ? {} : { octokitRetries: options.octokitRetries }),
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
   return scenarioFor(github, afk);
 }

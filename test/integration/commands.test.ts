@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { refusalMarker } from "../../src/trust/refusal-throttle.js";
 import { HeldExecutor } from "../helpers/held-executor.js";
 import { runStateOf } from "../helpers/run-state-of.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -125,7 +126,8 @@ describe("slash commands from others", () => {
     await scenario.comment(issue, "rex-read", command);
     const afkComments = scenario.afkComments(issue);
     expect(afkComments).toHaveLength(1);
-    expect(afkComments[0]).toBe(`@rex-read afk did not run \`${command}\`: @rex-read has the read role; starting afk needs write, maintain or admin.`);
+    expect(afkComments[0]?.endsWith(`\n\n${refusalMarker("rex-read")}`)).toBe(true);
+    expect(afkComments[0]?.replace(`\n\n${refusalMarker("rex-read")}`, "")).toBe(`@rex-read afk did not run \`${command}\`: @rex-read has the read role; starting afk needs write, maintain or admin.`);
     expect(scenario.github.requests.some((request) => request.path.includes("/git/"))).toBe(false);
   });
 
