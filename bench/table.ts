@@ -26,6 +26,8 @@ const FIGURES: Figure[] = [
   { key: "fault_runs_double_started", what: "faults: runs started twice", target: { exactly: 0 } },
   { key: "fault_duration_s", what: "faults: time until all issues are done, s" },
   { key: "stale_lock_reclaim_s", what: "dead process's lock: its lease end → queued issue started in a new process, s", target: { at_most: 5 } },
+  { key: "agent_big_file_rss_mb", what: "agent's 1 GB sparse file viewed whole, by ranges and edited: afk's peak RSS growth, MB", target: { at_most: 50 } },
+  { key: "agent_big_file_ms", what: "those editor calls on the 1 GB file, together, ms" },
 ];
 
 const results = JSON.parse(readFileSync("bench/results.json", "utf8")) as Record<string, unknown>;
