@@ -18,6 +18,7 @@ import { isActive, type Job, type Notice, type RunState } from "../lifecycle/run
 import type { PlanStep } from "../lifecycle/plan-steps.js";
 import { issueTextDigest } from "../github/issue-context.js";
 import { sanitizeUntrustedText } from "../trust/sanitize-untrusted-text.js";
+import { inertText } from "../trust/inert-text.js";
 import {
   blockedState,
   interruptedState,
@@ -407,7 +408,7 @@ export class Coordinator {
    * Opens one issue per step of an approved plan, each a sub-issue of `parent` on GitHub and
    * "Blocked by" the one before (so the queue takes them in order), and queues each as if the
    * approver had asked for it. Returns their numbers in order. The steps are model output: titles
-   * and details are sanitized, and every issue says whose plan it comes from.
+   * and details are sanitized and made inert, and every issue says whose plan it comes from.
    */
   async openSubIssues(
     request: { repo: RepoRef; octokit: GitHub; parent: number; approver: Actor; deliveryId: string; repoUrl: string },
@@ -418,10 +419,10 @@ export class Coordinator {
     const numbers: number[] = [];
     for (const [index, step] of steps.entries()) {
       const previous = numbers.at(-1);
-      const title = sanitizeUntrustedText(step.title).replace(/\s+/g, " ").trim() || `Step ${index + 1} of #${request.parent}`;
+      const title = inertText(sanitizeUntrustedText(step.title).replace(/\s+/g, " ").trim()) || `Step ${index + 1} of #${request.parent}`;
       const body = [
         `Step ${index + 1} of ${steps.length} of #${request.parent}, from afk's plan approved by @${request.approver.login}.`,
-        step.details.length > 0 ? sanitizeUntrustedText(step.details) : "",
+        step.details.length > 0 ? inertText(sanitizeUntrustedText(step.details)) : "",
         previous === undefined ? "" : `Blocked by #${previous}`,
       ]
         .filter((part) => part.length > 0)

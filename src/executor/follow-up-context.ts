@@ -2,6 +2,7 @@ import type { TrustLists } from "../trust/trust-gate.js";
 import { trustChecker } from "../trust/trust-gate.js";
 import { planSteps } from "../lifecycle/plan-steps.js";
 import { sanitizeUntrustedText } from "../trust/sanitize-untrusted-text.js";
+import { inertText } from "../trust/inert-text.js";
 import { failingChecks } from "../github/ci-status.js";
 import { errorStatus, type GitHub, type RepoRef } from "../github/types.js";
 import { parseCommands } from "../commands/parse-commands.js";
@@ -97,8 +98,8 @@ export function renderPlanComment(input: { issue: number; plan: string; requeste
   return [
     `### 📝 afk's plan for #${input.issue}`,
     PLAN_START,
-    // Model output: hidden characters and HTML comments (a forged marker) removed.
-    sanitizeUntrustedText(input.plan),
+    // Model output: hidden characters and HTML comments (a forged marker) removed, then made inert.
+    inertText(sanitizeUntrustedText(input.plan)),
     PLAN_END,
     `@${input.requestedBy} comment \`/afk approve\` to implement this plan${splitHint(input.plan)}, or edit the issue and comment \`/afk plan\` for a new one.`,
   ].join("\n\n");
@@ -109,9 +110,9 @@ function splitHint(plan: string): string {
   return steps < 2 ? "" : ` in one pull request, \`/afk approve split\` to make its ${steps} steps sub-issues implemented one after the other (this issue closes when all are done)`;
 }
 
-/** afk's answer to `/afk ask`. */
+/** afk's answer to `/afk ask`: the asker is mentioned by afk, the model's answer is made inert. */
 export function renderAnswerComment(input: { askedBy: string; answer: string; usd: number }): string {
-  return [`@${input.askedBy} ${sanitizeUntrustedText(input.answer)}`, `<sub>afk looked at the code read-only; nothing was changed. Model cost $${input.usd.toFixed(2)}.</sub>`].join("\n\n");
+  return [`@${input.askedBy} ${inertText(sanitizeUntrustedText(input.answer), { inline: true })}`, `<sub>afk looked at the code read-only; nothing was changed. Model cost $${input.usd.toFixed(2)}.</sub>`].join("\n\n");
 }
 
 async function readComment(octokit: GitHub, repo: RepoRef, commentId: number): Promise<{ body: string; login: string; type: string } | undefined> {

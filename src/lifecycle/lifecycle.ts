@@ -3,6 +3,8 @@ import type { RunOutcome } from "../executor/executor.js";
 import type { RunState } from "./run-state.js";
 import { isActive } from "./run-state.js";
 import { formatDuration, pullRequestClosedState, settledState, stoppedState } from "./transitions.js";
+import { renderReviewReply } from "../progress/render-replies.js";
+import { inertText } from "../trust/inert-text.js";
 
 /**
  * What afk knows about CI on one commit, other apps' check runs and commit statuses only (afk's own
@@ -164,7 +166,7 @@ function jobFinished(state: RunState, outcome: RunOutcome, policy: LifecyclePoli
       const next: RunState = { ...rest, ci };
       const effects: Effect[] = [...leaving];
       if (state.job === "rework" && state.pullRequest !== undefined) {
-        effects.push({ kind: "comment", on: "pull-request", body: `afk addressed the review${state.followUp === undefined ? "" : ` by @${state.followUp.by}`} in ${outcome.headSha.slice(0, 7)}: ${outcome.message}` });
+        effects.push({ kind: "comment", on: "pull-request", body: renderReviewReply({ reviewer: state.followUp?.by, headSha: outcome.headSha, message: outcome.message }) });
       }
       effects.push({ kind: "recheck-ci", head: outcome.headSha, at: new Date(now.getTime() + policy.ci.grace_minutes * 60_000).toISOString() }, { kind: "dispatch" });
       return { state: next, effects };
@@ -319,7 +321,8 @@ function stop(state: RunState, by: string, reason: string, now: Date): Transitio
 }
 
 function listNames(names: readonly string[]): string {
-  const shown = names.slice(0, 5).map((name) => `\`${name.replace(/`/g, "'")}\``);
+  // Check names come from whoever configured CI (the agent can edit workflows): quoted inert.
+  const shown = names.slice(0, 5).map((name) => `\`${inertText(name.replace(/`/g, "'"), { inline: true })}\``);
   return names.length > 5 ? `${shown.join(", ")} and ${names.length - 5} more` : shown.join(", ");
 }
 

@@ -1,4 +1,5 @@
 import type { RunState } from "../lifecycle/run-state.js";
+import { inertText } from "../trust/inert-text.js";
 
 /** GitHub's limits on a check run's output and actions (from the REST description). */
 export const CHECK_RUN_LIMITS = {
@@ -47,7 +48,10 @@ export interface GateEvidence {
 export const STOP_ACTION: CheckRunAction = { label: "Stop", description: "Stop this afk run", identifier: "afk-stop" };
 export const RETRY_ACTION: CheckRunAction = { label: "Retry", description: "Run afk again on this issue", identifier: "afk-retry" };
 
-/** Renders the `afk` check run for a run's state, within GitHub's limits. Pure. */
+/**
+ * Renders the `afk` check run for a run's state, within GitHub's limits. The outcome message, the
+ * agent's summary, the test output and the transcript are not afk's words, so they are made inert. Pure.
+ */
 export function renderCheckRun(state: RunState, details: CheckRunDetails = {}): CheckRunView {
   const status = state.status === "queued" ? "queued" : state.status === "running" ? "in_progress" : "completed";
   const conclusion = conclusionOf(state);
@@ -58,19 +62,19 @@ export function renderCheckRun(state: RunState, details: CheckRunDetails = {}): 
       ? ""
       : `Tests: \`${gate.command}\` ${gate.exitCode === 0 ? "passed" : `failed (exit ${gate.exitCode ?? "killed"})`} in afk's sandbox in ${(gate.durationMs / 1000).toFixed(1)} s, after ${gate.rounds} gate round${gate.rounds === 1 ? "" : "s"}.`,
     state.spend === undefined ? "" : `Model cost: $${state.spend.usd.toFixed(2)} over ${state.spend.turns} turn${state.spend.turns === 1 ? "" : "s"}.`,
-    state.outcome?.message ?? "",
-    details.summary === undefined || details.summary.length === 0 ? "" : `### What the agent says it did\n\n${details.summary}`,
+    inertText(state.outcome?.message ?? ""),
+    details.summary === undefined || details.summary.length === 0 ? "" : `### What the agent says it did\n\n${inertText(details.summary)}`,
   ].filter((line) => line.length > 0);
   const output: CheckRunView["output"] = {
     title: truncateEnd(titleOf(state, gate), 255),
     summary: truncateEnd(summaryLines.join("\n\n"), CHECK_RUN_LIMITS.outputChars),
   };
   const sections: string[] = [];
-  if (gate !== undefined && gate.output.length > 0) sections.push(`### Test output (tail)\n\n${fenced(keepTail(gate.output, 20_000))}`);
+  if (gate !== undefined && gate.output.length > 0) sections.push(`### Test output (tail)\n\n${fenced(inertTail(gate.output, 20_000))}`);
   if (details.transcriptTail !== undefined && details.transcriptTail.length > 0) {
     // The transcript gets what the limit leaves, newest lines kept; 100 characters cover its heading and fence.
     const room = CHECK_RUN_LIMITS.outputChars - sections.reduce((sum, section) => sum + Array.from(section).length + 2, 0) - 100;
-    sections.push(`### Transcript (tail)\n\n${fenced(keepTail(details.transcriptTail, room))}`);
+    sections.push(`### Transcript (tail)\n\n${fenced(inertTail(details.transcriptTail, room))}`);
   }
   if (sections.length > 0) output.text = sections.join("\n\n");
   const actions = status === "completed" ? (state.status === "done" || state.status === "waiting" ? [] : [RETRY_ACTION]) : [STOP_ACTION];
@@ -115,6 +119,16 @@ export function truncateEnd(text: string, max: number): string {
   const chars = Array.from(text);
   if (chars.length <= max) return text;
   return chars.slice(0, max - ELLIPSIS.length).join("") + ELLIPSIS;
+}
+
+/**
+ * The end of a text, made inert, in at most `max` characters. Inert text grows (a break after each
+ * mention), so the tail is taken of the inert text; a cut can only expose a line-start slash at the
+ * cut, which the second pass escapes with one more character, so one character is kept spare.
+ */
+function inertTail(text: string, max: number): string {
+  const inert = inertText(text);
+  return Array.from(inert).length <= max ? inert : inertText(keepTail(inert, max - 1));
 }
 
 export function keepTail(text: string, max: number): string {

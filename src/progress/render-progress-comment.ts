@@ -1,5 +1,6 @@
 import { COMMANDS } from "../commands/command-table.js";
 import { encodeStateMarker, PHASES, type Phase, type RunState } from "../lifecycle/run-state.js";
+import { inertText, type InertTextOptions } from "../trust/inert-text.js";
 
 const PHASE_LABELS: Record<Phase, string> = {
   queued: "Queued",
@@ -19,8 +20,17 @@ export function renderProgressComment(state: RunState): string {
   const sections = [heading(state), statusLine(state)];
   if (state.notice === undefined) sections.push(checklist(state), products(state));
   else if (state.notice.problems.length > 0) sections.push(problemTable(state));
-  sections.push(footer(state), encodeStateMarker(state));
+  sections.push(footer(state), stateMarker(state));
   return sections.filter((section) => section.length > 0).join("\n\n");
+}
+
+/**
+ * The state marker with every `@` written as the JSON escape `\u0040`: the same JSON, read back the
+ * same, but the raw comment (which integrations forward as it is) holds no mention from the
+ * outcome messages that quote the agent. JSON has no `@` outside strings, nor in an escape.
+ */
+function stateMarker(state: RunState): string {
+  return encodeStateMarker(state).replace(/@/g, "\\u0040");
 }
 
 function heading(state: RunState): string {
@@ -121,10 +131,14 @@ function footer(state: RunState): string {
 }
 
 function escapeCell(text: string): string {
-  return escapeText(text).replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+  return escapeText(text, { inline: true }).replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 }
 
-/** Text from outside afk (config keys, YAML errors, API messages) can carry no HTML, so no marker or hidden comment. */
-function escapeText(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+/**
+ * Text not wholly afk's own (outcome messages that quote the agent, config keys, YAML errors, API
+ * messages): made inert (no mention, slash command or closing reference), then stripped of HTML, so
+ * no marker or hidden comment. In this order, so the escapes of the second are not undone by the first.
+ */
+function escapeText(text: string, options: InertTextOptions = {}): string {
+  return inertText(text, options).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }

@@ -1,6 +1,7 @@
 import { COMMANDS } from "../commands/command-table.js";
 import type { LockView } from "../lock/repo-lock.js";
 import type { ProgressComment } from "./progress-comment.js";
+import { inertText } from "../trust/inert-text.js";
 
 /** Replies to slash commands. Pure. */
 export function renderHelp(prefix = ""): string {
@@ -10,8 +11,17 @@ export function renderHelp(prefix = ""): string {
     .join("\n");
 }
 
+/** The reply to a command afk did not run; the command is quoted as its writer typed it, made inert. */
 export function renderRefusal(login: string, command: string, reason: string): string {
-  return `@${login} afk did not run \`${command}\`: ${reason}.`;
+  return `@${login} afk did not run \`${inertText(command, { inline: true })}\`: ${reason}.`;
+}
+
+/**
+ * afk's reply on its pull request once a rework is pushed. The message is the agent's summary, so it
+ * is made inert; the reviewer who asked is mentioned by afk.
+ */
+export function renderReviewReply(input: { reviewer: string | undefined; headSha: string; message: string }): string {
+  return `afk addressed the review${input.reviewer === undefined ? "" : ` by @${input.reviewer}`} in ${input.headSha.slice(0, 7)}: ${inertText(input.message, { inline: true })}`;
 }
 
 export function renderStatus(input: { issue: number; progress: ProgressComment | undefined; lock: LockView; queue: number[] }): string {
@@ -21,7 +31,7 @@ export function renderStatus(input: { issue: number; progress: ProgressComment |
   else if (progress.kind === "corrupt") lines.push(`- This issue: afk's state marker is unreadable (${progress.reason}).`);
   else {
     const state = progress.state;
-    lines.push(`- This issue: **${state.status}**, phase \`${state.phase}\`, run \`${state.runId}\`${state.outcome === undefined ? "" : ` — ${state.outcome.message}`}`);
+    lines.push(`- This issue: **${state.status}**, phase \`${state.phase}\`, run \`${state.runId}\`${state.outcome === undefined ? "" : ` — ${inertText(state.outcome.message, { inline: true })}`}`);
   }
   switch (input.lock.status) {
     case "held":

@@ -54,7 +54,7 @@ describe("progress comment", () => {
     };
     const body = renderProgressComment(refused);
     expect(body.match(/<!--/g)).toHaveLength(1);
-    expect(body).toContain("&lt;!-- afk:state");
+    expect(body).toContain("&lt;\u200B!-- afk:state");
     expect(decodeStateMarker(body)).toEqual({ kind: "state", state: refused });
     // Even if a marker were quoted above the real one, the last one is read.
     expect(decodeStateMarker(`${fake}\n${body}`)).toEqual({ kind: "state", state: refused });
