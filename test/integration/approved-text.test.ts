@@ -1,6 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { IssueChangedError, issueTextDigest } from "../../src/github/issue-context.js";
+import { queuedState } from "../../src/lifecycle/transitions.js";
+import { writeProgressComment } from "../../src/progress/progress-comment.js";
 import { endTurn, toolTurn, useGitScenario, type GitScenario } from "../helpers/git-scenario.js";
 import { runStateOf } from "../helpers/run-state-of.js";
 import { FULL_NAME, INSTALLATION_ID, OWNER, REPO } from "../helpers/scenario.js";
@@ -118,6 +120,22 @@ describe("follow-up jobs read the issue as it was when a trusted person asked", 
     expect(model.requests).toHaveLength(2);
     expectRefused(scenario, issue, "rework");
     expect(branchHead(scenario, pull.head)).toBe(pull.headSha);
+  });
+
+  it("a run whose state never recorded the digest (written by an older afk) is refused, not read unchecked", async () => {
+    const scenario = await start({ script: [] });
+    const issue = outsidersIssue(scenario);
+    const repoRef = { owner: OWNER, repo: REPO, installationId: INSTALLATION_ID };
+    const queued = queuedState({ runId: "r-old", issue, trigger: { actor: "wes-write", source: "label", deliveryId: "d-old", repoUrl: `https://github.com/${FULL_NAME}`, bodyDigest: "" }, now: new Date(), queuedBehind: undefined, previous: undefined });
+    const { bodyDigest: _unrecorded, ...trigger } = queued.trigger;
+    await writeProgressComment(await scenario.afk.probot.auth(INSTALLATION_ID), repoRef, { ...queued, trigger }, scenario.github.botLogin);
+    scenario.github.seedLabels(FULL_NAME, issue, ["ready-for-agent"]);
+
+    await scenario.afk.coordinator.dispatchNext(repoRef);
+    await scenario.afk.idle();
+
+    expect(scenario.model.requests).toHaveLength(0);
+    expect(runStateOf(scenario, issue)).toMatchObject({ status: "failed", outcome: { message: REFUSAL } });
   });
 
   it("a plan approved after the issue's author rewrote the body: the implementation is refused before the model is asked", async () => {
