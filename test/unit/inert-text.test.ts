@@ -163,6 +163,14 @@ describe("everything afk publishes from text it did not write is inert", () => {
     );
   });
 
+  it("the commit message: removing a CI-skip marker joins nothing live, and removing a hidden character joins no marker", () => {
+    const message = commitMessage({ issue: 7, title: "[skip\u200B ci] @[skip ci]someone", summary: "@[ci skip]someone fi[skip ci]xes #2\n[no ci]/afk approve\n[skip\u2060ci]", runId: "r-1" });
+    expect(liveMentions(message)).toEqual([]);
+    expect(closingReferences(message)).toEqual(["Closes #7"]);
+    expect(slashCommandLines(message)).toEqual([]);
+    expect(ciSkipMarkers(message)).toEqual([]);
+  });
+
   it("a commit message of a local task (no issue) starting with a slash command does not start with it", () => {
     expect(commitMessage({ issue: undefined, title: "/afk approve", summary: "/deploy", runId: "r-1" })).toBe("\\/afk approve\n\n\\/deploy\n\nAfk-Run: r-1\n");
   });
