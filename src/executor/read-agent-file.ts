@@ -283,7 +283,11 @@ async function walkTo(root: string, names: readonly string[], path: string, crea
   try {
     for (const name of names) {
       walked = join(walked, name);
-      if (create) await mkdir(join(directory.via, name)).catch((error: unknown) => (codeOf(error) === "EEXIST" ? undefined : Promise.reject(error)));
+      if (create) {
+        await mkdir(join(directory.via, name)).catch((error: unknown) => {
+          if (codeOf(error) !== "EEXIST") throw error;
+        });
+      }
       const handle = await openName(directory, name, DIRECTORY_FLAGS, path, walked);
       await directory.handle.close();
       directory = { handle, via: viaOf(handle, walked) };
@@ -303,7 +307,7 @@ async function openName(directory: OpenDirectory, name: string, flags: number, p
     const code = codeOf(error);
     if (code === "ENOENT") throw new AgentFileRefusal("missing", `${component} does not exist.`);
     if (code === "ELOOP") throw new AgentFileRefusal("link", component === path ? `${path} is a symbolic link; afk does not follow links in files it reads or writes. Use the path of the file it points to.` : `${path} leads through ${component}, which is a symbolic link; afk does not follow links in files it reads or writes.`);
-    if (code === "ENOTDIR") throw new AgentFileRefusal("not-regular", `${path} leads through ${component}, which is not a directory.`);
+    if (code === "ENOTDIR") throw new AgentFileRefusal("not-regular", `${path} leads through ${component}, which is not a directory (it is a file, or a symbolic link, which afk does not follow).`);
     if (code === "ENXIO") throw new AgentFileRefusal("not-regular", `${component} is not a regular file (a socket or device); afk reads only regular files.`);
     throw error;
   }

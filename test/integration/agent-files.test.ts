@@ -1,9 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { runStateOf } from "../helpers/run-state-of.js";
 import { endTurn, TEST_ANTHROPIC_KEY, toolResultsIn, toolTurn, useGitScenario } from "../helpers/git-scenario.js";
+import type { ScriptedTurn } from "../helpers/model-server.js";
 import { watchRss, type RssWatch } from "../helpers/rss-growth.js";
 
 const start = useGitScenario();
+
+/** `turn`, with `action` run when it is due (after the previous tool's result reached the model). */
+function meanwhile(turn: ScriptedTurn, action: () => void): ScriptedTurn {
+  return turn.kind === "message" ? { ...turn, meanwhile: action } : turn;
+}
 
 describe("the agent's files, read by afk through the App", () => {
   it("a hostile agent's 1.5 GB sparse file, FIFO and links to afk's environment cost afk no memory, never block it and leak nothing", async () => {
@@ -13,7 +19,9 @@ describe("the agent's files, read by afk through the App", () => {
     const scenario = await start({
       script: [
         toolTurn("bash", { command: "printf 'first\\nsecond\\nthird\\n' > big.log && truncate -s 1500M big.log && mkfifo pipe && ln -s /proc/self/environ environ && ln -s /proc/self/environ src/math.js.bak && echo planted" }),
-        { ...editor({ command: "view", path: "big.log" }), meanwhile: () => (watch = watchRss()) },
+        meanwhile(editor({ command: "view", path: "big.log" }), () => {
+          watch = watchRss();
+        }),
         editor({ command: "view", path: "big.log", view_range: [2, 3] }),
         editor({ command: "str_replace", path: "big.log", old_str: "first", new_str: "x" }),
         editor({ command: "view", path: "pipe" }),
@@ -22,12 +30,9 @@ describe("the agent's files, read by afk through the App", () => {
         editor({ command: "view", path: "src/math.js.bak", view_range: [1, 5] }),
         editor({ command: "create", path: "environ", file_text: "x" }),
         editor({ command: "str_replace", path: "environ", old_str: "PATH", new_str: "x" }),
-        {
-          ...toolTurn("bash", { command: "rm big.log pipe environ src/math.js.bak && echo cleaned" }),
-          meanwhile: () => {
-            growthMb = watch?.stop() ?? Number.POSITIVE_INFINITY;
-          },
-        },
+        meanwhile(toolTurn("bash", { command: "rm big.log pipe environ src/math.js.bak && echo cleaned" }), () => {
+          growthMb = watch?.stop() ?? Number.POSITIVE_INFINITY;
+        }),
         endTurn("Looked around."),
       ],
     });
