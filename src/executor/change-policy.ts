@@ -6,6 +6,9 @@ import picomatch from "picomatch";
  */
 const CI_SKIP_MARKERS = /\[(?:skip ci|ci skip|no ci|skip actions|actions skip)\]|\*\*\*NO_CI\*\*\*|^skip-checks:\s*true\s*$/gim;
 
+/** The largest file a change afk pushes may hold (GitHub refuses files over 100 MB; it warns over 50 MB). */
+export const MAX_CHANGED_FILE_BYTES = 50_000_000;
+
 /** The changed files that match a protected path pattern (`protected_paths` in `.github/afk.yml`). */
 export function protectedChanges(changedFiles: readonly string[], patterns: readonly string[]): string[] {
   if (patterns.length === 0) return [];
@@ -48,7 +51,12 @@ function collapseBlanks(text: string): string {
 }
 
 /** Why afk will not push a change, in words for the issue and the check run; undefined when it may. */
-export function pushRefusal(input: { changedFiles: readonly string[]; protectedPaths: readonly string[]; commitMessage: string }): string | undefined {
+export function pushRefusal(input: { changedFiles: readonly string[]; protectedPaths: readonly string[]; commitMessage: string; largeFiles?: readonly string[] }): string | undefined {
+  const large = input.largeFiles ?? [];
+  if (large.length > 0) {
+    const shown = large.slice(0, 10).map((file) => `\`${file}\``).join(", ");
+    return `The change holds files larger than ${MAX_CHANGED_FILE_BYTES / 1_000_000} MB (${shown}${large.length > 10 ? ` and ${large.length - 10} more` : ""}), so nothing was pushed: GitHub refuses files over 100 MB, and afk does not hash or send files that size.`;
+  }
   const touched = protectedChanges(input.changedFiles, input.protectedPaths);
   if (touched.length > 0) {
     const shown = touched.slice(0, 10).map((file) => `\`${file}\``).join(", ");

@@ -1,4 +1,4 @@
-import { pushRefusal } from "./change-policy.js";
+import { MAX_CHANGED_FILE_BYTES, pushRefusal } from "./change-policy.js";
 import { commitMessage } from "./commit-message.js";
 import { NestedRepositoryError, type Worktree } from "./workspace.js";
 
@@ -9,7 +9,7 @@ export type CommitResult =
 
 /**
  * Makes the agent's work one commit on the pinned base, unless afk's push policy refuses it
- * (protected paths, CI-skip markers, repositories nested in the worktree): then nothing is committed
+ * (files over 50 MB, protected paths, CI-skip markers, repositories nested in the worktree): then nothing is committed
  * and the reason says why.
  */
 export async function commitChange(
@@ -19,7 +19,10 @@ export async function commitChange(
   const changedFiles = await worktree.changedFiles();
   if (changedFiles.length === 0) return { kind: "no-change" };
   const message = commitMessage({ issue: input.issue, title: input.title, summary: input.summary, runId: input.runId, ...(input.closesIssue === undefined ? {} : { closesIssue: input.closesIssue }) });
-  const reason = pushRefusal({ changedFiles, protectedPaths: input.protectedPaths, commitMessage: message });
+  const changed = new Set(changedFiles);
+  // Sizes are read in the sandbox, before git hashes anything: a huge (or sparse) file never reaches `git add`.
+  const largeFiles = (await worktree.filesLargerThan(MAX_CHANGED_FILE_BYTES)).filter((path) => changed.has(path) || [...changed].some((entry) => entry.endsWith("/") && path.startsWith(entry)));
+  const reason = pushRefusal({ changedFiles, protectedPaths: input.protectedPaths, commitMessage: message, largeFiles });
   if (reason !== undefined) return { kind: "refused", reason, changedFiles };
   let sha: string | undefined;
   try {

@@ -428,6 +428,12 @@ export class Worktree {
     return files;
   }
 
+  /** Files of the tree (not under `.git`) larger than `bytes`, found in the sandbox without reading them. */
+  async filesLargerThan(bytes: number): Promise<string[]> {
+    const listing = await this.#program(["find", ".", "-path", "./.git", "-prune", "-o", "-type", "f", "-size", `+${bytes}c`, "-printf", "%P\\0"]);
+    return listing.split("\0").filter((path) => path.length > 0).sort();
+  }
+
   /**
    * Puts the ignored files back as `before` recorded them, as far as afk can: files the agent added
    * where git does not look are deleted (inside the sandbox); the paths of recorded files it changed

@@ -137,4 +137,22 @@ describe("nothing the agent writes runs, persists or counts outside its sandbox"
     expect(state?.outcome?.message).toContain("still fails after 2 gate rounds");
     expect(state?.outcome?.message).toContain("Nothing was pushed");
   });
+
+  it("a 1.5 GB sparse file in the change: refused before git hashes it, nothing is pushed, the issue names it", async () => {
+    const scenario = await start({
+      script: [
+        toolTurn("bash", { command: "mkdir -p data && truncate -s 1500M data/huge.bin && ls -la data" }),
+        toolTurn("str_replace_based_edit_tool", { command: "str_replace", path: "src/math.js", old_str: "return a + b;", new_str: "return b + a;" }),
+        endTurn("Added a data file."),
+      ],
+    });
+    const issue = scenario.issue({ title: "Add data" });
+    await scenario.label(issue, "wes-write");
+    const state = runStateOf(scenario, issue);
+    expect(state?.status).toBe("escalated");
+    expect(state?.outcome?.message).toContain("larger than 50 MB (`data/huge.bin`)");
+    expect(branches(scenario.remote)).toEqual(["main"]);
+    // The run's objects never held a hashed copy: the run directory is gone and the mirror did not grow.
+    expect(readdirSync(join(scenario.root, "cache", "runs"))).toEqual([]);
+  });
 });

@@ -51,6 +51,17 @@ describe("protected paths", () => {
   });
 });
 
+describe("large files", () => {
+  it("refuses a change holding files over the limit before anything else, naming at most ten", () => {
+    const largeFiles = Array.from({ length: 12 }, (_, index) => `data/${index}.bin`);
+    const reason = pushRefusal({ changedFiles: [".github/workflows/ci.yml", ...largeFiles], protectedPaths: [".github/**"], commitMessage: "x", largeFiles });
+    expect(reason).toContain("larger than 50 MB (`data/0.bin`, `data/1.bin`");
+    expect(reason).toContain("and 2 more");
+    expect(reason).not.toContain("data/11.bin");
+    expect(pushRefusal({ changedFiles: ["a.txt"], protectedPaths: [], commitMessage: "x", largeFiles: [] })).toBeUndefined();
+  });
+});
+
 describe("CI-skip markers", () => {
   it.each(["[skip ci]", "[ci skip]", "[no ci]", "[skip actions]", "[actions skip]", "***NO_CI***", "[Skip CI]"])("finds %s", (marker) => {
     expect(ciSkipMarkers(`Fix things ${marker}`)).toHaveLength(1);
