@@ -57,7 +57,8 @@ function heading(state: RunState): string {
 }
 
 function statusLine(state: RunState): string {
-  if (state.notice !== undefined) return escapeText(state.notice.message);
+  // A notice is afk's own sentence (its mention of a refused sender notifies them); the problems it lists are not.
+  if (state.notice !== undefined) return escapeHtml(state.notice.message);
   switch (state.status) {
     case "queued":
       if (state.blockedBy !== undefined && state.blockedBy.length > 0) {
@@ -110,7 +111,7 @@ function checklist(state: RunState): string {
 function products(state: RunState): string {
   const parts: string[] = [];
   if (state.pullRequest !== undefined) parts.push(`Pull request: ${state.pullRequest.url}${state.pullRequest.draft ? " (draft)" : ""}`);
-  else if (state.branch !== undefined) parts.push(`Branch: \`${escapeText(state.branch)}\``);
+  else if (state.branch !== undefined) parts.push(`Branch: \`${escapeHtml(state.branch)}\``);
   if (state.spend !== undefined) parts.push(`Model: $${state.spend.usd.toFixed(2)} over ${state.spend.turns} turn${state.spend.turns === 1 ? "" : "s"}`);
   return parts.join(" · ");
 }
@@ -140,5 +141,10 @@ function escapeCell(text: string): string {
  * no marker or hidden comment. In this order, so the escapes of the second are not undone by the first.
  */
 function escapeText(text: string, options: InertTextOptions = {}): string {
-  return inertText(text, options).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return escapeHtml(inertText(text, options));
+}
+
+/** afk's own text can carry no HTML either: no marker or hidden comment from what it quotes. */
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
