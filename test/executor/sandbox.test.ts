@@ -1,10 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from "node:net";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bubblewrapArgs, createSandbox, hostSystem, looksSecret, SandboxUnavailableError, type SandboxLayout } from "../../src/executor/sandbox.js";
+import { bubblewrapArgs, createSandbox, hostSystem, looksSecret, probeSandboxLimits, SandboxUnavailableError, type CommandPlan, type SandboxLayout } from "../../src/executor/sandbox.js";
+import { DEFAULT_SANDBOX_LIMITS } from "../../src/executor/sandbox-limits.js";
 import type { Sandbox } from "../../src/executor/sandbox-contract.js";
 
 const SECRETS = {
@@ -19,6 +20,13 @@ let layout: SandboxLayout;
 let sandbox: Sandbox;
 let server: Server;
 let port: number;
+/** An address of this machine that is not loopback, where one exists, and a server listening there. */
+let hostAddress: string | undefined;
+let hostServer: Server | undefined;
+let hostPort: number;
+let hostHits = 0;
+let abstractServer: NetServer;
+const abstractName = `afk-sandbox-test-${process.pid}`;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), "afk-sbx-"));
@@ -29,18 +37,36 @@ beforeAll(async () => {
   writeFileSync(join(root, "sibling", "other-repo.txt"), "another repository's data\n");
   Object.assign(process.env, SECRETS);
   sandbox = await createSandbox(layout, { allowUnsandboxed: false });
-  server = createServer((_req, res) => res.end("reached"));
+  server = createServer((_req, res) => {
+    hostHits += 1;
+    res.end("reached");
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   port = (server.address() as AddressInfo).port;
+  hostAddress = Object.values(networkInterfaces())
+    .flat()
+    .find((address) => address !== undefined && address.family === "IPv4" && !address.internal)?.address;
+  if (hostAddress !== undefined) {
+    const listening = createServer((_req, res) => res.end("reached"));
+    await new Promise<void>((resolve) => listening.listen(0, hostAddress, resolve));
+    hostPort = (listening.address() as AddressInfo).port;
+    hostServer = listening;
+  }
+  abstractServer = createNetServer((socket) => socket.end("reached"));
+  await new Promise<void>((resolve) => abstractServer.listen(`\0${abstractName}`, resolve));
 });
 
 afterAll(async () => {
   for (const name of Object.keys(SECRETS)) delete process.env[name];
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  await new Promise<void>((resolve) => (hostServer === undefined ? resolve() : hostServer.close(() => resolve())));
+  await new Promise<void>((resolve) => abstractServer.close(() => resolve()));
   rmSync(root, { recursive: true, force: true });
 });
 
 const run = (command: string, network = false) => sandbox.run(command, { timeoutMs: 20_000, network });
+/** A command that fetches `url` and prints `got:<body>` or `failed:<code>`. */
+const fetchProbe = (url: string): string => `node -e "fetch('${url}').then(r => r.text()).then(t => console.log('got:' + t), e => { console.log('failed:' + (e.cause?.code ?? e.message)); })"`;
 
 describe("bubblewrap sandbox", () => {
   it("is bubblewrap, and commands start in the worktree with a cleared environment", async () => {
@@ -65,10 +91,48 @@ describe("bubblewrap sandbox", () => {
     expect(pids).not.toContain(process.pid);
   });
 
-  it("has no network unless asked: a loopback server is unreachable, then reachable with network on", async () => {
-    const probe = `node -e "fetch('http://127.0.0.1:${port}/').then(r => r.text()).then(t => console.log('got:' + t), e => { console.log('failed:' + (e.cause?.code ?? e.message)); })"`;
+  it("has no network unless asked: off, not even this machine's own address answers; on, it does, through a network of its own", async () => {
+    const onOwnNetwork = await run("ip route", true);
+    expect(onOwnNetwork.output).toContain("default via 10.0.2.2 dev tap0");
+    expect((await run("ip route")).output).not.toContain("tap0");
+    if (hostAddress === undefined) {
+      // This machine has no address but loopback: outbound traffic cannot be shown without the internet.
+      expect(onOwnNetwork.exitCode).toBe(0);
+      return;
+    }
+    const probe = fetchProbe(`http://${hostAddress}:${hostPort}/`);
     expect((await run(probe)).output).toMatch(/failed:/);
     expect((await run(probe, true)).output).toContain("got:reached");
+  });
+
+  it("with network on, the host's loopback, its abstract sockets and cloud metadata stay out of reach, and names go to slirp4netns's resolver", async () => {
+    const loopback = await run(fetchProbe(`http://127.0.0.1:${port}/`), true);
+    expect(loopback.output).toMatch(/failed:ECONNREFUSED/);
+    // 10.0.2.2 is slirp4netns's way to the host's loopback, closed by --disable-host-loopback.
+    const gateway = await run(fetchProbe(`http://10.0.2.2:${port}/`), true);
+    expect(gateway.output).toMatch(/failed:/);
+    expect(gateway.output).not.toContain("got:reached");
+    const abstract = await run(`node -e "require('net').connect('\\0${abstractName}').on('connect', () => console.log('abstract:connected')).on('error', (e) => console.log('abstract:' + e.code))"`, true);
+    expect(abstract.output).toContain("abstract:ECONNREFUSED");
+    const metadata = await run(`node -e "const t = Date.now(); fetch('http://169.254.169.254/latest/meta-data/').then(() => console.log('metadata:answered'), (e) => console.log('metadata:' + (e.cause?.code ?? e.message) + ':' + (Date.now() - t)))"`, true);
+    const [, code, ms] = /metadata:([A-Z]+):(\d+)/.exec(metadata.output) ?? [];
+    expect(code).toBe("EACCES");
+    expect(Number(ms)).toBeLessThan(3_000);
+    expect((await run("cat /etc/resolv.conf", true)).output).toMatch(/^nameserver 10\.0\.2\.3$/m);
+    expect(hostHits).toBe(0);
+  });
+
+  it("refuses network-on commands where slirp4netns is missing, unless the operator allowed the host's network", async () => {
+    const strict = await createSandbox(layout, { allowUnsandboxed: false, slirp4netnsPath: "/nonexistent/slirp4netns" });
+    const refusedRun = await strict.run("echo ran", { timeoutMs: 20_000, network: true });
+    expect(refusedRun.exitCode).toBeNull();
+    expect(refusedRun.output).not.toContain("ran\n");
+    expect(refusedRun.output).toMatch(/afk refused to run this command: it needs the network, and slirp4netns is not installed/);
+    expect(refusedRun.output).toContain("sudo apt-get install -y slirp4netns");
+    expect(refusedRun.output).toContain("AFK_ALLOW_HOST_NETWORK=1");
+    expect((await strict.run("echo ran", { timeoutMs: 20_000, network: false })).output).toBe("ran\n");
+    const hostNetwork = await createSandbox(layout, { allowUnsandboxed: false, slirp4netnsPath: "/nonexistent/slirp4netns", allowHostNetwork: true });
+    expect((await hostNetwork.run(fetchProbe(`http://127.0.0.1:${port}/`), { timeoutMs: 20_000, network: true })).output).toContain("got:reached");
   });
 
   it("writes only to the worktree and home; the system is read-only; the rest of the host is not even there", async () => {
@@ -159,11 +223,92 @@ describe("bubblewrap sandbox", () => {
   });
 
   it("builds arguments that never bind / and unshare the network unless asked", () => {
-    const args = bubblewrapArgs(layout, { network: false }, hostSystem(), "true");
+    const plan: CommandPlan = { network: "none", limits: DEFAULT_SANDBOX_LIMITS, mechanism: "rlimits", tmpfsSize: true };
+    const args = bubblewrapArgs(layout, plan, hostSystem(), "true");
     expect(args.join(" ")).not.toMatch(/--(ro-)?bind \/ \//);
     expect(args).toContain("--unshare-net");
     expect(args).toContain("--unshare-pid");
     expect(args).toContain("--clearenv");
-    expect(bubblewrapArgs(layout, { network: true }, hostSystem(), "true")).not.toContain("--unshare-net");
+    expect(bubblewrapArgs(layout, { ...plan, network: "private" }, hostSystem(), "true")).not.toContain("--unshare-net");
+  });
+});
+
+describe("sandbox limits", () => {
+  const MiB = 1024 ** 2;
+  const small = { memoryBytes: 192 * MiB, processes: 64, tmpBytes: 8 * MiB, fileBytes: 16 * MiB };
+  let bounded: Sandbox;
+
+  beforeAll(async () => {
+    bounded = await createSandbox(layout, { allowUnsandboxed: false, limits: small });
+  });
+
+  const runBounded = (command: string) => bounded.run(command, { timeoutMs: 30_000, network: false });
+
+  it("ends a fork bomb with a message, and the next command runs", async () => {
+    // Where nothing bounds processes (root without a writable cgroup) the bomb would take the machine: fail first.
+    expect((await probeSandboxLimits()).processesBounded).toBe(true);
+    const bomb = await runBounded("bomb() { bomb | bomb & }; bomb; sleep 60");
+    expect(bomb.limit).toBe("processes");
+    expect(bomb.output).toContain("[killed: the command ran more than 64 processes and threads at once (sandbox limit)]");
+    expect(bomb.durationMs).toBeLessThan(15_000);
+    expect((await runBounded("echo still here")).output).toBe("still here\n");
+  });
+
+  it("kills a command that allocates more memory than its limit, and says so", async () => {
+    const hog = await runBounded(`node -e "const kept = []; for (;;) kept.push(Buffer.alloc(8 * 1024 * 1024, 1))"`);
+    expect(hog.exitCode).not.toBe(0);
+    expect(hog.limit).toBe("memory");
+    expect(hog.output).toMatch(/192 MiB.*\(sandbox limit\)\]$/);
+    expect((await runBounded("echo still here")).output).toBe("still here\n");
+  });
+
+  it("bounds /tmp and /dev/shm, and keeps the sandbox's root and /dev read-only", async () => {
+    const result = await runBounded(
+      [
+        "head -c 20M /dev/zero > /tmp/big; echo tmp=$? size=$(stat -c %s /tmp/big)",
+        "head -c 20M /dev/zero > /dev/shm/big; echo shm=$?",
+        "touch /planted 2>&1",
+        "touch /dev/planted 2>&1",
+      ].join("; "),
+    );
+    expect(result.output).toMatch(/No space left on device/);
+    const [, tmpExit, tmpSize] = /tmp=(\d+) size=(\d+)/.exec(result.output) ?? [];
+    expect(tmpExit).not.toBe("0");
+    expect(Number(tmpSize)).toBeLessThanOrEqual(8 * MiB);
+    expect(result.output).not.toContain("shm=0");
+    expect(result.output).toMatch(/cannot touch '\/planted': Read-only file system/);
+    expect(result.output).toMatch(/cannot touch '\/dev\/planted': Read-only file system/);
+  });
+
+  it("stops a command writing a file larger than the limit in the worktree, and afk's own programs too", async () => {
+    const huge = await runBounded("head -c 64M /dev/zero > huge.bin; echo after=$?");
+    expect(huge.limit).toBe("file-size");
+    expect(huge.output).toContain("[stopped: the command tried to write a file larger than 16 MiB (sandbox limit)]");
+    expect(statSync(join(layout.worktree, "huge.bin")).size).toBeLessThanOrEqual(16 * MiB);
+    const program = await bounded.runProgram(["dd", "if=/dev/zero", "of=program.bin", "bs=1M", "count=64"], { timeoutMs: 30_000, network: false });
+    expect(program.exitCode).not.toBe(0);
+    expect(program.limit).toBe("file-size");
+    expect(program.stderr).toContain("(sandbox limit)]");
+    expect(statSync(join(layout.worktree, "program.bin")).size).toBeLessThanOrEqual(16 * MiB);
+    rmSync(join(layout.worktree, "huge.bin"));
+    rmSync(join(layout.worktree, "program.bin"));
+  });
+
+  it("kills a command that grows the disk by more than its limit, many files below the file limit", async () => {
+    const disk = await createSandbox(layout, { allowUnsandboxed: false, limits: { ...small, diskGrowthBytes: 96 * MiB } });
+    const result = await disk.run("for i in $(seq 1 40); do head -c 12M /dev/zero > part$i.bin; sync part$i.bin; done; echo finished", { timeoutMs: 60_000, network: false });
+    expect(result.limit).toBe("disk");
+    expect(result.output).not.toContain("finished");
+    expect(result.output).toContain("[killed: the command wrote more than 96 MiB to disk (sandbox limit)]");
+    const parts = readdirSync(layout.worktree).filter((name) => name.startsWith("part"));
+    expect(parts.length).toBeLessThan(40);
+    for (const part of parts) rmSync(join(layout.worktree, part));
+  });
+
+  it("keeps kernel settings read-only even when afk runs as root", async () => {
+    const result = await runBounded("echo planted > /proc/sys/kernel/hostname 2>&1; hostname; [ -e /proc/sysrq-trigger ] && : > /proc/sysrq-trigger 2>&1; echo done");
+    expect(result.output).toMatch(/\/proc\/sys\/kernel\/hostname: Read-only file system/);
+    expect(result.output).toContain("afk-sandbox");
+    expect(result.output).not.toContain("planted\n");
   });
 });
