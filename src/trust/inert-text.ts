@@ -33,14 +33,14 @@ const MARKUP = "[*_~]*";
 const spelled = (word: string): string => [...word].join(MARKUP);
 
 /**
- * GitHub's closing keywords (close/closes/closed, fix/fixes/fixed, resolve/resolves/resolved), in any
- * case (`u` folds `ſ` to `s`, as GitHub's own case folding does), even with emphasis inside the
- * word, followed by anything that may be a reference: `#N`, `GH-N`, `owner/repo#N` (an owner has at
- * most 39 characters), a URL, a link or an autolink. In between may stand anything but a letter, a
- * digit, a reference's first character or afk's break (blanks, `:`, emphasis, line ends, quotes).
- * Reading more than GitHub would is harmless: the break is invisible. No word boundary is required
- * before the keyword (`prefixes #2` is broken too). Linear: the gap holds no letter, so no two
- * keywords share one, and every other part is bounded.
+ * GitHub's closing keywords (close/closes/closed, fix/fixes/fixed, resolve/resolves/resolved) in any
+ * case (`u` folds case as Unicode does: `ſ` counts as `s`), even with emphasis inside the word,
+ * followed by anything that may be a reference: `#N`, `GH-N`, `owner/repo#N` (an owner has at most
+ * 39 characters), a URL, a link or an autolink. Between them may stand anything but a letter, a
+ * digit, a reference's first character or afk's break: blanks, `:`, emphasis, line ends, quotes.
+ * Reading more than GitHub would is harmless (the break is invisible), so no word boundary is
+ * required before the keyword either (`prefixes #2` is broken too). Linear: the gap holds no
+ * letter, so no two keywords share one, and every other part is bounded.
  */
 const CLOSING_KEYWORD = new RegExp(
   `(?:${spelled("close")}(?:${MARKUP}[sd])?|${spelled("fix")}(?:${MARKUP}e${MARKUP}[sd])?|${spelled("resolve")}(?:${MARKUP}[sd])?)` +
