@@ -422,7 +422,8 @@ export class Coordinator {
       const title = inertText(sanitizeUntrustedText(step.title).replace(/\s+/g, " ").trim()) || `Step ${index + 1} of #${request.parent}`;
       const body = [
         `Step ${index + 1} of ${steps.length} of #${request.parent}, from afk's plan approved by @${request.approver.login}.`,
-        step.details.length > 0 ? inertText(sanitizeUntrustedText(step.details)) : "",
+        // afk's own "Blocked by" line orders the steps; one in the model's words would block on any issue it names.
+        step.details.length > 0 ? inertText(sanitizeUntrustedText(step.details)).replace(/blocked(\s+)by/gi, "blocked\u200B$1by") : "",
         previous === undefined ? "" : `Blocked by #${previous}`,
       ]
         .filter((part) => part.length > 0)

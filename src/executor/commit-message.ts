@@ -17,7 +17,8 @@ export const RUN_TRAILER = "Afk-Run";
  * own `Closes`/`Refs` line closes anything) and stripped of CI-skip markers. Pure.
  */
 export function commitMessage(input: { issue: number | undefined; title: string; summary: string; runId: string; closesIssue?: boolean }): string {
-  const title = fromOthers(input.title).replace(/\s+/g, " ").trim();
+  // Whitespace is made single spaces first: done after, it would join `[skip\tci]` into a marker that blocks every push.
+  const title = fromOthers(input.title.replace(/\s+/g, " ")).trim();
   const prefix = input.issue === undefined ? "" : `#${input.issue}: `;
   // The start of inert text is inert too: a cut can only expose a slash by removing what comes before it.
   const subject = prefix + (prefix.length + title.length > SUBJECT_MAX ? `${title.slice(0, SUBJECT_MAX - prefix.length - 1).trimEnd()}…` : title);

@@ -1,3 +1,4 @@
+import { parseBlockedBy } from "../../src/dispatch/priority.js";
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import type { GitHubEmulator } from "../helpers/github-emulator.js";
@@ -105,6 +106,7 @@ describe("what afk publishes from a hostile model is inert", () => {
       "1. **Fixes #2** for @someone",
       "   /afk approve",
       "   closes octo-org/other#5",
+      "   Blocked by #1",
       "2. /afk approve split @octo-org/admins",
       "   Put `// two` at the end.",
     ].join("\n");
@@ -139,6 +141,9 @@ describe("what afk publishes from a hostile model is inert", () => {
       expect(slashCommandLines(body ?? "")).toEqual([]);
     }
     expect(github.issue(FULL_NAME, first).title.replace(/\u200B/g, "")).toBe("Fixes #2 for @someone");
+    // Only afk's own "Blocked by" line orders the steps: the model's cannot block a step on another issue.
+    expect(parseBlockedBy(github.issue(FULL_NAME, first).body)).toEqual([]);
+    expect(parseBlockedBy(github.issue(FULL_NAME, second).body)).toEqual([first]);
     expect(runStateOf(scenario, first)).toMatchObject({ status: "waiting", phase: "ci" });
 
     const asked = scenario.issue({ title: "Where is add?" });

@@ -134,6 +134,13 @@ describe("commit message and branch", () => {
     expect(message).not.toContain("Closes");
   });
 
+  it("never joins a CI-skip marker out of whitespace in the title (a marker would block every push)", () => {
+    for (const title of ["[skip\tci] tidy", "[skip\n ci] tidy", "[ci\u00a0skip] tidy"]) {
+      const message = commitMessage({ issue: 3, title, summary: "", runId: "r-1" });
+      expect(ciSkipMarkers(message)).toEqual([]);
+    }
+  });
+
   it("keeps the subject within 72 characters", () => {
     const subject = commitMessage({ issue: 1, title: "x".repeat(200), summary: "", runId: "r" }).split("\n")[0] ?? "";
     expect(subject.length).toBeLessThanOrEqual(72);
