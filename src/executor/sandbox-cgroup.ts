@@ -31,10 +31,11 @@ export function ownCgroups(procSelfCgroup: string, mountinfo: string): OwnCgroup
     })
     .filter((mount) => mount.mountPoint !== "" && (mount.fstype === "cgroup" || mount.fstype === "cgroup2"));
   // A mount shows the part of the hierarchy under its root; the cgroup path must lie inside it.
+  const under = (mountPoint: string, rest: string): string => join(mountPoint, rest).replace(/(.)\/$/, "$1");
   const locate = (path: string, candidates: typeof mounts): string | undefined => {
     for (const mount of [...candidates].sort((a, b) => a.root.length - b.root.length)) {
-      if (mount.root === "/") return join(mount.mountPoint, path);
-      if (path === mount.root || path.startsWith(`${mount.root}/`)) return join(mount.mountPoint, path.slice(mount.root.length));
+      if (mount.root === "/") return under(mount.mountPoint, path);
+      if (path === mount.root || path.startsWith(`${mount.root}/`)) return under(mount.mountPoint, path.slice(mount.root.length));
     }
     return undefined;
   };

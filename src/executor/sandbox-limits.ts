@@ -51,7 +51,9 @@ export function limitMessage(hit: LimitHit, limits: SandboxLimits, mechanism: Li
         ? `[the command ran out of memory: each process may use at most ${formatBytes(limits.memoryBytes)} (sandbox limit)]`
         : `[killed: the command used more than ${formatBytes(limits.memoryBytes)} of memory (sandbox limit)]`;
     case "processes":
-      return `[killed: the command ran more than ${limits.processes} processes and threads at once (sandbox limit)]`;
+      return mechanism === "rlimits"
+        ? `[the command could not start more processes: at most ${limits.processes} at once (sandbox limit)]`
+        : `[killed: the command ran more than ${limits.processes} processes and threads at once (sandbox limit)]`;
     case "file-size":
       return `[stopped: the command tried to write a file larger than ${formatBytes(limits.fileBytes)} (sandbox limit)]`;
     case "disk":
@@ -62,11 +64,13 @@ export function limitMessage(hit: LimitHit, limits: SandboxLimits, mechanism: Li
 /**
  * Limits the kernel enforces without telling afk show only in how the command ended: a process
  * killed by SIGXFSZ (exit 153 through bash or bwrap) or a write refused with EFBIG; under rlimits,
- * an allocation refused. Reads the command's own words, so it only ever adds a line to them.
+ * an allocation or a fork refused. Reads the command's own words, so it only ever adds a line to them.
  */
 export function limitSeenInOutcome(exitCode: number | null, output: string, mechanism: LimitMechanism): LimitHit | undefined {
   if (exitCode === 153 || /File size limit exceeded|File too large/.test(output)) return "file-size";
-  if (mechanism === "rlimits" && exitCode !== 0 && /Cannot allocate memory|out of memory|MemoryError|std::bad_alloc|xmalloc: cannot allocate/i.test(output)) return "memory";
+  if (mechanism !== "rlimits") return undefined;
+  if (exitCode !== 0 && /Cannot allocate memory|out of memory|MemoryError|std::bad_alloc|x(?:re)?alloc: cannot allocate/i.test(output)) return "memory";
+  if (/fork: (?:retry: )?Resource temporarily unavailable|Cannot fork/.test(output)) return "processes";
   return undefined;
 }
 
