@@ -24,6 +24,11 @@ export interface OperatorSettings {
   allowUnsandboxed: boolean;
   /** `AFK_MODEL_RETRIES`: retries of a model request answered 429, 529, 5xx or cut off, with backoff. */
   modelRetries: number;
+  /**
+   * `AFK_ALLOW_HOST_NETWORK`: where network-on commands cannot get a network of their own (slirp4netns
+   * missing or unusable), run them on the host's network, where they reach its loopback services (never the default).
+   */
+  allowHostNetwork: boolean;
 }
 
 export class OperatorSettingsError extends Error {
@@ -46,6 +51,7 @@ export function readOperatorSettings(env: NodeJS.ProcessEnv): OperatorSettings {
 
   const killSwitch = onOff(env, "AFK_KILL_SWITCH", problems);
   const allowUnsandboxed = onOff(env, "AFK_ALLOW_UNSANDBOXED", problems);
+  const allowHostNetwork = onOff(env, "AFK_ALLOW_HOST_NETWORK", problems);
 
   const allowlist = (env.AFK_ALLOWLIST ?? "")
     .split(/[\s,]+/)
@@ -78,6 +84,7 @@ export function readOperatorSettings(env: NodeJS.ProcessEnv): OperatorSettings {
     hasAnthropicKey: (env.ANTHROPIC_API_KEY ?? "").trim().length > 0,
     allowUnsandboxed,
     modelRetries,
+    allowHostNetwork,
   };
 }
 

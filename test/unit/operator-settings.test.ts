@@ -15,6 +15,7 @@ describe("operator settings", () => {
       hasAnthropicKey: false,
       allowUnsandboxed: false,
       modelRetries: 4,
+      allowHostNetwork: false,
     });
   });
 
@@ -22,6 +23,8 @@ describe("operator settings", () => {
     expect(readOperatorSettings({ AFK_ALLOW_UNSANDBOXED: "1" }).allowUnsandboxed).toBe(true);
     expect(readOperatorSettings({ AFK_ALLOW_UNSANDBOXED: "off" }).allowUnsandboxed).toBe(false);
     expect(() => readOperatorSettings({ AFK_ALLOW_UNSANDBOXED: "maybe" })).toThrow(/AFK_ALLOW_UNSANDBOXED="maybe" is not on or off/);
+    expect(readOperatorSettings({ AFK_ALLOW_HOST_NETWORK: "on" }).allowHostNetwork).toBe(true);
+    expect(() => readOperatorSettings({ AFK_ALLOW_HOST_NETWORK: "sometimes" })).toThrow(/AFK_ALLOW_HOST_NETWORK="sometimes" is not on or off/);
     expect(() => readOperatorSettings({ AFK_MODEL_RETRIES: "11" })).toThrow(/AFK_MODEL_RETRIES="11" must be a whole number from 0 to 10/);
   });
 
