@@ -5,7 +5,8 @@ import { createProbot } from "probot";
 import { readOperatorSettings } from "../config/operator-settings.js";
 import { DEFAULT_MODEL } from "../config/repo-config.js";
 import { createModelClient } from "../executor/agent/model-client.js";
-import { probeBubblewrap } from "../executor/sandbox.js";
+import { checkSandboxNetwork, probeBubblewrap, probeSandboxLimits, type BubblewrapProbe, type LimitSupport } from "../executor/sandbox.js";
+import { DEFAULT_SANDBOX_LIMITS, formatBytes } from "../executor/sandbox-limits.js";
 import { missingPermissions, REQUIRED_APP_EVENTS, REQUIRED_APP_PERMISSIONS } from "../github/app-permissions.js";
 import { errorMessage, errorStatus, firstLine } from "../github/types.js";
 
@@ -50,6 +51,14 @@ export async function runDoctor(env: NodeJS.ProcessEnv): Promise<Finding[]> {
   if (bwrap.ok) add({ check: "bubblewrap", verdict: "ok", detail: `${bwrap.version} at ${bwrap.path}; agent commands run sandboxed` });
   else if (settings?.allowUnsandboxed === true) add({ check: "bubblewrap", verdict: "warn", detail: `${bwrap.reason}; AFK_ALLOW_UNSANDBOXED is on, so agent commands run WITHOUT a sandbox`, fix: bwrap.fix });
   else add({ check: "bubblewrap", verdict: "fail", detail: `${bwrap.reason}; afk refuses to run the agent without it`, fix: bwrap.fix });
+  add(describeLimits(await probeSandboxLimits(), bwrap));
+  if (!bwrap.ok) add({ check: "sandbox network", verdict: "skip", detail: "bubblewrap is not usable, so no command gets a network of its own" });
+  else {
+    const network = await checkSandboxNetwork();
+    if (network.ok) add({ check: "sandbox network", verdict: "ok", detail: network.detail });
+    else if (settings?.allowHostNetwork === true) add({ check: "sandbox network", verdict: "warn", detail: `${network.reason}; AFK_ALLOW_HOST_NETWORK is on, so network-on commands (setup, network: true) run on the host's network and reach its loopback services`, fix: network.fix });
+    else add({ check: "sandbox network", verdict: "fail", detail: `${network.reason}; afk refuses network-on commands (setup, network: true)`, fix: network.fix });
+  }
 
   if (settings !== undefined) {
     try {
@@ -70,6 +79,39 @@ export async function runDoctor(env: NodeJS.ProcessEnv): Promise<Finding[]> {
 
   findings.push(...(await checkApp(env)));
   return findings;
+}
+
+/** Which mechanism bounds sandboxed commands here, what it bounds, and what is left unbounded. */
+function describeLimits(support: LimitSupport, bwrap: BubblewrapProbe): Finding {
+  const limits = DEFAULT_SANDBOX_LIMITS;
+  const tmp = bwrap.ok && !bwrap.tmpfsSize ? "; /tmp is NOT bounded (this bubblewrap has no --size)" : `, /tmp ${formatBytes(limits.tmpBytes)}`;
+  const always = `files up to ${formatBytes(limits.fileBytes)}, ${formatBytes(limits.diskGrowthBytes)} of disk growth per command${tmp}`;
+  const tmpFix = bwrap.ok && !bwrap.tmpfsSize ? " Install bubblewrap 0.8 or newer to bound /tmp." : "";
+  const delegate =
+    "give afk a cgroup v2 it may write whose parent enables memory and pids for its children (systemd: Delegate=memory pids and DelegateSubgroup=main in afk's unit), or run afk as root where /sys/fs/cgroup is writable";
+  if (support.mechanism !== "rlimits") {
+    const where = support.home === undefined ? "" : support.home.version === 2 ? ` under ${support.home.parent}` : ` under ${support.home.memory} and ${support.home.pids}`;
+    return {
+      check: "sandbox limits",
+      verdict: bwrap.ok && !bwrap.tmpfsSize ? "warn" : "ok",
+      detail: `cgroups ${support.mechanism === "cgroup2" ? "v2" : "v1"}${where}: each command gets ${formatBytes(limits.memoryBytes)} of memory, ${limits.processes} processes and threads, ${always}`,
+      ...(tmpFix === "" ? {} : { fix: tmpFix.trim() }),
+    };
+  }
+  if (!support.processesBounded) {
+    return {
+      check: "sandbox limits",
+      verdict: "warn",
+      detail: `rlimits (no cgroup afk may write: ${support.reason ?? "none found"}); afk runs as root, for whom the kernel ignores RLIMIT_NPROC, so a command's processes are NOT bounded (a fork bomb runs until the command's timeout); memory is bounded per process (${formatBytes(limits.memoryBytes)}), ${always}`,
+      fix: `${delegate}, or run afk as an unprivileged user.${tmpFix}`,
+    };
+  }
+  return {
+    check: "sandbox limits",
+    verdict: "warn",
+    detail: `rlimits (no cgroup afk may write: ${support.reason ?? "none found"}): memory is bounded per process (${formatBytes(limits.memoryBytes)}), not per command; ${limits.processes} processes per command (RLIMIT_NPROC), ${always}`,
+    fix: `${delegate}.${tmpFix}`,
+  };
 }
 
 async function checkModel(apiKey: string, baseURL: string | undefined, model: string): Promise<Finding> {

@@ -104,6 +104,8 @@ describe("afk doctor", () => {
         ["git", "ok"],
         ["operator settings", "ok"],
         ["bubblewrap", "ok"],
+        ["sandbox limits", "ok"],
+        ["sandbox network", "ok"],
         ["cache directory", "ok"],
         ["model", "ok"],
         ["App permissions", "ok"],
