@@ -81,12 +81,13 @@ export function commandCgroupName(id: string | number): string {
  * it, already gives its children the memory and pids controllers and afk may create a cgroup
  * there (a delegated cgroup, or root); else this process's version 1 memory and pids cgroups,
  * where afk may create one. Never enables a controller anywhere. Cgroups left by afk processes
- * that died are emptied (their processes killed) and removed.
+ * that died are emptied (their processes killed) and removed. `proc` stands in for this process's
+ * /proc/self/cgroup and /proc/self/mountinfo.
  */
-export async function findCgroupHome(probeLimits: SandboxLimits): Promise<{ home: CgroupHome } | { reason: string }> {
+export async function findCgroupHome(probeLimits: SandboxLimits, proc?: { cgroup: string; mountinfo: string }): Promise<{ home: CgroupHome } | { reason: string }> {
   let own: OwnCgroups;
   try {
-    own = ownCgroups(await readFile("/proc/self/cgroup", "utf8"), await readFile("/proc/self/mountinfo", "utf8"));
+    own = ownCgroups(proc?.cgroup ?? (await readFile("/proc/self/cgroup", "utf8")), proc?.mountinfo ?? (await readFile("/proc/self/mountinfo", "utf8")));
   } catch (error) {
     return { reason: `cannot read this process's cgroups (${String(error)})` };
   }

@@ -1,6 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { hostArgv } from "../../src/executor/sandbox.js";
-import { counter, ownCgroups } from "../../src/executor/sandbox-cgroup.js";
+import { CommandCgroup, counter, findCgroupHome, ownCgroups } from "../../src/executor/sandbox-cgroup.js";
 import { DEFAULT_SANDBOX_LIMITS, formatBytes, limitMessage, limitSeenInOutcome, withRlimits } from "../../src/executor/sandbox-limits.js";
 import { inPrivateNetwork, type PrivateNetworkTools } from "../../src/executor/sandbox-network.js";
 
@@ -83,5 +86,59 @@ describe("launch argv", () => {
     expect(argv.slice(15)).toEqual(["afk-network", "/usr/sbin/ip", "/usr/bin/setpriv", "--inh-caps=-all", "--ambient-caps=-all", "--", "/usr/bin/bwrap", "--", "true"]);
     expect(inPrivateNetwork({ ...tools, root: true }, ["bwrap"])).toEqual(["/usr/bin/unshare", "--net", "--", "/bin/sh", "-c", expect.any(String), "afk-network", "/usr/sbin/ip", "bwrap"]);
     expect(hostArgv(["/usr/bin/bwrap", "--", "true"], [])).toEqual(["/usr/bin/bwrap", "--", "true"]);
+  });
+});
+
+describe("command cgroups", () => {
+  // A directory tree standing in for cgroupfs: afk's writes land in plain files, the kernel's counters are written by the test.
+  let fake: string;
+  beforeEach(() => {
+    fake = mkdtempSync(join(tmpdir(), "afk-cgroupfs-"));
+  });
+  afterEach(() => rmSync(fake, { recursive: true, force: true }));
+  const limits = { ...DEFAULT_SANDBOX_LIMITS, memoryBytes: 256 * 1024 ** 2, processes: 100 };
+
+  it("v2: chooses the nearest cgroup above this one that gives its children memory and pids, and writes the limits there", async () => {
+    const service = join(fake, "system.slice", "afk.service");
+    mkdirSync(service, { recursive: true });
+    writeFileSync(join(fake, "cgroup.subtree_control"), "cpu memory pids\n");
+    writeFileSync(join(fake, "system.slice", "cgroup.subtree_control"), "memory pids\n");
+    writeFileSync(join(service, "cgroup.subtree_control"), "\n");
+    const found = await findCgroupHome(limits, { cgroup: "0::/system.slice/afk.service\n", mountinfo: `30 26 0:40 / ${fake} rw - cgroup2 cgroup2 rw` });
+    expect(found).toEqual({ home: { version: 2, parent: join(fake, "system.slice") } });
+    const cgroup = await CommandCgroup.create({ version: 2, parent: join(fake, "system.slice") }, "afk-sandbox-1-7", limits);
+    const dir = join(fake, "system.slice", "afk-sandbox-1-7");
+    expect(cgroup.procsFiles).toEqual([join(dir, "cgroup.procs")]);
+    expect(readFileSync(join(dir, "memory.max"), "utf8")).toBe(String(256 * 1024 ** 2));
+    expect(readFileSync(join(dir, "memory.swap.max"), "utf8")).toBe("0");
+    expect(readFileSync(join(dir, "memory.oom.group"), "utf8")).toBe("1");
+    expect(readFileSync(join(dir, "pids.max"), "utf8")).toBe("100");
+    writeFileSync(join(dir, "memory.events"), "low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n");
+    writeFileSync(join(dir, "pids.events"), "max 9\n");
+    expect(await cgroup.counters()).toEqual({ oomKills: 1, pidsRefused: 9 });
+  });
+
+  it("v2: says why when no cgroup above gives its children both controllers", async () => {
+    mkdirSync(join(fake, "user.slice"), { recursive: true });
+    writeFileSync(join(fake, "cgroup.subtree_control"), "cpu memory\n");
+    const found = await findCgroupHome(limits, { cgroup: "0::/user.slice\n", mountinfo: `30 26 0:40 / ${fake} rw - cgroup2 cgroup2 rw` });
+    expect(found).toEqual({ reason: `no cgroup from ${join(fake, "user.slice")} up gives its children the memory and pids controllers` });
+  });
+
+  it("v1: makes the command's cgroup in the memory and the pids hierarchy, with swap bounded too", async () => {
+    mkdirSync(join(fake, "memory", "job"), { recursive: true });
+    mkdirSync(join(fake, "pids"), { recursive: true });
+    const found = await findCgroupHome(limits, {
+      cgroup: "8:pids:/\n4:memory:/job\n",
+      mountinfo: [`31 26 0:41 / ${join(fake, "memory")} rw - cgroup cgroup rw,memory`, `32 26 0:42 / ${join(fake, "pids")} rw - cgroup cgroup rw,pids`].join("\n"),
+    });
+    expect(found).toEqual({ home: { version: 1, memory: join(fake, "memory", "job"), pids: join(fake, "pids") } });
+    const cgroup = await CommandCgroup.create({ version: 1, memory: join(fake, "memory", "job"), pids: join(fake, "pids") }, "afk-sandbox-1-8", limits);
+    expect(cgroup.procsFiles).toEqual([join(fake, "memory", "job", "afk-sandbox-1-8", "cgroup.procs"), join(fake, "pids", "afk-sandbox-1-8", "cgroup.procs")]);
+    expect(readFileSync(join(fake, "memory", "job", "afk-sandbox-1-8", "memory.limit_in_bytes"), "utf8")).toBe(String(256 * 1024 ** 2));
+    expect(readFileSync(join(fake, "memory", "job", "afk-sandbox-1-8", "memory.memsw.limit_in_bytes"), "utf8")).toBe(String(256 * 1024 ** 2));
+    expect(readFileSync(join(fake, "pids", "afk-sandbox-1-8", "pids.max"), "utf8")).toBe("100");
+    writeFileSync(join(fake, "memory", "job", "afk-sandbox-1-8", "memory.oom_control"), "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
+    expect(await cgroup.counters()).toEqual({ oomKills: 2, pidsRefused: 0 });
   });
 });
