@@ -419,7 +419,9 @@ async function supervise(launch: Launch, options: Pick<CommandOptions, "timeoutM
   let limit: LimitHit | undefined;
   let timedOut = false;
   let ended = false;
+  // Never after the close: Node has reaped the process long before, and once its group is empty its id may be reused.
   const killAll = (): void => {
+    if (ended) return;
     killGroup(child);
     void cgroup?.kill();
   };
@@ -433,10 +435,14 @@ async function supervise(launch: Launch, options: Pick<CommandOptions, "timeoutM
   child.stderr?.on("data", onStderr);
   const closed = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
     child.once("error", (error) => {
+      ended = true;
       notes.push(`[afk: could not start ${file}: ${error.message}]`);
       resolve({ code: null, signal: null });
     });
-    child.once("close", (code, signal) => resolve({ code, signal }));
+    child.once("close", (code, signal) => {
+      ended = true;
+      resolve({ code, signal });
+    });
   });
   const timer = setTimeout(() => {
     timedOut = true;
@@ -481,7 +487,6 @@ async function supervise(launch: Launch, options: Pick<CommandOptions, "timeoutM
   }
 
   const { code, signal } = await closed;
-  ended = true;
   clearTimeout(timer);
   clearInterval(watcher);
   options.signal?.removeEventListener("abort", onAbort);
