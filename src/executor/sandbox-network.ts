@@ -1,6 +1,5 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { accessSync, closeSync, constants, existsSync, fstatSync, mkdtempSync, openSync, realpathSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { accessSync, closeSync, constants, existsSync, fstatSync, openSync, realpathSync, statSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 
@@ -99,21 +98,18 @@ export function inPrivateNetwork(tools: PrivateNetworkTools, inner: readonly str
   return [tools.unshare, ...user, "--net", "--", "/bin/sh", "-c", NETWORK_SCRIPT, "afk-network", tools.ip, ...dropCaps, ...inner];
 }
 
-let resolvConf: { file: string; target: string } | undefined | null = null;
+/** What the sandbox's resolv.conf says with a private network. */
+export const SANDBOX_RESOLV_CONF = `# afk sandbox: slirp4netns forwards this resolver to the host's\nnameserver ${SLIRP_RESOLVER}\n`;
+
+let resolvConfPath: string | undefined | null = null;
 
 /**
- * The resolv.conf the sandbox sees with a private network (slirp4netns's resolver), and where the
- * host's /etc/resolv.conf really is (it may be a link into /run): that path gets the file.
- * Written once per process. Undefined when the host has no /etc/resolv.conf.
+ * Where the sandbox's resolv.conf goes: the path the host's /etc/resolv.conf leads to (it may be a
+ * link into /run, which the sandbox does not otherwise have). Undefined when the host has none.
  */
-export function sandboxResolvConf(): { file: string; target: string } | undefined {
-  if (resolvConf !== null) return resolvConf;
-  if (!existsSync("/etc/resolv.conf")) return (resolvConf = undefined);
-  const dir = mkdtempSync(join(tmpdir(), "afk-resolv-"));
-  const file = join(dir, "resolv.conf");
-  writeFileSync(file, `# afk sandbox: slirp4netns forwards this resolver to the host's\nnameserver ${SLIRP_RESOLVER}\n`, { mode: 0o644 });
-  resolvConf = { file, target: realpathSync("/etc/resolv.conf") };
-  return resolvConf;
+export function resolvConfTarget(): string | undefined {
+  if (resolvConfPath === null) resolvConfPath = existsSync("/etc/resolv.conf") ? realpathSync("/etc/resolv.conf") : undefined;
+  return resolvConfPath;
 }
 
 /** A running slirp4netns; `close` ends it. */

@@ -3,12 +3,12 @@ import { existsSync, lstatSync, mkdtempSync, realpathSync, rmSync, statSync } fr
 import { stat, statfs } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
-import type { Readable, Writable } from "node:stream";
+import { Duplex, type Readable } from "node:stream";
 import { keepHeadAndTail } from "./keep-head-and-tail.js";
 import { CommandCgroup, commandCgroupName, findCgroupHome, type CgroupHome } from "./sandbox-cgroup.js";
 import type { CommandOptions, CommandResult, LimitHit, ProgramResult, Sandbox } from "./sandbox-contract.js";
 import { DEFAULT_SANDBOX_LIMITS, limitMessage, limitSeenInOutcome, withRlimits, type LimitMechanism, type SandboxLimits } from "./sandbox-limits.js";
-import { connectSlirp, inPrivateNetwork, probePrivateNetwork, sandboxResolvConf, UNREACHABLE_FROM_SANDBOX, type PrivateNetworkSupport, type PrivateNetworkTools, type SlirpConnection } from "./sandbox-network.js";
+import { connectSlirp, inPrivateNetwork, probePrivateNetwork, resolvConfTarget, SANDBOX_RESOLV_CONF, UNREACHABLE_FROM_SANDBOX, type PrivateNetworkSupport, type PrivateNetworkTools, type SlirpConnection } from "./sandbox-network.js";
 
 /** What the sandbox shows a command besides the read-only system. */
 export interface SandboxLayout {
@@ -111,13 +111,17 @@ export interface CommandPlan {
   mechanism: LimitMechanism;
   /** bubblewrap can bound a tmpfs (`--size`, bubblewrap 0.8 and newer). */
   tmpfsSize: boolean;
-  /** With a private network: the resolv.conf naming slirp4netns's resolver, shown where the host's /etc/resolv.conf leads. */
-  resolvConf?: { file: string; target: string };
+  /** With a private network: where the host's /etc/resolv.conf leads; the sandbox finds slirp4netns's resolver there (read from RESOLV_FD). */
+  resolvConf?: string;
 }
 
-/** With a private network, bwrap writes its child's pid to INFO_FD, then holds the command until afk writes to BLOCK_FD. */
+/**
+ * With a private network, bwrap writes its child's pid to INFO_FD, then holds the command until afk
+ * writes to BLOCK_FD; it reads the sandbox's resolv.conf from RESOLV_FD.
+ */
 const INFO_FD = 3;
 const BLOCK_FD = 4;
+const RESOLV_FD = 5;
 
 /** The bubblewrap arguments for one command (`bash -c command`, or a program's argv). Pure. */
 export function bubblewrapArgs(layout: SandboxLayout, plan: CommandPlan, system: HostSystem, command: string | readonly string[]): string[] {
@@ -144,7 +148,7 @@ export function bubblewrapArgs(layout: SandboxLayout, plan: CommandPlan, system:
     if (statSync(path).isDirectory()) args.push("--tmpfs", path, "--remount-ro", path);
     else args.push("--ro-bind", "/dev/null", path);
   }
-  if (plan.network === "private" && plan.resolvConf !== undefined) args.push("--ro-bind", plan.resolvConf.file, plan.resolvConf.target);
+  if (plan.network === "private" && plan.resolvConf !== undefined) args.push("--ro-bind-data", String(RESOLV_FD), plan.resolvConf);
   // The root bwrap builds everything on is a tmpfs; read-only, it holds nothing a command writes.
   args.push("--remount-ro", "/");
   args.push("--clearenv");
@@ -328,7 +332,7 @@ class BubblewrapSandbox implements Sandbox {
       else if (allowHostNetwork) mode = "host";
       else return networkRefusal(network.reason, network.fix);
     }
-    const resolvConf = mode === "private" ? sandboxResolvConf() : undefined;
+    const resolvConf = mode === "private" ? resolvConfTarget() : undefined;
     const plan: CommandPlan = { network: mode, limits, mechanism: bounds.mechanism, tmpfsSize, ...(resolvConf === undefined ? {} : { resolvConf }) };
     const inner = [bwrap, ...bubblewrapArgs(this.layout, plan, this.#system, command)];
     const tools = mode === "private" && network.ok ? network.tools : undefined;
@@ -415,7 +419,7 @@ async function supervise(launch: Launch, options: Pick<CommandOptions, "timeoutM
     return { exitCode: null, signal: null, timedOut: false, notes: ["[afk: there was no program to run]"] };
   }
   const handshake = launch.privateNetwork !== undefined;
-  const child = spawn(file, args, { env: launch.env, detached: true, stdio: handshake ? ["ignore", "pipe", "pipe", "pipe", "pipe"] : ["ignore", "pipe", "pipe"], ...(launch.cwd === undefined ? {} : { cwd: launch.cwd }) });
+  const child = spawn(file, args, { env: launch.env, detached: true, stdio: handshake ? ["ignore", "pipe", "pipe", "pipe", "pipe", "pipe"] : ["ignore", "pipe", "pipe"], ...(launch.cwd === undefined ? {} : { cwd: launch.cwd }) });
   let limit: LimitHit | undefined;
   let timedOut = false;
   let ended = false;
@@ -468,11 +472,15 @@ async function supervise(launch: Launch, options: Pick<CommandOptions, "timeoutM
   const watcher = setInterval(() => void watch(), WATCH_INTERVAL_MS);
 
   let slirp: SlirpConnection | undefined;
-  const [, , , info, block] = child.stdio as [null, Readable, Readable, Readable | undefined, Writable | undefined];
-  if (launch.privateNetwork !== undefined && info !== undefined && block !== undefined) {
+  const extraPipe = (fd: number): Duplex | undefined => {
+    const stream: unknown = (child.stdio as ReadonlyArray<unknown>)[fd];
+    return stream instanceof Duplex ? stream : undefined;
+  };
+  const [info, block, resolv] = [extraPipe(INFO_FD), extraPipe(BLOCK_FD), extraPipe(RESOLV_FD)];
+  if (launch.privateNetwork !== undefined && info !== undefined && block !== undefined && resolv !== undefined) {
     // bwrap closes its ends whenever it likes (a failure, or the command's start): never an error here.
-    info.on("error", () => undefined);
-    block.on("error", () => undefined);
+    for (const stream of [info, block, resolv]) stream.on("error", () => undefined);
+    resolv.end(SANDBOX_RESOLV_CONF);
     const started = await bubblewrapStarted(info);
     if (started && !timedOut && options.signal?.aborted !== true) {
       try {
@@ -491,8 +499,7 @@ async function supervise(launch: Launch, options: Pick<CommandOptions, "timeoutM
   clearInterval(watcher);
   options.signal?.removeEventListener("abort", onAbort);
   slirp?.close();
-  info?.destroy();
-  block?.destroy();
+  for (const stream of [info, block, resolv]) stream?.destroy();
   const counters = await cgroup?.counters();
   if (counters !== undefined && counters.pidsRefused > 0) limit ??= "processes";
   if (counters !== undefined && counters.oomKills > 0) limit ??= "memory";
