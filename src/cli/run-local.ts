@@ -70,7 +70,7 @@ export async function runLocal(command: Extract<CliCommand, { kind: "run" }>, io
   const title = firstLine(task).replace(/^#+\s*/, "").slice(0, 120);
 
   const runId = newRunId();
-  const workspaces = new WorkspaceCache({ cacheDir: settings.cacheDir, sandbox: { allowUnsandboxed: settings.allowUnsandboxed } });
+  const workspaces = new WorkspaceCache({ cacheDir: settings.cacheDir, sandbox: { allowUnsandboxed: settings.allowUnsandboxed, allowHostNetwork: settings.allowHostNetwork } });
   say(`preparing a worktree of ${repo} at ${headSha.slice(0, 12)}`);
   const worktree = await workspaces.open({ cloneUrl: repo, ref: headSha, runId, signal: io.signal });
   try {
@@ -92,6 +92,7 @@ export async function runLocal(command: Extract<CliCommand, { kind: "run" }>, io
         }),
       modelAccess: { apiKey, baseUrl: env.ANTHROPIC_BASE_URL, maxRetries: settings.modelRetries },
       allowUnsandboxed: settings.allowUnsandboxed,
+      allowHostNetwork: settings.allowHostNetwork,
       secrets: [apiKey],
       hiddenPaths: [],
       signal: io.signal,

@@ -48,7 +48,7 @@ export class GitHubExecutor implements Executor {
 
   constructor(deps: GitHubExecutorDeps) {
     this.#deps = deps;
-    this.#workspaces = new WorkspaceCache({ cacheDir: deps.settings.cacheDir, sandbox: { allowUnsandboxed: deps.settings.allowUnsandboxed, hiddenPaths: deps.hiddenPaths } });
+    this.#workspaces = new WorkspaceCache({ cacheDir: deps.settings.cacheDir, sandbox: { allowUnsandboxed: deps.settings.allowUnsandboxed, allowHostNetwork: deps.settings.allowHostNetwork, hiddenPaths: deps.hiddenPaths } });
   }
 
   async execute(job: RunJob, reporter: RunReporter): Promise<RunOutcome> {
@@ -111,6 +111,7 @@ export class GitHubExecutor implements Executor {
         task: () => task.render(worktree.path),
         modelAccess: { apiKey, baseUrl: this.#deps.anthropicBaseUrl, maxRetries: this.#deps.settings.modelRetries },
         allowUnsandboxed: this.#deps.settings.allowUnsandboxed,
+        allowHostNetwork: this.#deps.settings.allowHostNetwork,
         secrets,
         hiddenPaths: this.#deps.hiddenPaths,
         signal: job.signal,

@@ -35,6 +35,8 @@ export interface AgentRunInput {
   task: () => Promise<string>;
   modelAccess: { apiKey: string; baseUrl: string | undefined; maxRetries: number };
   allowUnsandboxed: boolean;
+  /** `AFK_ALLOW_HOST_NETWORK`: without slirp4netns, network-on commands use the host's network instead of being refused. */
+  allowHostNetwork: boolean;
   /** Secrets that must never reach the model, even by accident. */
   secrets: readonly string[];
   /** Files the sandbox must never show. */
@@ -136,7 +138,7 @@ async function startSession(input: AgentRunInput, readOnly: boolean): Promise<No
     hidden: [...input.hiddenPaths],
     env: { ...worktree.gitEnv, ...packageCacheEnv(cache, home) },
   });
-  const settings = { allowUnsandboxed: input.allowUnsandboxed };
+  const settings = { allowUnsandboxed: input.allowUnsandboxed, allowHostNetwork: input.allowHostNetwork };
   let setupSandbox: Sandbox;
   let sandbox: Sandbox;
   let gateSandbox: Sandbox;
