@@ -16,7 +16,7 @@ export interface SandboxLayout {
   worktree: string;
   /** Mount the worktree read-only (plans and questions: the agent looks, never changes). */
   readOnlyWorktree?: boolean;
-  /** Writable, persistent per repository (npm and other caches); HOME points at it. */
+  /** Writable; HOME points at it. afk gives each job a fresh one (and the gate an empty one per run). */
   home: string;
   /** Extra read-only mounts (the git mirror the worktree links to). */
   readOnly?: string[];

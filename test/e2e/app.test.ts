@@ -482,7 +482,8 @@ describe.concurrent("the afk App as users run it (npm start), end to end over HT
     await s.eventually(() => s.state(issue)?.status === "stopped", `#${issue} stopped`);
     expect(s.state(issue)).toMatchObject({ status: "stopped", runId });
     expect(s.progress(issue)).toContain("### ⏹️ afk stopped");
-    expect(s.progress(issue)).toContain("Stopped by @max-maintain.");
+    // The outcome is quoted inert in the progress comment: the person who stopped it is not notified again.
+    expect(s.progress(issue)).toContain("Stopped by @\u200Bmax-maintain.");
     await s.eventually(() => s.afkComments(issue).length === 2, "the reply to /afk stop");
     expect(s.afkComments(issue)).toContain("@max-maintain stopping the run; the progress comment shows when it has stopped.");
     await s.eventually(() => s.lock()?.state === "free", "the lock to be released");

@@ -32,7 +32,8 @@ describe("withdrawing an issue from afk", () => {
     await unlabel(scenario, first, "tia-triage");
     await waitFor(() => runStateOf(scenario, first)?.status === "stopped", `#${first} stopped`);
     expect(runStateOf(scenario, first)?.outcome?.message).toBe("Stopped: @tia-triage removed the `ready-for-agent` label.");
-    expect(scenario.afkComments(first)[0]).toContain("Stopped: @tia-triage removed the `ready-for-agent` label. Comment `/afk retry` to start again.");
+    // Quoted inert in the progress comment: the person who removed the label is not notified again.
+    expect(scenario.afkComments(first)[0]).toContain("Stopped: @\u200Btia-triage removed the `ready-for-agent` label. Comment `/afk retry` to start again.");
     await executor.waitForStarts(2);
     expect(executor.running.map((job) => job.issue)).toEqual([second]);
     executor.finish(second);
