@@ -471,17 +471,24 @@ export class Worktree {
    * untracked and ignored file, and says whether git then reports nothing at all.
    */
   async resetToBase(): Promise<boolean> {
-    await this.#git(["checkout", "--quiet", "--detach", "--force", this.baseSha]);
-    if (await this.isPristine()) return true;
+    // One sandbox for both: the checkout writes only what differs, the status says whether anything else is there.
+    const status = await this.#program(["/bin/sh", "-c", `git checkout --quiet --detach --force "$1" && exec git ${PRISTINE_STATUS.join(" ")}`, "afk-reset", this.baseSha]);
+    if (isPristineStatus(status, this.baseSha)) return true;
     await this.#git(["clean", "-ffdxq"]);
     return this.isPristine();
   }
 
   /** Repository-relative paths changed since the base commit, untracked files included, ignored files not. */
   async changedFiles(): Promise<string[]> {
-    const tracked = await this.#git(["diff", "--name-only", "-z", "--no-renames", "--no-ext-diff", "--no-textconv", "--ignore-submodules=dirty", this.baseSha]);
-    const untracked = await this.#git(["ls-files", "--others", "--exclude-standard", "-z"]);
-    return [...new Set([...tracked.split("\0"), ...untracked.split("\0")].filter((path) => path.length > 0))].sort();
+    // Both NUL-separated lists of paths in one sandbox: tracked changes, then untracked files.
+    const listing = await this.#program([
+      "/bin/sh",
+      "-c",
+      'git diff --name-only -z --no-renames --no-ext-diff --no-textconv --ignore-submodules=dirty "$1" && exec git ls-files --others --exclude-standard -z',
+      "afk-changed",
+      this.baseSha,
+    ]);
+    return [...new Set(listing.split("\0").filter((path) => path.length > 0))].sort();
   }
 
   /**
@@ -490,37 +497,47 @@ export class Worktree {
    * (a repository nested in the worktree): those are never committed, pushed or looked into.
    */
   async commitAll(message: string, author: { name: string; email: string }): Promise<string | undefined> {
-    await this.#git(["reset", "--quiet", "--soft", this.baseSha]);
     const nested = await this.#nestedRepositories();
     if (nested.length > 0) throw new NestedRepositoryError(nested);
-    await this.#git(["add", "--all"]);
-    const staged = await this.#git(["diff", "--cached", "--name-only", "-z", "--no-ext-diff"]);
-    if (staged.length === 0) return undefined;
-    const identity = { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email, GIT_COMMITTER_NAME: author.name, GIT_COMMITTER_EMAIL: author.email };
-    await this.#git(["commit", "--quiet", "--no-verify", "--no-gpg-sign", "--message", message], { env: identity });
-    return this.#head();
+    // Stage, then commit only when something is staged, and name the commit: one sandbox, nothing printed when nothing changed.
+    const sha = (
+      await this.#program([
+        "/bin/sh",
+        "-c",
+        'git add --all && if git diff --cached --quiet --no-ext-diff; then exit 0; fi && git -c user.name="$2" -c user.email="$3" commit --quiet --no-verify --no-gpg-sign --message "$1" && exec git rev-parse --verify "HEAD^{commit}"',
+        "afk-commit",
+        message,
+        author.name,
+        author.email,
+      ])
+    ).trim();
+    if (sha.length === 0) return undefined;
+    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) throw new Error(`git named the commit ${JSON.stringify(sha.slice(0, 80))}, which is not a commit id`);
+    return sha;
   }
 
   /**
    * Repositories nested in the worktree that the change would carry: untracked ones (git lists a
    * directory holding a repository as `path/` instead of looking inside) and gitlinks in the index
-   * (mode 160000) that the base commit does not have at that path with that commit.
+   * (mode 160000) that the base commit does not have at that path with that commit. Resets the
+   * index to the base first (whatever the agent did to HEAD), keeping the files.
    */
   async #nestedRepositories(): Promise<string[]> {
-    const untracked = (await this.#git(["ls-files", "--others", "--exclude-standard", "-z"])).split("\0").filter((path) => path.endsWith("/"));
-    const gitlinks = (listing: string): Set<string> =>
-      new Set(
-        listing
-          .split("\0")
-          .filter((entry) => entry.startsWith("160000 "))
-          .map((entry) => {
-            const [meta = "", path = ""] = entry.split("\t");
-            const words = meta.split(" ");
-            return `${words[1] === "commit" ? (words[2] ?? "") : (words[1] ?? "")} ${path}`;
-          }),
-      );
-    const base = gitlinks(await this.#git(["ls-tree", "-r", "-z", this.baseSha]));
-    const staged = gitlinks(await this.#git(["ls-files", "--stage", "-z"]));
+    const untracked = (await this.#program(["/bin/sh", "-c", 'git reset --quiet --soft "$1" && exec git ls-files --others --exclude-standard -z', "afk-untracked", this.baseSha]))
+      .split("\0")
+      .filter((path) => path.endsWith("/"));
+    // The base's tree (`mode type sha<TAB>path`) and the index (`mode sha stage<TAB>path`), told apart by their second field.
+    const entries = (await this.#program(["/bin/sh", "-c", 'git ls-tree -r -z "$1" && exec git ls-files --stage -z', "afk-gitlinks", this.baseSha])).split("\0");
+    const base = new Set<string>();
+    const staged = new Set<string>();
+    for (const entry of entries) {
+      if (!entry.startsWith("160000 ")) continue;
+      const tab = entry.indexOf("\t");
+      const [, second = "", third = ""] = entry.slice(0, tab).split(" ");
+      const path = entry.slice(tab + 1);
+      if (second === "commit") base.add(`${third} ${path}`);
+      else staged.add(`${second} ${path}`);
+    }
     const added = [...staged].filter((entry) => !base.has(entry)).map((entry) => entry.slice(entry.indexOf(" ") + 1));
     return [...new Set([...untracked.map((path) => path.slice(0, -1)), ...added])].sort();
   }
@@ -577,8 +594,7 @@ export class Worktree {
     this.#removed = true;
     let parked = false;
     try {
-      await this.#git(["reset", "--quiet", "--hard", this.baseSha]);
-      await this.#git(["clean", "-ffdxq"]);
+      await this.#program(["/bin/sh", "-c", 'git reset --quiet --hard "$1" && exec git clean -ffdxq', "afk-park", this.baseSha]);
       await this.#restoreMetadata();
       await mkdir(dirname(this.#spare), { recursive: true });
       await git(["worktree", "move", this.path, this.#spare], { cwd: this.mirror });
