@@ -396,14 +396,14 @@ export class Worktree {
    * worktree's `.git` file, and the metadata the agent could write is rewritten first. Whatever git
    * might still be tricked into starting runs where the agent's own commands run, never on the host.
    */
-  async #git(args: string[], options: { env?: Record<string, string> } = {}): Promise<string> {
-    return this.#program(["git", ...args], options.env ?? {});
+  async #git(args: string[]): Promise<string> {
+    return this.#program(["git", ...args]);
   }
 
-  /** One program of the system's (git, find, rm) over the tree, in the sandbox; its standard output, or a GitError. */
-  async #program(argv: [string, ...string[]], env: Record<string, string> = {}): Promise<string> {
+  /** One program of the system's (git, find, rm, sh running git) over the tree, in the sandbox; its standard output, or a GitError. */
+  async #program(argv: [string, ...string[]]): Promise<string> {
     await this.#restoreMetadata();
-    const sandbox = await this.#sandbox(env);
+    const sandbox = await this.#sandbox();
     const result = await sandbox.runProgram(argv, { timeoutMs: GIT_TIMEOUT_MS, network: false });
     if (result.exitCode === 0) return result.stdout;
     const detail = result.timedOut ? `timed out after ${GIT_TIMEOUT_MS / 60_000} minutes` : result.stderr.trim() || `exit ${result.exitCode ?? result.signal ?? "unknown"}`;
@@ -447,18 +447,18 @@ export class Worktree {
   }
 
   /** The sandbox for afk's git: the worktree, its git dir and the run's objects writable, the mirror read-only, an empty HOME. */
-  #sandbox(extraEnv: Record<string, string>): Promise<Sandbox> {
-    const layout = (env: Record<string, string>) => ({
-      worktree: this.path,
-      home: join(this.#runDir, "git-home"),
-      readOnly: [this.mirror],
-      writable: [this.gitDir, this.objectsDir],
-      hidden: [...(this.#sandboxSettings.hiddenPaths ?? [])],
-      env: { ...this.gitEnv, GIT_DIR: this.gitDir, GIT_WORK_TREE: this.path, ...env },
-    });
-    // The identity of a commit is the only per-command setting; it gets a sandbox of its own.
-    if (Object.keys(extraEnv).length > 0) return createSandbox(layout(extraEnv), this.#sandboxSettings);
-    this.#gitSandbox ??= createSandbox(layout({}), this.#sandboxSettings);
+  #sandbox(): Promise<Sandbox> {
+    this.#gitSandbox ??= createSandbox(
+      {
+        worktree: this.path,
+        home: join(this.#runDir, "git-home"),
+        readOnly: [this.mirror],
+        writable: [this.gitDir, this.objectsDir],
+        hidden: [...(this.#sandboxSettings.hiddenPaths ?? [])],
+        env: { ...this.gitEnv, GIT_DIR: this.gitDir, GIT_WORK_TREE: this.path },
+      },
+      this.#sandboxSettings,
+    );
     return this.#gitSandbox;
   }
 
