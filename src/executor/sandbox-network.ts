@@ -1,7 +1,7 @@
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { accessSync, closeSync, constants, existsSync, fstatSync, openSync, realpathSync, statSync } from "node:fs";
-import { delimiter, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
+import { findProgram, probeRun } from "./host-programs.js";
 
 /**
  * Addresses a sandboxed command never reaches, even with network on: link-local (cloud metadata at
@@ -31,31 +31,14 @@ export interface PrivateNetworkTools {
 
 export type PrivateNetworkSupport = { ok: true; tools: PrivateNetworkTools; version: string } | { ok: false; reason: string; fix: string };
 
-const SYSTEM_PATH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
-
-function findProgram(name: string): string | undefined {
-  for (const dir of [...(process.env.PATH ?? "").split(delimiter), ...SYSTEM_PATH]) {
-    if (dir === "") continue;
-    const candidate = join(dir, name);
-    if (existsSync(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-function output(file: string, args: string[]): Promise<{ ok: boolean; text: string }> {
-  return new Promise((resolve) => {
-    execFile(file, args, { timeout: 10_000, env: {} }, (error, stdout, stderr) => resolve({ ok: error === null, text: `${stdout}${stderr}`.trim() }));
-  });
-}
-
 /** Whether commands can get a network of their own here, and with which programs; or what to install. */
 export async function probePrivateNetwork(slirpPath?: string): Promise<PrivateNetworkSupport> {
   const slirp4netns = slirpPath ?? findProgram("slirp4netns");
   if (slirp4netns === undefined || !existsSync(slirp4netns)) {
     return { ok: false, reason: "slirp4netns is not installed", fix: "Install it (Debian/Ubuntu: sudo apt-get install -y slirp4netns; Fedora: sudo dnf install slirp4netns)." };
   }
-  const version = await output(slirp4netns, ["--version"]);
-  if (!version.ok) return { ok: false, reason: `${slirp4netns} --version failed: ${version.text}`, fix: "Reinstall slirp4netns (Debian/Ubuntu: sudo apt-get install --reinstall -y slirp4netns)." };
+  const version = await probeRun(slirp4netns, ["--version"]);
+  if (version.exitCode !== 0) return { ok: false, reason: `${slirp4netns} --version failed: ${version.output.trim()}`, fix: "Reinstall slirp4netns (Debian/Ubuntu: sudo apt-get install --reinstall -y slirp4netns)." };
   const ip = findProgram("ip");
   if (ip === undefined) return { ok: false, reason: "ip (iproute2) is not installed", fix: "Install it (Debian/Ubuntu: sudo apt-get install -y iproute2)." };
   const unshare = findProgram("unshare");
@@ -63,8 +46,8 @@ export async function probePrivateNetwork(slirpPath?: string): Promise<PrivateNe
   if (unshare === undefined || setpriv === undefined) return { ok: false, reason: "unshare or setpriv (util-linux) is not installed", fix: "Install util-linux 2.38 or newer (Debian/Ubuntu: sudo apt-get install -y util-linux)." };
   const root = process.geteuid?.() === 0;
   if (!root) {
-    const help = await output(unshare, ["--help"]);
-    if (!help.text.includes("--map-current-user") || !help.text.includes("--keep-caps")) {
+    const help = await probeRun(unshare, ["--help"]);
+    if (!help.output.includes("--map-current-user") || !help.output.includes("--keep-caps")) {
       return { ok: false, reason: `${unshare} is older than util-linux 2.38 (no --map-current-user)`, fix: "Install util-linux 2.38 or newer, or run afk as root." };
     }
     try {
@@ -73,7 +56,8 @@ export async function probePrivateNetwork(slirpPath?: string): Promise<PrivateNe
       return { ok: false, reason: "/dev/net/tun is missing or not readable and writable by afk's user, so slirp4netns cannot make the sandbox's network device", fix: "Make it usable as most distributions ship it: sudo chmod 0666 /dev/net/tun (or load the tun module: sudo modprobe tun)." };
     }
   }
-  return { ok: true, version: version.text.split("\n")[0] ?? "slirp4netns", tools: { slirp4netns, unshare, ip, setpriv, seccomp: version.text.includes("libseccomp"), root } };
+  const versionText = version.output.trim();
+  return { ok: true, version: versionText.split("\n")[0] ?? "slirp4netns", tools: { slirp4netns, unshare, ip, setpriv, seccomp: versionText.includes("libseccomp"), root } };
 }
 
 /**

@@ -1,9 +1,10 @@
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, lstatSync, mkdtempSync, realpathSync, rmSync, statSync } from "node:fs";
 import { stat, statfs } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { Duplex, type Readable } from "node:stream";
+import { findProgram, probeRun, SYSTEM_PATH } from "./host-programs.js";
 import { keepHeadAndTail } from "./keep-head-and-tail.js";
 import { CommandCgroup, commandCgroupName, findCgroupHome, type CgroupHome } from "./sandbox-cgroup.js";
 import type { CommandOptions, CommandResult, LimitHit, ProgramResult, Sandbox } from "./sandbox-contract.js";
@@ -53,7 +54,6 @@ export class SandboxUnavailableError extends Error {
 
 /** System directories mounted read-only, when they exist. */
 const SYSTEM_DIRS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt"];
-const SYSTEM_PATH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 const DEFAULT_MAX_OUTPUT_BYTES = 100_000;
 /**
  * Environment names refused in `layout.env`: any `_`-separated word of the name that is one of these.
@@ -172,24 +172,6 @@ export function hostArgv(inner: readonly string[], cgroupProcs: readonly string[
   return ["/bin/sh", "-c", CGROUP_SCRIPT, "afk-cgroup", String(cgroupProcs.length), ...cgroupProcs, ...networked];
 }
 
-/** Finds a program on PATH. */
-function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? SYSTEM_PATH.join(delimiter)).split(delimiter)) {
-    const candidate = join(dir, name);
-    if (existsSync(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-function plainRun(file: string, args: string[]): Promise<{ exitCode: number | null; output: string }> {
-  return new Promise((resolve) => {
-    execFile(file, args, { env: {}, timeout: 10_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === "number" ? error.code : null;
-      resolve({ exitCode: code, output: `${stdout}${stderr}` });
-    });
-  });
-}
-
 const INSTALL_FIX = "Install bubblewrap (Debian/Ubuntu: sudo apt-get install -y bubblewrap; Fedora: sudo dnf install bubblewrap).";
 
 /** What `probeBubblewrap` found. */
@@ -197,13 +179,13 @@ export type BubblewrapProbe = { ok: true; path: string; version: string; tmpfsSi
 
 /** For `afk doctor` and start-up: whether bubblewrap is installed and can create its namespaces here. */
 export async function probeBubblewrap(bwrapPath?: string): Promise<BubblewrapProbe> {
-  const path = bwrapPath ?? findOnPath("bwrap");
+  const path = bwrapPath ?? findProgram("bwrap");
   if (path === undefined || !existsSync(path)) return { ok: false, reason: "bubblewrap (bwrap) is not installed", fix: INSTALL_FIX };
-  const version = await plainRun(path, ["--version"]);
+  const version = await probeRun(path, ["--version"]);
   if (version.exitCode !== 0) return { ok: false, reason: `${path} --version failed: ${version.output.trim()}`, fix: INSTALL_FIX };
-  const tmpfsSize = (await plainRun(path, ["--help"])).output.includes("--size");
+  const tmpfsSize = (await probeRun(path, ["--help"])).output.includes("--size");
   const plan: CommandPlan = { network: "none", limits: DEFAULT_SANDBOX_LIMITS, mechanism: "rlimits", tmpfsSize };
-  const probe = await plainRun(path, bubblewrapArgs({ worktree: "/tmp", home: "/tmp" }, plan, hostSystem(), "true"));
+  const probe = await probeRun(path, bubblewrapArgs({ worktree: "/tmp", home: "/tmp" }, plan, hostSystem(), "true"));
   if (probe.exitCode !== 0) {
     return {
       ok: false,
