@@ -9,6 +9,12 @@ const CI_SKIP_MARKERS = /\[(?:skip ci|ci skip|no ci|skip actions|actions skip)\]
 /** The largest file a change afk pushes may hold (GitHub refuses files over 100 MB; it warns over 50 MB). */
 export const MAX_CHANGED_FILE_BYTES = 50_000_000;
 
+/** Paths for a message: the first ten in backticks, then how many more. Pure. */
+export function namedPaths(paths: readonly string[]): string {
+  const shown = paths.slice(0, 10).map((path) => `\`${path}\``).join(", ");
+  return paths.length > 10 ? `${shown} and ${paths.length - 10} more` : shown;
+}
+
 /** The changed files that match a protected path pattern (`protected_paths` in `.github/afk.yml`). */
 export function protectedChanges(changedFiles: readonly string[], patterns: readonly string[]): string[] {
   if (patterns.length === 0) return [];
@@ -54,14 +60,11 @@ function collapseBlanks(text: string): string {
 export function pushRefusal(input: { changedFiles: readonly string[]; protectedPaths: readonly string[]; commitMessage: string; largeFiles?: readonly string[] }): string | undefined {
   const large = input.largeFiles ?? [];
   if (large.length > 0) {
-    const shown = large.slice(0, 10).map((file) => `\`${file}\``).join(", ");
-    return `The change holds files larger than ${MAX_CHANGED_FILE_BYTES / 1_000_000} MB (${shown}${large.length > 10 ? ` and ${large.length - 10} more` : ""}), so nothing was pushed: GitHub refuses files over 100 MB, and afk does not hash or send files that size.`;
+    return `The change holds files larger than ${MAX_CHANGED_FILE_BYTES / 1_000_000} MB (${namedPaths(large)}), so nothing was pushed: GitHub refuses files over 100 MB, and afk does not hash or send files that size.`;
   }
   const touched = protectedChanges(input.changedFiles, input.protectedPaths);
   if (touched.length > 0) {
-    const shown = touched.slice(0, 10).map((file) => `\`${file}\``).join(", ");
-    const more = touched.length > 10 ? ` and ${touched.length - 10} more` : "";
-    return `The change touches protected paths (${shown}${more}), which \`protected_paths\` in .github/afk.yml forbids afk to change, so nothing was pushed. A person must make that part of the change.`;
+    return `The change touches protected paths (${namedPaths(touched)}), which \`protected_paths\` in .github/afk.yml forbids afk to change, so nothing was pushed. A person must make that part of the change.`;
   }
   const markers = ciSkipMarkers(input.commitMessage);
   if (markers.length > 0) return `The commit message carries a CI-skip marker (${markers.join(", ")}), so nothing was pushed: afk never pushes a change CI would not test.`;

@@ -4,6 +4,7 @@ import { createModelClient } from "./agent/model-client.js";
 import type { ModelPrice } from "./agent/model-pricing.js";
 import { WorkspaceTools } from "./agent/workspace-tools.js";
 import type { Spend } from "./executor.js";
+import { namedPaths } from "./change-policy.js";
 import { abortReason, implementIssue, type ImplementResult } from "./implement-issue.js";
 import { keepHeadAndTail } from "./keep-head-and-tail.js";
 import { renderPrompt } from "./render-prompt.js";
@@ -139,11 +140,12 @@ async function startSession(input: AgentRunInput, readOnly: boolean): Promise<No
     env: { ...worktree.gitEnv, ...packageCacheEnv(cache, home) },
   });
   const settings = { allowUnsandboxed: input.allowUnsandboxed, allowHostNetwork: input.allowHostNetwork };
-  let setupSandbox: Sandbox;
+  let setupSandbox: Sandbox | undefined;
   let sandbox: Sandbox;
   let gateSandbox: Sandbox;
   try {
-    setupSandbox = await createSandbox(layout(worktree.home, true), settings);
+    // Only `setup` may write a shared cache; the sandbox that may is made only when setup runs.
+    setupSandbox = config.setup !== undefined && !readOnly ? await createSandbox(layout(worktree.home, true), settings) : undefined;
     sandbox = await createSandbox(layout(worktree.home, !shared && !readOnly), settings);
     gateSandbox = await createSandbox(layout(gateHome, false), settings);
   } catch (error) {
@@ -152,7 +154,7 @@ async function startSession(input: AgentRunInput, readOnly: boolean): Promise<No
   }
   if (sandbox.kind === "unsandboxed") input.onUnsandboxed?.();
 
-  if (config.setup !== undefined && !readOnly) {
+  if (config.setup !== undefined && setupSandbox !== undefined) {
     const setup = await setupSandbox.run(config.setup, { timeoutMs: config.commands.setup_timeout_minutes * 60_000, network: true, signal });
     if (signal.aborted) return { kind: "not-started", reason: abortReason(signal), retryable: true };
     if (setup.exitCode !== 0) {
@@ -166,8 +168,7 @@ async function startSession(input: AgentRunInput, readOnly: boolean): Promise<No
     await mkdir(gateHome);
     const changed = await worktree.restoreIgnoredFiles(afterSetup);
     if (changed.length === 0) return undefined;
-    const shown = changed.slice(0, 10).map((path) => `\`${path}\``).join(", ");
-    return `afk did not run the tests: files git ignores were changed or removed since setup (${shown}${changed.length > 10 ? ` and ${changed.length - 10} more` : ""}). afk tests only what it would push, on the tree setup left; make the change in files git tracks, and leave ignored files as setup left them.`;
+    return `afk did not run the tests: files git ignores were changed or removed since setup (${namedPaths(changed)}). afk tests only what it would push, on the tree setup left; make the change in files git tracks, and leave ignored files as setup left them.`;
   };
 
   await input.onPhase("agent");

@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { lstat, mkdir, readdir, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { namedPaths } from "./change-policy.js";
 import { createSandbox, type SandboxSettings } from "./sandbox.js";
 import type { Sandbox } from "./sandbox-contract.js";
 
@@ -202,9 +203,7 @@ export class WorkspaceCache {
       if (spareGitDir !== undefined) {
         const reused = await worktreeAt(spareGitDir);
         if (await reused.resetToBase().catch(() => false)) return reused;
-        await rm(path, { recursive: true, force: true });
-        await rm(spare, { recursive: true, force: true });
-        await git(["worktree", "prune"], { cwd: mirror });
+        await discardSpare({ mirror: realMirror, spare, path });
       }
       // A fresh checkout of the repository's own commit: afk's git reads only what the mirror holds.
       await git(["worktree", "add", "--detach", "--quiet", path, baseSha], { cwd: mirror });
@@ -240,32 +239,33 @@ function repoKey(cloneUrl: string): string[] {
 }
 
 /**
- * Rewrites the worktree metadata an agent could have changed (`.git`, `commondir`, `gitdir`,
- * `config.worktree`) to what afk created, and removes every symbolic link (and anything else that
- * is not a file or a directory) from the git directories the sandbox could write: git writes some
- * files there without a lock file (`COMMIT_EDITMSG`, reflogs), and through a planted link afk's own
- * git would write outside the run.
+ * Rewrites the worktree metadata an agent could have changed (`.git`, `commondir`, `gitdir`) to
+ * what afk created, deletes everything else the agent could have left in the git dir (state files,
+ * refs, `config.worktree`, notes to a later run: git needs only HEAD and the index, which it
+ * rewrites itself), deletes an alternates file in the run's objects (it would let afk's git read
+ * other repositories' objects on this host), and removes every symbolic link (and anything else
+ * that is not a file or a directory) from both: git writes some files there without a lock file,
+ * and through a planted link afk's own git would write outside the run.
  */
-async function restoreWorktreeMetadata(path: string, gitDir: string, objectsDir?: string): Promise<void> {
-  for (const dir of objectsDir === undefined ? [gitDir] : [gitDir, objectsDir]) await removeLinks(dir);
-  await rm(join(gitDir, "COMMIT_EDITMSG"), { force: true });
+async function restoreWorktreeMetadata(path: string, gitDir: string, objectsDir: string): Promise<void> {
+  for (const dir of [gitDir, objectsDir]) await removeLinks(dir);
   await rm(join(path, ".git"), { recursive: true, force: true });
   await writeFile(join(path, ".git"), `gitdir: ${gitDir}\n`);
   await rm(join(gitDir, "commondir"), { recursive: true, force: true });
   await writeFile(join(gitDir, "commondir"), "../..\n");
   await rm(join(gitDir, "gitdir"), { recursive: true, force: true });
   await writeFile(join(gitDir, "gitdir"), `${join(path, ".git")}\n`);
-  await rm(join(gitDir, "config.worktree"), { recursive: true, force: true });
-  // Everything else an agent left in the git dir (state files, refs, notes to a later run) goes;
-  // git needs only HEAD and the index, which it rewrites itself.
   for (const entry of await readdir(gitDir)) {
     if (!GIT_DIR_KEPT.has(entry)) await rm(join(gitDir, entry), { recursive: true, force: true });
   }
-  if (objectsDir !== undefined) {
-    // An alternates file would let afk's git read objects of other repositories on this host.
-    await rm(join(objectsDir, "info", "alternates"), { force: true });
-    await rm(join(objectsDir, "info", "http-alternates"), { force: true });
-  }
+  await rm(join(objectsDir, "info", "alternates"), { force: true });
+  await rm(join(objectsDir, "info", "http-alternates"), { force: true });
+}
+
+/** What afk's sandboxed git printed as a commit id, checked to be one (SHA-1 or SHA-256) before the host's git is given it. */
+function commitId(printed: string): string {
+  if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(printed)) throw new Error(`git named the commit ${JSON.stringify(printed.slice(0, 80))}, which is not a commit id`);
+  return printed;
 }
 
 /** What afk keeps of a worktree's git dir between its own git commands. */
@@ -283,9 +283,8 @@ const GIT_TIMEOUT_MS = 10 * 60_000;
 /** The change holds repositories nested in the worktree, which git would record as submodules. */
 export class NestedRepositoryError extends Error {
   constructor(readonly paths: string[]) {
-    const shown = paths.slice(0, 10).map((path) => `\`${path}\``).join(", ");
     super(
-      `The change contains ${paths.length === 1 ? "a git repository nested" : "git repositories nested"} in the worktree (${shown}${paths.length > 10 ? ` and ${paths.length - 10} more` : ""}), which git would record as submodules. afk never pushes or looks into a nested repository, so nothing was pushed. A person must add a submodule if one is wanted.`,
+      `The change contains ${paths.length === 1 ? "a git repository nested" : "git repositories nested"} in the worktree (${namedPaths(paths)}), which git would record as submodules. afk never pushes or looks into a nested repository, so nothing was pushed. A person must add a submodule if one is wanted.`,
     );
     this.name = "NestedRepositoryError";
   }
@@ -325,10 +324,15 @@ async function moveSpare(input: { mirror: string; spare: string; path: string })
   } catch {
     // Fall through: a fresh worktree instead.
   }
+  await discardSpare(input);
+  return undefined;
+}
+
+/** Deletes a parked checkout that cannot be used, wherever it stands now, and forgets it in the mirror. */
+async function discardSpare(input: { mirror: string; spare: string; path: string }): Promise<void> {
   await rm(input.path, { recursive: true, force: true });
   await rm(input.spare, { recursive: true, force: true });
   await git(["worktree", "prune"], { cwd: input.mirror }).catch(() => undefined);
-  return undefined;
 }
 
 /** The mirror's administrative directory for the worktree at `path`: the one whose `gitdir` file names it. */
@@ -511,9 +515,7 @@ export class Worktree {
         author.email,
       ])
     ).trim();
-    if (sha.length === 0) return undefined;
-    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) throw new Error(`git named the commit ${JSON.stringify(sha.slice(0, 80))}, which is not a commit id`);
-    return sha;
+    return sha.length === 0 ? undefined : commitId(sha);
   }
 
   /**
@@ -543,9 +545,7 @@ export class Worktree {
   }
 
   async #head(): Promise<string> {
-    const sha = (await this.#git(["rev-parse", "--verify", "HEAD^{commit}"])).trim();
-    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) throw new Error(`git named HEAD ${JSON.stringify(sha.slice(0, 80))}, which is not a commit id`);
-    return sha;
+    return commitId((await this.#git(["rev-parse", "--verify", "HEAD^{commit}"])).trim());
   }
 
   /**
