@@ -97,7 +97,9 @@ export const repoConfigSchema = z.strictObject({
         .min(0, "must be 0 or more")
         .max(60, "must be at most 60")
         .default(2)
-        .describe("Minutes afk waits for any CI (another app's check run or a commit status) to appear on its commit; with none by then, CI counts as green."),
+        .describe(
+          "Minutes afk waits for any CI (another app's check run or check suite with runs, or a commit status) to appear on its commit; with none by then, the commit counts as passing (and is said to have no CI, not to be green).",
+        ),
     })
     .prefault({})
     .describe("Waiting for CI on the commits afk pushes."),

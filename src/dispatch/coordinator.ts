@@ -9,7 +9,7 @@ import type { RepoConfigResult } from "../config/load-repo-config.js";
 import type { Executor, JobContext, RunOutcome, RunReporter } from "../executor/executor.js";
 import { ciVerdict } from "../github/ci-status.js";
 import { markReadyForReview, requestReview } from "../github/pull-request.js";
-import { decide, type Effect, type LabelRole, type LifecycleEvent, type Transition } from "../lifecycle/lifecycle.js";
+import { decide, watchesCiOn, type Effect, type LabelRole, type LifecycleEvent, type Transition } from "../lifecycle/lifecycle.js";
 import { listLabeledIssues, openBlockers, type QueuedIssue } from "../github/issue-queue.js";
 import { errorMessage, errorStatus, fullName, type Actor, type GitHub, type RepoRef } from "../github/types.js";
 import { extendLease, newHolder, type LockHolder } from "../lock/lock-record.js";
@@ -114,7 +114,7 @@ export class Coordinator {
   /** Per issue, the lifecycle event being handled; the next one waits for it. */
   readonly #issueTurns = new Map<string, Promise<void>>();
   /** The end of each no-CI grace period this process waits for. */
-  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #timers = new Map<string, { timer: NodeJS.Timeout; at: number }>();
   readonly #now: () => Date;
   #closing = false;
 
@@ -182,7 +182,7 @@ export class Coordinator {
   /** App shutdown: starts nothing new and aborts every run in this process; each still settles and frees its lock. */
   shutdown(reason: string): void {
     this.#closing = true;
-    for (const timer of this.#timers.values()) clearTimeout(timer);
+    for (const { timer } of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     for (const run of this.#active.values()) run.controller.abort(new RunAbort("shutdown", reason));
   }
@@ -390,15 +390,17 @@ export class Coordinator {
   }
 
   /**
-   * CI reported on a commit of afk's branch for `issue`: if it is the commit the run waits on, CI is
-   * read from GitHub (the event only says something changed) and the lifecycle decides.
+   * CI reported on a commit of afk's branch for `issue` (or afk looks on its own, after a hand-off, at
+   * the end of a grace period, at start-up): if the run watches CI on that commit, CI is read fresh
+   * from GitHub (an event only says something changed) and the lifecycle decides.
    */
   async ciChanged(repo: RepoRef, octokit: GitHub, issue: number, sha: string): Promise<Transition | undefined> {
     const result = await this.advance(repo, octokit, issue, async (state) => {
-      if (state.status !== "waiting" || state.phase !== "ci" || state.ci?.head !== sha) return undefined;
+      if (!watchesCiOn(state, sha) || state.ci === undefined) return undefined;
       // Red on the base too means not afk's failure: the default branch's head, or in direct mode the commit afk started from.
-      const base = state.ci.base ?? (await octokit.rest.repos.get({ owner: repo.owner, repo: repo.repo })).data.default_branch;
-      const verdict = await ciVerdict(octokit, repo, { sha, baseRef: base, ownAppSlug: (await this.botLogin()).replace(/\[bot\]$/, "") });
+      const started = state.ci.base;
+      const baseRef = async () => started ?? (await octokit.rest.repos.get({ owner: repo.owner, repo: repo.repo })).data.default_branch;
+      const verdict = await ciVerdict(octokit, repo, { sha, baseRef, ownAppSlug: (await this.botLogin()).replace(/\[bot\]$/, "") });
       return { kind: "ci", head: sha, verdict };
     });
     return result?.transition;
@@ -574,6 +576,11 @@ export class Coordinator {
         // After this turn: the parent's turn reads this issue as closed.
         this.#later("report a finished sub-issue to its parent", async () => void (await this.subIssueFinished(repo, octokit, effect.parent, state.issue)));
         break;
+      case "read-ci":
+        // A turn of its own, after this one: the state that waits on the head is written by then, so
+        // whatever CI said before (its events were judged against the old state) is read and acted on.
+        this.#later("read CI on the commit afk now waits on", async () => void (await this.ciChanged(repo, octokit, state.issue, effect.head)));
+        break;
       case "recheck-ci":
         this.#recheckAt(repo, state.issue, effect.head, Date.parse(effect.at));
         break;
@@ -650,28 +657,29 @@ export class Coordinator {
 
   /** Dispatches when a lock's lease ends: a holder that died is taken back then; a live one has renewed and keeps it. */
   #dispatchAt(repo: RepoRef, at: number): void {
-    const key = `${fullName(repo)}:dispatch@${at}`;
-    if (this.#closing || this.#timers.has(key)) return;
-    const timer = setTimeout(() => {
-      this.#timers.delete(key);
-      this.#later("dispatch when a lock's lease ends", () => this.dispatchNext(repo));
-    }, Math.max(0, at - this.#now().getTime()) + 50);
-    timer.unref();
-    this.#timers.set(key, timer);
+    this.#timerAt(`${fullName(repo)}:dispatch@${at}`, at, () => this.#later("dispatch when a lock's lease ends", () => this.dispatchNext(repo)));
   }
 
-  /** Looks at CI again when the no-CI grace period ends (a timer in this process; any CI event also triggers a look). */
+  /** Looks at CI again at `at` (the end of the no-CI grace period, or the next look at CI still running); any CI event also triggers a look. */
   #recheckAt(repo: RepoRef, issue: number, head: string, at: number): void {
-    const key = `${fullName(repo)}#${issue}@${head}`;
-    if (this.#closing || this.#timers.has(key)) return;
-    const timer = setTimeout(() => {
-      this.#timers.delete(key);
+    this.#timerAt(`${fullName(repo)}#${issue}@${head}`, at, () =>
       this.#later("look at CI again", async () => {
         await this.ciChanged(repo, await this.#deps.octokitFor(repo.installationId), issue, head);
-      });
+      }),
+    );
+  }
+
+  /** One timer per key in this process, at the earliest time asked for; it does not keep the process alive. */
+  #timerAt(key: string, at: number, fire: () => void): void {
+    const existing = this.#timers.get(key);
+    if (this.#closing || (existing !== undefined && existing.at <= at)) return;
+    if (existing !== undefined) clearTimeout(existing.timer);
+    const timer = setTimeout(() => {
+      this.#timers.delete(key);
+      fire();
     }, Math.max(0, at - this.#now().getTime()) + 50);
     timer.unref();
-    this.#timers.set(key, timer);
+    this.#timers.set(key, { timer, at });
   }
 
   async progressOf(octokit: GitHub, repo: RepoRef, issue: number): Promise<ProgressComment | undefined> {

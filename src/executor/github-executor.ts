@@ -328,14 +328,14 @@ export class GitHubExecutor implements Executor {
       spend,
       ...(notPassing === undefined ? {} : { notPassing }),
     });
-    // Always a draft first: it is marked ready for review (and the requester asked to review) once CI is green.
+    // Always a draft first: it is marked ready for review (and the requester asked to review) once CI on it passes.
     const pullRequest = await openPullRequest(octokit, job.repo, { head: branch, base: input.defaultBranch, title: rendered.title, body: rendered.body, draft: true });
     if (job.context.supersedes !== pullRequest.number) await this.#supersede(job, octokit, `#${pullRequest.number}`);
     const products = { spend, branch, pullRequest, headSha: pushed.sha, evidence: evidenceOf(gate, summary) };
     if (notPassing !== undefined) {
       return { ...products, status: "escalated", message: `${notPassing} The work so far is on draft pull request #${pullRequest.number}, marked as not passing.` };
     }
-    return { ...products, status: "waiting", message: `${movedOn}Draft pull request #${pullRequest.number} is open and \`${gateShown.command}\` passes in afk's sandbox; it is marked ready for review once CI is green.` };
+    return { ...products, status: "waiting", message: `${movedOn}Draft pull request #${pullRequest.number} is open and \`${gateShown.command}\` passes in afk's sandbox; it is marked ready for review once CI on it passes.` };
   }
 
   /** An earlier run's pull request for the issue is closed once this run delivered its replacement; failing to is logged, never fatal. */

@@ -28,16 +28,31 @@ interface StatusLite {
   targetUrl: string | null;
 }
 
-/** What CI says about one commit: other apps' check runs and commit statuses (afk's own check run is excluded). */
+/** A check suite that has check runs (GitHub makes an empty, forever-queued suite for every app with checks on each push). */
+interface CheckSuiteLite {
+  app: string | undefined;
+  status: string | null;
+  conclusion: string | null;
+}
+
+/**
+ * What CI says about one commit: other apps' check runs, their check suites that have runs, and
+ * commit statuses (afk's own check run and suite are excluded).
+ */
 export interface CiReport {
   checkRuns: CheckRunLite[];
+  checkSuites: CheckSuiteLite[];
   statuses: StatusLite[];
 }
 
 export async function readCi(octokit: GitHub, repo: RepoRef, ref: string, ownAppSlug: string): Promise<CiReport> {
   const runs = await octokit.paginate(octokit.rest.checks.listForRef, { owner: repo.owner, repo: repo.repo, ref, filter: "latest", per_page: 100 });
+  const suites = await octokit.paginate(octokit.rest.checks.listSuitesForRef, { owner: repo.owner, repo: repo.repo, ref, per_page: 100 });
   const combined = await octokit.rest.repos.getCombinedStatusForRef({ owner: repo.owner, repo: repo.repo, ref, per_page: 100 });
   return {
+    checkSuites: suites
+      .filter((suite) => suite.app?.slug !== ownAppSlug && (suite.latest_check_runs_count ?? 0) > 0)
+      .map((suite) => ({ app: suite.app?.slug, status: suite.status, conclusion: suite.conclusion })),
     checkRuns: runs
       .filter((run) => run.app?.slug !== ownAppSlug)
       .map((run) => ({
@@ -53,27 +68,40 @@ export async function readCi(octokit: GitHub, repo: RepoRef, ref: string, ownApp
   };
 }
 
-/** The names of the red checks and statuses in a report. */
+/**
+ * The names of the red checks and statuses in a report. A red suite whose app shows no check run yet
+ * (the two lists are read one after the other) is named by its app.
+ */
 export function failingNames(report: CiReport): string[] {
-  return [...report.checkRuns.filter((run) => run.conclusion !== null && RED_CONCLUSIONS.has(run.conclusion)).map((run) => run.name), ...report.statuses.filter((status) => RED_STATES.has(status.state)).map((status) => status.context)];
+  const appsWithRuns = new Set(report.checkRuns.map((run) => run.app));
+  return [
+    ...report.checkRuns.filter((run) => run.conclusion !== null && RED_CONCLUSIONS.has(run.conclusion)).map((run) => run.name),
+    ...report.checkSuites.filter((suite) => suite.conclusion !== null && RED_CONCLUSIONS.has(suite.conclusion) && !appsWithRuns.has(suite.app)).map((suite) => `${suite.app ?? "an app"}'s check suite`),
+    ...report.statuses.filter((status) => RED_STATES.has(status.state)).map((status) => status.context),
+  ];
 }
 
-/** The verdict on a report, without the base branch: pending while anything runs, red if anything failed. */
+/**
+ * The verdict on a report, without the base branch: none only when there is no check run, no check
+ * suite with runs and no status; pending while anything runs; red if anything failed.
+ */
 export function verdictOf(report: CiReport): CiVerdict {
-  if (report.checkRuns.length === 0 && report.statuses.length === 0) return { kind: "none" };
-  if (report.checkRuns.some((run) => run.status !== "completed") || report.statuses.some((status) => status.state === "pending")) return { kind: "pending" };
+  if (report.checkRuns.length === 0 && report.checkSuites.length === 0 && report.statuses.length === 0) return { kind: "none" };
+  const running =
+    report.checkRuns.some((run) => run.status !== "completed") || report.checkSuites.some((suite) => suite.status !== "completed") || report.statuses.some((status) => status.state === "pending");
+  if (running) return { kind: "pending" };
   const failing = failingNames(report);
   return failing.length === 0 ? { kind: "green" } : { kind: "red", failing, redOnBase: [] };
 }
 
 /**
  * CI's verdict on `sha`: red checks also red on `baseRef` (the base branch, or the commit afk's work
- * started from) are named, so afk does not chase a failure that is not its own.
+ * started from; asked for only when something is red) are named, so afk does not chase a failure that is not its own.
  */
-export async function ciVerdict(octokit: GitHub, repo: RepoRef, input: { sha: string; baseRef: string; ownAppSlug: string }): Promise<CiVerdict> {
+export async function ciVerdict(octokit: GitHub, repo: RepoRef, input: { sha: string; baseRef: () => Promise<string>; ownAppSlug: string }): Promise<CiVerdict> {
   const verdict = verdictOf(await readCi(octokit, repo, input.sha, input.ownAppSlug));
   if (verdict.kind !== "red") return verdict;
-  const onBase = new Set(failingNames(await readCi(octokit, repo, input.baseRef, input.ownAppSlug)));
+  const onBase = new Set(failingNames(await readCi(octokit, repo, await input.baseRef(), input.ownAppSlug)));
   return { ...verdict, redOnBase: verdict.failing.filter((name) => onBase.has(name)) };
 }
 

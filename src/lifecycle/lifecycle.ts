@@ -56,7 +56,12 @@ export type Effect =
   | { kind: "comment"; on: "issue" | "pull-request"; body: string }
   /** This issue is a step of another's plan and is finished: the parent looks at its sub-issues again. */
   | { kind: "report-to-parent"; parent: number }
-  /** Look at CI on `head` again at `at` (the end of the no-CI grace period). */
+  /**
+   * Read CI on `head` now, in the issue's next turn: afk has just started waiting on it, and what CI
+   * reported before that (a fast check finishing while afk was still pushing) is acted on, not lost.
+   */
+  | { kind: "read-ci"; head: string }
+  /** Look at CI on `head` again at `at` (the end of the no-CI grace period, or the next look at CI still running). */
   | { kind: "recheck-ci"; head: string; at: string };
 
 export interface Transition {
@@ -70,6 +75,24 @@ export interface Transition {
 export type LifecyclePolicy = Pick<RepoConfig, "fix_forward" | "review" | "ci" | "mode">;
 
 const RED_HANDOFF: Effect[] = [{ kind: "add-label", label: "human" }];
+
+/**
+ * While CI on the awaited head is still running, afk looks again this often, so a verdict whose
+ * webhook never arrives (GitHub drops deliveries; an App can be down) is still read.
+ */
+export const CI_PENDING_RECHECK_MINUTES = 5;
+
+/** How afk let a run past CI on `ci.head`, recorded so nothing says "green" that was not read green. */
+export type CiPassed = NonNullable<NonNullable<RunState["ci"]>["passed"]>;
+
+/**
+ * Whether CI on `head` can move this run: it waits on CI there, or it counted CI there as passing
+ * and is in review (a check that turns red later on that head reopens the fix-forward loop).
+ */
+export function watchesCiOn(state: RunState, head: string): boolean {
+  if (state.status !== "waiting" || state.ci?.head !== head) return false;
+  return state.phase === "ci" || (state.phase === "review" && state.ci.passed !== undefined);
+}
 
 /**
  * The run lifecycle after dispatch, as one pure function: the state and an event in, the next state
@@ -168,7 +191,7 @@ function jobFinished(state: RunState, outcome: RunOutcome, policy: LifecyclePoli
       if (state.job === "rework" && state.pullRequest !== undefined) {
         effects.push({ kind: "comment", on: "pull-request", body: renderReviewReply({ reviewer: state.followUp?.by, headSha: outcome.headSha, message: outcome.message }) });
       }
-      effects.push({ kind: "recheck-ci", head: outcome.headSha, at: new Date(now.getTime() + policy.ci.grace_minutes * 60_000).toISOString() }, { kind: "dispatch" });
+      effects.push(...awaitCi(outcome.headSha, policy, now), { kind: "dispatch" });
       return { state: next, effects };
     }
     case "planned":
@@ -185,38 +208,67 @@ function jobFinished(state: RunState, outcome: RunOutcome, policy: LifecyclePoli
   }
 }
 
+/** Starting to wait on CI on `head`: read what it already reported, and look again when the no-CI grace period ends. */
+function awaitCi(head: string, policy: LifecyclePolicy, now: Date): Effect[] {
+  return [
+    { kind: "read-ci", head },
+    { kind: "recheck-ci", head, at: new Date(now.getTime() + policy.ci.grace_minutes * 60_000).toISOString() },
+  ];
+}
+
 function ciReported(state: RunState, head: string, verdict: CiVerdict, policy: LifecyclePolicy, now: Date): Transition {
-  if (state.status !== "waiting" || state.phase !== "ci" || state.ci === undefined) return ignore(state, "the run is not waiting for CI");
+  if (state.status !== "waiting" || (state.phase !== "ci" && state.phase !== "review") || state.ci === undefined) return ignore(state, "the run is not waiting for CI");
   if (state.ci.head !== head) return ignore(state, `CI reported on ${head.slice(0, 7)}, not on afk's latest commit ${state.ci.head.slice(0, 7)}`);
+  if (state.phase === "review") return ciInReview(state, head, verdict, policy, now);
   const short = head.slice(0, 7);
   switch (verdict.kind) {
     case "pending":
-      return ignore(state, "CI is still running");
+      return { state, effects: [{ kind: "recheck-ci", head, at: new Date(now.getTime() + CI_PENDING_RECHECK_MINUTES * 60_000).toISOString() }], ignored: "CI is still running" };
     case "none": {
       const graceEnds = Date.parse(state.ci.pushedAt) + policy.ci.grace_minutes * 60_000;
       if (now.getTime() < graceEnds) return { state, effects: [{ kind: "recheck-ci", head, at: new Date(graceEnds).toISOString() }], ignored: "no CI yet; waiting out the grace period" };
-      return green(state, now, `No CI reported on ${short} within ${formatMinutes(policy.ci.grace_minutes)} (\`ci.grace_minutes\`), so it counts as green.`);
+      return green(state, "no-ci", now, `No CI reported on ${short} within ${formatMinutes(policy.ci.grace_minutes)} (\`ci.grace_minutes\`), so afk counts it as passing.`);
     }
     case "green":
-      return green(state, now, `CI is green on ${short}.`);
+      return green(state, "green", now, `CI is green on ${short}.`);
     case "red": {
       const ours = verdict.failing.filter((name) => !verdict.redOnBase.includes(name));
-      if (ours.length === 0) {
-        const names = listNames(verdict.failing);
-        return green(state, now, `${names} ${verdict.failing.length === 1 ? "is" : "are"} red on ${short}, but red on the base branch too, so the failure is not afk's and afk does not chase it.`);
-      }
-      return red(state, head, ours, policy, now);
+      if (ours.length === 0) return green(state, "red-on-base", now, redOnBaseMessage(verdict.failing, short));
+      return red(state, head, ours, policy, now, false);
     }
   }
+}
+
+/**
+ * CI on the head afk counted as passing, read again while the pull request is in review: a check
+ * that turned red there since (a slower workflow, a re-run) means the count was early, so afk fixes
+ * forward; green read where afk had only counted no CI, or CI red only where the base is red too, is recorded.
+ */
+function ciInReview(state: RunState, head: string, verdict: CiVerdict, policy: LifecyclePolicy, now: Date): Transition {
+  const passed = state.ci?.passed;
+  if (passed === undefined) return ignore(state, "the pull request is with its reviewers; afk no longer waits on CI for this commit");
+  const short = head.slice(0, 7);
+  if (verdict.kind === "red") {
+    const ours = verdict.failing.filter((name) => !verdict.redOnBase.includes(name));
+    if (ours.length > 0) return red(state, head, ours, policy, now, true);
+  }
+  if (verdict.kind === "green" && passed !== "green" && state.ci !== undefined) {
+    return { state: { ...state, ci: { ...state.ci, passed: "green" }, outcome: { message: `CI is green on ${short}. Pull request #${state.pullRequest?.number ?? "?"} is ready for review.`, retryable: false } }, effects: [] };
+  }
+  return ignore(state, `CI on ${short} still agrees with what afk counted`);
+}
+
+function redOnBaseMessage(failing: readonly string[], short: string): string {
+  return `${listNames(failing)} ${failing.length === 1 ? "is" : "are"} red on ${short}, but red on the base branch too, so the failure is not afk's and afk does not chase it.`;
 }
 
 /**
  * CI passed (or has nothing to say): the pull request is ready for a person's review. Without a pull
  * request (direct mode) the change is already on the default branch, so the run is done and the issue closes.
  */
-function green(state: RunState, now: Date, message: string): Transition {
+function green(state: RunState, passed: CiPassed, now: Date, message: string): Transition {
   const { fixSince: _since, ...loop } = state.loop;
-  const calm = { ...state, loop: { ...loop, fixAttempts: 0 } };
+  const calm = { ...state, loop: { ...loop, fixAttempts: 0 }, ...(state.ci === undefined ? {} : { ci: { ...state.ci, passed } }) };
   if (state.pullRequest === undefined) {
     const where = state.branch === undefined ? "" : ` The change is on \`${state.branch}\`.`;
     return {
@@ -233,18 +285,21 @@ function green(state: RunState, now: Date, message: string): Transition {
   };
 }
 
-function red(state: RunState, head: string, failing: string[], policy: LifecyclePolicy, now: Date): Transition {
+/** CI is red on `head` in checks not red on the base: fix forward within the budget, or hand to a person. `late`: afk had counted CI there as passing. */
+function red(state: RunState, head: string, failing: string[], policy: LifecyclePolicy, now: Date, late: boolean): Transition {
+  const short = head.slice(0, 7);
   const { max_attempts: maxAttempts, max_minutes: maxMinutes } = policy.fix_forward;
   const since = state.loop.fixSince ?? now.toISOString();
   const spentMinutes = (now.getTime() - Date.parse(since)) / 60_000;
   const names = listNames(failing);
-  const ci = { ...state.ci, head, pushedAt: state.ci?.pushedAt ?? now.toISOString(), failing: failing.slice(0, 30) };
+  const { passed: _passed, ...awaited } = state.ci ?? { head, pushedAt: now.toISOString() };
+  const ci = { ...awaited, head, failing: failing.slice(0, 30) };
   if (state.loop.fixAttempts >= maxAttempts || spentMinutes >= maxMinutes) {
     const why =
       state.loop.fixAttempts >= maxAttempts
         ? `after ${state.loop.fixAttempts} fix attempt${state.loop.fixAttempts === 1 ? "" : "s"} (\`fix_forward.max_attempts\`)`
         : `after ${formatMinutes(spentMinutes)} of fixing forward (\`fix_forward.max_minutes\` is ${maxMinutes})`;
-    const message = `CI is still red on ${head.slice(0, 7)} ${why}: ${names}. afk stopped fixing forward and left ${state.pullRequest === undefined && state.branch !== undefined ? `\`${state.branch}\`` : "the branch"} as it is for a person.`;
+    const message = `CI is ${late ? "red" : "still red"} on ${short} ${why}: ${names}. afk stopped fixing forward and left ${state.pullRequest === undefined && state.branch !== undefined ? `\`${state.branch}\`` : "the branch"} as it is for a person.`;
     return {
       state: { ...state, ci, status: "escalated", endedAt: now.toISOString(), outcome: { message, retryable: true } },
       effects: [...RED_HANDOFF, { kind: "comment", on: "pull-request", body: message }],
@@ -255,7 +310,7 @@ function red(state: RunState, head: string, failing: string[], policy: Lifecycle
     state: queued(state, "fix-ci", {
       ci,
       loop: { ...state.loop, fixAttempts: attempt, fixSince: since },
-      outcome: { message: `CI is red on ${head.slice(0, 7)}: ${names}. Fix attempt ${attempt} of ${maxAttempts} is queued.`, retryable: false },
+      outcome: { message: `${late ? `CI turned red on ${short} after afk had counted it as passing` : `CI is red on ${short}`}: ${names}. Fix attempt ${attempt} of ${maxAttempts} is queued.`, retryable: false },
     }),
     effects: [{ kind: "enqueue" }],
   };
@@ -302,7 +357,7 @@ function pullRequestClosed(state: RunState, event: Extract<LifecycleEvent, { kin
 function pushedByPerson(state: RunState, event: Extract<LifecycleEvent, { kind: "pushed" }>, policy: LifecyclePolicy, now: Date): Transition {
   if (state.pullRequest?.number !== event.number || state.status !== "waiting" || state.ci === undefined) return ignore(state, `#${event.number} is not afk's pull request waiting on CI or review`);
   if (state.ci.head === event.head) return ignore(state, "afk already waits on that commit");
-  const { failing: _old, ...ci } = state.ci;
+  const { failing: _old, passed: _passed, ...ci } = state.ci;
   const short = event.head.slice(0, 7);
   if (state.phase === "review") {
     return { state: { ...state, ci: { ...ci, head: event.head, pushedAt: now.toISOString() }, outcome: { message: `@${event.by} pushed ${short} to pull request #${event.number}; it stays with its reviewers.`, retryable: false } }, effects: [] };
@@ -310,7 +365,7 @@ function pushedByPerson(state: RunState, event: Extract<LifecycleEvent, { kind: 
   if (state.phase !== "ci") return ignore(state, "the run is not waiting on CI or review");
   return {
     state: { ...state, ci: { ...ci, head: event.head, pushedAt: now.toISOString() }, outcome: { message: `@${event.by} pushed ${short} to pull request #${event.number}; afk waits for CI on it.`, retryable: false } },
-    effects: [{ kind: "recheck-ci", head: event.head, at: new Date(now.getTime() + policy.ci.grace_minutes * 60_000).toISOString() }],
+    effects: awaitCi(event.head, policy, now),
   };
 }
 

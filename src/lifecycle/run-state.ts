@@ -86,6 +86,11 @@ export const runStateSchema = z.object({
         .regex(/^[0-9a-f]{40}$/)
         .optional(),
       failing: z.array(z.string().max(200)).max(30).optional(),
+      /**
+       * How afk let the run past CI on `head`, as it read it: every check green, no CI at all once the
+       * grace period ended, or red only in checks red on the base too. Absent while CI is awaited.
+       */
+      passed: z.enum(["green", "no-ci", "red-on-base"]).optional(),
     })
     .optional(),
   /** What asked for a follow-up job: the review to address or the comment carrying `/afk fix`, `/afk ask`. */

@@ -1,4 +1,5 @@
 import { COMMANDS } from "../commands/command-table.js";
+import type { CiPassed } from "../lifecycle/lifecycle.js";
 import { encodeStateMarker, PHASES, type Phase, type RunState } from "../lifecycle/run-state.js";
 import { inertText, type InertTextOptions } from "../trust/inert-text.js";
 
@@ -10,7 +11,7 @@ const PHASE_LABELS: Record<Phase, string> = {
   agent: "Agent implementing the issue",
   gate: "Repository tests pass (afk's own gate)",
   pull_request: "Pull request opened",
-  ci: "CI green",
+  ci: "CI",
   review: "Ready for review",
   merged: "Merged",
 };
@@ -101,10 +102,24 @@ function checklist(state: RunState): string {
   return PHASES.flatMap((phase, index) => {
     if (phase === "plan" && !planned) return [];
     const label = PHASE_LABELS[phase];
+    // CI is ticked only as afk read it on the commit it waited on, never for merely being past it.
+    if (phase === "ci" && index < reached) return state.ci?.passed === undefined ? `- [ ] ${label} (afk read no verdict on the last commit)` : `- [x] ${ciPassedLabel(state.ci.head, state.ci.passed)}`;
     if (index < reached || (index === reached && state.status === "done")) return `- [x] ${label}`;
     if (index === reached) return settled ? `- [ ] ${label} — **${state.status} here**` : `- [ ] **${label}** ← now`;
     return `- [ ] ${label}`;
   }).join("\n");
+}
+
+function ciPassedLabel(head: string, passed: CiPassed): string {
+  const short = `\`${head.slice(0, 7)}\``;
+  switch (passed) {
+    case "green":
+      return `CI green on ${short}`;
+    case "no-ci":
+      return `No CI reported on ${short} within \`ci.grace_minutes\` (counted as passing)`;
+    case "red-on-base":
+      return `CI on ${short} red only in checks red on the base too (not afk's to fix)`;
+  }
 }
 
 /** The pull request, branch and model spend, once there are any. */

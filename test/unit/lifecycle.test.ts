@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseRepoConfig } from "../../src/config/load-repo-config.js";
 import type { RunOutcome } from "../../src/executor/executor.js";
-import { decide, type CiVerdict, type Effect, type LifecycleEvent, type LifecyclePolicy } from "../../src/lifecycle/lifecycle.js";
+import { CI_PENDING_RECHECK_MINUTES, decide, watchesCiOn, type CiVerdict, type Effect, type LifecycleEvent, type LifecyclePolicy } from "../../src/lifecycle/lifecycle.js";
 import type { RunState } from "../../src/lifecycle/run-state.js";
 import { startedState } from "../../src/lifecycle/transitions.js";
 
@@ -41,12 +41,13 @@ function kinds(effects: Effect[]): string[] {
 }
 
 describe("the run lifecycle (pure)", () => {
-  it("a pushed change waits for CI with the lock released, and schedules the end of the no-CI grace period", () => {
+  it("a pushed change waits for CI with the lock released, reads CI already reported on it, and schedules the end of the no-CI grace period", () => {
     const { state, effects } = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(5));
     expect(state).toMatchObject({ status: "waiting", phase: "ci", ci: { head: HEADS[0], pushedAt: at(5).toISOString() }, pullRequest: PR });
     expect(effects).toEqual([
       { kind: "release-lock" },
       { kind: "remove-labels", labels: ["in_progress", "trigger"] },
+      { kind: "read-ci", head: HEADS[0] },
       { kind: "recheck-ci", head: HEADS[0], at: at(7).toISOString() },
       { kind: "dispatch" },
     ]);
@@ -78,13 +79,19 @@ describe("the run lifecycle (pure)", () => {
     const waiting = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(5)).state;
     const pushedByPerson = decide(waiting, { kind: "pushed", number: PR.number, head: HEADS[1], by: "max" }, POLICY, at(6));
     expect(pushedByPerson.state).toMatchObject({ status: "waiting", phase: "ci", ci: { head: HEADS[1], pushedAt: at(6).toISOString() } });
-    expect(pushedByPerson.effects).toEqual([{ kind: "recheck-ci", head: HEADS[1], at: at(8).toISOString() }]);
+    expect(pushedByPerson.effects).toEqual([
+      { kind: "read-ci", head: HEADS[1] },
+      { kind: "recheck-ci", head: HEADS[1], at: at(8).toISOString() },
+    ]);
     expect(decide(pushedByPerson.state, { kind: "ci", head: HEADS[0], verdict: { kind: "red", failing: ["x"], redOnBase: [] } }, POLICY, at(7)).ignored).toBeDefined();
 
     const inReview = decide(pushedByPerson.state, { kind: "ci", head: HEADS[1], verdict: { kind: "green" } }, POLICY, at(7)).state;
     const later = decide(inReview, { kind: "pushed", number: PR.number, head: HEADS[2], by: "max" }, POLICY, at(8));
     expect(later.state).toMatchObject({ phase: "review", ci: { head: HEADS[2] } });
     expect(later.effects).toEqual([]);
+    // The person's commit is theirs and their reviewers': CI on it, red or green, moves nothing.
+    expect(later.state.ci?.passed).toBeUndefined();
+    expect(decide(later.state, { kind: "ci", head: HEADS[2], verdict: { kind: "red", failing: ["x"], redOnBase: [] } }, POLICY, at(9)).ignored).toBeDefined();
 
     expect(decide(running, { kind: "pushed", number: PR.number, head: HEADS[2], by: "max" }, POLICY, at(8)).ignored).toBeDefined();
     expect(decide(waiting, { kind: "pushed", number: PR.number + 1, head: HEADS[2], by: "max" }, POLICY, at(8)).ignored).toBeDefined();
@@ -208,6 +215,47 @@ describe("the run lifecycle (pure)", () => {
     const waiting = decide(running, { kind: "job-finished", outcome: { status: "waiting", message: "pushed to main", headSha: HEADS[0] } }, direct, at(1)).state;
     const { state } = decide(waiting, { kind: "ci", head: HEADS[0], verdict: { kind: "green" } }, direct, at(2));
     expect(state.status).toBe("done");
+  });
+
+  it("records how CI let the run past: read green, no CI after the grace period, or red only where the base is red too", () => {
+    const waiting = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(5)).state;
+    expect(decide(waiting, { kind: "ci", head: HEADS[0], verdict: { kind: "green" } }, POLICY, at(6)).state.ci).toMatchObject({ head: HEADS[0], passed: "green" });
+    const noCi = decide(waiting, { kind: "ci", head: HEADS[0], verdict: { kind: "none" } }, POLICY, at(7)).state;
+    expect(noCi.ci?.passed).toBe("no-ci");
+    expect(noCi.outcome?.message).not.toMatch(/green/i);
+    const onBase = decide(waiting, { kind: "ci", head: HEADS[0], verdict: { kind: "red", failing: ["lint"], redOnBase: ["lint"] } }, POLICY, at(6)).state;
+    expect(onBase.ci?.passed).toBe("red-on-base");
+  });
+
+  it("while CI still runs, looks again in CI_PENDING_RECHECK_MINUTES, so a verdict whose webhook is lost is still read", () => {
+    const waiting = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(5));
+    expect(waiting.effects).toContainEqual({ kind: "read-ci", head: HEADS[0] });
+    const pending = decide(waiting.state, { kind: "ci", head: HEADS[0], verdict: { kind: "pending" } }, POLICY, at(6));
+    expect(pending.state).toBe(waiting.state);
+    expect(pending.effects).toEqual([{ kind: "recheck-ci", head: HEADS[0], at: at(6 + CI_PENDING_RECHECK_MINUTES).toISOString() }]);
+  });
+
+  it("a check that turns red on the head afk counted as passing reopens the fix-forward loop; green after no CI is recorded as green", () => {
+    const waiting = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(1)).state;
+    const counted = decide(waiting, { kind: "ci", head: HEADS[0], verdict: { kind: "none" } }, POLICY, at(3)).state;
+    expect(counted).toMatchObject({ status: "waiting", phase: "review", ci: { passed: "no-ci" } });
+    expect(watchesCiOn(counted, HEADS[0])).toBe(true);
+    expect(watchesCiOn(counted, HEADS[1])).toBe(false);
+
+    const late = decide(counted, { kind: "ci", head: HEADS[0], verdict: { kind: "red", failing: ["e2e"], redOnBase: [] } }, POLICY, at(9));
+    expect(late.state).toMatchObject({ status: "queued", job: "fix-ci", loop: { fixAttempts: 1 }, ci: { head: HEADS[0], failing: ["e2e"] } });
+    expect(late.state.ci?.passed).toBeUndefined();
+    expect(late.state.outcome?.message).toMatch(/turned red on aaaaaaa after afk had counted it as passing/);
+    expect(late.effects).toEqual([{ kind: "enqueue" }]);
+
+    const green = decide(counted, { kind: "ci", head: HEADS[0], verdict: { kind: "green" } }, POLICY, at(9));
+    expect(green.state).toMatchObject({ status: "waiting", phase: "review", ci: { passed: "green" } });
+    expect(green.effects).toEqual([]);
+    // Once read green, a second green or a still-running re-run changes nothing.
+    expect(decide(green.state, { kind: "ci", head: HEADS[0], verdict: { kind: "green" } }, POLICY, at(10)).ignored).toBeDefined();
+    expect(decide(green.state, { kind: "ci", head: HEADS[0], verdict: { kind: "pending" } }, POLICY, at(10)).ignored).toBeDefined();
+    // Red only where the base is red too stays afk's "not mine" after review began.
+    expect(decide(green.state, { kind: "ci", head: HEADS[0], verdict: { kind: "red", failing: ["lint"], redOnBase: ["lint"] } }, POLICY, at(10)).ignored).toBeDefined();
   });
 
   it("a merged pull request ends the run done and closes the issue; a stop while running aborts the job", () => {
@@ -339,6 +387,161 @@ describe("the run lifecycle, for every sequence of events (fast-check)", () => {
         expect(state.status).toBe("escalated");
         expect(fixes).toBe(maxAttempts);
       }),
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Property: CI as GitHub reports it, racing afk's hand-off
+
+/** One check on a commit, as the world (GitHub) holds it. */
+type Check = "running" | "green" | "red";
+
+/** What afk reads on a commit: the verdict `readCi` would give (no check is red on the base here). */
+function verdictIn(checks: readonly Check[] | undefined): CiVerdict {
+  if (checks === undefined || checks.length === 0) return { kind: "none" };
+  if (checks.includes("running")) return { kind: "pending" };
+  return checks.includes("red") ? { kind: "red", failing: ["ci"], redOnBase: [] } : { kind: "green" };
+}
+
+/**
+ * A step of the world or of afk's shell: the running job pushes its commit (not yet recorded), the job
+ * settles (the hand-off), CI reports on a commit (afk's pushed one, the awaited one, or an older one)
+ * and sends its webhook, a webhook is delivered (possibly out of order) or lost, time passes, the
+ * shell dispatches a queued job.
+ */
+type RaceStep =
+  | { push: true }
+  | { settle: true }
+  | { check: Check; on: "pushed" | "awaited" | "older"; slot: number }
+  | { deliver: number }
+  | { lose: number }
+  | { wait: number }
+  | { dispatch: true };
+
+const raceStep: fc.Arbitrary<RaceStep> = fc.oneof(
+  { weight: 2, arbitrary: fc.constant<RaceStep>({ push: true }) },
+  { weight: 2, arbitrary: fc.constant<RaceStep>({ settle: true }) },
+  { weight: 4, arbitrary: fc.record({ check: fc.constantFrom<Check>("running", "green", "red"), on: fc.constantFrom("pushed" as const, "awaited" as const, "older" as const), slot: fc.integer({ min: 0, max: 1 }) }) },
+  { weight: 3, arbitrary: fc.nat(5).map((index): RaceStep => ({ deliver: index })) },
+  { weight: 1, arbitrary: fc.nat(5).map((index): RaceStep => ({ lose: index })) },
+  { weight: 1, arbitrary: fc.integer({ min: 1, max: 7 }).map((minutes): RaceStep => ({ wait: minutes })) },
+  { weight: 1, arbitrary: fc.constant<RaceStep>({ dispatch: true }) },
+);
+
+describe("CI racing the hand-off, for every interleaving (fast-check)", () => {
+  it("no event sequence ends with CI counted as passing while a check on the awaited head is red, and no finished verdict is left unread", () => {
+    fc.assert(
+      fc.property(fc.boolean(), fc.array(raceStep, { maxLength: 50 }), (direct, steps) => {
+        const policy = policyOf({ fix_forward: { max_attempts: 3, max_minutes: 600 }, ...(direct ? { mode: "direct" } : {}) });
+        const world = new Map<string, Check[]>();
+        let state = running;
+        let minutes = 0;
+        let commits = 0;
+        let pushedHead: string | undefined;
+        const heads: string[] = [];
+        /** Webhooks GitHub has sent and afk has not handled yet, each naming a commit. */
+        const deliveries: string[] = [];
+        /** The commits some of whose webhooks were lost. */
+        const lost = new Set<string>();
+        /** `read-ci` turns the shell queued: they run after the transition that asked, and are never lost. */
+        const turns: string[] = [];
+        /** The shell's timers: per commit, the earliest time it looks at CI again. */
+        const timers = new Map<string, number>();
+
+        const apply = (event: LifecycleEvent) => {
+          const before = state;
+          const transition = decide(state, event, policy, at(minutes));
+          state = transition.state;
+          const passedNow = state.ci?.passed;
+          if (passedNow !== undefined && (before.ci?.passed === undefined || before.ci.head !== state.ci?.head) && state.ci !== undefined) {
+            // afk counts CI as passing only on what it read at that moment.
+            const checks = world.get(state.ci.head) ?? [];
+            expect(checks, `counted ${passedNow} with ${checks.join(",")} on the head`).not.toContain("red");
+            expect(checks).not.toContain("running");
+            if (passedNow === "no-ci") expect(checks).toEqual([]);
+          }
+          for (const effect of transition.effects) {
+            if (effect.kind === "read-ci") turns.push(effect.head);
+            if (effect.kind === "recheck-ci") {
+              const when = (Date.parse(effect.at) - T0) / 60_000;
+              timers.set(effect.head, Math.min(when, timers.get(effect.head) ?? Infinity));
+            }
+          }
+        };
+        /** The shell's `ciChanged`: skip unless the run watches CI on `head`, else read CI fresh and decide. */
+        const look = (head: string) => {
+          if (watchesCiOn(state, head)) apply({ kind: "ci", head, verdict: verdictIn(world.get(head)) });
+        };
+        const fireTimersUntil = (until: number) => {
+          for (;;) {
+            const due = [...timers.entries()].filter(([, when]) => when <= until).sort((a, b) => a[1] - b[1])[0];
+            if (due === undefined) break;
+            timers.delete(due[0]);
+            minutes = Math.max(minutes, due[1]);
+            look(due[0]);
+          }
+          minutes = Math.max(minutes, until);
+        };
+        const report = (head: string | undefined, check: Check, slot: number) => {
+          if (head === undefined) return;
+          const checks = [...(world.get(head) ?? [])];
+          checks[Math.min(slot, checks.length)] = check;
+          world.set(head, checks);
+          deliveries.push(head);
+        };
+
+        for (const next of steps) {
+          if ("push" in next) {
+            if (state.status === "running" && pushedHead === undefined) {
+              commits += 1;
+              pushedHead = commits.toString(16).padStart(40, "0");
+              heads.push(pushedHead);
+            }
+          } else if ("settle" in next) {
+            if (state.status === "running" && pushedHead !== undefined) {
+              const outcome: RunOutcome = direct
+                ? { status: "waiting", message: "pushed to main", headSha: pushedHead, baseSha: HEADS[3], branch: "main" }
+                : pushed(pushedHead);
+              pushedHead = undefined;
+              apply({ kind: "job-finished", outcome });
+            }
+          } else if ("check" in next) {
+            const head = next.on === "pushed" ? pushedHead : next.on === "awaited" ? state.ci?.head : heads[0];
+            report(head, next.check, next.slot);
+          } else if ("deliver" in next) {
+            // afk's own turns and GitHub's deliveries interleave in any order.
+            if (turns.length > 0 && next.deliver % 2 === 0) look(turns.shift() ?? "");
+            else if (deliveries.length > 0) look(deliveries.splice(next.deliver % deliveries.length, 1)[0] ?? "");
+          } else if ("lose" in next) {
+            if (deliveries.length > 0) for (const head of deliveries.splice(next.lose % deliveries.length, 1)) lost.add(head);
+          } else if ("wait" in next) {
+            fireTimersUntil(minutes + next.wait);
+          } else if (state.status === "queued") {
+            state = startedState(state, "replica-a", at(minutes));
+          }
+        }
+        // Whatever is in flight lands: first afk's turns and the webhooks not lost, with no timer firing...
+        while (turns.length > 0 || deliveries.length > 0) look((turns.length > 0 ? turns.shift() : deliveries.shift()) ?? "");
+        if (state.status === "waiting" && state.phase === "ci" && state.ci !== undefined && !lost.has(state.ci.head)) {
+          // ...and a verdict CI gave on the awaited head, whenever it came (before, during or after the
+          // hand-off), has been acted on at once, without waiting for a timer: unless its webhook was lost.
+          const verdict = verdictIn(world.get(state.ci.head)).kind;
+          expect(verdict === "green" || verdict === "red", `still waits on CI that reads ${verdict}`).toBe(false);
+        }
+        // ...then afk's timers over the next half hour.
+        fireTimersUntil(minutes + 30);
+
+        const awaited = state.ci?.head;
+        if (awaited === undefined || state.status !== "waiting") return;
+        const checks = world.get(awaited) ?? [];
+        if (state.ci?.passed !== undefined) expect(checks, "counted as passing while a check on the awaited head is red").not.toContain("red");
+        if (state.phase === "ci") {
+          // Still waiting on CI is right only while a check still runs there: a finished verdict, or none past the grace period, was read.
+          expect(checks, `waits on CI while it reads ${verdictIn(checks).kind}`).toContain("running");
+        }
+      }),
+      { numRuns: 1500 },
     );
   });
 });

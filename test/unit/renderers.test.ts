@@ -25,6 +25,24 @@ describe("progress comment", () => {
     expect(body).toContain("[configuration](https://github.com/octo-org/app/blob/HEAD/.github/afk.yml)");
   });
 
+  it("ticks CI only as afk read it on the awaited commit, and never says green for no CI or a merge before any verdict", () => {
+    const head = "c0ffee0".padEnd(40, "0");
+    const waiting: RunState = { ...startedState(queued, "a", now), status: "waiting", phase: "ci", ci: { head, pushedAt: now.toISOString() }, pullRequest: { number: 9, url: "https://github.com/octo-org/app/pull/9", draft: true } };
+    expect(renderProgressComment(waiting)).toContain("- [ ] **CI** ← now");
+    const inReview = (passed: "green" | "no-ci" | "red-on-base"): RunState => ({ ...waiting, phase: "review", ci: { head, pushedAt: now.toISOString(), passed } });
+    expect(renderProgressComment(inReview("green"))).toContain("- [x] CI green on `c0ffee0`");
+    const noCi = renderProgressComment(inReview("no-ci"));
+    expect(noCi).toContain("- [x] No CI reported on `c0ffee0` within `ci.grace_minutes` (counted as passing)");
+    expect(noCi).not.toMatch(/green/i);
+    expect(renderProgressComment(inReview("red-on-base"))).not.toMatch(/green/i);
+    // Merged while CI still ran: the merge is ticked, CI is not.
+    const merged: RunState = { ...waiting, status: "done", phase: "merged" };
+    const body = renderProgressComment(merged);
+    expect(body).toContain("- [ ] CI (afk read no verdict on the last commit)");
+    expect(body).toContain("- [x] Merged");
+    expect(body).not.toMatch(/green/i);
+  });
+
   it("says a failed run failed, why, and how to retry", () => {
     const failed = settledState(startedState(queued, "a", now), { status: "failed", message: "No executor is configured.", retryable: true }, now);
     const body = renderProgressComment(failed);
