@@ -36,6 +36,11 @@ const GIT_HTTP_BACKEND = join(execFileSync("git", ["--exec-path"], { encoding: "
 export class GitHttpServer {
   readonly requests: GitAccess[] = [];
   readonly pushes: RecordedPush[] = [];
+  /**
+   * Called once a push has updated refs, before the pusher is answered (`sha` undefined for a deleted
+   * ref): a test plays a CI app that reports before the pusher has even heard back.
+   */
+  onPush: ((push: { repo: string; updates: Array<{ ref: string; sha: string | undefined }> }) => Promise<void> | undefined) | undefined;
   readonly #server: Server;
   readonly #root: string;
   readonly #authorize: (access: GitAccess) => boolean | Promise<boolean>;
@@ -132,12 +137,15 @@ export class GitHttpServer {
     });
     await new Promise<void>((resolve) => cgi.once("close", () => resolve()));
     if (!headersDone) res.writeHead(502);
-    res.end();
     if (before !== undefined) {
       const after = await refs(gitDir);
-      const updates = [...new Set([...before.keys(), ...after.keys()])].filter((ref) => before.get(ref) !== after.get(ref)).map((ref) => `${ref} ${before.get(ref) ?? "(none)"}→${after.get(ref) ?? "(deleted)"}`);
-      this.pushes.push({ repo, token: access.token, updates });
+      const changed = [...new Set([...before.keys(), ...after.keys()])].filter((ref) => before.get(ref) !== after.get(ref));
+      this.pushes.push({ repo, token: access.token, updates: changed.map((ref) => `${ref} ${before.get(ref) ?? "(none)"}→${after.get(ref) ?? "(deleted)"}`) });
+      // The pusher hears back only once the hook is done, as from a server whose hooks run on receive.
+      const hook = this.onPush?.({ repo, updates: changed.map((ref) => ({ ref, sha: after.get(ref) })) });
+      if (hook !== undefined) await hook;
     }
+    res.end();
   }
 }
 

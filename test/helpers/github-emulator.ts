@@ -818,6 +818,11 @@ export class GitHubEmulator {
   readonly tokens: IssuedToken[] = [];
   /** Consulted before routing; a reply it returns is sent as-is (for fault injection). */
   onRequest: ((r: { method: string; path: string }) => FaultReply | undefined) | undefined;
+  /**
+   * Awaited before a request is handled: a test holds one request (afk writing its hand-off, say)
+   * while something else happens on GitHub first, as a slow network would let it.
+   */
+  holdRequest: ((r: { method: string; path: string; body: string }) => Promise<void> | undefined) | undefined;
   /** Delay before each request is handled. */
   latencyMs = 0;
   /**
@@ -1142,6 +1147,15 @@ export class GitHubEmulator {
    * A check run by another App (`github-actions` is GitHub Actions, and then the run's id is also
    * its job id for `setJobLog`). Each App slug gets a stable id of its own.
    */
+  /**
+   * The check suite GitHub makes on a push for an App with checks that has nothing to run there:
+   * queued for ever, with no check runs.
+   */
+  addEmptyCheckSuite(fullName: string, input: { headSha: string; appSlug: string }): void {
+    const repo = this.repoState(fullName);
+    this.suiteFor(repo, this.foreignApp(input.appSlug).id, input.headSha);
+  }
+
   addForeignCheckRun(fullName: string, input: ForeignCheckRunInput): CheckRunJson {
     const repo = this.repoState(fullName);
     if (!isSha(input.headSha)) throw new Error(`addForeignCheckRun: headSha ${input.headSha} is not a full commit sha`);
@@ -1337,6 +1351,8 @@ export class GitHubEmulator {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
     if (this.latencyMs > 0) await delay(this.latencyMs);
+    const hold = this.holdRequest?.({ method: (req.method ?? "GET").toUpperCase(), path: new URL(req.url ?? "/", "http://emulator.invalid").pathname.replace(API_PREFIX, ""), body: Buffer.concat(chunks).toString("utf8") });
+    if (hold !== undefined) await hold;
     // From here on everything is synchronous: one request's state change cannot interleave with another's.
     const method = (req.method ?? "GET").toUpperCase();
     const url = new URL(req.url ?? "/", "http://emulator.invalid");
