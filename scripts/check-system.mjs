@@ -11,6 +11,8 @@ const required = [
   { command: "ip", args: ["-V"], apt: "iproute2" },
   { command: "unshare", args: ["--version"], apt: "util-linux" },
   { command: "setpriv", args: ["--version"], apt: "util-linux" },
+  // The setup page a person clicks is tested in a real browser.
+  { command: "chromium", args: ["--version"], apt: "chromium" },
 ];
 const missing = required.filter(({ command, args }) => {
   for (const candidate of [command, `/usr/sbin/${command}`, `/sbin/${command}`]) {
