@@ -1,6 +1,7 @@
 import { hostname, homedir } from "node:os";
 import { join } from "node:path";
 import picomatch from "picomatch";
+import { notifyUrlProblem } from "../notify/notify-url.js";
 
 /** Settings the operator of an afk installation controls through the environment. */
 export interface OperatorSettings {
@@ -29,6 +30,11 @@ export interface OperatorSettings {
    * missing or unusable), run them on the host's network, where they reach its loopback services (never the default).
    */
   allowHostNetwork: boolean;
+  /**
+   * `AFK_NOTIFY_URL`: a Slack-compatible incoming webhook told when a run needs a person, fails, is
+   * interrupted or is merged. Unset = no notifications. A secret: never logged.
+   */
+  notifyUrl?: string;
 }
 
 export class OperatorSettingsError extends Error {
@@ -72,6 +78,10 @@ export function readOperatorSettings(env: NodeJS.ProcessEnv): OperatorSettings {
     problems.push("AFK_MODEL is set but empty (unset it, or name a model such as claude-sonnet-5-5)");
   }
 
+  const notifyUrl = env.AFK_NOTIFY_URL?.trim() || undefined;
+  const notifyProblem = notifyUrl === undefined ? undefined : notifyUrlProblem(notifyUrl);
+  if (notifyProblem !== undefined) problems.push(`AFK_NOTIFY_URL ${notifyProblem}`);
+
   if (problems.length > 0) throw new OperatorSettingsError(problems);
   return {
     killSwitch,
@@ -85,6 +95,7 @@ export function readOperatorSettings(env: NodeJS.ProcessEnv): OperatorSettings {
     allowUnsandboxed,
     modelRetries,
     allowHostNetwork,
+    ...(notifyUrl === undefined ? {} : { notifyUrl }),
   };
 }
 

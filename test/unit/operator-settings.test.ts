@@ -61,6 +61,33 @@ describe("operator settings", () => {
     expect(caught instanceof OperatorSettingsError && caught.problems).toHaveLength(5);
   });
 
+  it("reads AFK_NOTIFY_URL as an https address, or http to this machine only; unset or blank means no notifications", () => {
+    expect(readOperatorSettings({}).notifyUrl).toBeUndefined();
+    expect("notifyUrl" in readOperatorSettings({ AFK_NOTIFY_URL: "  " })).toBe(false);
+    expect(readOperatorSettings({ AFK_NOTIFY_URL: " https://hooks.slack.com/services/T0/B0/abc " }).notifyUrl).toBe("https://hooks.slack.com/services/T0/B0/abc");
+    for (const loopback of ["http://127.0.0.1:8080/hook", "http://localhost/hook", "http://[::1]:9000/hook"]) {
+      expect(readOperatorSettings({ AFK_NOTIFY_URL: loopback }).notifyUrl).toBe(loopback);
+    }
+  });
+
+  it.each([
+    ["http://hooks.example.com/services/T0/B0/secret-path", /AFK_NOTIFY_URL uses http:\/\/ to hooks\.example\.com; use https:\/\/, or http:\/\/ only to 127\.0\.0\.1, ::1 or localhost/],
+    ["hooks.slack.com/services/T0/B0/secret-path", /AFK_NOTIFY_URL is not an absolute URL/],
+    ["ftp://127.0.0.1/secret-path", /AFK_NOTIFY_URL uses ftp:\/\//],
+    ["https://user:secret-path@hooks.example.com/x", /AFK_NOTIFY_URL carries a user name or password before hooks\.example\.com/],
+  ])("rejects AFK_NOTIFY_URL=%s with a message that does not repeat the address's secret", (value, expected) => {
+    let caught: unknown;
+    try {
+      readOperatorSettings({ AFK_NOTIFY_URL: value });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(OperatorSettingsError);
+    const message = caught instanceof Error ? caught.message : "";
+    expect(message).toMatch(expected);
+    expect(message).not.toContain("secret-path");
+  });
+
   it("matches the allowlist as owner/repo globs, case-insensitively; empty allows nothing", () => {
     const settings = { allowlist: ["octo-org/*", "me/app"] };
     expect(isRepositoryAllowed(settings, "octo-org/anything")).toBe(true);
