@@ -1,4 +1,4 @@
-import type { ApplicationFunction, Probot } from "probot";
+import type { ApplicationFunction, ApplicationFunctionOptions, Probot } from "probot";
 import { readOperatorSettings } from "./config/operator-settings.js";
 import { Coordinator } from "./dispatch/coordinator.js";
 import { resolve } from "node:path";
@@ -7,6 +7,13 @@ import { GITHUB_RETRY, withTransientRetries, type RetryPolicy } from "./github/t
 import type { GitHub } from "./github/types.js";
 import { GitHubExecutor } from "./executor/github-executor.js";
 import { registerRouter } from "./router.js";
+import { DEFAULT_MODEL } from "./config/repo-config.js";
+import { observabilityHandler } from "./observability/http-routes.js";
+import { instrumentOctokit } from "./observability/instrument-octokit.js";
+import { AfkMetrics } from "./observability/metrics.js";
+import { cachedReadiness } from "./observability/readiness.js";
+import { cacheDirCheck, githubCheck, modelCheck } from "./observability/readiness-checks.js";
+import type { StateObserver } from "./observability/state-observer.js";
 
 export interface AfkOptions {
   /** Environment to read operator settings from; defaults to `process.env`. */
@@ -23,17 +30,25 @@ export interface AfkOptions {
   retry?: RetryPolicy;
   /** The clock afk decides by; the system's by default (tests move it). */
   now?: () => Date;
+  /** Told of every run state afk writes (before → after); never awaited, its errors only logged. */
+  observer?: StateObserver;
+  /** How long `/readyz` answers from its last checks before checking again; 5 s by default. */
+  readinessCacheMs?: number;
 }
+
+/** A readiness probe waits this long for GitHub, the model and the disk each. */
+const READINESS_TIMEOUT_MS = 5_000;
 
 /** Builds the afk Probot app. Invalid operator settings throw here, so the App fails at start-up. */
 export function createAfkApp(options: AfkOptions = {}): ApplicationFunction {
-  return (app: Probot) => {
+  return (app: Probot, appOptions?: ApplicationFunctionOptions) => {
     const env = options.env ?? process.env;
     const settings = readOperatorSettings(env);
     const retry = options.retry ?? GITHUB_RETRY;
-    // Every client afk makes outside a webhook retries GitHub's transient failures request by request.
-    const octokitFor = async (installationId: number) => withTransientRetries(await app.auth(installationId), retry);
-    const appOctokit = async () => withTransientRetries(await app.auth(), retry);
+    const metrics = new AfkMetrics();
+    // Every client afk makes outside a webhook is counted and retries GitHub's transient failures request by request.
+    const octokitFor = async (installationId: number) => withTransientRetries(instrumentOctokit(await app.auth(installationId), metrics), retry);
+    const appOctokit = async () => withTransientRetries(instrumentOctokit(await app.auth(), metrics), retry);
     const botLogin = cachedBotLogin(appOctokit);
     const executor =
       options.executor ??
@@ -58,16 +73,44 @@ export function createAfkApp(options: AfkOptions = {}): ApplicationFunction {
       ...(options.renewEveryMs === undefined ? {} : { renewEveryMs: options.renewEveryMs }),
       retry,
       ...(options.now === undefined ? {} : { now: options.now }),
+      metrics,
+      ...(options.observer === undefined ? {} : { observer: options.observer }),
     });
+    metrics.watch({ queueLength: () => coordinator.queueLength, locksHeld: () => coordinator.locksHeld });
     if (settings.allowlist.length === 0) app.log.warn("AFK_ALLOWLIST is empty: afk will act on no repository until it lists some (owner/repo globs)");
     if (settings.killSwitch) app.log.warn("AFK_KILL_SWITCH is on: afk starts no new work");
     if (!settings.hasAnthropicKey && options.executor === undefined) app.log.warn("ANTHROPIC_API_KEY is not set: runs will end at once, asking the operator to set it");
-    registerRouter(app, coordinator);
+    registerRouter(app, coordinator, metrics);
+    // A probe asks once, without afk's retries: readiness is about now.
+    const readiness = cachedReadiness(
+      [
+        githubCheck(() => app.auth()),
+        modelCheck({ apiKey: env.ANTHROPIC_API_KEY, baseURL: env.ANTHROPIC_BASE_URL, model: settings.model ?? DEFAULT_MODEL }),
+        cacheDirCheck(settings.cacheDir),
+      ],
+      { cacheMs: options.readinessCacheMs ?? 5_000, timeoutMs: READINESS_TIMEOUT_MS },
+    );
+    if (serveHttp(app, appOptions, observabilityHandler({ metrics, readiness }))) metrics.includeProcessMetrics();
     if (options.recoverOnStart !== false) {
       coordinator.background("recover work after start-up", async () => void (await coordinator.recover()));
     }
     options.onLoad?.(coordinator);
   };
+}
+
+/**
+ * Adds afk's routes (`/healthz`, `/readyz`, `/metrics`) to Probot's HTTP server; false when there is
+ * none (a Probot loaded without a server: `probot.load` in tests, serverless adapters).
+ */
+function serveHttp(app: Probot, appOptions: ApplicationFunctionOptions | undefined, handler: Parameters<ApplicationFunctionOptions["addHandler"]>[0]): boolean {
+  if (appOptions === undefined) return false;
+  try {
+    appOptions.addHandler(handler);
+    return true;
+  } catch (error) {
+    app.log.debug({ err: error }, "afk: no HTTP server to serve /healthz, /readyz and /metrics on");
+    return false;
+  }
 }
 
 function cachedBotLogin(appOctokit: () => Promise<GitHub>): () => Promise<string> {

@@ -39,6 +39,9 @@ import { checkTrust, type TrustDecision } from "../trust/trust-gate.js";
 import { orderCandidates } from "./priority.js";
 import { RunQueue } from "./run-queue.js";
 import { YieldingQueue } from "./yielding-queue.js";
+import type { AfkMetrics, RunOutcomeLabel } from "../observability/metrics.js";
+import { runEndRecord, runStartRecord } from "../observability/run-record.js";
+import { notifyStateWritten, type StateObserver } from "../observability/state-observer.js";
 
 export interface CoordinatorDeps {
   settings: OperatorSettings;
@@ -55,6 +58,10 @@ export interface CoordinatorDeps {
   renewEveryMs?: number;
   /** How afk's own steps retry a GitHub call that failed transiently (after Octokit's own retries); `GITHUB_RETRY` by default. */
   retry?: RetryPolicy;
+  /** Counts runs, their outcomes, duration and spend (afk's `/metrics`). */
+  metrics?: AfkMetrics;
+  /** Told of every run state afk writes (before → after); never awaited, its errors only logged. */
+  observer?: StateObserver;
 }
 
 /** What a trusted-or-not actor asked for, already pulled out of the webhook payload. */
@@ -191,6 +198,27 @@ export class Coordinator {
     return this.#deps.botLogin();
   }
 
+  /** Runs this process started that wait for a free slot (`AFK_MAX_CONCURRENT_RUNS`). */
+  get queueLength(): number {
+    return this.#queue.waiting;
+  }
+
+  /** Repository locks held by runs of this process (one per active run). */
+  get locksHeld(): number {
+    return this.#active.size;
+  }
+
+  /**
+   * Writes a run state to the issue's progress comment and, once GitHub took it, tells the
+   * observer what the comment held before and holds now.
+   */
+  async #writeState(octokit: GitHub, repo: RepoRef, before: RunState | undefined, after: RunState, botLogin: string, commentId?: number): Promise<{ id: number; state: RunState }> {
+    const written = await writeProgressComment(octokit, repo, after, botLogin, commentId);
+    // A concurrent creation may have kept another process's comment instead: then this state was not written.
+    if (written.state === after) notifyStateWritten(this.#deps.observer, this.#deps.log, repo, before, after);
+    return written;
+  }
+
   /** The time afk decides by (injected in tests). */
   now(): Date {
     return this.#now();
@@ -214,7 +242,7 @@ export class Coordinator {
       if (activeState === undefined) {
         const earlier = previous?.kind === "state" ? previous.state : undefined;
         const state = refusedState({ runId: newRunId(), issue: request.issue.number, trigger: request.trigger, now: this.#now(), notice, previous: earlier });
-        await writeProgressComment(octokit, repo, state, await this.botLogin(), previous?.id);
+        await this.#writeState(octokit, repo, earlier, state, await this.botLogin(), previous?.id);
       } else {
         await octokit.rest.issues.createComment({ owner: repo.owner, repo: repo.repo, issue_number: request.issue.number, body: `@${actor.login} ${notice.message}` });
       }
@@ -282,7 +310,7 @@ export class Coordinator {
       ...(options.followUp === undefined ? {} : { followUp: options.followUp }),
       ...(options.parent === undefined ? {} : { parent: options.parent }),
     });
-    const written = await writeProgressComment(octokit, repo, state, await this.botLogin(), previous?.id);
+    const written = await this.#writeState(octokit, repo, previous?.kind === "state" ? previous.state : undefined, state, await this.botLogin(), previous?.id);
     if (written.state.runId !== state.runId) return "duplicate";
     if (request.trigger.source === "command") {
       // The queue is the set of issues carrying the trigger label; a command puts the issue in it.
@@ -331,7 +359,7 @@ export class Coordinator {
         if (listed.blockedBy?.join(",") !== blockers.join(",")) {
           const current = await findProgressComment(octokit, repo, candidate.number, botLogin);
           if (current?.kind === "state" && current.state.runId === listed.runId && current.state.status === "queued") {
-            await writeProgressComment(octokit, repo, blockedState(current.state, blockers), botLogin, current.id);
+            await this.#writeState(octokit, repo, current.state, blockedState(current.state, blockers), botLogin, current.id);
           }
         }
         continue;
@@ -480,7 +508,7 @@ export class Coordinator {
       if (transition.ignored !== undefined) {
         this.#deps.log.debug({ repo: fullName(repo), issue, event: event.kind, why: transition.ignored }, "afk: lifecycle event changed nothing");
       }
-      if (transition.state !== progress.state) await writeProgressComment(octokit, repo, transition.state, await this.botLogin(), progress.id);
+      if (transition.state !== progress.state) await this.#writeState(octokit, repo, progress.state, transition.state, await this.botLogin(), progress.id);
       const abort = await this.#carryOut(repo, octokit, config, transition.state, progress.id, transition.effects);
       return { transition, ...(abort === undefined ? {} : { abort }) };
     });
@@ -610,7 +638,7 @@ export class Coordinator {
       return "stopping";
     }
     // Nobody holds the lock for this run any more: it is settled in fact, so settle it on the issue.
-    await writeProgressComment(octokit, repo, stoppedState(state, "afk", this.#now(), reason), await this.botLogin(), commentId);
+    await this.#writeState(octokit, repo, state, stoppedState(state, "afk", this.#now(), reason), await this.botLogin(), commentId);
     return "stopped";
   }
 
@@ -703,7 +731,11 @@ export class Coordinator {
     const botLogin = await this.botLogin();
     let state = startedState(queued, this.#deps.settings.replicaId, this.#now());
     const started = state;
-    await this.#retrying(() => writeProgressComment(octokit, repo, started, botLogin, commentId));
+    await this.#retrying(() => this.#writeState(octokit, repo, queued, started, botLogin, commentId));
+    const startedAt = performance.now();
+    const identity = { repository: fullName(repo), issue: issue.number, runId: holder.runId, job: started.job };
+    this.#deps.log.info(runStartRecord({ ...identity, replica: this.#deps.settings.replicaId }), "afk run started");
+    this.#deps.metrics?.runStarted(started.job);
     // From here the run is recorded as started, so it must run: the label is only a signal.
     await this.#retrying(() => octokit.rest.issues.addLabels({ owner: repo.owner, repo: repo.repo, issue_number: issue.number, labels: [config.labels.in_progress] })).catch((error: unknown) =>
       this.#deps.log.warn({ err: error, repo: fullName(repo), issue: issue.number }, "afk could not add its in-progress label"),
@@ -719,9 +751,15 @@ export class Coordinator {
 
     // Writes of the progress comment are chained, so a spend update never overtakes a phase.
     let writes = Promise.resolve();
+    /** What the progress comment holds: the observer's `before`. */
+    let written = started;
     const report = (next: RunState): Promise<void> => {
       state = next;
-      writes = writes.then(() => this.#reportPhase(repo, commentId, botLogin, state)).catch((error: unknown) => {
+      writes = writes.then(async () => {
+        const writing = state;
+        await this.#reportPhase(repo, commentId, botLogin, written, writing);
+        written = writing;
+      }).catch((error: unknown) => {
         this.#deps.log.warn({ err: error, repo: fullName(repo), issue: issue.number }, "afk could not update the progress comment");
       });
       return writes;
@@ -766,13 +804,20 @@ export class Coordinator {
       if (controller.signal.reason instanceof RunAbort && controller.signal.reason.kind === "stop") {
         outcome = { status: "stopped", message: controller.signal.reason.message };
       }
-      await this.#settle(repo, config, state, commentId, outcome, lease);
+      const seconds = (performance.now() - startedAt) / 1000;
+      const ended: RunOutcomeLabel = lease.lost ? "lost-lock" : outcome.status;
+      const cost = outcome.spend ?? state.spend;
+      this.#deps.log.info(runEndRecord({ ...identity, outcome: ended, cost, turns: cost?.turns, durationSeconds: seconds }), "afk run ended");
+      this.#deps.metrics?.runEnded({ job: state.job, outcome: ended, seconds, cost });
+      // Token counts are for the metrics; the run state (and its marker on the issue) keeps dollars and turns.
+      const recorded: RunOutcome = outcome.spend === undefined ? outcome : { ...outcome, spend: { usd: outcome.spend.usd, turns: outcome.spend.turns } };
+      await this.#settle(repo, config, state, written, commentId, recorded, lease);
     });
   }
 
-  async #reportPhase(repo: RepoRef, commentId: number, botLogin: string, state: RunState): Promise<void> {
+  async #reportPhase(repo: RepoRef, commentId: number, botLogin: string, before: RunState, state: RunState): Promise<void> {
     const octokit = await this.#deps.octokitFor(repo.installationId);
-    await writeProgressComment(octokit, repo, state, botLogin, commentId);
+    await this.#writeState(octokit, repo, before, state, botLogin, commentId);
   }
 
   async #renew(repo: RepoRef, lease: { holder: LockHolder; sha: string; lost: boolean }, controller: AbortController): Promise<void> {
@@ -792,7 +837,15 @@ export class Coordinator {
     }
   }
 
-  async #settle(repo: RepoRef, config: RepoConfig, state: RunState, commentId: number, outcome: RunOutcome, lease: { holder: LockHolder; lost: boolean }): Promise<void> {
+  async #settle(
+    repo: RepoRef,
+    config: RepoConfig,
+    state: RunState,
+    written: RunState,
+    commentId: number,
+    outcome: RunOutcome,
+    lease: { holder: LockHolder; lost: boolean },
+  ): Promise<void> {
     const octokit = await this.#retrying(() => this.#deps.octokitFor(repo.installationId));
     const log = this.#deps.log.child({ repo: fullName(repo), issue: state.issue, runId: state.runId });
     if (lease.lost) {
@@ -817,7 +870,7 @@ export class Coordinator {
       }
       try {
         const botLogin = await this.botLogin();
-        await this.#retrying(() => writeProgressComment(octokit, repo, settled, botLogin, commentId));
+        await this.#retrying(() => this.#writeState(octokit, repo, written, settled, botLogin, commentId));
       } catch (error) {
         // The issue would say "running" with nobody running it: keep the lock instead, so when its lease
         // ends it is taken back and the issue says the run was interrupted (with a retry hint).
@@ -842,7 +895,7 @@ export class Coordinator {
     this.#deps.log.warn({ repo: fullName(repo), issue: holder.issue, runId: holder.runId, replica: holder.replica }, "afk reclaimed an expired repository lock");
     const progress = await this.progressOf(octokit, repo, holder.issue);
     if (progress?.kind !== "state" || progress.state.runId !== holder.runId || !isActive(progress.state)) return;
-    await writeProgressComment(octokit, repo, interruptedState(progress.state, holder, this.#now()), await this.botLogin(), progress.id);
+    await this.#writeState(octokit, repo, progress.state, interruptedState(progress.state, holder, this.#now()), await this.botLogin(), progress.id);
     await removeLabel(octokit, repo, holder.issue, config.labels.in_progress);
   }
 

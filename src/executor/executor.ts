@@ -2,6 +2,7 @@ import type { RepoConfig } from "../config/repo-config.js";
 import type { RepoRef } from "../github/types.js";
 import type { Job, Phase } from "../lifecycle/run-state.js";
 import type { CheckRunDetails } from "../progress/render-check-run.js";
+import type { TokenUsage } from "./agent/model-pricing.js";
 
 /** Everything an executor gets to do one run. It never sees a webhook payload. */
 export interface RunJob {
@@ -51,6 +52,8 @@ export interface RunReporter {
 export interface Spend {
   usd: number;
   turns: number;
+  /** Tokens by kind, when the run reports them (afk's metrics count them apart). */
+  tokens?: TokenUsage;
 }
 
 /** The pull request a run opened. */

@@ -99,7 +99,7 @@ function transcriptTailOf(session: AgentSession): string {
 }
 
 function spendOf(session: AgentSession): Spend {
-  return { usd: session.progress.usd, turns: session.progress.turns };
+  return { usd: session.progress.usd, turns: session.progress.turns, tokens: session.progress.usage };
 }
 
 /** Environment that points every package manager at the package cache, and its logs at HOME. */
