@@ -65,9 +65,10 @@ VOLUME ["/var/cache/afk"]
 EXPOSE 3000
 USER afk
 
-# Probot's /ping answers while the HTTP server is up.
+# afk's /healthz answers while the process serves HTTP. (/readyz also checks GitHub, the model and
+# the cache directory: a health check on it would restart afk whenever GitHub is unreachable.)
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 3000}/ping`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 3000}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
 # What `npm start` runs once it has built (the build happened in the build stage).
 CMD ["node_modules/.bin/probot", "run", "./dist/index.js"]
