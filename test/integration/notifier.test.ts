@@ -1,68 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunState } from "../../src/lifecycle/run-state.js";
 import { pullRequestClosedState, queuedState, settledState, spendState, startedState } from "../../src/lifecycle/transitions.js";
 import { Notifier, notifyingObserver, type NotifierLog, type NotifierOptions } from "../../src/notify/notifier.js";
-import type { SlackMessage } from "../../src/notify/notification.js";
-
-/** One request as the receiver saw it. */
-interface Received {
-  at: number;
-  path: string;
-  contentType: string | undefined;
-  body: string;
-}
-
-type Answer = (request: Received, res: ServerResponse) => void;
-
-/** A Slack-like incoming webhook on 127.0.0.1 that records every request and answers as scripted. */
-class Receiver {
-  readonly received: Received[] = [];
-  readonly #server: Server;
-  #answers: Answer[] = [];
-
-  constructor() {
-    this.#server = createServer((req: IncomingMessage, res: ServerResponse) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (chunk: Buffer) => chunks.push(chunk));
-      req.on("end", () => {
-        const request = { at: Date.now(), path: req.url ?? "", contentType: req.headers["content-type"], body: Buffer.concat(chunks).toString("utf8") };
-        this.received.push(request);
-        const answer = this.#answers.shift() ?? ok;
-        answer(request, res);
-      });
-    });
-  }
-
-  /** Scripts the next answers, in order; after them every request gets `200 ok`. */
-  answer(...answers: Answer[]): void {
-    this.#answers.push(...answers);
-  }
-
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.#server.listen(0, "127.0.0.1", resolve));
-    const { port } = this.#server.address() as AddressInfo;
-    return `http://127.0.0.1:${port}/services/T000/B000/secret-token`;
-  }
-
-  async stop(): Promise<void> {
-    this.#server.closeAllConnections();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
-  }
-
-  messages(): SlackMessage[] {
-    return this.received.map((request) => JSON.parse(request.body) as SlackMessage);
-  }
-}
-
-const ok: Answer = (_request, res) => res.writeHead(200, { "content-type": "text/plain" }).end("ok");
-const status =
-  (code: number, headers: Record<string, string> = {}): Answer =>
-  (_request, res) =>
-    res.writeHead(code, { "content-type": "text/plain", ...headers }).end(code >= 500 ? "internal_error" : "invalid_payload");
-/** Never answers: the connection stays open until the test stops the receiver. */
-const hang: Answer = () => undefined;
+import { answerHang, answerStatus, WebhookReceiver as Receiver } from "../helpers/webhook-receiver.js";
 
 /** Records log lines, so tests can read what an operator would. */
 class CapturedLog implements NotifierLog {
@@ -137,7 +77,7 @@ describe("notifications to an incoming webhook", () => {
 
   it("retries a receiver that answers 500 twice, and delivers on the third try with waits that grow", async () => {
     const { receiver, notifier, log } = await setUp({ retryDelayMs: 50 });
-    receiver.answer(status(500), status(500));
+    receiver.answer(answerStatus(500), answerStatus(500));
     notifyingObserver(notifier).stateWritten(repo, running, escalated);
     await notifier.flush();
 
@@ -153,7 +93,7 @@ describe("notifications to an incoming webhook", () => {
 
   it("gives up after the bounded number of attempts and logs the give-up, never the address", async () => {
     const { receiver, notifier, log } = await setUp({ maxAttempts: 3 });
-    receiver.answer(status(503), status(502), status(500), status(500));
+    receiver.answer(answerStatus(503), answerStatus(502), answerStatus(500), answerStatus(500));
     notifyingObserver(notifier).stateWritten(repo, running, failed);
     await notifier.flush();
 
@@ -166,7 +106,7 @@ describe("notifications to an incoming webhook", () => {
 
   it("waits as long as a 429 answer's Retry-After asks before trying again", async () => {
     const { receiver, notifier, log } = await setUp();
-    receiver.answer(status(429, { "retry-after": "1" }));
+    receiver.answer(answerStatus(429, { "retry-after": "1" }));
     notifyingObserver(notifier).stateWritten(repo, running, failed);
     await notifier.flush();
 
@@ -178,7 +118,7 @@ describe("notifications to an incoming webhook", () => {
 
   it("does not retry what will not change: a 400 or a Retry-After longer than afk waits ends the attempts", async () => {
     const { receiver, notifier, log } = await setUp({ maxRetryDelayMs: 5_000 });
-    receiver.answer(status(400), status(429, { "retry-after": "3600" }));
+    receiver.answer(answerStatus(400), answerStatus(429, { "retry-after": "3600" }));
     const observer = notifyingObserver(notifier);
     observer.stateWritten(repo, running, failed);
     observer.stateWritten(repo, running, escalated);
@@ -204,7 +144,7 @@ describe("notifications to an incoming webhook", () => {
 
   it("never delays the caller when the receiver hangs, and times out each attempt", async () => {
     const { receiver, notifier, log } = await setUp({ timeoutMs: 300, maxAttempts: 2 });
-    receiver.answer(hang, hang);
+    receiver.answer(answerHang, answerHang);
     const observer = notifyingObserver(notifier);
     const before = performance.now();
     observer.stateWritten(repo, running, escalated);
@@ -249,7 +189,7 @@ describe("notifications to an incoming webhook", () => {
 
   it("keeps a bounded queue: messages beyond it are dropped and logged, not held", async () => {
     const { receiver, notifier, log } = await setUp({ maxQueued: 1, timeoutMs: 200, maxAttempts: 1 });
-    receiver.answer(hang);
+    receiver.answer(answerHang);
     const observer = notifyingObserver(notifier);
     observer.stateWritten(repo, running, escalated);
     observer.stateWritten(repo, running, failed);
