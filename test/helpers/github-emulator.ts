@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, createHmac, generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { setTimeout as delay } from "node:timers/promises";
 import { githubUserJson, type GitHubUserJson } from "./github-user-json.js";
@@ -14,10 +14,14 @@ import { validateRequest, validateResponse } from "./openapi-validator.js";
  * description does not allow, and what the emulator does not implement, is
  * answered 400 and collected in `violations`.
  *
- * Outside `/api/v3` it serves two more things: `POST /api/graphql` (where Octokit's
+ * Outside `/api/v3` it serves a few more things: `POST /api/graphql` (where Octokit's
  * graphql goes for a `…/api/v3` baseUrl), answering only the draft mutations
  * `markPullRequestReadyForReview` and `convertPullRequestToDraft` (anything else is a
- * violation), and `/_logs/…`, the plain-text downloads a job's logs redirect to.
+ * violation); `/_logs/…`, the plain-text downloads a job's logs redirect to; and the two
+ * web pages of registering an App from a manifest (the form a browser posts the manifest
+ * to, and the installation page GitHub shows afterwards). Those pages are not API routes
+ * and have no OpenAPI description: they are checked against GitHub's documented manifest
+ * parameters instead (see "The manifest flow's web pages").
  *
  * Handlers are synchronous once the request body has been read, so each
  * request's read-check-write is atomic on Node's event loop (the lock's
@@ -119,6 +123,38 @@ export interface FaultReply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+}
+
+/** What a browser posted to GitHub's "register a GitHub App from a manifest" form. */
+export interface ManifestFormPost {
+  /** `/settings/apps/new` (a personal account) or `/organizations/<org>/settings/apps/new`. */
+  path: string;
+  /** The organisation the App is registered for, from the path. */
+  organization: string | undefined;
+  /** The `manifest` form field exactly as the browser sent it (not parsed). */
+  manifest: string;
+  /** The `state` query parameter GitHub hands back on the redirect, if any. */
+  state: string | undefined;
+}
+
+/** The App registered through the manifest flow, once its code was converted. */
+export interface RegisteredApp {
+  /** The manifest GitHub registered the App from (parsed). */
+  manifest: Record<string, unknown>;
+  /** Where GitHub sends the App's webhook deliveries (`hook_attributes.url`); undefined when the App has no webhook. */
+  hookUrl: string | undefined;
+  webhookSecret: string;
+  /** The App's private key (PKCS#1 PEM), as `pem` in the conversion's answer. */
+  pem: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+/** What GitHub's hook service got back when it delivered one event to a registered App's hook URL. */
+export interface HookDelivery {
+  id: string;
+  event: string;
+  status: number;
 }
 
 export interface EmulatorOptions {
@@ -660,11 +696,14 @@ interface Reply {
   body?: unknown;
   /** Sent as `text/plain` instead of JSON. */
   text?: string;
+  /** Sent as `text/html` (the web pages, never an API answer). */
+  html?: string;
   headers?: Record<string, string>;
 }
 
 interface Route {
-  auth: "app-jwt" | "installation";
+  /** `none`: GitHub asks for no credentials (the manifest conversion, where the code is the credential). */
+  auth: "app-jwt" | "installation" | "none";
   /** The installation permission the endpoint needs, as GitHub enforces it for integrations. */
   permission?: readonly [string, PermissionLevel];
   handle: (ctx: RequestContext) => Reply;
@@ -688,6 +727,12 @@ const API_PREFIX = "/api/v3";
 const LOG_PREFIX = "/_logs/";
 /** Where Octokit's graphql sends queries when its baseUrl ends in `/api/v3` (GitHub Enterprise Server). */
 const GRAPHQL_PATH = "/api/graphql";
+/** The web form a manifest is posted to: for a personal account, or (group 1) for an organisation. */
+const MANIFEST_FORM_PATH = /^(?:\/organizations\/([^/]+))?\/settings\/apps\/new$/;
+/** The page GitHub sends a person to after registering an App: `html_url` + `/installations/new`. */
+const INSTALL_PAGE_PATH = /^\/apps\/([^/]+)\/installations\/new$/;
+/** How long a manifest code can be converted (GitHub: "within one hour"). */
+const MANIFEST_CODE_TTL_MS = 60 * 60 * 1000;
 const REACTION_CONTENTS = ["+1", "-1", "laugh", "confused", "heart", "hooray", "eyes", "rocket"] as const;
 /** What app.yml asks for, so an installation made from it has these. */
 const DEFAULT_PERMISSIONS: Record<string, PermissionLevel> = {
@@ -794,6 +839,55 @@ function decodeSegment(segment: string): string {
   }
 }
 
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function parseJsonObject(text: string): JsonObject | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return isObject(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Why GitHub would refuse a posted manifest, after its documented parameters: JSON; `url` (the
+ * homepage) required; `hook_attributes.url` required when `hook_attributes` is given; permissions
+ * `read` or `write`; events and callback URLs lists of strings. Unknown keys are ignored, as
+ * Probot's `version` is. Empty when the manifest is acceptable.
+ */
+export function manifestProblems(raw: string): string[] {
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(raw);
+  } catch (error) {
+    return [`not valid JSON (${error instanceof Error ? error.message : String(error)}): ${raw.slice(0, 120)}`];
+  }
+  if (!isObject(manifest)) return ["not a JSON object"];
+  const problems: string[] = [];
+  const isUrl = (value: unknown): boolean => typeof value === "string" && URL.canParse(value) && /^https?:$/.test(new URL(value).protocol);
+  if (!isUrl(manifest.url)) problems.push("url (the homepage) must be an http(s) URL");
+  for (const key of ["redirect_url", "setup_url"]) if (manifest[key] !== undefined && !isUrl(manifest[key])) problems.push(`${key} must be an http(s) URL`);
+  if (manifest.name !== undefined && (typeof manifest.name !== "string" || manifest.name.length === 0 || manifest.name.length > 34)) problems.push("name must be 1 to 34 characters");
+  if (manifest.description !== undefined && typeof manifest.description !== "string") problems.push("description must be a string");
+  if (manifest.public !== undefined && typeof manifest.public !== "boolean") problems.push("public must be a boolean");
+  const hook = manifest.hook_attributes;
+  if (hook !== undefined && !(isObject(hook) && isUrl(hook.url) && (hook.active === undefined || typeof hook.active === "boolean"))) {
+    problems.push("hook_attributes.url must be an http(s) URL (and active a boolean)");
+  }
+  const permissions = manifest.default_permissions;
+  if (permissions !== undefined && !(isObject(permissions) && Object.values(permissions).every((level) => level === "read" || level === "write"))) {
+    problems.push("default_permissions must map each permission to read or write");
+  }
+  for (const key of ["default_events", "callback_urls"]) {
+    const list = manifest[key];
+    if (list !== undefined && !(Array.isArray(list) && list.every((item) => typeof item === "string"))) problems.push(`${key} must be a list of strings`);
+  }
+  return problems;
+}
+
 function decodeJwtPart(part: string): unknown {
   try {
     return JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
@@ -832,6 +926,12 @@ export class GitHubEmulator {
   unimplementedStatus = 501;
   /** Also check the emulator's own 2xx JSON answers against the description (an emulator bug is then a violation). */
   checkResponses = false;
+  /** Every manifest a browser posted to the registration form, in order. */
+  readonly manifestForms: ManifestFormPost[] = [];
+  /** The App registered through the manifest flow (`POST /app-manifests/{code}/conversions`), once there is one. */
+  registered: RegisteredApp | undefined;
+  /** Deliveries sent to the registered App's hook URL (`deliverToHook`). */
+  readonly hookDeliveries: HookDelivery[] = [];
 
   private readonly server: Server;
   private port = 0;
@@ -858,6 +958,8 @@ export class GitHubEmulator {
   private readonly foreignApps = new Map<string, ForeignApp>();
   /** Random path segment of a job log's download URL → the log. */
   private readonly logLinks = new Map<string, { repoKey: string; jobId: number }>();
+  /** Manifest codes handed out on the redirect and not yet converted (each converts once). */
+  private readonly manifestCodes = new Map<string, { manifest: Record<string, unknown>; expiresAt: number }>();
 
   private constructor(options: EmulatorOptions) {
     this.appId = options.appId ?? 1;
@@ -1275,6 +1377,7 @@ export class GitHubEmulator {
     ["GET /app/installations", { auth: "app-jwt", handle: (ctx) => this.page(ctx, [...this.installations.values()].map((i) => this.installationJson(i))) }],
     ["GET /app/installations/{installation_id}", { auth: "app-jwt", handle: (ctx) => ({ status: 200, body: this.installationJson(this.installationOf(ctx)) }) }],
     ["POST /app/installations/{installation_id}/access_tokens", { auth: "app-jwt", handle: (ctx) => this.createAccessToken(ctx) }],
+    ["POST /app-manifests/{code}/conversions", { auth: "none", handle: (ctx) => this.convertManifest(ctx) }],
     ["GET /installation/repositories", { auth: "installation", handle: (ctx) => this.listInstallationRepos(ctx) }],
 
     ["GET /repos/{owner}/{repo}", { auth: "installation", permission: ["metadata", "read"], handle: (ctx) => ({ status: 200, body: this.repoJson(ctx.repo()) }) }],
@@ -1359,6 +1462,8 @@ export class GitHubEmulator {
     const query: Record<string, string> = {};
     for (const [key, value] of url.searchParams) query[key] = value;
     if (url.pathname.startsWith(LOG_PREFIX) && method === "GET") return this.send(res, this.serveLog(url.pathname.slice(LOG_PREFIX.length)));
+    const page = this.serveWebPage(method, url, Buffer.concat(chunks).toString("utf8"));
+    if (page !== undefined) return this.send(res, page);
     if (url.pathname === GRAPHQL_PATH) {
       const auth = this.identify(req.headers.authorization);
       const record: RecordedRequest = { method, path: "/graphql", query, body: undefined, status: 0, auth: auth.kind };
@@ -1447,9 +1552,10 @@ export class GitHubEmulator {
       "x-github-media-type": "github.v3; format=json",
       ...reply.headers,
     };
-    if (reply.text !== undefined) {
-      const payload = Buffer.from(reply.text, "utf8");
-      res.writeHead(reply.status, { "content-type": "text/plain; charset=utf-8", "content-length": String(payload.length), ...headers });
+    if (reply.text !== undefined || reply.html !== undefined) {
+      const payload = Buffer.from(reply.html ?? reply.text ?? "", "utf8");
+      const type = reply.html === undefined ? "text/plain; charset=utf-8" : "text/html; charset=utf-8";
+      res.writeHead(reply.status, { "content-type": type, "content-length": String(payload.length), ...headers });
       res.end(payload);
     } else if (reply.body === undefined || reply.status === 204) {
       res.writeHead(reply.status, headers);
@@ -2455,6 +2561,127 @@ export class GitHubEmulator {
     const text = target === undefined ? undefined : this.repos.get(target.repoKey)?.jobLogs.get(target.jobId);
     if (text === undefined) return { status: 404, text: "The specified blob does not exist." };
     return { status: 200, text };
+  }
+
+  // -------------------------------------------------------------------------
+  // The manifest flow's web pages (not API routes: no OpenAPI description applies)
+  //
+  // https://docs.github.com/apps/sharing-github-apps/registering-a-github-app-from-a-manifest
+  // 1. A browser posts the form field `manifest` (JSON) to `/settings/apps/new` or
+  //    `/organizations/<org>/settings/apps/new`. GitHub shows the App's name for the person to
+  //    confirm; here that confirmation is taken as given.
+  // 2. GitHub redirects to the manifest's `redirect_url` with `?code=` (and `&state=`).
+  // 3. The App converts the code with `POST /app-manifests/{code}/conversions` (an API route, below).
+
+  /** Answers the manifest flow's web pages; `undefined` for anything else (the API and the rest go on). */
+  private serveWebPage(method: string, url: URL, body: string): Reply | undefined {
+    const form = MANIFEST_FORM_PATH.exec(url.pathname);
+    if (form !== null && method === "POST") return this.receiveManifestForm(url, form[1], body);
+    const install = INSTALL_PAGE_PATH.exec(url.pathname);
+    if (install !== null && method === "GET") {
+      this.requests.push({ method, path: url.pathname, query: {}, body: undefined, status: 200, auth: "none" });
+      const name = decodeSegment(install[1] ?? "");
+      return { status: 200, html: `<!DOCTYPE html><html><head><title>Install ${escapeHtml(name)}</title></head><body><h1>Install ${escapeHtml(name)}</h1></body></html>` };
+    }
+    // Browsers ask every site for its icon; none is served, and that is not the code under test.
+    if (url.pathname === "/favicon.ico" && method === "GET") return { status: 404, text: "Not Found" };
+    return undefined;
+  }
+
+  private receiveManifestForm(url: URL, organization: string | undefined, body: string): Reply {
+    const fields = new URLSearchParams(body);
+    const raw = fields.get("manifest") ?? "";
+    const state = url.searchParams.get("state") ?? undefined;
+    this.manifestForms.push({ path: url.pathname, organization: organization === undefined ? undefined : decodeSegment(organization), manifest: raw, state });
+    const record: RecordedRequest = { method: "POST", path: url.pathname, query: Object.fromEntries(url.searchParams), body: raw, status: 0, auth: "none" };
+    this.requests.push(record);
+    const parsed = parseJsonObject(raw);
+    const problems = manifestProblems(raw);
+    // GitHub sends the person back to `redirect_url` with the code; without one the flow ends at GitHub.
+    if (parsed !== undefined && parsed.redirect_url === undefined) problems.push("redirect_url is missing: GitHub would not send the code back to the App");
+    if (problems.length > 0 || parsed === undefined) {
+      // GitHub shows the person an error page; a test sees it as a violation.
+      this.violations.push(`POST ${url.pathname}: the manifest was refused: ${problems.join("; ")}`);
+      record.status = 422;
+      return { status: 422, html: `<!DOCTYPE html><html><body><h1>Invalid GitHub App configuration</h1><ul>${problems.map((p) => `<li>${escapeHtml(p)}</li>`).join("")}</ul></body></html>` };
+    }
+    const code = randomBytes(10).toString("hex");
+    this.manifestCodes.set(code, { manifest: parsed, expiresAt: Date.now() + MANIFEST_CODE_TTL_MS });
+    const redirect = new URL(String(parsed.redirect_url));
+    redirect.searchParams.set("code", code);
+    if (state !== undefined) redirect.searchParams.set("state", state);
+    record.status = 302;
+    return { status: 302, headers: { location: redirect.href } };
+  }
+
+  /** `POST /app-manifests/{code}/conversions`: the App's credentials, once per code. */
+  private convertManifest(ctx: RequestContext): Reply {
+    const code = ctx.params.code ?? "";
+    const pending = this.manifestCodes.get(code);
+    this.manifestCodes.delete(code);
+    if (pending === undefined || pending.expiresAt < Date.now()) throw notFound();
+    const { manifest } = pending;
+    const name = String(manifest.name);
+    const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+    if (slug !== this.appSlug) throw new HttpError(422, `GitHub emulator: the App registered is "${slug}", but this emulator plays "${this.appSlug}" (start it with appSlug)`);
+    const permissions = manifest.default_permissions;
+    const events = manifest.default_events;
+    if (isObject(permissions)) this.appPermissions = Object.fromEntries(Object.entries(permissions).flatMap(([key, level]) => (level === "read" || level === "write" ? [[key, level]] : [])));
+    if (Array.isArray(events)) this.appEvents = events.filter((event): event is string => typeof event === "string");
+    const hook = manifest.hook_attributes;
+    const hookUrl = isObject(hook) && hook.active !== false && typeof hook.url === "string" ? hook.url : undefined;
+    const app = this.appJson();
+    this.registered = {
+      manifest,
+      hookUrl,
+      webhookSecret: randomBytes(20).toString("hex"),
+      pem: generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
+      clientId: app.client_id,
+      clientSecret: randomBytes(20).toString("hex"),
+    };
+    const description = manifest.description;
+    return {
+      status: 201,
+      body: {
+        ...app,
+        name,
+        description: typeof description === "string" ? description : null,
+        external_url: String(manifest.url),
+        client_secret: this.registered.clientSecret,
+        webhook_secret: this.registered.webhookSecret,
+        pem: this.registered.pem,
+      },
+    };
+  }
+
+  /**
+   * Delivers `event` to the registered App's hook URL as GitHub's hook service does: a JSON POST
+   * signed with the webhook secret GitHub issued at registration (`x-hub-signature-256`).
+   */
+  async deliverToHook(event: string, payload: object): Promise<HookDelivery> {
+    const app = this.registered;
+    if (app?.hookUrl === undefined) throw new Error("no App with a webhook was registered through the manifest flow");
+    const id = randomUUID();
+    const body = JSON.stringify(payload);
+    const response = await loopbackFetch(app.hookUrl, {
+      method: "POST",
+      body,
+      headers: {
+        "content-type": "application/json",
+        "user-agent": "GitHub-Hookshot/emulator",
+        "x-github-event": event,
+        "x-github-delivery": id,
+        "x-github-hook-id": "1",
+        "x-github-hook-installation-target-id": String(this.appId),
+        "x-github-hook-installation-target-type": "integration",
+        "x-hub-signature-256": `sha256=${createHmac("sha256", app.webhookSecret).update(body).digest("hex")}`,
+      },
+      signal: AbortSignal.timeout(10_000),
+    });
+    await response.arrayBuffer();
+    const delivery = { id, event, status: response.status };
+    this.hookDeliveries.push(delivery);
+    return delivery;
   }
 
   // -------------------------------------------------------------------------
