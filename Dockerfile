@@ -52,10 +52,12 @@ COPY app.yml ./
 # `afk doctor` and `afk run` inside the container.
 RUN printf '#!/bin/sh\nexec node /app/dist/cli/afk.js "$@"\n' > /usr/local/bin/afk && chmod 0755 /usr/local/bin/afk
 
-# NODE_ENV=production: Probot logs JSON (LOG_FORMAT) and refuses to start its setup flow without
-# APP_ID and a private key (register the App first: docs/deploy.md). HOST=0.0.0.0: Probot listens
-# on localhost otherwise, which nothing outside the container can reach.
+# NODE_ENV=production: Probot refuses to start its setup flow without APP_ID and a private key
+# (register the App first: docs/deploy.md). LOG_FORMAT=json: one JSON object per line (`probot run`
+# logs "pretty" unless told, even in production). HOST=0.0.0.0: Probot listens on localhost
+# otherwise, which nothing outside the container can reach.
 ENV NODE_ENV=production \
+    LOG_FORMAT=json \
     HOST=0.0.0.0 \
     PORT=3000 \
     AFK_CACHE_DIR=/var/cache/afk
