@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { errorStatus, type GitHub } from "./types.js";
+import { errorMessage, errorStatus, type GitHub } from "./types.js";
 
 /**
  * Whether a failed GitHub call is worth trying again: a server error, a rate limit (429, or a 403
@@ -9,15 +9,40 @@ import { errorStatus, type GitHub } from "./types.js";
 export function isTransient(error: unknown): boolean {
   const status = errorStatus(error);
   // Without a status: only a connection that failed, told by its error code (never by message text, which can quote anything).
-  if (status === undefined) return NETWORK_CODES.has(errorCode(error) ?? "") || NETWORK_CODES.has(errorCode(error instanceof Error ? error.cause : undefined) ?? "");
+  if (status === undefined) return connectionFailure(error) !== undefined;
   if (status >= 500 || status === 429) return true;
   return status === 403 && error instanceof Error && /rate limit/i.test(error.message);
 }
 
-const NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT"]);
+/** Connection failures that say GitHub cannot be reached at all, rather than that one exchange broke. */
+const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
+const NETWORK_CODES = new Set([...UNREACHABLE_CODES, "ECONNRESET", "ETIMEDOUT", "EPIPE", "UND_ERR_SOCKET"]);
 
-function errorCode(error: unknown): string | undefined {
-  return typeof error === "object" && error !== null && "code" in error && typeof error.code === "string" ? error.code : undefined;
+/**
+ * The error code of a connection to GitHub that could not be made (refused, host name not resolved,
+ * no route): GitHub is unreachable, which waiting seconds does not mend. Octokit reports such a
+ * failure as a status 500 without a response, the network's code a few `cause`s down.
+ */
+export function unreachableCode(error: unknown): string | undefined {
+  if (hasResponse(error)) return undefined;
+  const code = connectionFailure(error);
+  return code !== undefined && UNREACHABLE_CODES.has(code) ? code : undefined;
+}
+
+/** The network error code anywhere in `error`'s chain of causes, if the request got no answer. */
+function connectionFailure(error: unknown): string | undefined {
+  let current: unknown = error;
+  // Octokit's RequestError → fetch's TypeError → undici's error (or an AggregateError of one per address).
+  for (let depth = 0; depth < 5 && typeof current === "object" && current !== null; depth += 1) {
+    const code = "code" in current && typeof current.code === "string" ? current.code : undefined;
+    if (code !== undefined && NETWORK_CODES.has(code)) return code;
+    current = "cause" in current ? current.cause : undefined;
+  }
+  return undefined;
+}
+
+function hasResponse(error: unknown): boolean {
+  return typeof error === "object" && error !== null && "response" in error && error.response !== undefined;
 }
 
 export interface RetryPolicy {
@@ -27,26 +52,61 @@ export interface RetryPolicy {
   baseMs: number;
 }
 
-/** A few tries over about half a minute: long enough for a secondary rate limit or a deploy of GitHub's to pass. */
-export const GITHUB_RETRY: RetryPolicy = { attempts: 5, baseMs: 2_000 };
+/**
+ * How often afk repeats a whole step (an intake, a lifecycle effect) that failed on GitHub after the
+ * Octokit plugins had given up on its request (`src/github/octokit.ts`): twice more, 5 s and then
+ * 10 s later, for an incident longer than the plugins wait out.
+ */
+export const GITHUB_RETRY: RetryPolicy = { attempts: 3, baseMs: 5_000 };
+
+/** The one method of a logger `retryTransient` uses: pino's `warn(fields, message)`. */
+export interface WarnLog {
+  warn(fields: object, message: string): void;
+}
+
+export interface RetryOptions {
+  /** Where each repeat is logged, at warn level (a Probot `Logger` is one). */
+  log?: WarnLog;
+  /** What the step does, for the log ("dispatch the next queued issue"). */
+  what?: string;
+  /** Stops the repeats; the last error is thrown. */
+  signal?: AbortSignal;
+}
 
 /**
- * Runs `work`, trying again while it fails with a transient GitHub error. The work must be safe to
- * repeat: afk's steps are (a delivery id already acted on is skipped, the lock and the state marker
- * are compare-and-set or overwrite the same value). The last error is thrown.
+ * Runs `work`, repeating it while it fails with a transient GitHub answer the request-level retries
+ * already gave up on (a 5xx that lasted, a rate limit longer than they wait). An unreachable GitHub
+ * is not repeated here: its request was tried and logged already, and minutes of repeats would only
+ * hide it. The work must be safe to repeat: afk's steps are (a delivery id already acted on is
+ * skipped, the lock and the state marker are compare-and-set or overwrite the same value). Each
+ * repeat is logged; the last error is thrown (the caller logs the give-up).
  */
-export async function retryTransient<T>(work: () => Promise<T>, policy: RetryPolicy, signal?: AbortSignal): Promise<T> {
+export async function retryTransient<T>(work: () => Promise<T>, policy: RetryPolicy, options: RetryOptions = {}): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await work();
     } catch (error) {
-      if (attempt >= policy.attempts || !isTransient(error) || signal?.aborted === true) throw error;
-      const backoff = policy.baseMs * 2 ** (attempt - 1);
-      // GitHub says how long a rate limit lasts; waiting less only earns another refusal.
-      const wait = Math.max(backoff + Math.random() * backoff * 0.5, Math.min(retryAfterMs(error), MAX_RETRY_AFTER_MS));
-      await sleep(wait, undefined, { ref: false });
+      if (attempt >= policy.attempts || !worthRepeating(error) || options.signal?.aborted === true) throw error;
+      const waitMs = repeatWaitMs(policy, attempt, error);
+      options.log?.warn(
+        { err: error, step: options.what, attempt, attempts: policy.attempts, waitMs },
+        `afk repeats ${options.what === undefined ? "a step" : `"${options.what}"`} in ${formatWait(waitMs)} (try ${attempt + 1} of ${policy.attempts}): GitHub still failed after its retries: ${errorMessage(error)}`,
+      );
+      await sleep(waitMs, undefined, { ref: false });
     }
   }
+}
+
+/** Whether a step that failed on GitHub is repeated: transient, and GitHub was reachable. */
+export function worthRepeating(error: unknown): boolean {
+  return isTransient(error) && unreachableCode(error) === undefined;
+}
+
+/** The wait before try `attempt + 1`: doubling backoff, never shorter than the `retry-after` GitHub asked for (up to a minute). */
+export function repeatWaitMs(policy: RetryPolicy, attempt: number, error: unknown, random: () => number = Math.random): number {
+  const backoff = policy.baseMs * 2 ** (attempt - 1);
+  // GitHub says how long a rate limit lasts; waiting less only earns another refusal.
+  return Math.max(Math.round(backoff + random() * backoff * 0.5), Math.min(retryAfterMs(error), MAX_RETRY_AFTER_MS));
 }
 
 const MAX_RETRY_AFTER_MS = 60_000;
@@ -60,17 +120,17 @@ function retryAfterMs(error: unknown): number {
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
 }
 
-const guarded = new WeakSet<object>();
+/** A wait as a person reads it: "1.5 s", "250 ms". */
+export function formatWait(ms: number): string {
+  return ms >= 1000 ? `${Number((ms / 1000).toFixed(1))} s` : `${Math.round(ms)} ms`;
+}
 
 /**
- * Makes every request of `octokit` try again while GitHub fails transiently, on top of Octokit's
- * own retry plugin (which leaves secondary rate limits to the caller, as Probot configures it).
- * Request by request, so a long step is not repeated from its start because its tenth call met a
- * rate limit. Safe to call more than once on the same client.
+ * @deprecated Requests are retried once, by the Octokit plugins as `src/github/octokit.ts`
+ * configures them; a second request-level layer here multiplied their attempts (a refused
+ * connection was tried a hundred times, silently). This returns `octokit` unchanged and goes away
+ * once `src/index.ts` and `src/router.ts` stop calling it.
  */
-export function withTransientRetries(octokit: GitHub, policy: RetryPolicy): GitHub {
-  if (guarded.has(octokit)) return octokit;
-  guarded.add(octokit);
-  octokit.hook.wrap("request", (request, options) => retryTransient(async () => request(options), policy));
+export function withTransientRetries(octokit: GitHub, _policy: RetryPolicy): GitHub {
   return octokit;
 }
