@@ -17,7 +17,8 @@ const repo = { owner: OWNER, repo: REPO, installationId: INSTALLATION_ID };
 describe("after a restart (afk keeps nothing on disk)", () => {
   it("a run waiting on a repository without CI is still marked ready for review when the grace period ends", async () => {
     const scenario = await startGit({
-      config: "test: node --test\nci:\n  grace_minutes: 0.02\n",
+      // Long enough that the process is gone before it ends even on a loaded machine (afk reads CI at the hand-off too).
+      config: "test: node --test\nci:\n  grace_minutes: 0.1\n",
       script: [toolTurn("bash", { command: "printf '// one\\n' >> src/math.js" }), endTurn("Added the comment.")],
     });
     const { github } = scenario;
@@ -28,7 +29,7 @@ describe("after a restart (afk keeps nothing on disk)", () => {
     scenario.afk.coordinator.shutdown("restart");
     const restarted = await startAfk(github, { replicaId: "replica-restarted", recoverOnStart: true, executor: new HeldExecutor() });
     try {
-      await waitFor(() => runStateOf(scenario, issue)?.phase === "review", "the run to reach review after the restart", 10_000);
+      await waitFor(() => runStateOf(scenario, issue)?.phase === "review", "the run to reach review after the restart", 20_000);
       // The state is written before its effects are carried out.
       await restarted.idle();
       expect(runStateOf(scenario, issue)?.outcome?.message).toContain("No CI reported");
