@@ -93,7 +93,7 @@ describe("a stop handled by another replica", () => {
     const b = scenarioFor(github, await startAfk(github, { executor: new HeldExecutor(), replicaId: "replica-b" }));
     const { first } = await oneRunningOneQueued(fastA, executor);
     await b.comment(first, "wes-write", "/afk stop");
-    await waitFor(() => runStateOf(fastA, first)?.status === "stopped", "the run on replica A to stop");
+    await waitFor(() => runStateOf(fastA, first)?.status === "stopped", "the run on replica A to stop", 20_000);
     expect(runStateOf(fastA, first)?.outcome?.message).toContain("another afk replica");
     await executor.waitForStarts(2);
     executor.finish(executor.running[0]?.issue ?? 0);
