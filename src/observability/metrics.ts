@@ -42,11 +42,11 @@ export interface LiveFigures {
 export class AfkMetrics {
   readonly registry = new Registry();
   readonly #deliveries: Counter<"event" | "action" | "outcome">;
-  readonly #runsStarted: Counter<"job">;
-  readonly #runs: Counter<"job" | "outcome">;
-  readonly #runDuration: Histogram<"job" | "outcome">;
-  readonly #spendUsd: Counter<"job">;
-  readonly #tokens: Counter<"job" | "kind">;
+  readonly #runsStarted: Counter<"afk_job">;
+  readonly #runs: Counter<"afk_job" | "outcome">;
+  readonly #runDuration: Histogram<"afk_job" | "outcome">;
+  readonly #spendUsd: Counter<"afk_job">;
+  readonly #tokens: Counter<"afk_job" | "kind">;
   readonly #githubRequests: Counter<"method" | "status">;
   readonly #rateLimitRemaining: Gauge<"resource">;
   #live: LiveFigures | undefined;
@@ -56,11 +56,11 @@ export class AfkMetrics {
   constructor() {
     const registers = [this.registry];
     this.#deliveries = new Counter({ name: "afk_webhook_deliveries_total", help: "Webhook deliveries afk received, by GitHub event, action and outcome (handled, failed, ignored).", labelNames: ["event", "action", "outcome"], registers });
-    this.#runsStarted = new Counter({ name: "afk_runs_started_total", help: "Runs this process started, by job.", labelNames: ["job"], registers });
-    this.#runs = new Counter({ name: "afk_runs_total", help: "Runs this process finished, by job and outcome.", labelNames: ["job", "outcome"], registers });
-    this.#runDuration = new Histogram({ name: "afk_run_duration_seconds", help: "Wall-clock time from a run's start to its end, by job and outcome.", labelNames: ["job", "outcome"], buckets: RUN_DURATION_BUCKETS, registers });
-    this.#spendUsd = new Counter({ name: "afk_model_spend_usd_total", help: "Model spend in US dollars at list prices, counted when each run ends, by job.", labelNames: ["job"], registers });
-    this.#tokens = new Counter({ name: "afk_model_tokens_total", help: "Model tokens, counted when each run ends, by job and kind (input, output, cache_write, cache_read).", labelNames: ["job", "kind"], registers });
+    this.#runsStarted = new Counter({ name: "afk_runs_started_total", help: "Runs this process started, by afk job (implement, fix-ci, rework, plan, ask).", labelNames: ["afk_job"], registers });
+    this.#runs = new Counter({ name: "afk_runs_total", help: "Runs this process finished, by afk job (implement, fix-ci, rework, plan, ask) and outcome.", labelNames: ["afk_job", "outcome"], registers });
+    this.#runDuration = new Histogram({ name: "afk_run_duration_seconds", help: "Wall-clock time from a run's start to its end, by afk job (implement, fix-ci, rework, plan, ask) and outcome.", labelNames: ["afk_job", "outcome"], buckets: RUN_DURATION_BUCKETS, registers });
+    this.#spendUsd = new Counter({ name: "afk_model_spend_usd_total", help: "Model spend in US dollars at list prices, counted when each run ends, by job.", labelNames: ["afk_job"], registers });
+    this.#tokens = new Counter({ name: "afk_model_tokens_total", help: "Model tokens, counted when each run ends, by job and kind (input, output, cache_write, cache_read).", labelNames: ["afk_job", "kind"], registers });
     this.#githubRequests = new Counter({ name: "afk_github_requests_total", help: "GitHub API requests afk made, by method and final HTTP status (after Octokit's retries; `error` when no answer came).", labelNames: ["method", "status"], registers });
     this.#rateLimitRemaining = new Gauge({ name: "afk_github_rate_limit_remaining", help: "Requests left in GitHub's rate-limit window, as its latest answer reported, by resource (core, graphql, ...).", labelNames: ["resource"], registers });
     const live = () => this.#live;
@@ -82,8 +82,8 @@ export class AfkMetrics {
     });
     // Pre-set every run series at zero, so a dashboard's rate() sees a run's first occurrence.
     for (const job of JOBS) {
-      this.#runsStarted.inc({ job }, 0);
-      for (const outcome of RUN_OUTCOMES) this.#runs.inc({ job, outcome }, 0);
+      this.#runsStarted.inc({ afk_job: job }, 0);
+      for (const outcome of RUN_OUTCOMES) this.#runs.inc({ afk_job: job, outcome }, 0);
     }
   }
 
@@ -107,21 +107,23 @@ export class AfkMetrics {
   }
 
   runStarted(job: Job): void {
-    this.#runsStarted.inc({ job });
+    this.#runsStarted.inc({ afk_job: job });
   }
 
   runEnded(run: { job: Job; outcome: RunOutcomeLabel; seconds: number; cost: RunCost | undefined }): void {
-    const { job, outcome } = run;
-    this.#runs.inc({ job, outcome });
-    this.#runDuration.observe({ job, outcome }, run.seconds);
+    // `afk_job`, not `job`: Prometheus gives every scraped series a `job` label of its own.
+    const { outcome } = run;
+    const afk_job = run.job;
+    this.#runs.inc({ afk_job, outcome });
+    this.#runDuration.observe({ afk_job, outcome }, run.seconds);
     if (run.cost === undefined) return;
-    this.#spendUsd.inc({ job }, Math.max(0, run.cost.usd));
+    this.#spendUsd.inc({ afk_job }, Math.max(0, run.cost.usd));
     const tokens = run.cost.tokens;
     if (tokens === undefined) return;
-    this.#tokens.inc({ job, kind: "input" }, tokens.input);
-    this.#tokens.inc({ job, kind: "output" }, tokens.output);
-    this.#tokens.inc({ job, kind: "cache_write" }, tokens.cacheWrite);
-    this.#tokens.inc({ job, kind: "cache_read" }, tokens.cacheRead);
+    this.#tokens.inc({ afk_job, kind: "input" }, tokens.input);
+    this.#tokens.inc({ afk_job, kind: "output" }, tokens.output);
+    this.#tokens.inc({ afk_job, kind: "cache_write" }, tokens.cacheWrite);
+    this.#tokens.inc({ afk_job, kind: "cache_read" }, tokens.cacheRead);
   }
 
   /** One GitHub API request afk made: `status` undefined when no answer came (refused, reset, timed out). */

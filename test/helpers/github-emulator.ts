@@ -919,6 +919,8 @@ export class GitHubEmulator {
   holdRequest: ((r: { method: string; path: string; body: string }) => Promise<void> | undefined) | undefined;
   /** Delay before each request is handled. */
   latencyMs = 0;
+  /** The `x-ratelimit-remaining` every REST answer carries (a constant: a test sets it to see afk read it). */
+  rateLimitRemaining = 4990;
   /**
    * Status for routes the description has but the emulator does not implement. Note that
    * Probot's retry plugin (unless disabled) retries 5xx answers three times with 1+4+9 s back-off.
@@ -1482,7 +1484,19 @@ export class GitHubEmulator {
     const reply = this.dispatch(req, record, { chunks, rawPath, under: url.pathname.startsWith(`${API_PREFIX}/`), auth });
     record.status = reply.status;
     if (reply.body !== undefined) record.response = reply.body;
-    this.send(res, reply);
+    // GitHub reports the rate limit on every REST answer; a fault's own headers (a 429, say) win.
+    this.send(res, { ...reply, headers: { ...this.rateLimitHeaders(), ...reply.headers } });
+  }
+
+  /** What every REST answer says of the rate limit: `rateLimitRemaining` of 5,000, resetting in an hour. */
+  private rateLimitHeaders(): Record<string, string> {
+    return {
+      "x-ratelimit-limit": "5000",
+      "x-ratelimit-remaining": String(this.rateLimitRemaining),
+      "x-ratelimit-used": String(5000 - this.rateLimitRemaining),
+      "x-ratelimit-reset": String(Math.ceil(Date.now() / 1000) + 3600),
+      "x-ratelimit-resource": "core",
+    };
   }
 
   private dispatch(
