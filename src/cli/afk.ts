@@ -1,29 +1,54 @@
 #!/usr/bin/env node
-import { runDoctor, formatFindings } from "./doctor.js";
-import { parseCliArgs, USAGE } from "./parse-cli-args.js";
-import { EXIT, runLocal } from "./run-local.js";
+import { readFile } from "node:fs/promises";
+import { z } from "zod";
+import { EXIT, helpText, parseCliArgs } from "./parse-cli-args.js";
 
-/** The `afk` command: `afk run` and `afk doctor` (see USAGE). */
+/** package.json sits two directories above this file, in the source tree (src/cli) and in the build (dist/cli) alike. */
+const PACKAGE_JSON = new URL("../../package.json", import.meta.url);
+
+/**
+ * The `afk` command (see `afk --help`). Normal output goes to stdout, errors and warnings to
+ * stderr; returns the exit code. The commands' modules (Probot, the SDK, the executor) are loaded
+ * only by the command that needs them, so help, version and usage errors answer at once.
+ */
 async function main(argv: readonly string[]): Promise<number> {
   const command = parseCliArgs(argv);
   switch (command.kind) {
     case "help":
-      console.log(USAGE);
-      return 0;
-    case "error":
-      console.error(`afk: ${command.message}\n\n${USAGE}`);
+      console.log(helpText(command.topic));
+      return EXIT.ok;
+    case "version":
+      console.log(await packageVersion());
+      return EXIT.ok;
+    case "error": {
+      const name = command.topic === "afk" ? "afk" : `afk ${command.topic}`;
+      console.error(`${name}: ${command.message} (see ${name} --help)`);
       return EXIT.usage;
+    }
     case "doctor": {
-      const findings = await runDoctor(process.env);
+      const { formatFindings, runDoctor } = await import("./doctor.js");
+      const findings = await runDoctor(process.env, process.cwd());
       console.log(formatFindings(findings));
-      return findings.some((finding) => finding.verdict === "fail") ? 1 : 0;
+      return findings.some((finding) => finding.verdict === "fail") ? EXIT.failed : EXIT.ok;
     }
     case "run": {
+      const { runLocal } = await import("./run-local.js");
       const controller = new AbortController();
       process.once("SIGINT", () => controller.abort(new Error("Interrupted (Ctrl-C).")));
-      return runLocal(command, { env: process.env, out: (line) => console.log(line), signal: controller.signal });
+      return runLocal(command, { env: process.env, out: (line) => console.log(line), err: (line) => console.error(line), signal: controller.signal });
     }
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+async function packageVersion(): Promise<string> {
+  const { version } = z.object({ version: z.string() }).parse(JSON.parse(await readFile(PACKAGE_JSON, "utf8")));
+  return version;
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  // A bug in afk, not a mistake of the user's: one message on stderr, with the stack for a report.
+  console.error(`afk: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exitCode = EXIT.failed;
+}

@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { access, constants, mkdir } from "node:fs/promises";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { createProbot } from "probot";
 import { readOperatorSettings } from "../config/operator-settings.js";
@@ -9,6 +10,7 @@ import { checkSandboxNetwork, probeBubblewrap, probeSandboxLimits, type Bubblewr
 import { DEFAULT_SANDBOX_LIMITS, formatBytes } from "../executor/sandbox-limits.js";
 import { missingPermissions, REQUIRED_APP_EVENTS, REQUIRED_APP_PERMISSIONS } from "../github/app-permissions.js";
 import { errorMessage, errorStatus, firstLine } from "../github/types.js";
+import { probotEnvironment } from "./probot-environment.js";
 
 const run = promisify(execFile);
 
@@ -24,10 +26,31 @@ const MIN_NODE = [20, 18, 1] as const;
 /** GIT_CONFIG_COUNT (how afk hands git a token without writing it down) arrived in git 2.31. */
 const MIN_GIT = [2, 31, 0] as const;
 
-/** Checks this machine and installation for what afk needs, and says what to fix. Never throws. */
-export async function runDoctor(env: NodeJS.ProcessEnv): Promise<Finding[]> {
+/** How long the doctor waits for GitHub to answer before calling it unreachable. */
+const GITHUB_TIMEOUT_MS = 10_000;
+
+/**
+ * Checks this machine and installation for what afk needs, and says what to fix. Reads the
+ * environment as `npm start` would see it from `cwd`: `processEnv` with `cwd`'s `.env` applied over
+ * it, as Probot applies it. Never throws.
+ */
+export async function runDoctor(processEnv: NodeJS.ProcessEnv, cwd: string): Promise<Finding[]> {
   const findings: Finding[] = [];
   const add = (finding: Finding): void => void findings.push(finding);
+
+  let env = processEnv;
+  try {
+    const read = await probotEnvironment(processEnv, cwd);
+    env = read.env;
+    if (read.dotEnv === undefined) add({ check: ".env", verdict: "skip", detail: `no .env in ${cwd}; using the environment only` });
+    else {
+      const { path, names, overriding } = read.dotEnv;
+      const wins = overriding.length === 0 ? "" : `; its ${overriding.join(", ")} ${overriding.length === 1 ? "replaces the value" : "replace the values"} exported in this shell, as with \`npm start\``;
+      add({ check: ".env", verdict: "ok", detail: `${path} sets ${names.length === 0 ? "nothing" : names.join(", ")}${wins}` });
+    }
+  } catch (error) {
+    add({ check: ".env", verdict: "fail", detail: `${join(cwd, ".env")} cannot be read: ${errorMessage(error)}`, fix: "make it readable by this user (Probot reads it on `npm start` too)" });
+  }
 
   add(atLeast("node", process.versions.node, MIN_NODE, "install Node.js 20.18.1 or newer (https://nodejs.org)"));
 
@@ -42,7 +65,12 @@ export async function runDoctor(env: NodeJS.ProcessEnv): Promise<Finding[]> {
   let settings;
   try {
     settings = readOperatorSettings(env);
-    add({ check: "operator settings", verdict: "ok", detail: `AFK_* variables are valid; ${settings.allowlist.length === 0 ? "AFK_ALLOWLIST is empty, so the App acts on no repository" : `allowlist: ${settings.allowlist.join(", ")}`}` });
+    add({ check: "operator settings", verdict: "ok", detail: "AFK_* variables are valid" });
+    add(
+      settings.allowlist.length === 0
+        ? { check: "allowlist", verdict: "warn", detail: "AFK_ALLOWLIST is empty, so the App acts on no repository", fix: "set AFK_ALLOWLIST to the repositories afk may work on, for example AFK_ALLOWLIST=octo-org/app,octo-org/docs-*" }
+        : { check: "allowlist", verdict: "ok", detail: settings.allowlist.join(", ") },
+    );
   } catch (error) {
     add({ check: "operator settings", verdict: "fail", detail: errorMessage(error), fix: "fix the variables named above" });
   }
@@ -129,31 +157,86 @@ async function checkModel(apiKey: string, baseURL: string | undefined, model: st
 
 async function checkApp(env: NodeJS.ProcessEnv): Promise<Finding[]> {
   if ((env.APP_ID ?? "") === "" || ((env.PRIVATE_KEY ?? "") === "" && (env.PRIVATE_KEY_PATH ?? "") === "")) {
-    return [{ check: "GitHub App", verdict: "skip", detail: "APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH) are not set, so the App was not checked", fix: "run `npm start` once to register the App through Probot's setup flow, which writes .env" }];
+    return [{ check: "GitHub App", verdict: "skip", detail: "APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH) are not set, in the environment or in .env, so the App was not checked", fix: "run `npm start` once to register the App through Probot's setup flow, which writes .env, and run `afk doctor` from the same directory" }];
   }
   const findings: Finding[] = [];
   if ((env.WEBHOOK_SECRET ?? "") === "") findings.push({ check: "webhook secret", verdict: "fail", detail: "WEBHOOK_SECRET is not set, so no delivery can be verified", fix: "set WEBHOOK_SECRET to the secret in the App's settings" });
+  const apiUrl = githubApiUrl(env);
+  let octokit;
   try {
-    const probot = createProbot({ env: { ...env, LOG_LEVEL: "silent" } });
-    const octokit = await probot.auth();
-    const { data } = await octokit.rest.apps.getAuthenticated();
-    if (data === null) throw new Error("GET /app returned nothing");
-    const granted: Record<string, string | undefined> = { ...data.permissions };
-    const missing = missingPermissions(granted);
-    const events = new Set(data.events);
-    const missingEvents = REQUIRED_APP_EVENTS.filter((event) => !events.has(event));
-    findings.push(
-      missing.length === 0
-        ? { check: "App permissions", verdict: "ok", detail: `${data.slug ?? data.name} has ${Object.keys(REQUIRED_APP_PERMISSIONS).join(", ")}` }
-        : { check: "App permissions", verdict: "fail", detail: `${data.slug ?? data.name} lacks ${missing.join(", ")}`, fix: "grant them in the App's settings (Permissions & events), then accept the new permissions on each installation" },
-      missingEvents.length === 0
-        ? { check: "App events", verdict: "ok", detail: `subscribed to ${REQUIRED_APP_EVENTS.join(", ")}` }
-        : { check: "App events", verdict: "fail", detail: `not subscribed to ${missingEvents.join(", ")}`, fix: "subscribe to them in the App's settings (Permissions & events)" },
-    );
+    octokit = await createProbot({ env: { ...env, LOG_LEVEL: "silent" } }).auth();
   } catch (error) {
-    findings.push({ check: "GitHub App", verdict: "fail", detail: `could not authenticate as the App: ${firstLine(errorMessage(error))}`, fix: "check APP_ID, the private key and GHE_HOST" });
+    findings.push({ check: "GitHub App", verdict: "fail", detail: `the App's private key cannot be used: ${firstLine(errorMessage(error))}`, fix: "set PRIVATE_KEY to the PEM text of a key from the App's settings, or PRIVATE_KEY_PATH to its file" });
+    return findings;
   }
+  let data;
+  try {
+    // One try with a deadline: the doctor reports what it sees now instead of retrying quietly.
+    ({ data } = await octokit.rest.apps.getAuthenticated({ request: { retries: 0, signal: AbortSignal.timeout(GITHUB_TIMEOUT_MS) } }));
+  } catch (error) {
+    findings.push(describeGitHubFailure(error, apiUrl));
+    return findings;
+  }
+  if (data === null) {
+    findings.push({ check: "GitHub App", verdict: "fail", detail: `GET ${apiUrl}/app answered with no App`, fix: "check GHE_HOST: it must name the GitHub the App is registered on" });
+    return findings;
+  }
+  const name = data.slug ?? data.name;
+  const granted: Record<string, string | undefined> = { ...data.permissions };
+  const missing = missingPermissions(granted);
+  const events = new Set(data.events);
+  const missingEvents = REQUIRED_APP_EVENTS.filter((event) => !events.has(event));
+  findings.push(
+    { check: "GitHub App", verdict: "ok", detail: `${apiUrl} accepts the credentials of ${name} (App ${env.APP_ID ?? ""})` },
+    missing.length === 0
+      ? { check: "App permissions", verdict: "ok", detail: `${name} has ${Object.keys(REQUIRED_APP_PERMISSIONS).join(", ")}` }
+      : { check: "App permissions", verdict: "fail", detail: `${name} lacks ${missing.join(", ")}`, fix: "grant them in the App's settings (Permissions & events), then accept the new permissions on each installation" },
+    missingEvents.length === 0
+      ? { check: "App events", verdict: "ok", detail: `subscribed to ${REQUIRED_APP_EVENTS.join(", ")}` }
+      : { check: "App events", verdict: "fail", detail: `not subscribed to ${missingEvents.join(", ")}`, fix: "subscribe to them in the App's settings (Permissions & events)" },
+  );
   return findings;
+}
+
+/** The REST API the App talks to, as Probot derives it from GHE_HOST and GHE_PROTOCOL. */
+function githubApiUrl(env: NodeJS.ProcessEnv): string {
+  return env.GHE_HOST ? `${env.GHE_PROTOCOL || "https"}://${env.GHE_HOST}/api/v3` : "https://api.github.com";
+}
+
+/**
+ * Why `GET /app` failed, told apart by whether GitHub answered at all: no answer (Octokit reports
+ * it without a response) is the network; 401, 403 and 404 are GitHub refusing the credentials.
+ */
+function describeGitHubFailure(error: unknown, apiUrl: string): Finding {
+  const status = errorStatus(error);
+  const answered = typeof error === "object" && error !== null && "response" in error && error.response !== undefined;
+  if (!answered || status === undefined) {
+    return {
+      check: "GitHub App",
+      verdict: "fail",
+      detail: `cannot reach GitHub at ${apiUrl} (${networkCause(error)})`,
+      fix: "check this machine's network, proxy and DNS, and GHE_HOST / GHE_PROTOCOL when GitHub Enterprise Server is meant; the credentials were not checked",
+    };
+  }
+  if (status === 401 || status === 403 || status === 404) {
+    return {
+      check: "GitHub App",
+      verdict: "fail",
+      detail: `GitHub refused the App's credentials (${status} on GET ${apiUrl}/app: ${firstLine(errorMessage(error))})`,
+      fix: "check that APP_ID and the private key (PRIVATE_KEY or PRIVATE_KEY_PATH) belong to the same App, in its settings on GitHub, and that this machine's clock is right",
+    };
+  }
+  return { check: "GitHub App", verdict: "fail", detail: `GitHub answered ${status} on GET ${apiUrl}/app: ${firstLine(errorMessage(error))}`, fix: "try again later; https://www.githubstatus.com says whether GitHub is having trouble" };
+}
+
+/** The reason a request got no answer: the system's error code (ECONNREFUSED, ENOTFOUND...), a timeout, or the message. */
+function networkCause(error: unknown): string {
+  for (let cause: unknown = error, depth = 0; typeof cause === "object" && cause !== null && depth < 5; depth += 1) {
+    if ("name" in cause && cause.name === "TimeoutError") return `no answer within ${GITHUB_TIMEOUT_MS / 1000} s`;
+    if ("code" in cause && typeof cause.code === "string") return cause.code;
+    cause = "cause" in cause ? cause.cause : undefined;
+  }
+  return firstLine(errorMessage(error));
 }
 
 function atLeast(check: string, version: string, minimum: readonly [number, number, number], fix: string): Finding {

@@ -1,58 +1,183 @@
+import { parseArgs } from "node:util";
+
+/** The commands `afk` knows, in the order its help lists them. */
+export const COMMANDS = ["run", "doctor", "help"] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+/** Exit codes of every `afk` command (listed in `afk --help`). */
+export const EXIT = {
+  /** The command did what was asked: the tests pass, the doctor found nothing that fails. */
+  ok: 0,
+  /** It ran and did not succeed: tests not passing, no change, a missing key or sandbox, a doctor check failed. */
+  failed: 1,
+  /** It could not start: an unknown command or option, a missing or bad value, an unusable .github/afk.yml. */
+  usage: 2,
+} as const;
+
 /** What `afk` was asked to do on the command line. */
 export type CliCommand =
   | { kind: "run"; repo: string; task: { text: string } | { file: string }; model: string | undefined; test: string | undefined; maxUsd: number | undefined; maxTurns: number | undefined }
   | { kind: "doctor" }
-  | { kind: "help" }
-  | { kind: "error"; message: string };
+  | { kind: "help"; topic: "afk" | "run" | "doctor" }
+  | { kind: "version" }
+  /** A usage error; `topic` names the help that explains the right usage. */
+  | { kind: "error"; message: string; topic: "afk" | "run" | "doctor" };
 
+const EXIT_CODES = `Exit codes:
+  ${EXIT.ok}  success (afk run: the tests pass; afk doctor: no check failed)
+  ${EXIT.failed}  failure (afk run: tests not passing, no change, or the run could not be made; afk doctor: a check failed)
+  ${EXIT.usage}  usage error: unknown command or option, missing or bad value, unusable .github/afk.yml`;
+
+/** `afk --help`. */
 export const USAGE = `afk: implement a task with a sandboxed coding agent, gated on the repository's tests.
 
 Usage:
-  afk run [--repo PATH] (--task "TEXT" | --issue-file FILE) [--model ID] [--test "CMD"] [--max-usd N] [--max-turns N]
-      Runs the agent on a checkout (default: the current directory) at its HEAD, in a separate worktree,
-      runs the tests afk's way, and leaves the result on a local branch afk/<slug>. Settings come from
-      the checkout's .github/afk.yml; --test is needed when it has none.
-  afk doctor
-      Checks this machine: Node, git, bubblewrap, credentials, the model, the GitHub App's permissions.
+  afk run (--task "TEXT" | --issue-file FILE) [options]   the agent on a local checkout, gated on its tests
+  afk doctor                                             check this machine and the App's settings
+  afk help [COMMAND]                                     this help, or a command's
+  afk --version                                          afk's version
 
-Environment: ANTHROPIC_API_KEY (required for run), ANTHROPIC_BASE_URL, AFK_CACHE_DIR, AFK_MODEL,
-AFK_ALLOW_UNSANDBOXED, AFK_MODEL_RETRIES; for the App checks: APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH,
-WEBHOOK_SECRET, GHE_HOST, GHE_PROTOCOL.`;
+Run \`afk COMMAND --help\` for a command's options.
+Normal output goes to stdout; errors and warnings go to stderr.
 
-/** Parses `afk`'s arguments. Pure: every mistake comes back as an error with the fix. */
+${EXIT_CODES}`;
+
+/** `afk run --help`. */
+export const RUN_USAGE = `Usage: afk run (--task "TEXT" | --issue-file FILE) [--repo PATH] [--test "CMD"] [--model ID] [--max-usd N] [--max-turns N]
+
+Runs the agent on a local checkout (default: the current directory) at its HEAD, in a separate
+worktree (the checkout itself is not touched), runs the tests afk's way, and leaves the result on
+a local branch afk/<slug>. Prints each command the agent runs and each file it edits as it happens,
+and the failing test output when the tests do not pass.
+
+Options:
+  --task TEXT         the task, as an issue's text
+  --issue-file FILE   the task, read from a file (markdown, like an issue body)
+  --repo PATH         the checkout to work on (default: .)
+  --test CMD          the test command (default: \`test\` in the checkout's .github/afk.yml; needed without one)
+  --model ID          the model (default: .github/afk.yml's \`model\`, then AFK_MODEL, then afk's default)
+  --max-usd N         stop after spending N dollars (default: .github/afk.yml's budget.max_usd)
+  --max-turns N       stop after N model turns (default: .github/afk.yml's budget.max_turns)
+  -h, --help          this help
+
+Environment: ANTHROPIC_API_KEY (required), ANTHROPIC_BASE_URL, AFK_CACHE_DIR, AFK_MODEL,
+AFK_MODEL_RETRIES, AFK_ALLOW_UNSANDBOXED, AFK_ALLOW_HOST_NETWORK.
+
+${EXIT_CODES}`;
+
+/** `afk doctor --help`. */
+export const DOCTOR_USAGE = `Usage: afk doctor
+
+Checks what afk needs and says what to fix: Node, git, bubblewrap (and that it can create its
+namespaces), the sandbox's limits and network (slirp4netns and ip, or AFK_ALLOW_HOST_NETWORK), the
+operator settings and allowlist, the cache directory, the Anthropic key and model (without spending
+tokens), and the GitHub App: that GitHub can be reached, accepts the App's credentials, and that the
+App has the permissions and events afk needs.
+
+Reads the environment as \`npm start\` does: the variables of this shell, with the .env of the
+current directory (the file Probot's setup writes) applied over them. Run it where you run
+\`npm start\`, as the user afk runs as.
+
+Options:
+  -h, --help   this help
+
+${EXIT_CODES}`;
+
+/** The help text of a topic. */
+export function helpText(topic: "afk" | "run" | "doctor"): string {
+  return topic === "run" ? RUN_USAGE : topic === "doctor" ? DOCTOR_USAGE : USAGE;
+}
+
+const HELP = { help: { type: "boolean", short: "h" } } as const;
+const RUN_OPTIONS = {
+  ...HELP,
+  repo: { type: "string" },
+  task: { type: "string" },
+  "issue-file": { type: "string" },
+  model: { type: "string" },
+  test: { type: "string" },
+  "max-usd": { type: "string" },
+  "max-turns": { type: "string" },
+} as const;
+
+/** Parses `afk`'s arguments with `node:util`'s strict `parseArgs`. Pure: every mistake comes back as an error that says what is wrong. */
 export function parseCliArgs(argv: readonly string[]): CliCommand {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === "help" || command === "--help" || command === "-h") return { kind: "help" };
-  if (command === "doctor") return rest.length === 0 ? { kind: "doctor" } : { kind: "error", message: `afk doctor takes no arguments (got ${rest.join(" ")})` };
-  if (command !== "run") return { kind: "error", message: `unknown command ${JSON.stringify(command)}: use \`afk run\` or \`afk doctor\`` };
-
-  const values = new Map<string, string>();
-  const known = new Set(["--repo", "--task", "--issue-file", "--model", "--test", "--max-usd", "--max-turns"]);
-  for (let index = 0; index < rest.length; index += 1) {
-    const argument = rest[index] ?? "";
-    const [flag, inline] = argument.startsWith("--") && argument.includes("=") ? [argument.slice(0, argument.indexOf("=")), argument.slice(argument.indexOf("=") + 1)] : [argument, undefined];
-    if (!known.has(flag)) return { kind: "error", message: `unknown option ${JSON.stringify(argument)} for afk run (known: ${[...known].join(", ")})` };
-    const value = inline ?? rest[++index];
-    if (value === undefined || value.length === 0) return { kind: "error", message: `${flag} needs a value` };
-    if (values.has(flag)) return { kind: "error", message: `${flag} is given twice` };
-    values.set(flag, value);
+  const [first, ...rest] = argv;
+  if (first === undefined || first === "--help" || first === "-h") return { kind: "help", topic: "afk" };
+  if (first === "--version") return rest.length === 0 ? { kind: "version" } : { kind: "error", message: "--version takes no arguments", topic: "afk" };
+  if (first.startsWith("-")) return { kind: "error", message: `unknown option ${first}; options come after the command (afk run --help)`, topic: "afk" };
+  switch (first) {
+    case "help":
+      return parseHelp(rest);
+    case "doctor":
+      return parseDoctor(rest);
+    case "run":
+      return parseRun(rest);
+    default:
+      return { kind: "error", message: `unknown command ${JSON.stringify(first)}; the commands are ${COMMANDS.join(", ")}`, topic: "afk" };
   }
-  const text = values.get("--task");
-  const file = values.get("--issue-file");
-  if ((text === undefined) === (file === undefined)) return { kind: "error", message: "afk run needs exactly one of --task \"TEXT\" or --issue-file FILE" };
-  const maxUsd = optionalNumber(values.get("--max-usd"));
-  const maxTurns = optionalNumber(values.get("--max-turns"));
-  if (maxUsd === null || (maxUsd !== undefined && maxUsd <= 0)) return { kind: "error", message: "--max-usd must be a number above 0, for example 2.5" };
-  if (maxTurns === null || (maxTurns !== undefined && (!Number.isInteger(maxTurns) || maxTurns < 1))) return { kind: "error", message: "--max-turns must be a whole number of at least 1" };
+}
+
+function parseHelp(rest: readonly string[]): CliCommand {
+  const [topic, ...extra] = rest.filter((argument) => argument !== "--help" && argument !== "-h");
+  if (extra.length > 0) return { kind: "error", message: `afk help takes one command at most (got ${rest.join(" ")})`, topic: "afk" };
+  if (topic === undefined || topic === "help") return { kind: "help", topic: "afk" };
+  if (topic === "run" || topic === "doctor") return { kind: "help", topic };
+  return { kind: "error", message: `unknown command ${JSON.stringify(topic)}; the commands are ${COMMANDS.join(", ")}`, topic: "afk" };
+}
+
+function parseDoctor(rest: readonly string[]): CliCommand {
+  const parsed = strictParse(rest, HELP);
+  if (parsed.kind === "error") return { kind: "error", message: parsed.message, topic: "doctor" };
+  if (parsed.values.help === true) return { kind: "help", topic: "doctor" };
+  if (parsed.positionals.length > 0) return { kind: "error", message: `takes no arguments (got ${parsed.positionals.join(" ")})`, topic: "doctor" };
+  return { kind: "doctor" };
+}
+
+function parseRun(rest: readonly string[]): CliCommand {
+  const parsed = strictParse(rest, RUN_OPTIONS);
+  const error = (message: string): CliCommand => ({ kind: "error", message, topic: "run" });
+  if (parsed.kind === "error") return error(parsed.message);
+  const { values, positionals } = parsed;
+  if (values.help === true) return { kind: "help", topic: "run" };
+  if (positionals.length > 0) return error(`unexpected argument ${JSON.stringify(positionals[0])}; give the task with --task "TEXT" (quoted) or --issue-file FILE`);
+  const empty = Object.entries(values).find(([, value]) => value === "");
+  if (empty !== undefined) return error(`--${empty[0]} needs a value`);
+  const text = values.task;
+  const file = values["issue-file"];
+  if ((text === undefined) === (file === undefined)) return error('give exactly one of --task "TEXT" or --issue-file FILE');
+  const maxUsd = optionalNumber(values["max-usd"]);
+  const maxTurns = optionalNumber(values["max-turns"]);
+  if (maxUsd === null || (maxUsd !== undefined && maxUsd <= 0)) return error("--max-usd must be a number above 0, for example 2.5");
+  if (maxTurns === null || (maxTurns !== undefined && (!Number.isInteger(maxTurns) || maxTurns < 1))) return error("--max-turns must be a whole number of at least 1");
   return {
     kind: "run",
-    repo: values.get("--repo") ?? ".",
+    repo: values.repo ?? ".",
     task: text !== undefined ? { text } : { file: file ?? "" },
-    model: values.get("--model"),
-    test: values.get("--test"),
+    model: values.model,
+    test: values.test,
     maxUsd,
     maxTurns,
   };
+}
+
+type Options = Record<string, { type: "string" | "boolean"; short?: string }>;
+type Parsed<T extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: true }>>;
+
+/** `parseArgs` in strict mode, its thrown errors (unknown option, missing value) returned as text. */
+function strictParse<T extends Options>(args: readonly string[], options: T): ({ kind: "ok" } & Pick<Parsed<T>, "values" | "positionals">) | { kind: "error"; message: string } {
+  try {
+    const { values, positionals } = parseArgs({ args: [...args], options, strict: true, allowPositionals: true });
+    return { kind: "ok", values, positionals };
+  } catch (error) {
+    return { kind: "error", message: parseErrorMessage(error) };
+  }
+}
+
+/** parseArgs's message, without the hint about `--` it adds (afk takes no positional arguments). */
+function parseErrorMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\. To specify a positional argument starting with a '-'.*$/s, "").replace(/\.$/, "");
 }
 
 function optionalNumber(raw: string | undefined): number | undefined | null {

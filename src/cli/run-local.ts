@@ -16,20 +16,32 @@ import { runAgentInWorktree } from "../executor/run-agent-in-worktree.js";
 import { WorkspaceCache } from "../executor/workspace.js";
 import { errorMessage, firstLine } from "../github/types.js";
 import { sanitizeUntrustedText } from "../trust/sanitize-untrusted-text.js";
-import type { CliCommand } from "./parse-cli-args.js";
+import { describeToolCall } from "./describe-tool-call.js";
+import { EXIT, type CliCommand } from "./parse-cli-args.js";
+import { terminalSafe } from "./terminal-text.js";
 
 const run = promisify(execFile);
 
-/** Exit codes of `afk run`. */
-export const EXIT = { passed: 0, notPassing: 1, usage: 2, environment: 3 } as const;
+/** Lines of failing test output `afk run` prints at most (the end of what the gate kept). */
+const FAILING_OUTPUT_LINES = 100;
+
+/** Where `afk run` writes: `out` for its normal output (stdout), `err` for errors and warnings (stderr). */
+export interface RunIo {
+  env: NodeJS.ProcessEnv;
+  out: (line: string) => void;
+  err: (line: string) => void;
+  signal: AbortSignal;
+}
 
 /**
  * `afk run`: the App's executor on a local checkout. The agent works in a worktree of the checkout's
  * HEAD (the checkout itself is never touched), afk's gate runs the tests, and the result lands on a
- * local branch `afk/<slug>` of the checkout. Returns the exit code.
+ * local branch `afk/<slug>` of the checkout. Each command the agent runs and each file it edits is
+ * printed as it happens, and the end of the failing test output when the tests do not pass; all of
+ * it is the agent's text, made terminal-safe. Returns the exit code (see `EXIT`).
  */
-export async function runLocal(command: Extract<CliCommand, { kind: "run" }>, io: { env: NodeJS.ProcessEnv; out: (line: string) => void; signal: AbortSignal }): Promise<number> {
-  const { env, out } = io;
+export async function runLocal(command: Extract<CliCommand, { kind: "run" }>, io: RunIo): Promise<number> {
+  const { env, out, err } = io;
   const started = Date.now();
   const say = (line: string): void => out(`[${formatElapsed(Date.now() - started)}] ${line}`);
 
@@ -37,11 +49,11 @@ export async function runLocal(command: Extract<CliCommand, { kind: "run" }>, io
   try {
     settings = readOperatorSettings(env);
   } catch (error) {
-    if (error instanceof OperatorSettingsError) return fail(out, error.message, EXIT.usage);
+    if (error instanceof OperatorSettingsError) return fail(err, error.message, EXIT.usage);
     throw error;
   }
   const apiKey = env.ANTHROPIC_API_KEY?.trim();
-  if (apiKey === undefined || apiKey === "") return fail(out, "ANTHROPIC_API_KEY is not set: export it (an Anthropic API key) and run again.", EXIT.environment);
+  if (apiKey === undefined || apiKey === "") return fail(err, "ANTHROPIC_API_KEY is not set: export it (an Anthropic API key) and run again.", EXIT.failed);
 
   let repo: string;
   let headSha: string;
@@ -50,23 +62,23 @@ export async function runLocal(command: Extract<CliCommand, { kind: "run" }>, io
     headSha = (await run("git", ["-C", repo, "rev-parse", "--verify", "HEAD^{commit}"])).stdout.trim();
     repo = (await run("git", ["-C", repo, "rev-parse", "--show-toplevel"])).stdout.trim();
   } catch (error) {
-    return fail(out, `${command.repo} is not a git checkout with at least one commit (${firstLine(errorMessage(error))}).`, EXIT.usage);
+    return fail(err, `${command.repo} is not a git checkout with at least one commit (${firstLine(errorMessage(error))}).`, EXIT.usage);
   }
 
   const config = await localConfig(repo, command);
-  if (config.kind === "error") return fail(out, config.message, EXIT.usage);
+  if (config.kind === "error") return fail(err, config.message, EXIT.usage);
   const model = command.model ?? config.config.model ?? settings.model ?? DEFAULT_MODEL;
   const price = priceOf(model);
-  if (price === undefined) return fail(out, `afk has no price for the model ${model}, so it cannot hold the run to a dollar budget. Use one of: ${knownModels().join(", ")}.`, EXIT.usage);
+  if (price === undefined) return fail(err, `afk has no price for the model ${model}, so it cannot hold the run to a dollar budget. Use one of: ${knownModels().join(", ")}.`, EXIT.usage);
 
   let taskText: string;
   try {
     taskText = "text" in command.task ? command.task.text : await readFile(command.task.file, "utf8");
   } catch (error) {
-    return fail(out, `cannot read the issue file: ${errorMessage(error)}`, EXIT.usage);
+    return fail(err, `cannot read the issue file: ${errorMessage(error)}`, EXIT.usage);
   }
   const task = sanitizeUntrustedText(taskText);
-  if (task.length === 0) return fail(out, "the task is empty", EXIT.usage);
+  if (task.length === 0) return fail(err, "the task is empty", EXIT.usage);
   const title = firstLine(task).replace(/^#+\s*/, "").slice(0, 120);
 
   const runId = newRunId();
@@ -102,17 +114,24 @@ export async function runLocal(command: Extract<CliCommand, { kind: "run" }>, io
         lastSpend = Date.now();
         say(`spent $${spend.usd.toFixed(2)} over ${spend.turns} turns`);
       },
-      onUnsandboxed: () => say("WARNING: bubblewrap is missing and AFK_ALLOW_UNSANDBOXED is on: agent commands run WITHOUT a sandbox"),
+      onToolCall: (call) => {
+        const line = describeToolCall(call, worktree.path);
+        if (line !== undefined) say(line);
+      },
+      onUnsandboxed: () => err("afk: WARNING: bubblewrap is missing and AFK_ALLOW_UNSANDBOXED is on: agent commands run WITHOUT a sandbox"),
     });
-    if (outcome.kind === "not-started") return fail(out, outcome.reason, EXIT.environment);
+    if (outcome.kind === "not-started") return fail(err, outcome.reason, EXIT.failed);
     const { result, spend } = outcome;
     const cost = `$${spend.usd.toFixed(2)} over ${spend.turns} turns`;
-    if (result.kind === "aborted" || result.kind === "model-error") return fail(out, `${result.message} (${cost}); nothing was committed.`, EXIT.environment);
+    if (result.kind === "aborted") return fail(err, `${result.message} (${cost}); nothing was committed.`, EXIT.failed);
+    const gate = result.gate;
+    if (gate !== undefined && gate.exitCode !== 0) printFailingOutput(out, gate.output);
+    if (result.kind === "model-error") return fail(err, `${result.message} (${cost}); nothing was committed.`, EXIT.failed);
 
     const summary = result.kind === "budget" ? "" : result.summary;
     const commit = await commitChange(worktree, { issue: undefined, title, summary, runId, protectedPaths: config.config.protected_paths, author: { name: "afk", email: "afk@localhost" } });
-    if (commit.kind === "no-change") return fail(out, `The agent changed no file (${cost}).${summary.length > 0 ? ` It said: ${summary}` : ""}`, EXIT.notPassing);
-    if (commit.kind === "refused") return fail(out, `${commit.reason} (${cost})`, EXIT.notPassing);
+    if (commit.kind === "no-change") return fail(err, `The agent changed no file (${cost}).${summary.length > 0 ? ` It said: ${summary}` : ""}`, EXIT.failed);
+    if (commit.kind === "refused") return fail(err, `${commit.reason} (${cost})`, EXIT.failed);
 
     let branch = branchName(undefined, title);
     let pushed = await worktree.push({ remoteUrl: repo, branch, signal: io.signal });
@@ -120,17 +139,16 @@ export async function runLocal(command: Extract<CliCommand, { kind: "run" }>, io
       branch = `${branch}-${runId.slice(-8)}`;
       pushed = await worktree.push({ remoteUrl: repo, branch, signal: io.signal });
     }
-    if (pushed.kind === "rejected") return fail(out, `could not create the branch ${branch} in ${repo}: ${pushed.message}`, EXIT.environment);
+    if (pushed.kind === "rejected") return fail(err, `could not create the branch ${branch} in ${repo}: ${pushed.message}`, EXIT.failed);
 
-    const gate = result.kind === "budget" ? result.gate : result.gate;
     const verdict = result.kind === "passed" ? "PASSED" : "NOT PASSING";
     out("");
     out(`${verdict}: branch ${branch} in ${repo} (${commit.changedFiles.length} files, commit ${commit.sha.slice(0, 12)})`);
     out(`tests: ${config.config.test} → ${gate === undefined ? "never ran" : `exit ${gate.exitCode ?? "killed"} after ${gate.rounds} round(s)`}`);
     out(`model: ${model}, ${cost}`);
     if (result.kind === "budget") out(`budget: ${result.message}`);
-    if (summary.length > 0) out(`\n${summary}`);
-    return result.kind === "passed" ? EXIT.passed : EXIT.notPassing;
+    if (summary.length > 0) out(`\n${terminalSafe(summary)}`);
+    return result.kind === "passed" ? EXIT.ok : EXIT.failed;
   } finally {
     await worktree.remove();
   }
@@ -160,9 +178,20 @@ async function localConfig(repo: string, command: Extract<CliCommand, { kind: "r
   return { kind: "error", message: `${CONFIG_PATH} could not be read` };
 }
 
-function fail(out: (line: string) => void, message: string, code: number): number {
-  out(`afk: ${message}`);
+function fail(err: (line: string) => void, message: string, code: number): number {
+  // Messages may quote the agent (its summary, a path it wrote, setup output): terminal-safe always.
+  err(`afk: ${terminalSafe(message)}`);
   return code;
+}
+
+/** The end of the test output the gate kept, terminal-safe, framed so it reads apart from afk's own lines. */
+function printFailingOutput(out: (line: string) => void, output: string): void {
+  const lines = terminalSafe(output).replace(/\n+$/, "").split("\n");
+  const shown = lines.slice(-FAILING_OUTPUT_LINES);
+  out("");
+  out(`--- failing test output${lines.length > shown.length ? ` (last ${shown.length} of ${lines.length} lines)` : ""} ---`);
+  for (const line of shown) out(line);
+  out("--- end of test output ---");
 }
 
 

@@ -1,5 +1,5 @@
 import type { RepoConfig } from "../config/repo-config.js";
-import { AgentSession } from "./agent/agent-session.js";
+import { AgentSession, type ToolCall } from "./agent/agent-session.js";
 import { createModelClient } from "./agent/model-client.js";
 import type { ModelPrice } from "./agent/model-pricing.js";
 import { WorkspaceTools } from "./agent/workspace-tools.js";
@@ -46,6 +46,8 @@ export interface AgentRunInput {
   onPhase: (phase: "agent" | "gate") => Promise<void> | void;
   onSpend: (spend: Spend) => void;
   onUnsandboxed?: () => void;
+  /** Told of each tool call of the agent just before it runs (`afk run` prints them); observes only. */
+  onToolCall?: (call: ToolCall) => void;
 }
 
 type NotStarted = { kind: "not-started"; reason: string; retryable: boolean };
@@ -191,6 +193,7 @@ async function startSession(input: AgentRunInput, readOnly: boolean): Promise<No
     budget: { maxTurns: config.budget.max_turns, maxUsd: config.budget.max_usd, deadline: Date.now() + config.budget.timeout_minutes * 60_000 },
     signal,
     onProgress: (progress) => input.onSpend({ usd: progress.usd, turns: progress.turns }),
+    ...(input.onToolCall === undefined ? {} : { onToolCall: input.onToolCall }),
   });
   return { kind: "ready", session, gateSandbox, beforeGate };
 }

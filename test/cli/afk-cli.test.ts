@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { formatFindings, runDoctor } from "../../src/cli/doctor.js";
-import { parseCliArgs } from "../../src/cli/parse-cli-args.js";
-import { EXIT, runLocal } from "../../src/cli/run-local.js";
+import { EXIT, parseCliArgs } from "../../src/cli/parse-cli-args.js";
+import { runLocal } from "../../src/cli/run-local.js";
 import { testPrivateKey } from "../helpers/afk-harness.js";
 import { endTurn, FIXTURE_FILES, toolTurn } from "../helpers/git-scenario.js";
 import { GitHubEmulator } from "../helpers/github-emulator.js";
@@ -38,12 +38,13 @@ function checkout(files: Record<string, string>): string {
   return repo;
 }
 
-async function afkRun(argv: string[], env: Record<string, string>): Promise<{ code: number; output: string }> {
+async function afkRun(argv: string[], env: Record<string, string>): Promise<{ code: number; output: string; errors: string }> {
   const command = parseCliArgs(["run", ...argv]);
   if (command.kind !== "run") throw new Error(`not a run command: ${JSON.stringify(command)}`);
   const lines: string[] = [];
-  const code = await runLocal(command, { env: { AFK_CACHE_DIR: join(root, "cache"), ...env }, out: (line) => lines.push(line), signal: new AbortController().signal });
-  return { code, output: lines.join("\n") };
+  const errors: string[] = [];
+  const code = await runLocal(command, { env: { AFK_CACHE_DIR: join(root, "cache"), ...env }, out: (line) => lines.push(line), err: (line) => errors.push(line), signal: new AbortController().signal });
+  return { code, output: lines.join("\n"), errors: errors.join("\n") };
 }
 
 describe("afk run", () => {
@@ -59,7 +60,7 @@ describe("afk run", () => {
     expect(output).toContain("running the tests: node --test");
     expect(output).toMatch(/PASSED: branch afk\/add-a-test-for-subtraction in .* \(1 files, commit [0-9a-f]{12}\)/);
     expect(output).toContain("tests: node --test → exit 0 after 1 round(s)");
-    expect(code).toBe(EXIT.passed);
+    expect(code).toBe(EXIT.ok);
     expect(execFileSync("git", ["-C", repo, "show", "afk/add-a-test-for-subtraction:test/sub.test.js"], { encoding: "utf8" })).toContain('test("sub"');
     // The checkout itself is untouched: same HEAD, clean tree, still on main.
     expect(execFileSync("git", ["-C", repo, "rev-parse", "HEAD"], { encoding: "utf8" })).toBe(headBefore);
@@ -69,16 +70,17 @@ describe("afk run", () => {
 
   it("says exactly what is missing: the key, a test command, a readable issue file", async () => {
     const repo = checkout(FIXTURE_FILES);
-    expect(await afkRun(["--repo", repo, "--task", "x"], {})).toEqual({ code: EXIT.environment, output: "afk: ANTHROPIC_API_KEY is not set: export it (an Anthropic API key) and run again." });
+    expect(await afkRun(["--repo", repo, "--task", "x"], {})).toEqual({ code: EXIT.failed, output: "", errors: "afk: ANTHROPIC_API_KEY is not set: export it (an Anthropic API key) and run again." });
     const noTest = await afkRun(["--repo", repo, "--task", "x"], { ANTHROPIC_API_KEY: KEY });
     expect(noTest.code).toBe(EXIT.usage);
-    expect(noTest.output).toContain('has no .github/afk.yml: pass the test command with --test "npm test"');
+    expect(noTest.errors).toContain('has no .github/afk.yml: pass the test command with --test "npm test"');
     const noFile = await afkRun(["--repo", repo, "--issue-file", join(root, "missing.md"), "--test", "true"], { ANTHROPIC_API_KEY: KEY });
-    expect(noFile.output).toMatch(/cannot read the issue file: ENOENT/);
+    expect(noFile.errors).toMatch(/cannot read the issue file: ENOENT/);
     const notGit = await afkRun(["--repo", root, "--task", "x", "--test", "true"], { ANTHROPIC_API_KEY: KEY });
-    expect(notGit.output).toMatch(/is not a git checkout/);
+    expect(notGit.errors).toMatch(/is not a git checkout/);
     const badModel = await afkRun(["--repo", repo, "--task", "x", "--test", "true", "--model", "gpt-4"], { ANTHROPIC_API_KEY: KEY });
-    expect(badModel.output).toMatch(/no price for the model gpt-4/);
+    expect(badModel).toMatchObject({ code: EXIT.usage, output: "" });
+    expect(badModel.errors).toMatch(/no price for the model gpt-4/);
   });
 });
 
@@ -98,28 +100,31 @@ describe("afk doctor", () => {
         GHE_HOST: github.host,
         GHE_PROTOCOL: "http",
       };
-      const healthy = await runDoctor(env);
+      const healthy = await runDoctor({ ...env, AFK_ALLOWLIST: "octo-org/*" }, root);
       expect(healthy.map((finding) => [finding.check, finding.verdict])).toEqual([
+        [".env", "skip"],
         ["node", "ok"],
         ["git", "ok"],
         ["operator settings", "ok"],
+        ["allowlist", "ok"],
         ["bubblewrap", "ok"],
         ["sandbox limits", "ok"],
         ["sandbox network", "ok"],
         ["cache directory", "ok"],
         ["model", "ok"],
+        ["GitHub App", "ok"],
         ["App permissions", "ok"],
         ["App events", "ok"],
       ]);
 
       github.appPermissions = { metadata: "read", issues: "write", contents: "read" };
       github.appEvents = ["issues"];
-      const sick = await runDoctor({ ...env, ANTHROPIC_API_KEY: "sk-ant-wrong-key-0000000000", AFK_MODEL: "claude-nonexistent" });
+      const sick = await runDoctor({ ...env, ANTHROPIC_API_KEY: "sk-ant-wrong-key-0000000000", AFK_MODEL: "claude-nonexistent" }, root);
       const report = formatFindings(sick);
       expect(report).toContain("✗ model: the Anthropic API refused ANTHROPIC_API_KEY (401)");
       expect(report).toMatch(/✗ App permissions: afk lacks pull_requests: write, contents: write, checks: write, statuses: read, actions: read\n {4}fix: grant them in the App's settings/);
       expect(report).toContain("✗ App events: not subscribed to issue_comment, check_run, check_suite, pull_request, pull_request_review");
-      const skipped = formatFindings(await runDoctor({ AFK_CACHE_DIR: join(root, "cache") }));
+      const skipped = formatFindings(await runDoctor({ AFK_CACHE_DIR: join(root, "cache") }, root));
       expect(skipped).toContain("✗ model: ANTHROPIC_API_KEY is not set\n    fix: export ANTHROPIC_API_KEY=<your Anthropic API key>");
       expect(skipped).toContain("- GitHub App: APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH) are not set");
     } finally {

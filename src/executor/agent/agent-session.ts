@@ -23,6 +23,12 @@ export interface TranscriptEntry {
   text: string;
 }
 
+/** A tool call the model made, as it is about to run (the input is the model's, unchecked). */
+export interface ToolCall {
+  name: string;
+  input: unknown;
+}
+
 /** Why `send` returned. */
 export type AgentStop =
   | { kind: "finished"; summary: string }
@@ -53,6 +59,7 @@ export class AgentSession {
   readonly #signal: AbortSignal;
   readonly #maxTokens: number;
   readonly #onProgress: ((progress: AgentProgress) => void) | undefined;
+  readonly #onToolCall: ((call: ToolCall) => void) | undefined;
   readonly #messages: MessageParam[] = [];
   readonly #transcript: TranscriptEntry[] = [];
   #usage: TokenUsage = { input: 0, output: 0, cacheWrite: 0, cacheRead: 0 };
@@ -70,6 +77,8 @@ export class AgentSession {
     signal: AbortSignal;
     maxTokens?: number;
     onProgress?: (progress: AgentProgress) => void;
+    /** Told of each tool call just before afk runs it (an observer: it cannot change or stop the call). */
+    onToolCall?: (call: ToolCall) => void;
   }) {
     this.#client = options.client;
     this.#model = options.model;
@@ -80,6 +89,7 @@ export class AgentSession {
     this.#signal = options.signal;
     this.#maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
     this.#onProgress = options.onProgress;
+    this.#onToolCall = options.onToolCall;
   }
 
   get progress(): AgentProgress {
@@ -132,6 +142,7 @@ export class AgentSession {
               continue;
             }
             this.#record("tool_call", `${use.name} ${JSON.stringify(use.input)}`);
+            this.#onToolCall?.({ name: use.name, input: use.input });
             const result = await this.#tools.execute(use.name, use.input, this.#withDeadline());
             this.#record("tool_result", `${result.isError ? "(error) " : ""}${result.content}`);
             results.push({ type: "tool_result", tool_use_id: use.id, content: result.content, is_error: result.isError });
