@@ -34,7 +34,16 @@ function manifestDifferences(posted: string, appYml: Record<string, unknown>, in
   const actual: Record<string, unknown> = { ...manifest };
   return [...new Set([...Object.keys(expected), ...Object.keys(actual)])]
     .filter((key) => JSON.stringify(actual[key]) !== JSON.stringify(expected[key]))
-    .map((key) => `${key}: posted ${JSON.stringify(actual[key])}, app.yml says ${JSON.stringify(expected[key])}`);
+    .map((key) => `${key}: posted ${JSON.stringify(actual[key])}, expected ${JSON.stringify(expected[key])}`);
+}
+
+/** Polls `condition` every 50 ms; after `timeoutMs` fails with `what` and the App's log. */
+async function until(condition: () => boolean, what: string, app: BuiltApp, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the App's log:\n${app.logs}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 function readAppYml(path: string): Record<string, unknown> {
@@ -82,15 +91,16 @@ describe("first run: registering afk from its setup page in a real browser", () 
     const common = { GHE_HOST: github.host, GHE_PROTOCOL: "http", AFK_ALLOWLIST: `${OWNER}/*`, AFK_CACHE_DIR: join(root, "cache") };
 
     // 1. `npm start` with no credentials: Probot's setup mode.
+    const subscribedBefore = channel.subscriptionsOpened;
     const setup = await BuiltApp.start(cwd, common);
     apps.push(setup);
     const page = await browser.newPage();
     await page.goto(`${setup.url}/`);
     expect(await page.title()).toContain("afk");
     const registerButton = page.getByRole("button", { name: "Register GitHub App" });
-    // The form opens GitHub in a new tab (target=_blank): follow that tab to the end of the flow.
-    const [githubTab] = await Promise.all([browser.waitForEvent("page"), registerButton.click()]);
-    await githubTab.waitForURL(/\/apps\/afk\/installations\/new$/, { timeout: 20_000 });
+    // The form opens GitHub in a new tab (target=_blank).
+    await Promise.all([browser.waitForEvent("page"), registerButton.click()]);
+    await until(() => github.manifestForms.length > 0, "the browser to post the form to GitHub", setup);
 
     // 2. What the browser posted to GitHub is app.yml, field by field.
     expect(github.manifestForms).toHaveLength(1);
@@ -99,9 +109,10 @@ describe("first run: registering afk from its setup page in a real browser", () 
     expect(manifestDifferences(posted?.manifest ?? "", readAppYml(join(REPO_ROOT, "app.yml")), { hookUrl: channel.url, appUrl: setup.url })).toEqual([]);
     // The hook URL reaches this App (the channel it subscribed to), never a placeholder.
     expect(posted?.manifest).not.toContain("example.com");
-    expect(channel.subscriptionsOpened).toBe(1);
+    expect(channel.subscriptionsOpened).toBe(subscribedBefore + 1);
 
-    // 3. GitHub sent the code back; Probot converted it and wrote the App's credentials to .env.
+    // 3. GitHub sent the code back; Probot converted it, wrote the App's credentials to .env and sent the person on to install the App.
+    await until(() => github.requests.some((request) => request.path === "/apps/afk/installations/new"), "the browser to reach the App's installation page", setup);
     const registered = github.registered;
     if (registered === undefined) throw new Error(`the code was never converted:\n${setup.logs}`);
     expect(github.requests.filter((request) => request.operationId === "apps/create-from-manifest").map((request) => request.status)).toEqual([201]);
@@ -120,11 +131,7 @@ describe("first run: registering afk from its setup page in a real browser", () 
     // 4. Started again in the same directory with no credentials in its environment: .env alone.
     const app = await BuiltApp.start(cwd, common);
     apps.push(app);
-    const deadline = Date.now() + 10_000;
-    while (channel.subscriptionsOpened < 2 || channel.subscribers < 1) {
-      if (Date.now() > deadline) throw new Error(`the App did not subscribe to its webhook channel:\n${app.logs}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await until(() => channel.subscriptionsOpened === subscribedBefore + 2 && channel.subscribers === 1, "the App to subscribe to its webhook channel", app);
 
     // 5. GitHub delivers to the hook URL it registered, signed with the secret it issued at registration.
     github.addUser("outsider");
@@ -141,17 +148,11 @@ describe("first run: registering afk from its setup page in a real browser", () 
     });
     const delivery = await github.deliverToHook("issues", payload);
     expect(delivery.status).toBe(200);
-    const afkComment = async () => {
-      const answerBy = Date.now() + 20_000;
-      for (;;) {
-        const found = github.comments(`${OWNER}/${REPO}`, issue.number).find((comment) => comment.user.login === github.botLogin);
-        if (found !== undefined) return found.body ?? "";
-        if (Date.now() > answerBy) throw new Error(`afk never answered the delivery:\n${app.logs}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    };
-    // The App verified the signature (smee-client logs the App's answer) and acted: a refusal, as the sender has no write access.
-    expect(await afkComment()).toContain("afk did not start");
+    // The App verified the signature and acted: a refusal, as the sender has no write access.
+    const afkComments = () => github.comments(`${OWNER}/${REPO}`, issue.number).filter((comment) => comment.user.login === github.botLogin);
+    await until(() => afkComments().length > 0, "afk to answer the delivery", app);
+    expect(afkComments().map((comment) => comment.body)).toEqual([expect.stringContaining("afk did not start")]);
+    // smee-client logs the App's answer to the delivery it forwarded.
     expect(app.messages()).toContain(`POST ${app.url}/api/github/webhooks - 200`);
     github.assertNoViolations();
   }, 60_000);
@@ -170,8 +171,8 @@ describe("first run: registering afk from its setup page in a real browser", () 
       const page = await browser.newPage();
       await page.goto(`${setup.url}/probot`);
       const before = github.manifestForms.length;
-      const [githubTab] = await Promise.all([browser.waitForEvent("page"), page.getByRole("button", { name: "Register GitHub App" }).click()]);
-      await githubTab.waitForLoadState();
+      await Promise.all([browser.waitForEvent("page"), page.getByRole("button", { name: "Register GitHub App" }).click()]);
+      await until(() => github.manifestForms.length > before, "the browser to post the form to GitHub", setup);
       const posted = github.manifestForms[before]?.manifest ?? "";
       const differences = manifestDifferences(posted, readAppYml(join(cwd, "app.yml")), { hookUrl: channel.url, appUrl: setup.url });
       expect(differences, name).not.toEqual([]);
