@@ -14,6 +14,8 @@ const AFK = join(REPO_ROOT, "src", "cli", "afk.ts");
 /** tsx's loader by absolute path, so the command runs from any working directory (a temp dir with a .env). */
 const TSX = join(REPO_ROOT, "node_modules", "tsx", "dist", "loader.mjs");
 const KEY = "sk-ant-api03-cli-command-key-0000000000";
+/** Several commands at once, each a Node process loading tsx: room for a busy machine. */
+const MANY_PROCESSES_MS = 60_000;
 const VERSION = String((JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: unknown }).version);
 
 interface Ran {
@@ -95,7 +97,7 @@ describe("afk help, version and usage errors", () => {
       expect(ran.stdout, `afk ${args.join(" ")}`).toContain(heading);
       expect(ran.stdout, `afk ${args.join(" ")}`).toMatch(/Exit codes:\n {2}0 {2}success.*\n {2}1 {2}failure.*\n {2}2 {2}usage error/);
     }
-  });
+   }, MANY_PROCESSES_MS);
 
   it("prints the package's version and exits 0", async () => {
     expect(await afk(["--version"])).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: "" });
@@ -113,7 +115,7 @@ describe("afk help, version and usage errors", () => {
     ];
     const runs = await Promise.all(cases.map(async ([args, message]) => ({ args, message, ran: await afk(args) })));
     for (const { args, message, ran } of runs) expect(ran, `afk ${args.join(" ")}`).toEqual({ code: 2, stdout: "", stderr: `${message}\n` });
-  });
+   }, MANY_PROCESSES_MS);
 });
 
 describe("afk doctor as a person runs it", () => {
