@@ -157,25 +157,27 @@ describe("first run: registering afk from its setup page in a real browser", () 
     github.assertNoViolations();
   }, 60_000);
 
-  it("the guard catches what the setup page mangles: an apostrophe in app.yml cuts the manifest short, an HTML entity is decoded", async ({ expect }) => {
+  it("the guard catches what the setup page mangles: an apostrophe in app.yml cuts the manifest short, an HTML entity is decoded (registering for a person and for an organisation)", async ({ expect }) => {
     const appYml = readFileSync(join(REPO_ROOT, "app.yml"), "utf8");
-    const variants = {
-      apostrophe: "gated on the repository's own tests",
-      entity: "gated on tests &amp; review",
-    };
-    for (const [name, description] of Object.entries(variants)) {
+    // The second registers for an organisation (GH_ORG), whose form is at another path.
+    const variants = [
+      { name: "apostrophe", description: "gated on the repository's own tests", env: {}, form: "/settings/apps/new", caught: /^the posted manifest is not JSON: .*gated on the repository$/ },
+      { name: "entity", description: "gated on tests &amp; review", env: { GH_ORG: "octo-org" }, form: "/organizations/octo-org/settings/apps/new", caught: /^description: posted ".*gated on tests & review", expected ".*gated on tests &amp; review"$/ },
+    ];
+    for (const { name, description, env, form, caught } of variants) {
       const cwd = join(root, `clone-${name}`);
       freshClone(cwd, appYml.replace(/^description: .*$/m, `description: ${description}`), channel.url);
-      const setup = await BuiltApp.start(cwd, { GHE_HOST: github.host, GHE_PROTOCOL: "http" });
+      const setup = await BuiltApp.start(cwd, { GHE_HOST: github.host, GHE_PROTOCOL: "http", ...env });
       apps.push(setup);
       const page = await browser.newPage();
       await page.goto(`${setup.url}/probot`);
       const before = github.manifestForms.length;
       await Promise.all([browser.waitForEvent("page"), page.getByRole("button", { name: "Register GitHub App" }).click()]);
       await until(() => github.manifestForms.length > before, "the browser to post the form to GitHub", setup);
+      expect(github.manifestForms[before]?.path, name).toBe(form);
       const posted = github.manifestForms[before]?.manifest ?? "";
       const differences = manifestDifferences(posted, readAppYml(join(cwd, "app.yml")), { hookUrl: channel.url, appUrl: setup.url });
-      expect(differences, name).not.toEqual([]);
+      expect(differences, name).toEqual([expect.stringMatching(caught)]);
       await setup.stop();
     }
     // The apostrophe ends the attribute holding the manifest: GitHub gets broken JSON and refuses it.
