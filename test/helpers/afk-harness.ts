@@ -1,7 +1,9 @@
 import { generateKeyPairSync } from "node:crypto";
+import Bottleneck from "bottleneck";
 import { createProbot, ProbotOctokit, type Probot } from "probot";
 import type { Coordinator } from "../../src/dispatch/coordinator.js";
 import type { Executor } from "../../src/executor/executor.js";
+import { createAfkOctokit, GITHUB_REQUEST_POLICY } from "../../src/github/octokit.js";
 import { createAfkApp } from "../../src/index.js";
 import type { GitHubEmulator } from "./github-emulator.js";
 
@@ -21,14 +23,20 @@ export class UnthrottledOctokit extends ProbotOctokit {
   }
 }
 
+/** afk's Octokit (its one retry policy, src/github/octokit.ts) waiting 5 ms where it would wait a second. */
+const FastAfkOctokit = createAfkOctokit({ ...GITHUB_REQUEST_POLICY, secondMs: 5 });
+
+/** One write at a time, as GitHub asks, but none of the second apart the throttling plugin keeps between writes. */
+const unspacedWrites = { write: new Bottleneck.Group({ maxConcurrent: 1 }), notifications: new Bottleneck.Group({ maxConcurrent: 1 }), search: new Bottleneck.Group({ maxConcurrent: 1 }) };
+
 /**
- * Probot's Octokit with its retry plugin on, as in production (server errors and 429s are tried
- * again), but waiting milliseconds where it would wait seconds; throttling stays off, as above.
- * For tests that inject GitHub's failures.
+ * afk's Octokit as in production: server errors tried again, rate limits waited out as GitHub asks,
+ * each retry and give-up logged; but waiting milliseconds where it would wait seconds, and writes
+ * not spaced. For tests that inject GitHub's failures.
  */
-export class RetryingOctokit extends ProbotOctokit {
+export class RetryingOctokit extends FastAfkOctokit {
   constructor(options: OctokitOptions = {}) {
-    super({ ...options, throttle: { ...options.throttle, enabled: false }, retry: { ...options.retry, enabled: true, retryAfterBaseValue: 5 } });
+    super({ ...options, throttle: options.throttle?.enabled === false ? options.throttle : { ...options.throttle, ...unspacedWrites } });
   }
 }
 
