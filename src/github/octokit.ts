@@ -49,12 +49,20 @@ export function createAfkOctokit(policy: GitHubRequestPolicy = GITHUB_REQUEST_PO
   return class AfkOctokit extends ProbotOctokit {
     constructor(options: OctokitOptions = {}) {
       super(withPolicy(options, policy));
+      // Each call gets its own `request` options: the retry plugin counts a call's retries there, and
+      // Octokit otherwise hands every call of a client the same object, so one call's retries were
+      // counted against the next (which then got fewer tries, and longer waits).
+      // (Every hook of a call is handed the same options object, so the copy is put there, not passed on.)
+      this.hook.wrap("request", (request, callOptions) => {
+        callOptions.request = { ...callOptions.request };
+        return request(callOptions);
+      });
       const retryRequest = this.retry.retryRequest;
       const log = this.log;
       // The retry plugin asks this on every failure it may retry (5xx, no answer), with the retries it
       // allows and the wait in its seconds; it retries while the retries done are fewer than allowed.
       this.retry.retryRequest = (error, retries, retryAfter) => {
-        const done = retriesDone(error.request.request);
+        const done = retriesDone(retryAfter);
         const unreachable = unreachableCode(error);
         const allowed = unreachable === undefined ? retries : Math.min(retries, policy.unreachableRetries);
         const what = `GitHub request ${operationOf(error.request)} failed (${unreachable === undefined ? `${error.status} ${error.message}` : `GitHub unreachable: ${unreachable}`})`;
@@ -106,9 +114,13 @@ function rateLimitHandler(kind: string, policy: GitHubRequestPolicy): LimitHandl
   };
 }
 
-function retriesDone(request: unknown): number {
-  if (typeof request !== "object" || request === null || !("retryCount" in request)) return 0;
-  return typeof request.retryCount === "number" ? request.retryCount : 0;
+/**
+ * The retries a call has had, from the wait the retry plugin proposes: (retries + 1)² of its
+ * seconds. Read from the wait because the failing request may be one the call made on the way (its
+ * installation token), whose options are not the call's.
+ */
+function retriesDone(retryAfter: number): number {
+  return Math.max(0, Math.round(Math.sqrt(retryAfter)) - 1);
 }
 
 /** `GET /repos/octo/app/issues/1`: the method and the path, without the host or the query. */

@@ -75,6 +75,15 @@ describe("afk's one retry policy for GitHub requests (Octokit's retry and thrott
     expect(messages()).toEqual([expect.stringMatching(/^GitHub secondary rate limit on GET \/repos\/\{owner\}\/\{repo\} \(GitHub asks to wait 50 ms\); retrying in 50 ms \(retry 1 of 2\)$/)]);
   });
 
+  it("counts each call's retries apart: a second call on the same client gets its own tries after the first gave up", async () => {
+    const github = await fakeGitHub([{ status: 500, body: { message: "Server Error" } }]);
+    const { octokit, messages } = client(github.baseUrl);
+    await expect(getRepo(octokit)).rejects.toMatchObject({ status: 500 });
+    await expect(getRepo(octokit)).rejects.toMatchObject({ status: 500 });
+    expect(github.arrivals).toHaveLength(8);
+    expect(messages().slice(4).map((message) => message.replace(/^.*; /, ""))).toEqual(["retrying in 10 ms (retry 1 of 3)", "retrying in 40 ms (retry 2 of 3)", "retrying in 90 ms (retry 3 of 3)", "giving up after 4 tries"]);
+  });
+
   it("gives up at once, and says so, when GitHub asks for a longer wait than afk accepts", async () => {
     const github = await fakeGitHub([{ status: 403, body: SECONDARY, headers: { "retry-after": "3600" } }]);
     const { octokit, messages } = client(github.baseUrl);
