@@ -7,6 +7,7 @@ import { GITHUB_RETRY, withTransientRetries, type RetryPolicy } from "./github/t
 import type { GitHub } from "./github/types.js";
 import { GitHubExecutor } from "./executor/github-executor.js";
 import { registerRouter } from "./router.js";
+import { Notifier, notifyingObserver } from "./notify/notifier.js";
 import { DEFAULT_MODEL } from "./config/repo-config.js";
 import { observabilityHandler } from "./observability/http-routes.js";
 import { instrumentOctokit } from "./observability/instrument-octokit.js";
@@ -59,10 +60,13 @@ export function createAfkApp(options: AfkOptions = {}): ApplicationFunction {
         octokitFor,
         appOctokit,
         botLogin,
-        secrets: [env.WEBHOOK_SECRET, env.PRIVATE_KEY].filter((secret): secret is string => secret !== undefined && secret.length > 0),
+        secrets: [env.WEBHOOK_SECRET, env.PRIVATE_KEY, env.AFK_NOTIFY_URL].filter((secret): secret is string => secret !== undefined && secret.length > 0),
         hiddenPaths: env.PRIVATE_KEY_PATH === undefined ? [] : [resolve(env.PRIVATE_KEY_PATH)],
         log: app.log,
       });
+    // Notifications ride on the state observer: every run state afk writes, before → after.
+    const notifier = settings.notifyUrl === undefined ? undefined : new Notifier({ url: settings.notifyUrl, log: app.log });
+    const observer = options.observer ?? (notifier === undefined ? undefined : notifyingObserver(notifier));
     const coordinator = new Coordinator({
       settings,
       executor,
@@ -74,7 +78,7 @@ export function createAfkApp(options: AfkOptions = {}): ApplicationFunction {
       retry,
       ...(options.now === undefined ? {} : { now: options.now }),
       metrics,
-      ...(options.observer === undefined ? {} : { observer: options.observer }),
+      ...(observer === undefined ? {} : { observer }),
     });
     metrics.watch({ queueLength: () => coordinator.queueLength, locksHeld: () => coordinator.locksHeld });
     if (settings.allowlist.length === 0) app.log.warn("AFK_ALLOWLIST is empty: afk will act on no repository until it lists some (owner/repo globs)");
