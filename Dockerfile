@@ -53,7 +53,7 @@ COPY app.yml ./
 RUN printf '#!/bin/sh\nexec node /app/dist/cli/afk.js "$@"\n' > /usr/local/bin/afk && chmod 0755 /usr/local/bin/afk
 
 # NODE_ENV=production: Probot refuses to start its setup flow without APP_ID and a private key
-# (register the App first: docs/deploy.md). LOG_FORMAT=json: one JSON object per line (`probot run`
+# (register the App first: docs/deploy.md). LOG_FORMAT=json: one JSON object per line (Probot
 # logs "pretty" unless told, even in production). HOST=0.0.0.0: Probot listens on localhost
 # otherwise, which nothing outside the container can reach.
 ENV NODE_ENV=production \
@@ -73,4 +73,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 3000}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
 # What `npm start` runs once it has built (the build happened in the build stage).
-CMD ["node_modules/.bin/probot", "run", "./dist/index.js"]
+CMD ["node", "dist/main.js"]

@@ -3,7 +3,7 @@ import { readOperatorSettings } from "./config/operator-settings.js";
 import { Coordinator } from "./dispatch/coordinator.js";
 import { resolve } from "node:path";
 import type { Executor } from "./executor/executor.js";
-import { GITHUB_RETRY, withTransientRetries, type RetryPolicy } from "./github/transient.js";
+import { GITHUB_RETRY, type RetryPolicy } from "./github/transient.js";
 import type { GitHub } from "./github/types.js";
 import { GitHubExecutor } from "./executor/github-executor.js";
 import { registerRouter } from "./router.js";
@@ -47,9 +47,9 @@ export function createAfkApp(options: AfkOptions = {}): ApplicationFunction {
     const settings = readOperatorSettings(env);
     const retry = options.retry ?? GITHUB_RETRY;
     const metrics = new AfkMetrics();
-    // Every client afk makes outside a webhook is counted and retries GitHub's transient failures request by request.
-    const octokitFor = async (installationId: number) => withTransientRetries(instrumentOctokit(await app.auth(installationId), metrics), retry);
-    const appOctokit = async () => withTransientRetries(instrumentOctokit(await app.auth(), metrics), retry);
+    // Every client afk makes outside a webhook is counted; its requests are retried by the Octokit Probot was given (`AfkOctokit`, src/main.ts), and by nothing else.
+    const octokitFor = async (installationId: number) => instrumentOctokit(await app.auth(installationId), metrics);
+    const appOctokit = async () => instrumentOctokit(await app.auth(), metrics);
     const botLogin = cachedBotLogin(appOctokit);
     const executor =
       options.executor ??

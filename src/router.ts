@@ -1,6 +1,5 @@
 import type { Probot } from "probot";
 import type { Coordinator } from "./dispatch/coordinator.js";
-import { withTransientRetries } from "./github/transient.js";
 import type { GitHub } from "./github/types.js";
 import { onIssueCommentCreated } from "./handlers/issue-comment.js";
 import { onIssueClosed, onIssueLabeled, onIssueUnlabeled } from "./handlers/issues.js";
@@ -18,12 +17,11 @@ import type { AfkMetrics } from "./observability/metrics.js";
  */
 export function registerRouter(app: Probot, coordinator: Coordinator, metrics?: AfkMetrics): void {
   const routed = new Set<string>();
-  // The client a handler gets retries GitHub's transient failures request by request, as afk's own clients do.
+  // The client a handler gets is counted like afk's own; its requests are retried by the Octokit Probot was given (`AfkOctokit`).
   const guard =
     <C extends { octokit: GitHub; name: string; payload: object }>(handler: (context: C) => Promise<void>) =>
     async (context: C) => {
       if (metrics !== undefined) instrumentOctokit(context.octokit, metrics);
-      withTransientRetries(context.octokit, coordinator.retryPolicy);
       const action = actionOf(context.payload);
       try {
         await handler(context);

@@ -174,11 +174,15 @@ export class Coordinator {
 
   /** Background work is retried while GitHub fails transiently (every step is safe to repeat), then logged. */
   #logged(what: string, work: () => Promise<void>): () => Promise<void> {
-    return () => this.#retrying(work).catch((error: unknown) => this.#deps.log.error({ err: error }, `afk: ${what} failed`));
+    return () => this.#retrying(work, what).catch((error: unknown) => this.#deps.log.error({ err: error }, `afk: ${what} failed`));
   }
 
-  #retrying<T>(work: () => Promise<T>): Promise<T> {
-    return retryTransient(work, this.retryPolicy);
+  /**
+   * Repeats a whole step only when its GitHub call failed with a transient answer the request-level
+   * retries (the Octokit plugins) already gave up on; bounded by the policy, each repeat logged.
+   */
+  #retrying<T>(work: () => Promise<T>, what = "a lifecycle step"): Promise<T> {
+    return retryTransient(work, this.retryPolicy, { log: this.#deps.log, what });
   }
 
   /** How afk retries a GitHub call that failed transiently. */
@@ -543,7 +547,7 @@ export class Coordinator {
     let abort: "stopping" | "stopped" | undefined;
     for (const effect of effects) {
       try {
-        const stopped = await this.#retrying(() => this.#carryOutOne(repo, octokit, config, state, commentId, effect));
+        const stopped = await this.#retrying(() => this.#carryOutOne(repo, octokit, config, state, commentId, effect), `carry out ${effect.kind} on ${fullName(repo)}#${state.issue}`);
         if (stopped !== undefined) abort = stopped;
       } catch (error) {
         log.error({ err: error, effect: effect.kind }, "afk could not carry out a lifecycle step");

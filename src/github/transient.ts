@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { errorMessage, errorStatus, type GitHub } from "./types.js";
+import { errorMessage, errorStatus } from "./types.js";
 
 /**
  * Whether a failed GitHub call is worth trying again: a server error, a rate limit (429, or a 403
@@ -123,14 +123,4 @@ function retryAfterMs(error: unknown): number {
 /** A wait as a person reads it: "1.5 s", "250 ms". */
 export function formatWait(ms: number): string {
   return ms >= 1000 ? `${Number((ms / 1000).toFixed(1))} s` : `${Math.round(ms)} ms`;
-}
-
-/**
- * @deprecated Requests are retried once, by the Octokit plugins as `src/github/octokit.ts`
- * configures them; a second request-level layer here multiplied their attempts (a refused
- * connection was tried a hundred times, silently). This returns `octokit` unchanged and goes away
- * once `src/index.ts` and `src/router.ts` stop calling it.
- */
-export function withTransientRetries(octokit: GitHub, _policy: RetryPolicy): GitHub {
-  return octokit;
 }

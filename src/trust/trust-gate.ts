@@ -22,7 +22,7 @@ export function isBot(actor: Actor): boolean {
  * the repository is admin, maintain or write. Everything else, including any
  * failure to ask GitHub, is refused: the gate fails closed. (afk's clients ask again
  * after a transient failure first, so GitHub having a bad minute does not turn a
- * maintainer away: see `withTransientRetries`.)
+ * maintainer away: see the retry policy in `src/github/octokit.ts`.)
  */
 export async function checkTrust(octokit: GitHub, repo: RepoRef, actor: Actor, lists: TrustLists): Promise<TrustDecision> {
   const login = actor.login.toLowerCase();

@@ -80,7 +80,7 @@ export function bubblewrapAvailable(): boolean {
 
 /**
  * The real afk App as a user starts it: `npm start` (which builds to `dist/` and runs
- * `probot run ./dist/index.js`) in a child process of its own process group, configured only through
+ * `node dist/main.js`) in a child process of its own process group, configured only through
  * Probot's and afk's environment variables, and reached only over HTTP.
  */
 export class AppProcess {

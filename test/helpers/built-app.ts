@@ -8,7 +8,7 @@ export function buildApp(): void {
 }
 
 /**
- * The built App run as `npm start` runs it after building (`probot run ./dist/index.js`), but in
+ * The built App run as `npm start` runs it after building (`node dist/main.js`), but in
  * `cwd`: Probot reads `app.yml`, `package.json` and `.env` from its working directory and writes
  * `.env` there, so a temporary one plays a fresh clone. Only `env` reaches it (plus PATH and HOME),
  * so whatever else it knows comes from `.env`.
@@ -40,8 +40,7 @@ export class BuiltApp {
   /** Starts the App in `cwd` and waits until it answers `GET /ping`. */
   static async start(cwd: string, env: Record<string, string>, timeoutMs = 30_000): Promise<BuiltApp> {
     const port = await freePort();
-    const probot = join(REPO_ROOT, "node_modules", "probot", "bin", "probot.js");
-    const child = spawn(process.execPath, [probot, "run", join(REPO_ROOT, "dist", "index.js")], {
+    const child = spawn(process.execPath, [join(REPO_ROOT, "dist", "main.js")], {
       cwd,
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/root", HOST: "127.0.0.1", PORT: String(port), LOG_FORMAT: "json", ...env },
       detached: true,
