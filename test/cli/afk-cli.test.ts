@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { mkdtempSync, rmSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { formatFindings, runDoctor } from "../../src/cli/doctor.js";
 import { EXIT, parseCliArgs } from "../../src/cli/parse-cli-args.js";
@@ -9,6 +9,7 @@ import { runLocal } from "../../src/cli/run-local.js";
 import { testPrivateKey } from "../helpers/afk-harness.js";
 import { endTurn, FIXTURE_FILES, toolTurn } from "../helpers/git-scenario.js";
 import { GitHubEmulator } from "../helpers/github-emulator.js";
+import { localCheckout } from "../helpers/local-checkout.js";
 import { ModelServer } from "../helpers/model-server.js";
 
 let root: string;
@@ -26,16 +27,7 @@ afterEach(async () => {
 });
 
 function checkout(files: Record<string, string>): string {
-  const repo = join(root, "checkout");
-  const env = { ...process.env, GIT_AUTHOR_NAME: "dev", GIT_AUTHOR_EMAIL: "dev@example.com", GIT_COMMITTER_NAME: "dev", GIT_COMMITTER_EMAIL: "dev@example.com" };
-  execFileSync("git", ["init", "--quiet", "--initial-branch", "main", repo], { env });
-  for (const [file, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(repo, file)), { recursive: true });
-    writeFileSync(join(repo, file), content);
-  }
-  execFileSync("git", ["-C", repo, "add", "--all"], { env });
-  execFileSync("git", ["-C", repo, "commit", "--quiet", "-m", "start"], { env });
-  return repo;
+  return localCheckout(root, files);
 }
 
 async function afkRun(argv: string[], env: Record<string, string>): Promise<{ code: number; output: string; errors: string }> {

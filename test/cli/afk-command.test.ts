@@ -1,13 +1,14 @@
 // `afk` as a person types it: the command in a child process, its stdout, stderr and exit code.
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { testPrivateKey } from "../helpers/afk-harness.js";
 import { freePort, REPO_ROOT } from "../helpers/app-process.js";
 import { endTurn, FIXTURE_FILES, toolTurn } from "../helpers/git-scenario.js";
 import { GitHubEmulator } from "../helpers/github-emulator.js";
+import { localCheckout } from "../helpers/local-checkout.js";
 import { ModelServer } from "../helpers/model-server.js";
 
 const AFK = join(REPO_ROOT, "src", "cli", "afk.ts");
@@ -65,16 +66,7 @@ function writeDotEnv(dir: string, values: Record<string, string>): void {
 }
 
 function checkout(files: Record<string, string>): string {
-  const repo = join(root, "checkout");
-  const env = { ...process.env, GIT_AUTHOR_NAME: "dev", GIT_AUTHOR_EMAIL: "dev@example.com", GIT_COMMITTER_NAME: "dev", GIT_COMMITTER_EMAIL: "dev@example.com" };
-  execFileSync("git", ["init", "--quiet", "--initial-branch", "main", repo], { env });
-  for (const [file, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(repo, file)), { recursive: true });
-    writeFileSync(join(repo, file), content);
-  }
-  execFileSync("git", ["-C", repo, "add", "--all"], { env });
-  execFileSync("git", ["-C", repo, "commit", "--quiet", "-m", "start"], { env });
-  return repo;
+  return localCheckout(root, files);
 }
 
 describe("afk help, version and usage errors", () => {
