@@ -1,7 +1,5 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { parseEnv } from "node:util";
 import { run } from "probot";
+import { probotEnvironment } from "./config/probot-environment.js";
 import { OperatorSettingsError, readOperatorSettings } from "./config/operator-settings.js";
 import { AfkOctokit } from "./github/octokit.js";
 
@@ -14,21 +12,11 @@ import { AfkOctokit } from "./github/octokit.js";
  */
 async function main(): Promise<void> {
   // 1. `.env` over the environment, as Probot applies it (its `run` applies it again, to the same effect).
-  Object.assign(process.env, readDotEnv(join(process.cwd(), ".env")));
+  Object.assign(process.env, (await probotEnvironment(process.env, process.cwd())).env);
   // 2. The operator's settings, all checked before anything listens.
   readOperatorSettings(process.env);
   // 3. Probot's own start, with the app given as `probot run` is given it.
   await run([new URL("./index.js", import.meta.url).href], { env: process.env, Octokit: AfkOctokit });
-}
-
-/** The variables of a `.env` file, as Probot reads it; none when there is no such file. */
-function readDotEnv(path: string): NodeJS.Dict<string> {
-  try {
-    return parseEnv(readFileSync(path, "utf8"));
-  } catch (error) {
-    if (typeof error === "object" && error !== null && "code" in error && error.code === "ENOENT") return {};
-    throw error;
-  }
 }
 
 /** What went wrong, in words: an error's message, or an event's (the webhook proxy rejects with one). */

@@ -10,7 +10,7 @@ import { checkSandboxNetwork, probeBubblewrap, probeSandboxLimits, type Bubblewr
 import { DEFAULT_SANDBOX_LIMITS, formatBytes } from "../executor/sandbox-limits.js";
 import { missingPermissions, REQUIRED_APP_EVENTS, REQUIRED_APP_PERMISSIONS } from "../github/app-permissions.js";
 import { errorMessage, errorStatus, firstLine } from "../github/types.js";
-import { probotEnvironment } from "./probot-environment.js";
+import { probotEnvironment } from "../config/probot-environment.js";
 
 const run = promisify(execFile);
 

@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { describeToolCall } from "../../src/cli/describe-tool-call.js";
 import { parseCliArgs } from "../../src/cli/parse-cli-args.js";
-import { probotEnvironment } from "../../src/cli/probot-environment.js";
+import { probotEnvironment } from "../../src/config/probot-environment.js";
 import { terminalLine, terminalSafe } from "../../src/cli/terminal-text.js";
 
 describe("parseCliArgs", () => {
