@@ -164,19 +164,32 @@ function parseRun(rest: readonly string[]): CliCommand {
 type Options = Record<string, { type: "string" | "boolean"; short?: string }>;
 type Parsed<T extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: true }>>;
 
-/** `parseArgs` in strict mode, its thrown errors (unknown option, missing value) returned as text. */
+/**
+ * `parseArgs` in strict mode, its thrown errors (unknown option, missing value) and an option given
+ * twice (which it would let the last one win) returned as text that says what to do.
+ */
 function strictParse<T extends Options>(args: readonly string[], options: T): ({ kind: "ok" } & Pick<Parsed<T>, "values" | "positionals">) | { kind: "error"; message: string } {
   try {
-    const { values, positionals } = parseArgs({ args: [...args], options, strict: true, allowPositionals: true });
+    const { values, positionals, tokens } = parseArgs({ args: [...args], options, strict: true, allowPositionals: true, tokens: true });
+    const seen = new Set<string>();
+    for (const token of tokens) {
+      if (token.kind !== "option") continue;
+      if (seen.has(token.name)) return { kind: "error", message: `--${token.name} is given twice; give it once` };
+      seen.add(token.name);
+    }
     return { kind: "ok", values, positionals };
   } catch (error) {
     return { kind: "error", message: parseErrorMessage(error) };
   }
 }
 
-/** parseArgs's message, without the hint about `--` it adds (afk takes no positional arguments). */
+/** parseArgs's errors in afk's words: `--task needs a value`, `unknown option "--force"`. */
 function parseErrorMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
+  const missing = /^Option '(-\w, )?(--[\w-]+)[^']*' argument missing/.exec(message);
+  if (missing !== null) return `${missing[2] ?? "the option"} needs a value`;
+  const unknown = /^Unknown option '([^']+)'/.exec(message);
+  if (unknown !== null) return `unknown option ${JSON.stringify(unknown[1])}`;
   return message.replace(/\. To specify a positional argument starting with a '-'.*$/s, "").replace(/\.$/, "");
 }
 

@@ -98,8 +98,8 @@ describe("afk help, version and usage errors", () => {
   it("answers a usage error with one line on stderr, nothing on stdout, and exit code 2", async () => {
     const cases: Array<[string[], string]> = [
       [["frob"], 'afk: unknown command "frob"; the commands are run, doctor, help (see afk --help)'],
-      [["run", "--tsk", "x"], "afk run: Unknown option '--tsk' (see afk run --help)"],
-      [["run", "--task"], "afk run: Option '--task <value>' argument missing (see afk run --help)"],
+      [["run", "--tsk", "x"], 'afk run: unknown option "--tsk" (see afk run --help)'],
+      [["run", "--task"], "afk run: --task needs a value (see afk run --help)"],
       [["run"], 'afk run: give exactly one of --task "TEXT" or --issue-file FILE (see afk run --help)'],
       [["run", "--task", "x", "--max-usd", "lots"], "afk run: --max-usd must be a number above 0, for example 2.5 (see afk run --help)"],
       [["doctor", "now"], "afk doctor: takes no arguments (got now) (see afk doctor --help)"],

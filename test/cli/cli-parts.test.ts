@@ -19,7 +19,7 @@ describe("parseCliArgs", () => {
     [["--version"], { kind: "version" }],
     [["help", "frob"], { kind: "error", message: 'unknown command "frob"; the commands are run, doctor, help', topic: "afk" }],
     [["run", "--task", "a", "--issue-file", "b"], { kind: "error", message: 'give exactly one of --task "TEXT" or --issue-file FILE', topic: "run" }],
-    [["run", "--task", "a", "--task", "b"], { kind: "run", repo: ".", task: { text: "b" }, model: undefined, test: undefined, maxUsd: undefined, maxTurns: undefined }],
+    [["run", "--task", "a", "--task", "b"], { kind: "error", message: "--task is given twice; give it once", topic: "run" }],
     [["run", "--task", ""], { kind: "error", message: "--task needs a value", topic: "run" }],
     [["run", "--task", "x", "--max-turns", "2.5"], { kind: "error", message: "--max-turns must be a whole number of at least 1", topic: "run" }],
   ])("afk %j", (argv, expected) => {

@@ -19,13 +19,14 @@ describe("afk command line", () => {
     [["run"], /exactly one of --task/],
     [["run", "--task", "a", "--issue-file", "b"], /exactly one of --task/],
     [["run", "--task"], /--task needs a value/],
-    [["run", "--task", "a", "--task", "b"], /given twice/],
+    [["run", "--task", "a", "--task", "b"], /--task is given twice/],
     [["run", "--task", "a", "--force"], /unknown option "--force"/],
     [["run", "--task", "a", "--max-usd", "0"], /--max-usd must be a number above 0/],
     [["run", "--task", "a", "--max-usd", "lots"], /--max-usd must be a number above 0/],
     [["run", "--task", "a", "--max-turns", "2.5"], /--max-turns must be a whole number/],
     [["deploy"], /unknown command "deploy"/],
-    [["doctor", "--fix"], /takes no arguments/],
+    [["doctor", "--fix"], /unknown option "--fix"/],
+    [["doctor", "now"], /takes no arguments/],
   ])("%j is an error that says what to do", (argv, message) => {
     const parsed = parseCliArgs(argv);
     expect(parsed.kind).toBe("error");
@@ -33,7 +34,7 @@ describe("afk command line", () => {
   });
 
   it("shows help for no command, help, --help and -h, and reads doctor", () => {
-    for (const argv of [[], ["help"], ["--help"], ["-h"]]) expect(parseCliArgs(argv)).toEqual({ kind: "help" });
+    for (const argv of [[], ["help"], ["--help"], ["-h"]]) expect(parseCliArgs(argv)).toEqual({ kind: "help", topic: "afk" });
     expect(parseCliArgs(["doctor"])).toEqual({ kind: "doctor" });
   });
 });
