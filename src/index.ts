@@ -8,6 +8,7 @@ import type { GitHub } from "./github/types.js";
 import { GitHubExecutor } from "./executor/github-executor.js";
 import { registerRouter } from "./router.js";
 import { Notifier, notifyingObserver } from "./notify/notifier.js";
+import { drainOnSignals } from "./drain-on-signals.js";
 import { DEFAULT_MODEL } from "./config/repo-config.js";
 import { observabilityHandler } from "./observability/http-routes.js";
 import { instrumentOctokit } from "./observability/instrument-octokit.js";
@@ -29,6 +30,8 @@ export interface AfkOptions {
   recoverOnStart?: boolean;
   /** How afk retries GitHub calls that fail transiently; `GITHUB_RETRY` by default (tests shorten the waits). */
   retry?: RetryPolicy;
+  /** Whether SIGTERM and SIGINT drain the App (`AFK_SHUTDOWN_GRACE_SECONDS`); on for the App `npm start` runs, off in tests. */
+  handleSignals?: boolean;
   /** The clock afk decides by; the system's by default (tests move it). */
   now?: () => Date;
   /** Told of every run state afk writes (before → after); never awaited, its errors only logged. */
@@ -98,6 +101,9 @@ export function createAfkApp(options: AfkOptions = {}): ApplicationFunction {
     if (options.recoverOnStart !== false) {
       coordinator.background("recover work after start-up", async () => void (await coordinator.recover()));
     }
+    if (options.handleSignals === true) {
+      drainOnSignals({ coordinator, graceSeconds: settings.shutdownGraceSeconds, log: app.log, ...(notifier === undefined ? {} : { flushNotifications: () => notifier.flush() }) });
+    }
     options.onLoad?.(coordinator);
   };
 }
@@ -134,4 +140,4 @@ function cachedBotLogin(appOctokit: () => Promise<GitHub>): () => Promise<string
   };
 }
 
-export default createAfkApp();
+export default createAfkApp({ handleSignals: true });

@@ -17,6 +17,8 @@ export interface OperatorSettings {
   model: string | undefined;
   /** `AFK_LOCK_LEASE_SECONDS`: how long a repository lock survives without being renewed. */
   lockLeaseSeconds: number;
+  /** `AFK_SHUTDOWN_GRACE_SECONDS`: on SIGTERM, how long runs may go on to finish before they are handed back. */
+  shutdownGraceSeconds: number;
   /** `AFK_REPLICA_ID`: names this process in lock holders; defaults to host name and pid. */
   replicaId: string;
   /** `ANTHROPIC_API_KEY` is set (the key itself never leaves the executor's client). */
@@ -72,6 +74,7 @@ export function readOperatorSettings(env: NodeJS.ProcessEnv): OperatorSettings {
   const maxConcurrentRuns = wholeNumber(env, "AFK_MAX_CONCURRENT_RUNS", 2, 1, 64, problems);
   const lockLeaseSeconds = wholeNumber(env, "AFK_LOCK_LEASE_SECONDS", 300, 30, 3600, problems);
   const modelRetries = wholeNumber(env, "AFK_MODEL_RETRIES", 4, 0, 10, problems);
+  const shutdownGraceSeconds = wholeNumber(env, "AFK_SHUTDOWN_GRACE_SECONDS", 30, 0, 3600, problems);
 
   const model = env.AFK_MODEL?.trim();
   if (model !== undefined && env.AFK_MODEL !== undefined && model.length === 0) {
@@ -95,6 +98,7 @@ export function readOperatorSettings(env: NodeJS.ProcessEnv): OperatorSettings {
     allowUnsandboxed,
     modelRetries,
     allowHostNetwork,
+    shutdownGraceSeconds,
     ...(notifyUrl === undefined ? {} : { notifyUrl }),
   };
 }

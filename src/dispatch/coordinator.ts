@@ -190,12 +190,40 @@ export class Coordinator {
     return this.#deps.retry ?? GITHUB_RETRY;
   }
 
-  /** App shutdown: starts nothing new and aborts every run in this process; each still settles and frees its lock. */
+  /**
+   * App shutdown at once: starts nothing new and aborts every run in this process; each still
+   * settles, frees its lock and, having delivered nothing, is queued again for any replica.
+   */
   shutdown(reason: string): void {
+    this.#stopStarting();
+    for (const run of this.#active.values()) run.controller.abort(new RunAbort("shutdown", reason));
+  }
+
+  /**
+   * Graceful shutdown (SIGTERM): starts nothing new (deliveries are still taken and recorded, as
+   * queued work for any replica), lets the runs in this process go on for up to `graceMs`, then
+   * aborts the rest, which settle as queued again with their locks released at once, not left to
+   * their leases. Resolves once every run has settled and every pending step is done.
+   */
+  async drain(graceMs: number, reason: string): Promise<{ finished: number; handedBack: number }> {
+    this.#stopStarting();
+    const before = this.#active.size;
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([this.#queue.idle(), graceOver]);
+    clearTimeout(timer);
+    const left = [...this.#active.values()];
+    for (const run of left) run.controller.abort(new RunAbort("shutdown", reason));
+    await this.idle();
+    return { finished: before - left.length, handedBack: left.length };
+  }
+
+  #stopStarting(): void {
     this.#closing = true;
     for (const { timer } of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
-    for (const run of this.#active.values()) run.controller.abort(new RunAbort("shutdown", reason));
   }
 
   botLogin(): Promise<string> {
@@ -805,17 +833,18 @@ export class Coordinator {
         this.#active.delete(holder.runId);
       }
       await writes;
-      if (controller.signal.reason instanceof RunAbort && controller.signal.reason.kind === "stop") {
-        outcome = { status: "stopped", message: controller.signal.reason.message };
-      }
+      const abort = controller.signal.reason instanceof RunAbort ? controller.signal.reason : undefined;
+      if (abort?.kind === "stop") outcome = { status: "stopped", message: abort.message };
+      // Cut short by this process shutting down, with nothing delivered: the job goes back in the queue.
+      const handBack = abort?.kind === "shutdown" && (outcome.status === "failed" || outcome.status === "stopped") ? abort.message : undefined;
       const seconds = (performance.now() - startedAt) / 1000;
-      const ended: RunOutcomeLabel = lease.lost ? "lost-lock" : outcome.status;
+      const ended: RunOutcomeLabel = lease.lost ? "lost-lock" : handBack !== undefined ? "handed-back" : outcome.status;
       const cost = outcome.spend ?? state.spend;
       this.#deps.log.info(runEndRecord({ ...identity, outcome: ended, cost, turns: cost?.turns, durationSeconds: seconds }), "afk run ended");
       this.#deps.metrics?.runEnded({ job: state.job, outcome: ended, seconds, cost });
       // Token counts are for the metrics; the run state (and its marker on the issue) keeps dollars and turns.
       const recorded: RunOutcome = outcome.spend === undefined ? outcome : { ...outcome, spend: { usd: outcome.spend.usd, turns: outcome.spend.turns } };
-      await this.#settle(repo, config, state, written, commentId, recorded, lease);
+      await this.#settle(repo, config, state, written, commentId, recorded, lease, handBack);
     });
   }
 
@@ -849,6 +878,7 @@ export class Coordinator {
     commentId: number,
     outcome: RunOutcome,
     lease: { holder: LockHolder; lost: boolean },
+    handBack?: string,
   ): Promise<void> {
     const octokit = await this.#retrying(() => this.#deps.octokitFor(repo.installationId));
     const log = this.#deps.log.child({ repo: fullName(repo), issue: state.issue, runId: state.runId });
@@ -858,9 +888,10 @@ export class Coordinator {
       return;
     }
     await this.#inIssueTurn(repo, state.issue, async () => {
-      const transition = decide(state, { kind: "job-finished", outcome }, config, this.#now());
+      const event: LifecycleEvent = handBack === undefined ? { kind: "job-finished", outcome } : { kind: "handed-back", reason: handBack };
+      const transition = decide(state, event, config, this.#now());
       let settled = transition.state;
-      const headSha = outcome.headSha;
+      const headSha = handBack === undefined ? outcome.headSha : undefined;
       if (headSha !== undefined) {
         // The check run first, so the state written next records its id.
         try {
@@ -884,7 +915,7 @@ export class Coordinator {
       }
       // The effects release the lock and dispatch what is queued next; if they never ran, the lease would free the repository.
       await this.#carryOut(repo, octokit, config, settled, commentId, transition.effects);
-      log.info({ outcome: outcome.status, job: state.job }, "afk run settled");
+      log.info({ outcome: handBack === undefined ? outcome.status : "handed-back", job: state.job }, "afk run settled");
     });
   }
 

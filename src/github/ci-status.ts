@@ -89,8 +89,8 @@ export function verdictOf(report: CiReport): CiVerdict {
   if (report.checkRuns.length === 0 && report.checkSuites.length === 0 && report.statuses.length === 0) return { kind: "none" };
   const running =
     report.checkRuns.some((run) => run.status !== "completed") || report.checkSuites.some((suite) => suite.status !== "completed") || report.statuses.some((status) => status.state === "pending");
-  if (running) return { kind: "pending" };
   const failing = failingNames(report);
+  if (running) return failing.length === 0 ? { kind: "pending" } : { kind: "pending", failing };
   return failing.length === 0 ? { kind: "green" } : { kind: "red", failing, redOnBase: [] };
 }
 
@@ -100,9 +100,9 @@ export function verdictOf(report: CiReport): CiVerdict {
  */
 export async function ciVerdict(octokit: GitHub, repo: RepoRef, input: { sha: string; baseRef: () => Promise<string>; ownAppSlug: string }): Promise<CiVerdict> {
   const verdict = verdictOf(await readCi(octokit, repo, input.sha, input.ownAppSlug));
-  if (verdict.kind !== "red") return verdict;
+  if (verdict.kind !== "red" && (verdict.kind !== "pending" || verdict.failing === undefined)) return verdict;
   const onBase = new Set(failingNames(await readCi(octokit, repo, await input.baseRef(), input.ownAppSlug)));
-  return { ...verdict, redOnBase: verdict.failing.filter((name) => onBase.has(name)) };
+  return { ...verdict, redOnBase: (verdict.failing ?? []).filter((name) => onBase.has(name)) };
 }
 
 /** One red check as the agent is shown it. All of it is untrusted text (logs print anything). */

@@ -12,7 +12,8 @@ import { inertText } from "../trust/inert-text.js";
  * the base branch's head too.
  */
 export type CiVerdict =
-  | { kind: "pending" }
+  /** Something still runs; `failing` names checks already red (and `redOnBase` those red on the base too). */
+  | { kind: "pending"; failing?: string[]; redOnBase?: string[] }
   | { kind: "none" }
   | { kind: "green" }
   | { kind: "red"; failing: string[]; redOnBase: string[] };
@@ -20,6 +21,8 @@ export type CiVerdict =
 /** Everything that moves a run after it was queued. Each comes from a webhook, the executor, or afk's own timer. */
 export type LifecycleEvent =
   | { kind: "job-finished"; outcome: RunOutcome }
+  /** The process running the job shut down before it finished (SIGTERM, past `AFK_SHUTDOWN_GRACE_SECONDS`): the job goes back in the queue. */
+  | { kind: "handed-back"; reason: string }
   | { kind: "ci"; head: string; verdict: CiVerdict }
   | { kind: "review"; by: string; trusted: boolean; reviewId: number; changesRequested: boolean; asksFix: boolean }
   | { kind: "fix-command"; by: string; commentId: number }
@@ -104,6 +107,8 @@ export function decide(state: RunState, event: LifecycleEvent, policy: Lifecycle
   switch (event.kind) {
     case "job-finished":
       return jobFinished(state, event.outcome, policy, now);
+    case "handed-back":
+      return handedBack(state, event.reason);
     case "ci":
       return ciReported(state, event.head, event.verdict, policy, now);
     case "review":
@@ -216,6 +221,21 @@ function awaitCi(head: string, policy: LifecyclePolicy, now: Date): Effect[] {
   ];
 }
 
+/**
+ * A job cut short by its process shutting down goes back in the queue as it was (same run, job and
+ * loop counters; its partial work is discarded), the lock is released at once rather than left to
+ * its lease, and the trigger label stays on: it is the queue. Any replica, or this one restarted, starts it.
+ */
+function handedBack(state: RunState, reason: string): Transition {
+  if (state.status !== "running") return ignore(state, `the run is ${state.status}, not running`);
+  const { replica: _replica, startedAt: _started, ...rest } = state;
+  return {
+    state: queued(rest, state.job, { outcome: { message: `The run was interrupted: ${reason} It is queued again and starts when a replica of afk is free.`, retryable: false } }),
+    // `enqueue` puts the trigger label back should anything have taken it off: it is the queue.
+    effects: [{ kind: "release-lock" }, { kind: "remove-labels", labels: ["in_progress"] }, { kind: "enqueue" }],
+  };
+}
+
 function ciReported(state: RunState, head: string, verdict: CiVerdict, policy: LifecyclePolicy, now: Date): Transition {
   if (state.status !== "waiting" || (state.phase !== "ci" && state.phase !== "review") || state.ci === undefined) return ignore(state, "the run is not waiting for CI");
   if (state.ci.head !== head) return ignore(state, `CI reported on ${head.slice(0, 7)}, not on afk's latest commit ${state.ci.head.slice(0, 7)}`);
@@ -248,8 +268,9 @@ function ciInReview(state: RunState, head: string, verdict: CiVerdict, policy: L
   const passed = state.ci?.passed;
   if (passed === undefined) return ignore(state, "the pull request is with its reviewers; afk no longer waits on CI for this commit");
   const short = head.slice(0, 7);
-  if (verdict.kind === "red") {
-    const ours = verdict.failing.filter((name) => !verdict.redOnBase.includes(name));
+  // A check already red is enough here, even while another still runs: afk said CI passed, and it no longer does.
+  if (verdict.kind === "red" || verdict.kind === "pending") {
+    const ours = (verdict.failing ?? []).filter((name) => !(verdict.redOnBase ?? []).includes(name));
     if (ours.length > 0) return red(state, head, ours, policy, now, true);
   }
   if (verdict.kind === "green" && passed !== "green" && state.ci !== undefined) {

@@ -2,10 +2,11 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import { JOBS, type Job } from "../lifecycle/run-state.js";
 
 /**
- * How a run ended, as `afk_runs_total` counts it: the executor's outcome, or `lost-lock` when
- * another process took the repository lock back while the run was going.
+ * How a run ended, as `afk_runs_total` counts it: the executor's outcome, `lost-lock` when
+ * another process took the repository lock back while the run was going, or `handed-back` when
+ * afk shut down before it finished and queued it again.
  */
-export const RUN_OUTCOMES = ["done", "waiting", "planned", "escalated", "failed", "stopped", "lost-lock"] as const;
+export const RUN_OUTCOMES = ["done", "waiting", "planned", "escalated", "failed", "stopped", "lost-lock", "handed-back"] as const;
 export type RunOutcomeLabel = (typeof RUN_OUTCOMES)[number];
 
 /** What became of a webhook delivery: an afk handler took it, threw, or afk has no handler for it. */

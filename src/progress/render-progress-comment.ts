@@ -62,12 +62,8 @@ function statusLine(state: RunState): string {
   if (state.notice !== undefined) return escapeHtml(state.notice.message);
   switch (state.status) {
     case "queued":
-      if (state.blockedBy !== undefined && state.blockedBy.length > 0) {
-        return `Waiting: blocked by ${state.blockedBy.map((n) => `#${n}`).join(", ")}. It starts by itself once ${state.blockedBy.length === 1 ? "that issue is" : "those issues are"} closed and the repository is free.`;
-      }
-      return state.queuedBehind !== undefined
-        ? `Queued behind #${state.queuedBehind}: afk works on one issue per repository at a time. This one starts by itself when its turn comes (higher priority labels first); \`/afk status\` shows the queue as it is now.`
-        : "Waiting for the repository lock.";
+      // Why it is queued again (a fix attempt, a rework, a run handed back at shutdown), then what it waits for.
+      return [state.outcome === undefined ? "" : escapeText(state.outcome.message), queuedLine(state)].filter((part) => part.length > 0).join(" ");
     case "running":
       return `Started by @${state.trigger.actor} (${state.trigger.source === "label" ? "label" : "command"}). This comment is edited in place as the run moves on.`;
     case "waiting":
@@ -86,6 +82,16 @@ function statusLine(state: RunState): string {
     case "refused":
       return "afk did not start.";
   }
+}
+
+/** What a queued run waits for. */
+function queuedLine(state: RunState): string {
+  if (state.blockedBy !== undefined && state.blockedBy.length > 0) {
+    return `Waiting: blocked by ${state.blockedBy.map((n) => `#${n}`).join(", ")}. It starts by itself once ${state.blockedBy.length === 1 ? "that issue is" : "those issues are"} closed and the repository is free.`;
+  }
+  return state.queuedBehind !== undefined
+    ? `Queued behind #${state.queuedBehind}: afk works on one issue per repository at a time. This one starts by itself when its turn comes (higher priority labels first); \`/afk status\` shows the queue as it is now.`
+    : "Waiting for the repository lock.";
 }
 
 /** What a waiting run waits for, by phase. */

@@ -184,6 +184,44 @@ describe.concurrent("the afk App as users run it (npm start), end to end over HT
     github.assertNoViolations();
   }, 150_000);
 
+  it("SIGTERM mid-run: the run past the grace period is handed back (queued again, lock released at once), the App exits 0, and a restart runs it", async (context) => {
+    const { expect } = context;
+    const allowlist = "drain-org/*";
+    const first = await world.startApp(allowlist, "cache-drain", { AFK_SHUTDOWN_GRACE_SECONDS: "2" });
+    context.onTestFinished(() => first.kill("SIGKILL"));
+    const s = await world.scenario(context, "drain-org", { app: first, script: annotateTurns("// annotated", "Added a comment to src/math.js.") });
+    const issue = s.issue({ title: "Handed back" });
+    const held = s.holdNext();
+    await s.label(issue, "wes-write");
+    await s.within(held.arrived, "the run's first model call", 45_000);
+    const runId = s.state(issue)?.runId;
+    expect(s.lock()).toMatchObject({ state: "held", issue, runId });
+
+    // As `docker stop` or systemd stops it: SIGTERM to the App's process only.
+    const signalledAt = Date.now();
+    first.signalApp("SIGTERM");
+    const exit = await s.within(first.exit(), "the App to exit after its grace period", 30_000);
+    const exitMs = Date.now() - signalledAt;
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(processGroupMembers(first.pid)).toEqual([]);
+    // Handed back, not left to the lease: queued again under the same run, the lock free, the issue still in the queue.
+    expect(s.state(issue)).toMatchObject({ status: "queued", runId });
+    expect(s.progress(issue)).toContain("The run was interrupted: afk was shut down (SIGTERM) before the run finished. It is queued again");
+    expect(s.lock()).toMatchObject({ state: "free", lastRunId: runId });
+    expect(s.labels(issue)).toEqual(["ready-for-agent"]);
+    expect(world.git.pushes.filter((push) => push.repo === s.fullName)).toEqual([]);
+
+    // The next App to start picks the run up (nothing is delivered) and takes it to its pull request.
+    const restarted = await world.startApp(allowlist, "cache-drain");
+    context.onTestFinished(() => restarted.kill("SIGKILL"));
+    s.app = restarted;
+    await s.eventually(() => s.state(issue)?.status === "waiting", `#${issue} to open its pull request after the restart`, 60_000);
+    expect(s.state(issue)).toMatchObject({ runId, phase: "ci" });
+    expect(s.model.remaining).toBe(0);
+    console.info(`[e2e] SIGTERM with AFK_SHUTDOWN_GRACE_SECONDS=2 and a run going: the App exited ${(exitMs / 1000).toFixed(1)} s later, the run handed back`);
+    world.github.assertNoViolations();
+  }, 150_000);
+
   it("label → real executor → draft PR → CI green → ready → merged → done, and the issue queued behind it then starts", async (context) => {
     const { expect } = context;
     const { github } = world;

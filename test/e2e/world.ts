@@ -245,7 +245,7 @@ export interface E2EWorld {
    * Starts another App process with the same settings, acting on `allowlist` (afk's `AFK_ALLOWLIST`),
    * with its cache in `<root>/<cache>` (a restart on the same host passes the same name).
    */
-  startApp(allowlist: string, cache: string): Promise<AppProcess>;
+  startApp(allowlist: string, cache: string, env?: Record<string, string>): Promise<AppProcess>;
   /**
    * A fresh repository `<owner>/app` in an installation of its own, with its model; everything it
    * set up is torn down when the test ends. Owners `octo-*` are the shared App's.
@@ -292,7 +292,7 @@ export function useE2EWorld(): E2EWorld {
     get app() {
       return need(shared, "App process");
     },
-    async startApp(allowlist, cache) {
+    async startApp(allowlist, cache, env = {}) {
       return AppProcess.start({
         gheHost: world.github.host,
         appId: world.github.appId,
@@ -300,7 +300,7 @@ export function useE2EWorld(): E2EWorld {
         anthropicBaseUrl: world.gate.url,
         anthropicApiKey: TEST_ANTHROPIC_KEY,
         cacheDir: join(world.root, cache),
-        env: { AFK_ALLOWLIST: allowlist, AFK_LOCK_LEASE_SECONDS: String(LEASE_SECONDS), AFK_MODEL_RETRIES: String(MODEL_RETRIES) },
+        env: { AFK_ALLOWLIST: allowlist, AFK_LOCK_LEASE_SECONDS: String(LEASE_SECONDS), AFK_MODEL_RETRIES: String(MODEL_RETRIES), ...env },
         // `AFK_E2E_LOG=/path` keeps every line the App processes wrote; `AFK_E2E_LOG_LEVEL=debug` says more.
         ...(process.env.AFK_E2E_LOG === undefined ? {} : { logFile: process.env.AFK_E2E_LOG }),
         ...(process.env.AFK_E2E_LOG_LEVEL === undefined ? {} : { logLevel: process.env.AFK_E2E_LOG_LEVEL }),

@@ -204,6 +204,28 @@ export class AppProcess {
     return this.#exit !== undefined;
   }
 
+  /** Resolves with how `npm start` exited, once it has. */
+  exit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return this.#exited;
+  }
+
+  /**
+   * Sends `signal` to the App's node process alone (`node dist/main.js`), as `docker stop` signals a
+   * container's first process and systemd's `KillMode=mixed` the main one: its children are not signalled.
+   */
+  signalApp(signal: NodeJS.Signals): void {
+    const node = processGroupMembers(this.#pgid).find((pid) => {
+      try {
+        const [program = "", ...args] = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+        return /(^|\/)node$/.test(program) && args.some((arg) => arg === "dist/main.js" || arg.endsWith("/dist/main.js"));
+      } catch {
+        return false;
+      }
+    });
+    if (node === undefined) throw new Error("no `node dist/main.js` in the App's process group");
+    process.kill(node, signal);
+  }
+
   /** Everything the App wrote on stdout and stderr so far. */
   get logs(): string {
     return this.#lines.join("\n");

@@ -258,6 +258,17 @@ describe("the run lifecycle (pure)", () => {
     expect(decide(green.state, { kind: "ci", head: HEADS[0], verdict: { kind: "red", failing: ["lint"], redOnBase: ["lint"] } }, POLICY, at(10)).ignored).toBeDefined();
   });
 
+  it("a job cut short by a shutdown goes back in the queue as it was, its lock released at once; anything but a running job is left alone", () => {
+    const fixing = startedState(decide(decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(1)).state, { kind: "ci", head: HEADS[0], verdict: { kind: "red", failing: ["build"], redOnBase: [] } }, POLICY, at(2)).state, "replica-a", at(3));
+    const { state, effects } = decide(fixing, { kind: "handed-back", reason: "afk was shut down (SIGTERM) before the run finished." }, POLICY, at(4));
+    expect(state).toMatchObject({ status: "queued", phase: "queued", job: "fix-ci", runId: fixing.runId, loop: { fixAttempts: 1 }, ci: { head: HEADS[0] } });
+    expect(state.replica).toBeUndefined();
+    expect(state.outcome?.message).toBe("The run was interrupted: afk was shut down (SIGTERM) before the run finished. It is queued again and starts when a replica of afk is free.");
+    expect(effects).toEqual([{ kind: "release-lock" }, { kind: "remove-labels", labels: ["in_progress"] }, { kind: "enqueue" }]);
+    const waiting = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(1)).state;
+    expect(decide(waiting, { kind: "handed-back", reason: "x" }, POLICY, at(2)).ignored).toBeDefined();
+  });
+
   it("a merged pull request ends the run done and closes the issue; a stop while running aborts the job", () => {
     const waiting = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(1)).state;
     const merged = decide(waiting, { kind: "pull-request-closed", number: 7, merged: true, by: "ada" }, POLICY, at(30));
@@ -307,6 +318,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
         fc.constant<LifecycleEvent>({ kind: "approve", by: "max" }),
         fc.record({ number: fc.constantFrom(7, 8), merged: fc.boolean() }).map((c): LifecycleEvent => ({ kind: "pull-request-closed", by: "ada", ...c })),
         fc.constant<LifecycleEvent>({ kind: "stop", by: "ada", reason: "stop" }),
+        fc.constant<LifecycleEvent>({ kind: "handed-back", reason: "afk was shut down (SIGTERM) before the run finished." }),
         fc.record({ number: fc.constantFrom(7, 8), head: fc.constantFrom(...HEADS) }).map((p): LifecycleEvent => ({ kind: "pushed", by: "max", ...p })),
         fc.constant<LifecycleEvent>({ kind: "approve", by: "max", subIssues: [11, 12] }),
         fc.record({ issue: fc.constantFrom(11, 12), stillOpen: fc.subarray([11, 12]) }).map((e): LifecycleEvent => ({ kind: "sub-issue-closed", ...e })),
@@ -400,7 +412,7 @@ type Check = "running" | "green" | "red";
 /** What afk reads on a commit: the verdict `readCi` would give (no check is red on the base here). */
 function verdictIn(checks: readonly Check[] | undefined): CiVerdict {
   if (checks === undefined || checks.length === 0) return { kind: "none" };
-  if (checks.includes("running")) return { kind: "pending" };
+  if (checks.includes("running")) return checks.includes("red") ? { kind: "pending", failing: ["ci"] } : { kind: "pending" };
   return checks.includes("red") ? { kind: "red", failing: ["ci"], redOnBase: [] } : { kind: "green" };
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { isRepositoryAllowed, OperatorSettingsError, readOperatorSettings } from "../../src/config/operator-settings.js";
 
 describe("operator settings", () => {
-  it("has safe defaults: kill switch off, empty allowlist, lease of five minutes, never unsandboxed", () => {
+  it("has safe defaults: kill switch off, empty allowlist, lease of five minutes, never unsandboxed, 30 s to finish runs on shutdown", () => {
     const settings = readOperatorSettings({ AFK_REPLICA_ID: "r1", AFK_CACHE_DIR: "/cache" });
     expect(settings).toEqual({
       killSwitch: false,
@@ -16,6 +16,7 @@ describe("operator settings", () => {
       allowUnsandboxed: false,
       modelRetries: 4,
       allowHostNetwork: false,
+      shutdownGraceSeconds: 30,
     });
   });
 
@@ -50,15 +51,15 @@ describe("operator settings", () => {
   it("fails with one message naming every invalid variable", () => {
     let caught: unknown;
     try {
-      readOperatorSettings({ AFK_KILL_SWITCH: "maybe", AFK_ALLOWLIST: "octo-org/app/extra, ok/fine", AFK_MAX_CONCURRENT_RUNS: "0", AFK_LOCK_LEASE_SECONDS: "ten", AFK_MODEL: " " });
+      readOperatorSettings({ AFK_KILL_SWITCH: "maybe", AFK_ALLOWLIST: "octo-org/app/extra, ok/fine", AFK_MAX_CONCURRENT_RUNS: "0", AFK_LOCK_LEASE_SECONDS: "ten", AFK_MODEL: " ", AFK_SHUTDOWN_GRACE_SECONDS: "-1" });
     } catch (error) {
       caught = error;
     }
     expect(caught).toBeInstanceOf(OperatorSettingsError);
     const message = caught instanceof Error ? caught.message : "";
     expect(message).toMatch(/^afk cannot start: invalid operator settings/);
-    for (const name of ["AFK_KILL_SWITCH", "AFK_ALLOWLIST", "AFK_MAX_CONCURRENT_RUNS", "AFK_LOCK_LEASE_SECONDS", "AFK_MODEL"]) expect(message).toContain(name);
-    expect(caught instanceof OperatorSettingsError && caught.problems).toHaveLength(5);
+    for (const name of ["AFK_KILL_SWITCH", "AFK_ALLOWLIST", "AFK_MAX_CONCURRENT_RUNS", "AFK_LOCK_LEASE_SECONDS", "AFK_MODEL", "AFK_SHUTDOWN_GRACE_SECONDS"]) expect(message).toContain(name);
+    expect(caught instanceof OperatorSettingsError && caught.problems).toHaveLength(6);
   });
 
   it("reads AFK_NOTIFY_URL as an https address, or http to this machine only; unset or blank means no notifications", () => {
