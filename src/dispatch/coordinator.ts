@@ -10,7 +10,7 @@ import type { Executor, JobContext, RunOutcome, RunReporter } from "../executor/
 import { ciVerdict } from "../github/ci-status.js";
 import { markReadyForReview, requestReview } from "../github/pull-request.js";
 import { decide, watchesCiOn, type Effect, type LabelRole, type LifecycleEvent, type Transition } from "../lifecycle/lifecycle.js";
-import { listLabeledIssues, openBlockers, type QueuedIssue } from "../github/issue-queue.js";
+import { openBlockers, type QueuedIssue } from "../github/issue-queue.js";
 import { errorMessage, errorStatus, fullName, type Actor, type GitHub, type RepoRef } from "../github/types.js";
 import { extendLease, newHolder, type LockHolder } from "../lock/lock-record.js";
 import { acquireLock, readLock, releaseLock, renewLock, requestStop, type LockView } from "../lock/repo-lock.js";
@@ -36,7 +36,7 @@ import { installationMissingPermissions } from "../github/app-permissions.js";
 import { findProgressComment, writeProgressComment, type ProgressComment } from "../progress/progress-comment.js";
 import { renderCheckRun } from "../progress/render-check-run.js";
 import { checkTrust, type TrustDecision } from "../trust/trust-gate.js";
-import { orderCandidates } from "./priority.js";
+import { isFollowUp, readQueue } from "./queue-reader.js";
 import { RunQueue } from "./run-queue.js";
 import { YieldingQueue } from "./yielding-queue.js";
 import type { AfkMetrics, RunOutcomeLabel } from "../observability/metrics.js";
@@ -372,19 +372,9 @@ export class Coordinator {
     if (config === undefined) return;
     const botLogin = await this.botLogin();
     // With the kill switch on, queued issues wait; an expired lock is still taken back so its issue learns the run died.
-    const candidates = this.#deps.settings.killSwitch
-      ? []
-      : orderCandidates(await listLabeledIssues(octokit, repo, config.labels.trigger, config.labels.in_progress));
-
-    // Work on afk's open pull requests (fix-forward, rework) goes before new issues.
-    const queued: Array<{ candidate: QueuedIssue; state: RunState }> = [];
-    for (const candidate of candidates) {
-      const progress = await findProgressComment(octokit, repo, candidate.number, botLogin);
-      if (progress?.kind === "state" && progress.state.status === "queued") queued.push({ candidate, state: progress.state });
-    }
-    const isFollowUp = (state: RunState) => state.job === "fix-ci" || state.job === "rework";
-    const ordered = [...queued.filter((entry) => isFollowUp(entry.state)), ...queued.filter((entry) => !isFollowUp(entry.state))];
-    for (const { candidate, state: listed } of ordered) {
+    // Work on afk's open pull requests (fix-forward, rework) goes before new issues; `/afk status` reads the same queue.
+    const ordered = this.#deps.settings.killSwitch ? [] : await readQueue(octokit, repo, { trigger: config.labels.trigger, inProgress: config.labels.in_progress }, botLogin);
+    for (const { issue: candidate, state: listed } of ordered) {
       // A follow-up continues an issue afk already worked on; only new work waits for blocking issues.
       const blockers = isFollowUp(listed) ? [] : await openBlockers(octokit, repo, candidate);
       if (blockers.length > 0) {

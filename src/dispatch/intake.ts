@@ -3,7 +3,7 @@ import { isRepositoryAllowed } from "../config/operator-settings.js";
 import { readRepoConfig } from "../config/read-repo-config.js";
 import type { RepoConfigResult } from "../config/load-repo-config.js";
 import { issueTextDigest } from "../github/issue-context.js";
-import { listLabeledIssues } from "../github/issue-queue.js";
+import { isFollowUp, readQueue } from "./queue-reader.js";
 import { issueOfAfkPullRequest } from "../github/pull-request.js";
 import { readPlan } from "../executor/follow-up-context.js";
 import { awaitsApproval } from "../lifecycle/lifecycle.js";
@@ -17,7 +17,6 @@ import { recentRefusals, refusalMarker, REFUSAL_QUIET_MS, type ThreadComment } f
 import { checkTrust, isBot, type TrustDecision } from "../trust/trust-gate.js";
 import { trustLists, type Coordinator, type IssueRequest } from "./coordinator.js";
 import type { CheckRunIntent, CiIntent, CommentIntent, IssueIntent, LabelIntent, PullRequestIntent, ReviewIntent } from "./intents.js";
-import { orderCandidates } from "./priority.js";
 
 const DEFAULT_TRIGGER_LABEL = "ready-for-agent";
 
@@ -225,7 +224,14 @@ export async function handleComment(coordinator: Coordinator, octokit: GitHub, i
     case "status": {
       const lock = await coordinator.lockOf(octokit, repo);
       const progress = await coordinator.progressOf(octokit, repo, intent.issue.number);
-      const queue = config.kind === "ok" ? await queuedIssues(coordinator, octokit, intent, config.config.labels.trigger, config.config.labels.in_progress) : [];
+      const queue =
+        config.kind === "ok"
+          ? (await readQueue(octokit, repo, { trigger: config.config.labels.trigger, inProgress: config.config.labels.in_progress }, await coordinator.botLogin())).map(({ issue, state }) => ({
+              number: issue.number,
+              followUp: isFollowUp(state),
+              blockedBy: isFollowUp(state) ? [] : (state.blockedBy ?? []),
+            }))
+          : [];
       await reply(renderStatus({ issue: intent.issue.number, progress, lock, queue }));
       return;
     }
@@ -313,15 +319,6 @@ function allowed(coordinator: Coordinator, intent: IssueIntent): boolean {
   if (isRepositoryAllowed(coordinator.settings, fullName(intent.repo))) return true;
   coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue.number }, "afk ignored an event: repository is not in AFK_ALLOWLIST");
   return false;
-}
-
-async function queuedIssues(coordinator: Coordinator, octokit: GitHub, intent: IssueIntent, trigger: string, inProgress: string): Promise<number[]> {
-  const queue: number[] = [];
-  for (const candidate of orderCandidates(await listLabeledIssues(octokit, intent.repo, trigger, inProgress))) {
-    const progress = await coordinator.progressOf(octokit, intent.repo, candidate.number);
-    if (progress?.kind === "state" && progress.state.status === "queued") queue.push(candidate.number);
-  }
-  return queue;
 }
 
 /**

@@ -24,7 +24,11 @@ export function renderReviewReply(input: { reviewer: string | undefined; headSha
   return `afk addressed the review${input.reviewer === undefined ? "" : ` by @${input.reviewer}`} in ${input.headSha.slice(0, 7)}: ${inertText(input.message, { inline: true })}`;
 }
 
-export function renderStatus(input: { issue: number; progress: ProgressComment | undefined; lock: LockView; queue: number[] }): string {
+/**
+ * `/afk status`. `queue` is in the order afk starts queued runs (follow-ups first), each with what
+ * the dispatcher last recorded as blocking it.
+ */
+export function renderStatus(input: { issue: number; progress: ProgressComment | undefined; lock: LockView; queue: Array<{ number: number; followUp: boolean; blockedBy: number[] }> }): string {
   const lines = [`**afk status for #${input.issue}**`, ""];
   const progress = input.progress;
   if (progress === undefined) lines.push("- This issue: afk has not worked on it.");
@@ -45,6 +49,8 @@ export function renderStatus(input: { issue: number; progress: ProgressComment |
     default:
       lines.push("- Repository lock: free");
   }
-  lines.push(`- Queue: ${input.queue.length === 0 ? "empty" : input.queue.map((number) => `#${number}`).join(", ")}`);
+  const entry = (queued: (typeof input.queue)[number]) =>
+    `#${queued.number}${queued.followUp ? " (follow-up)" : queued.blockedBy.length > 0 ? ` (blocked by ${queued.blockedBy.map((number) => `#${number}`).join(", ")})` : ""}`;
+  lines.push(`- Queue, in the order afk starts it: ${input.queue.length === 0 ? "empty" : input.queue.map(entry).join(", ")}`);
   return lines.join("\n");
 }

@@ -43,7 +43,7 @@ describe("slash commands from trusted people", () => {
     expect(reply).toContain(`**afk status for #${second}**`);
     expect(reply).toMatch(/This issue: \*\*queued\*\*/);
     expect(reply).toMatch(new RegExp(`Repository lock: held by #${first} \\(run \`r-`));
-    expect(reply).toContain(`Queue: #${second}`);
+    expect(reply).toContain(`Queue, in the order afk starts it: #${second}`);
     executor.finish(first);
     await executor.waitForStarts(2);
     executor.finish(second);
