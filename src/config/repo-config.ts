@@ -11,6 +11,9 @@ export const DEFAULT_MODEL = "claude-sonnet-5-5";
  */
 export const DEFAULT_PROTECTED_PATHS: readonly string[] = [".github/**", ".gitmodules", "**/CODEOWNERS"];
 
+/** afk's labels when `.github/afk.yml` names none (or cannot be read: the trigger label is still recognised then). */
+export const DEFAULT_LABELS = { trigger: "ready-for-agent", in_progress: "agent-in-progress", human: "ready-for-human", plan_review: "plan-review" } as const;
+
 const labelName = z
   .string()
   .trim()
@@ -40,10 +43,10 @@ export const repoConfigSchema = z.strictObject({
     .describe("Anthropic model id the agent uses; defaults to the operator's AFK_MODEL, then to claude-sonnet-5-5."),
   labels: z
     .strictObject({
-      trigger: labelName.default("ready-for-agent").describe("Adding this label asks afk to implement the issue."),
-      in_progress: labelName.default("agent-in-progress").describe("Set by afk while it works on the issue."),
-      human: labelName.default("ready-for-human").describe("Set by afk when it hands the issue to a person."),
-      plan_review: labelName.default("plan-review").describe("Set by afk while its plan waits for `/afk approve` (with `plan_approval: true`)."),
+      trigger: labelName.default(DEFAULT_LABELS.trigger).describe("Adding this label asks afk to implement the issue."),
+      in_progress: labelName.default(DEFAULT_LABELS.in_progress).describe("Set by afk while it works on the issue."),
+      human: labelName.default(DEFAULT_LABELS.human).describe("Set by afk when it hands the issue to a person."),
+      plan_review: labelName.default(DEFAULT_LABELS.plan_review).describe("Set by afk while its plan waits for `/afk approve` (with `plan_approval: true`)."),
     })
     .prefault({})
     .describe("Names of the labels afk reads and writes."),

@@ -1,6 +1,7 @@
 import { parseCommands } from "../commands/parse-commands.js";
 import { isRepositoryAllowed } from "../config/operator-settings.js";
 import { readRepoConfig } from "../config/read-repo-config.js";
+import { DEFAULT_LABELS } from "../config/repo-config.js";
 import type { RepoConfigResult } from "../config/load-repo-config.js";
 import { issueTextDigest } from "../github/issue-context.js";
 import { isFollowUp, readQueue } from "./queue-reader.js";
@@ -18,13 +19,16 @@ import { checkTrust, isBot, type TrustDecision } from "../trust/trust-gate.js";
 import { trustLists, type Coordinator, type IssueRequest } from "./coordinator.js";
 import type { CheckRunIntent, CiIntent, CommentIntent, IssueIntent, LabelIntent, PullRequestIntent, ReviewIntent } from "./intents.js";
 
-const DEFAULT_TRIGGER_LABEL = "ready-for-agent";
+/** The repository's trigger label: its config's, or afk's default while the config is unusable (so a refusal can say why). */
+function triggerLabel(config: RepoConfigResult): string {
+  return config.kind === "ok" ? config.config.labels.trigger : DEFAULT_LABELS.trigger;
+}
 
 /** `issues.labeled`: the trigger label asks for a run. */
 export async function handleLabel(coordinator: Coordinator, octokit: GitHub, intent: LabelIntent): Promise<void> {
   if (!allowed(coordinator, intent)) return;
   const config = await readRepoConfig(octokit, intent.repo);
-  const trigger = config.kind === "ok" ? config.config.labels.trigger : DEFAULT_TRIGGER_LABEL;
+  const trigger = triggerLabel(config);
   if (intent.label !== trigger || !intent.issue.open || intent.issue.isPullRequest) return;
   // afk adds the trigger label itself when `/afk run` queues an issue; that event is its own echo.
   if (intent.actor.login === (await coordinator.botLogin())) return;
@@ -44,7 +48,7 @@ export async function handleWithdrawal(coordinator: Coordinator, octokit: GitHub
     why = `Stopped: @${intent.actor.login} closed the issue.`;
   } else {
     const config = await readRepoConfig(octokit, intent.repo);
-    const trigger = config.kind === "ok" ? config.config.labels.trigger : DEFAULT_TRIGGER_LABEL;
+    const trigger = triggerLabel(config);
     if (intent.label !== trigger) return;
     why = `Stopped: @${intent.actor.login} removed the \`${trigger}\` label.`;
   }
