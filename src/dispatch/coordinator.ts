@@ -29,6 +29,7 @@ import {
   spendState,
   startedState,
   stoppedState,
+  triggerOf,
   type Trigger,
 } from "../lifecycle/transitions.js";
 import { publishCheckRun } from "../progress/check-run.js";
@@ -488,7 +489,7 @@ export class Coordinator {
         // Sub-issues are GitHub's view of the link; afk's own order and parent live in the issues' bodies and states.
         this.#deps.log.warn({ err: error, repo: fullName(repo), parent: request.parent, issue: created.number }, "afk could not link a sub-issue to its parent");
       }
-      const trigger: Trigger = { actor: request.approver.login, source: "command", deliveryId: `${request.deliveryId}:step-${index + 1}`, repoUrl: request.repoUrl, bodyDigest: issueTextDigest(created.title, created.body) };
+      const trigger = triggerOf(request.approver, "command", { deliveryId: `${request.deliveryId}:step-${index + 1}`, repoUrl: request.repoUrl, bodyDigest: issueTextDigest(created.title, created.body) });
       await this.enqueue({ repo, octokit, issue: { number: created.number, open: true }, actor: request.approver, trigger }, { kind: "pass", config, previous: undefined }, { reactOnIssue: false, job: "implement", parent: request.parent });
     }
     return numbers;

@@ -11,7 +11,7 @@ import { awaitsApproval } from "../lifecycle/lifecycle.js";
 import { planSteps } from "../lifecycle/plan-steps.js";
 import { fullName, type GitHub, type RepoRef } from "../github/types.js";
 import { isActive, type Job, type RunState } from "../lifecycle/run-state.js";
-import type { Trigger } from "../lifecycle/transitions.js";
+import { triggerOf, type Trigger } from "../lifecycle/transitions.js";
 import type { ProgressComment } from "../progress/progress-comment.js";
 import { renderHelp, renderRefusal, renderStatus } from "../progress/render-replies.js";
 import { recentRefusals, refusalMarker, REFUSAL_QUIET_MS, type ThreadComment } from "../trust/refusal-throttle.js";
@@ -32,7 +32,7 @@ export async function handleLabel(coordinator: Coordinator, octokit: GitHub, int
   if (intent.label !== trigger || !intent.issue.open || intent.issue.isPullRequest) return;
   // afk adds the trigger label itself when `/afk run` queues an issue; that event is its own echo.
   if (intent.actor.login === (await coordinator.botLogin())) return;
-  await requestRun(coordinator, octokit, intent, config, { actor: intent.actor.login, source: "label", deliveryId: intent.deliveryId, repoUrl: intent.repoUrl, bodyDigest: intent.bodyDigest }, { reactTo: "issue" });
+  await requestRun(coordinator, octokit, intent, config, triggerOf(intent.actor, "label", intent), { reactTo: "issue" });
 }
 
 /**
@@ -52,7 +52,7 @@ export async function handleWithdrawal(coordinator: Coordinator, octokit: GitHub
     if (intent.label !== trigger) return;
     why = `Stopped: @${intent.actor.login} removed the \`${trigger}\` label.`;
   }
-  const trigger: Trigger = { actor: intent.actor.login, source: "label", deliveryId: intent.deliveryId, repoUrl: intent.repoUrl, bodyDigest: intent.bodyDigest };
+  const trigger = triggerOf(intent.actor, "label", intent);
   const progress = intent.label === undefined ? await coordinator.progressOf(octokit, intent.repo, intent.issue.number) : undefined;
   const state = progress?.kind === "state" ? progress.state : undefined;
   if (state?.pullRequest !== undefined && state.status === "waiting") {
@@ -102,7 +102,7 @@ export async function handleCheckRunRequest(coordinator: Coordinator, octokit: G
   const progress = await coordinator.progressOf(octokit, intent.repo, intent.issue);
   if (progress?.kind !== "state" || progress.state.checkRunId !== intent.checkRun.id) return;
   const { data: issue } = await octokit.rest.issues.get({ owner: intent.repo.owner, repo: intent.repo.repo, issue_number: intent.issue });
-  const trigger: Trigger = { actor: intent.actor.login, source: "command", deliveryId: intent.deliveryId, repoUrl: intent.repoUrl, bodyDigest: issueTextDigest(issue.title, issue.body) };
+  const trigger = triggerOf(intent.actor, "command", { ...intent, bodyDigest: issueTextDigest(issue.title, issue.body) });
   const request: IssueRequest = { repo: intent.repo, octokit, issue: { number: intent.issue, open: issue.state === "open" }, actor: intent.actor, trigger };
   const config = await readRepoConfig(octokit, intent.repo);
   if (intent.request === "stop") {
@@ -182,7 +182,7 @@ export async function handleComment(coordinator: Coordinator, octokit: GitHub, i
     return;
   }
 
-  const trigger: Trigger = { actor: intent.actor.login, source: "command", deliveryId: intent.deliveryId, repoUrl: intent.repoUrl, bodyDigest: intent.bodyDigest };
+  const trigger = triggerOf(intent.actor, "command", intent);
   const request: IssueRequest = { repo, octokit, issue: intent.issue, actor: intent.actor, trigger };
   const progressNow = () => coordinator.progressOf(octokit, repo, intent.issue.number);
   switch (command.name) {

@@ -14,6 +14,11 @@ export interface Trigger {
   bodyDigest: string;
 }
 
+/** The Trigger of a request: who asked, how, in which delivery, and the digest of the issue text they approved. */
+export function triggerOf(by: { login: string }, source: Trigger["source"], request: { deliveryId: string; repoUrl: string; bodyDigest: string }): Trigger {
+  return { actor: by.login, source, deliveryId: request.deliveryId, repoUrl: request.repoUrl, bodyDigest: request.bodyDigest };
+}
+
 /** A new run waiting for the repository lock. */
 export function queuedState(input: {
   runId: string;
