@@ -73,7 +73,7 @@ export async function handleWithdrawal(coordinator: Coordinator, octokit: GitHub
 
 /** `pull_request.closed` on afk's own pull request (authored by its bot, named in the issue's state): done, or ended. */
 export async function handlePullRequestClosed(coordinator: Coordinator, octokit: GitHub, intent: PullRequestIntent): Promise<void> {
-  if (!isRepositoryAllowed(coordinator.settings, fullName(intent.repo))) return;
+  if (!allowed(coordinator, intent)) return;
   if (intent.pull.author !== (await coordinator.botLogin())) return;
   const outcome = await coordinator.pullRequestClosed({ repo: intent.repo, octokit, issue: intent.issue, actor: intent.actor }, intent.pull);
   coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue, pull: intent.pull.number, outcome }, "afk: pull request closed");
@@ -85,7 +85,7 @@ export async function handlePullRequestClosed(coordinator: Coordinator, octokit:
  * commit that is no longer the pull request's.
  */
 export async function handlePullRequestPushed(coordinator: Coordinator, octokit: GitHub, intent: PullRequestIntent): Promise<void> {
-  if (!isRepositoryAllowed(coordinator.settings, fullName(intent.repo))) return;
+  if (!allowed(coordinator, intent)) return;
   const botLogin = await coordinator.botLogin();
   if (intent.pull.author !== botLogin || intent.actor.login === botLogin) return;
   const result = await coordinator.advance(intent.repo, octokit, intent.issue, async () => ({ kind: "pushed", number: intent.pull.number, head: intent.pull.headSha, by: intent.actor.login }));
@@ -97,7 +97,7 @@ export async function handlePullRequestPushed(coordinator: Coordinator, octokit:
  * requests a run as `/afk retry` would, through the same gate; Stop stops as `/afk stop` would.
  */
 export async function handleCheckRunRequest(coordinator: Coordinator, octokit: GitHub, intent: CheckRunIntent): Promise<void> {
-  if (!isRepositoryAllowed(coordinator.settings, fullName(intent.repo))) return;
+  if (!allowed(coordinator, intent)) return;
   if (intent.checkRun.appSlug === undefined || `${intent.checkRun.appSlug}[bot]` !== (await coordinator.botLogin())) return;
   const progress = await coordinator.progressOf(octokit, intent.repo, intent.issue);
   if (progress?.kind !== "state" || progress.state.checkRunId !== intent.checkRun.id) return;
@@ -116,7 +116,7 @@ export async function handleCheckRunRequest(coordinator: Coordinator, octokit: G
 
 /** CI changed on a commit of an afk branch: the issue's run looks at CI again if it waits on that commit. */
 export async function handleCiChange(coordinator: Coordinator, octokit: GitHub, intent: CiIntent): Promise<void> {
-  if (!isRepositoryAllowed(coordinator.settings, fullName(intent.repo))) return;
+  if (!allowed(coordinator, intent)) return;
   const transition = await coordinator.ciChanged(intent.repo, octokit, intent.issue, intent.sha);
   if (transition !== undefined && transition.ignored === undefined) {
     coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue, sha: intent.sha, status: transition.state.status, phase: transition.state.phase }, "afk: CI moved a run");
@@ -129,7 +129,7 @@ export async function handleCiChange(coordinator: Coordinator, octokit: GitHub, 
  * An untrusted reviewer's review is ignored (logged), never answered.
  */
 export async function handleReview(coordinator: Coordinator, octokit: GitHub, intent: ReviewIntent): Promise<void> {
-  if (!isRepositoryAllowed(coordinator.settings, fullName(intent.repo)) || intent.pull.fromFork) return;
+  if (!allowed(coordinator, intent) || intent.pull.fromFork) return;
   const botLogin = await coordinator.botLogin();
   if (intent.pull.author !== botLogin || intent.actor.login === botLogin) return;
   const changesRequested = intent.review.state === "changes_requested";
@@ -319,9 +319,10 @@ async function requestRun(
   coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue.number, result }, "afk run requested");
 }
 
-function allowed(coordinator: Coordinator, intent: IssueIntent): boolean {
+/** The one allowlist check of every delivery afk acts on; one outside it is only logged. */
+function allowed(coordinator: Coordinator, intent: { repo: RepoRef; deliveryId: string }): boolean {
   if (isRepositoryAllowed(coordinator.settings, fullName(intent.repo))) return true;
-  coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue.number }, "afk ignored an event: repository is not in AFK_ALLOWLIST");
+  coordinator.log.info({ repo: fullName(intent.repo), deliveryId: intent.deliveryId }, "afk ignored an event: repository is not in AFK_ALLOWLIST");
   return false;
 }
 
