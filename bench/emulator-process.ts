@@ -27,7 +27,9 @@ process.stdin.on("data", (chunk) => {
     if (match === null) continue;
     const issue = Number(match[1]);
     const reacted = github.reactions("bench-org/app", issue).some((reaction) => reaction.content === "eyes");
-    const commented = github.comments("bench-org/app", issue).some((comment) => comment.user.login === github.botLogin && (comment.body ?? "").includes("afk:state"));
+    const commented = github
+      .comments("bench-org/app", issue)
+      .some((comment) => comment.user.login === github.botLogin && (comment.body ?? "").includes("afk:state"));
     process.stdout.write(`${JSON.stringify({ issue, feedback: reacted && commented })}\n`);
   }
 });

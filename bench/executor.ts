@@ -40,9 +40,11 @@ function generateRepository(path: string, files: number, commits: number): void 
     parts.push(`commit refs/heads/main\ncommitter Bench <bench@example.com> ${time++} +0000\n${data(message)}${changes.join("")}`);
   };
   const initial: string[] = [];
-  for (let index = 0; index < files; index += 1) initial.push(`M 100644 inline src/d${index % 200}/file-${index}.txt\n${data(`file ${index}\n${"line\n".repeat(20)}`)}`);
+  for (let index = 0; index < files; index += 1)
+    initial.push(`M 100644 inline src/d${index % 200}/file-${index}.txt\n${data(`file ${index}\n${"line\n".repeat(20)}`)}`);
   commit("Initial commit", initial);
-  for (let index = 1; index < commits; index += 1) commit(`Change ${index}`, [`M 100644 inline src/d${index % 200}/file-${index % files}.txt\n${data(`file ${index % files} revision ${index}\n`)}`]);
+  for (let index = 1; index < commits; index += 1)
+    commit(`Change ${index}`, [`M 100644 inline src/d${index % 200}/file-${index % files}.txt\n${data(`file ${index % files} revision ${index}\n`)}`]);
   const result = spawnSync("git", ["--git-dir", path, "fast-import", "--quiet"], { input: parts.join(""), maxBuffer: 1 << 30 });
   if (result.status !== 0) throw new Error(`git fast-import failed: ${result.stderr.toString()}`);
 }
@@ -93,7 +95,11 @@ async function measureCacheReads(): Promise<{ cache_read_fraction: number; sessi
   const worktree = join(root, "session", "worktree");
   mkdirSync(join(worktree, "src"), { recursive: true });
   mkdirSync(join(root, "session", "home"));
-  for (let index = 0; index < 20; index += 1) writeFileSync(join(worktree, "src", `module-${index}.ts`), `export function f${index}(x: number): number {\n${"  // a line of code that the agent reads\n".repeat(60)}  return x + ${index};\n}\n`);
+  for (let index = 0; index < 20; index += 1)
+    writeFileSync(
+      join(worktree, "src", `module-${index}.ts`),
+      `export function f${index}(x: number): number {\n${"  // a line of code that the agent reads\n".repeat(60)}  return x + ${index};\n}\n`,
+    );
   const script: ScriptedTurn[] = [];
   for (let index = 0; index < 19; index += 1) script.push(toolTurn("bash", { command: `cat src/module-${index}.ts` }));
   script.push(endTurn("Read every module."));
@@ -140,17 +146,31 @@ async function measureRunOverhead(): Promise<{ run_overhead_ms: number; run_tota
     github.addRepo({ owner: "bench-org", name: "app", installationId: 77, files: { ".github/afk.yml": config } });
     github.addUser("wes-write");
     github.setPermission("bench-org/app", "wes-write", "write");
-    const git = await GitHttpServer.start({ root: join(dir, "remote"), authorize: ({ repo, service, token }) => github.gitAccessAllowed(repo, token, service) });
+    const git = await GitHttpServer.start({
+      root: join(dir, "remote"),
+      authorize: ({ repo, service, token }) => github.gitAccessAllowed(repo, token, service),
+    });
     github.connectGit("bench-org/app", { cloneUrl: git.cloneUrl("bench-org/app"), gitDir: remote });
     const model = await ModelServer.start([
       toolTurn("bash", { command: "cat src/math.js" }),
-      toolTurn("str_replace_based_edit_tool", { command: "create", path: "test/more.test.js", file_text: 'import { test } from "node:test";\ntest("more", () => {});\n' }),
+      toolTurn("str_replace_based_edit_tool", {
+        command: "create",
+        path: "test/more.test.js",
+        file_text: 'import { test } from "node:test";\ntest("more", () => {});\n',
+      }),
       endTurn("Added a test."),
     ]);
     const afk = await startAfk(github, { env: { ANTHROPIC_API_KEY: "sk-ant-bench", ANTHROPIC_BASE_URL: model.url, AFK_CACHE_DIR: join(dir, "cache") } });
     const issue = github.addIssue("bench-org/app", { title: "More tests", body: "Add a test.", user: "wes-write" }).number;
     github.seedLabels("bench-org/app", issue, ["ready-for-agent"]);
-    const payload = issuesLabeledPayload({ owner: "bench-org", repo: "app", installationId: 77, issue: { number: issue, title: "More tests", body: "Add a test.", labels: ["ready-for-agent"], state: "open" }, label: "ready-for-agent", sender: { login: "wes-write", type: "User" } });
+    const payload = issuesLabeledPayload({
+      owner: "bench-org",
+      repo: "app",
+      installationId: 77,
+      issue: { number: issue, title: "More tests", body: "Add a test.", labels: ["ready-for-agent"], state: "open" },
+      label: "ready-for-agent",
+      sender: { login: "wes-write", type: "User" },
+    });
     const started = performance.now();
     await afk.deliver("issues", payload);
     await afk.idle();
@@ -173,7 +193,12 @@ async function measureRunOverhead(): Promise<{ run_overhead_ms: number; run_tota
   }
   const overheads = samples.map((sample) => sample.total - sample.model - sample.test);
   const middle = samples[overheads.indexOf(median(overheads))] ?? samples[0];
-  return { run_overhead_ms: round(median(overheads)), run_total_ms: round(middle?.total ?? 0), run_model_ms: round(middle?.model ?? 0), run_test_ms: round(middle?.test ?? 0) };
+  return {
+    run_overhead_ms: round(median(overheads)),
+    run_total_ms: round(middle?.total ?? 0),
+    run_model_ms: round(middle?.model ?? 0),
+    run_test_ms: round(middle?.test ?? 0),
+  };
 }
 
 try {
@@ -204,7 +229,9 @@ try {
   ];
   for (const [name, value, target] of rows) console.log(`${name.padEnd(58)} ${value.padEnd(28)} ${target}`);
   const missed = [
-    figures.workspace_warm_cold_ratio > 0.25 ? "workspace_warm_cold_ratio (a fresh worktree checks out every file; on loopback the fetch is a small part of a clone)" : "",
+    figures.workspace_warm_cold_ratio > 0.25
+      ? "workspace_warm_cold_ratio (a fresh worktree checks out every file; on loopback the fetch is a small part of a clone)"
+      : "",
     figures.cache_read_fraction < 0.8 ? "cache_read_fraction" : "",
     figures.run_overhead_ms > 3000 ? "run_overhead_ms" : "",
   ].filter((name) => name.length > 0);

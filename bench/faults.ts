@@ -39,7 +39,6 @@ class CountingExecutor implements Executor {
   }
 }
 
-
 function world(github: GitHubEmulator, repos: string[]): void {
   github.addUser("wes-write");
   for (const name of repos) {
@@ -54,7 +53,13 @@ async function underFaults(): Promise<Record<string, number>> {
   world(github, repos);
   const executor = new CountingExecutor();
   const afk = await startAfk(github, { executor, octokitRetries: true });
-  const issues = repos.flatMap((name) => Array.from({ length: ISSUES_PER_REPO }, (_, index) => ({ repo: `${OWNER}/${name}`, name, number: github.addIssue(`${OWNER}/${name}`, { title: `Task ${index + 1}`, body: "Do it.", labels: [], user: "wes-write" }).number })));
+  const issues = repos.flatMap((name) =>
+    Array.from({ length: ISSUES_PER_REPO }, (_, index) => ({
+      repo: `${OWNER}/${name}`,
+      name,
+      number: github.addIssue(`${OWNER}/${name}`, { title: `Task ${index + 1}`, body: "Do it.", labels: [], user: "wes-write" }).number,
+    })),
+  );
   github.latencyMs = 1;
   const faults = injectFaults(github, { rate: FAULT_RATE, seed: Date.now() % 1_000_000 });
   const started = performance.now();
@@ -62,12 +67,22 @@ async function underFaults(): Promise<Record<string, number>> {
     github.seedLabels(issue.repo, issue.number, ["ready-for-agent"]);
     return {
       id: `fault-label-${index}`,
-      payload: issuesLabeledPayload({ owner: OWNER, repo: issue.name, installationId: INSTALLATION_ID, issue: { number: issue.number, title: `Task`, body: "Do it.", labels: ["ready-for-agent"], state: "open" }, label: "ready-for-agent", sender: { login: "wes-write", type: "User" } }),
+      payload: issuesLabeledPayload({
+        owner: OWNER,
+        repo: issue.name,
+        installationId: INSTALLATION_ID,
+        issue: { number: issue.number, title: `Task`, body: "Do it.", labels: ["ready-for-agent"], state: "open" },
+        label: "ready-for-agent",
+        sender: { login: "wes-write", type: "User" },
+      }),
     };
   });
   await Promise.all(deliveries.map(({ id, payload }) => afk.deliver("issues", payload, id)));
   await Promise.all(deliveries.filter((_, index) => index % 10 === 0).map(({ id, payload }) => afk.deliver("issues", payload, id)));
-  const settled = () => issues.every((issue) => ["done", "failed", "escalated", "stopped", "interrupted", "refused"].includes(runStateIn(github, issue.repo, issue.number)?.status ?? ""));
+  const settled = () =>
+    issues.every((issue) =>
+      ["done", "failed", "escalated", "stopped", "interrupted", "refused"].includes(runStateIn(github, issue.repo, issue.number)?.status ?? ""),
+    );
   while (!settled() && performance.now() - started < TIMEOUT_MS) await delay(100);
   await afk.idle();
   const seconds = (performance.now() - started) / 1000;
@@ -99,8 +114,18 @@ async function staleLockReclaim(): Promise<Record<string, number>> {
   const octokit = await before.probot.auth(INSTALLATION_ID);
   const now = new Date();
   const trigger = { actor: "wes-write", source: "label" as const, deliveryId: "d", repoUrl: `https://github.com/${OWNER}/app`, bodyDigest: "x" };
-  await writeProgressComment(octokit, repo, startedState(queuedState({ runId: "run-dead", issue: first, trigger, now, queuedBehind: undefined, previous: undefined }), "replica-dead", now), github.botLogin);
-  await writeProgressComment(octokit, repo, queuedState({ runId: "run-queued", issue: second, trigger: { ...trigger, deliveryId: "e" }, now, queuedBehind: first, previous: undefined }), github.botLogin);
+  await writeProgressComment(
+    octokit,
+    repo,
+    startedState(queuedState({ runId: "run-dead", issue: first, trigger, now, queuedBehind: undefined, previous: undefined }), "replica-dead", now),
+    github.botLogin,
+  );
+  await writeProgressComment(
+    octokit,
+    repo,
+    queuedState({ runId: "run-queued", issue: second, trigger: { ...trigger, deliveryId: "e" }, now, queuedBehind: first, previous: undefined }),
+    github.botLogin,
+  );
   const holder = newHolder({ issue: first, runId: "run-dead", replica: "replica-dead", now, leaseSeconds: 2 });
   await acquireLock(octokit, repo, holder, now);
   before.coordinator.shutdown("it died");

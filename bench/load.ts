@@ -21,7 +21,16 @@ import { runStateIn } from "../test/helpers/run-state-of.js";
 import { LOAD } from "../test/helpers/load-world.js";
 import { postWebhook } from "../test/helpers/post-webhook.js";
 
-const { installations: INSTALLATIONS, repos: REPOS, issuesPerRepo: ISSUES_PER_REPO, duplicateShare: DUPLICATE_SHARE, trigger: TRIGGER, maintainer: MAINTAINER, body: BODY, priorityLabels: PRIORITY_LABELS } = LOAD;
+const {
+  installations: INSTALLATIONS,
+  repos: REPOS,
+  issuesPerRepo: ISSUES_PER_REPO,
+  duplicateShare: DUPLICATE_SHARE,
+  trigger: TRIGGER,
+  maintainer: MAINTAINER,
+  body: BODY,
+  priorityLabels: PRIORITY_LABELS,
+} = LOAD;
 const SECRET = "load-bench-secret";
 /** Give up waiting for the last issue after this long; what is not done by then counts as lost. */
 const DEADLINE_MS = 300_000;
@@ -101,7 +110,14 @@ function startReplica(name: string, emulator: GitHubEmulator): Replica {
       console.error(`[${name}] ${line}`);
       return;
     }
-    const message = JSON.parse(line.slice("@@load ".length)) as { kind: string; port?: number; pid?: number; rss?: number; maxRssBytes?: number; run?: RecordedRun };
+    const message = JSON.parse(line.slice("@@load ".length)) as {
+      kind: string;
+      port?: number;
+      pid?: number;
+      rss?: number;
+      maxRssBytes?: number;
+      run?: RecordedRun;
+    };
     switch (message.kind) {
       case "ready":
         replica.port = message.port ?? 0;
@@ -258,11 +274,21 @@ const rows: Array<[string, string, string]> = [
   ["load_runs_double_started", String(figures.load_runs_double_started), "0"],
   ["load_max_active_per_repo", String(figures.load_max_active_per_repo), "1"],
   ["load_runs_lost", String(figures.load_runs_lost), "0"],
-  ["load_peak_rss_mb (sampled; kernel peak)", `${figures.load_peak_rss_mb}; ${extra.load_peak_rss_hwm_mb}`, `(${extra.load_ready_rss_mb} MB when ready, before the burst)`],
+  [
+    "load_peak_rss_mb (sampled; kernel peak)",
+    `${figures.load_peak_rss_mb}; ${extra.load_peak_rss_hwm_mb}`,
+    `(${extra.load_ready_rss_mb} MB when ready, before the burst)`,
+  ],
   ["load_duration_s", String(figures.load_duration_s), ""],
 ];
 for (const [name, value, target] of rows) console.log(`${name.padEnd(42)} ${value.padEnd(14)} ${target}`);
-if (lost.length > 0) console.log(`not done: ${lost.slice(0, 20).map((issue) => `${issue.fullName}#${issue.number} (${statusOf(issue) ?? "no progress comment"})`).join(", ")}`);
+if (lost.length > 0)
+  console.log(
+    `not done: ${lost
+      .slice(0, 20)
+      .map((issue) => `${issue.fullName}#${issue.number} (${statusOf(issue) ?? "no progress comment"})`)
+      .join(", ")}`,
+  );
 if (extra.load_app_errors_logged > 0) console.log(`the App processes logged ${extra.load_app_errors_logged} errors (shown above)`);
 const met = figures.load_runs_double_started === 0 && figures.load_max_active_per_repo === 1 && figures.load_runs_lost === 0;
 console.log(met ? "all load targets met" : "a load target is NOT met (see above)");

@@ -58,7 +58,14 @@ async function startEmulator(): Promise<Emulator> {
 
 async function startApp(emulator: Emulator, appFn: ApplicationFunction, Octokit: typeof ProbotOctokit): Promise<{ server: Server; port: number }> {
   const probot = createProbot({
-    env: { APP_ID: String(emulator.appId), PRIVATE_KEY: testPrivateKey(), WEBHOOK_SECRET: SECRET, GHE_HOST: emulator.host, GHE_PROTOCOL: "http", LOG_LEVEL: "fatal" },
+    env: {
+      APP_ID: String(emulator.appId),
+      PRIVATE_KEY: testPrivateKey(),
+      WEBHOOK_SECRET: SECRET,
+      GHE_HOST: emulator.host,
+      GHE_PROTOCOL: "http",
+      LOG_LEVEL: "fatal",
+    },
     overrides: { Octokit },
   });
   const middleware = await createNodeMiddleware(appFn, { probot });

@@ -53,9 +53,15 @@ const rows = FIGURES.map(({ key, what, target }) => {
 });
 const header = ["figure", "key", "value", "target", ""];
 const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
-const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd();
+const line = (cells: string[]) =>
+  cells
+    .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+    .join("  ")
+    .trimEnd();
 console.log(line(header));
 console.log(widths.map((width) => "-".repeat(width)).join("  "));
 for (const row of rows) console.log(line(row));
 const missed = rows.filter((row) => row[4] === "NOT MET" || row[4] === "not measured");
-console.log(missed.length === 0 ? "\nEvery target is met." : `\n${missed.length} figure(s) not met or not measured: ${missed.map((row) => row[1]).join(", ")}.`);
+console.log(
+  missed.length === 0 ? "\nEvery target is met." : `\n${missed.length} figure(s) not met or not measured: ${missed.map((row) => row[1]).join(", ")}.`,
+);

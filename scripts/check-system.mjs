@@ -31,7 +31,32 @@ if (missing.length > 0) {
   process.exit(1);
 }
 try {
-  execFileSync("bwrap", ["--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--proc", "/proc", "--dev", "/dev", "--unshare-pid", "--unshare-net", "--", "/bin/true"], { stdio: "pipe" });
+  execFileSync(
+    "bwrap",
+    [
+      "--ro-bind",
+      "/usr",
+      "/usr",
+      "--symlink",
+      "usr/bin",
+      "/bin",
+      "--symlink",
+      "usr/lib",
+      "/lib",
+      "--symlink",
+      "usr/lib64",
+      "/lib64",
+      "--proc",
+      "/proc",
+      "--dev",
+      "/dev",
+      "--unshare-pid",
+      "--unshare-net",
+      "--",
+      "/bin/true",
+    ],
+    { stdio: "pipe" },
+  );
 } catch (error) {
   const detail = error instanceof Error && "stderr" in error ? String(error.stderr).trim() : String(error);
   console.error(
@@ -44,7 +69,9 @@ if (process.getuid?.() !== 0) {
   try {
     accessSync("/dev/net/tun", constants.R_OK | constants.W_OK);
   } catch {
-    console.error("slirp4netns needs /dev/net/tun readable and writable by this user to give sandboxed commands a network: sudo chmod 0666 /dev/net/tun (or sudo modprobe tun), or run the tests as root.");
+    console.error(
+      "slirp4netns needs /dev/net/tun readable and writable by this user to give sandboxed commands a network: sudo chmod 0666 /dev/net/tun (or sudo modprobe tun), or run the tests as root.",
+    );
     process.exit(1);
   }
 }

@@ -29,7 +29,10 @@ export function drainOnSignals(input: {
       return;
     }
     draining = true;
-    input.log.info({ signal, graceSeconds: input.graceSeconds }, `afk is shutting down: no new runs start; runs going on have ${input.graceSeconds} s (AFK_SHUTDOWN_GRACE_SECONDS) to finish, then are queued again`);
+    input.log.info(
+      { signal, graceSeconds: input.graceSeconds },
+      `afk is shutting down: no new runs start; runs going on have ${input.graceSeconds} s (AFK_SHUTDOWN_GRACE_SECONDS) to finish, then are queued again`,
+    );
     void (async () => {
       const result = await input.coordinator.drain(input.graceSeconds * 1000, `afk was shut down (${signal}) before the run finished.`);
       if (input.flushNotifications !== undefined) {

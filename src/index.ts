@@ -86,7 +86,8 @@ export function createAfkApp(options: AfkOptions = {}): ApplicationFunction {
     metrics.watch({ queueLength: () => coordinator.queueLength, locksHeld: () => coordinator.locksHeld });
     if (settings.allowlist.length === 0) app.log.warn("AFK_ALLOWLIST is empty: afk will act on no repository until it lists some (owner/repo globs)");
     if (settings.killSwitch) app.log.warn("AFK_KILL_SWITCH is on: afk starts no new work");
-    if (!settings.hasAnthropicKey && options.executor === undefined) app.log.warn("ANTHROPIC_API_KEY is not set: runs will end at once, asking the operator to set it");
+    if (!settings.hasAnthropicKey && options.executor === undefined)
+      app.log.warn("ANTHROPIC_API_KEY is not set: runs will end at once, asking the operator to set it");
     registerRouter(app, coordinator, metrics);
     // A probe asks once, without afk's retries: readiness is about now.
     const readiness = cachedReadiness(
@@ -102,7 +103,12 @@ export function createAfkApp(options: AfkOptions = {}): ApplicationFunction {
       coordinator.background("recover work after start-up", async () => void (await coordinator.recover()));
     }
     if (options.handleSignals === true) {
-      drainOnSignals({ coordinator, graceSeconds: settings.shutdownGraceSeconds, log: app.log, ...(notifier === undefined ? {} : { flushNotifications: () => notifier.flush() }) });
+      drainOnSignals({
+        coordinator,
+        graceSeconds: settings.shutdownGraceSeconds,
+        log: app.log,
+        ...(notifier === undefined ? {} : { flushNotifications: () => notifier.flush() }),
+      });
     }
     options.onLoad?.(coordinator);
   };

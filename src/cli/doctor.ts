@@ -45,11 +45,19 @@ export async function runDoctor(processEnv: NodeJS.ProcessEnv, cwd: string): Pro
     if (read.dotEnv === undefined) add({ check: ".env", verdict: "skip", detail: `no .env in ${cwd}; using the environment only` });
     else {
       const { path, names, overriding } = read.dotEnv;
-      const wins = overriding.length === 0 ? "" : `; its ${overriding.join(", ")} ${overriding.length === 1 ? "replaces the value" : "replace the values"} exported in this shell, as with \`npm start\``;
+      const wins =
+        overriding.length === 0
+          ? ""
+          : `; its ${overriding.join(", ")} ${overriding.length === 1 ? "replaces the value" : "replace the values"} exported in this shell, as with \`npm start\``;
       add({ check: ".env", verdict: "ok", detail: `${path} sets ${names.length === 0 ? "nothing" : names.join(", ")}${wins}` });
     }
   } catch (error) {
-    add({ check: ".env", verdict: "fail", detail: `${join(cwd, ".env")} cannot be read: ${errorMessage(error)}`, fix: "make it readable by this user (Probot reads it on `npm start` too)" });
+    add({
+      check: ".env",
+      verdict: "fail",
+      detail: `${join(cwd, ".env")} cannot be read: ${errorMessage(error)}`,
+      fix: "make it readable by this user (Probot reads it on `npm start` too)",
+    });
   }
 
   add(atLeast("node", process.versions.node, MIN_NODE, "install Node.js 20.18.1 or newer (https://nodejs.org)"));
@@ -68,7 +76,12 @@ export async function runDoctor(processEnv: NodeJS.ProcessEnv, cwd: string): Pro
     add({ check: "operator settings", verdict: "ok", detail: "AFK_* variables are valid" });
     add(
       settings.allowlist.length === 0
-        ? { check: "allowlist", verdict: "warn", detail: "AFK_ALLOWLIST is empty, so the App acts on no repository", fix: "set AFK_ALLOWLIST to the repositories afk may work on, for example AFK_ALLOWLIST=octo-org/app,octo-org/docs-*" }
+        ? {
+            check: "allowlist",
+            verdict: "warn",
+            detail: "AFK_ALLOWLIST is empty, so the App acts on no repository",
+            fix: "set AFK_ALLOWLIST to the repositories afk may work on, for example AFK_ALLOWLIST=octo-org/app,octo-org/docs-*",
+          }
         : { check: "allowlist", verdict: "ok", detail: settings.allowlist.join(", ") },
     );
   } catch (error) {
@@ -77,15 +90,28 @@ export async function runDoctor(processEnv: NodeJS.ProcessEnv, cwd: string): Pro
 
   const bwrap = await probeBubblewrap();
   if (bwrap.ok) add({ check: "bubblewrap", verdict: "ok", detail: `${bwrap.version} at ${bwrap.path}; agent commands run sandboxed` });
-  else if (settings?.allowUnsandboxed === true) add({ check: "bubblewrap", verdict: "warn", detail: `${bwrap.reason}; AFK_ALLOW_UNSANDBOXED is on, so agent commands run WITHOUT a sandbox`, fix: bwrap.fix });
+  else if (settings?.allowUnsandboxed === true)
+    add({
+      check: "bubblewrap",
+      verdict: "warn",
+      detail: `${bwrap.reason}; AFK_ALLOW_UNSANDBOXED is on, so agent commands run WITHOUT a sandbox`,
+      fix: bwrap.fix,
+    });
   else add({ check: "bubblewrap", verdict: "fail", detail: `${bwrap.reason}; afk refuses to run the agent without it`, fix: bwrap.fix });
   add(describeLimits(await probeSandboxLimits(), bwrap));
   if (!bwrap.ok) add({ check: "sandbox network", verdict: "skip", detail: "bubblewrap is not usable, so no command gets a network of its own" });
   else {
     const network = await checkSandboxNetwork();
     if (network.ok) add({ check: "sandbox network", verdict: "ok", detail: network.detail });
-    else if (settings?.allowHostNetwork === true) add({ check: "sandbox network", verdict: "warn", detail: `${network.reason}; AFK_ALLOW_HOST_NETWORK is on, so network-on commands (setup, network: true) run on the host's network and reach its loopback services`, fix: network.fix });
-    else add({ check: "sandbox network", verdict: "fail", detail: `${network.reason}; afk refuses network-on commands (setup, network: true)`, fix: network.fix });
+    else if (settings?.allowHostNetwork === true)
+      add({
+        check: "sandbox network",
+        verdict: "warn",
+        detail: `${network.reason}; AFK_ALLOW_HOST_NETWORK is on, so network-on commands (setup, network: true) run on the host's network and reach its loopback services`,
+        fix: network.fix,
+      });
+    else
+      add({ check: "sandbox network", verdict: "fail", detail: `${network.reason}; afk refuses network-on commands (setup, network: true)`, fix: network.fix });
   }
 
   if (settings !== undefined) {
@@ -94,7 +120,12 @@ export async function runDoctor(processEnv: NodeJS.ProcessEnv, cwd: string): Pro
       await access(settings.cacheDir, constants.W_OK);
       add({ check: "cache directory", verdict: "ok", detail: `${settings.cacheDir} is writable` });
     } catch (error) {
-      add({ check: "cache directory", verdict: "fail", detail: `${settings.cacheDir}: ${errorMessage(error)}`, fix: "set AFK_CACHE_DIR to a directory afk can write" });
+      add({
+        check: "cache directory",
+        verdict: "fail",
+        detail: `${settings.cacheDir}: ${errorMessage(error)}`,
+        fix: "set AFK_CACHE_DIR to a directory afk can write",
+      });
     }
   }
 
@@ -118,7 +149,8 @@ function describeLimits(support: LimitSupport, bwrap: BubblewrapProbe): Finding 
   const delegate =
     "give afk a cgroup v2 it may write whose parent enables memory and pids for its children (systemd: Delegate=memory pids and DelegateSubgroup=main in afk's unit), or run afk as root where /sys/fs/cgroup is writable";
   if (support.mechanism !== "rlimits") {
-    const where = support.home === undefined ? "" : support.home.version === 2 ? ` under ${support.home.parent}` : ` under ${support.home.memory} and ${support.home.pids}`;
+    const where =
+      support.home === undefined ? "" : support.home.version === 2 ? ` under ${support.home.parent}` : ` under ${support.home.memory} and ${support.home.pids}`;
     return {
       check: "sandbox limits",
       verdict: bwrap.ok && !bwrap.tmpfsSize ? "warn" : "ok",
@@ -149,24 +181,59 @@ async function checkModel(apiKey: string, baseURL: string | undefined, model: st
     return { check: "model", verdict: "ok", detail: `${info.id} is reachable with this key${baseURL === undefined ? "" : ` at ${baseURL}`}` };
   } catch (error) {
     const status = errorStatus(error);
-    if (status === 401 || status === 403) return { check: "model", verdict: "fail", detail: `the Anthropic API refused ANTHROPIC_API_KEY (${status})`, fix: "check the key in the Anthropic console and export it again" };
-    if (status === 404) return { check: "model", verdict: "fail", detail: `the model ${model} does not exist for this key`, fix: "set AFK_MODEL (or `model` in .github/afk.yml) to a model the key can use" };
-    return { check: "model", verdict: "fail", detail: `the Anthropic API could not be reached: ${firstLine(errorMessage(error))}`, fix: "check the network (or ANTHROPIC_BASE_URL) from this machine" };
+    if (status === 401 || status === 403)
+      return {
+        check: "model",
+        verdict: "fail",
+        detail: `the Anthropic API refused ANTHROPIC_API_KEY (${status})`,
+        fix: "check the key in the Anthropic console and export it again",
+      };
+    if (status === 404)
+      return {
+        check: "model",
+        verdict: "fail",
+        detail: `the model ${model} does not exist for this key`,
+        fix: "set AFK_MODEL (or `model` in .github/afk.yml) to a model the key can use",
+      };
+    return {
+      check: "model",
+      verdict: "fail",
+      detail: `the Anthropic API could not be reached: ${firstLine(errorMessage(error))}`,
+      fix: "check the network (or ANTHROPIC_BASE_URL) from this machine",
+    };
   }
 }
 
 async function checkApp(env: NodeJS.ProcessEnv): Promise<Finding[]> {
   if ((env.APP_ID ?? "") === "" || ((env.PRIVATE_KEY ?? "") === "" && (env.PRIVATE_KEY_PATH ?? "") === "")) {
-    return [{ check: "GitHub App", verdict: "skip", detail: "APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH) are not set, in the environment or in .env, so the App was not checked", fix: "run `npm start` once to register the App through Probot's setup flow, which writes .env, and run `afk doctor` from the same directory" }];
+    return [
+      {
+        check: "GitHub App",
+        verdict: "skip",
+        detail: "APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH) are not set, in the environment or in .env, so the App was not checked",
+        fix: "run `npm start` once to register the App through Probot's setup flow, which writes .env, and run `afk doctor` from the same directory",
+      },
+    ];
   }
   const findings: Finding[] = [];
-  if ((env.WEBHOOK_SECRET ?? "") === "") findings.push({ check: "webhook secret", verdict: "fail", detail: "WEBHOOK_SECRET is not set, so no delivery can be verified", fix: "set WEBHOOK_SECRET to the secret in the App's settings" });
+  if ((env.WEBHOOK_SECRET ?? "") === "")
+    findings.push({
+      check: "webhook secret",
+      verdict: "fail",
+      detail: "WEBHOOK_SECRET is not set, so no delivery can be verified",
+      fix: "set WEBHOOK_SECRET to the secret in the App's settings",
+    });
   const apiUrl = githubApiUrl(env);
   let octokit;
   try {
     octokit = await createProbot({ env: { ...env, LOG_LEVEL: "silent" } }).auth();
   } catch (error) {
-    findings.push({ check: "GitHub App", verdict: "fail", detail: `the App's private key cannot be used: ${firstLine(errorMessage(error))}`, fix: "set PRIVATE_KEY to the PEM text of a key from the App's settings, or PRIVATE_KEY_PATH to its file" });
+    findings.push({
+      check: "GitHub App",
+      verdict: "fail",
+      detail: `the App's private key cannot be used: ${firstLine(errorMessage(error))}`,
+      fix: "set PRIVATE_KEY to the PEM text of a key from the App's settings, or PRIVATE_KEY_PATH to its file",
+    });
     return findings;
   }
   let data;
@@ -178,7 +245,12 @@ async function checkApp(env: NodeJS.ProcessEnv): Promise<Finding[]> {
     return findings;
   }
   if (data === null) {
-    findings.push({ check: "GitHub App", verdict: "fail", detail: `GET ${apiUrl}/app answered with no App`, fix: "check GHE_HOST: it must name the GitHub the App is registered on" });
+    findings.push({
+      check: "GitHub App",
+      verdict: "fail",
+      detail: `GET ${apiUrl}/app answered with no App`,
+      fix: "check GHE_HOST: it must name the GitHub the App is registered on",
+    });
     return findings;
   }
   const name = data.slug ?? data.name;
@@ -190,10 +262,20 @@ async function checkApp(env: NodeJS.ProcessEnv): Promise<Finding[]> {
     { check: "GitHub App", verdict: "ok", detail: `${apiUrl} accepts the credentials of ${name} (App ${env.APP_ID ?? ""})` },
     missing.length === 0
       ? { check: "App permissions", verdict: "ok", detail: `${name} has ${Object.keys(REQUIRED_APP_PERMISSIONS).join(", ")}` }
-      : { check: "App permissions", verdict: "fail", detail: `${name} lacks ${missing.join(", ")}`, fix: "grant them in the App's settings (Permissions & events), then accept the new permissions on each installation" },
+      : {
+          check: "App permissions",
+          verdict: "fail",
+          detail: `${name} lacks ${missing.join(", ")}`,
+          fix: "grant them in the App's settings (Permissions & events), then accept the new permissions on each installation",
+        },
     missingEvents.length === 0
       ? { check: "App events", verdict: "ok", detail: `subscribed to ${REQUIRED_APP_EVENTS.join(", ")}` }
-      : { check: "App events", verdict: "fail", detail: `not subscribed to ${missingEvents.join(", ")}`, fix: "subscribe to them in the App's settings (Permissions & events)" },
+      : {
+          check: "App events",
+          verdict: "fail",
+          detail: `not subscribed to ${missingEvents.join(", ")}`,
+          fix: "subscribe to them in the App's settings (Permissions & events)",
+        },
   );
   return findings;
 }
@@ -226,7 +308,12 @@ function describeGitHubFailure(error: unknown, apiUrl: string): Finding {
       fix: "check that APP_ID and the private key (PRIVATE_KEY or PRIVATE_KEY_PATH) belong to the same App, in its settings on GitHub, and that this machine's clock is right",
     };
   }
-  return { check: "GitHub App", verdict: "fail", detail: `GitHub answered ${status} on GET ${apiUrl}/app: ${firstLine(errorMessage(error))}`, fix: "try again later; https://www.githubstatus.com says whether GitHub is having trouble" };
+  return {
+    check: "GitHub App",
+    verdict: "fail",
+    detail: `GitHub answered ${status} on GET ${apiUrl}/app: ${firstLine(errorMessage(error))}`,
+    fix: "try again later; https://www.githubstatus.com says whether GitHub is having trouble",
+  };
 }
 
 /** The reason a request got no answer: the system's error code (ECONNREFUSED, ENOTFOUND...), a timeout, or the message. */
@@ -250,11 +337,13 @@ function atLeast(check: string, version: string, minimum: readonly [number, numb
   return { check, verdict: "ok", detail: version };
 }
 
-
 /** The doctor's report, one line per finding and the fix under it. */
 export function formatFindings(findings: readonly Finding[]): string {
   const marks = { ok: "✓", warn: "!", fail: "✗", skip: "-" } as const;
   return findings
-    .map((finding) => `${marks[finding.verdict]} ${finding.check}: ${finding.detail}${finding.fix === undefined || finding.verdict === "ok" ? "" : `\n    fix: ${finding.fix}`}`)
+    .map(
+      (finding) =>
+        `${marks[finding.verdict]} ${finding.check}: ${finding.detail}${finding.fix === undefined || finding.verdict === "ok" ? "" : `\n    fix: ${finding.fix}`}`,
+    )
     .join("\n");
 }

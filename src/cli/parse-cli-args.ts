@@ -16,7 +16,15 @@ export const EXIT = {
 
 /** What `afk` was asked to do on the command line. */
 export type CliCommand =
-  | { kind: "run"; repo: string; task: { text: string } | { file: string }; model: string | undefined; test: string | undefined; maxUsd: number | undefined; maxTurns: number | undefined }
+  | {
+      kind: "run";
+      repo: string;
+      task: { text: string } | { file: string };
+      model: string | undefined;
+      test: string | undefined;
+      maxUsd: number | undefined;
+      maxTurns: number | undefined;
+    }
   | { kind: "doctor" }
   | { kind: "help"; topic: "afk" | "run" | "doctor" }
   | { kind: "version" }
@@ -140,7 +148,8 @@ function parseRun(rest: readonly string[]): CliCommand {
   if (parsed.kind === "error") return error(parsed.message);
   const { values, positionals } = parsed;
   if (values.help === true) return { kind: "help", topic: "run" };
-  if (positionals.length > 0) return error(`unexpected argument ${JSON.stringify(positionals[0])}; give the task with --task "TEXT" (quoted) or --issue-file FILE`);
+  if (positionals.length > 0)
+    return error(`unexpected argument ${JSON.stringify(positionals[0])}; give the task with --task "TEXT" (quoted) or --issue-file FILE`);
   const empty = Object.entries(values).find(([, value]) => value === "");
   if (empty !== undefined) return error(`--${empty[0]} needs a value`);
   const text = values.task;
@@ -149,7 +158,8 @@ function parseRun(rest: readonly string[]): CliCommand {
   const maxUsd = optionalNumber(values["max-usd"]);
   const maxTurns = optionalNumber(values["max-turns"]);
   if (maxUsd === null || (maxUsd !== undefined && maxUsd <= 0)) return error("--max-usd must be a number above 0, for example 2.5");
-  if (maxTurns === null || (maxTurns !== undefined && (!Number.isInteger(maxTurns) || maxTurns < 1))) return error("--max-turns must be a whole number of at least 1");
+  if (maxTurns === null || (maxTurns !== undefined && (!Number.isInteger(maxTurns) || maxTurns < 1)))
+    return error("--max-turns must be a whole number of at least 1");
   return {
     kind: "run",
     repo: values.repo ?? ".",
@@ -168,7 +178,10 @@ type Parsed<T extends Options> = ReturnType<typeof parseArgs<{ args: string[]; o
  * `parseArgs` in strict mode, its thrown errors (unknown option, missing value) and an option given
  * twice (which it would let the last one win) returned as text that says what to do.
  */
-function strictParse<T extends Options>(args: readonly string[], options: T): ({ kind: "ok" } & Pick<Parsed<T>, "values" | "positionals">) | { kind: "error"; message: string } {
+function strictParse<T extends Options>(
+  args: readonly string[],
+  options: T,
+): ({ kind: "ok" } & Pick<Parsed<T>, "values" | "positionals">) | { kind: "error"; message: string } {
   try {
     const { values, positionals, tokens } = parseArgs({ args: [...args], options, strict: true, allowPositionals: true, tokens: true });
     const seen = new Set<string>();

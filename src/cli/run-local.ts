@@ -69,7 +69,12 @@ export async function runLocal(command: Extract<CliCommand, { kind: "run" }>, io
   if (config.kind === "error") return fail(err, config.message, EXIT.usage);
   const model = command.model ?? config.config.model ?? settings.model ?? DEFAULT_MODEL;
   const price = priceOf(model);
-  if (price === undefined) return fail(err, `afk has no price for the model ${model}, so it cannot hold the run to a dollar budget. Use one of: ${knownModels().join(", ")}.`, EXIT.usage);
+  if (price === undefined)
+    return fail(
+      err,
+      `afk has no price for the model ${model}, so it cannot hold the run to a dollar budget. Use one of: ${knownModels().join(", ")}.`,
+      EXIT.usage,
+    );
 
   let taskText: string;
   try {
@@ -79,10 +84,15 @@ export async function runLocal(command: Extract<CliCommand, { kind: "run" }>, io
   }
   const task = sanitizeUntrustedText(taskText);
   if (task.length === 0) return fail(err, "the task is empty", EXIT.usage);
-  const title = firstLine(task).replace(/^#+\s*/, "").slice(0, 120);
+  const title = firstLine(task)
+    .replace(/^#+\s*/, "")
+    .slice(0, 120);
 
   const runId = newRunId();
-  const workspaces = new WorkspaceCache({ cacheDir: settings.cacheDir, sandbox: { allowUnsandboxed: settings.allowUnsandboxed, allowHostNetwork: settings.allowHostNetwork } });
+  const workspaces = new WorkspaceCache({
+    cacheDir: settings.cacheDir,
+    sandbox: { allowUnsandboxed: settings.allowUnsandboxed, allowHostNetwork: settings.allowHostNetwork },
+  });
   say(`preparing a worktree of ${repo} at ${headSha.slice(0, 12)}`);
   const worktree = await workspaces.open({ cloneUrl: repo, ref: headSha, runId, signal: io.signal });
   try {
@@ -129,7 +139,14 @@ export async function runLocal(command: Extract<CliCommand, { kind: "run" }>, io
     if (result.kind === "model-error") return fail(err, `${result.message} (${cost}); nothing was committed.`, EXIT.failed);
 
     const summary = result.kind === "budget" ? "" : result.summary;
-    const commit = await commitChange(worktree, { issue: undefined, title, summary, runId, protectedPaths: config.config.protected_paths, author: { name: "afk", email: "afk@localhost" } });
+    const commit = await commitChange(worktree, {
+      issue: undefined,
+      title,
+      summary,
+      runId,
+      protectedPaths: config.config.protected_paths,
+      author: { name: "afk", email: "afk@localhost" },
+    });
     if (commit.kind === "no-change") return fail(err, `The agent changed no file (${cost}).${summary.length > 0 ? ` It said: ${summary}` : ""}`, EXIT.failed);
     if (commit.kind === "refused") return fail(err, `${commit.reason} (${cost})`, EXIT.failed);
 
@@ -162,19 +179,29 @@ async function localConfig(repo: string, command: Extract<CliCommand, { kind: "r
   try {
     raw = parseYaml(await readFile(join(repo, CONFIG_PATH), "utf8")) ?? {};
   } catch (error) {
-    if (!(error instanceof Error && "code" in error && error.code === "ENOENT")) return { kind: "error", message: `${CONFIG_PATH} in ${repo} is not valid YAML: ${errorMessage(error)}` };
-    if (command.test === undefined) return { kind: "error", message: `${repo} has no ${CONFIG_PATH}: pass the test command with --test "npm test" (or add the file).` };
+    if (!(error instanceof Error && "code" in error && error.code === "ENOENT"))
+      return { kind: "error", message: `${CONFIG_PATH} in ${repo} is not valid YAML: ${errorMessage(error)}` };
+    if (command.test === undefined)
+      return { kind: "error", message: `${repo} has no ${CONFIG_PATH}: pass the test command with --test "npm test" (or add the file).` };
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return { kind: "error", message: `${CONFIG_PATH} must be a mapping of settings` };
   const overrides: Record<string, unknown> = { ...raw };
   if (command.test !== undefined) overrides.test = command.test;
   if (command.maxUsd !== undefined || command.maxTurns !== undefined) {
     const budget = typeof overrides.budget === "object" && overrides.budget !== null ? overrides.budget : {};
-    overrides.budget = { ...budget, ...(command.maxUsd === undefined ? {} : { max_usd: command.maxUsd }), ...(command.maxTurns === undefined ? {} : { max_turns: command.maxTurns }) };
+    overrides.budget = {
+      ...budget,
+      ...(command.maxUsd === undefined ? {} : { max_usd: command.maxUsd }),
+      ...(command.maxTurns === undefined ? {} : { max_turns: command.maxTurns }),
+    };
   }
   const parsed = parseRepoConfig(overrides);
   if (parsed.kind === "ok") return parsed;
-  if (parsed.kind === "invalid") return { kind: "error", message: `${CONFIG_PATH} has problems:\n${parsed.problems.map((p) => `  - ${p.field}: ${p.problem} (allowed: ${p.allowed})`).join("\n")}` };
+  if (parsed.kind === "invalid")
+    return {
+      kind: "error",
+      message: `${CONFIG_PATH} has problems:\n${parsed.problems.map((p) => `  - ${p.field}: ${p.problem} (allowed: ${p.allowed})`).join("\n")}`,
+    };
   return { kind: "error", message: `${CONFIG_PATH} could not be read` };
 }
 
@@ -193,7 +220,6 @@ function printFailingOutput(out: (line: string) => void, output: string): void {
   for (const line of shown) out(line);
   out("--- end of test output ---");
 }
-
 
 function formatElapsed(ms: number): string {
   const seconds = Math.floor(ms / 1000);

@@ -5,7 +5,8 @@ import { withoutHiddenCharacters } from "../trust/sanitize-untrusted-text.js";
  * and APC strings (to BEL or the string terminator, or to the end when left open), and the
  * two-byte escapes. Removed whole, so no `[31m` is left behind when the ESC goes.
  */
-const ESCAPE_SEQUENCES = /(?:\u001B\[|\u009B)[\u0030-\u003F]*[\u0020-\u002F]*[\u0040-\u007E]?|(?:\u001B[\]PX^_]|[\u0090\u0098\u009D\u009E\u009F])[\s\S]*?(?:\u0007|\u001B\\|\u009C|$)|\u001B[\u0020-\u002F]*[\u0030-\u007E]?/g;
+const ESCAPE_SEQUENCES =
+  /(?:\u001B\[|\u009B)[\u0030-\u003F]*[\u0020-\u002F]*[\u0040-\u007E]?|(?:\u001B[\]PX^_]|[\u0090\u0098\u009D\u009E\u009F])[\s\S]*?(?:\u0007|\u001B\\|\u009C|$)|\u001B[\u0020-\u002F]*[\u0030-\u007E]?/g;
 
 /**
  * Text from the agent (a command, a path, test output) made safe to print on a terminal: escape

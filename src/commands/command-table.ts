@@ -5,7 +5,10 @@ export const COMMANDS = {
   retry: { usage: "/afk retry", help: "Run again after a failed, stopped or interrupted run." },
   status: { usage: "/afk status", help: "Show the run's phase, the repository lock holder and the queue." },
   plan: { usage: "/afk plan", help: "Write a plan (read-only) and wait for `/afk approve` before implementing." },
-  approve: { usage: "/afk approve [split]", help: "Approve afk's posted plan; implementation starts with the plan in context. `split` makes the plan's steps sub-issues, implemented in order." },
+  approve: {
+    usage: "/afk approve [split]",
+    help: "Approve afk's posted plan; implementation starts with the plan in context. `split` makes the plan's steps sub-issues, implemented in order.",
+  },
   fix: { usage: "/afk fix", help: "On afk's pull request: address the trusted reviewers' comments now." },
   ask: { usage: "/afk ask <question>", help: "Investigate read-only and answer in a comment; nothing is changed." },
   help: { usage: "/afk help", help: "List these commands." },

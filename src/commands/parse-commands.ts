@@ -1,8 +1,6 @@
 import { isCommandName, type CommandName } from "./command-table.js";
 
-export type ParsedCommand =
-  | { kind: "command"; name: CommandName; args: string; line: number }
-  | { kind: "unknown"; word: string; line: number };
+export type ParsedCommand = { kind: "command"; name: CommandName; args: string; line: number } | { kind: "unknown"; word: string; line: number };
 
 const COMMAND_LINE = /^ {0,3}\/afk(?:[ \t]+(\S+)(?:[ \t]+(.*))?)?[ \t]*$/i;
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;

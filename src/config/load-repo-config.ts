@@ -13,10 +13,7 @@ export interface ConfigProblem {
 }
 
 export type RepoConfigResult =
-  | { kind: "ok"; config: RepoConfig }
-  | { kind: "missing" }
-  | { kind: "invalid"; problems: ConfigProblem[] }
-  | { kind: "unreadable"; message: string };
+  { kind: "ok"; config: RepoConfig } | { kind: "missing" } | { kind: "invalid"; problems: ConfigProblem[] } | { kind: "unreadable"; message: string };
 
 export const CONFIG_PATH = ".github/afk.yml";
 
@@ -52,7 +49,11 @@ export function parseRepoConfig(raw: unknown): RepoConfigResult {
     kind: "invalid",
     problems: [
       ...problems.slice(0, MAX_PROBLEMS - 1),
-      { field: "(file)", problem: `has ${more.toLocaleString("en-US")} more problems like these, not listed here`, allowed: "fix the ones above, then add the label again to see the rest" },
+      {
+        field: "(file)",
+        problem: `has ${more.toLocaleString("en-US")} more problems like these, not listed here`,
+        allowed: "fix the ones above, then add the label again to see the rest",
+      },
     ],
   };
 }
@@ -72,7 +73,13 @@ function readFailure(error: unknown): RepoConfigResult {
   if (extendsValue !== undefined) {
     return {
       kind: "invalid",
-      problems: [{ field: "_extends", problem: `${bounded(extendsValue, 100)} does not name a repository`, allowed: "a repository of the same owner (`repo`), `owner/repo`, or `owner/repo:path/to/file.yml`" }],
+      problems: [
+        {
+          field: "_extends",
+          problem: `${bounded(extendsValue, 100)} does not name a repository`,
+          allowed: "a repository of the same owner (`repo`), `owner/repo`, or `owner/repo:path/to/file.yml`",
+        },
+      ],
     };
   }
   if (message.startsWith(PLUGIN_PREFIX) && !message.includes("(invalid YAML)")) {
@@ -165,4 +172,3 @@ const TYPE_NAMES: Record<string, string> = {
 function typeName(type: string): string {
   return TYPE_NAMES[type] ?? type;
 }
-

@@ -14,14 +14,9 @@ export const DEFAULT_PROTECTED_PATHS: readonly string[] = [".github/**", ".gitmo
 /** afk's labels when `.github/afk.yml` names none (or cannot be read: the trigger label is still recognised then). */
 export const DEFAULT_LABELS = { trigger: "ready-for-agent", in_progress: "agent-in-progress", human: "ready-for-human", plan_review: "plan-review" } as const;
 
-const labelName = z
-  .string()
-  .trim()
-  .min(1, "must not be empty")
-  .max(50, "must be at most 50 characters (GitHub's label limit)");
+const labelName = z.string().trim().min(1, "must not be empty").max(50, "must be at most 50 characters (GitHub's label limit)");
 
-const wholeNumber = (max: number) =>
-  z.number().int("must be a whole number").min(1, "must be at least 1").max(max, `must be at most ${max}`);
+const wholeNumber = (max: number) => z.number().int("must be a whole number").min(1, "must be at least 1").max(max, `must be at most ${max}`);
 
 const shellCommand = z.string().trim().min(1, "must be a shell command, for example `npm test`");
 
@@ -52,22 +47,17 @@ export const repoConfigSchema = z.strictObject({
     .describe("Names of the labels afk reads and writes."),
   budget: z
     .strictObject({
-      max_usd: z
-        .number()
-        .positive("must be more than 0")
-        .max(1000, "must be at most 1000")
-        .default(10)
-        .describe("Dollars the model may cost in one run."),
+      max_usd: z.number().positive("must be more than 0").max(1000, "must be at most 1000").default(10).describe("Dollars the model may cost in one run."),
       max_turns: wholeNumber(1000).default(100).describe("Model turns in one run."),
-      timeout_minutes: wholeNumber(24 * 60).default(60).describe("Wall-clock minutes for one run."),
+      timeout_minutes: wholeNumber(24 * 60)
+        .default(60)
+        .describe("Wall-clock minutes for one run."),
     })
     .prefault({})
     .describe("Limits on one run of the agent."),
   gate: z
     .strictObject({
-      max_rounds: wholeNumber(10)
-        .default(3)
-        .describe("Times afk runs `test` and hands a failure back to the agent before handing the issue to a person."),
+      max_rounds: wholeNumber(10).default(3).describe("Times afk runs `test` and hands a failure back to the agent before handing the issue to a person."),
       timeout_minutes: wholeNumber(240).default(15).describe("Minutes one run of `test` may take."),
       output_chars: z
         .number()
@@ -89,7 +79,9 @@ export const repoConfigSchema = z.strictObject({
   fix_forward: z
     .strictObject({
       max_attempts: wholeNumber(20).default(5).describe("Fix attempts on red CI before handing to a person."),
-      max_minutes: wholeNumber(24 * 60).default(60).describe("Minutes of fixing forward before handing to a person."),
+      max_minutes: wholeNumber(24 * 60)
+        .default(60)
+        .describe("Minutes of fixing forward before handing to a person."),
     })
     .prefault({})
     .describe("Fixing forward when CI goes red on afk's pull request."),
@@ -120,16 +112,10 @@ export const repoConfigSchema = z.strictObject({
     ),
   network: z.boolean().default(false).describe("Whether agent commands may reach the network (the setup command always may)."),
   plan_approval: z.boolean().default(false).describe("Whether the agent first posts a plan and waits for `/afk approve`."),
-  mode: z
-    .enum(["pr", "direct"])
-    .default("pr")
-    .describe("`pr` opens a pull request; `direct` pushes to the default branch after the gate."),
+  mode: z.enum(["pr", "direct"]).default("pr").describe("`pr` opens a pull request; `direct` pushes to the default branch after the gate."),
   trusted: z
     .strictObject({
-      users: z
-        .array(z.string().trim().min(1, "must not be empty"))
-        .default([])
-        .describe("Logins trusted to start and steer afk even without write access."),
+      users: z.array(z.string().trim().min(1, "must not be empty")).default([]).describe("Logins trusted to start and steer afk even without write access."),
       bots: z
         .array(z.string().trim().min(1, "must not be empty"))
         .default([])

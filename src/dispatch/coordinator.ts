@@ -74,9 +74,7 @@ export interface IssueRequest {
   trigger: Trigger;
 }
 
-export type Gate =
-  | { kind: "pass"; config: RepoConfig; previous: ProgressComment | undefined }
-  | { kind: "stop" };
+export type Gate = { kind: "pass"; config: RepoConfig; previous: ProgressComment | undefined } | { kind: "stop" };
 
 /** Webhook intakes and dispatches processed at once; the rest wait their turn in arrival order. */
 const INTAKE_CONCURRENCY = 4;
@@ -245,7 +243,14 @@ export class Coordinator {
    * Writes a run state to the issue's progress comment and, once GitHub took it, tells the
    * observer what the comment held before and holds now.
    */
-  async #writeState(octokit: GitHub, repo: RepoRef, before: RunState | undefined, after: RunState, botLogin: string, commentId?: number): Promise<{ id: number; state: RunState }> {
+  async #writeState(
+    octokit: GitHub,
+    repo: RepoRef,
+    before: RunState | undefined,
+    after: RunState,
+    botLogin: string,
+    commentId?: number,
+  ): Promise<{ id: number; state: RunState }> {
     const written = await writeProgressComment(octokit, repo, after, botLogin, commentId);
     // A concurrent creation may have kept another process's comment instead: then this state was not written.
     if (written.state === after) notifyStateWritten(this.#deps.observer, this.#deps.log, repo, before, after);
@@ -277,7 +282,12 @@ export class Coordinator {
         const state = refusedState({ runId: newRunId(), issue: request.issue.number, trigger: request.trigger, now: this.#now(), notice, previous: earlier });
         await this.#writeState(octokit, repo, earlier, state, await this.botLogin(), previous?.id);
       } else {
-        await octokit.rest.issues.createComment({ owner: repo.owner, repo: repo.repo, issue_number: request.issue.number, body: `@${actor.login} ${notice.message}` });
+        await octokit.rest.issues.createComment({
+          owner: repo.owner,
+          repo: repo.repo,
+          issue_number: request.issue.number,
+          body: `@${actor.login} ${notice.message}`,
+        });
       }
       return { kind: "stop" };
     };
@@ -374,7 +384,9 @@ export class Coordinator {
     const botLogin = await this.botLogin();
     // With the kill switch on, queued issues wait; an expired lock is still taken back so its issue learns the run died.
     // Work on afk's open pull requests (fix-forward, rework) goes before new issues; `/afk status` reads the same queue.
-    const ordered = this.#deps.settings.killSwitch ? [] : await readQueue(octokit, repo, { trigger: config.labels.trigger, inProgress: config.labels.in_progress }, botLogin);
+    const ordered = this.#deps.settings.killSwitch
+      ? []
+      : await readQueue(octokit, repo, { trigger: config.labels.trigger, inProgress: config.labels.in_progress }, botLogin);
     for (const { issue: candidate, state: listed } of ordered) {
       // A follow-up continues an issue afk already worked on; only new work waits for blocking issues.
       const blockers = isFollowUp(listed) ? [] : await openBlockers(octokit, repo, candidate);
@@ -387,7 +399,13 @@ export class Coordinator {
         }
         continue;
       }
-      const holder = newHolder({ issue: candidate.number, runId: listed.runId, replica: this.#deps.settings.replicaId, now: this.#now(), leaseSeconds: this.#deps.settings.lockLeaseSeconds });
+      const holder = newHolder({
+        issue: candidate.number,
+        runId: listed.runId,
+        replica: this.#deps.settings.replicaId,
+        now: this.#now(),
+        leaseSeconds: this.#deps.settings.lockLeaseSeconds,
+      });
       // Only if the lock is where it was when the queue above was read: otherwise a run came and went
       // meanwhile, the queue may have changed (a better issue, this one already run), so read it again.
       const taken = await acquireLock(octokit, repo, holder, this.#now(), lock.status === "absent" ? null : lock.sha);
@@ -405,7 +423,9 @@ export class Coordinator {
         }
       } catch (error) {
         // Nothing started: give the lock back so this dispatch can be tried again (or the next one goes ahead).
-        await releaseLock(octokit, repo, holder.runId, this.#now()).catch((release: unknown) => this.#deps.log.warn({ err: release, repo: fullName(repo) }, "afk could not give back a lock it took; its lease frees it"));
+        await releaseLock(octokit, repo, holder.runId, this.#now()).catch((release: unknown) =>
+          this.#deps.log.warn({ err: release, repo: fullName(repo) }, "afk could not give back a lock it took; its lease frees it"),
+        );
         throw error;
       }
       await releaseLock(octokit, repo, holder.runId, this.#now());
@@ -435,7 +455,12 @@ export class Coordinator {
     request: { repo: RepoRef; octokit: GitHub; issue: number; actor: Actor },
     pull: { number: number; merged: boolean },
   ): Promise<"done" | "ended" | "not-ours"> {
-    const result = await this.advance(request.repo, request.octokit, request.issue, async () => ({ kind: "pull-request-closed", number: pull.number, merged: pull.merged, by: request.actor.login }));
+    const result = await this.advance(request.repo, request.octokit, request.issue, async () => ({
+      kind: "pull-request-closed",
+      number: pull.number,
+      merged: pull.merged,
+      by: request.actor.login,
+    }));
     if (result === undefined || result.transition.ignored !== undefined) return "not-ours";
     return pull.merged ? "done" : "ended";
   }
@@ -484,13 +509,29 @@ export class Coordinator {
       const { data: created } = await octokit.rest.issues.create({ owner: repo.owner, repo: repo.repo, title, body });
       numbers.push(created.number);
       try {
-        await octokit.request("POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues", { owner: repo.owner, repo: repo.repo, issue_number: request.parent, sub_issue_id: created.id });
+        await octokit.request("POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues", {
+          owner: repo.owner,
+          repo: repo.repo,
+          issue_number: request.parent,
+          sub_issue_id: created.id,
+        });
       } catch (error) {
         // Sub-issues are GitHub's view of the link; afk's own order and parent live in the issues' bodies and states.
-        this.#deps.log.warn({ err: error, repo: fullName(repo), parent: request.parent, issue: created.number }, "afk could not link a sub-issue to its parent");
+        this.#deps.log.warn(
+          { err: error, repo: fullName(repo), parent: request.parent, issue: created.number },
+          "afk could not link a sub-issue to its parent",
+        );
       }
-      const trigger = triggerOf(request.approver, "command", { deliveryId: `${request.deliveryId}:step-${index + 1}`, repoUrl: request.repoUrl, bodyDigest: issueTextDigest(created.title, created.body) });
-      await this.enqueue({ repo, octokit, issue: { number: created.number, open: true }, actor: request.approver, trigger }, { kind: "pass", config, previous: undefined }, { reactOnIssue: false, job: "implement", parent: request.parent });
+      const trigger = triggerOf(request.approver, "command", {
+        deliveryId: `${request.deliveryId}:step-${index + 1}`,
+        repoUrl: request.repoUrl,
+        bodyDigest: issueTextDigest(created.title, created.body),
+      });
+      await this.enqueue(
+        { repo, octokit, issue: { number: created.number, open: true }, actor: request.approver, trigger },
+        { kind: "pass", config, previous: undefined },
+        { reactOnIssue: false, job: "implement", parent: request.parent },
+      );
     }
     return numbers;
   }
@@ -561,12 +602,22 @@ export class Coordinator {
    * Carries out a transition's effects in order. Each is tried on its own: one failing (GitHub
    * down for a label) is logged and the rest still happen, so the lock is always released.
    */
-  async #carryOut(repo: RepoRef, octokit: GitHub, config: RepoConfig, state: RunState, commentId: number, effects: Effect[]): Promise<"stopping" | "stopped" | undefined> {
+  async #carryOut(
+    repo: RepoRef,
+    octokit: GitHub,
+    config: RepoConfig,
+    state: RunState,
+    commentId: number,
+    effects: Effect[],
+  ): Promise<"stopping" | "stopped" | undefined> {
     const log = this.#deps.log.child({ repo: fullName(repo), issue: state.issue, runId: state.runId });
     let abort: "stopping" | "stopped" | undefined;
     for (const effect of effects) {
       try {
-        const stopped = await this.#retrying(() => this.#carryOutOne(repo, octokit, config, state, commentId, effect), `carry out ${effect.kind} on ${fullName(repo)}#${state.issue}`);
+        const stopped = await this.#retrying(
+          () => this.#carryOutOne(repo, octokit, config, state, commentId, effect),
+          `carry out ${effect.kind} on ${fullName(repo)}#${state.issue}`,
+        );
         if (stopped !== undefined) abort = stopped;
       } catch (error) {
         log.error({ err: error, effect: effect.kind }, "afk could not carry out a lifecycle step");
@@ -576,7 +627,14 @@ export class Coordinator {
   }
 
   /** One effect of a transition; repeated as a whole when GitHub fails transiently (each is safe to repeat). */
-  async #carryOutOne(repo: RepoRef, octokit: GitHub, config: RepoConfig, state: RunState, commentId: number, effect: Effect): Promise<"stopping" | "stopped" | undefined> {
+  async #carryOutOne(
+    repo: RepoRef,
+    octokit: GitHub,
+    config: RepoConfig,
+    state: RunState,
+    commentId: number,
+    effect: Effect,
+  ): Promise<"stopping" | "stopped" | undefined> {
     const log = this.#deps.log.child({ repo: fullName(repo), issue: state.issue, runId: state.runId });
     const labelName = (role: LabelRole) => config.labels[role];
     switch (effect.kind) {
@@ -615,7 +673,8 @@ export class Coordinator {
         break;
       case "close-issue": {
         const { data: issue } = await octokit.rest.issues.get({ owner: repo.owner, repo: repo.repo, issue_number: state.issue });
-        if (issue.state === "open") await octokit.rest.issues.update({ owner: repo.owner, repo: repo.repo, issue_number: state.issue, state: "closed", state_reason: "completed" });
+        if (issue.state === "open")
+          await octokit.rest.issues.update({ owner: repo.owner, repo: repo.repo, issue_number: state.issue, state: "closed", state_reason: "completed" });
         break;
       }
       case "comment": {
@@ -725,10 +784,13 @@ export class Coordinator {
     const existing = this.#timers.get(key);
     if (this.#closing || (existing !== undefined && existing.at <= at)) return;
     if (existing !== undefined) clearTimeout(existing.timer);
-    const timer = setTimeout(() => {
-      this.#timers.delete(key);
-      fire();
-    }, Math.max(0, at - this.#now().getTime()) + 50);
+    const timer = setTimeout(
+      () => {
+        this.#timers.delete(key);
+        fire();
+      },
+      Math.max(0, at - this.#now().getTime()) + 50,
+    );
     timer.unref();
     this.#timers.set(key, { timer, at });
   }
@@ -760,16 +822,21 @@ export class Coordinator {
     this.#deps.log.info(runStartRecord({ ...identity, replica: this.#deps.settings.replicaId }), "afk run started");
     this.#deps.metrics?.runStarted(started.job);
     // From here the run is recorded as started, so it must run: the label is only a signal.
-    await this.#retrying(() => octokit.rest.issues.addLabels({ owner: repo.owner, repo: repo.repo, issue_number: issue.number, labels: [config.labels.in_progress] })).catch((error: unknown) =>
-      this.#deps.log.warn({ err: error, repo: fullName(repo), issue: issue.number }, "afk could not add its in-progress label"),
-    );
+    await this.#retrying(() =>
+      octokit.rest.issues.addLabels({ owner: repo.owner, repo: repo.repo, issue_number: issue.number, labels: [config.labels.in_progress] }),
+    ).catch((error: unknown) => this.#deps.log.warn({ err: error, repo: fullName(repo), issue: issue.number }, "afk could not add its in-progress label"));
 
     const controller = new AbortController();
     this.#active.set(holder.runId, { controller, repo, issue: issue.number });
     const lease = { holder, sha: lockSha, lost: false };
-    const heartbeat = setInterval(() => {
-      void this.#renew(repo, lease, controller).catch((error: unknown) => this.#deps.log.warn({ err: error, repo: fullName(repo) }, "afk lock renewal failed; retrying"));
-    }, this.#deps.renewEveryMs ?? (this.#deps.settings.lockLeaseSeconds * 1000) / 3);
+    const heartbeat = setInterval(
+      () => {
+        void this.#renew(repo, lease, controller).catch((error: unknown) =>
+          this.#deps.log.warn({ err: error, repo: fullName(repo) }, "afk lock renewal failed; retrying"),
+        );
+      },
+      this.#deps.renewEveryMs ?? (this.#deps.settings.lockLeaseSeconds * 1000) / 3,
+    );
     heartbeat.unref();
 
     // Writes of the progress comment are chained, so a spend update never overtakes a phase.
@@ -778,13 +845,15 @@ export class Coordinator {
     let written = started;
     const report = (next: RunState): Promise<void> => {
       state = next;
-      writes = writes.then(async () => {
-        const writing = state;
-        await this.#reportPhase(repo, commentId, botLogin, written, writing);
-        written = writing;
-      }).catch((error: unknown) => {
-        this.#deps.log.warn({ err: error, repo: fullName(repo), issue: issue.number }, "afk could not update the progress comment");
-      });
+      writes = writes
+        .then(async () => {
+          const writing = state;
+          await this.#reportPhase(repo, commentId, botLogin, written, writing);
+          written = writing;
+        })
+        .catch((error: unknown) => {
+          this.#deps.log.warn({ err: error, repo: fullName(repo), issue: issue.number }, "afk could not update the progress comment");
+        });
       return writes;
     };
     let lastSpendWrite = 0;
@@ -918,7 +987,10 @@ export class Coordinator {
   }
 
   async #markInterrupted(octokit: GitHub, repo: RepoRef, config: RepoConfig, holder: LockHolder): Promise<void> {
-    this.#deps.log.warn({ repo: fullName(repo), issue: holder.issue, runId: holder.runId, replica: holder.replica }, "afk reclaimed an expired repository lock");
+    this.#deps.log.warn(
+      { repo: fullName(repo), issue: holder.issue, runId: holder.runId, replica: holder.replica },
+      "afk reclaimed an expired repository lock",
+    );
     const progress = await this.progressOf(octokit, repo, holder.issue);
     if (progress?.kind !== "state" || progress.state.runId !== holder.runId || !isActive(progress.state)) return;
     await this.#writeState(octokit, repo, progress.state, interruptedState(progress.state, holder, this.#now()), await this.botLogin(), progress.id);
@@ -927,7 +999,13 @@ export class Coordinator {
 
   /** An expired lock with nothing queued behind it: take it back so the issue learns its run was interrupted. */
   async #reclaimIdle(octokit: GitHub, repo: RepoRef, config: RepoConfig, lock: Extract<LockView, { status: "held" }>): Promise<void> {
-    const sweeper = newHolder({ issue: lock.holder.issue, runId: `reclaim-${newRunId()}`, replica: this.#deps.settings.replicaId, now: this.#now(), leaseSeconds: 30 });
+    const sweeper = newHolder({
+      issue: lock.holder.issue,
+      runId: `reclaim-${newRunId()}`,
+      replica: this.#deps.settings.replicaId,
+      now: this.#now(),
+      leaseSeconds: 30,
+    });
     const taken = await acquireLock(octokit, repo, sweeper, this.#now());
     if (!taken.acquired) return;
     try {
@@ -936,7 +1014,6 @@ export class Coordinator {
       await releaseLock(octokit, repo, sweeper.runId, this.#now());
     }
   }
-
 }
 
 /** The lifecycle's limits when `.github/afk.yml` is broken mid-run: the documented defaults. */
@@ -973,4 +1050,3 @@ async function removeLabel(octokit: GitHub, repo: RepoRef, issue: number, name: 
 export function newRunId(): string {
   return `r-${Date.now().toString(36)}-${randomUUID().slice(0, 8)}`;
 }
-

@@ -60,7 +60,15 @@ export async function handleWithdrawal(coordinator: Coordinator, octokit: GitHub
     // event may arrive before the pull request's own: a merge is done, never "stopped".
     const { data: pull } = await octokit.rest.pulls.get({ owner: intent.repo.owner, repo: intent.repo.repo, pull_number: state.pullRequest.number });
     if (pull.merged) {
-      const outcome = await coordinator.pullRequestClosed({ repo: intent.repo, octokit, issue: intent.issue.number, actor: { login: pull.merged_by?.login ?? intent.actor.login, type: pull.merged_by?.type ?? intent.actor.type } }, { number: pull.number, merged: true });
+      const outcome = await coordinator.pullRequestClosed(
+        {
+          repo: intent.repo,
+          octokit,
+          issue: intent.issue.number,
+          actor: { login: pull.merged_by?.login ?? intent.actor.login, type: pull.merged_by?.type ?? intent.actor.type },
+        },
+        { number: pull.number, merged: true },
+      );
       coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue.number, outcome }, "afk: the issue closed because its pull request was merged");
       return;
     }
@@ -88,8 +96,16 @@ export async function handlePullRequestPushed(coordinator: Coordinator, octokit:
   if (!allowed(coordinator, intent)) return;
   const botLogin = await coordinator.botLogin();
   if (intent.pull.author !== botLogin || intent.actor.login === botLogin) return;
-  const result = await coordinator.advance(intent.repo, octokit, intent.issue, async () => ({ kind: "pushed", number: intent.pull.number, head: intent.pull.headSha, by: intent.actor.login }));
-  coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue, pull: intent.pull.number, by: intent.actor.login, ignored: result?.transition.ignored }, "afk: someone pushed to its pull request");
+  const result = await coordinator.advance(intent.repo, octokit, intent.issue, async () => ({
+    kind: "pushed",
+    number: intent.pull.number,
+    head: intent.pull.headSha,
+    by: intent.actor.login,
+  }));
+  coordinator.log.info(
+    { repo: fullName(intent.repo), issue: intent.issue, pull: intent.pull.number, by: intent.actor.login, ignored: result?.transition.ignored },
+    "afk: someone pushed to its pull request",
+  );
 }
 
 /**
@@ -119,7 +135,10 @@ export async function handleCiChange(coordinator: Coordinator, octokit: GitHub, 
   if (!allowed(coordinator, intent)) return;
   const transition = await coordinator.ciChanged(intent.repo, octokit, intent.issue, intent.sha);
   if (transition !== undefined && transition.ignored === undefined) {
-    coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue, sha: intent.sha, status: transition.state.status, phase: transition.state.phase }, "afk: CI moved a run");
+    coordinator.log.info(
+      { repo: fullName(intent.repo), issue: intent.issue, sha: intent.sha, status: transition.state.status, phase: transition.state.phase },
+      "afk: CI moved a run",
+    );
   }
 }
 
@@ -138,9 +157,14 @@ export async function handleReview(coordinator: Coordinator, octokit: GitHub, in
   const config = await readRepoConfig(octokit, intent.repo);
   const trust = await checkTrust(octokit, intent.repo, intent.actor, trustLists(config));
   const result = await coordinator.advance(intent.repo, octokit, intent.issue, async (state) =>
-    state.pullRequest?.number === intent.pull.number ? { kind: "review", by: intent.actor.login, trusted: trust.trusted, reviewId: intent.review.id, changesRequested, asksFix } : undefined,
+    state.pullRequest?.number === intent.pull.number
+      ? { kind: "review", by: intent.actor.login, trusted: trust.trusted, reviewId: intent.review.id, changesRequested, asksFix }
+      : undefined,
   );
-  coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue, reviewer: intent.actor.login, trusted: trust.trusted, ignored: result?.transition.ignored }, "afk: review on its pull request");
+  coordinator.log.info(
+    { repo: fullName(intent.repo), issue: intent.issue, reviewer: intent.actor.login, trusted: trust.trusted, ignored: result?.transition.ignored },
+    "afk: review on its pull request",
+  );
 }
 
 /** `issue_comment.created`: `/afk <command>` lines from trusted people. */
@@ -161,7 +185,9 @@ export async function handleComment(coordinator: Coordinator, octokit: GitHub, i
   const trust = await checkTrust(octokit, repo, intent.actor, trustLists(config));
   if (!trust.trusted) {
     // Bots get no reply, so afk and another bot can never answer each other in a loop.
-    const replied = isBot(intent.actor) ? "no (a bot)" : await refuseOncePerHour(coordinator, octokit, repo, thread, intent.actor.login, renderRefusal(intent.actor.login, commandText, trust.reason));
+    const replied = isBot(intent.actor)
+      ? "no (a bot)"
+      : await refuseOncePerHour(coordinator, octokit, repo, thread, intent.actor.login, renderRefusal(intent.actor.login, commandText, trust.reason));
     log.info({ reason: trust.reason, replied }, "afk refused a command");
     return;
   }
@@ -175,7 +201,11 @@ export async function handleComment(coordinator: Coordinator, octokit: GitHub, i
       return;
     }
     const { data: issue } = await octokit.rest.issues.get({ owner: repo.owner, repo: repo.repo, issue_number: issueNumber });
-    intent = { ...intent, issue: { number: issueNumber, open: issue.state === "open", isPullRequest: false }, bodyDigest: issueTextDigest(issue.title, issue.body) };
+    intent = {
+      ...intent,
+      issue: { number: issueNumber, open: issue.state === "open", isPullRequest: false },
+      bodyDigest: issueTextDigest(issue.title, issue.body),
+    };
   }
   if (command.kind === "unknown") {
     await reply(renderHelp(`@${intent.actor.login} afk does not know \`${commandText}\`. These are its commands:\n`));
@@ -192,7 +222,10 @@ export async function handleComment(coordinator: Coordinator, octokit: GitHub, i
         await approveAsSubIssues(coordinator, octokit, intent, config, reply);
         return;
       }
-      const event = command.name === "fix" ? ({ kind: "fix-command", by: intent.actor.login, commentId: intent.comment.id } as const) : ({ kind: "approve", by: intent.actor.login } as const);
+      const event =
+        command.name === "fix"
+          ? ({ kind: "fix-command", by: intent.actor.login, commentId: intent.comment.id } as const)
+          : ({ kind: "approve", by: intent.actor.login } as const);
       const result = await coordinator.advance(repo, octokit, intent.issue.number, async () => event);
       const ignored = result === undefined ? "afk has no run on this issue" : result.transition.ignored;
       if (ignored !== undefined) await reply(`@${intent.actor.login} nothing to ${command.name}: ${ignored}.`);
@@ -206,7 +239,9 @@ export async function handleComment(coordinator: Coordinator, octokit: GitHub, i
       }
       const progress = await progressNow();
       if (progress?.kind === "state" && isActive(progress.state)) {
-        await reply(`@${intent.actor.login} afk is busy with this issue (${progress.state.status}, run \`${progress.state.runId}\`); ask again when it is done, or \`/afk stop\` first.`);
+        await reply(
+          `@${intent.actor.login} afk is busy with this issue (${progress.state.status}, run \`${progress.state.runId}\`); ask again when it is done, or \`/afk stop\` first.`,
+        );
         return;
       }
       if (command.name === "ask" && command.args.trim().length === 0) {
@@ -230,7 +265,14 @@ export async function handleComment(coordinator: Coordinator, octokit: GitHub, i
       const progress = await coordinator.progressOf(octokit, repo, intent.issue.number);
       const queue =
         config.kind === "ok"
-          ? (await readQueue(octokit, repo, { trigger: config.config.labels.trigger, inProgress: config.config.labels.in_progress }, await coordinator.botLogin())).map(({ issue, state }) => ({
+          ? (
+              await readQueue(
+                octokit,
+                repo,
+                { trigger: config.config.labels.trigger, inProgress: config.config.labels.in_progress },
+                await coordinator.botLogin(),
+              )
+            ).map(({ issue, state }) => ({
               number: issue.number,
               followUp: isFollowUp(state),
               blockedBy: isFollowUp(state) ? [] : (state.blockedBy ?? []),
@@ -280,11 +322,28 @@ const REFUSAL_PAGES = 3;
  * GitHub's comments are the record, so every replica decides alike. Two deliveries that both found
  * none (on this replica or another) both post; then the newer one sees the older and deletes itself.
  */
-async function refuseOncePerHour(coordinator: Coordinator, octokit: GitHub, repo: RepoRef, thread: number, login: string, text: string): Promise<"yes" | "no (refused within the hour)"> {
+async function refuseOncePerHour(
+  coordinator: Coordinator,
+  octokit: GitHub,
+  repo: RepoRef,
+  thread: number,
+  login: string,
+  text: string,
+): Promise<"yes" | "no (refused within the hour)"> {
   const botLogin = await coordinator.botLogin();
-  const refusals = async () => recentRefusals(await threadCommentsSince(octokit, repo, thread, new Date(coordinator.now().getTime() - REFUSAL_QUIET_MS)), { botLogin, login, now: coordinator.now() });
+  const refusals = async () =>
+    recentRefusals(await threadCommentsSince(octokit, repo, thread, new Date(coordinator.now().getTime() - REFUSAL_QUIET_MS)), {
+      botLogin,
+      login,
+      now: coordinator.now(),
+    });
   if ((await refusals()).length > 0) return "no (refused within the hour)";
-  const { data: posted } = await octokit.rest.issues.createComment({ owner: repo.owner, repo: repo.repo, issue_number: thread, body: `${text}\n\n${refusalMarker(login)}` });
+  const { data: posted } = await octokit.rest.issues.createComment({
+    owner: repo.owner,
+    repo: repo.repo,
+    issue_number: thread,
+    body: `${text}\n\n${refusalMarker(login)}`,
+  });
   if ((await refusals()).some((earlier) => earlier.id < posted.id)) {
     await octokit.rest.issues.deleteComment({ owner: repo.owner, repo: repo.repo, comment_id: posted.id });
     return "no (refused within the hour)";
@@ -296,7 +355,13 @@ async function refuseOncePerHour(coordinator: Coordinator, octokit: GitHub, repo
 async function threadCommentsSince(octokit: GitHub, repo: RepoRef, thread: number, since: Date): Promise<ThreadComment[]> {
   const comments: ThreadComment[] = [];
   let pages = 0;
-  for await (const { data } of octokit.paginate.iterator(octokit.rest.issues.listComments, { owner: repo.owner, repo: repo.repo, issue_number: thread, since: since.toISOString(), per_page: 100 })) {
+  for await (const { data } of octokit.paginate.iterator(octokit.rest.issues.listComments, {
+    owner: repo.owner,
+    repo: repo.repo,
+    issue_number: thread,
+    since: since.toISOString(),
+    per_page: 100,
+  })) {
     for (const comment of data) comments.push({ id: comment.id, author: comment.user?.login, body: comment.body ?? "", createdAt: comment.created_at });
     if (++pages >= REFUSAL_PAGES) break;
   }
@@ -309,13 +374,23 @@ async function requestRun(
   intent: IssueIntent | IssueRequest,
   config: RepoConfigResult,
   trigger: Trigger,
-  options: { reactTo: "issue" | "none"; trust?: TrustDecision; progress?: { comment: ProgressComment | undefined }; job?: Job; followUp?: RunState["followUp"] },
+  options: {
+    reactTo: "issue" | "none";
+    trust?: TrustDecision;
+    progress?: { comment: ProgressComment | undefined };
+    job?: Job;
+    followUp?: RunState["followUp"];
+  },
 ): Promise<void> {
   const request: IssueRequest = { repo: intent.repo, octokit, issue: intent.issue, actor: intent.actor, trigger };
   const { reactTo, job, followUp, ...known } = options;
   const gate = await coordinator.gate(request, { config, ...known });
   if (gate.kind === "stop") return;
-  const result = await coordinator.enqueue(request, gate, { reactOnIssue: reactTo === "issue", ...(job === undefined ? {} : { job }), ...(followUp === undefined ? {} : { followUp }) });
+  const result = await coordinator.enqueue(request, gate, {
+    reactOnIssue: reactTo === "issue",
+    ...(job === undefined ? {} : { job }),
+    ...(followUp === undefined ? {} : { followUp }),
+  });
   coordinator.log.info({ repo: fullName(intent.repo), issue: intent.issue.number, result }, "afk run requested");
 }
 
@@ -330,7 +405,13 @@ function allowed(coordinator: Coordinator, intent: { repo: RepoRef; deliveryId: 
  * `/afk approve split`: the posted plan's `## Steps` become sub-issues, opened and queued in order
  * while the issue's state is read (so two approvals never split twice), and the issue waits on them.
  */
-async function approveAsSubIssues(coordinator: Coordinator, octokit: GitHub, intent: CommentIntent, config: RepoConfigResult, reply: (body: string) => Promise<unknown>): Promise<void> {
+async function approveAsSubIssues(
+  coordinator: Coordinator,
+  octokit: GitHub,
+  intent: CommentIntent,
+  config: RepoConfigResult,
+  reply: (body: string) => Promise<unknown>,
+): Promise<void> {
   const { repo } = intent;
   if (config.kind !== "ok") {
     await reply(`@${intent.actor.login} afk cannot open sub-issues while .github/afk.yml is not usable; fix it and approve again.`);
@@ -342,10 +423,17 @@ async function approveAsSubIssues(coordinator: Coordinator, octokit: GitHub, int
     const plan = await readPlan(octokit, repo, state.plan.commentId, await coordinator.botLogin());
     const steps = plan === undefined ? [] : planSteps(plan);
     if (steps.length < 2) {
-      refusal = plan === undefined ? "afk could not read back its plan (the comment was deleted or edited); comment `/afk plan` for a new one" : "the plan lists fewer than two steps under `## Steps`; `/afk approve` implements it as one";
+      refusal =
+        plan === undefined
+          ? "afk could not read back its plan (the comment was deleted or edited); comment `/afk plan` for a new one"
+          : "the plan lists fewer than two steps under `## Steps`; `/afk approve` implements it as one";
       return undefined;
     }
-    const subIssues = await coordinator.openSubIssues({ repo, octokit, parent: intent.issue.number, approver: intent.actor, deliveryId: intent.deliveryId, repoUrl: intent.repoUrl }, config.config, steps);
+    const subIssues = await coordinator.openSubIssues(
+      { repo, octokit, parent: intent.issue.number, approver: intent.actor, deliveryId: intent.deliveryId, repoUrl: intent.repoUrl },
+      config.config,
+      steps,
+    );
     return { kind: "approve", by: intent.actor.login, subIssues };
   });
   const ignored = refusal ?? (result === undefined ? "afk has no run on this issue" : result.transition.ignored);

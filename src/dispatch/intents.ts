@@ -37,7 +37,10 @@ export function labelIntent(payload: IssuesPayloadShape & { label?: { name: stri
 }
 
 /** `issue_comment.created` → the comment and its author, or `null` when the event is not actionable. */
-export function commentIntent(payload: IssuesPayloadShape & { comment: { id: number; body?: string | null | undefined } }, deliveryId: string): CommentIntent | null {
+export function commentIntent(
+  payload: IssuesPayloadShape & { comment: { id: number; body?: string | null | undefined } },
+  deliveryId: string,
+): CommentIntent | null {
   const base = issueIntent(payload, deliveryId);
   if (base === null) return null;
   return { ...base, comment: { id: payload.comment.id, body: payload.comment.body ?? "" } };
@@ -74,7 +77,12 @@ export interface PullRequestIntent {
 interface PullRequestShape {
   installation?: { id: number } | undefined;
   repository: { name: string; full_name: string; owner: { login: string } };
-  pull_request: { number: number; merged?: boolean | null; user: { login: string } | null; head: { ref: string; sha: string; repo: { full_name: string } | null } };
+  pull_request: {
+    number: number;
+    merged?: boolean | null;
+    user: { login: string } | null;
+    head: { ref: string; sha: string; repo: { full_name: string } | null };
+  };
   sender: { login: string; type: string };
 }
 
@@ -92,7 +100,12 @@ export function pullRequestIntent(payload: PullRequestShape, deliveryId: string)
   if (issue === undefined) return null;
   return {
     repo: { owner: payload.repository.owner.login, repo: payload.repository.name, installationId },
-    pull: { number: payload.pull_request.number, merged: payload.pull_request.merged === true, author: payload.pull_request.user?.login ?? "", headSha: head.sha },
+    pull: {
+      number: payload.pull_request.number,
+      merged: payload.pull_request.merged === true,
+      author: payload.pull_request.user?.login ?? "",
+      headSha: head.sha,
+    },
     issue,
     actor: { login: payload.sender.login, type: payload.sender.type },
     deliveryId,
@@ -158,7 +171,11 @@ interface CiShape {
  * A commit on the default branch (direct mode) is afk's when its message names an issue the way
  * afk's commits do (`message`, when the payload carries it); the run's state has the last word.
  */
-export function ciIntent(payload: CiShape, about: { sha: string; branches: Array<string | null | undefined>; message?: string | null | undefined }, deliveryId: string): CiIntent | null {
+export function ciIntent(
+  payload: CiShape,
+  about: { sha: string; branches: Array<string | null | undefined>; message?: string | null | undefined },
+  deliveryId: string,
+): CiIntent | null {
   const installationId = payload.installation?.id;
   if (typeof installationId !== "number") return null;
   const onDefaultBranch = about.branches.includes(payload.repository.default_branch);
@@ -196,7 +213,11 @@ export function reviewIntent(payload: ReviewShape, deliveryId: string): ReviewIn
   const reviewer = payload.review.user ?? payload.sender;
   return {
     repo: { owner: payload.repository.owner.login, repo: payload.repository.name, installationId },
-    pull: { number: payload.pull_request.number, author: payload.pull_request.user?.login ?? "", fromFork: payload.pull_request.head.repo?.full_name !== payload.repository.full_name },
+    pull: {
+      number: payload.pull_request.number,
+      author: payload.pull_request.user?.login ?? "",
+      fromFork: payload.pull_request.head.repo?.full_name !== payload.repository.full_name,
+    },
     issue,
     review: { id: payload.review.id, state: payload.review.state.toLowerCase(), body: payload.review.body ?? "" },
     actor: { login: reviewer.login, type: reviewer.type ?? "User" },

@@ -11,7 +11,10 @@ export const MAX_CHANGED_FILE_BYTES = 50_000_000;
 
 /** Paths for a message: the first ten in backticks, then how many more. Pure. */
 export function namedPaths(paths: readonly string[]): string {
-  const shown = paths.slice(0, 10).map((path) => `\`${path}\``).join(", ");
+  const shown = paths
+    .slice(0, 10)
+    .map((path) => `\`${path}\``)
+    .join(", ");
   return paths.length > 10 ? `${shown} and ${paths.length - 10} more` : shown;
 }
 
@@ -57,7 +60,12 @@ function collapseBlanks(text: string): string {
 }
 
 /** Why afk will not push a change, in words for the issue and the check run; undefined when it may. */
-export function pushRefusal(input: { changedFiles: readonly string[]; protectedPaths: readonly string[]; commitMessage: string; largeFiles?: readonly string[] }): string | undefined {
+export function pushRefusal(input: {
+  changedFiles: readonly string[];
+  protectedPaths: readonly string[];
+  commitMessage: string;
+  largeFiles?: readonly string[];
+}): string | undefined {
   const large = input.largeFiles ?? [];
   if (large.length > 0) {
     return `The change holds files larger than ${MAX_CHANGED_FILE_BYTES / 1_000_000} MB (${namedPaths(large)}), so nothing was pushed: GitHub refuses files over 100 MB, and afk does not hash or send files that size.`;
@@ -67,6 +75,7 @@ export function pushRefusal(input: { changedFiles: readonly string[]; protectedP
     return `The change touches protected paths (${namedPaths(touched)}), which \`protected_paths\` in .github/afk.yml forbids afk to change, so nothing was pushed. A person must make that part of the change.`;
   }
   const markers = ciSkipMarkers(input.commitMessage);
-  if (markers.length > 0) return `The commit message carries a CI-skip marker (${markers.join(", ")}), so nothing was pushed: afk never pushes a change CI would not test.`;
+  if (markers.length > 0)
+    return `The commit message carries a CI-skip marker (${markers.join(", ")}), so nothing was pushed: afk never pushes a change CI would not test.`;
   return undefined;
 }

@@ -14,14 +14,30 @@ export type CommitResult =
  */
 export async function commitChange(
   worktree: Worktree,
-  input: { issue: number | undefined; title: string; summary: string; runId: string; closesIssue?: boolean; protectedPaths: readonly string[]; author: { name: string; email: string } },
+  input: {
+    issue: number | undefined;
+    title: string;
+    summary: string;
+    runId: string;
+    closesIssue?: boolean;
+    protectedPaths: readonly string[];
+    author: { name: string; email: string };
+  },
 ): Promise<CommitResult> {
   const changedFiles = await worktree.changedFiles();
   if (changedFiles.length === 0) return { kind: "no-change" };
-  const message = commitMessage({ issue: input.issue, title: input.title, summary: input.summary, runId: input.runId, ...(input.closesIssue === undefined ? {} : { closesIssue: input.closesIssue }) });
+  const message = commitMessage({
+    issue: input.issue,
+    title: input.title,
+    summary: input.summary,
+    runId: input.runId,
+    ...(input.closesIssue === undefined ? {} : { closesIssue: input.closesIssue }),
+  });
   const changed = new Set(changedFiles);
   // Sizes are read in the sandbox, before git hashes anything: a huge (or sparse) file never reaches `git add`.
-  const largeFiles = (await worktree.filesLargerThan(MAX_CHANGED_FILE_BYTES)).filter((path) => changed.has(path) || [...changed].some((entry) => entry.endsWith("/") && path.startsWith(entry)));
+  const largeFiles = (await worktree.filesLargerThan(MAX_CHANGED_FILE_BYTES)).filter(
+    (path) => changed.has(path) || [...changed].some((entry) => entry.endsWith("/") && path.startsWith(entry)),
+  );
   const reason = pushRefusal({ changedFiles, protectedPaths: input.protectedPaths, commitMessage: message, largeFiles });
   if (reason !== undefined) return { kind: "refused", reason, changedFiles };
   let sha: string | undefined;

@@ -23,7 +23,11 @@ export function commitMessage(input: { issue: number | undefined; title: string;
   // The start of inert text is inert too: a cut can only expose a slash by removing what comes before it.
   const subject = prefix + (prefix.length + title.length > SUBJECT_MAX ? `${title.slice(0, SUBJECT_MAX - prefix.length - 1).trimEnd()}…` : title);
   const summary = fromOthers(keepHeadAndTail(input.summary.trim(), BODY_MAX).text).trim();
-  return [subject, summary, input.issue === undefined ? "" : `${input.closesIssue === false ? "Refs" : "Closes"} #${input.issue}`, `${RUN_TRAILER}: ${input.runId}`].filter((part) => part.length > 0).join("\n\n") + "\n";
+  return (
+    [subject, summary, input.issue === undefined ? "" : `${input.closesIssue === false ? "Refs" : "Closes"} #${input.issue}`, `${RUN_TRAILER}: ${input.runId}`]
+      .filter((part) => part.length > 0)
+      .join("\n\n") + "\n"
+  );
 }
 
 /**

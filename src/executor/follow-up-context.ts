@@ -19,7 +19,11 @@ const CHECKS_CHARS = 40_000;
  */
 export async function describeFailingChecks(octokit: GitHub, repo: RepoRef, sha: string, ownAppSlug: string): Promise<{ text: string; names: string[] }> {
   const checks = await failingChecks(octokit, repo, sha, ownAppSlug);
-  if (checks.length === 0) return { text: "(GitHub lists no failing check on this commit any more; it may have been re-run. Look for anything broken and otherwise change nothing.)", names: [] };
+  if (checks.length === 0)
+    return {
+      text: "(GitHub lists no failing check on this commit any more; it may have been re-run. Look for anything broken and otherwise change nothing.)",
+      names: [],
+    };
   const parts = checks.map((check) =>
     [
       `### ${check.name} (${check.kind}: ${check.conclusion})`,
@@ -45,21 +49,41 @@ export async function describeReviewRequest(
 ): Promise<string> {
   const isTrusted = trustChecker(octokit, repo, input.trust);
   // afk's own replies on the pull request are not review.
-  const trusted = (login: string, type: string): Promise<boolean> => (login.toLowerCase() === input.botLogin.toLowerCase() ? Promise.resolve(false) : isTrusted(login, type));
+  const trusted = (login: string, type: string): Promise<boolean> =>
+    login.toLowerCase() === input.botLogin.toLowerCase() ? Promise.resolve(false) : isTrusted(login, type);
   const parts: string[] = [];
   let inline;
   if (input.reviewId !== undefined) {
-    const { data: review } = await octokit.rest.pulls.getReview({ owner: repo.owner, repo: repo.repo, pull_number: input.pullNumber, review_id: input.reviewId });
+    const { data: review } = await octokit.rest.pulls.getReview({
+      owner: repo.owner,
+      repo: repo.repo,
+      pull_number: input.pullNumber,
+      review_id: input.reviewId,
+    });
     if (review.user !== null && (await trusted(review.user.login, review.user.type))) {
-      parts.push(`Review by @${review.user.login} (${review.state.toLowerCase().replace(/_/g, " ")}):\n${sanitizeUntrustedText(review.body.trim().length > 0 ? review.body : "(no summary; see the inline comments)")}`);
+      parts.push(
+        `Review by @${review.user.login} (${review.state.toLowerCase().replace(/_/g, " ")}):\n${sanitizeUntrustedText(review.body.trim().length > 0 ? review.body : "(no summary; see the inline comments)")}`,
+      );
     }
-    inline = await octokit.paginate(octokit.rest.pulls.listCommentsForReview, { owner: repo.owner, repo: repo.repo, pull_number: input.pullNumber, review_id: input.reviewId, per_page: 100 });
+    inline = await octokit.paginate(octokit.rest.pulls.listCommentsForReview, {
+      owner: repo.owner,
+      repo: repo.repo,
+      pull_number: input.pullNumber,
+      review_id: input.reviewId,
+      per_page: 100,
+    });
   } else {
     if (input.commentId !== undefined) {
       const comment = await readComment(octokit, repo, input.commentId);
-      if (comment !== undefined && (await trusted(comment.login, comment.type))) parts.push(`Comment by @${comment.login}:\n${sanitizeUntrustedText(comment.body)}`);
+      if (comment !== undefined && (await trusted(comment.login, comment.type)))
+        parts.push(`Comment by @${comment.login}:\n${sanitizeUntrustedText(comment.body)}`);
     }
-    inline = await octokit.paginate(octokit.rest.pulls.listReviewComments, { owner: repo.owner, repo: repo.repo, pull_number: input.pullNumber, per_page: 100 });
+    inline = await octokit.paginate(octokit.rest.pulls.listReviewComments, {
+      owner: repo.owner,
+      repo: repo.repo,
+      pull_number: input.pullNumber,
+      per_page: 100,
+    });
   }
   for (const comment of inline.slice(-MAX_REVIEW_COMMENTS)) {
     if (comment.user === null || !(await trusted(comment.user.login, comment.user.type))) continue;
@@ -107,12 +131,17 @@ export function renderPlanComment(input: { issue: number; plan: string; requeste
 
 function splitHint(plan: string): string {
   const steps = planSteps(plan).length;
-  return steps < 2 ? "" : ` in one pull request, \`/afk approve split\` to make its ${steps} steps sub-issues implemented one after the other (this issue closes when all are done)`;
+  return steps < 2
+    ? ""
+    : ` in one pull request, \`/afk approve split\` to make its ${steps} steps sub-issues implemented one after the other (this issue closes when all are done)`;
 }
 
 /** afk's answer to `/afk ask`: the asker is mentioned by afk, the model's answer is made inert. */
 export function renderAnswerComment(input: { askedBy: string; answer: string; usd: number }): string {
-  return [`@${input.askedBy} ${inertText(sanitizeUntrustedText(input.answer), { inline: true })}`, `<sub>afk looked at the code read-only; nothing was changed. Model cost $${input.usd.toFixed(2)}.</sub>`].join("\n\n");
+  return [
+    `@${input.askedBy} ${inertText(sanitizeUntrustedText(input.answer), { inline: true })}`,
+    `<sub>afk looked at the code read-only; nothing was changed. Model cost $${input.usd.toFixed(2)}.</sub>`,
+  ].join("\n\n");
 }
 
 async function readComment(octokit: GitHub, repo: RepoRef, commentId: number): Promise<{ body: string; login: string; type: string } | undefined> {

@@ -48,13 +48,20 @@ export class GitHubExecutor implements Executor {
 
   constructor(deps: GitHubExecutorDeps) {
     this.#deps = deps;
-    this.#workspaces = new WorkspaceCache({ cacheDir: deps.settings.cacheDir, sandbox: { allowUnsandboxed: deps.settings.allowUnsandboxed, allowHostNetwork: deps.settings.allowHostNetwork, hiddenPaths: deps.hiddenPaths } });
+    this.#workspaces = new WorkspaceCache({
+      cacheDir: deps.settings.cacheDir,
+      sandbox: { allowUnsandboxed: deps.settings.allowUnsandboxed, allowHostNetwork: deps.settings.allowHostNetwork, hiddenPaths: deps.hiddenPaths },
+    });
   }
 
   async execute(job: RunJob, reporter: RunReporter): Promise<RunOutcome> {
     const apiKey = this.#deps.anthropicApiKey;
     if (apiKey === undefined || apiKey.trim() === "") {
-      return { status: "failed", retryable: true, message: "ANTHROPIC_API_KEY is not set in this afk installation, so the agent cannot run. The operator must set it; then comment `/afk retry`." };
+      return {
+        status: "failed",
+        retryable: true,
+        message: "ANTHROPIC_API_KEY is not set in this afk installation, so the agent cannot run. The operator must set it; then comment `/afk retry`.",
+      };
     }
     const price = priceOf(job.model);
     if (price === undefined) {
@@ -70,13 +77,22 @@ export class GitHubExecutor implements Executor {
     const followUp = job.kind === "fix-ci" || job.kind === "rework";
     // A fix continues afk's branch (or, in direct mode, the default branch); a rework needs afk's pull request.
     if (followUp && (job.context.branch === undefined || (job.kind === "rework" && job.context.pullRequest === undefined))) {
-      return { status: "failed", retryable: false, message: `afk has no branch${job.kind === "rework" ? " or pull request" : ""} to continue for this ${job.kind} job; comment \`/afk retry\` to start over.` };
+      return {
+        status: "failed",
+        retryable: false,
+        message: `afk has no branch${job.kind === "rework" ? " or pull request" : ""} to continue for this ${job.kind} job; comment \`/afk retry\` to start over.`,
+      };
     }
     // What the agent will read comes first: an issue changed since the request ends the run before any clone.
     let issue;
     try {
       // Every job of a run, follow-ups included, reads only the issue text the trusted person asked about.
-      issue = await readIssueContext(octokit, job.repo, job.issue, { trust: config.trusted, botLogin, requestedAt: job.trigger.at, bodyDigest: job.trigger.bodyDigest });
+      issue = await readIssueContext(octokit, job.repo, job.issue, {
+        trust: config.trusted,
+        botLogin,
+        requestedAt: job.trigger.at,
+        bodyDigest: job.trigger.bodyDigest,
+      });
     } catch (error) {
       if (error instanceof IssueChangedError) return { status: "failed", retryable: false, message: error.message };
       throw error;
@@ -87,7 +103,11 @@ export class GitHubExecutor implements Executor {
       issue_number: String(issue.number),
       issue_title: issue.title,
     };
-    const task = await this.#taskFor(job, octokit, botLogin, { ...issueSlots, issue_body: issue.body.length > 0 ? issue.body : "(no description)", discussion: formatDiscussion(issue) });
+    const task = await this.#taskFor(job, octokit, botLogin, {
+      ...issueSlots,
+      issue_body: issue.body.length > 0 ? issue.body : "(no description)",
+      discussion: formatDiscussion(issue),
+    });
     if (task.kind === "refused") return { status: "failed", retryable: false, message: task.message };
     const readToken = await this.#token(job, "read");
     const secrets = [...this.#deps.secrets, apiKey, readToken];
@@ -146,16 +166,29 @@ export class GitHubExecutor implements Executor {
     issue: { repository: string; issue_number: string; issue_title: string; issue_body: string; discussion: string },
   ): Promise<{ kind: "task"; render: (worktreePath: string) => Promise<string> } | { kind: "refused"; message: string }> {
     const { config, context } = job;
-    const onBranch = { repository: issue.repository, issue_number: issue.issue_number, issue_title: issue.issue_title, pull_number: String(context.pullRequest?.number ?? ""), branch: context.branch ?? "", test_command: config.test };
+    const onBranch = {
+      repository: issue.repository,
+      issue_number: issue.issue_number,
+      issue_title: issue.issue_title,
+      pull_number: String(context.pullRequest?.number ?? ""),
+      branch: context.branch ?? "",
+      test_command: config.test,
+    };
     switch (job.kind) {
       case "implement": {
         const plan = context.planCommentId === undefined ? undefined : await readPlan(octokit, job.repo, context.planCommentId, botLogin);
-        if (context.planCommentId !== undefined && plan === undefined) return { kind: "refused", message: "afk could not read back its approved plan (the comment was deleted or edited); comment `/afk plan` for a new one." };
+        if (context.planCommentId !== undefined && plan === undefined)
+          return {
+            kind: "refused",
+            message: "afk could not read back its approved plan (the comment was deleted or edited); comment `/afk plan` for a new one.",
+          };
         return {
           kind: "task",
           render: async (path) => {
             const text = await renderPrompt("implement", { ...issue, repo_instructions: await readRepoInstructions(path) });
-            return plan === undefined ? text : `${text}\n\nA person approved this plan for the issue; follow it unless the code shows it is wrong (then say why in your summary):\n\n<approved_plan>\n${plan}\n</approved_plan>`;
+            return plan === undefined
+              ? text
+              : `${text}\n\nA person approved this plan for the issue; follow it unless the code shows it is wrong (then say why in your summary):\n\n<approved_plan>\n${plan}\n</approved_plan>`;
           },
         };
       }
@@ -165,26 +198,50 @@ export class GitHubExecutor implements Executor {
         const checks = await describeFailingChecks(octokit, job.repo, head, botLogin.replace(/\[bot\]$/, ""));
         return {
           kind: "task",
-          render: async () => renderPrompt("fix-ci", { ...onBranch, head, attempt: String(context.attempt ?? 1), max_attempts: String(config.fix_forward.max_attempts), failing_checks: checks.text }),
+          render: async () =>
+            renderPrompt("fix-ci", {
+              ...onBranch,
+              head,
+              attempt: String(context.attempt ?? 1),
+              max_attempts: String(config.fix_forward.max_attempts),
+              failing_checks: checks.text,
+            }),
         };
       }
       case "rework": {
         const pullNumber = context.pullRequest?.number;
         if (pullNumber === undefined) return { kind: "refused", message: "afk has no pull request to rework." };
-        const review = await describeReviewRequest(octokit, job.repo, { pullNumber, reviewId: context.reviewId, commentId: context.commentId, trust: config.trusted, botLogin });
+        const review = await describeReviewRequest(octokit, job.repo, {
+          pullNumber,
+          reviewId: context.reviewId,
+          commentId: context.commentId,
+          trust: config.trusted,
+          botLogin,
+        });
         return {
           kind: "task",
-          render: async () => renderPrompt("address-review", { ...onBranch, cycle: String(context.attempt ?? 1), max_cycles: String(config.review.max_cycles), review }),
+          render: async () =>
+            renderPrompt("address-review", { ...onBranch, cycle: String(context.attempt ?? 1), max_cycles: String(config.review.max_cycles), review }),
         };
       }
       case "plan":
-        return { kind: "task", render: async (path) => renderPrompt("plan", { ...issue, repo_instructions: await readRepoInstructions(path), test_command: config.test }) };
+        return {
+          kind: "task",
+          render: async (path) => renderPrompt("plan", { ...issue, repo_instructions: await readRepoInstructions(path), test_command: config.test }),
+        };
       case "ask": {
         const question = context.commentId === undefined ? undefined : await readQuestion(octokit, job.repo, context.commentId);
         if (question === undefined) return { kind: "refused", message: "afk could not read the question (the `/afk ask` comment was deleted or is empty)." };
         return {
           kind: "task",
-          render: async () => renderPrompt("ask", { repository: issue.repository, issue_number: issue.issue_number, issue_title: issue.issue_title, asked_by: context.requestedBy ?? job.trigger.actor, question }),
+          render: async () =>
+            renderPrompt("ask", {
+              repository: issue.repository,
+              issue_number: issue.issue_number,
+              issue_title: issue.issue_title,
+              asked_by: context.requestedBy ?? job.trigger.actor,
+              question,
+            }),
         };
       }
     }
@@ -197,15 +254,36 @@ export class GitHubExecutor implements Executor {
     const { spend } = run;
     if (run.result.kind === "no-answer") return { status: "failed", retryable: run.result.retryable, message: run.result.message, spend };
     if (!(await worktree.isPristine())) {
-      return { status: "failed", retryable: false, spend, message: "The read-only job left the checkout changed, which the sandbox should have made impossible; afk posted nothing. The operator should check that bubblewrap is in use." };
+      return {
+        status: "failed",
+        retryable: false,
+        spend,
+        message:
+          "The read-only job left the checkout changed, which the sandbox should have made impossible; afk posted nothing. The operator should check that bubblewrap is in use.",
+      };
     }
     const answer = run.result.text.trim().length > 0 ? run.result.text : "(the agent gave no text)";
     const requestedBy = job.context.requestedBy ?? job.trigger.actor;
     if (job.kind === "plan") {
-      const { data } = await octokit.rest.issues.createComment({ owner: job.repo.owner, repo: job.repo.repo, issue_number: job.issue, body: renderPlanComment({ issue: job.issue, plan: answer, requestedBy }) });
-      return { status: "planned", planCommentId: data.id, spend, message: `The plan is posted (${data.html_url}); it waits for a trusted person's \`/afk approve\`.` };
+      const { data } = await octokit.rest.issues.createComment({
+        owner: job.repo.owner,
+        repo: job.repo.repo,
+        issue_number: job.issue,
+        body: renderPlanComment({ issue: job.issue, plan: answer, requestedBy }),
+      });
+      return {
+        status: "planned",
+        planCommentId: data.id,
+        spend,
+        message: `The plan is posted (${data.html_url}); it waits for a trusted person's \`/afk approve\`.`,
+      };
     }
-    const { data } = await octokit.rest.issues.createComment({ owner: job.repo.owner, repo: job.repo.repo, issue_number: job.issue, body: renderAnswerComment({ askedBy: requestedBy, answer, usd: spend.usd }) });
+    const { data } = await octokit.rest.issues.createComment({
+      owner: job.repo.owner,
+      repo: job.repo.repo,
+      issue_number: job.issue,
+      body: renderAnswerComment({ askedBy: requestedBy, answer, usd: spend.usd }),
+    });
     return { status: "done", spend, message: `Answered @${requestedBy}'s question (${data.html_url}); the checkout was verified unchanged.` };
   }
 
@@ -251,16 +329,39 @@ export class GitHubExecutor implements Executor {
     const direct = followUp === undefined ? job.config.mode === "direct" && notPassing === undefined : followUp.branch === input.defaultBranch;
     if (followUp !== undefined && notPassing !== undefined) {
       // A follow-up never makes the pull request worse: the branch stays as CI and the reviewers saw it.
-      return { status: "escalated", message: `afk's ${what} did not pass its own gate: ${notPassing} Nothing was pushed; the branch is as it was.`, spend, evidence: evidenceOf(gate, summary) };
+      return {
+        status: "escalated",
+        message: `afk's ${what} did not pass its own gate: ${notPassing} Nothing was pushed; the branch is as it was.`,
+        spend,
+        evidence: evidenceOf(gate, summary),
+      };
     }
     const title = followUp === undefined ? input.issueTitle : `${input.issueTitle} (${what})`;
-    const commit = await commitChange(worktree, { issue: job.issue, title, summary, runId: job.runId, closesIssue: !direct, protectedPaths: job.config.protected_paths, author: await this.#identity() });
+    const commit = await commitChange(worktree, {
+      issue: job.issue,
+      title,
+      summary,
+      runId: job.runId,
+      closesIssue: !direct,
+      protectedPaths: job.config.protected_paths,
+      author: await this.#identity(),
+    });
     if (commit.kind === "no-change") {
       if (followUp !== undefined) {
-        return { status: "escalated", message: `The agent changed nothing in ${what}.${summary.length > 0 ? ` It said: ${keepHeadAndTail(summary, 1_000).text}` : ""}`, spend, evidence: evidenceOf(gate, summary) };
+        return {
+          status: "escalated",
+          message: `The agent changed nothing in ${what}.${summary.length > 0 ? ` It said: ${keepHeadAndTail(summary, 1_000).text}` : ""}`,
+          spend,
+          evidence: evidenceOf(gate, summary),
+        };
       }
       const why = notPassing ?? "The agent ended its turn without changing any file.";
-      return { status: "escalated", message: `${why} Nothing was pushed.${summary.length > 0 ? ` The agent said: ${keepHeadAndTail(summary, 1_000).text}` : ""}`, spend, evidence: evidenceOf(gate, summary) };
+      return {
+        status: "escalated",
+        message: `${why} Nothing was pushed.${summary.length > 0 ? ` The agent said: ${keepHeadAndTail(summary, 1_000).text}` : ""}`,
+        spend,
+        evidence: evidenceOf(gate, summary),
+      };
     }
     if (commit.kind === "refused") return { status: "escalated", message: commit.reason, spend, evidence: evidenceOf(gate, summary) };
     const changedFiles = commit.changedFiles;
@@ -270,7 +371,12 @@ export class GitHubExecutor implements Executor {
       // On afk's own branch (or the default branch in direct mode), on top of what CI and the reviewers saw: a fast-forward, never forced.
       const onBranch = await worktree.push({ remoteUrl: input.cloneUrl, auth: { token: pushToken }, branch: followUp.branch, signal: job.signal });
       if (onBranch.kind === "rejected") {
-        return { status: "escalated", spend, evidence: evidenceOf(gate, summary), message: `Someone else pushed to \`${followUp.branch}\` while afk worked on ${what}, so afk did not push (it never force-pushes): ${onBranch.message}` };
+        return {
+          status: "escalated",
+          spend,
+          evidence: evidenceOf(gate, summary),
+          message: `Someone else pushed to \`${followUp.branch}\` while afk worked on ${what}, so afk did not push (it never force-pushes): ${onBranch.message}`,
+        };
       }
       await reporter.phase("pull_request");
       return {
@@ -311,11 +417,23 @@ export class GitHubExecutor implements Executor {
       pushed = await worktree.push({ remoteUrl: input.cloneUrl, auth: { token: pushToken }, branch, signal: job.signal });
     }
     if (pushed.kind === "rejected") {
-      return { status: "failed", retryable: true, message: `GitHub refused afk's push of \`${branch}\`: ${pushed.message}`, spend, evidence: evidenceOf(gate, summary) };
+      return {
+        status: "failed",
+        retryable: true,
+        message: `GitHub refused afk's push of \`${branch}\`: ${pushed.message}`,
+        spend,
+        evidence: evidenceOf(gate, summary),
+      };
     }
 
     await reporter.phase("pull_request");
-    const gateShown: GateEvidence = gate ?? { command: job.config.test, exitCode: null, output: "(the tests did not run: the agent never finished)", rounds: 0, durationMs: 0 };
+    const gateShown: GateEvidence = gate ?? {
+      command: job.config.test,
+      exitCode: null,
+      output: "(the tests did not run: the agent never finished)",
+      rounds: 0,
+      durationMs: 0,
+    };
     const rendered = renderPullRequest({
       issue: job.issue,
       issueTitle: input.issueTitle,
@@ -329,13 +447,27 @@ export class GitHubExecutor implements Executor {
       ...(notPassing === undefined ? {} : { notPassing }),
     });
     // Always a draft first: it is marked ready for review (and the requester asked to review) once CI on it passes.
-    const pullRequest = await openPullRequest(octokit, job.repo, { head: branch, base: input.defaultBranch, title: rendered.title, body: rendered.body, draft: true });
+    const pullRequest = await openPullRequest(octokit, job.repo, {
+      head: branch,
+      base: input.defaultBranch,
+      title: rendered.title,
+      body: rendered.body,
+      draft: true,
+    });
     if (job.context.supersedes !== pullRequest.number) await this.#supersede(job, octokit, `#${pullRequest.number}`);
     const products = { spend, branch, pullRequest, headSha: pushed.sha, evidence: evidenceOf(gate, summary) };
     if (notPassing !== undefined) {
-      return { ...products, status: "escalated", message: `${notPassing} The work so far is on draft pull request #${pullRequest.number}, marked as not passing.` };
+      return {
+        ...products,
+        status: "escalated",
+        message: `${notPassing} The work so far is on draft pull request #${pullRequest.number}, marked as not passing.`,
+      };
     }
-    return { ...products, status: "waiting", message: `${movedOn}Draft pull request #${pullRequest.number} is open and \`${gateShown.command}\` passes in afk's sandbox; it is marked ready for review once CI on it passes.` };
+    return {
+      ...products,
+      status: "waiting",
+      message: `${movedOn}Draft pull request #${pullRequest.number} is open and \`${gateShown.command}\` passes in afk's sandbox; it is marked ready for review once CI on it passes.`,
+    };
   }
 
   /** An earlier run's pull request for the issue is closed once this run delivered its replacement; failing to is logged, never fatal. */

@@ -62,7 +62,13 @@ export async function implementIssue(input: {
       const result = await sandbox.run(gate.command, { timeoutMs: gate.timeoutMs, network: gate.network, signal, maxOutputBytes: GATE_OUTPUT_BYTES });
       if (signal.aborted) return { kind: "aborted", message: abortReason(signal) };
       const timedOut = result.timedOut ? `\n[afk: the tests were killed after ${Math.round(gate.timeoutMs / 1000)} s]` : "";
-      evidence = { command: gate.command, exitCode: result.timedOut ? null : result.exitCode, output: result.output + timedOut, rounds: round, durationMs: result.durationMs };
+      evidence = {
+        command: gate.command,
+        exitCode: result.timedOut ? null : result.exitCode,
+        output: result.output + timedOut,
+        rounds: round,
+        durationMs: result.durationMs,
+      };
     } else {
       evidence = { command: gate.command, exitCode: null, output: `[${refusal}]`, rounds: round, durationMs: 0 };
     }
@@ -72,7 +78,8 @@ export async function implementIssue(input: {
     stop = await session.send(
       await renderPrompt("gate-failed", {
         test_command: gate.command,
-        exit_code: refusal !== undefined ? "none (afk did not run the tests)" : evidence.exitCode === null ? "none (killed: timed out)" : String(evidence.exitCode),
+        exit_code:
+          refusal !== undefined ? "none (afk did not run the tests)" : evidence.exitCode === null ? "none (killed: timed out)" : String(evidence.exitCode),
         output: keepHeadAndTail(evidence.output, gate.outputChars).text,
         rounds_left: String(gate.maxRounds - round),
       }),

@@ -215,7 +215,12 @@ export async function openAgentEntry(path: string, root: string): Promise<AgentE
 }
 
 /** The whole text of a regular file the agent controls, with its permission bits (see `AgentEntry.readText`). */
-export async function readAgentFile(path: string, root: string, maxBytes: number, tooLarge: (size: string, cap: string) => string): Promise<{ text: string; mode: number }> {
+export async function readAgentFile(
+  path: string,
+  root: string,
+  maxBytes: number,
+  tooLarge: (size: string, cap: string) => string,
+): Promise<{ text: string; mode: number }> {
   const entry = await openAgentEntry(path, root);
   try {
     return { text: await entry.readText(maxBytes, tooLarge), mode: entry.mode };
@@ -306,8 +311,18 @@ async function openName(directory: OpenDirectory, name: string, flags: number, p
   } catch (error) {
     const code = codeOf(error);
     if (code === "ENOENT") throw new AgentFileRefusal("missing", `${component} does not exist.`);
-    if (code === "ELOOP") throw new AgentFileRefusal("link", component === path ? `${path} is a symbolic link; afk does not follow links in files it reads or writes. Use the path of the file it points to.` : `${path} leads through ${component}, which is a symbolic link; afk does not follow links in files it reads or writes.`);
-    if (code === "ENOTDIR") throw new AgentFileRefusal("not-regular", `${path} leads through ${component}, which is not a directory (it is a file, or a symbolic link, which afk does not follow).`);
+    if (code === "ELOOP")
+      throw new AgentFileRefusal(
+        "link",
+        component === path
+          ? `${path} is a symbolic link; afk does not follow links in files it reads or writes. Use the path of the file it points to.`
+          : `${path} leads through ${component}, which is a symbolic link; afk does not follow links in files it reads or writes.`,
+      );
+    if (code === "ENOTDIR")
+      throw new AgentFileRefusal(
+        "not-regular",
+        `${path} leads through ${component}, which is not a directory (it is a file, or a symbolic link, which afk does not follow).`,
+      );
     if (code === "ENXIO") throw new AgentFileRefusal("not-regular", `${component} is not a regular file (a socket or device); afk reads only regular files.`);
     throw error;
   }
@@ -322,7 +337,9 @@ async function entryOf(handle: FileHandle, path: string): Promise<AgentEntry> {
 }
 
 async function listDirectory(directory: OpenDirectory, shownAs: string, depth: number): Promise<string[]> {
-  const entries = (await readdir(directory.via, { withFileTypes: true })).filter((entry) => !entry.name.startsWith(".") && entry.name !== "node_modules").sort((a, b) => a.name.localeCompare(b.name));
+  const entries = (await readdir(directory.via, { withFileTypes: true }))
+    .filter((entry) => !entry.name.startsWith(".") && entry.name !== "node_modules")
+    .sort((a, b) => a.name.localeCompare(b.name));
   const lines: string[] = [];
   for (const entry of entries) {
     const shown = join(shownAs, entry.name);

@@ -23,7 +23,12 @@ export async function readRepoInstructions(worktree: string): Promise<string> {
   for (const name of INSTRUCTION_FILES) {
     let text: string;
     try {
-      ({ text } = await readAgentFile(join(root, name), root, MAX_INSTRUCTION_FILE_BYTES, (size, cap) => `(${name} is ${size}, larger than the ${cap} afk reads of an instruction file, so afk did not read it.)`));
+      ({ text } = await readAgentFile(
+        join(root, name),
+        root,
+        MAX_INSTRUCTION_FILE_BYTES,
+        (size, cap) => `(${name} is ${size}, larger than the ${cap} afk reads of an instruction file, so afk did not read it.)`,
+      ));
     } catch (error) {
       if (!(error instanceof AgentFileRefusal)) throw error;
       if (error.reason === "missing") continue;

@@ -68,7 +68,13 @@ export async function runAgentInWorktree(input: AgentRunInput): Promise<AgentRun
     sandbox: gateSandbox,
     beforeGate,
     task: await input.task(),
-    gate: { command: config.test, maxRounds: config.gate.max_rounds, timeoutMs: config.gate.timeout_minutes * 60_000, outputChars: config.gate.output_chars, network: config.network },
+    gate: {
+      command: config.test,
+      maxRounds: config.gate.max_rounds,
+      timeoutMs: config.gate.timeout_minutes * 60_000,
+      outputChars: config.gate.output_chars,
+      network: config.network,
+    },
     signal,
     onPhase: input.onPhase,
   });
@@ -160,8 +166,14 @@ async function startSession(input: AgentRunInput, readOnly: boolean): Promise<No
     const setup = await setupSandbox.run(config.setup, { timeoutMs: config.commands.setup_timeout_minutes * 60_000, network: true, signal });
     if (signal.aborted) return { kind: "not-started", reason: abortReason(signal), retryable: true };
     if (setup.exitCode !== 0) {
-      const how = setup.timedOut ? `timed out after ${config.commands.setup_timeout_minutes} minutes` : `exited with ${setup.exitCode ?? setup.signal ?? "an error"}`;
-      return { kind: "not-started", retryable: false, reason: `The setup command \`${config.setup}\` ${how}, so the agent did not start. Output (tail):\n\n${keepHeadAndTail(setup.output, 2_000).text}` };
+      const how = setup.timedOut
+        ? `timed out after ${config.commands.setup_timeout_minutes} minutes`
+        : `exited with ${setup.exitCode ?? setup.signal ?? "an error"}`;
+      return {
+        kind: "not-started",
+        retryable: false,
+        reason: `The setup command \`${config.setup}\` ${how}, so the agent did not start. Output (tail):\n\n${keepHeadAndTail(setup.output, 2_000).text}`,
+      };
     }
   }
   const afterSetup = readOnly ? new Map<string, string>() : await worktree.ignoredFiles();
@@ -189,7 +201,14 @@ async function startSession(input: AgentRunInput, readOnly: boolean): Promise<No
     model: input.model,
     price: input.price,
     system,
-    tools: new WorkspaceTools({ sandbox, commandTimeoutMs: config.commands.timeout_minutes * 60_000, network: config.network, maxResultChars: TOOL_RESULT_CHARS, secrets: input.secrets, readOnly }),
+    tools: new WorkspaceTools({
+      sandbox,
+      commandTimeoutMs: config.commands.timeout_minutes * 60_000,
+      network: config.network,
+      maxResultChars: TOOL_RESULT_CHARS,
+      secrets: input.secrets,
+      readOnly,
+    }),
     budget: { maxTurns: config.budget.max_turns, maxUsd: config.budget.max_usd, deadline: Date.now() + config.budget.timeout_minutes * 60_000 },
     signal,
     onProgress: (progress) => input.onSpend({ usd: progress.usd, turns: progress.turns }),

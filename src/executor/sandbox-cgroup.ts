@@ -53,7 +53,10 @@ export function ownCgroups(procSelfCgroup: string, mountinfo: string): OwnCgroup
     }
     for (const controller of ["memory", "pids"] as const) {
       if (!controllers.split(",").includes(controller)) continue;
-      const dir = locate(path, mounts.filter((mount) => mount.fstype === "cgroup" && mount.options.includes(controller)));
+      const dir = locate(
+        path,
+        mounts.filter((mount) => mount.fstype === "cgroup" && mount.options.includes(controller)),
+      );
       if (dir !== undefined) own[controller] = dir;
     }
   }
@@ -84,7 +87,10 @@ export function commandCgroupName(id: string | number): string {
  * that died are emptied (their processes killed) and removed. `proc` stands in for this process's
  * /proc/self/cgroup and /proc/self/mountinfo.
  */
-export async function findCgroupHome(probeLimits: SandboxLimits, proc?: { cgroup: string; mountinfo: string }): Promise<{ home: CgroupHome } | { reason: string }> {
+export async function findCgroupHome(
+  probeLimits: SandboxLimits,
+  proc?: { cgroup: string; mountinfo: string },
+): Promise<{ home: CgroupHome } | { reason: string }> {
   let own: OwnCgroups;
   try {
     own = ownCgroups(proc?.cgroup ?? (await readFile("/proc/self/cgroup", "utf8")), proc?.mountinfo ?? (await readFile("/proc/self/mountinfo", "utf8")));
@@ -120,7 +126,8 @@ export async function findCgroupHome(probeLimits: SandboxLimits, proc?: { cgroup
       reasons.push(`cgroup v1: ${String(error)}`);
     }
   }
-  if (own.unified === undefined && (own.memory === undefined || own.pids === undefined)) reasons.push("no cgroup v2 hierarchy, and no cgroup v1 memory and pids hierarchies, are mounted");
+  if (own.unified === undefined && (own.memory === undefined || own.pids === undefined))
+    reasons.push("no cgroup v2 hierarchy, and no cgroup v1 memory and pids hierarchies, are mounted");
   return { reason: reasons.join("; ") };
 }
 

@@ -34,7 +34,11 @@ export type LimitMechanism = "cgroup2" | "cgroup1" | "rlimits";
 
 /** "4 GiB", "512 MiB", "100 KiB": the unit that keeps the number whole when one does. */
 export function formatBytes(bytes: number): string {
-  for (const [unit, size] of [["GiB", GiB], ["MiB", 1024 ** 2], ["KiB", 1024]] as const) {
+  for (const [unit, size] of [
+    ["GiB", GiB],
+    ["MiB", 1024 ** 2],
+    ["KiB", 1024],
+  ] as const) {
     if (bytes >= size) {
       const value = bytes / size;
       return `${Number.isInteger(value) ? value : value.toFixed(1)} ${unit}`;
@@ -90,5 +94,14 @@ const LIMITS_SCRIPT = [
 /** The argv that runs `command` under the rlimits. Pure. Under cgroups memory is the cgroup's, so no per-process data limit is set. */
 export function withRlimits(limits: SandboxLimits, mechanism: LimitMechanism, command: readonly string[]): string[] {
   const kib = (bytes: number): string => String(Math.max(1, Math.floor(bytes / 1024)));
-  return ["/bin/bash", "-c", LIMITS_SCRIPT, "afk-limits", kib(limits.fileBytes), String(limits.processes), mechanism === "rlimits" ? kib(limits.memoryBytes) : "unlimited", ...command];
+  return [
+    "/bin/bash",
+    "-c",
+    LIMITS_SCRIPT,
+    "afk-limits",
+    kib(limits.fileBytes),
+    String(limits.processes),
+    mechanism === "rlimits" ? kib(limits.memoryBytes) : "unlimited",
+    ...command,
+  ];
 }

@@ -35,29 +35,55 @@ export type PrivateNetworkSupport = { ok: true; tools: PrivateNetworkTools; vers
 export async function probePrivateNetwork(slirpPath?: string): Promise<PrivateNetworkSupport> {
   const slirp4netns = slirpPath ?? findProgram("slirp4netns");
   if (slirp4netns === undefined || !existsSync(slirp4netns)) {
-    return { ok: false, reason: "slirp4netns is not installed", fix: "Install it (Debian/Ubuntu: sudo apt-get install -y slirp4netns; Fedora: sudo dnf install slirp4netns)." };
+    return {
+      ok: false,
+      reason: "slirp4netns is not installed",
+      fix: "Install it (Debian/Ubuntu: sudo apt-get install -y slirp4netns; Fedora: sudo dnf install slirp4netns).",
+    };
   }
   const version = await probeRun(slirp4netns, ["--version"]);
-  if (version.exitCode !== 0) return { ok: false, reason: `${slirp4netns} --version failed: ${version.output.trim()}`, fix: "Reinstall slirp4netns (Debian/Ubuntu: sudo apt-get install --reinstall -y slirp4netns)." };
+  if (version.exitCode !== 0)
+    return {
+      ok: false,
+      reason: `${slirp4netns} --version failed: ${version.output.trim()}`,
+      fix: "Reinstall slirp4netns (Debian/Ubuntu: sudo apt-get install --reinstall -y slirp4netns).",
+    };
   const ip = findProgram("ip");
   if (ip === undefined) return { ok: false, reason: "ip (iproute2) is not installed", fix: "Install it (Debian/Ubuntu: sudo apt-get install -y iproute2)." };
   const unshare = findProgram("unshare");
   const setpriv = findProgram("setpriv");
-  if (unshare === undefined || setpriv === undefined) return { ok: false, reason: "unshare or setpriv (util-linux) is not installed", fix: "Install util-linux 2.38 or newer (Debian/Ubuntu: sudo apt-get install -y util-linux)." };
+  if (unshare === undefined || setpriv === undefined)
+    return {
+      ok: false,
+      reason: "unshare or setpriv (util-linux) is not installed",
+      fix: "Install util-linux 2.38 or newer (Debian/Ubuntu: sudo apt-get install -y util-linux).",
+    };
   const root = process.geteuid?.() === 0;
   if (!root) {
     const help = await probeRun(unshare, ["--help"]);
     if (!help.output.includes("--map-current-user") || !help.output.includes("--keep-caps")) {
-      return { ok: false, reason: `${unshare} is older than util-linux 2.38 (no --map-current-user)`, fix: "Install util-linux 2.38 or newer, or run afk as root." };
+      return {
+        ok: false,
+        reason: `${unshare} is older than util-linux 2.38 (no --map-current-user)`,
+        fix: "Install util-linux 2.38 or newer, or run afk as root.",
+      };
     }
     try {
       accessSync("/dev/net/tun", constants.R_OK | constants.W_OK);
     } catch {
-      return { ok: false, reason: "/dev/net/tun is missing or not readable and writable by afk's user, so slirp4netns cannot make the sandbox's network device", fix: "Make it usable as most distributions ship it: sudo chmod 0666 /dev/net/tun (or load the tun module: sudo modprobe tun)." };
+      return {
+        ok: false,
+        reason: "/dev/net/tun is missing or not readable and writable by afk's user, so slirp4netns cannot make the sandbox's network device",
+        fix: "Make it usable as most distributions ship it: sudo chmod 0666 /dev/net/tun (or load the tun module: sudo modprobe tun).",
+      };
     }
   }
   const versionText = version.output.trim();
-  return { ok: true, version: versionText.split("\n")[0] ?? "slirp4netns", tools: { slirp4netns, unshare, ip, setpriv, seccomp: versionText.includes("libseccomp"), root } };
+  return {
+    ok: true,
+    version: versionText.split("\n")[0] ?? "slirp4netns",
+    tools: { slirp4netns, unshare, ip, setpriv, seccomp: versionText.includes("libseccomp"), root },
+  };
 }
 
 /**
@@ -66,7 +92,7 @@ export async function probePrivateNetwork(slirpPath?: string): Promise<PrivateNe
  * Arguments: the ip program, then bwrap's argv.
  */
 const NETWORK_SCRIPT = [
-  'ip=$1; shift',
+  "ip=$1; shift",
   '"$ip" link set lo up || exit 125',
   ...UNREACHABLE_FROM_SANDBOX.map((range) => `"$ip" route add prohibit ${range} || exit 125`),
   'exec "$@"',

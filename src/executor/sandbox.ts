@@ -9,7 +9,17 @@ import { keepHeadAndTail } from "./keep-head-and-tail.js";
 import { CommandCgroup, commandCgroupName, findCgroupHome, type CgroupHome } from "./sandbox-cgroup.js";
 import type { CommandOptions, CommandResult, LimitHit, ProgramResult, Sandbox } from "./sandbox-contract.js";
 import { DEFAULT_SANDBOX_LIMITS, limitMessage, limitSeenInOutcome, withRlimits, type LimitMechanism, type SandboxLimits } from "./sandbox-limits.js";
-import { connectSlirp, inPrivateNetwork, probePrivateNetwork, resolvConfTarget, SANDBOX_RESOLV_CONF, UNREACHABLE_FROM_SANDBOX, type PrivateNetworkSupport, type PrivateNetworkTools, type SlirpConnection } from "./sandbox-network.js";
+import {
+  connectSlirp,
+  inPrivateNetwork,
+  probePrivateNetwork,
+  resolvConfTarget,
+  SANDBOX_RESOLV_CONF,
+  UNREACHABLE_FROM_SANDBOX,
+  type PrivateNetworkSupport,
+  type PrivateNetworkTools,
+  type SlirpConnection,
+} from "./sandbox-network.js";
 
 /** What the sandbox shows a command besides the read-only system. */
 export interface SandboxLayout {
@@ -47,7 +57,9 @@ export interface SandboxSettings {
 /** Bubblewrap is missing or cannot create its namespaces here, and the operator did not allow running without it. */
 export class SandboxUnavailableError extends Error {
   constructor(reason: string, fix: string) {
-    super(`afk will not run the agent without its sandbox: ${reason}. ${fix} (Only if you accept running agent commands unisolated, set AFK_ALLOW_UNSANDBOXED=1.)`);
+    super(
+      `afk will not run the agent without its sandbox: ${reason}. ${fix} (Only if you accept running agent commands unisolated, set AFK_ALLOW_UNSANDBOXED=1.)`,
+    );
     this.name = "SandboxUnavailableError";
   }
 }
@@ -237,7 +249,14 @@ export async function createSandbox(layout: SandboxLayout, settings: SandboxSett
   const bounds = await probeSandboxLimits();
   if (probe.ok) {
     const network = await once(networkProbes, settings.slirp4netnsPath ?? "", () => probePrivateNetwork(settings.slirp4netnsPath));
-    return new BubblewrapSandbox(layout, { bwrap: probe.path, tmpfsSize: probe.tmpfsSize, network, allowHostNetwork: settings.allowHostNetwork === true, bounds, limits });
+    return new BubblewrapSandbox(layout, {
+      bwrap: probe.path,
+      tmpfsSize: probe.tmpfsSize,
+      network,
+      allowHostNetwork: settings.allowHostNetwork === true,
+      bounds,
+      limits,
+    });
   }
   if (settings.allowUnsandboxed) return new UnsandboxedRunner(layout, bounds, limits);
   throw new SandboxUnavailableError(probe.reason, probe.fix);
@@ -384,7 +403,12 @@ const WATCH_INTERVAL_MS = 100;
  * network before letting it start, watches its limits, kills the whole group on timeout, abort or
  * a limit, and removes what it made. Never throws.
  */
-async function supervise(launch: Launch, options: Pick<CommandOptions, "timeoutMs" | "signal">, onStdout: (chunk: Buffer) => boolean, onStderr: (chunk: Buffer) => void): Promise<Outcome> {
+async function supervise(
+  launch: Launch,
+  options: Pick<CommandOptions, "timeoutMs" | "signal">,
+  onStdout: (chunk: Buffer) => boolean,
+  onStderr: (chunk: Buffer) => void,
+): Promise<Outcome> {
   const notes: string[] = [];
   let cgroup: CommandCgroup | undefined;
   if (launch.bounds.home !== undefined) {
@@ -401,7 +425,12 @@ async function supervise(launch: Launch, options: Pick<CommandOptions, "timeoutM
     return { exitCode: null, signal: null, timedOut: false, notes: ["[afk: there was no program to run]"] };
   }
   const handshake = launch.privateNetwork !== undefined;
-  const child = spawn(file, args, { env: launch.env, detached: true, stdio: handshake ? ["ignore", "pipe", "pipe", "pipe", "pipe", "pipe"] : ["ignore", "pipe", "pipe"], ...(launch.cwd === undefined ? {} : { cwd: launch.cwd }) });
+  const child = spawn(file, args, {
+    env: launch.env,
+    detached: true,
+    stdio: handshake ? ["ignore", "pipe", "pipe", "pipe", "pipe", "pipe"] : ["ignore", "pipe", "pipe"],
+    ...(launch.cwd === undefined ? {} : { cwd: launch.cwd }),
+  });
   let limit: LimitHit | undefined;
   let timedOut = false;
   let ended = false;
@@ -632,18 +661,29 @@ async function collect(launch: Launch, options: CommandOptions): Promise<Command
 }
 
 /** For `afk doctor`: what a network-on command sees here, checked by running one. */
-export async function checkSandboxNetwork(settings: Pick<SandboxSettings, "bwrapPath" | "slirp4netnsPath"> = {}): Promise<{ ok: true; detail: string } | { ok: false; reason: string; fix: string }> {
+export async function checkSandboxNetwork(
+  settings: Pick<SandboxSettings, "bwrapPath" | "slirp4netnsPath"> = {},
+): Promise<{ ok: true; detail: string } | { ok: false; reason: string; fix: string }> {
   const network = await probePrivateNetwork(settings.slirp4netnsPath);
   if (!network.ok) return network;
   const dir = mkdtempSync(join(tmpdir(), "afk-doctor-net-"));
   try {
     const sandbox = await createSandbox({ worktree: dir, home: dir }, { allowUnsandboxed: false, ...settings });
     const result = await sandbox.run("ip route; cat /etc/resolv.conf", { timeoutMs: 30_000, network: true });
-    const missing = ["default via 10.0.2.2", ...UNREACHABLE_FROM_SANDBOX.map((range) => `prohibit ${range.replace(/\/32$/, "")}`)].filter((line) => !result.output.includes(line));
+    const missing = ["default via 10.0.2.2", ...UNREACHABLE_FROM_SANDBOX.map((range) => `prohibit ${range.replace(/\/32$/, "")}`)].filter(
+      (line) => !result.output.includes(line),
+    );
     if (result.exitCode !== 0 || missing.length > 0) {
-      return { ok: false, reason: `a network-on command did not get its own network (${result.output.trim().split("\n").slice(-3).join(" / ")})`, fix: "Run `afk doctor` as the user afk runs as; check that slirp4netns, ip and unshare work there." };
+      return {
+        ok: false,
+        reason: `a network-on command did not get its own network (${result.output.trim().split("\n").slice(-3).join(" / ")})`,
+        fix: "Run `afk doctor` as the user afk runs as; check that slirp4netns, ip and unshare work there.",
+      };
     }
-    return { ok: true, detail: `${network.version}: network-on commands get a network of their own, outbound only; the host's loopback and ${UNREACHABLE_FROM_SANDBOX.join(", ")} are unreachable` };
+    return {
+      ok: true,
+      detail: `${network.version}: network-on commands get a network of their own, outbound only; the host's loopback and ${UNREACHABLE_FROM_SANDBOX.join(", ")} are unreachable`,
+    };
   } catch (error) {
     return { ok: false, reason: errorText(error), fix: "Fix bubblewrap first (see above)." };
   } finally {

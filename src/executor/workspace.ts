@@ -63,11 +63,16 @@ function gitSettings(auth: GitAuth | undefined): Array<[string, string]> {
 async function git(args: string[], options: { cwd?: string; env?: Record<string, string>; auth?: GitAuth; signal?: AbortSignal } = {}): Promise<string> {
   const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/nonexistent", ...QUIET_GIT_ENV, ...options.env, ...configEnv(gitSettings(options.auth)) };
   return new Promise((resolve, reject) => {
-    execFile("git", args, { cwd: options.cwd, env, maxBuffer: 64 * 1024 * 1024, ...(options.signal === undefined ? {} : { signal: options.signal }) }, (error, stdout, stderr) => {
-      if (error === null) return resolve(stdout);
-      const detail = redact(`${stderr}`.trim() || error.message, options.auth);
-      reject(new GitError(`git ${args[0] ?? ""} failed: ${detail}`, detail));
-    });
+    execFile(
+      "git",
+      args,
+      { cwd: options.cwd, env, maxBuffer: 64 * 1024 * 1024, ...(options.signal === undefined ? {} : { signal: options.signal }) },
+      (error, stdout, stderr) => {
+        if (error === null) return resolve(stdout);
+        const detail = redact(`${stderr}`.trim() || error.message, options.auth);
+        reject(new GitError(`git ${args[0] ?? ""} failed: ${detail}`, detail));
+      },
+    );
   });
 }
 
@@ -177,7 +182,11 @@ export class WorkspaceCache {
         await git(["remote", "set-url", "origin", input.cloneUrl], { cwd: mirror });
       }
       try {
-        await git(["fetch", "--prune", "--quiet", "--no-tags", "origin", "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], { cwd: mirror, ...auth, ...signal });
+        await git(["fetch", "--prune", "--quiet", "--no-tags", "origin", "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], {
+          cwd: mirror,
+          ...auth,
+          ...signal,
+        });
       } catch (error) {
         throw fetchProblem(input.cloneUrl, error);
       }
@@ -198,7 +207,16 @@ export class WorkspaceCache {
       await git(["worktree", "prune"], { cwd: mirror });
       const realMirror = await realpath(mirror);
       const worktreeAt = async (gitDir: string): Promise<Worktree> =>
-        new Worktree({ path: await realpath(path), baseSha, mirror: realMirror, gitDir, objectsDir: await realpath(join(runDir, "objects")), runDir: await realpath(runDir), spare, sandbox: this.#sandbox });
+        new Worktree({
+          path: await realpath(path),
+          baseSha,
+          mirror: realMirror,
+          gitDir,
+          objectsDir: await realpath(join(runDir, "objects")),
+          runDir: await realpath(runDir),
+          spare,
+          sandbox: this.#sandbox,
+        });
       const spareGitDir = await moveSpare({ mirror: realMirror, spare, path });
       if (spareGitDir !== undefined) {
         const reused = await worktreeAt(spareGitDir);
@@ -216,7 +234,10 @@ export class WorkspaceCache {
   async #serialised<T>(key: string, work: () => Promise<T>): Promise<T> {
     const previous = this.#busy.get(key) ?? Promise.resolve();
     const next = previous.then(work, work);
-    this.#busy.set(key, next.catch(() => undefined));
+    this.#busy.set(
+      key,
+      next.catch(() => undefined),
+    );
     return next;
   }
 }
@@ -230,7 +251,12 @@ function repoKey(cloneUrl: string): string[] {
   } catch {
     parts = ["local", ...cloneUrl.split("/").filter((part) => part.length > 0)];
   }
-  const cleaned = parts.map((part) => part.replace(/\.git$/, "").replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\.+/, "_"));
+  const cleaned = parts.map((part) =>
+    part
+      .replace(/\.git$/, "")
+      .replace(/[^A-Za-z0-9._-]/g, "_")
+      .replace(/^\.+/, "_"),
+  );
   const readable = cleaned.slice(-3);
   // A short digest of the whole location keeps two different URLs apart even when their tails look alike.
   const digest = createHash("sha256").update(cloneUrl).digest("hex").slice(0, 8);
@@ -361,7 +387,16 @@ export class Worktree {
   #gitSandbox: Promise<Sandbox> | undefined;
   #removed = false;
 
-  constructor(input: { path: string; baseSha: string; mirror: string; gitDir: string; objectsDir: string; runDir: string; spare: string; sandbox: GitSandboxSettings }) {
+  constructor(input: {
+    path: string;
+    baseSha: string;
+    mirror: string;
+    gitDir: string;
+    objectsDir: string;
+    runDir: string;
+    spare: string;
+    sandbox: GitSandboxSettings;
+  }) {
     this.path = input.path;
     this.baseSha = input.baseSha;
     this.mirror = input.mirror;
@@ -410,7 +445,9 @@ export class Worktree {
     const sandbox = await this.#sandbox();
     const result = await sandbox.runProgram(argv, { timeoutMs: GIT_TIMEOUT_MS, network: false });
     if (result.exitCode === 0) return result.stdout;
-    const detail = result.timedOut ? `timed out after ${GIT_TIMEOUT_MS / 60_000} minutes` : result.stderr.trim() || `exit ${result.exitCode ?? result.signal ?? "unknown"}`;
+    const detail = result.timedOut
+      ? `timed out after ${GIT_TIMEOUT_MS / 60_000} minutes`
+      : result.stderr.trim() || `exit ${result.exitCode ?? result.signal ?? "unknown"}`;
     throw new GitError(`${argv[0]} ${argv[1] ?? ""} failed: ${detail}`, detail);
   }
 
@@ -423,7 +460,23 @@ export class Worktree {
     const ignored = new Set((await this.#git(["ls-files", "-z", "--others", "--ignored", "--exclude-standard"])).split("\0").filter((path) => path.length > 0));
     const files = new Map<string, string>();
     if (ignored.size === 0) return files;
-    const listing = await this.#program(["find", ".", "-path", "./.git", "-prune", "-o", "(", "-type", "f", "-o", "-type", "l", ")", "-printf", "%i/%s/%C@/%y%m %P\\0"]);
+    const listing = await this.#program([
+      "find",
+      ".",
+      "-path",
+      "./.git",
+      "-prune",
+      "-o",
+      "(",
+      "-type",
+      "f",
+      "-o",
+      "-type",
+      "l",
+      ")",
+      "-printf",
+      "%i/%s/%C@/%y%m %P\\0",
+    ]);
     for (const entry of listing.split("\0")) {
       const space = entry.indexOf(" ");
       const path = entry.slice(space + 1);
@@ -435,7 +488,10 @@ export class Worktree {
   /** Files of the tree (not under `.git`) larger than `bytes`, found in the sandbox without reading them. */
   async filesLargerThan(bytes: number): Promise<string[]> {
     const listing = await this.#program(["find", ".", "-path", "./.git", "-prune", "-o", "-type", "f", "-size", `+${bytes}c`, "-printf", "%P\\0"]);
-    return listing.split("\0").filter((path) => path.length > 0).sort();
+    return listing
+      .split("\0")
+      .filter((path) => path.length > 0)
+      .sort();
   }
 
   /**
@@ -447,7 +503,10 @@ export class Worktree {
     const after = await this.ignoredFiles();
     const added = [...after.keys()].filter((path) => !before.has(path));
     for (let index = 0; index < added.length; index += 500) await this.#program(["rm", "-f", "--", ...added.slice(index, index + 500)]);
-    return [...before].filter(([path, identity]) => after.get(path) !== identity).map(([path]) => path).sort();
+    return [...before]
+      .filter(([path, identity]) => after.get(path) !== identity)
+      .map(([path]) => path)
+      .sort();
   }
 
   /** The sandbox for afk's git: the worktree, its git dir and the run's objects writable, the mirror read-only, an empty HOME. */
@@ -476,7 +535,13 @@ export class Worktree {
    */
   async resetToBase(): Promise<boolean> {
     // One sandbox for both: the checkout writes only what differs, the status says whether anything else is there.
-    const status = await this.#program(["/bin/sh", "-c", `git checkout --quiet --detach --force "$1" && exec git ${PRISTINE_STATUS.join(" ")}`, "afk-reset", this.baseSha]);
+    const status = await this.#program([
+      "/bin/sh",
+      "-c",
+      `git checkout --quiet --detach --force "$1" && exec git ${PRISTINE_STATUS.join(" ")}`,
+      "afk-reset",
+      this.baseSha,
+    ]);
     if (isPristineStatus(status, this.baseSha)) return true;
     await this.#git(["clean", "-ffdxq"]);
     return this.isPristine();
@@ -525,11 +590,15 @@ export class Worktree {
    * index to the base first (whatever the agent did to HEAD), keeping the files.
    */
   async #nestedRepositories(): Promise<string[]> {
-    const untracked = (await this.#program(["/bin/sh", "-c", 'git reset --quiet --soft "$1" && exec git ls-files --others --exclude-standard -z', "afk-untracked", this.baseSha]))
+    const untracked = (
+      await this.#program(["/bin/sh", "-c", 'git reset --quiet --soft "$1" && exec git ls-files --others --exclude-standard -z', "afk-untracked", this.baseSha])
+    )
       .split("\0")
       .filter((path) => path.endsWith("/"));
     // The base's tree (`mode type sha<TAB>path`) and the index (`mode sha stage<TAB>path`), told apart by their second field.
-    const entries = (await this.#program(["/bin/sh", "-c", 'git ls-tree -r -z "$1" && exec git ls-files --stage -z', "afk-gitlinks", this.baseSha])).split("\0");
+    const entries = (await this.#program(["/bin/sh", "-c", 'git ls-tree -r -z "$1" && exec git ls-files --stage -z', "afk-gitlinks", this.baseSha])).split(
+      "\0",
+    );
     const base = new Set<string>();
     const staged = new Set<string>();
     for (const entry of entries) {
@@ -554,7 +623,12 @@ export class Worktree {
    * never touches the worktree or its git dir: git reads the mirror afk keeps and the run's objects,
    * and sends the commit afk's sandboxed git named.
    */
-  async push(input: { remoteUrl: string; auth?: GitAuth; branch: string; signal?: AbortSignal }): Promise<{ kind: "pushed"; sha: string } | { kind: "rejected"; message: string }> {
+  async push(input: {
+    remoteUrl: string;
+    auth?: GitAuth;
+    branch: string;
+    signal?: AbortSignal;
+  }): Promise<{ kind: "pushed"; sha: string } | { kind: "rejected"; message: string }> {
     if (!/^[A-Za-z0-9._/-]+$/.test(input.branch) || input.branch.includes("..")) throw new Error(`${JSON.stringify(input.branch)} is not a safe branch name`);
     const sha = await this.#head();
     try {
@@ -567,7 +641,15 @@ export class Worktree {
       return { kind: "pushed", sha };
     } catch (error) {
       const detail = error instanceof GitError ? error.detail : String(error);
-      if (/rejected|non-fast-forward|fetch first|stale info/i.test(detail)) return { kind: "rejected", message: detail.split("\n").filter((line) => line.trim().length > 0).slice(-3).join(" ") };
+      if (/rejected|non-fast-forward|fetch first|stale info/i.test(detail))
+        return {
+          kind: "rejected",
+          message: detail
+            .split("\n")
+            .filter((line) => line.trim().length > 0)
+            .slice(-3)
+            .join(" "),
+        };
       throw new Error(`could not push to ${displayUrl(input.remoteUrl)}: ${detail.split("\n").slice(-2).join(" ")}`);
     }
   }

@@ -64,7 +64,12 @@ export async function readCi(octokit: GitHub, repo: RepoRef, ref: string, ownApp
         detailsUrl: run.details_url,
         output: { title: run.output.title, summary: run.output.summary, text: run.output.text },
       })),
-    statuses: combined.data.statuses.map((status) => ({ context: status.context, state: status.state, description: status.description, targetUrl: status.target_url })),
+    statuses: combined.data.statuses.map((status) => ({
+      context: status.context,
+      state: status.state,
+      description: status.description,
+      targetUrl: status.target_url,
+    })),
   };
 }
 
@@ -76,7 +81,9 @@ export function failingNames(report: CiReport): string[] {
   const appsWithRuns = new Set(report.checkRuns.map((run) => run.app));
   return [
     ...report.checkRuns.filter((run) => run.conclusion !== null && RED_CONCLUSIONS.has(run.conclusion)).map((run) => run.name),
-    ...report.checkSuites.filter((suite) => suite.conclusion !== null && RED_CONCLUSIONS.has(suite.conclusion) && !appsWithRuns.has(suite.app)).map((suite) => `${suite.app ?? "an app"}'s check suite`),
+    ...report.checkSuites
+      .filter((suite) => suite.conclusion !== null && RED_CONCLUSIONS.has(suite.conclusion) && !appsWithRuns.has(suite.app))
+      .map((suite) => `${suite.app ?? "an app"}'s check suite`),
     ...report.statuses.filter((status) => RED_STATES.has(status.state)).map((status) => status.context),
   ];
 }
@@ -88,7 +95,9 @@ export function failingNames(report: CiReport): string[] {
 export function verdictOf(report: CiReport): CiVerdict {
   if (report.checkRuns.length === 0 && report.checkSuites.length === 0 && report.statuses.length === 0) return { kind: "none" };
   const running =
-    report.checkRuns.some((run) => run.status !== "completed") || report.checkSuites.some((suite) => suite.status !== "completed") || report.statuses.some((status) => status.state === "pending");
+    report.checkRuns.some((run) => run.status !== "completed") ||
+    report.checkSuites.some((suite) => suite.status !== "completed") ||
+    report.statuses.some((status) => status.state === "pending");
   const failing = failingNames(report);
   if (running) return failing.length === 0 ? { kind: "pending" } : { kind: "pending", failing };
   return failing.length === 0 ? { kind: "green" } : { kind: "red", failing, redOnBase: [] };
@@ -98,7 +107,11 @@ export function verdictOf(report: CiReport): CiVerdict {
  * CI's verdict on `sha`: red checks also red on `baseRef` (the base branch, or the commit afk's work
  * started from; asked for only when something is red) are named, so afk does not chase a failure that is not its own.
  */
-export async function ciVerdict(octokit: GitHub, repo: RepoRef, input: { sha: string; baseRef: () => Promise<string>; ownAppSlug: string }): Promise<CiVerdict> {
+export async function ciVerdict(
+  octokit: GitHub,
+  repo: RepoRef,
+  input: { sha: string; baseRef: () => Promise<string>; ownAppSlug: string },
+): Promise<CiVerdict> {
   const verdict = verdictOf(await readCi(octokit, repo, input.sha, input.ownAppSlug));
   if (verdict.kind !== "red" && (verdict.kind !== "pending" || verdict.failing === undefined)) return verdict;
   const onBase = new Set(failingNames(await readCi(octokit, repo, await input.baseRef(), input.ownAppSlug)));
@@ -135,7 +148,14 @@ export async function failingChecks(octokit: GitHub, repo: RepoRef, sha: string,
   }
   for (const status of report.statuses) {
     if (!RED_STATES.has(status.state)) continue;
-    checks.push({ name: status.context, kind: "commit status", conclusion: status.state, detailsUrl: status.targetUrl ?? undefined, report: status.description ?? "(no description)", logTail: undefined });
+    checks.push({
+      name: status.context,
+      kind: "commit status",
+      conclusion: status.state,
+      detailsUrl: status.targetUrl ?? undefined,
+      report: status.description ?? "(no description)",
+      logTail: undefined,
+    });
   }
   return checks;
 }
@@ -145,7 +165,9 @@ async function jobLogTail(octokit: GitHub, repo: RepoRef, jobId: number): Promis
   try {
     const { data } = await octokit.rest.actions.downloadJobLogsForWorkflowRun({ owner: repo.owner, repo: repo.repo, job_id: jobId });
     const text = typeof data === "string" ? data : data instanceof ArrayBuffer ? new TextDecoder().decode(data) : String(data);
-    return text.length <= LOG_TAIL_CHARS ? text : `[afk: the first ${text.length - LOG_TAIL_CHARS} characters of the log are left out]\n${text.slice(-LOG_TAIL_CHARS)}`;
+    return text.length <= LOG_TAIL_CHARS
+      ? text
+      : `[afk: the first ${text.length - LOG_TAIL_CHARS} characters of the log are left out]\n${text.slice(-LOG_TAIL_CHARS)}`;
   } catch (error) {
     const status = errorStatus(error);
     if (status === 404 || status === 410 || status === 403) return undefined;

@@ -67,7 +67,8 @@ export async function readIssueContext(
   const omitted: string[] = [];
   const countOf = (count: number): string => `${count} comment${count === 1 ? "" : "s"}`;
   const were = (count: number): string => (count === 1 ? "was" : "were");
-  if (all.length > recent.length) omitted.push(`${countOf(all.length - recent.length)} older ${were(all.length - recent.length)} not read (only the newest ${MAX_COMMENTS} are).`);
+  if (all.length > recent.length)
+    omitted.push(`${countOf(all.length - recent.length)} older ${were(all.length - recent.length)} not read (only the newest ${MAX_COMMENTS} are).`);
   if (untrusted > 0) omitted.push(`${countOf(untrusted)} by people without write access ${were(untrusted)} left out.`);
   if (editedLater > 0) omitted.push(`${countOf(editedLater)} edited after the run was requested ${were(editedLater)} left out.`);
   return {
@@ -98,5 +99,10 @@ export class IssueChangedError extends Error {
 
 /** A digest of what the issue said when a run was requested, kept in the run state and compared before the agent reads it. */
 export function issueTextDigest(title: string, body: string | null | undefined): string {
-  return createHash("sha256").update(title).update("\u0000").update(body ?? "").digest("hex").slice(0, 32);
+  return createHash("sha256")
+    .update(title)
+    .update("\u0000")
+    .update(body ?? "")
+    .digest("hex")
+    .slice(0, 32);
 }

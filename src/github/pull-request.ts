@@ -17,7 +17,16 @@ export async function openPullRequest(
     const { data } = await octokit.rest.pulls.update({ owner: repo.owner, repo: repo.repo, pull_number: open.number, title: input.title, body: input.body });
     return { number: data.number, url: data.html_url, draft: data.draft ?? false };
   }
-  const { data } = await octokit.rest.pulls.create({ owner: repo.owner, repo: repo.repo, head: input.head, base: input.base, title: input.title, body: input.body, draft: input.draft, maintainer_can_modify: true });
+  const { data } = await octokit.rest.pulls.create({
+    owner: repo.owner,
+    repo: repo.repo,
+    head: input.head,
+    base: input.base,
+    title: input.title,
+    body: input.body,
+    draft: input.draft,
+    maintainer_can_modify: true,
+  });
   return { number: data.number, url: data.html_url, draft: data.draft ?? false };
 }
 
@@ -42,7 +51,11 @@ export async function issueOfAfkPullRequest(octokit: GitHub, repo: RepoRef, pull
  * when it is still open, authored by afk's bot, from afk's branch for that issue in the same
  * repository. The branch stays (nothing is deleted); the pull request says what replaced it.
  */
-export async function closeSupersededPullRequest(octokit: GitHub, repo: RepoRef, input: { number: number; issue: number; replacement: string; botLogin: string }): Promise<boolean> {
+export async function closeSupersededPullRequest(
+  octokit: GitHub,
+  repo: RepoRef,
+  input: { number: number; issue: number; replacement: string; botLogin: string },
+): Promise<boolean> {
   let data;
   try {
     ({ data } = await octokit.rest.pulls.get({ owner: repo.owner, repo: repo.repo, pull_number: input.number }));
@@ -50,8 +63,19 @@ export async function closeSupersededPullRequest(octokit: GitHub, repo: RepoRef,
     if (errorStatus(error) === 404) return false;
     throw error;
   }
-  if (data.state !== "open" || data.user.login !== input.botLogin || data.head.repo?.full_name !== data.base.repo.full_name || issueOfBranch(data.head.ref) !== input.issue) return false;
-  await octokit.rest.issues.createComment({ owner: repo.owner, repo: repo.repo, issue_number: input.number, body: `Superseded by ${input.replacement} from a new run of #${input.issue}; afk closes this pull request and leaves its branch \`${data.head.ref}\` as it is.` });
+  if (
+    data.state !== "open" ||
+    data.user.login !== input.botLogin ||
+    data.head.repo?.full_name !== data.base.repo.full_name ||
+    issueOfBranch(data.head.ref) !== input.issue
+  )
+    return false;
+  await octokit.rest.issues.createComment({
+    owner: repo.owner,
+    repo: repo.repo,
+    issue_number: input.number,
+    body: `Superseded by ${input.replacement} from a new run of #${input.issue}; afk closes this pull request and leaves its branch \`${data.head.ref}\` as it is.`,
+  });
   await octokit.rest.pulls.update({ owner: repo.owner, repo: repo.repo, pull_number: input.number, state: "closed" });
   return true;
 }

@@ -114,7 +114,8 @@ const MAX_RETRY_AFTER_MS = 60_000;
 function retryAfterMs(error: unknown): number {
   if (typeof error !== "object" || error === null || !("response" in error)) return 0;
   const response = error.response;
-  if (typeof response !== "object" || response === null || !("headers" in response) || typeof response.headers !== "object" || response.headers === null) return 0;
+  if (typeof response !== "object" || response === null || !("headers" in response) || typeof response.headers !== "object" || response.headers === null)
+    return 0;
   const value: unknown = "retry-after" in response.headers ? response.headers["retry-after"] : undefined;
   const seconds = Number(value);
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;

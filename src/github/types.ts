@@ -32,5 +32,10 @@ export function errorMessage(error: unknown): string {
 
 /** The first line of a text that has anything on it, trimmed: an error message short enough for one line. */
 export function firstLine(text: string): string {
-  return text.split("\n").find((line) => line.trim().length > 0)?.trim() ?? "";
+  return (
+    text
+      .split("\n")
+      .find((line) => line.trim().length > 0)
+      ?.trim() ?? ""
+  );
 }

@@ -7,7 +7,11 @@ import { ciIntent } from "../dispatch/intents.js";
 export function onCheckSuiteCompleted(coordinator: Coordinator) {
   return async (context: Context<"check_suite.completed">): Promise<void> => {
     const suite = context.payload.check_suite;
-    const intent = ciIntent(context.payload, { sha: suite.head_sha, branches: [suite.head_branch, ...suite.pull_requests.map((pull) => pull.head.ref)], message: suite.head_commit.message }, context.id);
+    const intent = ciIntent(
+      context.payload,
+      { sha: suite.head_sha, branches: [suite.head_branch, ...suite.pull_requests.map((pull) => pull.head.ref)], message: suite.head_commit.message },
+      context.id,
+    );
     if (intent === null) return;
     coordinator.background("CI suite completed", () => handleCiChange(coordinator, context.octokit, intent), intent.repo.installationId);
   };
@@ -20,7 +24,11 @@ export function onCheckSuiteCompleted(coordinator: Coordinator) {
 export function onCheckRunCompleted(coordinator: Coordinator) {
   return async (context: Context<"check_run.completed">): Promise<void> => {
     const run = context.payload.check_run;
-    const intent = ciIntent(context.payload, { sha: run.head_sha, branches: [run.check_suite.head_branch, ...run.pull_requests.map((pull) => pull.head.ref)] }, context.id);
+    const intent = ciIntent(
+      context.payload,
+      { sha: run.head_sha, branches: [run.check_suite.head_branch, ...run.pull_requests.map((pull) => pull.head.ref)] },
+      context.id,
+    );
     if (intent === null) return;
     coordinator.background("CI check completed", () => handleCiChange(coordinator, context.octokit, intent), intent.repo.installationId);
   };
@@ -30,7 +38,11 @@ export function onCheckRunCompleted(coordinator: Coordinator) {
 export function onStatus(coordinator: Coordinator) {
   return async (context: Context<"status">): Promise<void> => {
     if (context.payload.state === "pending") return;
-    const intent = ciIntent(context.payload, { sha: context.payload.sha, branches: context.payload.branches.map((branch) => branch.name), message: context.payload.commit.commit.message }, context.id);
+    const intent = ciIntent(
+      context.payload,
+      { sha: context.payload.sha, branches: context.payload.branches.map((branch) => branch.name), message: context.payload.commit.commit.message },
+      context.id,
+    );
     if (intent === null) return;
     coordinator.background("commit status", () => handleCiChange(coordinator, context.octokit, intent), intent.repo.installationId);
   };

@@ -126,13 +126,19 @@ export function decide(state: RunState, event: LifecycleEvent, policy: Lifecycle
             ...state,
             plan: { ...state.plan, approvedBy: event.by },
             split: { issues: event.subIssues },
-            outcome: { message: `Plan approved by @${event.by} as ${event.subIssues.length} sub-issues, implemented one after the other: ${list}. This issue closes when all of them are done.`, retryable: false },
+            outcome: {
+              message: `Plan approved by @${event.by} as ${event.subIssues.length} sub-issues, implemented one after the other: ${list}. This issue closes when all of them are done.`,
+              retryable: false,
+            },
           },
           effects: [{ kind: "remove-labels", labels: ["plan_review"] }],
         };
       }
       return {
-        state: queued(state, "implement", { plan: { ...state.plan, approvedBy: event.by }, outcome: { message: `Plan approved by @${event.by}; implementing it.`, retryable: false } }),
+        state: queued(state, "implement", {
+          plan: { ...state.plan, approvedBy: event.by },
+          outcome: { message: `Plan approved by @${event.by}; implementing it.`, retryable: false },
+        }),
         effects: [{ kind: "remove-labels", labels: ["plan_review"] }, { kind: "enqueue" }],
       };
     case "sub-issue-closed":
@@ -157,12 +163,19 @@ function finished(state: RunState, effects: Effect[]): Effect[] {
 }
 
 function subIssueClosed(state: RunState, event: Extract<LifecycleEvent, { kind: "sub-issue-closed" }>, now: Date): Transition {
-  if (state.split === undefined || state.status !== "waiting" || !state.split.issues.includes(event.issue)) return ignore(state, `#${event.issue} is not a sub-issue this run waits on`);
+  if (state.split === undefined || state.status !== "waiting" || !state.split.issues.includes(event.issue))
+    return ignore(state, `#${event.issue} is not a sub-issue this run waits on`);
   const total = state.split.issues.length;
   const open = state.split.issues.filter((number) => event.stillOpen.includes(number));
   if (open.length === 0) {
     return {
-      state: { ...state, status: "done", phase: "merged", endedAt: now.toISOString(), outcome: { message: `All ${total} sub-issues are done (${state.split.issues.map((number) => `#${number}`).join(", ")}).`, retryable: false } },
+      state: {
+        ...state,
+        status: "done",
+        phase: "merged",
+        endedAt: now.toISOString(),
+        outcome: { message: `All ${total} sub-issues are done (${state.split.issues.map((number) => `#${number}`).join(", ")}).`, retryable: false },
+      },
       effects: finished(state, [{ kind: "remove-labels", labels: ["trigger", "in_progress", "plan_review", "human"] }, { kind: "close-issue" }]),
     };
   }
@@ -194,7 +207,11 @@ function jobFinished(state: RunState, outcome: RunOutcome, policy: LifecyclePoli
       const next: RunState = { ...rest, ci };
       const effects: Effect[] = [...leaving];
       if (state.job === "rework" && state.pullRequest !== undefined) {
-        effects.push({ kind: "comment", on: "pull-request", body: renderReviewReply({ reviewer: state.followUp?.by, headSha: outcome.headSha, message: outcome.message }) });
+        effects.push({
+          kind: "comment",
+          on: "pull-request",
+          body: renderReviewReply({ reviewer: state.followUp?.by, headSha: outcome.headSha, message: outcome.message }),
+        });
       }
       effects.push(...awaitCi(outcome.headSha, policy, now), { kind: "dispatch" });
       return { state: next, effects };
@@ -230,24 +247,37 @@ function handedBack(state: RunState, reason: string): Transition {
   if (state.status !== "running") return ignore(state, `the run is ${state.status}, not running`);
   const { replica: _replica, startedAt: _started, ...rest } = state;
   return {
-    state: queued(rest, state.job, { outcome: { message: `The run was interrupted: ${reason} It is queued again and starts when a replica of afk is free.`, retryable: false } }),
+    state: queued(rest, state.job, {
+      outcome: { message: `The run was interrupted: ${reason} It is queued again and starts when a replica of afk is free.`, retryable: false },
+    }),
     // `enqueue` puts the trigger label back should anything have taken it off: it is the queue.
     effects: [{ kind: "release-lock" }, { kind: "remove-labels", labels: ["in_progress"] }, { kind: "enqueue" }],
   };
 }
 
 function ciReported(state: RunState, head: string, verdict: CiVerdict, policy: LifecyclePolicy, now: Date): Transition {
-  if (state.status !== "waiting" || (state.phase !== "ci" && state.phase !== "review") || state.ci === undefined) return ignore(state, "the run is not waiting for CI");
+  if (state.status !== "waiting" || (state.phase !== "ci" && state.phase !== "review") || state.ci === undefined)
+    return ignore(state, "the run is not waiting for CI");
   if (state.ci.head !== head) return ignore(state, `CI reported on ${head.slice(0, 7)}, not on afk's latest commit ${state.ci.head.slice(0, 7)}`);
   if (state.phase === "review") return ciInReview(state, head, verdict, policy, now);
   const short = head.slice(0, 7);
   switch (verdict.kind) {
     case "pending":
-      return { state, effects: [{ kind: "recheck-ci", head, at: new Date(now.getTime() + CI_PENDING_RECHECK_MINUTES * 60_000).toISOString() }], ignored: "CI is still running" };
+      return {
+        state,
+        effects: [{ kind: "recheck-ci", head, at: new Date(now.getTime() + CI_PENDING_RECHECK_MINUTES * 60_000).toISOString() }],
+        ignored: "CI is still running",
+      };
     case "none": {
       const graceEnds = Date.parse(state.ci.pushedAt) + policy.ci.grace_minutes * 60_000;
-      if (now.getTime() < graceEnds) return { state, effects: [{ kind: "recheck-ci", head, at: new Date(graceEnds).toISOString() }], ignored: "no CI yet; waiting out the grace period" };
-      return green(state, "no-ci", now, `No CI reported on ${short} within ${formatMinutes(policy.ci.grace_minutes)} (\`ci.grace_minutes\`), so afk counts it as passing.`);
+      if (now.getTime() < graceEnds)
+        return { state, effects: [{ kind: "recheck-ci", head, at: new Date(graceEnds).toISOString() }], ignored: "no CI yet; waiting out the grace period" };
+      return green(
+        state,
+        "no-ci",
+        now,
+        `No CI reported on ${short} within ${formatMinutes(policy.ci.grace_minutes)} (\`ci.grace_minutes\`), so afk counts it as passing.`,
+      );
     }
     case "green":
       return green(state, "green", now, `CI is green on ${short}.`);
@@ -274,7 +304,14 @@ function ciInReview(state: RunState, head: string, verdict: CiVerdict, policy: L
     if (ours.length > 0) return red(state, head, ours, policy, now, true);
   }
   if (verdict.kind === "green" && passed !== "green" && state.ci !== undefined) {
-    return { state: { ...state, ci: { ...state.ci, passed: "green" }, outcome: { message: `CI is green on ${short}. Pull request #${state.pullRequest?.number ?? "?"} is ready for review.`, retryable: false } }, effects: [] };
+    return {
+      state: {
+        ...state,
+        ci: { ...state.ci, passed: "green" },
+        outcome: { message: `CI is green on ${short}. Pull request #${state.pullRequest?.number ?? "?"} is ready for review.`, retryable: false },
+      },
+      effects: [],
+    };
   }
   return ignore(state, `CI on ${short} still agrees with what afk counted`);
 }
@@ -301,7 +338,13 @@ function green(state: RunState, passed: CiPassed, now: Date, message: string): T
   if (state.pullRequest.draft) effects.push({ kind: "mark-ready-for-review" });
   effects.push({ kind: "request-review", reviewer: state.trigger.actor });
   return {
-    state: { ...calm, status: "waiting", phase: "review", pullRequest: { ...state.pullRequest, draft: false }, outcome: { message: `${message} Pull request #${state.pullRequest.number} is ready for review.`, retryable: false } },
+    state: {
+      ...calm,
+      status: "waiting",
+      phase: "review",
+      pullRequest: { ...state.pullRequest, draft: false },
+      outcome: { message: `${message} Pull request #${state.pullRequest.number} is ready for review.`, retryable: false },
+    },
     effects,
   };
 }
@@ -331,14 +374,18 @@ function red(state: RunState, head: string, failing: string[], policy: Lifecycle
     state: queued(state, "fix-ci", {
       ci,
       loop: { ...state.loop, fixAttempts: attempt, fixSince: since },
-      outcome: { message: `${late ? `CI turned red on ${short} after afk had counted it as passing` : `CI is red on ${short}`}: ${names}. Fix attempt ${attempt} of ${maxAttempts} is queued.`, retryable: false },
+      outcome: {
+        message: `${late ? `CI turned red on ${short} after afk had counted it as passing` : `CI is red on ${short}`}: ${names}. Fix attempt ${attempt} of ${maxAttempts} is queued.`,
+        retryable: false,
+      },
     }),
     effects: [{ kind: "enqueue" }],
   };
 }
 
 function rework(state: RunState, followUp: NonNullable<RunState["followUp"]>, policy: LifecyclePolicy, now: Date): Transition {
-  if (state.status !== "waiting" || state.pullRequest === undefined || state.phase === "plan") return ignore(state, "there is no pull request of afk's waiting for review");
+  if (state.status !== "waiting" || state.pullRequest === undefined || state.phase === "plan")
+    return ignore(state, "there is no pull request of afk's waiting for review");
   const max = policy.review.max_cycles;
   if (state.loop.reviewCycles >= max) {
     const message = `@${followUp.by} asked for changes, but afk already reworked this pull request ${state.loop.reviewCycles} time${state.loop.reviewCycles === 1 ? "" : "s"} (\`review.max_cycles\`); a person takes it from here.`;
@@ -360,7 +407,13 @@ function rework(state: RunState, followUp: NonNullable<RunState["followUp"]>, po
 
 function pullRequestClosed(state: RunState, event: Extract<LifecycleEvent, { kind: "pull-request-closed" }>, now: Date): Transition {
   if (state.pullRequest?.number !== event.number || !isActive(state)) return ignore(state, `#${event.number} is not the pull request of an active afk run`);
-  if (state.status === "running") return { state, effects: [{ kind: "abort-run", reason: `Pull request #${event.number} was ${event.merged ? "merged" : "closed"} by @${event.by} while afk was working on it.` }] };
+  if (state.status === "running")
+    return {
+      state,
+      effects: [
+        { kind: "abort-run", reason: `Pull request #${event.number} was ${event.merged ? "merged" : "closed"} by @${event.by} while afk was working on it.` },
+      ],
+    };
   return {
     state: pullRequestClosedState(state, { number: event.number, merged: event.merged, by: event.by, now }),
     effects: event.merged
@@ -376,16 +429,28 @@ function pullRequestClosed(state: RunState, event: Extract<LifecycleEvent, { kin
  * job runs nothing changes here; its push will be refused as not a fast-forward and say so.
  */
 function pushedByPerson(state: RunState, event: Extract<LifecycleEvent, { kind: "pushed" }>, policy: LifecyclePolicy, now: Date): Transition {
-  if (state.pullRequest?.number !== event.number || state.status !== "waiting" || state.ci === undefined) return ignore(state, `#${event.number} is not afk's pull request waiting on CI or review`);
+  if (state.pullRequest?.number !== event.number || state.status !== "waiting" || state.ci === undefined)
+    return ignore(state, `#${event.number} is not afk's pull request waiting on CI or review`);
   if (state.ci.head === event.head) return ignore(state, "afk already waits on that commit");
   const { failing: _old, passed: _passed, ...ci } = state.ci;
   const short = event.head.slice(0, 7);
   if (state.phase === "review") {
-    return { state: { ...state, ci: { ...ci, head: event.head, pushedAt: now.toISOString() }, outcome: { message: `@${event.by} pushed ${short} to pull request #${event.number}; it stays with its reviewers.`, retryable: false } }, effects: [] };
+    return {
+      state: {
+        ...state,
+        ci: { ...ci, head: event.head, pushedAt: now.toISOString() },
+        outcome: { message: `@${event.by} pushed ${short} to pull request #${event.number}; it stays with its reviewers.`, retryable: false },
+      },
+      effects: [],
+    };
   }
   if (state.phase !== "ci") return ignore(state, "the run is not waiting on CI or review");
   return {
-    state: { ...state, ci: { ...ci, head: event.head, pushedAt: now.toISOString() }, outcome: { message: `@${event.by} pushed ${short} to pull request #${event.number}; afk waits for CI on it.`, retryable: false } },
+    state: {
+      ...state,
+      ci: { ...ci, head: event.head, pushedAt: now.toISOString() },
+      outcome: { message: `@${event.by} pushed ${short} to pull request #${event.number}; afk waits for CI on it.`, retryable: false },
+    },
     effects: awaitCi(event.head, policy, now),
   };
 }

@@ -126,11 +126,28 @@ export function spendState(state: RunState, spend: { usd: number; turns: number 
  */
 export function pullRequestClosedState(state: RunState, input: { number: number; merged: boolean; by: string; now: Date }): RunState {
   const spend = state.spend === undefined ? "" : ` Model cost in all: $${state.spend.usd.toFixed(2)} over ${state.spend.turns} turns.`;
-  const since = state.startedAt === undefined ? "" : ` ${formatDuration(input.now.getTime() - Date.parse(state.startedAt))} from start to ${input.merged ? "merge" : "close"}.`;
-  const base = { ...state, endedAt: input.now.toISOString(), ...(state.pullRequest === undefined ? {} : { pullRequest: { ...state.pullRequest, draft: false } }) };
+  const since =
+    state.startedAt === undefined
+      ? ""
+      : ` ${formatDuration(input.now.getTime() - Date.parse(state.startedAt))} from start to ${input.merged ? "merge" : "close"}.`;
+  const base = {
+    ...state,
+    endedAt: input.now.toISOString(),
+    ...(state.pullRequest === undefined ? {} : { pullRequest: { ...state.pullRequest, draft: false } }),
+  };
   return input.merged
-    ? { ...base, status: "done", phase: "merged", outcome: { message: `Pull request #${input.number} was merged by @${input.by}.${spend}${since}`, retryable: false } }
-    : { ...base, status: "stopped", stoppedBy: input.by, outcome: { message: `Pull request #${input.number} was closed without merging by @${input.by}.${spend}${since}`, retryable: true } };
+    ? {
+        ...base,
+        status: "done",
+        phase: "merged",
+        outcome: { message: `Pull request #${input.number} was merged by @${input.by}.${spend}${since}`, retryable: false },
+      }
+    : {
+        ...base,
+        status: "stopped",
+        stoppedBy: input.by,
+        outcome: { message: `Pull request #${input.number} was closed without merging by @${input.by}.${spend}${since}`, retryable: true },
+      };
 }
 
 export function formatDuration(ms: number): string {
@@ -141,7 +158,13 @@ export function formatDuration(ms: number): string {
 }
 
 export function stoppedState(state: RunState, by: string, now: Date, reason?: string): RunState {
-  return { ...state, status: "stopped", stoppedBy: by, endedAt: now.toISOString(), ...(reason === undefined ? {} : { outcome: { message: reason, retryable: true } }) };
+  return {
+    ...state,
+    status: "stopped",
+    stoppedBy: by,
+    endedAt: now.toISOString(),
+    ...(reason === undefined ? {} : { outcome: { message: reason, retryable: true } }),
+  };
 }
 
 /** A run whose process died: another event found its lease expired and took the lock back. */
@@ -158,7 +181,11 @@ export function interruptedState(state: RunState, holder: LockHolder, now: Date)
 }
 
 export const NOTICES = {
-  untrusted: (reason: string): Notice => ({ kind: "untrusted", message: `afk only acts for people with write access to this repository: ${reason}.`, problems: [] }),
+  untrusted: (reason: string): Notice => ({
+    kind: "untrusted",
+    message: `afk only acts for people with write access to this repository: ${reason}.`,
+    problems: [],
+  }),
   paused: (): Notice => ({
     kind: "paused",
     message: "afk is paused by its operator (kill switch), so it starts no new work. Add the label again, or comment `/afk run`, once it is resumed.",
@@ -166,7 +193,8 @@ export const NOTICES = {
   }),
   notConfigured: (): Notice => ({
     kind: "not-configured",
-    message: "afk is not set up in this repository: add `.github/afk.yml` with at least the test command, for example `test: npm test`. Then add the label again.",
+    message:
+      "afk is not set up in this repository: add `.github/afk.yml` with at least the test command, for example `test: npm test`. Then add the label again.",
     problems: [],
   }),
   configInvalid: (problems: ConfigProblem[]): Notice => ({

@@ -14,8 +14,7 @@ export type LockView =
   | { status: "corrupt"; sha: string };
 
 export type AcquireResult =
-  | { acquired: true; sha: string; reclaimed: LockHolder | undefined }
-  | { acquired: false; holder: LockHolder | undefined; moved?: boolean };
+  { acquired: true; sha: string; reclaimed: LockHolder | undefined } | { acquired: false; holder: LockHolder | undefined; moved?: boolean };
 
 export type RenewResult = { kind: "renewed"; sha: string } | { kind: "stop-requested"; sha: string } | { kind: "lost" };
 

@@ -73,7 +73,10 @@ export class Notifier {
   /** Queues a message and returns at once. */
   send(notification: Notification): void {
     if (this.#queue.length >= this.#maxQueued) {
-      this.#log.error({ notification: notification.subject, kind: notification.kind, queued: this.#queue.length }, "afk dropped a notification: too many are waiting to be sent");
+      this.#log.error(
+        { notification: notification.subject, kind: notification.kind, queued: this.#queue.length },
+        "afk dropped a notification: too many are waiting to be sent",
+      );
       return;
     }
     this.#queue.push(notification);
@@ -122,7 +125,10 @@ export class Notifier {
       }
       const waitMs = result.retryAfterMs ?? Math.min(this.#retryDelayMs * 2 ** (attempt - 1), this.#maxRetryDelayMs);
       if (waitMs > this.#maxRetryDelayMs) {
-        this.#log.error({ ...details, attempt, reason: result.reason, retryAfterMs: waitMs }, "afk gave up on a notification: the receiver asked it to wait longer than it retries");
+        this.#log.error(
+          { ...details, attempt, reason: result.reason, retryAfterMs: waitMs },
+          "afk gave up on a notification: the receiver asked it to wait longer than it retries",
+        );
         return;
       }
       this.#log.warn({ ...details, attempt, reason: result.reason, retryInMs: waitMs }, "afk could not send a notification; retrying");
@@ -156,7 +162,8 @@ export class Notifier {
 function attemptResult(status: number, retryAfter: string | null, answer: string, nowMs: number): Attempt {
   const said = answer.length > 0 ? `: ${answer}` : "";
   if (status >= 200 && status < 300) return { kind: "sent" };
-  if (status >= 300 && status < 400) return { kind: "give-up", reason: `HTTP ${status}, a redirect, which afk does not follow (set AFK_NOTIFY_URL to the final address)` };
+  if (status >= 300 && status < 400)
+    return { kind: "give-up", reason: `HTTP ${status}, a redirect, which afk does not follow (set AFK_NOTIFY_URL to the final address)` };
   if (status === 429) {
     const waitMs = retryAfterMs(retryAfter, nowMs);
     return { kind: "retry", reason: `HTTP 429${said}`, ...(waitMs === undefined ? {} : { retryAfterMs: waitMs }) };
@@ -194,7 +201,10 @@ async function answerSnippet(response: Response): Promise<string> {
     reader.cancel().catch(() => undefined);
   }
   const text = new TextDecoder().decode(Buffer.concat(chunks));
-  return text.replace(/[\u0000-\u001F\u007F-\u009F]+/g, " ").trim().slice(0, ANSWER_SNIPPET);
+  return text
+    .replace(/[\u0000-\u001F\u007F-\u009F]+/g, " ")
+    .trim()
+    .slice(0, ANSWER_SNIPPET);
 }
 
 function networkFailure(error: unknown, timeoutMs: number): string {
@@ -209,7 +219,9 @@ function networkFailure(error: unknown, timeoutMs: number): string {
  * The run-state observer (the coordinator's `observer`, told of every state it writes) that queues
  * a notification when a run reaches an ending a person should hear about. Returns at once.
  */
-export function notifyingObserver(notifier: Pick<Notifier, "send">): { stateWritten(repo: Pick<RepoRef, "owner" | "repo">, before: RunState | undefined, after: RunState): void } {
+export function notifyingObserver(notifier: Pick<Notifier, "send">): {
+  stateWritten(repo: Pick<RepoRef, "owner" | "repo">, before: RunState | undefined, after: RunState): void;
+} {
   return {
     stateWritten(repo, before, after) {
       const notification = notificationFor(before, after, repo);

@@ -11,7 +11,8 @@ export function notifyUrlProblem(raw: string): string | undefined {
   } catch {
     return "is not an absolute URL (expected https://hooks.slack.com/services/…)";
   }
-  if (url.username !== "" || url.password !== "") return `carries a user name or password before ${url.host}; put credentials in the path, as incoming webhooks do`;
+  if (url.username !== "" || url.password !== "")
+    return `carries a user name or password before ${url.host}; put credentials in the path, as incoming webhooks do`;
   if (url.protocol === "https:") return undefined;
   if (url.protocol === "http:") {
     return isLoopback(url.hostname) ? undefined : `uses http:// to ${url.hostname}; use https://, or http:// only to 127.0.0.1, ::1 or localhost`;

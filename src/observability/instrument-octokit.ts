@@ -30,6 +30,7 @@ function answerOf(error: unknown): { status: number; headers: Record<string, unk
   if (typeof error !== "object" || error === null || !("response" in error)) return undefined;
   const response: unknown = error.response;
   if (typeof response !== "object" || response === null || !("status" in response) || typeof response.status !== "number") return undefined;
-  const headers = "headers" in response && typeof response.headers === "object" && response.headers !== null ? Object.fromEntries(Object.entries(response.headers)) : {};
+  const headers =
+    "headers" in response && typeof response.headers === "object" && response.headers !== null ? Object.fromEntries(Object.entries(response.headers)) : {};
   return { status: response.status, headers };
 }

@@ -56,14 +56,55 @@ export class AfkMetrics {
 
   constructor() {
     const registers = [this.registry];
-    this.#deliveries = new Counter({ name: "afk_webhook_deliveries_total", help: "Webhook deliveries afk received, by GitHub event, action and outcome (handled, failed, ignored).", labelNames: ["event", "action", "outcome"], registers });
-    this.#runsStarted = new Counter({ name: "afk_runs_started_total", help: "Runs this process started, by afk job (implement, fix-ci, rework, plan, ask).", labelNames: ["afk_job"], registers });
-    this.#runs = new Counter({ name: "afk_runs_total", help: "Runs this process finished, by afk job (implement, fix-ci, rework, plan, ask) and outcome.", labelNames: ["afk_job", "outcome"], registers });
-    this.#runDuration = new Histogram({ name: "afk_run_duration_seconds", help: "Wall-clock time from a run's start to its end, by afk job (implement, fix-ci, rework, plan, ask) and outcome.", labelNames: ["afk_job", "outcome"], buckets: RUN_DURATION_BUCKETS, registers });
-    this.#spendUsd = new Counter({ name: "afk_model_spend_usd_total", help: "Model spend in US dollars at list prices, counted when each run ends, by afk job.", labelNames: ["afk_job"], registers });
-    this.#tokens = new Counter({ name: "afk_model_tokens_total", help: "Model tokens, counted when each run ends, by afk job and kind (input, output, cache_write, cache_read).", labelNames: ["afk_job", "kind"], registers });
-    this.#githubRequests = new Counter({ name: "afk_github_requests_total", help: "GitHub API requests afk made, by method and final HTTP status (after Octokit's retries; `error` when no answer came).", labelNames: ["method", "status"], registers });
-    this.#rateLimitRemaining = new Gauge({ name: "afk_github_rate_limit_remaining", help: "Requests left in GitHub's rate-limit window, as its latest answer reported, by resource (core, graphql, ...).", labelNames: ["resource"], registers });
+    this.#deliveries = new Counter({
+      name: "afk_webhook_deliveries_total",
+      help: "Webhook deliveries afk received, by GitHub event, action and outcome (handled, failed, ignored).",
+      labelNames: ["event", "action", "outcome"],
+      registers,
+    });
+    this.#runsStarted = new Counter({
+      name: "afk_runs_started_total",
+      help: "Runs this process started, by afk job (implement, fix-ci, rework, plan, ask).",
+      labelNames: ["afk_job"],
+      registers,
+    });
+    this.#runs = new Counter({
+      name: "afk_runs_total",
+      help: "Runs this process finished, by afk job (implement, fix-ci, rework, plan, ask) and outcome.",
+      labelNames: ["afk_job", "outcome"],
+      registers,
+    });
+    this.#runDuration = new Histogram({
+      name: "afk_run_duration_seconds",
+      help: "Wall-clock time from a run's start to its end, by afk job (implement, fix-ci, rework, plan, ask) and outcome.",
+      labelNames: ["afk_job", "outcome"],
+      buckets: RUN_DURATION_BUCKETS,
+      registers,
+    });
+    this.#spendUsd = new Counter({
+      name: "afk_model_spend_usd_total",
+      help: "Model spend in US dollars at list prices, counted when each run ends, by afk job.",
+      labelNames: ["afk_job"],
+      registers,
+    });
+    this.#tokens = new Counter({
+      name: "afk_model_tokens_total",
+      help: "Model tokens, counted when each run ends, by afk job and kind (input, output, cache_write, cache_read).",
+      labelNames: ["afk_job", "kind"],
+      registers,
+    });
+    this.#githubRequests = new Counter({
+      name: "afk_github_requests_total",
+      help: "GitHub API requests afk made, by method and final HTTP status (after Octokit's retries; `error` when no answer came).",
+      labelNames: ["method", "status"],
+      registers,
+    });
+    this.#rateLimitRemaining = new Gauge({
+      name: "afk_github_rate_limit_remaining",
+      help: "Requests left in GitHub's rate-limit window, as its latest answer reported, by resource (core, graphql, ...).",
+      labelNames: ["resource"],
+      registers,
+    });
     const live = () => this.#live;
     new Gauge({
       name: "afk_run_queue_length",

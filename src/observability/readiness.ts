@@ -23,7 +23,12 @@ export interface ReadinessReport {
 /** Assembles the report from each check's result, in the checks' order. */
 export function readinessReport(results: ReadonlyArray<{ name: string; result: CheckResult }>, checkedAt: Date): ReadinessReport {
   const failing = results.filter(({ result }) => !result.ok).map(({ name }) => name);
-  return { ready: failing.length === 0, failing, checks: Object.fromEntries(results.map(({ name, result }) => [name, result])), checkedAt: checkedAt.toISOString() };
+  return {
+    ready: failing.length === 0,
+    failing,
+    checks: Object.fromEntries(results.map(({ name, result }) => [name, result])),
+    checkedAt: checkedAt.toISOString(),
+  };
 }
 
 /**

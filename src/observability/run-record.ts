@@ -15,7 +15,9 @@ export function runStartRecord(run: RunIdentity & { replica: string }): Record<s
 }
 
 /** The structured fields of the "afk run ended" log line: outcome, cost in dollars and tokens, and wall-clock duration. */
-export function runEndRecord(run: RunIdentity & { outcome: RunOutcomeLabel; cost: RunCost | undefined; turns: number | undefined; durationSeconds: number }): Record<string, string | number> {
+export function runEndRecord(
+  run: RunIdentity & { outcome: RunOutcomeLabel; cost: RunCost | undefined; turns: number | undefined; durationSeconds: number },
+): Record<string, string | number> {
   const tokens = run.cost?.tokens;
   return {
     event: "run-end",
@@ -27,6 +29,8 @@ export function runEndRecord(run: RunIdentity & { outcome: RunOutcomeLabel; cost
     costUsd: Math.round((run.cost?.usd ?? 0) * 10_000) / 10_000,
     turns: run.turns ?? 0,
     durationSeconds: Math.round(run.durationSeconds * 1000) / 1000,
-    ...(tokens === undefined ? {} : { inputTokens: tokens.input, outputTokens: tokens.output, cacheWriteTokens: tokens.cacheWrite, cacheReadTokens: tokens.cacheRead }),
+    ...(tokens === undefined
+      ? {}
+      : { inputTokens: tokens.input, outputTokens: tokens.output, cacheWriteTokens: tokens.cacheWrite, cacheReadTokens: tokens.cacheRead }),
   };
 }

@@ -15,7 +15,8 @@ export interface StateObserver {
 /** Tells `observer` about a written state; never throws, never waits for it. */
 export function notifyStateWritten(observer: StateObserver | undefined, log: Logger, repo: RepoRef, before: RunState | undefined, after: RunState): void {
   if (observer === undefined) return;
-  const failed = (error: unknown) => log.warn({ err: error, repo: fullName(repo), issue: after.issue, runId: after.runId }, "afk: a run-state observer failed; the run goes on");
+  const failed = (error: unknown) =>
+    log.warn({ err: error, repo: fullName(repo), issue: after.issue, runId: after.runId }, "afk: a run-state observer failed; the run goes on");
   try {
     const pending = observer.stateWritten(repo, before, after);
     if (pending !== undefined) pending.catch(failed);

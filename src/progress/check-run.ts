@@ -5,7 +5,11 @@ import type { CheckRunView } from "./render-check-run.js";
  * Creates the `afk` check run on a commit, or updates it when it exists. The view comes from
  * `renderCheckRun`, which already keeps it within GitHub's limits. Returns the check run's id.
  */
-export async function publishCheckRun(octokit: GitHub, repo: RepoRef, input: { headSha: string; view: CheckRunView; detailsUrl?: string; existingId?: number }): Promise<number> {
+export async function publishCheckRun(
+  octokit: GitHub,
+  repo: RepoRef,
+  input: { headSha: string; view: CheckRunView; detailsUrl?: string; existingId?: number },
+): Promise<number> {
   const { view } = input;
   const common = {
     owner: repo.owner,

@@ -3,9 +3,7 @@ import { decodeStateMarker, hasStateMarker, type RunState } from "../lifecycle/r
 import { renderProgressComment } from "./render-progress-comment.js";
 
 /** afk's progress comment on an issue, with the state its marker carries. */
-export type ProgressComment =
-  | { id: number; kind: "state"; state: RunState }
-  | { id: number; kind: "corrupt"; reason: string };
+export type ProgressComment = { id: number; kind: "state"; state: RunState } | { id: number; kind: "corrupt"; reason: string };
 
 /**
  * Finds afk's progress comment: the oldest comment by afk's own bot account

@@ -74,7 +74,10 @@ function statusLine(state: RunState): string {
       return `${escapeText(state.outcome?.message ?? "afk could not finish this.")} Comment \`/afk retry\` to let afk try again.`;
     case "failed":
     case "interrupted":
-      return [escapeText(state.outcome?.message ?? "The run ended without a result."), state.outcome?.retryable === false ? "" : "Comment `/afk retry` to run again."]
+      return [
+        escapeText(state.outcome?.message ?? "The run ended without a result."),
+        state.outcome?.retryable === false ? "" : "Comment `/afk retry` to run again.",
+      ]
         .filter((part) => part.length > 0)
         .join(" ");
     case "stopped":
@@ -109,7 +112,10 @@ function checklist(state: RunState): string {
     if (phase === "plan" && !planned) return [];
     const label = PHASE_LABELS[phase];
     // CI is ticked only as afk read it on the commit it waited on, never for merely being past it.
-    if (phase === "ci" && index < reached) return state.ci?.passed === undefined ? `- [ ] ${label} (afk read no verdict on the last commit)` : `- [x] ${ciPassedLabel(state.ci.head, state.ci.passed)}`;
+    if (phase === "ci" && index < reached)
+      return state.ci?.passed === undefined
+        ? `- [ ] ${label} (afk read no verdict on the last commit)`
+        : `- [x] ${ciPassedLabel(state.ci.head, state.ci.passed)}`;
     if (index < reached || (index === reached && state.status === "done")) return `- [x] ${label}`;
     if (index === reached) return settled ? `- [ ] ${label} — **${state.status} here**` : `- [ ] **${label}** ← now`;
     return `- [ ] ${label}`;

@@ -28,14 +28,21 @@ export function renderReviewReply(input: { reviewer: string | undefined; headSha
  * `/afk status`. `queue` is in the order afk starts queued runs (follow-ups first), each with what
  * the dispatcher last recorded as blocking it.
  */
-export function renderStatus(input: { issue: number; progress: ProgressComment | undefined; lock: LockView; queue: Array<{ number: number; followUp: boolean; blockedBy: number[] }> }): string {
+export function renderStatus(input: {
+  issue: number;
+  progress: ProgressComment | undefined;
+  lock: LockView;
+  queue: Array<{ number: number; followUp: boolean; blockedBy: number[] }>;
+}): string {
   const lines = [`**afk status for #${input.issue}**`, ""];
   const progress = input.progress;
   if (progress === undefined) lines.push("- This issue: afk has not worked on it.");
   else if (progress.kind === "corrupt") lines.push(`- This issue: afk's state marker is unreadable (${progress.reason}).`);
   else {
     const state = progress.state;
-    lines.push(`- This issue: **${state.status}**, phase \`${state.phase}\`, run \`${state.runId}\`${state.outcome === undefined ? "" : ` — ${inertText(state.outcome.message, { inline: true })}`}`);
+    lines.push(
+      `- This issue: **${state.status}**, phase \`${state.phase}\`, run \`${state.runId}\`${state.outcome === undefined ? "" : ` — ${inertText(state.outcome.message, { inline: true })}`}`,
+    );
   }
   switch (input.lock.status) {
     case "held":

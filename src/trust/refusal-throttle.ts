@@ -30,6 +30,8 @@ export function recentRefusals(comments: readonly ThreadComment[], input: { botL
   const marker = refusalMarker(input.login);
   const since = input.now.getTime() - REFUSAL_QUIET_MS;
   return comments
-    .filter((comment) => comment.author?.toLowerCase() === input.botLogin.toLowerCase() && comment.body.includes(marker) && Date.parse(comment.createdAt) > since)
+    .filter(
+      (comment) => comment.author?.toLowerCase() === input.botLogin.toLowerCase() && comment.body.includes(marker) && Date.parse(comment.createdAt) > since,
+    )
     .sort((a, b) => a.id - b.id);
 }

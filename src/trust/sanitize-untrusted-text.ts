@@ -3,7 +3,8 @@
  * overrides and isolates (the "Trojan Source" trick), Unicode tag characters (invisible ASCII
  * look-alikes used to smuggle instructions), the byte-order mark and other format characters.
  */
-const HIDDEN_CHARACTERS = /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF0-\uFFFB]|\uDB40[\uDC00-\uDDEF]/g;
+const HIDDEN_CHARACTERS =
+  /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF0-\uFFFB]|\uDB40[\uDC00-\uDDEF]/g;
 /** Control characters other than tab and newline (carriage returns are normalised first). */
 const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
 /** HTML comments, closed or left open to the end: invisible on GitHub, visible to a model. */

@@ -1,8 +1,6 @@
 import { errorMessage, errorStatus, type Actor, type GitHub, type RepoRef } from "../github/types.js";
 
-export type TrustDecision =
-  | { trusted: true; basis: string }
-  | { trusted: false; reason: string };
+export type TrustDecision = { trusted: true; basis: string } | { trusted: false; reason: string };
 
 export interface TrustLists {
   users: readonly string[];

@@ -35,7 +35,12 @@ async function afkRun(argv: string[], env: Record<string, string>): Promise<{ co
   if (command.kind !== "run") throw new Error(`not a run command: ${JSON.stringify(command)}`);
   const lines: string[] = [];
   const errors: string[] = [];
-  const code = await runLocal(command, { env: { AFK_CACHE_DIR: join(root, "cache"), ...env }, out: (line) => lines.push(line), err: (line) => errors.push(line), signal: new AbortController().signal });
+  const code = await runLocal(command, {
+    env: { AFK_CACHE_DIR: join(root, "cache"), ...env },
+    out: (line) => lines.push(line),
+    err: (line) => errors.push(line),
+    signal: new AbortController().signal,
+  });
   return { code, output: lines.join("\n"), errors: errors.join("\n") };
 }
 
@@ -44,7 +49,11 @@ describe("afk run", () => {
     const repo = checkout({ ...FIXTURE_FILES, ".github/afk.yml": "test: node --test\n" });
     const headBefore = execFileSync("git", ["-C", repo, "rev-parse", "HEAD"], { encoding: "utf8" });
     model = await ModelServer.start([
-      toolTurn("str_replace_based_edit_tool", { command: "create", path: "test/sub.test.js", file_text: 'import { test } from "node:test";\nimport assert from "node:assert/strict";\ntest("sub", () => assert.equal(3 - 1, 2));\n' }),
+      toolTurn("str_replace_based_edit_tool", {
+        command: "create",
+        path: "test/sub.test.js",
+        file_text: 'import { test } from "node:test";\nimport assert from "node:assert/strict";\ntest("sub", () => assert.equal(3 - 1, 2));\n',
+      }),
       endTurn("Added a subtraction test."),
     ]);
     const { code, output } = await afkRun(["--repo", repo, "--task", "Add a test for subtraction"], { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: model.url });
@@ -62,7 +71,11 @@ describe("afk run", () => {
 
   it("says exactly what is missing: the key, a test command, a readable issue file", async () => {
     const repo = checkout(FIXTURE_FILES);
-    expect(await afkRun(["--repo", repo, "--task", "x"], {})).toEqual({ code: EXIT.failed, output: "", errors: "afk: ANTHROPIC_API_KEY is not set: export it (an Anthropic API key) and run again." });
+    expect(await afkRun(["--repo", repo, "--task", "x"], {})).toEqual({
+      code: EXIT.failed,
+      output: "",
+      errors: "afk: ANTHROPIC_API_KEY is not set: export it (an Anthropic API key) and run again.",
+    });
     const noTest = await afkRun(["--repo", repo, "--task", "x"], { ANTHROPIC_API_KEY: KEY });
     expect(noTest.code).toBe(EXIT.usage);
     expect(noTest.errors).toContain('has no .github/afk.yml: pass the test command with --test "npm test"');
@@ -114,7 +127,9 @@ describe("afk doctor", () => {
       const sick = await runDoctor({ ...env, ANTHROPIC_API_KEY: "sk-ant-wrong-key-0000000000", AFK_MODEL: "claude-nonexistent" }, root);
       const report = formatFindings(sick);
       expect(report).toContain("✗ model: the Anthropic API refused ANTHROPIC_API_KEY (401)");
-      expect(report).toMatch(/✗ App permissions: afk lacks pull_requests: write, contents: write, checks: write, statuses: read, actions: read\n {4}fix: grant them in the App's settings/);
+      expect(report).toMatch(
+        /✗ App permissions: afk lacks pull_requests: write, contents: write, checks: write, statuses: read, actions: read\n {4}fix: grant them in the App's settings/,
+      );
       expect(report).toContain("✗ App events: not subscribed to issue_comment, check_run, check_suite, pull_request, pull_request_review");
       const skipped = formatFindings(await runDoctor({ AFK_CACHE_DIR: join(root, "cache") }, root));
       expect(skipped).toContain("✗ model: ANTHROPIC_API_KEY is not set\n    fix: export ANTHROPIC_API_KEY=<your Anthropic API key>");

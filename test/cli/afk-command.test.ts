@@ -70,44 +70,52 @@ function checkout(files: Record<string, string>): string {
 }
 
 describe("afk help, version and usage errors", () => {
-  it("prints help for afk and for every command on stdout, with the exit codes, and exits 0", async () => {
-    const cases: Array<[string[], string]> = [
-      [["--help"], "afk run (--task"],
-      [["-h"], "afk run (--task"],
-      [[], "afk run (--task"],
-      [["help"], "afk run (--task"],
-      [["run", "--help"], "Usage: afk run"],
-      [["run", "-h"], "Usage: afk run"],
-      [["help", "run"], "Usage: afk run"],
-      [["doctor", "--help"], "Usage: afk doctor"],
-      [["help", "doctor"], "Usage: afk doctor"],
-      [["help", "--help"], "afk run (--task"],
-    ];
-    const runs = await Promise.all(cases.map(async ([args, heading]) => ({ args, heading, ran: await afk(args) })));
-    for (const { args, heading, ran } of runs) {
-      expect(ran, `afk ${args.join(" ")}`).toMatchObject({ code: 0, stderr: "" });
-      expect(ran.stdout, `afk ${args.join(" ")}`).toContain(heading);
-      expect(ran.stdout, `afk ${args.join(" ")}`).toMatch(/Exit codes:\n {2}0 {2}success.*\n {2}1 {2}failure.*\n {2}2 {2}usage error/);
-    }
-   }, MANY_PROCESSES_MS);
+  it(
+    "prints help for afk and for every command on stdout, with the exit codes, and exits 0",
+    async () => {
+      const cases: Array<[string[], string]> = [
+        [["--help"], "afk run (--task"],
+        [["-h"], "afk run (--task"],
+        [[], "afk run (--task"],
+        [["help"], "afk run (--task"],
+        [["run", "--help"], "Usage: afk run"],
+        [["run", "-h"], "Usage: afk run"],
+        [["help", "run"], "Usage: afk run"],
+        [["doctor", "--help"], "Usage: afk doctor"],
+        [["help", "doctor"], "Usage: afk doctor"],
+        [["help", "--help"], "afk run (--task"],
+      ];
+      const runs = await Promise.all(cases.map(async ([args, heading]) => ({ args, heading, ran: await afk(args) })));
+      for (const { args, heading, ran } of runs) {
+        expect(ran, `afk ${args.join(" ")}`).toMatchObject({ code: 0, stderr: "" });
+        expect(ran.stdout, `afk ${args.join(" ")}`).toContain(heading);
+        expect(ran.stdout, `afk ${args.join(" ")}`).toMatch(/Exit codes:\n {2}0 {2}success.*\n {2}1 {2}failure.*\n {2}2 {2}usage error/);
+      }
+    },
+    MANY_PROCESSES_MS,
+  );
 
   it("prints the package's version and exits 0", async () => {
     expect(await afk(["--version"])).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: "" });
   });
 
-  it("answers a usage error with one line on stderr, nothing on stdout, and exit code 2", async () => {
-    const cases: Array<[string[], string]> = [
-      [["frob"], 'afk: unknown command "frob"; the commands are run, doctor, help (see afk --help)'],
-      [["run", "--tsk", "x"], 'afk run: unknown option "--tsk" (see afk run --help)'],
-      [["run", "--task"], "afk run: --task needs a value (see afk run --help)"],
-      [["run"], 'afk run: give exactly one of --task "TEXT" or --issue-file FILE (see afk run --help)'],
-      [["run", "--task", "x", "--max-usd", "lots"], "afk run: --max-usd must be a number above 0, for example 2.5 (see afk run --help)"],
-      [["doctor", "now"], "afk doctor: takes no arguments (got now) (see afk doctor --help)"],
-      [["--verbose"], "afk: unknown option --verbose; options come after the command (afk run --help) (see afk --help)"],
-    ];
-    const runs = await Promise.all(cases.map(async ([args, message]) => ({ args, message, ran: await afk(args) })));
-    for (const { args, message, ran } of runs) expect(ran, `afk ${args.join(" ")}`).toEqual({ code: 2, stdout: "", stderr: `${message}\n` });
-   }, MANY_PROCESSES_MS);
+  it(
+    "answers a usage error with one line on stderr, nothing on stdout, and exit code 2",
+    async () => {
+      const cases: Array<[string[], string]> = [
+        [["frob"], 'afk: unknown command "frob"; the commands are run, doctor, help (see afk --help)'],
+        [["run", "--tsk", "x"], 'afk run: unknown option "--tsk" (see afk run --help)'],
+        [["run", "--task"], "afk run: --task needs a value (see afk run --help)"],
+        [["run"], 'afk run: give exactly one of --task "TEXT" or --issue-file FILE (see afk run --help)'],
+        [["run", "--task", "x", "--max-usd", "lots"], "afk run: --max-usd must be a number above 0, for example 2.5 (see afk run --help)"],
+        [["doctor", "now"], "afk doctor: takes no arguments (got now) (see afk doctor --help)"],
+        [["--verbose"], "afk: unknown option --verbose; options come after the command (afk run --help) (see afk --help)"],
+      ];
+      const runs = await Promise.all(cases.map(async ([args, message]) => ({ args, message, ran: await afk(args) })));
+      for (const { args, message, ran } of runs) expect(ran, `afk ${args.join(" ")}`).toEqual({ code: 2, stdout: "", stderr: `${message}\n` });
+    },
+    MANY_PROCESSES_MS,
+  );
 });
 
 describe("afk doctor as a person runs it", () => {
@@ -117,11 +125,21 @@ describe("afk doctor as a person runs it", () => {
     model.acceptedKeys.push(KEY);
     const cwd = join(root, "app");
     mkdirSync(cwd);
-    writeDotEnv(cwd, { WEBHOOK_PROXY_URL: "https://smee.io/abc", APP_ID: "4242", PRIVATE_KEY: testPrivateKey(), WEBHOOK_SECRET: "from-setup", GHE_HOST: github.host, GHE_PROTOCOL: "http", AFK_ALLOWLIST: "octo-org/*" });
+    writeDotEnv(cwd, {
+      WEBHOOK_PROXY_URL: "https://smee.io/abc",
+      APP_ID: "4242",
+      PRIVATE_KEY: testPrivateKey(),
+      WEBHOOK_SECRET: "from-setup",
+      GHE_HOST: github.host,
+      GHE_PROTOCOL: "http",
+      AFK_ALLOWLIST: "octo-org/*",
+    });
     // A stale APP_ID exported in the shell: `npm start` would use .env's (Probot assigns .env over the environment), so the doctor does too.
     const ran = await afk(["doctor"], { cwd, env: { APP_ID: "1", ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: model.url } });
     expect(ran.stderr).toBe("");
-    expect(ran.stdout).toContain(`✓ .env: ${join(cwd, ".env")} sets AFK_ALLOWLIST, APP_ID, GHE_HOST, GHE_PROTOCOL, PRIVATE_KEY, WEBHOOK_PROXY_URL, WEBHOOK_SECRET; its APP_ID replaces the value exported in this shell, as with \`npm start\``);
+    expect(ran.stdout).toContain(
+      `✓ .env: ${join(cwd, ".env")} sets AFK_ALLOWLIST, APP_ID, GHE_HOST, GHE_PROTOCOL, PRIVATE_KEY, WEBHOOK_PROXY_URL, WEBHOOK_SECRET; its APP_ID replaces the value exported in this shell, as with \`npm start\``,
+    );
     expect(ran.stdout).toContain(`✓ GitHub App: http://${github.host}/api/v3 accepts the credentials of afk (App 4242)`);
     expect(ran.stdout).toContain("✓ App permissions: afk has");
     expect(ran.stdout).toContain("✓ allowlist: octo-org/*");
@@ -174,9 +192,22 @@ describe("afk run as a person runs it", () => {
     const ran = await afk(["run", "--repo", repo, "--task", "Make add subtract"], { env: { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: model.url } });
     const lines = ran.stdout.split("\n");
     const at = (pattern: RegExp): number => lines.findIndex((line) => pattern.test(line));
-    const order = [/^\[\d\d:\d\d\] agent working/, /^\[\d\d:\d\d\] \$ ls src \(\+1 more line\)$/, /^\[\d\d:\d\d\] edit src\/math\.js$/, /^\[\d\d:\d\d\] create notes\/plan\.md$/, /^\[\d\d:\d\d\] running the tests: node --test$/, /^--- failing test output/, /AssertionError|Expected values to be strictly equal/, /^--- end of test output ---$/, /^NOT PASSING: branch afk\/make-add-subtract/];
+    const order = [
+      /^\[\d\d:\d\d\] agent working/,
+      /^\[\d\d:\d\d\] \$ ls src \(\+1 more line\)$/,
+      /^\[\d\d:\d\d\] edit src\/math\.js$/,
+      /^\[\d\d:\d\d\] create notes\/plan\.md$/,
+      /^\[\d\d:\d\d\] running the tests: node --test$/,
+      /^--- failing test output/,
+      /AssertionError|Expected values to be strictly equal/,
+      /^--- end of test output ---$/,
+      /^NOT PASSING: branch afk\/make-add-subtract/,
+    ];
     const positions = order.map(at);
-    expect(positions.every((position) => position >= 0), ran.stdout).toBe(true);
+    expect(
+      positions.every((position) => position >= 0),
+      ran.stdout,
+    ).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     // One line per command and per edit; a view only looks, so it has none.
     expect(lines.filter((line) => /^\[\d\d:\d\d\] (\$|edit|create|view) /.test(line))).toHaveLength(3);
@@ -192,7 +223,11 @@ describe("afk run as a person runs it", () => {
     model = await ModelServer.start([
       toolTurn("bash", { command: `echo '${hostile}'` }),
       toolTurn("str_replace_based_edit_tool", { command: "create", path: `src/${hostile.replace(/\//g, "")}.js`, file_text: "x\n" }),
-      toolTurn("str_replace_based_edit_tool", { command: "create", path: "test/evil.test.js", file_text: `import { test } from "node:test";\ntest("evil", () => { process.stdout.write(${JSON.stringify(hostile)}); throw new Error(${JSON.stringify(hostile)}); });\n` }),
+      toolTurn("str_replace_based_edit_tool", {
+        command: "create",
+        path: "test/evil.test.js",
+        file_text: `import { test } from "node:test";\ntest("evil", () => { process.stdout.write(${JSON.stringify(hostile)}); throw new Error(${JSON.stringify(hostile)}); });\n`,
+      }),
       endTurn(`Done ${hostile}`),
     ]);
     const ran = await afk(["run", "--repo", repo, "--task", "Anything"], { env: { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: model.url } });

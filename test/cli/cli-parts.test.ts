@@ -11,8 +11,14 @@ import { terminalLine, terminalSafe } from "../../src/cli/terminal-text.js";
 
 describe("parseCliArgs", () => {
   it.each([
-    [["run", "--task", "Fix it", "--repo", "../app", "--max-usd", "2.5", "--max-turns", "20", "--test", "npm test", "--model", "claude-haiku-4-5"], { kind: "run", repo: "../app", task: { text: "Fix it" }, model: "claude-haiku-4-5", test: "npm test", maxUsd: 2.5, maxTurns: 20 }],
-    [["run", "--issue-file=issue.md"], { kind: "run", repo: ".", task: { file: "issue.md" }, model: undefined, test: undefined, maxUsd: undefined, maxTurns: undefined }],
+    [
+      ["run", "--task", "Fix it", "--repo", "../app", "--max-usd", "2.5", "--max-turns", "20", "--test", "npm test", "--model", "claude-haiku-4-5"],
+      { kind: "run", repo: "../app", task: { text: "Fix it" }, model: "claude-haiku-4-5", test: "npm test", maxUsd: 2.5, maxTurns: 20 },
+    ],
+    [
+      ["run", "--issue-file=issue.md"],
+      { kind: "run", repo: ".", task: { file: "issue.md" }, model: undefined, test: undefined, maxUsd: undefined, maxTurns: undefined },
+    ],
     [["run", "--task", "x", "--help"], { kind: "help", topic: "run" }],
     [["doctor"], { kind: "doctor" }],
     [["doctor", "-h"], { kind: "help", topic: "doctor" }],
@@ -29,7 +35,9 @@ describe("parseCliArgs", () => {
 
 describe("terminalSafe", () => {
   it("removes whole escape sequences and control characters, keeping the text, tabs and newlines", () => {
-    expect(terminalSafe("\u001b[1;31mred\u001b[0m\tok\r\nnext \u001b]0;title\u0007line\u001b]8;;https://x.example\u001b\\link\u001b]8;;\u001b\\ \u009b2Jz\u0008")).toBe("red\tok\nnext linelink z");
+    expect(
+      terminalSafe("\u001b[1;31mred\u001b[0m\tok\r\nnext \u001b]0;title\u0007line\u001b]8;;https://x.example\u001b\\link\u001b]8;;\u001b\\ \u009b2Jz\u0008"),
+    ).toBe("red\tok\nnext linelink z");
     expect(terminalSafe("a\u202Eb\u200Bc")).toBe("abc");
   });
 
@@ -71,9 +79,17 @@ describe("probotEnvironment", () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it("applies .env over the environment as Probot's applyEnv does, and names what it replaced", async () => {
-    writeFileSync(join(dir, ".env"), "APP_ID=12\nPRIVATE_KEY=-----BEGIN RSA PRIVATE KEY-----\\nabc\\n-----END RSA PRIVATE KEY-----\n# a comment\nWEBHOOK_SECRET=\"quoted secret\"");
+    writeFileSync(
+      join(dir, ".env"),
+      'APP_ID=12\nPRIVATE_KEY=-----BEGIN RSA PRIVATE KEY-----\\nabc\\n-----END RSA PRIVATE KEY-----\n# a comment\nWEBHOOK_SECRET="quoted secret"',
+    );
     const read = await probotEnvironment({ APP_ID: "1", PATH: "/bin", WEBHOOK_SECRET: "quoted secret" }, dir);
-    expect(read.env).toEqual({ APP_ID: "12", PATH: "/bin", PRIVATE_KEY: "-----BEGIN RSA PRIVATE KEY-----\\nabc\\n-----END RSA PRIVATE KEY-----", WEBHOOK_SECRET: "quoted secret" });
+    expect(read.env).toEqual({
+      APP_ID: "12",
+      PATH: "/bin",
+      PRIVATE_KEY: "-----BEGIN RSA PRIVATE KEY-----\\nabc\\n-----END RSA PRIVATE KEY-----",
+      WEBHOOK_SECRET: "quoted secret",
+    });
     expect(read.dotEnv).toEqual({ path: join(dir, ".env"), names: ["APP_ID", "PRIVATE_KEY", "WEBHOOK_SECRET"], overriding: ["APP_ID"] });
   });
 

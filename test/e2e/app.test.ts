@@ -73,7 +73,12 @@ async function actionsFinish(s: E2EScenario, pull: PullSummary, conclusion: "suc
 
 /** `reviewer` requests changes on `pull` (a review with one line comment on GitHub), then the signed `pull_request_review` submitted event. */
 async function requestChanges(s: E2EScenario, pull: PullSummary, reviewer: string, body: string, lineComment: string): Promise<void> {
-  const submitted = world.github.submitReview(s.fullName, pull.number, { user: reviewer, state: "CHANGES_REQUESTED", body, comments: [{ path: "src/math.js", line: 1, body: lineComment }] });
+  const submitted = world.github.submitReview(s.fullName, pull.number, {
+    user: reviewer,
+    state: "CHANGES_REQUESTED",
+    body,
+    comments: [{ path: "src/math.js", line: 1, body: lineComment }],
+  });
   await s.deliverOk(
     "pull_request_review",
     pullRequestReviewSubmittedPayload({
@@ -173,7 +178,12 @@ describe.concurrent("the afk App as users run it (npm start), end to end over HT
     expect(taken.replica).not.toBe(stale.replica);
     expect(Date.parse(taken.acquiredAt)).toBeGreaterThanOrEqual(expiresAt);
     expect(github.pulls(s.fullName).map((pull) => pull.head)).toEqual([pullFor(s, next).head]);
-    expect(world.git.pushes.filter((push) => push.repo === s.fullName).flatMap((push) => push.updates).some((update) => update.includes(`afk/${crashed}-`))).toBe(false);
+    expect(
+      world.git.pushes
+        .filter((push) => push.repo === s.fullName)
+        .flatMap((push) => push.updates)
+        .some((update) => update.includes(`afk/${crashed}-`)),
+    ).toBe(false);
     expect(s.model.remaining).toBe(0);
 
     console.info(
@@ -259,13 +269,17 @@ describe.concurrent("the afk App as users run it (npm start), end to end over HT
     expect(s.state(first)).toMatchObject({ status: "waiting", phase: "ci", pullRequest: { number: pull.number, draft: true }, ci: { head: pull.headSha } });
     expect(s.progress(first)).toContain(`### 🔍 afk opened #${pull.number}`);
     // The test the model ran after its edit passed (real node --test in the sandbox).
-    const testOutput = toolResultsIn(s.model.requests[2]?.body ?? {}).map((result) => result.content).join("\n");
+    const testOutput = toolResultsIn(s.model.requests[2]?.body ?? {})
+      .map((result) => result.content)
+      .join("\n");
     expect(testOutput).toMatch(/# pass 1/);
     expect(testOutput).toMatch(/# fail 0/);
     // afk's own check run on the pull request's head reports its green gate.
     await s.eventually(() => github.checkRuns(s.fullName).some((run) => run.app.slug === github.appSlug), "afk's check run");
     const ownRuns = github.checkRuns(s.fullName).filter((run) => run.app.slug === github.appSlug);
-    expect(ownRuns.map((run) => ({ sha: run.head_sha, status: run.status, conclusion: run.conclusion }))).toEqual([{ sha: pull.headSha, status: "completed", conclusion: "success" }]);
+    expect(ownRuns.map((run) => ({ sha: run.head_sha, status: run.status, conclusion: run.conclusion }))).toEqual([
+      { sha: pull.headSha, status: "completed", conclusion: "success" },
+    ]);
 
     // The queued issue starts once the first released the lock, and runs to its own pull request.
     await s.eventually(() => s.state(second)?.status === "waiting", `#${second} to start and open its pull request`, 60_000);
@@ -306,7 +320,10 @@ describe.concurrent("the afk App as users run it (npm start), end to end over HT
     const { expect } = context;
     const { github } = world;
     const s = await world.scenario(context, "octo-fix", {
-      script: [...annotateTurns("// first try", "Added a comment to src/math.js."), ...annotateTurns("// fixed", "The check wanted the comment at the end of the file; fixed.")],
+      script: [
+        ...annotateTurns("// first try", "Added a comment to src/math.js."),
+        ...annotateTurns("// fixed", "The check wanted the comment at the end of the file; fixed."),
+      ],
     });
     const issue = s.issue({ title: "Annotate math", body: "Add a comment to src/math.js." });
     await s.label(issue, "wes-write");
@@ -319,11 +336,23 @@ describe.concurrent("the afk App as users run it (npm start), end to end over HT
     await settled(s, "implement");
 
     // GitHub Actions goes red on the head: afk reads the check's report and the failed job's log, and fixes forward.
-    const log = ["2026-11-24T10:00:00.0000000Z > node --test", "2026-11-24T10:00:01.0000000Z not ok 1 - annotates math: expected the comment last", "2026-11-24T10:00:01.1000000Z ##[error]Process completed with exit code 1."].join("\n");
+    const log = [
+      "2026-11-24T10:00:00.0000000Z > node --test",
+      "2026-11-24T10:00:01.0000000Z not ok 1 - annotates math: expected the comment last",
+      "2026-11-24T10:00:01.1000000Z ##[error]Process completed with exit code 1.",
+    ].join("\n");
     await actionsFinish(s, first, "failure", log);
     await s.eventually(() => s.state(issue)?.status === "waiting" && s.state(issue)?.job === "fix-ci", `#${issue}'s fix to be pushed`, 60_000);
     const fixed = pullFor(s, issue);
-    expect(s.state(issue)).toMatchObject({ status: "waiting", phase: "ci", runId, job: "fix-ci", loop: { fixAttempts: 1 }, ci: { head: fixed.headSha }, pullRequest: { number: first.number, draft: true } });
+    expect(s.state(issue)).toMatchObject({
+      status: "waiting",
+      phase: "ci",
+      runId,
+      job: "fix-ci",
+      loop: { fixAttempts: 1 },
+      ci: { head: fixed.headSha },
+      pullRequest: { number: first.number, draft: true },
+    });
     // The fix job's task names the failing check and carries the end of the job's log.
     const fixTask = JSON.stringify(s.model.requests[2]?.body.messages);
     expect(fixTask).toContain(`CI failed on afk's pull request #${first.number} for issue #${issue} of ${s.fullName}`);
@@ -342,14 +371,22 @@ describe.concurrent("the afk App as users run it (npm start), end to end over HT
     expect(lockSteps(s)).toEqual([`held ${issue} ${runId}`, `free ${runId}`, `held ${issue} ${runId}`, `free ${runId}`]);
     // afk's own check run reports its gate on each head it pushed.
     await s.eventually(() => github.checkRuns(s.fullName).filter((run) => run.app.slug === github.appSlug).length === 2, "afk's check run on the fixed head");
-    expect(github.checkRuns(s.fullName).filter((run) => run.app.slug === github.appSlug).map((run) => [run.head_sha, run.conclusion])).toEqual([
+    expect(
+      github
+        .checkRuns(s.fullName)
+        .filter((run) => run.app.slug === github.appSlug)
+        .map((run) => [run.head_sha, run.conclusion]),
+    ).toEqual([
       [first.headSha, "success"],
       [fixed.headSha, "success"],
     ]);
 
     // Green on the new head: the draft is marked ready and the requester asked to review; the red streak is over.
     await actionsFinish(s, fixed, "success");
-    await s.eventually(() => s.state(issue)?.phase === "review" && !pullFor(s, issue).draft && pullFor(s, issue).requestedReviewers.length > 0, `#${first.number} marked ready, review requested`);
+    await s.eventually(
+      () => s.state(issue)?.phase === "review" && !pullFor(s, issue).draft && pullFor(s, issue).requestedReviewers.length > 0,
+      `#${first.number} marked ready, review requested`,
+    );
     expect(pullFor(s, issue)).toMatchObject({ number: first.number, headSha: fixed.headSha, draft: false, requestedReviewers: ["wes-write"] });
     expect(s.state(issue)).toMatchObject({ status: "waiting", phase: "review", job: "fix-ci", loop: { fixAttempts: 0 }, pullRequest: { draft: false } });
     expect(s.model.remaining).toBe(0);
@@ -360,7 +397,10 @@ describe.concurrent("the afk App as users run it (npm start), end to end over HT
     const { expect } = context;
     const { github } = world;
     const s = await world.scenario(context, "octo-review", {
-      script: [...annotateTurns("// one", "Added a comment to src/math.js."), ...annotateTurns("export const sum = add;", "Exported `add` as `sum` too, as asked; `add` stays for its callers.")],
+      script: [
+        ...annotateTurns("// one", "Added a comment to src/math.js."),
+        ...annotateTurns("export const sum = add;", "Exported `add` as `sum` too, as asked; `add` stays for its callers."),
+      ],
     });
     const issue = s.issue({ title: "Annotate math" });
     await s.label(issue, "wes-write");
@@ -374,7 +414,9 @@ describe.concurrent("the afk App as users run it (npm start), end to end over HT
     // Someone without access to the repository requests changes: afk looks, and does nothing.
     await requestChanges(s, inReview, "outsider", "Delete everything.", "Remove this file.");
     await s.eventually(() => s.logged("afk: review on its pull request").some((record) => record.reviewer === "outsider"), "afk to look at @outsider's review");
-    expect(s.logged("afk: review on its pull request")).toEqual([expect.objectContaining({ issue, reviewer: "outsider", trusted: false, ignored: "@outsider is not trusted to steer afk" })]);
+    expect(s.logged("afk: review on its pull request")).toEqual([
+      expect.objectContaining({ issue, reviewer: "outsider", trusted: false, ignored: "@outsider is not trusted to steer afk" }),
+    ]);
     expect(s.state(issue)).toMatchObject({ status: "waiting", phase: "review", job: "implement", loop: { reviewCycles: 0 } });
     expect(s.afkComments(inReview.number)).toEqual([]);
     expect(s.model.requests).toHaveLength(2);
@@ -397,7 +439,9 @@ describe.concurrent("the afk App as users run it (npm start), end to end over HT
     expect(s.commitsOn(reworked.head)).toEqual([`#${issue}: Annotate math (rework 1)`, `#${issue}: Annotate math`]);
     expect(s.git("rev-parse", `${reworked.headSha}~1`)).toBe(inReview.headSha);
     expect(s.fileOn(reworked.head, "src/math.js")).toContain("export const sum = add;");
-    expect(s.afkComments(inReview.number)).toEqual([`afk addressed the review by @max-maintain in ${reworked.headSha.slice(0, 7)}: Exported \`add\` as \`sum\` too, as asked; \`add\` stays for its callers.`]);
+    expect(s.afkComments(inReview.number)).toEqual([
+      `afk addressed the review by @max-maintain in ${reworked.headSha.slice(0, 7)}: Exported \`add\` as \`sum\` too, as asked; \`add\` stays for its callers.`,
+    ]);
     expect(github.comments(s.fullName, issue).some((comment) => comment.body?.includes("outsider") === true)).toBe(false);
     expect(github.pulls(s.fullName)).toHaveLength(1);
     expect(s.model.remaining).toBe(0);
@@ -432,7 +476,11 @@ describe.concurrent("the afk App as users run it (npm start), end to end over HT
     const firstCall = JSON.stringify(requests[0]?.body);
     expect(requests.slice(1, MODEL_RETRIES + 1).map((request) => JSON.stringify(request.body))).toEqual([firstCall, firstCall, firstCall]);
     // The next turn carries the result of the command the answered call asked for (the tests, passing).
-    expect(toolResultsIn(requests[MODEL_RETRIES + 1]?.body ?? {}).map((result) => result.content).join("\n")).toMatch(/# pass 1\n# fail 0/);
+    expect(
+      toolResultsIn(requests[MODEL_RETRIES + 1]?.body ?? {})
+        .map((result) => result.content)
+        .join("\n"),
+    ).toMatch(/# pass 1\n# fail 0/);
     expect(s.route.arrivals).toBe(MODEL_RETRIES + 2);
     // The SDK absorbed the failures: the App logged no warning or error about this repository.
     expect(s.app.logRecords().filter((record) => record.repo === s.fullName && Number(record.level) >= 40)).toEqual([]);

@@ -28,7 +28,11 @@ async function gateTo(script: ScriptedTurn[]): Promise<{ gate: ModelGate; model:
 
 describe("the model gate the e2e App processes talk to", () => {
   it("passes the model's answers and errors through as they are", async () => {
-    const { gate, model } = await gateTo([{ kind: "error", status: 529, type: "overloaded_error", message: "Overloaded" }, { kind: "error", status: 429, type: "rate_limit_error", message: "slow down", retryAfterSeconds: 1 }, endTurn("done")]);
+    const { gate, model } = await gateTo([
+      { kind: "error", status: 529, type: "overloaded_error", message: "Overloaded" },
+      { kind: "error", status: 429, type: "rate_limit_error", message: "slow down", retryAfterSeconds: 1 },
+      endTurn("done"),
+    ]);
     const overloaded = await ask(gate, "octo-gate/app");
     expect(overloaded.status).toBe(529);
     expect(await overloaded.json()).toEqual({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } });

@@ -12,7 +12,15 @@ import { SmeeChannel } from "../helpers/smee-channel.js";
 import { issuesLabeledPayload } from "../helpers/webhook-payloads.js";
 
 /** The flags Debian's Chromium needs on these machines (no network beyond loopback, running as root). */
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 const OWNER = "octo-setup";
 const REPO = "app";
 
@@ -73,7 +81,11 @@ describe("first run: registering afk from its setup page in a real browser", () 
     github = await GitHubEmulator.start();
     github.checkResponses = true;
     channel = await SmeeChannel.start();
-    browser = await chromium.launchPersistentContext(join(root, "chromium-profile"), { executablePath: "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS });
+    browser = await chromium.launchPersistentContext(join(root, "chromium-profile"), {
+      executablePath: "/usr/bin/chromium",
+      headless: true,
+      args: CHROMIUM_ARGS,
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -84,7 +96,9 @@ describe("first run: registering afk from its setup page in a real browser", () 
     if (root !== undefined) rmSync(root, { recursive: true, force: true });
   }, 30_000);
 
-  it("Register posts app.yml as the manifest with the smee channel as hook URL; the code is converted into .env; the App started from .env alone answers a delivery sent to that hook URL", async ({ expect }) => {
+  it("Register posts app.yml as the manifest with the smee channel as hook URL; the code is converted into .env; the App started from .env alone answers a delivery sent to that hook URL", async ({
+    expect,
+  }) => {
     // A fresh clone, with a smee channel on loopback (no test reaches smee.io).
     const cwd = join(root, "clone");
     freshClone(cwd, readFileSync(join(REPO_ROOT, "app.yml"), "utf8"), channel.url);
@@ -112,7 +126,11 @@ describe("first run: registering afk from its setup page in a real browser", () 
     expect(channel.subscriptionsOpened).toBe(subscribedBefore + 1);
 
     // 3. GitHub sent the code back; Probot converted it, wrote the App's credentials to .env and sent the person on to install the App.
-    await until(() => github.requests.some((request) => request.path === "/apps/afk/installations/new"), "the browser to reach the App's installation page", setup);
+    await until(
+      () => github.requests.some((request) => request.path === "/apps/afk/installations/new"),
+      "the browser to reach the App's installation page",
+      setup,
+    );
     const registered = github.registered;
     if (registered === undefined) throw new Error(`the code was never converted:\n${setup.logs}`);
     expect(github.requests.filter((request) => request.operationId === "apps/create-from-manifest").map((request) => request.status)).toEqual([201]);
@@ -157,12 +175,26 @@ describe("first run: registering afk from its setup page in a real browser", () 
     github.assertNoViolations();
   }, 60_000);
 
-  it("the guard catches what the setup page mangles: an apostrophe in app.yml cuts the manifest short, an HTML entity is decoded (registering for a person and for an organisation)", async ({ expect }) => {
+  it("the guard catches what the setup page mangles: an apostrophe in app.yml cuts the manifest short, an HTML entity is decoded (registering for a person and for an organisation)", async ({
+    expect,
+  }) => {
     const appYml = readFileSync(join(REPO_ROOT, "app.yml"), "utf8");
     // The second registers for an organisation (GH_ORG), whose form is at another path.
     const variants = [
-      { name: "apostrophe", description: "gated on the repository's own tests", env: {}, form: "/settings/apps/new", caught: /^the posted manifest is not JSON: .*gated on the repository$/ },
-      { name: "entity", description: "gated on tests &amp; review", env: { GH_ORG: "octo-org" }, form: "/organizations/octo-org/settings/apps/new", caught: /^description: posted ".*gated on tests & review", expected ".*gated on tests &amp; review"$/ },
+      {
+        name: "apostrophe",
+        description: "gated on the repository's own tests",
+        env: {},
+        form: "/settings/apps/new",
+        caught: /^the posted manifest is not JSON: .*gated on the repository$/,
+      },
+      {
+        name: "entity",
+        description: "gated on tests &amp; review",
+        env: { GH_ORG: "octo-org" },
+        form: "/organizations/octo-org/settings/apps/new",
+        caught: /^description: posted ".*gated on tests & review", expected ".*gated on tests &amp; review"$/,
+      },
     ];
     for (const { name, description, env, form, caught } of variants) {
       const cwd = join(root, `clone-${name}`);

@@ -78,7 +78,14 @@ export class E2EScenario {
       owner: this.owner,
       repo: REPO,
       installationId: this.installationId,
-      issue: { number: issue, title: existing.title, body: existing.body ?? "", labels: this.#github.labels(this.fullName, issue), state: existing.state === "closed" ? "closed" : "open", user: existing.user.login },
+      issue: {
+        number: issue,
+        title: existing.title,
+        body: existing.body ?? "",
+        labels: this.#github.labels(this.fullName, issue),
+        state: existing.state === "closed" ? "closed" : "open",
+        user: existing.user.login,
+      },
       label,
       sender: { login: sender, type: sender.endsWith("[bot]") ? "Bot" : "User" },
     });
@@ -96,7 +103,14 @@ export class E2EScenario {
       owner: this.owner,
       repo: REPO,
       installationId: this.installationId,
-      issue: { number: issue, title: existing.title, body: existing.body ?? "", labels: this.#github.labels(this.fullName, issue), state: existing.state === "closed" ? "closed" : "open", user: existing.user.login },
+      issue: {
+        number: issue,
+        title: existing.title,
+        body: existing.body ?? "",
+        labels: this.#github.labels(this.fullName, issue),
+        state: existing.state === "closed" ? "closed" : "open",
+        user: existing.user.login,
+      },
       comment: { body, id: created.id },
       sender: { login: sender, type: sender.endsWith("[bot]") ? "Bot" : "User" },
     });
@@ -168,7 +182,9 @@ export class E2EScenario {
 
   /** The subjects of the commits on `branch` that are not on `main`, newest first (from the real bare repository). */
   commitsOn(branch: string): string[] {
-    return this.git("log", "--format=%s", `main..${branch}`).split("\n").filter((line) => line.length > 0);
+    return this.git("log", "--format=%s", `main..${branch}`)
+      .split("\n")
+      .filter((line) => line.length > 0);
   }
 
   /** `git` on the real bare repository; its output without the trailing newline. */
@@ -204,7 +220,8 @@ export class E2EScenario {
   async eventually(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!condition()) {
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} in ${this.fullName}; the App's last log lines:\n${this.appLog()}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} in ${this.fullName}; the App's last log lines:\n${this.appLog()}`);
       if (this.app.exited) throw new Error(`the App exited while waiting for ${what}:\n${this.app.logTail(40)}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -214,7 +231,10 @@ export class E2EScenario {
   async within<T>(promise: Promise<T>, what: string, timeoutMs = 30_000): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} in ${this.fullName}; the App's last log lines:\n${this.appLog()}`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} in ${this.fullName}; the App's last log lines:\n${this.appLog()}`)),
+        timeoutMs,
+      );
     });
     try {
       return await Promise.race([promise, timeout]);

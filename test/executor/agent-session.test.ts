@@ -30,7 +30,10 @@ afterEach(async () => {
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-async function session(script: ScriptedTurn[], options: { maxTurns?: number; maxUsd?: number; deadline?: number; signal?: AbortSignal; retries?: number } = {}): Promise<AgentSession> {
+async function session(
+  script: ScriptedTurn[],
+  options: { maxTurns?: number; maxUsd?: number; deadline?: number; signal?: AbortSignal; retries?: number } = {},
+): Promise<AgentSession> {
   server = await ModelServer.start(script);
   return new AgentSession({
     client: createModelClient({ apiKey: "sk-ant-test", baseURL: server.url, maxRetries: options.retries ?? 0 }),
@@ -99,7 +102,11 @@ describe("agent session", () => {
 
   it("says a refused key is not worth retrying, and an unreachable API is", async () => {
     const refused = await session([{ kind: "error", status: 401, type: "authentication_error", message: "invalid x-api-key" }]);
-    expect(await refused.send("task")).toEqual({ kind: "model-error", retryable: false, message: "the Anthropic API refused the key (401); the operator must check ANTHROPIC_API_KEY" });
+    expect(await refused.send("task")).toEqual({
+      kind: "model-error",
+      retryable: false,
+      message: "the Anthropic API refused the key (401); the operator must check ANTHROPIC_API_KEY",
+    });
     const dropped = await session([{ kind: "drop" }, { kind: "drop" }], { retries: 1 });
     expect(await dropped.send("task")).toMatchObject({ kind: "model-error", retryable: true, message: expect.stringMatching(/could not be reached/) });
   });
@@ -117,7 +124,8 @@ describe("agent session", () => {
       endTurn("ok"),
     ]);
     await agent.send("task");
-    const [result] = ((server?.requests[1]?.body.messages as Array<{ content: Array<{ type: string; content?: string; is_error?: boolean }> }>).at(-1)?.content ?? []);
+    const [result] =
+      (server?.requests[1]?.body.messages as Array<{ content: Array<{ type: string; content?: string; is_error?: boolean }> }>).at(-1)?.content ?? [];
     expect(result).toMatchObject({ type: "tool_result", is_error: true });
     expect(result?.content).toMatch(/cut off/);
   });

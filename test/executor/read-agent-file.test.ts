@@ -22,7 +22,10 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 async function refusalOf(work: Promise<unknown>): Promise<AgentFileRefusal> {
-  const error: unknown = await work.then(() => undefined, (caught: unknown) => caught);
+  const error: unknown = await work.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   if (!(error instanceof AgentFileRefusal)) throw new Error(`expected a refusal, got ${String(error)}`);
   return error;
 }
@@ -89,6 +92,11 @@ describe("reading and writing a file the agent controls", () => {
   });
 
   it("names sizes as people read them", () => {
-    expect([formatSize(512), formatSize(4 * 1024 * 1024), formatSize(1500 * 1024 * 1024), formatSize(12.4 * 1024 * 1024)]).toEqual(["512 bytes", "4 MB", "1.5 GB", "12 MB"]);
+    expect([formatSize(512), formatSize(4 * 1024 * 1024), formatSize(1500 * 1024 * 1024), formatSize(12.4 * 1024 * 1024)]).toEqual([
+      "512 bytes",
+      "4 MB",
+      "1.5 GB",
+      "12 MB",
+    ]);
   });
 });

@@ -43,7 +43,9 @@ describe("the repository's instructions for agents", () => {
     writeFileSync(join(root, "elsewhere", "copilot-instructions.md"), "ANTHROPIC_API_KEY=sk-ant-outside-secret\n");
     symlinkSync(join(root, "elsewhere"), join(worktree, ".github"));
     const text = await readRepoInstructions(worktree);
-    expect(text).toBe("(AGENTS.md is not a regular file in the repository, so afk did not read it.)\n\n---\n\n(.github/copilot-instructions.md is not a regular file in the repository, so afk did not read it.)");
+    expect(text).toBe(
+      "(AGENTS.md is not a regular file in the repository, so afk did not read it.)\n\n---\n\n(.github/copilot-instructions.md is not a regular file in the repository, so afk did not read it.)",
+    );
     expect(text).not.toContain("sk-ant-outside-secret");
   });
 });

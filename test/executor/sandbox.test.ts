@@ -4,7 +4,16 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bubblewrapArgs, createSandbox, hostSystem, looksSecret, probeSandboxLimits, SandboxUnavailableError, type CommandPlan, type SandboxLayout } from "../../src/executor/sandbox.js";
+import {
+  bubblewrapArgs,
+  createSandbox,
+  hostSystem,
+  looksSecret,
+  probeSandboxLimits,
+  SandboxUnavailableError,
+  type CommandPlan,
+  type SandboxLayout,
+} from "../../src/executor/sandbox.js";
 import { DEFAULT_SANDBOX_LIMITS } from "../../src/executor/sandbox-limits.js";
 import type { Sandbox } from "../../src/executor/sandbox-contract.js";
 
@@ -66,7 +75,8 @@ afterAll(async () => {
 
 const run = (command: string, network = false) => sandbox.run(command, { timeoutMs: 20_000, network });
 /** A command that fetches `url` and prints `got:<body>` or `failed:<code>`. */
-const fetchProbe = (url: string): string => `node -e "fetch('${url}').then(r => r.text()).then(t => console.log('got:' + t), e => { console.log('failed:' + (e.cause?.code ?? e.message)); })"`;
+const fetchProbe = (url: string): string =>
+  `node -e "fetch('${url}').then(r => r.text()).then(t => console.log('got:' + t), e => { console.log('failed:' + (e.cause?.code ?? e.message)); })"`;
 
 describe("bubblewrap sandbox", () => {
   it("is bubblewrap, and commands start in the worktree with a cleared environment", async () => {
@@ -74,12 +84,18 @@ describe("bubblewrap sandbox", () => {
     const result = await run("pwd; env | sort");
     expect(result.exitCode).toBe(0);
     expect(result.output.split("\n")[0]).toBe(layout.worktree);
-    const names = result.output.split("\n").slice(1).filter((line) => line.includes("=")).map((line) => line.split("=")[0]);
+    const names = result.output
+      .split("\n")
+      .slice(1)
+      .filter((line) => line.includes("="))
+      .map((line) => line.split("=")[0]);
     expect(names.sort()).toEqual(["CI", "HOME", "LANG", "PATH", "PWD", "SHLVL", "TERM", "TMPDIR", "_"].sort());
   });
 
   it("shows no secret of the App: not in env, not in any /proc/*/environ, not in any process's command line", async () => {
-    const result = await run("env; for f in /proc/[0-9]*/environ /proc/[0-9]*/cmdline; do tr '\\0' '\\n' < $f; done 2>/dev/null; ls /proc | grep -E '^[0-9]+$' | wc -l");
+    const result = await run(
+      "env; for f in /proc/[0-9]*/environ /proc/[0-9]*/cmdline; do tr '\\0' '\\n' < $f; done 2>/dev/null; ls /proc | grep -E '^[0-9]+$' | wc -l",
+    );
     for (const secret of Object.values(SECRETS)) expect(result.output).not.toContain(secret);
     expect(result.output).not.toContain(String(process.pid));
   });
@@ -112,9 +128,15 @@ describe("bubblewrap sandbox", () => {
     const gateway = await run(fetchProbe(`http://10.0.2.2:${port}/`), true);
     expect(gateway.output).toMatch(/failed:/);
     expect(gateway.output).not.toContain("got:reached");
-    const abstract = await run(`node -e "require('net').connect('\\0${abstractName}').on('connect', () => console.log('abstract:connected')).on('error', (e) => console.log('abstract:' + e.code))"`, true);
+    const abstract = await run(
+      `node -e "require('net').connect('\\0${abstractName}').on('connect', () => console.log('abstract:connected')).on('error', (e) => console.log('abstract:' + e.code))"`,
+      true,
+    );
     expect(abstract.output).toContain("abstract:ECONNREFUSED");
-    const metadata = await run(`node -e "const t = Date.now(); fetch('http://169.254.169.254/latest/meta-data/').then(() => console.log('metadata:answered'), (e) => console.log('metadata:' + (e.cause?.code ?? e.message) + ':' + (Date.now() - t)))"`, true);
+    const metadata = await run(
+      `node -e "const t = Date.now(); fetch('http://169.254.169.254/latest/meta-data/').then(() => console.log('metadata:answered'), (e) => console.log('metadata:' + (e.cause?.code ?? e.message) + ':' + (Date.now() - t)))"`,
+      true,
+    );
     const [, code, ms] = /metadata:([A-Z]+):(\d+)/.exec(metadata.output) ?? [];
     expect(code).toBe("EACCES");
     expect(Number(ms)).toBeLessThan(3_000);
@@ -139,7 +161,7 @@ describe("bubblewrap sandbox", () => {
     const result = await run(
       [
         "echo kept > kept.txt",
-        "echo cache > \"$HOME/cache.txt\"",
+        'echo cache > "$HOME/cache.txt"',
         "touch /usr/afk-test 2>&1 | head -1",
         "touch /etc/afk-test 2>&1 | head -1",
         `ls ${join(root, "sibling")} 2>&1 | head -1`,
@@ -192,7 +214,11 @@ describe("bubblewrap sandbox", () => {
   });
 
   it("keeps the head and tail of huge output, with memory bounded, and passes exit codes through", async () => {
-    const result = await sandbox.run("echo FIRST; yes line | head -c 5000000; echo; echo LAST; exit 3", { timeoutMs: 20_000, network: false, maxOutputBytes: 10_000 });
+    const result = await sandbox.run("echo FIRST; yes line | head -c 5000000; echo; echo LAST; exit 3", {
+      timeoutMs: 20_000,
+      network: false,
+      maxOutputBytes: 10_000,
+    });
     expect(result.exitCode).toBe(3);
     expect(result.truncated).toBe(true);
     expect(result.output.startsWith("FIRST")).toBe(true);
@@ -296,7 +322,10 @@ describe("sandbox limits", () => {
 
   it("kills a command that grows the disk by more than its limit, many files below the file limit", async () => {
     const disk = await createSandbox(layout, { allowUnsandboxed: false, limits: { ...small, diskGrowthBytes: 96 * MiB } });
-    const result = await disk.run("for i in $(seq 1 40); do head -c 12M /dev/zero > part$i.bin; sync part$i.bin; done; echo finished", { timeoutMs: 60_000, network: false });
+    const result = await disk.run("for i in $(seq 1 40); do head -c 12M /dev/zero > part$i.bin; sync part$i.bin; done; echo finished", {
+      timeoutMs: 60_000,
+      network: false,
+    });
     expect(result.limit).toBe("disk");
     expect(result.output).not.toContain("finished");
     expect(result.output).toContain("[killed: the command wrote more than 96 MiB to disk (sandbox limit)]");
@@ -306,7 +335,9 @@ describe("sandbox limits", () => {
   });
 
   it("keeps kernel settings read-only even when afk runs as root", async () => {
-    const result = await runBounded("echo planted > /proc/sys/kernel/hostname 2>&1; hostname; [ -e /proc/sysrq-trigger ] && : > /proc/sysrq-trigger 2>&1; echo done");
+    const result = await runBounded(
+      "echo planted > /proc/sys/kernel/hostname 2>&1; hostname; [ -e /proc/sysrq-trigger ] && : > /proc/sysrq-trigger 2>&1; echo done",
+    );
     expect(result.output).toMatch(/\/proc\/sys\/kernel\/hostname: Read-only file system/);
     expect(result.output).toContain("afk-sandbox");
     expect(result.output).not.toContain("planted\n");

@@ -44,7 +44,10 @@ describe("the editor tool", () => {
   });
 
   it("creates, replaces exactly one match, and inserts", async () => {
-    expect(await edit({ command: "create", path: "new/dir/file.txt", file_text: "alpha\nbeta\n" })).toEqual({ content: `Created ${join(worktree, "new/dir/file.txt")}.`, isError: false });
+    expect(await edit({ command: "create", path: "new/dir/file.txt", file_text: "alpha\nbeta\n" })).toEqual({
+      content: `Created ${join(worktree, "new/dir/file.txt")}.`,
+      isError: false,
+    });
     expect((await edit({ command: "str_replace", path: "new/dir/file.txt", old_str: "gamma", new_str: "x" })).content).toMatch(/was not found/);
     writeFileSync(join(worktree, "twice.txt"), "x x");
     expect((await edit({ command: "str_replace", path: "twice.txt", old_str: "x", new_str: "y" })).content).toMatch(/occurs 2 times/);
@@ -97,7 +100,10 @@ describe("the editor tool against a hostile agent's files", () => {
 
   it("refuses to view a 1.5 GB sparse file whole, saying what to do instead, and afk's memory does not grow", async () => {
     const { result, growthMb } = await rssGrowthOf(() => edit({ command: "view", path: "hostile/big.log" }));
-    expect(result).toEqual({ isError: true, content: `${join(hostile, "big.log")} is 1.5 GB; view reads whole files of at most 4 MB. Use view_range to read some of its lines, or bash (head, sed -n, grep) instead.` });
+    expect(result).toEqual({
+      isError: true,
+      content: `${join(hostile, "big.log")} is 1.5 GB; view reads whole files of at most 4 MB. Use view_range to read some of its lines, or bash (head, sed -n, grep) instead.`,
+    });
     expect(growthMb).toBeLessThan(50);
   });
 
@@ -128,21 +134,28 @@ describe("the editor tool against a hostile agent's files", () => {
     expect(result).toEqual({ isError: false, content: `700000\t${lineText(700_000)}\n700001\t${lineText(700_001)}\n700002\t${lineText(700_002)}` });
     expect(growthMb).toBeLessThan(50);
     expect((await edit({ command: "view", path: "hostile/long.txt", view_range: [800_000, -1] })).content).toBe(`800000\t${lineText(800_000)}\n800001\t`);
-    expect((await edit({ command: "view", path: "hostile/long.txt", view_range: [800_003, 800_004] })).content).toBe(`view_range [800003, 800004] is outside ${path} (800001 lines).`);
+    expect((await edit({ command: "view", path: "hostile/long.txt", view_range: [800_003, 800_004] })).content).toBe(
+      `view_range [800003, 800004] is outside ${path} (800001 lines).`,
+    );
   });
 
   it("stops a range inside a line as long as the file at what a view shows, and says how to go on", async () => {
     const { result, growthMb } = await rssGrowthOf(() => edit({ command: "view", path: "hostile/big.log", view_range: [4, 4] }));
     expect(result.isError).toBe(false);
     // The tools here keep 2,000 characters of any result (head and tail); the view itself kept 40,000.
-    expect(result.content).toMatch(/^ {5}4\t\u0000+\n\n\[… 38\d{3} characters omitted …\]\n\n\u0000+\n\[view stopped in line 4: a view shows at most 40000 characters\. Continue with view_range \[5, 4\], or use bash \(cut -c, head -c\) for a line this long\.\]$/);
+    expect(result.content).toMatch(
+      /^ {5}4\t\u0000+\n\n\[… 38\d{3} characters omitted …\]\n\n\u0000+\n\[view stopped in line 4: a view shows at most 40000 characters\. Continue with view_range \[5, 4\], or use bash \(cut -c, head -c\) for a line this long\.\]$/,
+    );
     expect(growthMb).toBeLessThan(50);
   });
 
   it("refuses a range that lies beyond how far a view reads, pointing at bash, within a bound", async () => {
     const started = performance.now();
     const { result, growthMb } = await rssGrowthOf(() => edit({ command: "view", path: "hostile/big.log", view_range: [10, 20] }));
-    expect(result).toEqual({ isError: true, content: `${join(hostile, "big.log")} is 1.5 GB; view_range reads at most its first 64 MB (3 lines there), and line 20 lies beyond. Use bash instead: sed -n '10,20p' or tail -n.` });
+    expect(result).toEqual({
+      isError: true,
+      content: `${join(hostile, "big.log")} is 1.5 GB; view_range reads at most its first 64 MB (3 lines there), and line 20 lies beyond. Use bash instead: sed -n '10,20p' or tail -n.`,
+    });
     expect(growthMb).toBeLessThan(50);
     expect(performance.now() - started).toBeLessThan(5_000);
   });
@@ -250,7 +263,9 @@ describe("the bash tool", () => {
   });
 
   it("keeps the head and tail of long output and redacts secrets, also base64-encoded", async () => {
-    const result = await tools.execute("bash", { command: `echo START; seq 1 5000; echo ${SECRET}; echo -n x-access-token:${SECRET} | base64 -w0; echo; echo END` });
+    const result = await tools.execute("bash", {
+      command: `echo START; seq 1 5000; echo ${SECRET}; echo -n x-access-token:${SECRET} | base64 -w0; echo; echo END`,
+    });
     expect(result.content.length).toBeLessThan(2_200);
     expect(result.content.startsWith("START")).toBe(true);
     expect(result.content).toContain("END");

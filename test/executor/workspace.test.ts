@@ -78,7 +78,9 @@ describe("workspace: mirror and worktree", () => {
 
   it("says clearly when the token is refused, without the token in the message", async () => {
     const cache = new WorkspaceCache({ cacheDir: join(root, "cache-2"), sandbox: SANDBOX });
-    const error = await cache.open({ cloneUrl: server.cloneUrl("octo-org/app"), auth: { token: "ghs_wrong_token_value_1234567890" }, ref: "main", runId: "r-x" }).catch((e: unknown) => e);
+    const error = await cache
+      .open({ cloneUrl: server.cloneUrl("octo-org/app"), auth: { token: "ghs_wrong_token_value_1234567890" }, ref: "main", runId: "r-x" })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect(String(error)).toMatch(/could not fetch http:\/\/127\.0\.0\.1:\d+\/octo-org\/app\.git: authentication failed/);
     expect(String(error)).not.toContain("ghs_wrong_token_value_1234567890");
@@ -93,7 +95,14 @@ describe("workspace: mirror and worktree", () => {
     mkdirSync(join(worktree.path, "node_modules"), { recursive: true });
     writeFileSync(join(worktree.path, "node_modules/ignored.js"), "x");
     // The agent commits on its own, twice.
-    const env = { ...process.env, ...worktree.gitEnv, GIT_AUTHOR_NAME: "agent", GIT_AUTHOR_EMAIL: "a@x", GIT_COMMITTER_NAME: "agent", GIT_COMMITTER_EMAIL: "a@x" };
+    const env = {
+      ...process.env,
+      ...worktree.gitEnv,
+      GIT_AUTHOR_NAME: "agent",
+      GIT_AUTHOR_EMAIL: "a@x",
+      GIT_COMMITTER_NAME: "agent",
+      GIT_COMMITTER_EMAIL: "a@x",
+    };
     execFileSync("git", ["-C", worktree.path, "add", "src/a.js"], { env });
     execFileSync("git", ["-C", worktree.path, "commit", "-qm", "wip 1"], { env });
     expect(await worktree.changedFiles()).toEqual(["NEW.md", "README.md", "src/a.js"]);
@@ -104,7 +113,9 @@ describe("workspace: mirror and worktree", () => {
     const parents = execFileSync("git", ["-C", worktree.path, "log", "--format=%P", "-1", sha ?? ""], { env, encoding: "utf8" }).trim();
     expect(parents).toBe(worktree.baseSha);
 
-    expect(await worktree.push({ remoteUrl: server.cloneUrl("octo-org/app"), auth: { token: TOKEN_READ }, branch: "afk/1-x" }).catch((e: unknown) => String(e))).toMatch(/could not push/);
+    expect(
+      await worktree.push({ remoteUrl: server.cloneUrl("octo-org/app"), auth: { token: TOKEN_READ }, branch: "afk/1-x" }).catch((e: unknown) => String(e)),
+    ).toMatch(/could not push/);
     const pushed = await worktree.push({ remoteUrl: server.cloneUrl("octo-org/app"), auth: { token: TOKEN_WRITE }, branch: "afk/1-x" });
     expect(pushed).toEqual({ kind: "pushed", sha });
     expect(branchOf(bare.path, "afk/1-x")).toBe(sha);
@@ -210,7 +221,10 @@ describe("workspace: mirror and worktree", () => {
     expect(readFileSync(join(second.path, ".git"), "utf8")).toBe(`gitdir: ${second.gitDir}\n`);
     expect(await second.changedFiles()).toEqual([]);
     expect(await second.isClean()).toBe(true);
-    const ignored = execFileSync("git", ["-C", second.path, "status", "--porcelain", "--ignored"], { env: { ...process.env, ...second.gitEnv }, encoding: "utf8" });
+    const ignored = execFileSync("git", ["-C", second.path, "status", "--porcelain", "--ignored"], {
+      env: { ...process.env, ...second.gitEnv },
+      encoding: "utf8",
+    });
     expect(ignored).toBe("");
     await second.remove();
   });
@@ -255,7 +269,13 @@ describe("workspace: mirror and worktree", () => {
     expect(existsSync(marker)).toBe(false);
     expect(existsSync(ranAnywhere)).toBe(false);
     // Nothing was committed: HEAD is still the base.
-    expect(execFileSync("git", ["rev-parse", "HEAD"], { cwd: worktree.path, env: { ...process.env, ...worktree.gitEnv, GIT_DIR: worktree.gitDir }, encoding: "utf8" }).trim()).toBe(worktree.baseSha);
+    expect(
+      execFileSync("git", ["rev-parse", "HEAD"], {
+        cwd: worktree.path,
+        env: { ...process.env, ...worktree.gitEnv, GIT_DIR: worktree.gitDir },
+        encoding: "utf8",
+      }).trim(),
+    ).toBe(worktree.baseSha);
     await worktree.remove();
     expect(existsSync(marker)).toBe(false);
   });

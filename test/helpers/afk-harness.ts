@@ -27,7 +27,11 @@ export class UnthrottledOctokit extends ProbotOctokit {
 const FastAfkOctokit = createAfkOctokit({ ...GITHUB_REQUEST_POLICY, secondMs: 5 });
 
 /** One write at a time, as GitHub asks, but none of the second apart the throttling plugin keeps between writes. */
-const unspacedWrites = { write: new Bottleneck.Group({ maxConcurrent: 1 }), notifications: new Bottleneck.Group({ maxConcurrent: 1 }), search: new Bottleneck.Group({ maxConcurrent: 1 }) };
+const unspacedWrites = {
+  write: new Bottleneck.Group({ maxConcurrent: 1 }),
+  notifications: new Bottleneck.Group({ maxConcurrent: 1 }),
+  search: new Bottleneck.Group({ maxConcurrent: 1 }),
+};
 
 /**
  * afk's Octokit as in production: server errors tried again, rate limits waited out as GitHub asks,
@@ -76,7 +80,15 @@ function testLogLevel(): (typeof LOG_LEVELS)[number] {
  */
 export async function startAfk(
   emulator: GitHubEmulator,
-  options: { env?: Record<string, string>; executor?: Executor; replicaId?: string; renewEveryMs?: number; recoverOnStart?: boolean; octokitRetries?: boolean; now?: () => Date } = {},
+  options: {
+    env?: Record<string, string>;
+    executor?: Executor;
+    replicaId?: string;
+    renewEveryMs?: number;
+    recoverOnStart?: boolean;
+    octokitRetries?: boolean;
+    now?: () => Date;
+  } = {},
 ): Promise<AfkInstance> {
   const probot = createProbot({
     env: {

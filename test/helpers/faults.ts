@@ -53,12 +53,21 @@ function faultReply(kind: FaultKind): FaultReply {
       return {
         status: 429,
         body: { message: "API rate limit exceeded for installation.", documentation_url: "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api" },
-        headers: { "x-ratelimit-limit": "5000", "x-ratelimit-remaining": "0", "x-ratelimit-used": "5000", "x-ratelimit-reset": String(Math.ceil(Date.now() / 1000) + 1), "x-ratelimit-resource": "core" },
+        headers: {
+          "x-ratelimit-limit": "5000",
+          "x-ratelimit-remaining": "0",
+          "x-ratelimit-used": "5000",
+          "x-ratelimit-reset": String(Math.ceil(Date.now() / 1000) + 1),
+          "x-ratelimit-resource": "core",
+        },
       };
     case "secondary-rate-limit":
       return {
         status: 403,
-        body: { message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.", documentation_url: "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits" },
+        body: {
+          message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+          documentation_url: "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+        },
         headers: { "retry-after": "1" },
       };
   }

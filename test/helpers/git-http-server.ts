@@ -82,7 +82,9 @@ export class GitHttpServer {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", this.origin);
     const match = /^\/([^/]+)\/([^/]+)\.git(\/.*)$/.exec(url.pathname);
-    const service = url.searchParams.get("service") ?? (url.pathname.endsWith("/git-receive-pack") ? "git-receive-pack" : url.pathname.endsWith("/git-upload-pack") ? "git-upload-pack" : undefined);
+    const service =
+      url.searchParams.get("service") ??
+      (url.pathname.endsWith("/git-receive-pack") ? "git-receive-pack" : url.pathname.endsWith("/git-upload-pack") ? "git-upload-pack" : undefined);
     if (match === null || (service !== "git-upload-pack" && service !== "git-receive-pack")) return void res.writeHead(404).end("not a git smart HTTP request");
     const repo = `${match[1]}/${match[2]}`;
     const access: GitAccess = { repo, service: service === "git-receive-pack" ? "receive-pack" : "upload-pack", token: basicToken(req.headers.authorization) };
@@ -159,14 +161,24 @@ function basicToken(header: string | undefined): string | undefined {
 
 async function refs(gitDir: string): Promise<Map<string, string>> {
   const { stdout } = await run("git", ["--git-dir", gitDir, "for-each-ref", "--format=%(refname) %(objectname)"]);
-  return new Map(stdout.split("\n").filter((line) => line.length > 0).map((line) => line.split(" ") as [string, string]));
+  return new Map(
+    stdout
+      .split("\n")
+      .filter((line) => line.length > 0)
+      .map((line) => line.split(" ") as [string, string]),
+  );
 }
 
 /**
  * Creates `<root>/<owner>/<name>.git` holding `files` in one commit on `main` (or `branch`). Non-fast-forward
  * pushes are refused, as a protected GitHub branch would, so a force push shows up as a refusal.
  */
-export function createBareRepo(root: string, fullName: string, files: Record<string, string>, options: { branch?: string } = {}): { path: string; headSha: string } {
+export function createBareRepo(
+  root: string,
+  fullName: string,
+  files: Record<string, string>,
+  options: { branch?: string } = {},
+): { path: string; headSha: string } {
   const branch = options.branch ?? "main";
   const path = join(root, `${fullName}.git`);
   mkdirSync(dirname(path), { recursive: true });

@@ -14,7 +14,8 @@ export const TEST_ANTHROPIC_KEY = "sk-ant-api03-test-key-that-must-never-leak-00
 export const FIXTURE_FILES: Record<string, string> = {
   "package.json": `${JSON.stringify({ name: "fixture", version: "1.0.0", type: "module", scripts: { test: "node --test" } }, null, 2)}\n`,
   "src/math.js": "export function add(a, b) {\n  return a + b;\n}\n",
-  "test/math.test.js": 'import { test } from "node:test";\nimport assert from "node:assert/strict";\nimport { add } from "../src/math.js";\n\ntest("add", () => {\n  assert.equal(add(2, 3), 5);\n});\n',
+  "test/math.test.js":
+    'import { test } from "node:test";\nimport assert from "node:assert/strict";\nimport { add } from "../src/math.js";\n\ntest("add", () => {\n  assert.equal(add(2, 3), 5);\n});\n',
   ".github/workflows/ci.yml": "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npm test\n",
 };
 
@@ -30,7 +31,13 @@ export interface GitScenario extends Scenario {
  * The App against an emulated GitHub whose repository is a real git repository served over smart
  * HTTP (tokens checked by the emulator's rules), with the model as a scripted Messages API server.
  */
-export function useGitScenario(): (options: { script: ScriptedTurn[]; config?: string; env?: Record<string, string>; files?: Record<string, string>; octokitRetries?: boolean }) => Promise<GitScenario> {
+export function useGitScenario(): (options: {
+  script: ScriptedTurn[];
+  config?: string;
+  env?: Record<string, string>;
+  files?: Record<string, string>;
+  octokitRetries?: boolean;
+}) => Promise<GitScenario> {
   let current: GitScenario | undefined;
   afterEach(async () => {
     const scenario = current;
@@ -48,7 +55,10 @@ export function useGitScenario(): (options: { script: ScriptedTurn[]; config?: s
     const config = options.config ?? "test: node --test\n";
     const { path: remote } = createBareRepo(join(root, "remote"), FULL_NAME, { ...FIXTURE_FILES, ...options.files, ".github/afk.yml": config });
     const github = await GitHubEmulator.start();
-    const git = await GitHttpServer.start({ root: join(root, "remote"), authorize: ({ repo, service, token }) => github.gitAccessAllowed(repo, token, service) });
+    const git = await GitHttpServer.start({
+      root: join(root, "remote"),
+      authorize: ({ repo, service, token }) => github.gitAccessAllowed(repo, token, service),
+    });
     const model = await ModelServer.start(options.script);
     const scenario = await startScenario({
       github,
@@ -80,5 +90,8 @@ export function toolResultsIn(body: Record<string, unknown>): Array<{ tool_use_i
   const messages = Array.isArray(body.messages) ? body.messages : [];
   const last: unknown = messages.at(-1);
   if (typeof last !== "object" || last === null || !("content" in last) || !Array.isArray(last.content)) return [];
-  return last.content.filter((block: unknown): block is { type: "tool_result"; tool_use_id: string; content: string; is_error?: boolean } => typeof block === "object" && block !== null && "type" in block && block.type === "tool_result");
+  return last.content.filter(
+    (block: unknown): block is { type: "tool_result"; tool_use_id: string; content: string; is_error?: boolean } =>
+      typeof block === "object" && block !== null && "type" in block && block.type === "tool_result",
+  );
 }

@@ -248,9 +248,9 @@ describe("GitHubEmulator", () => {
     const winners = outcomes.flatMap((outcome, i) => (outcome.status === "fulfilled" ? [children[i]] : []));
     expect(winners).toHaveLength(1);
     expect(emulator.ref(FULL, "afk/lock")).toBe(winners[0]);
-    expect(outcomes.filter((outcome) => outcome.status === "rejected").map((outcome) => (outcome.status === "rejected" ? statusOf(outcome.reason) : 0))).toEqual(
-      Array.from({ length: 19 }, () => 422),
-    );
+    expect(
+      outcomes.filter((outcome) => outcome.status === "rejected").map((outcome) => (outcome.status === "rejected" ? statusOf(outcome.reason) : 0)),
+    ).toEqual(Array.from({ length: 19 }, () => 422));
   });
 
   it("answers raw contents as text/plain and JSON contents as base64, 404 when absent", async () => {
@@ -364,7 +364,11 @@ describe("GitHubEmulator", () => {
     const ascending = await octokit.rest.issues.listForRepo({ owner: OWNER, repo: REPO, state: "all", labels: "afk", sort: "created", direction: "asc" });
     expect(ascending.data.map((issue) => issue.number)).toEqual([2, 3]);
 
-    const blockers = await octokit.request("GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by", { owner: OWNER, repo: REPO, issue_number: 2 });
+    const blockers = await octokit.request("GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by", {
+      owner: OWNER,
+      repo: REPO,
+      issue_number: 2,
+    });
     expect(blockers.data.map((issue) => [issue.number, issue.state])).toEqual([
       [1, "open"],
       [3, "closed"],
@@ -411,12 +415,28 @@ describe("GitHubEmulator after the pull request", () => {
     const octokit = await installationOctokit();
     const head = emulator.ref(FULL, "heads/main") ?? "";
     const ours = await octokit.rest.checks.create({ owner: OWNER, repo: REPO, name: "afk", head_sha: head, status: "in_progress" });
-    const failed = emulator.addForeignCheckRun(FULL, { headSha: head, name: "test", appSlug: "github-actions", conclusion: "failure", output: { title: "1 test failed" } });
-    expect(failed).toMatchObject({ status: "completed", conclusion: "failure", app: { id: 15368, slug: "github-actions", name: "GitHub Actions", owner: { login: "github" } } });
+    const failed = emulator.addForeignCheckRun(FULL, {
+      headSha: head,
+      name: "test",
+      appSlug: "github-actions",
+      conclusion: "failure",
+      output: { title: "1 test failed" },
+    });
+    expect(failed).toMatchObject({
+      status: "completed",
+      conclusion: "failure",
+      app: { id: 15368, slug: "github-actions", name: "GitHub Actions", owner: { login: "github" } },
+    });
     expect(failed.details_url).toBe(`${emulator.webUrl}/${FULL}/actions/runs/${failed.check_suite.id}/job/${failed.id}`);
     const rerun = emulator.addForeignCheckRun(FULL, { headSha: head, name: "test", appSlug: "github-actions", conclusion: "success" });
     const lint = emulator.addForeignCheckRun(FULL, { headSha: head, name: "lint", appSlug: "octo-linter", detailsUrl: "https://lint.example.com/1" });
-    expect(lint).toMatchObject({ status: "queued", conclusion: null, completed_at: null, details_url: "https://lint.example.com/1", app: { slug: "octo-linter" } });
+    expect(lint).toMatchObject({
+      status: "queued",
+      conclusion: null,
+      completed_at: null,
+      details_url: "https://lint.example.com/1",
+      app: { slug: "octo-linter" },
+    });
     expect(lint.app.id).not.toBe(15368);
     expect(lint.app.id).not.toBe(emulator.appId);
     expect(emulator.addForeignCheckRun(FULL, { headSha: head, name: "lint-2", appSlug: "octo-linter" }).app.id).toBe(lint.app.id);
@@ -457,7 +477,9 @@ describe("GitHubEmulator after the pull request", () => {
 
     const suites = await octokit.rest.checks.listSuitesForRef({ owner: OWNER, repo: REPO, ref: "main" });
     expect(suites.data.total_count).toBe(3);
-    expect(suites.data.check_suites.map((suite) => [suite.app?.slug, suite.status, suite.conclusion, suite.latest_check_runs_count, suite.head_branch])).toEqual([
+    expect(
+      suites.data.check_suites.map((suite) => [suite.app?.slug, suite.status, suite.conclusion, suite.latest_check_runs_count, suite.head_branch]),
+    ).toEqual([
       ["afk", "completed", "success", 1, "main"],
       ["github-actions", "completed", "success", 1, "main"],
       ["octo-linter", "in_progress", null, 2, "main"],
@@ -490,7 +512,10 @@ describe("GitHubEmulator after the pull request", () => {
       ["ci/lint", "error", null],
     ]);
     emulator.setCommitStatus(FULL, head, { context: "ci/lint", state: "success" });
-    expect((await octokit.rest.repos.getCombinedStatusForRef({ owner: OWNER, repo: REPO, ref: "main" })).data).toMatchObject({ state: "success", total_count: 2 });
+    expect((await octokit.rest.repos.getCombinedStatusForRef({ owner: OWNER, repo: REPO, ref: "main" })).data).toMatchObject({
+      state: "success",
+      total_count: 2,
+    });
 
     const history = await octokit.rest.repos.listCommitStatusesForRef({ owner: OWNER, repo: REPO, ref: "main" });
     expect(history.data.map((status) => [status.context, status.state, status.creator?.login])).toEqual([
@@ -519,7 +544,12 @@ describe("GitHubEmulator after the pull request", () => {
     const plain = new Octokit({ baseUrl: emulator.apiUrl, auth: await installationToken(), log: quiet });
     expect((await plain.rest.actions.downloadJobLogsForWorkflowRun({ owner: OWNER, repo: REPO, job_id: job.id })).data).toBe(log);
 
-    const manual = await octokit.request("GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs", { owner: OWNER, repo: REPO, job_id: job.id, request: { redirect: "manual" } });
+    const manual = await octokit.request("GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs", {
+      owner: OWNER,
+      repo: REPO,
+      job_id: job.id,
+      request: { redirect: "manual" },
+    });
     expect(manual.status).toBe(302);
     const location = String(manual.headers.location);
     expect(location.startsWith(`${emulator.webUrl}/_logs/`)).toBe(true);
@@ -540,7 +570,9 @@ describe("GitHubEmulator after the pull request", () => {
     const created = await octokit.rest.pulls.create({ owner: OWNER, repo: REPO, head: "feature", base: "main", title: "Change add", draft: true });
     expect(created.data.head.sha).toBe(featureSha);
     expect(created.data.base.sha).toBe(mainSha);
-    expect(emulator.pulls(FULL)).toMatchObject([{ number: created.data.number, nodeId: created.data.node_id, headSha: featureSha, draft: true, merged: false }]);
+    expect(emulator.pulls(FULL)).toMatchObject([
+      { number: created.data.number, nodeId: created.data.node_id, headSha: featureSha, draft: true, merged: false },
+    ]);
 
     const pushed = commitToBareRepo(gitDir, { "src/math.js": `${MATH}export const two = 2;\n` }, "Address review", "feature");
     expect(emulator.pulls(FULL)[0]?.headSha).toBe(pushed);
@@ -553,7 +585,12 @@ describe("GitHubEmulator after the pull request", () => {
     const runs = await octokit.rest.checks.listForRef({ owner: OWNER, repo: REPO, ref: "feature" });
     expect(runs.data.check_runs.map((run) => run.pull_requests.map((pull) => [pull.number, pull.head.sha]))).toEqual([[[created.data.number, pushed]]]);
     const suites = await octokit.rest.checks.listSuitesForRef({ owner: OWNER, repo: REPO, ref: "feature" });
-    expect(suites.data.check_suites[0]).toMatchObject({ head_branch: "feature", head_sha: pushed, before: featureSha, head_commit: { message: "Address review", author: { email: "seeder@example.com" } } });
+    expect(suites.data.check_suites[0]).toMatchObject({
+      head_branch: "feature",
+      head_sha: pushed,
+      before: featureSha,
+      head_commit: { message: "Address review", author: { email: "seeder@example.com" } },
+    });
 
     emulator.mergePull(FULL, created.data.number, "ada");
     const merged = await octokit.rest.pulls.get({ owner: OWNER, repo: REPO, pull_number: created.data.number });
@@ -581,14 +618,26 @@ describe("GitHubEmulator after the pull request", () => {
         { path: "src/math.js", line: 4, body: "Unused" },
       ],
     });
-    expect(review).toMatchObject({ state: "CHANGES_REQUESTED", body: "Two things", commit_id: featureSha, user: { login: "rita", type: "User" }, author_association: "COLLABORATOR" });
+    expect(review).toMatchObject({
+      state: "CHANGES_REQUESTED",
+      body: "Two things",
+      commit_id: featureSha,
+      user: { login: "rita", type: "User" },
+      author_association: "COLLABORATOR",
+    });
     expect(review.html_url).toBe(`${emulator.webUrl}/${FULL}/pull/${pull.number}#pullrequestreview-${review.id}`);
     expect(comments[0]?.diff_hunk).toBe("@@ -1,3 +1,4 @@\n export function add(a, b) {\n-  return a + b;\n+  return a + b + 0;");
     expect(comments[1]?.diff_hunk.split("\n").at(-1)).toBe("+export const one = 1;");
     expect(comments[0]).toMatchObject({ pull_request_review_id: review.id, path: "src/math.js", line: 2, side: "RIGHT", commit_id: featureSha });
-    expect(() => emulator.submitReview(FULL, pull.number, { user: "rita", state: "COMMENTED", comments: [{ path: "nope.js", line: 1, body: "?" }] })).toThrow(/does not exist/);
+    expect(() => emulator.submitReview(FULL, pull.number, { user: "rita", state: "COMMENTED", comments: [{ path: "nope.js", line: 1, body: "?" }] })).toThrow(
+      /does not exist/,
+    );
     // A reviewer the emulator has never seen is added as a User; the pull request's author cannot approve it.
-    expect(emulator.submitReview(FULL, pull.number, { user: "newcomer", state: "APPROVED" }).review).toMatchObject({ body: "", author_association: "NONE", user: { login: "newcomer" } });
+    expect(emulator.submitReview(FULL, pull.number, { user: "newcomer", state: "APPROVED" }).review).toMatchObject({
+      body: "",
+      author_association: "NONE",
+      user: { login: "newcomer" },
+    });
     expect(() => emulator.submitReview(FULL, pull.number, { user: emulator.botLogin, state: "APPROVED" })).toThrow(/own pull request/);
 
     const reviews = await octokit.rest.pulls.listReviews({ owner: OWNER, repo: REPO, pull_number: pull.number });
@@ -602,7 +651,13 @@ describe("GitHubEmulator after the pull request", () => {
     expect(forReview.data.map((comment) => comment.body)).toEqual(["Why `+ 0`?", "Unused"]);
 
     const first = comments[0]?.id ?? 0;
-    const reply = await octokit.rest.pulls.createReplyForReviewComment({ owner: OWNER, repo: REPO, pull_number: pull.number, comment_id: first, body: "Removed it" });
+    const reply = await octokit.rest.pulls.createReplyForReviewComment({
+      owner: OWNER,
+      repo: REPO,
+      pull_number: pull.number,
+      comment_id: first,
+      body: "Removed it",
+    });
     expect(reply.status).toBe(201);
     expect(reply.data).toMatchObject({ in_reply_to_id: first, user: { login: "afk[bot]", type: "Bot" }, path: "src/math.js", line: 2, body: "Removed it" });
     expect(reply.data.pull_request_review_id).not.toBe(review.id);
@@ -612,14 +667,22 @@ describe("GitHubEmulator after the pull request", () => {
       ["Unused", null],
       ["Removed it", first],
     ]);
-    expect((await octokit.rest.pulls.listReviews({ owner: OWNER, repo: REPO, pull_number: pull.number })).data.at(-1)).toMatchObject({ state: "COMMENTED", user: { login: "afk[bot]" } });
+    expect((await octokit.rest.pulls.listReviews({ owner: OWNER, repo: REPO, pull_number: pull.number })).data.at(-1)).toMatchObject({
+      state: "COMMENTED",
+      user: { login: "afk[bot]" },
+    });
     expect(emulator.reviewComments(FULL, pull.number)).toHaveLength(3);
     expect(emulator.reviews(FULL, pull.number)).toHaveLength(3);
 
-    expect((await failure(octokit.rest.pulls.createReplyForReviewComment({ owner: OWNER, repo: REPO, pull_number: pull.number, comment_id: 1, body: "?" }))).status).toBe(404);
+    expect(
+      (await failure(octokit.rest.pulls.createReplyForReviewComment({ owner: OWNER, repo: REPO, pull_number: pull.number, comment_id: 1, body: "?" }))).status,
+    ).toBe(404);
     const readOnly = await installationOctokit(INSTALLATION, { permissions: { metadata: "read", pull_requests: "read" } });
     expect((await readOnly.rest.pulls.listReviews({ owner: OWNER, repo: REPO, pull_number: pull.number })).data).toHaveLength(3);
-    expect((await failure(readOnly.rest.pulls.createReplyForReviewComment({ owner: OWNER, repo: REPO, pull_number: pull.number, comment_id: first, body: "no" }))).status).toBe(403);
+    expect(
+      (await failure(readOnly.rest.pulls.createReplyForReviewComment({ owner: OWNER, repo: REPO, pull_number: pull.number, comment_id: first, body: "no" })))
+        .status,
+    ).toBe(403);
   });
 
   it("flips a pull request's draft state through GraphQL at /api/graphql, as on GitHub Enterprise Server", async () => {
@@ -661,9 +724,17 @@ describe("GitHubEmulator after the pull request", () => {
       throw new Error("expected GraphQL errors");
     };
     const mutation = "mutation($id: ID!) { markPullRequestReadyForReview(input: { pullRequestId: $id }) { pullRequest { isDraft } } }";
-    expect(await graphqlErrors(client(mutation, { id: "PR_bm9wZQ" }))).toMatchObject([{ type: "NOT_FOUND", message: "Could not resolve to a node with the global id of 'PR_bm9wZQ'" }]);
-    const readOnly = graphql.defaults({ baseUrl: emulator.apiUrl, headers: { authorization: `token ${await installationToken(INSTALLATION, { permissions: { pull_requests: "read" } })}` }, request: { fetch: loopbackFetch } });
-    expect(await graphqlErrors(readOnly(mutation, { id: pull.nodeId }))).toMatchObject([{ type: "FORBIDDEN", message: "Resource not accessible by integration" }]);
+    expect(await graphqlErrors(client(mutation, { id: "PR_bm9wZQ" }))).toMatchObject([
+      { type: "NOT_FOUND", message: "Could not resolve to a node with the global id of 'PR_bm9wZQ'" },
+    ]);
+    const readOnly = graphql.defaults({
+      baseUrl: emulator.apiUrl,
+      headers: { authorization: `token ${await installationToken(INSTALLATION, { permissions: { pull_requests: "read" } })}` },
+      request: { fetch: loopbackFetch },
+    });
+    expect(await graphqlErrors(readOnly(mutation, { id: pull.nodeId }))).toMatchObject([
+      { type: "FORBIDDEN", message: "Resource not accessible by integration" },
+    ]);
     expect(emulator.pulls(FULL)[0]?.draft).toBe(true);
     const badToken = graphql.defaults({ baseUrl: emulator.apiUrl, headers: { authorization: "token ghs_nope" }, request: { fetch: loopbackFetch } });
     expect(statusOf(await badToken(mutation, { id: pull.nodeId }).catch((error: unknown) => error))).toBe(401);
@@ -672,8 +743,16 @@ describe("GitHubEmulator after the pull request", () => {
     // What the emulator does not implement answers with errors and fails the test loudly.
     expect((await graphqlErrors(client("query { viewer { login } }")))[0]?.message).toContain("not answered by the GitHub emulator");
     expect((await graphqlErrors(client(mutation, {})))[0]?.message).toBe("Variable $id of type ID! was provided invalid value");
-    expect((await graphqlErrors(client("mutation($id: ID!) { markPullRequestReadyForReview(input: { pullRequestId: $id }) { pullRequest { mergeable } } }", { id: pull.nodeId })))[0]?.message).toContain("mergeable");
-    expect((await graphqlErrors(client("mutation { closePullRequest(input: { pullRequestId: \"x\" }) { clientMutationId } }")))[0]?.message).toBe("Field 'closePullRequest' doesn't exist on type 'Mutation'");
+    expect(
+      (
+        await graphqlErrors(
+          client("mutation($id: ID!) { markPullRequestReadyForReview(input: { pullRequestId: $id }) { pullRequest { mergeable } } }", { id: pull.nodeId }),
+        )
+      )[0]?.message,
+    ).toContain("mergeable");
+    expect((await graphqlErrors(client('mutation { closePullRequest(input: { pullRequestId: "x" }) { clientMutationId } }')))[0]?.message).toBe(
+      "Field 'closePullRequest' doesn't exist on type 'Mutation'",
+    );
     expect((await graphqlErrors(client("mutation { markPullRequestReadyForReview(input: {")))[0]?.message).toMatch(/^Parse error on end of file/);
     const violations = emulator.takeViolations();
     expect(violations).toHaveLength(5);
@@ -825,7 +904,14 @@ describe("webhook-payloads", () => {
       action: "submitted",
       installation: { id: INSTALLATION },
       review: { id: 77, state: "changes_requested", body: "Please rename it", user: { login: "rita", type: "User" }, commit_id: sha },
-      pull_request: { number: 12, draft: true, state: "open", user: { login: "afk[bot]", type: "Bot" }, head: { ref: "afk/7-add-a-flag", sha }, base: { ref: "main" } },
+      pull_request: {
+        number: 12,
+        draft: true,
+        state: "open",
+        user: { login: "afk[bot]", type: "Bot" },
+        head: { ref: "afk/7-add-a-flag", sha },
+        base: { ref: "main" },
+      },
       sender: { login: "rita" },
     });
     expect(review.review.html_url).toBe(`https://github.com/${FULL}/pull/12#pullrequestreview-77`);
@@ -833,8 +919,23 @@ describe("webhook-payloads", () => {
     expect(JSON.stringify(review)).not.toContain("Hello-World");
 
     const after = "c".repeat(40);
-    const sync = pullRequestSynchronizePayload({ owner: OWNER, repo: REPO, installationId: INSTALLATION, pull: { ...pull, draft: false }, before: sha, after, sender: { login: "afk[bot]", type: "Bot" } });
-    expect(sync).toMatchObject({ action: "synchronize", number: 12, before: sha, after, installation: { id: INSTALLATION }, pull_request: { number: 12, draft: false, head: { sha: after } } });
+    const sync = pullRequestSynchronizePayload({
+      owner: OWNER,
+      repo: REPO,
+      installationId: INSTALLATION,
+      pull: { ...pull, draft: false },
+      before: sha,
+      after,
+      sender: { login: "afk[bot]", type: "Bot" },
+    });
+    expect(sync).toMatchObject({
+      action: "synchronize",
+      number: 12,
+      before: sha,
+      after,
+      installation: { id: INSTALLATION },
+      pull_request: { number: 12, draft: false, head: { sha: after } },
+    });
     expect(sync.pull_request).toHaveProperty("mergeable_state");
     expect(sync.pull_request.statuses_url).toBe(`https://api.github.com/repos/${FULL}/statuses/${after}`);
     expect(JSON.stringify(sync)).not.toContain("Hello-World");

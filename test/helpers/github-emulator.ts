@@ -790,9 +790,7 @@ function serialize(object: GitObject): Buffer {
       return object.content;
     case "tree":
       return Buffer.concat(
-        object.entries.map((entry) =>
-          Buffer.concat([Buffer.from(`${entry.mode.replace(/^0+/, "")} ${entry.name}\0`), Buffer.from(entry.sha, "hex")]),
-        ),
+        object.entries.map((entry) => Buffer.concat([Buffer.from(`${entry.mode.replace(/^0+/, "")} ${entry.name}\0`), Buffer.from(entry.sha, "hex")])),
       );
     case "commit": {
       const lines = [`tree ${object.tree}`, ...object.parents.map((parent) => `parent ${parent}`)];
@@ -870,7 +868,8 @@ export function manifestProblems(raw: string): string[] {
   const isUrl = (value: unknown): boolean => typeof value === "string" && URL.canParse(value) && /^https?:$/.test(new URL(value).protocol);
   if (!isUrl(manifest.url)) problems.push("url (the homepage) must be an http(s) URL");
   for (const key of ["redirect_url", "setup_url"]) if (manifest[key] !== undefined && !isUrl(manifest[key])) problems.push(`${key} must be an http(s) URL`);
-  if (manifest.name !== undefined && (typeof manifest.name !== "string" || manifest.name.length === 0 || manifest.name.length > 34)) problems.push("name must be 1 to 34 characters");
+  if (manifest.name !== undefined && (typeof manifest.name !== "string" || manifest.name.length === 0 || manifest.name.length > 34))
+    problems.push("name must be 1 to 34 characters");
   if (manifest.description !== undefined && typeof manifest.description !== "string") problems.push("description must be a string");
   if (manifest.public !== undefined && typeof manifest.public !== "boolean") problems.push("public must be a boolean");
   const hook = manifest.hook_attributes;
@@ -1278,7 +1277,8 @@ export class GitHubEmulator {
       name: input.name,
       headSha: input.headSha,
       externalId: "",
-      detailsUrl: input.detailsUrl ?? (input.appSlug === GITHUB_ACTIONS_APP.slug ? `${this.webUrl}/${repo.fullName}/actions/runs/${suite.id}/job/${id}` : undefined),
+      detailsUrl:
+        input.detailsUrl ?? (input.appSlug === GITHUB_ACTIONS_APP.slug ? `${this.webUrl}/${repo.fullName}/actions/runs/${suite.id}/job/${id}` : undefined),
       status,
       conclusion,
       startedAt: now,
@@ -1307,7 +1307,11 @@ export class GitHubEmulator {
       run.completedAt = null;
     }
     if (update.output !== undefined) {
-      run.output = { title: update.output.title ?? run.output.title, summary: update.output.summary ?? run.output.summary, text: update.output.text ?? run.output.text };
+      run.output = {
+        title: update.output.title ?? run.output.title,
+        summary: update.output.summary ?? run.output.summary,
+        text: update.output.text ?? run.output.text,
+      };
     }
     return this.checkRunJson(repo, run);
   }
@@ -1353,7 +1357,13 @@ export class GitHubEmulator {
     }
     const review = this.createReview(repo, pull, user, input.state, input.body ?? "", headSha);
     const comments = (input.comments ?? []).map((comment) => {
-      const record = this.createReviewComment(repo, pull, review, { path: comment.path, line: comment.line, body: comment.body, inReplyTo: undefined, diffHunk: this.diffHunk(repo, pull, headSha, comment.path, comment.line) });
+      const record = this.createReviewComment(repo, pull, review, {
+        path: comment.path,
+        line: comment.line,
+        body: comment.body,
+        inReplyTo: undefined,
+        diffHunk: this.diffHunk(repo, pull, headSha, comment.path, comment.line),
+      });
       return this.reviewCommentJson(repo, record);
     });
     return { review: this.reviewJson(repo, review), comments };
@@ -1376,43 +1386,125 @@ export class GitHubEmulator {
 
   private readonly routes = new Map<string, Route>([
     ["GET /app", { auth: "app-jwt", handle: () => ({ status: 200, body: this.appJson() }) }],
-    ["GET /app/installations", { auth: "app-jwt", handle: (ctx) => this.page(ctx, [...this.installations.values()].map((i) => this.installationJson(i))) }],
-    ["GET /app/installations/{installation_id}", { auth: "app-jwt", handle: (ctx) => ({ status: 200, body: this.installationJson(this.installationOf(ctx)) }) }],
+    [
+      "GET /app/installations",
+      {
+        auth: "app-jwt",
+        handle: (ctx) =>
+          this.page(
+            ctx,
+            [...this.installations.values()].map((i) => this.installationJson(i)),
+          ),
+      },
+    ],
+    [
+      "GET /app/installations/{installation_id}",
+      { auth: "app-jwt", handle: (ctx) => ({ status: 200, body: this.installationJson(this.installationOf(ctx)) }) },
+    ],
     ["POST /app/installations/{installation_id}/access_tokens", { auth: "app-jwt", handle: (ctx) => this.createAccessToken(ctx) }],
     ["POST /app-manifests/{code}/conversions", { auth: "none", handle: (ctx) => this.convertManifest(ctx) }],
     ["GET /installation/repositories", { auth: "installation", handle: (ctx) => this.listInstallationRepos(ctx) }],
 
-    ["GET /repos/{owner}/{repo}", { auth: "installation", permission: ["metadata", "read"], handle: (ctx) => ({ status: 200, body: this.repoJson(ctx.repo()) }) }],
-    ["GET /repos/{owner}/{repo}/installation", { auth: "app-jwt", handle: (ctx) => ({ status: 200, body: this.installationJson(this.installationState(ctx.repo().installationId)) }) }],
-    ["GET /repos/{owner}/{repo}/collaborators/{username}/permission", { auth: "installation", permission: ["metadata", "read"], handle: (ctx) => this.collaboratorPermission(ctx) }],
+    [
+      "GET /repos/{owner}/{repo}",
+      { auth: "installation", permission: ["metadata", "read"], handle: (ctx) => ({ status: 200, body: this.repoJson(ctx.repo()) }) },
+    ],
+    [
+      "GET /repos/{owner}/{repo}/installation",
+      { auth: "app-jwt", handle: (ctx) => ({ status: 200, body: this.installationJson(this.installationState(ctx.repo().installationId)) }) },
+    ],
+    [
+      "GET /repos/{owner}/{repo}/collaborators/{username}/permission",
+      { auth: "installation", permission: ["metadata", "read"], handle: (ctx) => this.collaboratorPermission(ctx) },
+    ],
     ["GET /repos/{owner}/{repo}/contents/{path}", { auth: "installation", permission: ["contents", "read"], handle: (ctx) => this.getContent(ctx) }],
 
     ["GET /repos/{owner}/{repo}/issues", { auth: "installation", permission: ["issues", "read"], handle: (ctx) => this.listIssues(ctx) }],
     ["POST /repos/{owner}/{repo}/issues", { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.createIssueRoute(ctx) }],
-    ["GET /repos/{owner}/{repo}/issues/{issue_number}", { auth: "installation", permission: ["issues", "read"], handle: (ctx) => ({ status: 200, body: this.issueJson(ctx.repo(), this.issueOf(ctx)) }) }],
+    [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}",
+      { auth: "installation", permission: ["issues", "read"], handle: (ctx) => ({ status: 200, body: this.issueJson(ctx.repo(), this.issueOf(ctx)) }) },
+    ],
     ["PATCH /repos/{owner}/{repo}/issues/{issue_number}", { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.updateIssue(ctx) }],
-    ["GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues", { auth: "installation", permission: ["issues", "read"], handle: (ctx) => this.listSubIssues(ctx) }],
-    ["POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues", { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.addSubIssue(ctx) }],
-    ["GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by", { auth: "installation", permission: ["issues", "read"], handle: (ctx) => this.listBlockedBy(ctx) }],
+    [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues",
+      { auth: "installation", permission: ["issues", "read"], handle: (ctx) => this.listSubIssues(ctx) },
+    ],
+    [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues",
+      { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.addSubIssue(ctx) },
+    ],
+    [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by",
+      { auth: "installation", permission: ["issues", "read"], handle: (ctx) => this.listBlockedBy(ctx) },
+    ],
 
-    ["GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { auth: "installation", permission: ["issues", "read"], handle: (ctx) => this.listComments(ctx) }],
-    ["POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.createCommentRoute(ctx) }],
-    ["GET /repos/{owner}/{repo}/issues/comments/{comment_id}", { auth: "installation", permission: ["issues", "read"], handle: (ctx) => ({ status: 200, body: this.commentJson(ctx.repo(), this.commentOf(ctx)) }) }],
-    ["PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.updateComment(ctx) }],
-    ["DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}", { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.deleteComment(ctx) }],
+    [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
+      { auth: "installation", permission: ["issues", "read"], handle: (ctx) => this.listComments(ctx) },
+    ],
+    [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/comments",
+      { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.createCommentRoute(ctx) },
+    ],
+    [
+      "GET /repos/{owner}/{repo}/issues/comments/{comment_id}",
+      { auth: "installation", permission: ["issues", "read"], handle: (ctx) => ({ status: 200, body: this.commentJson(ctx.repo(), this.commentOf(ctx)) }) },
+    ],
+    [
+      "PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}",
+      { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.updateComment(ctx) },
+    ],
+    [
+      "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}",
+      { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.deleteComment(ctx) },
+    ],
 
-    ["GET /repos/{owner}/{repo}/issues/{issue_number}/reactions", { auth: "installation", permission: ["issues", "read"], handle: (ctx) => this.listReactions(ctx, this.issueOf(ctx).reactions) }],
-    ["POST /repos/{owner}/{repo}/issues/{issue_number}/reactions", { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.react(ctx, this.issueOf(ctx).reactions) }],
-    ["DELETE /repos/{owner}/{repo}/issues/{issue_number}/reactions/{reaction_id}", { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.unreact(ctx, this.issueOf(ctx).reactions) }],
-    ["GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", { auth: "installation", permission: ["issues", "read"], handle: (ctx) => this.listReactions(ctx, this.commentOf(ctx).reactions) }],
-    ["POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.react(ctx, this.commentOf(ctx).reactions) }],
-    ["DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions/{reaction_id}", { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.unreact(ctx, this.commentOf(ctx).reactions) }],
+    [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/reactions",
+      { auth: "installation", permission: ["issues", "read"], handle: (ctx) => this.listReactions(ctx, this.issueOf(ctx).reactions) },
+    ],
+    [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/reactions",
+      { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.react(ctx, this.issueOf(ctx).reactions) },
+    ],
+    [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/reactions/{reaction_id}",
+      { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.unreact(ctx, this.issueOf(ctx).reactions) },
+    ],
+    [
+      "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+      { auth: "installation", permission: ["issues", "read"], handle: (ctx) => this.listReactions(ctx, this.commentOf(ctx).reactions) },
+    ],
+    [
+      "POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+      { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.react(ctx, this.commentOf(ctx).reactions) },
+    ],
+    [
+      "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions/{reaction_id}",
+      { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.unreact(ctx, this.commentOf(ctx).reactions) },
+    ],
 
-    ["GET /repos/{owner}/{repo}/issues/{issue_number}/labels", { auth: "installation", permission: ["issues", "read"], handle: (ctx) => this.page(ctx, this.issueLabelsJson(ctx.repo(), this.issueOf(ctx))) }],
-    ["POST /repos/{owner}/{repo}/issues/{issue_number}/labels", { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.addLabels(ctx, false) }],
-    ["PUT /repos/{owner}/{repo}/issues/{issue_number}/labels", { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.addLabels(ctx, true) }],
-    ["DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels", { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.removeAllLabels(ctx) }],
-    ["DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}", { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.removeLabel(ctx) }],
+    [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/labels",
+      { auth: "installation", permission: ["issues", "read"], handle: (ctx) => this.page(ctx, this.issueLabelsJson(ctx.repo(), this.issueOf(ctx))) },
+    ],
+    [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/labels",
+      { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.addLabels(ctx, false) },
+    ],
+    [
+      "PUT /repos/{owner}/{repo}/issues/{issue_number}/labels",
+      { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.addLabels(ctx, true) },
+    ],
+    [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels",
+      { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.removeAllLabels(ctx) },
+    ],
+    [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}",
+      { auth: "installation", permission: ["issues", "write"], handle: (ctx) => this.removeLabel(ctx) },
+    ],
 
     ["POST /repos/{owner}/{repo}/git/trees", { auth: "installation", permission: ["contents", "write"], handle: (ctx) => this.createTree(ctx) }],
     ["GET /repos/{owner}/{repo}/git/trees/{tree_sha}", { auth: "installation", permission: ["contents", "read"], handle: (ctx) => this.getTree(ctx) }],
@@ -1425,23 +1517,67 @@ export class GitHubEmulator {
 
     ["GET /repos/{owner}/{repo}/pulls", { auth: "installation", permission: ["pull_requests", "read"], handle: (ctx) => this.listPulls(ctx) }],
     ["POST /repos/{owner}/{repo}/pulls", { auth: "installation", permission: ["pull_requests", "write"], handle: (ctx) => this.createPull(ctx) }],
-    ["GET /repos/{owner}/{repo}/pulls/{pull_number}", { auth: "installation", permission: ["pull_requests", "read"], handle: (ctx) => ({ status: 200, body: this.pullJson(ctx.repo(), this.pullOf(ctx), "full") }) }],
-    ["PATCH /repos/{owner}/{repo}/pulls/{pull_number}", { auth: "installation", permission: ["pull_requests", "write"], handle: (ctx) => this.updatePull(ctx) }],
-    ["POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers", { auth: "installation", permission: ["pull_requests", "write"], handle: (ctx) => this.requestReviewers(ctx) }],
+    [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}",
+      {
+        auth: "installation",
+        permission: ["pull_requests", "read"],
+        handle: (ctx) => ({ status: 200, body: this.pullJson(ctx.repo(), this.pullOf(ctx), "full") }),
+      },
+    ],
+    [
+      "PATCH /repos/{owner}/{repo}/pulls/{pull_number}",
+      { auth: "installation", permission: ["pull_requests", "write"], handle: (ctx) => this.updatePull(ctx) },
+    ],
+    [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers",
+      { auth: "installation", permission: ["pull_requests", "write"], handle: (ctx) => this.requestReviewers(ctx) },
+    ],
     ["POST /repos/{owner}/{repo}/check-runs", { auth: "installation", permission: ["checks", "write"], handle: (ctx) => this.createCheckRun(ctx) }],
-    ["GET /repos/{owner}/{repo}/check-runs/{check_run_id}", { auth: "installation", permission: ["checks", "read"], handle: (ctx) => ({ status: 200, body: this.checkRunJson(ctx.repo(), this.checkRunOf(ctx)) }) }],
-    ["PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", { auth: "installation", permission: ["checks", "write"], handle: (ctx) => this.updateCheckRun(ctx) }],
-    ["GET /repos/{owner}/{repo}/commits/{ref}/check-runs", { auth: "installation", permission: ["checks", "read"], handle: (ctx) => this.listCheckRunsForRef(ctx) }],
-    ["GET /repos/{owner}/{repo}/commits/{ref}/check-suites", { auth: "installation", permission: ["checks", "read"], handle: (ctx) => this.listCheckSuitesForRef(ctx) }],
+    [
+      "GET /repos/{owner}/{repo}/check-runs/{check_run_id}",
+      { auth: "installation", permission: ["checks", "read"], handle: (ctx) => ({ status: 200, body: this.checkRunJson(ctx.repo(), this.checkRunOf(ctx)) }) },
+    ],
+    [
+      "PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}",
+      { auth: "installation", permission: ["checks", "write"], handle: (ctx) => this.updateCheckRun(ctx) },
+    ],
+    [
+      "GET /repos/{owner}/{repo}/commits/{ref}/check-runs",
+      { auth: "installation", permission: ["checks", "read"], handle: (ctx) => this.listCheckRunsForRef(ctx) },
+    ],
+    [
+      "GET /repos/{owner}/{repo}/commits/{ref}/check-suites",
+      { auth: "installation", permission: ["checks", "read"], handle: (ctx) => this.listCheckSuitesForRef(ctx) },
+    ],
     ["GET /repos/{owner}/{repo}/commits/{ref}/status", { auth: "installation", permission: ["statuses", "read"], handle: (ctx) => this.combinedStatus(ctx) }],
     ["GET /repos/{owner}/{repo}/commits/{ref}/statuses", { auth: "installation", permission: ["statuses", "read"], handle: (ctx) => this.listStatuses(ctx) }],
     ["GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs", { auth: "installation", permission: ["actions", "read"], handle: (ctx) => this.jobLogs(ctx) }],
 
-    ["GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews", { auth: "installation", permission: ["pull_requests", "read"], handle: (ctx) => this.listReviews(ctx) }],
-    ["GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}", { auth: "installation", permission: ["pull_requests", "read"], handle: (ctx) => ({ status: 200, body: this.reviewJson(ctx.repo(), this.reviewOf(ctx)) }) }],
-    ["GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments", { auth: "installation", permission: ["pull_requests", "read"], handle: (ctx) => this.listCommentsForReview(ctx) }],
-    ["GET /repos/{owner}/{repo}/pulls/{pull_number}/comments", { auth: "installation", permission: ["pull_requests", "read"], handle: (ctx) => this.listReviewComments(ctx) }],
-    ["POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies", { auth: "installation", permission: ["pull_requests", "write"], handle: (ctx) => this.replyToReviewComment(ctx) }],
+    [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+      { auth: "installation", permission: ["pull_requests", "read"], handle: (ctx) => this.listReviews(ctx) },
+    ],
+    [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}",
+      {
+        auth: "installation",
+        permission: ["pull_requests", "read"],
+        handle: (ctx) => ({ status: 200, body: this.reviewJson(ctx.repo(), this.reviewOf(ctx)) }),
+      },
+    ],
+    [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments",
+      { auth: "installation", permission: ["pull_requests", "read"], handle: (ctx) => this.listCommentsForReview(ctx) },
+    ],
+    [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments",
+      { auth: "installation", permission: ["pull_requests", "read"], handle: (ctx) => this.listReviewComments(ctx) },
+    ],
+    [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies",
+      { auth: "installation", permission: ["pull_requests", "write"], handle: (ctx) => this.replyToReviewComment(ctx) },
+    ],
   ]);
 
   /** The `METHOD template` keys the emulator implements (each must exist in the description). */
@@ -1456,7 +1592,11 @@ export class GitHubEmulator {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
     if (this.latencyMs > 0) await delay(this.latencyMs);
-    const hold = this.holdRequest?.({ method: (req.method ?? "GET").toUpperCase(), path: new URL(req.url ?? "/", "http://emulator.invalid").pathname.replace(API_PREFIX, ""), body: Buffer.concat(chunks).toString("utf8") });
+    const hold = this.holdRequest?.({
+      method: (req.method ?? "GET").toUpperCase(),
+      path: new URL(req.url ?? "/", "http://emulator.invalid").pathname.replace(API_PREFIX, ""),
+      body: Buffer.concat(chunks).toString("utf8"),
+    });
     if (hold !== undefined) await hold;
     // From here on everything is synchronous: one request's state change cannot interleave with another's.
     const method = (req.method ?? "GET").toUpperCase();
@@ -1499,11 +1639,7 @@ export class GitHubEmulator {
     };
   }
 
-  private dispatch(
-    req: IncomingMessage,
-    record: RecordedRequest,
-    input: { chunks: Buffer[]; rawPath: string; under: boolean; auth: Authentication },
-  ): Reply {
+  private dispatch(req: IncomingMessage, record: RecordedRequest, input: { chunks: Buffer[]; rawPath: string; under: boolean; auth: Authentication }): Reply {
     const { method, path, query } = record;
     const violation = (message: string, status = 400): Reply => {
       this.violations.push(`${method} ${path}: ${message}`);
@@ -1696,9 +1832,7 @@ export class GitHubEmulator {
     const token = ctx.token;
     if (token === undefined) throw new HttpError(401, "Bad credentials");
     const installation = this.installationState(token.installationId);
-    const repos = this.reposOfInstallation(token.installationId).filter(
-      (repo) => token.repositories === undefined || token.repositories.includes(repo.name),
-    );
+    const repos = this.reposOfInstallation(token.installationId).filter((repo) => token.repositories === undefined || token.repositories.includes(repo.name));
     const { perPage, page } = pageParams(ctx.query);
     return {
       status: 200,
@@ -1814,7 +1948,10 @@ export class GitHubEmulator {
           sortKey === "updated" ? Date.parse(issue.updatedAt) : sortKey === "comments" ? issue.commentIds.length : Date.parse(issue.createdAt);
         return direction * (key(a) - key(b) || a.number - b.number);
       });
-    return this.page(ctx, issues.map((issue) => this.issueJson(repo, issue)));
+    return this.page(
+      ctx,
+      issues.map((issue) => this.issueJson(repo, issue)),
+    );
   }
 
   private createIssueRoute(ctx: RequestContext): Reply {
@@ -1865,9 +2002,17 @@ export class GitHubEmulator {
     const parent = this.issueOf(ctx);
     const id = field(ctx.body, "sub_issue_id");
     const sub = [...repo.issues.values()].find((issue) => issue.id === id);
-    if (sub === undefined) return { status: 404, body: { message: "Not Found", documentation_url: "https://docs.github.com/rest/issues/sub-issues#add-sub-issue" } };
+    if (sub === undefined)
+      return { status: 404, body: { message: "Not Found", documentation_url: "https://docs.github.com/rest/issues/sub-issues#add-sub-issue" } };
     if ((sub.parent !== undefined && field(ctx.body, "replace_parent") !== true) || sub.number === parent.number) {
-      return { status: 422, body: { message: "Validation Failed", errors: [{ resource: "Issue", code: "custom", message: "Issue may not contain duplicate sub-issues or already have a parent" }], documentation_url: "https://docs.github.com/rest/issues/sub-issues#add-sub-issue" } };
+      return {
+        status: 422,
+        body: {
+          message: "Validation Failed",
+          errors: [{ resource: "Issue", code: "custom", message: "Issue may not contain duplicate sub-issues or already have a parent" }],
+          documentation_url: "https://docs.github.com/rest/issues/sub-issues#add-sub-issue",
+        },
+      };
     }
     if (sub.parent !== undefined) {
       const old = repo.issues.get(sub.parent);
@@ -1894,7 +2039,10 @@ export class GitHubEmulator {
     const repo = ctx.repo();
     const since = ctx.query.since === undefined ? undefined : Date.parse(ctx.query.since);
     const comments = this.commentsOf(this.issueOf(ctx)).filter((comment) => since === undefined || Date.parse(comment.updatedAt) >= since);
-    return this.page(ctx, comments.map((comment) => this.commentJson(repo, comment)));
+    return this.page(
+      ctx,
+      comments.map((comment) => this.commentJson(repo, comment)),
+    );
   }
 
   private createCommentRoute(ctx: RequestContext): Reply {
@@ -2000,7 +2148,8 @@ export class GitHubEmulator {
       if (path === undefined || mode === undefined || (type !== "blob" && type !== "tree" && type !== "commit")) {
         throw new HttpError(422, "Invalid tree info", { errors: ["tree.path, tree.mode and tree.type are required"] });
       }
-      if (content !== undefined && sha !== undefined) throw new HttpError(422, "Invalid tree info", { errors: ["tree.sha and tree.content are mutually exclusive"] });
+      if (content !== undefined && sha !== undefined)
+        throw new HttpError(422, "Invalid tree info", { errors: ["tree.sha and tree.content are mutually exclusive"] });
       if (sha === null) {
         deletePath(files, path);
       } else if (content !== undefined) {
@@ -2217,7 +2366,10 @@ export class GitHubEmulator {
     const pulls = [...repo.pulls.values()].filter(
       (pull) => (state === "all" || pull.state === state) && (head === undefined || `${repo.owner.login}:${pull.head}`.toLowerCase() === head.toLowerCase()),
     );
-    return this.page(ctx, pulls.map((pull) => this.pullJson(repo, pull, "simple")));
+    return this.page(
+      ctx,
+      pulls.map((pull) => this.pullJson(repo, pull, "simple")),
+    );
   }
 
   private createPull(ctx: RequestContext): Reply {
@@ -2231,10 +2383,18 @@ export class GitHubEmulator {
     if (headSha === undefined) throw invalid("head");
     if (baseSha === undefined) throw invalid("base");
     if ([...repo.pulls.values()].some((pull) => pull.state === "open" && pull.head === head)) {
-      throw new HttpError(422, "Validation Failed", { errors: [{ resource: "PullRequest", code: "custom", message: `A pull request already exists for ${repo.owner.login}:${head}.` }] });
+      throw new HttpError(422, "Validation Failed", {
+        errors: [{ resource: "PullRequest", code: "custom", message: `A pull request already exists for ${repo.owner.login}:${head}.` }],
+      });
     }
     const actor = this.actor(ctx);
-    const asIssue = this.createIssue(repo, { title: String(field(ctx.body, "title") ?? ""), body: stringField(ctx.body, "body") ?? "", labels: [], user: actor.login, viaApp: true });
+    const asIssue = this.createIssue(repo, {
+      title: String(field(ctx.body, "title") ?? ""),
+      body: stringField(ctx.body, "body") ?? "",
+      labels: [],
+      user: actor.login,
+      viaApp: true,
+    });
     asIssue.pullRequest = true;
     const number = asIssue.number;
     const now = timestamp();
@@ -2270,7 +2430,10 @@ export class GitHubEmulator {
     const title = stringField(ctx.body, "title");
     const body = stringField(ctx.body, "body");
     const state = stringField(ctx.body, "state");
-    if (state === "open" && pull.merged) throw new HttpError(422, "Validation Failed", { errors: [{ resource: "PullRequest", code: "custom", field: "state", message: "state cannot be changed. The pull request cannot be reopened." }] });
+    if (state === "open" && pull.merged)
+      throw new HttpError(422, "Validation Failed", {
+        errors: [{ resource: "PullRequest", code: "custom", field: "state", message: "state cannot be changed. The pull request cannot be reopened." }],
+      });
     if (title !== undefined) pull.title = title;
     if (body !== undefined) pull.body = body;
     pull.updatedAt = timestamp();
@@ -2290,7 +2453,11 @@ export class GitHubEmulator {
       const user = this.users.get(login.toLowerCase());
       // GitHub: a review request must name a collaborator, and never the pull request's author.
       if (user === undefined || repo.roles.get(login.toLowerCase()) === undefined) {
-        throw new HttpError(422, "Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the " + `${repo.fullName} repository.`);
+        throw new HttpError(
+          422,
+          "Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the " +
+            `${repo.fullName} repository.`,
+        );
       }
       if (user === pull.user) throw new HttpError(422, "Review cannot be requested from pull request author.");
       if (!pull.requestedReviewers.includes(user)) pull.requestedReviewers.push(user);
@@ -2426,7 +2593,7 @@ export class GitHubEmulator {
     const status = stringField(body, "status");
     const conclusion = stringField(body, "conclusion");
     if (status === "completed" && conclusion === undefined && run.conclusion === null) {
-      throw new HttpError(422, "Invalid request.\n\n\"conclusion\" wasn't supplied.");
+      throw new HttpError(422, 'Invalid request.\n\n"conclusion" wasn\'t supplied.');
     }
     if (status !== undefined) run.status = status;
     if (conclusion !== undefined) {
@@ -2451,13 +2618,21 @@ export class GitHubEmulator {
   private refSha(repo: RepoState, ref: string, status: 404 | 422): string {
     let sha: string | undefined;
     if (isSha(ref)) {
-      if (this.commitObject(repo, ref) !== undefined || this.gitHasCommit(repo, ref) || [...repo.checkRuns.values()].some((run) => run.headSha === ref) || repo.statuses.some((s) => s.sha === ref)) sha = ref;
+      if (
+        this.commitObject(repo, ref) !== undefined ||
+        this.gitHasCommit(repo, ref) ||
+        [...repo.checkRuns.values()].some((run) => run.headSha === ref) ||
+        repo.statuses.some((s) => s.sha === ref)
+      )
+        sha = ref;
     } else {
       const name = ref.replace(/^refs\//, "").replace(/^heads\//, "");
       sha = this.branchSha(repo, name);
       if (sha === undefined || sha === "") {
         const tag = name.replace(/^tags\//, "");
-        sha = repo.refs.get(`refs/tags/${tag}`) ?? (/^[A-Za-z0-9._\/-]+$/.test(tag) ? this.gitRun(repo, ["rev-parse", "--verify", "--quiet", `refs/tags/${tag}^{commit}`]) : undefined);
+        sha =
+          repo.refs.get(`refs/tags/${tag}`) ??
+          (/^[A-Za-z0-9._\/-]+$/.test(tag) ? this.gitRun(repo, ["rev-parse", "--verify", "--quiet", `refs/tags/${tag}^{commit}`]) : undefined);
       }
     }
     if (sha === undefined || sha === "") throw new HttpError(status, `No commit found for SHA: ${ref}`);
@@ -2532,7 +2707,11 @@ export class GitHubEmulator {
     const sha = this.refSha(repo, ctx.params.ref ?? "", 404);
     const latest = this.latestStatuses(repo, sha);
     // GitHub: failure if any context is error or failure, pending if none or any is pending, else success.
-    const state = latest.some((s) => s.state === "failure" || s.state === "error") ? "failure" : latest.length === 0 || latest.some((s) => s.state === "pending") ? "pending" : "success";
+    const state = latest.some((s) => s.state === "failure" || s.state === "error")
+      ? "failure"
+      : latest.length === 0 || latest.some((s) => s.state === "pending")
+        ? "pending"
+        : "success";
     const { perPage, page } = pageParams(ctx.query);
     const api = `${this.apiUrl}/repos/${repo.fullName}`;
     return {
@@ -2557,7 +2736,10 @@ export class GitHubEmulator {
     const repo = ctx.repo();
     const sha = this.refSha(repo, ctx.params.ref ?? "", 404);
     const statuses = repo.statuses.filter((status) => status.sha === sha).sort((a, b) => b.id - a.id);
-    return this.page(ctx, statuses.map((status) => this.statusJson(repo, status)));
+    return this.page(
+      ctx,
+      statuses.map((status) => this.statusJson(repo, status)),
+    );
   }
 
   /** GitHub answers 302 to a short-lived download URL; here one on the emulator, outside the API. */
@@ -2595,7 +2777,10 @@ export class GitHubEmulator {
     if (install !== null && method === "GET") {
       this.requests.push({ method, path: url.pathname, query: {}, body: undefined, status: 200, auth: "none" });
       const name = decodeSegment(install[1] ?? "");
-      return { status: 200, html: `<!DOCTYPE html><html><head><title>Install ${escapeHtml(name)}</title></head><body><h1>Install ${escapeHtml(name)}</h1></body></html>` };
+      return {
+        status: 200,
+        html: `<!DOCTYPE html><html><head><title>Install ${escapeHtml(name)}</title></head><body><h1>Install ${escapeHtml(name)}</h1></body></html>`,
+      };
     }
     // Browsers ask every site for its icon; none is served, and that is not the code under test.
     if (url.pathname === "/favicon.ico" && method === "GET") return { status: 404, text: "Not Found" };
@@ -2617,7 +2802,10 @@ export class GitHubEmulator {
       // GitHub shows the person an error page; a test sees it as a violation.
       this.violations.push(`POST ${url.pathname}: the manifest was refused: ${problems.join("; ")}`);
       record.status = 422;
-      return { status: 422, html: `<!DOCTYPE html><html><body><h1>Invalid GitHub App configuration</h1><ul>${problems.map((p) => `<li>${escapeHtml(p)}</li>`).join("")}</ul></body></html>` };
+      return {
+        status: 422,
+        html: `<!DOCTYPE html><html><body><h1>Invalid GitHub App configuration</h1><ul>${problems.map((p) => `<li>${escapeHtml(p)}</li>`).join("")}</ul></body></html>`,
+      };
     }
     const code = randomBytes(10).toString("hex");
     this.manifestCodes.set(code, { manifest: parsed, expiresAt: Date.now() + MANIFEST_CODE_TTL_MS });
@@ -2636,11 +2824,18 @@ export class GitHubEmulator {
     if (pending === undefined || pending.expiresAt < Date.now()) throw notFound();
     const { manifest } = pending;
     const name = String(manifest.name);
-    const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
-    if (slug !== this.appSlug) throw new HttpError(422, `GitHub emulator: the App registered is "${slug}", but this emulator plays "${this.appSlug}" (start it with appSlug)`);
+    const slug = name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "");
+    if (slug !== this.appSlug)
+      throw new HttpError(422, `GitHub emulator: the App registered is "${slug}", but this emulator plays "${this.appSlug}" (start it with appSlug)`);
     const permissions = manifest.default_permissions;
     const events = manifest.default_events;
-    if (isObject(permissions)) this.appPermissions = Object.fromEntries(Object.entries(permissions).flatMap(([key, level]) => (level === "read" || level === "write" ? [[key, level]] : [])));
+    if (isObject(permissions))
+      this.appPermissions = Object.fromEntries(
+        Object.entries(permissions).flatMap(([key, level]) => (level === "read" || level === "write" ? [[key, level]] : [])),
+      );
     if (Array.isArray(events)) this.appEvents = events.filter((event): event is string => typeof event === "string");
     const hook = manifest.hook_attributes;
     const hookUrl = isObject(hook) && hook.active !== false && typeof hook.url === "string" ? hook.url : undefined;
@@ -2712,14 +2907,20 @@ export class GitHubEmulator {
     const repo = ctx.repo();
     const pull = this.pullOf(ctx);
     const reviews = [...repo.reviews.values()].filter((review) => review.pullNumber === pull.number);
-    return this.page(ctx, reviews.map((review) => this.reviewJson(repo, review)));
+    return this.page(
+      ctx,
+      reviews.map((review) => this.reviewJson(repo, review)),
+    );
   }
 
   private listCommentsForReview(ctx: RequestContext): Reply {
     const repo = ctx.repo();
     const review = this.reviewOf(ctx);
     const comments = [...repo.reviewComments.values()].filter((comment) => comment.reviewId === review.id);
-    return this.page(ctx, comments.map((comment) => this.reviewCommentJson(repo, comment)));
+    return this.page(
+      ctx,
+      comments.map((comment) => this.reviewCommentJson(repo, comment)),
+    );
   }
 
   private listReviewComments(ctx: RequestContext): Reply {
@@ -2732,7 +2933,10 @@ export class GitHubEmulator {
     const comments = [...repo.reviewComments.values()]
       .filter((comment) => comment.pullNumber === pull.number && (since === undefined || Date.parse(comment.updatedAt) >= since))
       .sort((a, b) => direction * (key(a) - key(b) || a.id - b.id));
-    return this.page(ctx, comments.map((comment) => this.reviewCommentJson(repo, comment)));
+    return this.page(
+      ctx,
+      comments.map((comment) => this.reviewCommentJson(repo, comment)),
+    );
   }
 
   /** A reply joins the thread of the comment's top-level comment, in a review of its own (as on GitHub). */
@@ -2798,7 +3002,8 @@ export class GitHubEmulator {
    * line, up to that line. A line outside the diff gets a one-line hunk of its own.
    */
   private diffHunk(repo: RepoState, pull: PullRecord, headSha: string, path: string, line: number): string {
-    const diff = isSha(pull.baseSha) && isSha(headSha) ? this.gitRun(repo, ["diff", "--no-color", "--unified=3", `${pull.baseSha}...${headSha}`, "--", path]) : undefined;
+    const diff =
+      isSha(pull.baseSha) && isSha(headSha) ? this.gitRun(repo, ["diff", "--no-color", "--unified=3", `${pull.baseSha}...${headSha}`, "--", path]) : undefined;
     let hunk: string[] = [];
     let next = 0;
     for (const text of (diff ?? "").split("\n")) {
@@ -2874,7 +3079,9 @@ export class GitHubEmulator {
   }
 
   private draftMutation(mutation: DraftMutation, token: IssuedToken): { value: JsonObject } | { error: { type: string; message: string } } {
-    const found = [...this.repos.values()].flatMap((repo) => [...repo.pulls.values()].filter((pull) => nodeId("PR", pull.id) === mutation.pullRequestId).map((pull) => ({ repo, pull })))[0];
+    const found = [...this.repos.values()].flatMap((repo) =>
+      [...repo.pulls.values()].filter((pull) => nodeId("PR", pull.id) === mutation.pullRequestId).map((pull) => ({ repo, pull })),
+    )[0];
     if (found === undefined || found.repo.installationId !== token.installationId) {
       return { error: { type: "NOT_FOUND", message: `Could not resolve to a node with the global id of '${mutation.pullRequestId}'` } };
     }
@@ -3097,7 +3304,11 @@ export class GitHubEmulator {
   }
 
   private resolveCommitish(repo: RepoState, ref: string): string | undefined {
-    const candidates = isSha(ref) ? [ref] : ref.startsWith("refs/") ? [repo.refs.get(ref)] : [repo.refs.get(`refs/heads/${ref}`), repo.refs.get(`refs/tags/${ref}`)];
+    const candidates = isSha(ref)
+      ? [ref]
+      : ref.startsWith("refs/")
+        ? [repo.refs.get(ref)]
+        : [repo.refs.get(`refs/heads/${ref}`), repo.refs.get(`refs/tags/${ref}`)];
     return candidates.find((sha): sha is string => sha !== undefined && this.commitObject(repo, sha) !== undefined);
   }
 
@@ -3345,7 +3556,14 @@ export class GitHubEmulator {
       events_url: `${url}/events`,
       html_url: `${this.webUrl}/${repo.fullName}/${issue.pullRequest === true ? "pull" : "issues"}/${issue.number}`,
       ...(issue.pullRequest === true
-        ? { pull_request: { url: `${this.apiUrl}/repos/${repo.fullName}/pulls/${issue.number}`, html_url: `${this.webUrl}/${repo.fullName}/pull/${issue.number}`, diff_url: `${this.webUrl}/${repo.fullName}/pull/${issue.number}.diff`, patch_url: `${this.webUrl}/${repo.fullName}/pull/${issue.number}.patch` } }
+        ? {
+            pull_request: {
+              url: `${this.apiUrl}/repos/${repo.fullName}/pulls/${issue.number}`,
+              html_url: `${this.webUrl}/${repo.fullName}/pull/${issue.number}`,
+              diff_url: `${this.webUrl}/${repo.fullName}/pull/${issue.number}.diff`,
+              patch_url: `${this.webUrl}/${repo.fullName}/pull/${issue.number}.patch`,
+            },
+          }
         : {}),
       timeline_url: `${url}/timeline`,
       number: issue.number,
@@ -3499,7 +3717,14 @@ export class GitHubEmulator {
       const taken = new Set([this.appId, ...[...this.foreignApps.values()].map((other) => other.id)]);
       let id = 100_000 + (Number.parseInt(createHash("sha1").update(key).digest("hex").slice(0, 8), 16) % 800_000);
       while (taken.has(id)) id++;
-      app = { id, slug, name: slug, owner: { login: `${slug}-developers`, id: 50_000_000 + id, type: "Organization" }, description: `${slug} (another GitHub App)`, externalUrl: `https://${key}.example.com` };
+      app = {
+        id,
+        slug,
+        name: slug,
+        owner: { login: `${slug}-developers`, id: 50_000_000 + id, type: "Organization" },
+        description: `${slug} (another GitHub App)`,
+        externalUrl: `https://${key}.example.com`,
+      };
     }
     this.foreignApps.set(key, app);
     return app;
@@ -3522,9 +3747,35 @@ export class GitHubEmulator {
       created_at: actions ? "2018-07-30T09:30:17Z" : this.createdAt,
       updated_at: actions ? "2024-04-10T20:33:16Z" : this.createdAt,
       permissions: actions
-        ? { actions: "write", checks: "write", contents: "write", deployments: "write", issues: "write", metadata: "read", packages: "write", pages: "write", pull_requests: "write", statuses: "write" }
+        ? {
+            actions: "write",
+            checks: "write",
+            contents: "write",
+            deployments: "write",
+            issues: "write",
+            metadata: "read",
+            packages: "write",
+            pages: "write",
+            pull_requests: "write",
+            statuses: "write",
+          }
         : { checks: "write", metadata: "read", statuses: "write" },
-      events: actions ? ["check_run", "check_suite", "create", "delete", "issues", "issue_comment", "pull_request", "pull_request_review", "push", "status", "workflow_dispatch", "workflow_run"] : ["check_run", "check_suite"],
+      events: actions
+        ? [
+            "check_run",
+            "check_suite",
+            "create",
+            "delete",
+            "issues",
+            "issue_comment",
+            "pull_request",
+            "pull_request_review",
+            "push",
+            "status",
+            "workflow_dispatch",
+            "workflow_run",
+          ]
+        : ["check_run", "check_suite"],
       installations_count: 1,
     };
   }
@@ -3553,7 +3804,10 @@ export class GitHubEmulator {
   }
 
   /** A commit's tree, parents, message and people, from the emulator's objects or the git backing. */
-  private commitSummary(repo: RepoState, sha: string): { tree: string; parents: string[]; message: string; author: GitIdentity; committer: GitIdentity } | undefined {
+  private commitSummary(
+    repo: RepoState,
+    sha: string,
+  ): { tree: string; parents: string[]; message: string; author: GitIdentity; committer: GitIdentity } | undefined {
     const commit = this.commitObject(repo, sha);
     if (commit !== undefined) return commit;
     if (!isSha(sha)) return undefined;
@@ -3748,7 +4002,20 @@ const DRAFT_MUTATIONS = {
   markPullRequestReadyForReview: { draft: false, payloadType: "MarkPullRequestReadyForReviewPayload", inputType: "MarkPullRequestReadyForReviewInput" },
   convertPullRequestToDraft: { draft: true, payloadType: "ConvertPullRequestToDraftPayload", inputType: "ConvertPullRequestToDraftInput" },
 } as const;
-const PULL_REQUEST_GRAPHQL_FIELDS = ["__typename", "id", "number", "isDraft", "state", "title", "url", "headRefName", "headRefOid", "baseRefName", "merged", "closed"] as const;
+const PULL_REQUEST_GRAPHQL_FIELDS = [
+  "__typename",
+  "id",
+  "number",
+  "isDraft",
+  "state",
+  "title",
+  "url",
+  "headRefName",
+  "headRefOid",
+  "baseRefName",
+  "merged",
+  "closed",
+] as const;
 type PullRequestGraphqlField = (typeof PULL_REQUEST_GRAPHQL_FIELDS)[number];
 const EMULATOR_GRAPHQL_NOTE = "the GitHub emulator implements only the mutations markPullRequestReadyForReview and convertPullRequestToDraft";
 
@@ -4045,7 +4312,9 @@ function graphqlValue(value: GraphqlValue, variables: Map<string, unknown>, oper
   switch (value.kind) {
     case "variable": {
       if (!variables.has(value.name)) {
-        throw new GraphqlError(`Variable $${value.name} is used by ${operation.name ?? "anonymous mutation"} but not declared`, { extensions: { code: "variableNotDefined", variableName: value.name } });
+        throw new GraphqlError(`Variable $${value.name} is used by ${operation.name ?? "anonymous mutation"} but not declared`, {
+          extensions: { code: "variableNotDefined", variableName: value.name },
+        });
       }
       return variables.get(value.name);
     }
@@ -4072,7 +4341,11 @@ function isDraftMutationName(name: string): name is keyof typeof DRAFT_MUTATIONS
 function checkDraftMutations(operation: GraphqlOperation, provided: JsonObject): DraftMutation[] {
   if (operation.type !== "mutation") {
     const first = operation.selections[0];
-    throw new GraphqlError(`Field '${first?.name ?? "?"}' on type 'Query' is not answered by the GitHub emulator`, { locations: first === undefined ? [] : [first.location] }, EMULATOR_GRAPHQL_NOTE);
+    throw new GraphqlError(
+      `Field '${first?.name ?? "?"}' on type 'Query' is not answered by the GitHub emulator`,
+      { locations: first === undefined ? [] : [first.location] },
+      EMULATOR_GRAPHQL_NOTE,
+    );
   }
   const variables = new Map<string, unknown>();
   for (const variable of operation.variables) {
@@ -4092,7 +4365,11 @@ function checkDraftMutations(operation: GraphqlOperation, provided: JsonObject):
       return { key, name: "__typename", location: selection.location, pullRequestId: "", clientMutationId: null, draft: false, payloadType: "", payload: [] };
     }
     if (!isDraftMutationName(selection.name)) {
-      throw new GraphqlError(`Field '${selection.name}' doesn't exist on type 'Mutation'`, { ...where, extensions: { code: "undefinedField", typeName: "Mutation", fieldName: selection.name } }, EMULATOR_GRAPHQL_NOTE);
+      throw new GraphqlError(
+        `Field '${selection.name}' doesn't exist on type 'Mutation'`,
+        { ...where, extensions: { code: "undefinedField", typeName: "Mutation", fieldName: selection.name } },
+        EMULATOR_GRAPHQL_NOTE,
+      );
     }
     const spec = DRAFT_MUTATIONS[selection.name];
     for (const argument of selection.args) {
@@ -4101,36 +4378,70 @@ function checkDraftMutations(operation: GraphqlOperation, provided: JsonObject):
     const inputArgument = selection.args.find((argument) => argument.name === "input");
     if (inputArgument === undefined) throw new GraphqlError(`Field '${selection.name}' is missing required arguments: input`, where);
     const input = graphqlValue(inputArgument.value, variables, operation);
-    if (!isObject(input)) throw new GraphqlError(`Argument 'input' on Field '${selection.name}' has an invalid value (${JSON.stringify(input)}). Expected type '${spec.inputType}!'.`, where);
+    if (!isObject(input))
+      throw new GraphqlError(
+        `Argument 'input' on Field '${selection.name}' has an invalid value (${JSON.stringify(input)}). Expected type '${spec.inputType}!'.`,
+        where,
+      );
     for (const name of Object.keys(input)) {
-      if (name !== "pullRequestId" && name !== "clientMutationId") throw new GraphqlError(`InputObject '${spec.inputType}' doesn't accept argument '${name}'`, where);
+      if (name !== "pullRequestId" && name !== "clientMutationId")
+        throw new GraphqlError(`InputObject '${spec.inputType}' doesn't accept argument '${name}'`, where);
     }
     const pullRequestId = input.pullRequestId;
     const clientMutationId = input.clientMutationId ?? null;
-    if (typeof pullRequestId !== "string") throw new GraphqlError(`Argument 'pullRequestId' on InputObject '${spec.inputType}' is required. Expected type ID!`, where);
-    if (clientMutationId !== null && typeof clientMutationId !== "string") throw new GraphqlError(`Argument 'clientMutationId' on InputObject '${spec.inputType}' has an invalid value. Expected type 'String'.`, where);
+    if (typeof pullRequestId !== "string")
+      throw new GraphqlError(`Argument 'pullRequestId' on InputObject '${spec.inputType}' is required. Expected type ID!`, where);
+    if (clientMutationId !== null && typeof clientMutationId !== "string")
+      throw new GraphqlError(`Argument 'clientMutationId' on InputObject '${spec.inputType}' has an invalid value. Expected type 'String'.`, where);
     if (selection.selections === undefined) {
-      throw new GraphqlError(`Field must have selections (field '${selection.name}' returns ${spec.payloadType} but has no selections. Did you mean '${selection.name} { ... }'?)`, where);
+      throw new GraphqlError(
+        `Field must have selections (field '${selection.name}' returns ${spec.payloadType} but has no selections. Did you mean '${selection.name} { ... }'?)`,
+        where,
+      );
     }
     const payload = selection.selections.map((item): DraftMutation["payload"][number] => {
       const itemKey = item.alias ?? item.name;
       if (item.name === "__typename" || item.name === "clientMutationId") {
-        if (item.selections !== undefined) throw new GraphqlError(`Selections can't be made on scalars (field '${item.name}' returns String but has selections [${item.selections.map((leaf) => leaf.name).join(", ")}])`, where);
+        if (item.selections !== undefined)
+          throw new GraphqlError(
+            `Selections can't be made on scalars (field '${item.name}' returns String but has selections [${item.selections.map((leaf) => leaf.name).join(", ")}])`,
+            where,
+          );
         return { key: itemKey, name: item.name, fields: [] };
       }
       if (item.name !== "pullRequest") {
-        throw new GraphqlError(`Field '${item.name}' doesn't exist on type '${spec.payloadType}'`, { ...where, extensions: { code: "undefinedField", typeName: spec.payloadType, fieldName: item.name } });
+        throw new GraphqlError(`Field '${item.name}' doesn't exist on type '${spec.payloadType}'`, {
+          ...where,
+          extensions: { code: "undefinedField", typeName: spec.payloadType, fieldName: item.name },
+        });
       }
-      if (item.selections === undefined) throw new GraphqlError("Field must have selections (field 'pullRequest' returns PullRequest but has no selections. Did you mean 'pullRequest { ... }'?)", where);
+      if (item.selections === undefined)
+        throw new GraphqlError(
+          "Field must have selections (field 'pullRequest' returns PullRequest but has no selections. Did you mean 'pullRequest { ... }'?)",
+          where,
+        );
       const fields = item.selections.map((leaf): GraphqlLeaf => {
         if (!isPullRequestGraphqlField(leaf.name)) {
-          throw new GraphqlError(`Field '${leaf.name}' is not answered on type 'PullRequest' by the GitHub emulator`, { ...where, extensions: { code: "undefinedField", typeName: "PullRequest", fieldName: leaf.name } }, `it answers ${PULL_REQUEST_GRAPHQL_FIELDS.join(", ")}`);
+          throw new GraphqlError(
+            `Field '${leaf.name}' is not answered on type 'PullRequest' by the GitHub emulator`,
+            { ...where, extensions: { code: "undefinedField", typeName: "PullRequest", fieldName: leaf.name } },
+            `it answers ${PULL_REQUEST_GRAPHQL_FIELDS.join(", ")}`,
+          );
         }
         if (leaf.selections !== undefined || leaf.args.length > 0) throw new GraphqlError(`Selections can't be made on scalars (field '${leaf.name}')`, where);
         return { key: leaf.alias ?? leaf.name, name: leaf.name };
       });
       return { key: itemKey, name: "pullRequest", fields };
     });
-    return { key, name: selection.name, location: selection.location, pullRequestId, clientMutationId: typeof clientMutationId === "string" ? clientMutationId : null, draft: spec.draft, payloadType: spec.payloadType, payload };
+    return {
+      key,
+      name: selection.name,
+      location: selection.location,
+      pullRequestId,
+      clientMutationId: typeof clientMutationId === "string" ? clientMutationId : null,
+      draft: spec.draft,
+      payloadType: spec.payloadType,
+      payload,
+    };
   });
 }

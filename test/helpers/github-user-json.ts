@@ -42,7 +42,8 @@ export function githubUserJson(user: { login: string; id: number; nodeId: string
     avatar_url: `${hosts.avatars}/u/${user.id}?v=4`,
     gravatar_id: "",
     url: api,
-    html_url: user.type === "Bot" ? `${hosts.web}/apps/${encodeURIComponent(user.login.replace(/\[bot\]$/, ""))}` : `${hosts.web}/${encodeURIComponent(user.login)}`,
+    html_url:
+      user.type === "Bot" ? `${hosts.web}/apps/${encodeURIComponent(user.login.replace(/\[bot\]$/, ""))}` : `${hosts.web}/${encodeURIComponent(user.login)}`,
     followers_url: `${api}/followers`,
     following_url: `${api}/following{/other_user}`,
     gists_url: `${api}/gists{/gist_id}`,

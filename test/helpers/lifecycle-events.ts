@@ -31,7 +31,10 @@ export async function actionsFinish(
     name: "test (node 20)",
     appSlug: ACTIONS.slug,
     conclusion,
-    output: { title: conclusion === "failure" ? "Process completed with exit code 1." : "Passed", summary: conclusion === "failure" ? "1 test failed" : "all good" },
+    output: {
+      title: conclusion === "failure" ? "Process completed with exit code 1." : "Passed",
+      summary: conclusion === "failure" ? "1 test failed" : "all good",
+    },
   });
   if (on.log !== undefined) scenario.github.setJobLog(FULL_NAME, run.id, on.log);
   await scenario.afk.deliver(
@@ -53,7 +56,11 @@ export async function actionsFinish(
 }
 
 /** CI finishes on afk's pull request (its head unless `sha` says otherwise; a `branch` without the pull request when given). */
-export async function ciFinishes(scenario: GitScenario, conclusion: "success" | "failure", options: { log?: string; sha?: string; branch?: string } = {}): Promise<void> {
+export async function ciFinishes(
+  scenario: GitScenario,
+  conclusion: "success" | "failure",
+  options: { log?: string; sha?: string; branch?: string } = {},
+): Promise<void> {
   const pull = pullOf(scenario);
   await actionsFinish(scenario, conclusion, {
     sha: options.sha ?? pull.headSha,

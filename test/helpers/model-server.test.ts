@@ -70,7 +70,9 @@ describe("the scripted Messages API server, through the real SDK", () => {
       ],
       1,
     );
-    await expect(down.messages.create({ model: "claude-sonnet-5-5", max_tokens: 10, messages: [{ role: "user", content: "hi" }] })).rejects.toMatchObject({ status: 529 });
+    await expect(down.messages.create({ model: "claude-sonnet-5-5", max_tokens: 10, messages: [{ role: "user", content: "hi" }] })).rejects.toMatchObject({
+      status: 529,
+    });
   });
 
   it("a dropped connection is retried like an overload", async () => {
@@ -94,7 +96,12 @@ describe("the scripted Messages API server, through the real SDK", () => {
     server.simulateCaching = true;
     const system = "s".repeat(8_000); // 2000 tokens, above the 1024-token minimum
     const mark = { type: "ephemeral" } as const;
-    const first = await anthropic.messages.create({ model: "m", max_tokens: 10, system: [{ type: "text", text: system, cache_control: mark }], messages: [{ role: "user", content: "hi" }] });
+    const first = await anthropic.messages.create({
+      model: "m",
+      max_tokens: 10,
+      system: [{ type: "text", text: system, cache_control: mark }],
+      messages: [{ role: "user", content: "hi" }],
+    });
     expect(first.usage).toMatchObject({ cache_read_input_tokens: 0 });
     expect(first.usage.cache_creation_input_tokens).toBeGreaterThan(2_000);
     const history = [
@@ -102,7 +109,12 @@ describe("the scripted Messages API server, through the real SDK", () => {
       { role: "assistant" as const, content: "sure" },
       { role: "user" as const, content: [{ type: "text" as const, text: "more", cache_control: mark }] },
     ];
-    const second = await anthropic.messages.create({ model: "m", max_tokens: 10, system: [{ type: "text", text: system, cache_control: mark }], messages: history });
+    const second = await anthropic.messages.create({
+      model: "m",
+      max_tokens: 10,
+      system: [{ type: "text", text: system, cache_control: mark }],
+      messages: history,
+    });
     // The system prefix written by the first request is read; the history up to the new breakpoint is written.
     expect(second.usage.cache_read_input_tokens).toBe(first.usage.cache_creation_input_tokens);
     expect(second.usage.cache_creation_input_tokens).toBeGreaterThan(2_000);
@@ -113,4 +125,3 @@ describe("the scripted Messages API server, through the real SDK", () => {
     expect(third.usage.input_tokens).toBeGreaterThan(4_000);
   });
 });
-

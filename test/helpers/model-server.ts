@@ -3,9 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 
 /** A content block the scripted model answers with, in the Messages API's own shape. */
-export type ScriptedBlock =
-  | { type: "text"; text: string }
-  | { type: "tool_use"; id: string; name: string; input: Record<string, unknown> };
+export type ScriptedBlock = { type: "text"; text: string } | { type: "tool_use"; id: string; name: string; input: Record<string, unknown> };
 
 export interface ScriptedUsage {
   input_tokens: number;
@@ -151,7 +149,10 @@ export class ModelServer {
       content: turn.content,
       stop_reason: turn.stop_reason ?? (turn.content.some((block) => block.type === "tool_use") ? "tool_use" : "end_turn"),
       stop_sequence: null,
-      usage: turn.usage === undefined && this.simulateCaching ? this.#cache.bill(body, turn.content) : { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, ...turn.usage },
+      usage:
+        turn.usage === undefined && this.simulateCaching
+          ? this.#cache.bill(body, turn.content)
+          : { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, ...turn.usage },
     };
     if (body.stream === true) return streamMessage(res, message);
     sendJson(res, 200, message);
@@ -159,7 +160,8 @@ export class ModelServer {
 }
 
 function requestProblem(req: IncomingMessage, body: Record<string, unknown>): string | undefined {
-  if (typeof req.headers["x-api-key"] !== "string" && typeof req.headers.authorization !== "string") return "no credentials (x-api-key or authorization header)";
+  if (typeof req.headers["x-api-key"] !== "string" && typeof req.headers.authorization !== "string")
+    return "no credentials (x-api-key or authorization header)";
   if (typeof req.headers["anthropic-version"] !== "string") return "no anthropic-version header";
   if (typeof body.model !== "string" || body.model.length === 0) return "model is required";
   if (typeof body.max_tokens !== "number" || !Number.isInteger(body.max_tokens) || body.max_tokens < 1) return "max_tokens must be a positive integer";
@@ -195,7 +197,8 @@ function streamMessage(res: ServerResponse, message: StreamedMessage): void {
       for (const piece of splitInTwo(block.text)) send("content_block_delta", { index, delta: { type: "text_delta", text: piece } });
     } else {
       send("content_block_start", { index, content_block: { type: "tool_use", id: block.id, name: block.name, input: {} } });
-      for (const piece of splitInTwo(JSON.stringify(block.input))) send("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: piece } });
+      for (const piece of splitInTwo(JSON.stringify(block.input)))
+        send("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: piece } });
     }
     send("content_block_stop", { index });
   });

@@ -68,7 +68,14 @@ function fixErrata(node: unknown): void {
   if (Array.isArray(node)) return node.forEach(fixErrata);
   if (!isObject(node)) return;
   const parts = node.allOf;
-  if (Array.isArray(parts) && parts.length === 2 && isObject(parts[0]) && parts[0].title === "Simple User" && isObject(parts[1]) && parts[1].title === "Enterprise") {
+  if (
+    Array.isArray(parts) &&
+    parts.length === 2 &&
+    isObject(parts[0]) &&
+    parts[0].title === "Simple User" &&
+    isObject(parts[1]) &&
+    parts[1].title === "Enterprise"
+  ) {
     node.anyOf = parts;
     delete node.allOf;
   }

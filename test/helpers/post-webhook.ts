@@ -22,7 +22,11 @@ export function postWebhook(input: { port: number; secret: string; name: string;
       },
       (res) => {
         res.resume();
-        res.on("end", () => (res.statusCode !== undefined && res.statusCode < 300 ? resolve(performance.now() - started) : reject(new Error(`delivery ${input.id} answered ${res.statusCode}`))));
+        res.on("end", () =>
+          res.statusCode !== undefined && res.statusCode < 300
+            ? resolve(performance.now() - started)
+            : reject(new Error(`delivery ${input.id} answered ${res.statusCode}`)),
+        );
       },
     );
     req.on("error", reject);

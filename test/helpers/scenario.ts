@@ -35,7 +35,16 @@ export interface Scenario {
   close(): Promise<void>;
 }
 
-export async function startScenario(options: { config?: string | null; env?: Record<string, string>; executor?: Executor; github?: GitHubEmulator; octokitRetries?: boolean; now?: () => Date } = {}): Promise<Scenario> {
+export async function startScenario(
+  options: {
+    config?: string | null;
+    env?: Record<string, string>;
+    executor?: Executor;
+    github?: GitHubEmulator;
+    octokitRetries?: boolean;
+    now?: () => Date;
+  } = {},
+): Promise<Scenario> {
   const github = options.github ?? (await GitHubEmulator.start());
   // The emulator checks its own answers against the description too, so afk is tested against GitHub-shaped responses.
   github.checkResponses = true;
@@ -61,7 +70,12 @@ export function scenarioFor(github: GitHubEmulator, afk: AfkInstance): Scenario 
     github,
     afk,
     issue(input = {}) {
-      return github.addIssue(FULL_NAME, { title: input.title ?? "Add a greeting", body: input.body ?? "Please add a greeting.", labels: input.labels ?? [], user: "ada-admin" }).number;
+      return github.addIssue(FULL_NAME, {
+        title: input.title ?? "Add a greeting",
+        body: input.body ?? "Please add a greeting.",
+        labels: input.labels ?? [],
+        user: "ada-admin",
+      }).number;
     },
     async label(issue, sender, options = {}) {
       const label = options.label ?? "ready-for-agent";
@@ -70,7 +84,13 @@ export function scenarioFor(github: GitHubEmulator, afk: AfkInstance): Scenario 
         owner: OWNER,
         repo: REPO,
         installationId: INSTALLATION_ID,
-        issue: { number: issue, title: existing.title, body: existing.body ?? "", labels: [...github.labels(FULL_NAME, issue), label], state: existing.state === "closed" ? "closed" : "open" },
+        issue: {
+          number: issue,
+          title: existing.title,
+          body: existing.body ?? "",
+          labels: [...github.labels(FULL_NAME, issue), label],
+          state: existing.state === "closed" ? "closed" : "open",
+        },
         label,
         sender: { login: sender, type: options.senderType ?? (sender.endsWith("[bot]") ? "Bot" : "User") },
       });
@@ -86,7 +106,13 @@ export function scenarioFor(github: GitHubEmulator, afk: AfkInstance): Scenario 
         owner: OWNER,
         repo: REPO,
         installationId: INSTALLATION_ID,
-        issue: { number: issue, title: existing.title, body: existing.body ?? "", labels: github.labels(FULL_NAME, issue), state: existing.state === "closed" ? "closed" : "open" },
+        issue: {
+          number: issue,
+          title: existing.title,
+          body: existing.body ?? "",
+          labels: github.labels(FULL_NAME, issue),
+          state: existing.state === "closed" ? "closed" : "open",
+        },
         comment: { body, id: created.id },
         sender: { login: sender, type: options.senderType ?? (sender.endsWith("[bot]") ? "Bot" : "User") },
       });

@@ -39,7 +39,14 @@ export async function startServedAfk(
   const log = pino({ level: "info" }, sink);
   const port = await freePort();
   const server = new Server({
-    Probot: Probot.defaults({ appId: emulator.appId, privateKey: testPrivateKey(), secret: SECRET, baseUrl: emulator.apiUrl, Octokit: UnthrottledOctokit, log }),
+    Probot: Probot.defaults({
+      appId: emulator.appId,
+      privateKey: testPrivateKey(),
+      secret: SECRET,
+      baseUrl: emulator.apiUrl,
+      Octokit: UnthrottledOctokit,
+      log,
+    }),
     port,
     host: "127.0.0.1",
     log,

@@ -169,7 +169,7 @@ export function examplePayload(event: string, action?: string): JsonObject {
 
 /** A stable, plausible numeric id for a name, so the same login gets the same id in every payload. */
 export function stableId(name: string): number {
-  return Number.parseInt(createHash("sha1").update(name).digest("hex").slice(0, 8), 16) % 90_000_000 + 10_000_000;
+  return (Number.parseInt(createHash("sha1").update(name).digest("hex").slice(0, 8), 16) % 90_000_000) + 10_000_000;
 }
 
 function nodeId(kind: string, id: number): string {
@@ -265,7 +265,13 @@ function issueFor(payload: JsonObject, target: RepositoryTarget, input: IssueTar
   const state = input.state ?? "open";
   if (input.isPullRequest === true) {
     const pulls = `https://api.github.com/repos/${target.owner}/${target.repo}/pulls/${input.number}`;
-    example.pull_request = { url: pulls, html_url: `https://github.com/${target.owner}/${target.repo}/pull/${input.number}`, diff_url: `${pulls}.diff`, patch_url: `${pulls}.patch`, merged_at: null };
+    example.pull_request = {
+      url: pulls,
+      html_url: `https://github.com/${target.owner}/${target.repo}/pull/${input.number}`,
+      diff_url: `${pulls}.diff`,
+      patch_url: `${pulls}.patch`,
+      merged_at: null,
+    };
   }
   return {
     ...example,
@@ -328,7 +334,10 @@ export function pullRequestClosedPayload(input: PullRequestClosedInput): JsonObj
   const { payload, repository, sender, installation } = common(examplePayload("pull_request", "closed"), input, input.sender);
   const example = objectAt(payload, "pull_request");
   const closedAt = "2026-11-23T12:00:00Z";
-  const headRepo = input.pull.fromFork === true ? { ...repository, full_name: `someone-else/${input.repo}`, name: input.repo, owner: payloadUser("someone-else") } : repository;
+  const headRepo =
+    input.pull.fromFork === true
+      ? { ...repository, full_name: `someone-else/${input.repo}`, name: input.repo, owner: payloadUser("someone-else") }
+      : repository;
   const side = (sideExample: unknown, ref: string, sha: string, repo: JsonObject): JsonObject => ({
     ...(isObject(sideExample) ? sideExample : {}),
     label: `${input.owner}:${ref}`,
@@ -374,7 +383,15 @@ export function checkRunPayload(input: CheckRunInput, action: "requested_action"
     app: { ...app, slug: input.checkRun.appSlug, name: input.checkRun.appSlug },
     check_suite: { ...suite, head_branch: input.checkRun.headBranch, head_sha: input.checkRun.headSha },
   };
-  return { ...payload, action, check_run: checkRun, ...(identifier === undefined ? {} : { requested_action: { identifier } }), repository, sender, installation };
+  return {
+    ...payload,
+    action,
+    check_run: checkRun,
+    ...(identifier === undefined ? {} : { requested_action: { identifier } }),
+    repository,
+    sender,
+    installation,
+  };
 }
 
 /** `issue_comment.created`: the sender just commented `comment.body` on the issue. */
@@ -596,7 +613,13 @@ function payloadApp(example: unknown, app: PayloadAppInput): JsonObject & { id: 
     slug: app.slug,
     node_id: nodeId("App", app.id),
     name: actions ? "GitHub Actions" : app.slug,
-    ...(actions ? { owner: payloadUser("github", "Organization", 9919), description: "Automate your workflow from idea to production", external_url: "https://help.github.com/en/actions" } : {}),
+    ...(actions
+      ? {
+          owner: payloadUser("github", "Organization", 9919),
+          description: "Automate your workflow from idea to production",
+          external_url: "https://help.github.com/en/actions",
+        }
+      : {}),
     html_url: `https://github.com/apps/${app.slug}`,
   };
 }
@@ -702,7 +725,8 @@ export function checkRunCompletedPayload(input: CheckRunCompletedInput): CheckRu
     head_sha: run.headSha,
     url,
     html_url: html,
-    details_url: run.detailsUrl ?? (run.app.slug === "github-actions" ? `https://github.com/${input.owner}/${input.repo}/actions/runs/${suiteId}/job/${run.id}` : html),
+    details_url:
+      run.detailsUrl ?? (run.app.slug === "github-actions" ? `https://github.com/${input.owner}/${input.repo}/actions/runs/${suiteId}/job/${run.id}` : html),
     status: "completed",
     conclusion: run.conclusion,
     output: { ...output, annotations_url: `${url}/annotations` },
@@ -782,5 +806,15 @@ export function pullRequestReviewSubmittedPayload(input: PullRequestReviewSubmit
 export function pullRequestSynchronizePayload(input: PullRequestSynchronizeInput): PullRequestSynchronizePayload {
   const { payload, repository, sender, installation } = common(examplePayload("pull_request", "synchronize"), input, input.sender);
   const pullRequest = pullRequestFor(payload.pull_request, input, repository, input.pull, input.after);
-  return { ...payload, action: "synchronize", number: input.pull.number, before: input.before, after: input.after, pull_request: pullRequest, repository, sender, installation };
+  return {
+    ...payload,
+    action: "synchronize",
+    number: input.pull.number,
+    before: input.before,
+    after: input.after,
+    pull_request: pullRequest,
+    repository,
+    sender,
+    installation,
+  };
 }

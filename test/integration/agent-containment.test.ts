@@ -19,7 +19,9 @@ function toolOutputs(scenario: { model: { requests: Array<{ body: Record<string,
 
 /** The branches of the bare remote. */
 function branches(remote: string): string[] {
-  return execFileSync("git", ["--git-dir", remote, "for-each-ref", "--format=%(refname:short)", "refs/heads"], { encoding: "utf8" }).split("\n").filter((line) => line.length > 0);
+  return execFileSync("git", ["--git-dir", remote, "for-each-ref", "--format=%(refname:short)", "refs/heads"], { encoding: "utf8" })
+    .split("\n")
+    .filter((line) => line.length > 0);
 }
 
 /** A script that, run by any git that looks into the nested repository, marks the host and the worktree. */
@@ -65,10 +67,16 @@ describe("nothing the agent writes runs, persists or counts outside its sandbox"
       config: 'test: npm test --silent\nsetup: "mkdir -p $npm_config_cache && echo filled-by-setup > $npm_config_cache/from-setup"\ngate:\n  max_rounds: 1\n',
       script: [
         // Job 1 (/afk ask, read-only): plants in HOME and tries the cache.
-        toolTurn("bash", { command: "echo 'script-shell=/bin/true' > ~/.npmrc; echo 'echo implant' >> ~/.bashrc; echo x > $(dirname $npm_config_cache)/implant 2>&1; ls -a ~; echo home=$HOME" }),
+        toolTurn("bash", {
+          command:
+            "echo 'script-shell=/bin/true' > ~/.npmrc; echo 'echo implant' >> ~/.bashrc; echo x > $(dirname $npm_config_cache)/implant 2>&1; ls -a ~; echo home=$HOME",
+        }),
         endTurn("Nothing unusual here."),
         // Job 2 (implement): looks for job 1's implants, plants again, breaks the code and expects the gate to believe it.
-        toolTurn("bash", { command: "ls -a ~; cat ~/.npmrc 2>&1; cat $npm_config_cache/from-setup; echo tamper > $npm_config_cache/from-setup 2>&1; echo 'script-shell=/bin/true' > ~/.npmrc; npm test --silent >/dev/null 2>&1; echo agent-npm-test=$?" }),
+        toolTurn("bash", {
+          command:
+            "ls -a ~; cat ~/.npmrc 2>&1; cat $npm_config_cache/from-setup; echo tamper > $npm_config_cache/from-setup 2>&1; echo 'script-shell=/bin/true' > ~/.npmrc; npm test --silent >/dev/null 2>&1; echo agent-npm-test=$?",
+        }),
         toolTurn("str_replace_based_edit_tool", { command: "str_replace", path: "src/math.js", old_str: "return a + b;", new_str: "return a - b;" }),
         endTurn("Made add faster."),
       ],
@@ -110,13 +118,18 @@ describe("nothing the agent writes runs, persists or counts outside its sandbox"
 
   it("files git ignores: an agent that patches an installed dependency cannot turn the red suite green", async () => {
     const scenario = await start({
-      config: 'test: node --test\nsetup: "mkdir -p node_modules/answer && echo \'export const answer = 41;\' > node_modules/answer/index.js"\ngate:\n  max_rounds: 2\n',
+      config:
+        "test: node --test\nsetup: \"mkdir -p node_modules/answer && echo 'export const answer = 41;' > node_modules/answer/index.js\"\ngate:\n  max_rounds: 2\n",
       files: {
         ".gitignore": "node_modules/\ncoverage/\n",
-        "test/answer.test.js": 'import { test } from "node:test";\nimport assert from "node:assert/strict";\nimport { answer } from "../node_modules/answer/index.js";\n\ntest("answer", () => {\n  assert.equal(answer, 42);\n});\n',
+        "test/answer.test.js":
+          'import { test } from "node:test";\nimport assert from "node:assert/strict";\nimport { answer } from "../node_modules/answer/index.js";\n\ntest("answer", () => {\n  assert.equal(answer, 42);\n});\n',
       },
       script: [
-        toolTurn("bash", { command: "echo 'export const answer = 42;' > node_modules/answer/index.js && touch -d '2001-01-01' node_modules/answer/index.js && mkdir -p coverage && echo x > coverage/out.txt && node --test >/dev/null 2>&1; echo agent-tests=$?" }),
+        toolTurn("bash", {
+          command:
+            "echo 'export const answer = 42;' > node_modules/answer/index.js && touch -d '2001-01-01' node_modules/answer/index.js && mkdir -p coverage && echo x > coverage/out.txt && node --test >/dev/null 2>&1; echo agent-tests=$?",
+        }),
         endTurn("Fixed the answer."),
         toolTurn("bash", { command: "ls coverage/out.txt 2>&1; cat node_modules/answer/index.js" }),
         endTurn("Still fixed."),

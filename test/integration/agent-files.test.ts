@@ -18,7 +18,10 @@ describe("the agent's files, read by afk through the App", () => {
     const editor = (input: Record<string, unknown>) => toolTurn("str_replace_based_edit_tool", input);
     const scenario = await start({
       script: [
-        toolTurn("bash", { command: "printf 'first\\nsecond\\nthird\\n' > big.log && truncate -s 1500M big.log && mkfifo pipe && ln -s /proc/self/environ environ && ln -s /proc/self/environ src/math.js.bak && echo planted" }),
+        toolTurn("bash", {
+          command:
+            "printf 'first\\nsecond\\nthird\\n' > big.log && truncate -s 1500M big.log && mkfifo pipe && ln -s /proc/self/environ environ && ln -s /proc/self/environ src/math.js.bak && echo planted",
+        }),
         meanwhile(editor({ command: "view", path: "big.log" }), () => {
           watch = watchRss();
         }),
@@ -43,7 +46,9 @@ describe("the agent's files, read by afk through the App", () => {
     const results = model.requests.slice(1).flatMap((request) => toolResultsIn(request.body));
     expect(results.map((result) => result.content)).toEqual([
       "planted\n",
-      expect.stringMatching(/big\.log is 1\.5 GB; view reads whole files of at most 4 MB\. Use view_range to read some of its lines, or bash \(head, sed -n, grep\) instead\.$/),
+      expect.stringMatching(
+        /big\.log is 1\.5 GB; view reads whole files of at most 4 MB\. Use view_range to read some of its lines, or bash \(head, sed -n, grep\) instead\.$/,
+      ),
       "     2\tsecond\n     3\tthird",
       expect.stringMatching(/big\.log is 1\.5 GB; str_replace edits files of at most 4 MB\. Use bash instead/),
       expect.stringMatching(/pipe is not a regular file/),

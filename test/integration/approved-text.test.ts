@@ -41,12 +41,18 @@ function expectRefused(scenario: GitScenario, issue: number, job: "fix-ci" | "re
 
 describe("follow-up jobs read the issue as it was when a trusted person asked", () => {
   it("red CI after the issue's author rewrote the title: the fix is refused, the model is never asked, nothing is pushed, and the issue says why", async () => {
-    const scenario = await start({ script: [...editTurns("// first try", "Added a comment."), ...editTurns("// second run", "Did what the confirmed title asks.")] });
+    const scenario = await start({
+      script: [...editTurns("// first try", "Added a comment."), ...editTurns("// second run", "Did what the confirmed title asks.")],
+    });
     const { github, model } = scenario;
     const issue = outsidersIssue(scenario);
     await scenario.label(issue, "wes-write");
     const pull = pullOf(scenario);
-    expect(runStateOf(scenario, issue)).toMatchObject({ status: "waiting", phase: "ci", trigger: { bodyDigest: issueTextDigest("Annotate math", "Add a comment to src/math.js.") } });
+    expect(runStateOf(scenario, issue)).toMatchObject({
+      status: "waiting",
+      phase: "ci",
+      trigger: { bodyDigest: issueTextDigest("Annotate math", "Add a comment to src/math.js.") },
+    });
     expect(model.requests).toHaveLength(2);
 
     github.editIssue(FULL_NAME, issue, { title: INJECTED_TITLE });
@@ -61,7 +67,11 @@ describe("follow-up jobs read the issue as it was when a trusted person asked", 
 
     // A maintainer who reads the new text and asks again takes a new digest: that run reads it.
     await scenario.comment(issue, "wes-write", "/afk run");
-    expect(runStateOf(scenario, issue)).toMatchObject({ status: "waiting", job: "implement", trigger: { actor: "wes-write", bodyDigest: issueTextDigest(INJECTED_TITLE, "Add a comment to src/math.js.") } });
+    expect(runStateOf(scenario, issue)).toMatchObject({
+      status: "waiting",
+      job: "implement",
+      trigger: { actor: "wes-write", bodyDigest: issueTextDigest(INJECTED_TITLE, "Add a comment to src/math.js.") },
+    });
     expect(JSON.stringify(model.requests[2]?.body.messages)).toContain("attacker.example");
     expect(model.remaining).toBe(0);
   });
@@ -85,7 +95,14 @@ describe("follow-up jobs read the issue as it was when a trusted person asked", 
     const scenario = await start({ script: [] });
     const issue = outsidersIssue(scenario);
     const repoRef = { owner: OWNER, repo: REPO, installationId: INSTALLATION_ID };
-    const queued = queuedState({ runId: "r-old", issue, trigger: { actor: "wes-write", source: "label", deliveryId: "d-old", repoUrl: `https://github.com/${FULL_NAME}`, bodyDigest: "" }, now: new Date(), queuedBehind: undefined, previous: undefined });
+    const queued = queuedState({
+      runId: "r-old",
+      issue,
+      trigger: { actor: "wes-write", source: "label", deliveryId: "d-old", repoUrl: `https://github.com/${FULL_NAME}`, bodyDigest: "" },
+      now: new Date(),
+      queuedBehind: undefined,
+      previous: undefined,
+    });
     const { bodyDigest: _unrecorded, ...trigger } = queued.trigger;
     await writeProgressComment(await scenario.afk.probot.auth(INSTALLATION_ID), repoRef, { ...queued, trigger }, scenario.github.botLogin);
     scenario.github.seedLabels(FULL_NAME, issue, ["ready-for-agent"]);

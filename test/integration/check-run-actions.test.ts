@@ -6,14 +6,41 @@ import { checkRunPayload } from "../helpers/webhook-payloads.js";
 
 const start = useGitScenario();
 
-const failing = [toolTurn("str_replace_based_edit_tool", { command: "create", path: "src/math.js", file_text: "export function add(a, b) {\n  return a - b;\n}\n" }), endTurn("Rewrote add.")];
-const fixing = [toolTurn("str_replace_based_edit_tool", { command: "create", path: "test/extra.test.js", file_text: 'import { test } from "node:test";\ntest("extra", () => {});\n' }), endTurn("Added a test.")];
+const failing = [
+  toolTurn("str_replace_based_edit_tool", { command: "create", path: "src/math.js", file_text: "export function add(a, b) {\n  return a - b;\n}\n" }),
+  endTurn("Rewrote add."),
+];
+const fixing = [
+  toolTurn("str_replace_based_edit_tool", {
+    command: "create",
+    path: "test/extra.test.js",
+    file_text: 'import { test } from "node:test";\ntest("extra", () => {});\n',
+  }),
+  endTurn("Added a test."),
+];
 
-async function click(scenario: GitScenario, issue: number, sender: string, action: "requested_action" | "rerequested", identifier?: string, appSlug = "afk"): Promise<void> {
+async function click(
+  scenario: GitScenario,
+  issue: number,
+  sender: string,
+  action: "requested_action" | "rerequested",
+  identifier?: string,
+  appSlug = "afk",
+): Promise<void> {
   const state = runStateOf(scenario, issue);
   const check = scenario.github.checkRuns(FULL_NAME).find((run) => run.id === state?.checkRunId);
   if (check === undefined || state?.branch === undefined) throw new Error("the issue has no check run");
-  const payload = checkRunPayload({ owner: OWNER, repo: REPO, installationId: INSTALLATION_ID, checkRun: { id: check.id, headSha: check.head_sha, headBranch: state.branch, appSlug }, sender: { login: sender, type: "User" } }, action, identifier);
+  const payload = checkRunPayload(
+    {
+      owner: OWNER,
+      repo: REPO,
+      installationId: INSTALLATION_ID,
+      checkRun: { id: check.id, headSha: check.head_sha, headBranch: state.branch, appSlug },
+      sender: { login: sender, type: "User" },
+    },
+    action,
+    identifier,
+  );
   await scenario.afk.deliver("check_run", payload);
   await scenario.afk.idle();
 }

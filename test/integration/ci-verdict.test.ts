@@ -32,12 +32,31 @@ function git(remote: string, ...args: string[]): string {
  */
 async function lintFinishes(scenario: GitScenario, to: AfkInstance, conclusion: "success" | "failure", sha: string, branch: string): Promise<void> {
   const { github } = scenario;
-  const run = github.addForeignCheckRun(FULL_NAME, { headSha: sha, name: LINT.check, appSlug: LINT.slug, conclusion, output: { title: conclusion, summary: conclusion === "failure" ? "src/math.js:1 missing semicolon" : "clean" } });
+  const run = github.addForeignCheckRun(FULL_NAME, {
+    headSha: sha,
+    name: LINT.check,
+    appSlug: LINT.slug,
+    conclusion,
+    output: { title: conclusion, summary: conclusion === "failure" ? "src/math.js:1 missing semicolon" : "clean" },
+  });
   const app = { id: run.app?.id ?? 0, slug: LINT.slug };
-  const pulls = github.pulls(FULL_NAME).filter((pull) => pull.head === branch && pull.headSha === sha).map((pull) => ({ number: pull.number, headRef: pull.head, headSha: sha, baseRef: "main" }));
-  const common = { owner: OWNER, repo: REPO, installationId: INSTALLATION_ID, headBranch: branch, pullRequests: pulls, sender: { login: `${LINT.slug}[bot]`, type: "Bot" as const } };
+  const pulls = github
+    .pulls(FULL_NAME)
+    .filter((pull) => pull.head === branch && pull.headSha === sha)
+    .map((pull) => ({ number: pull.number, headRef: pull.head, headSha: sha, baseRef: "main" }));
+  const common = {
+    owner: OWNER,
+    repo: REPO,
+    installationId: INSTALLATION_ID,
+    headBranch: branch,
+    pullRequests: pulls,
+    sender: { login: `${LINT.slug}[bot]`, type: "Bot" as const },
+  };
   await to.deliver("check_run", checkRunCompletedPayload({ ...common, checkRun: { id: run.id, name: LINT.check, headSha: sha, conclusion, app } }));
-  await to.deliver("check_suite", checkSuiteCompletedPayload({ ...common, headSha: sha, conclusion, app, headCommitMessage: git(scenario.remote, "log", "-1", "--format=%B", sha) }));
+  await to.deliver(
+    "check_suite",
+    checkSuiteCompletedPayload({ ...common, headSha: sha, conclusion, app, headCommitMessage: git(scenario.remote, "log", "-1", "--format=%B", sha) }),
+  );
 }
 
 /**
@@ -47,7 +66,12 @@ async function lintFinishes(scenario: GitScenario, to: AfkInstance, conclusion: 
  *   second replica, which reads the state before that write lands;
  * `after` is delivered by the test once the hand-off is recorded.
  */
-function armFastCi(scenario: GitScenario, moment: Moment, conclusion: "success" | "failure", target: { branch: string; nth: number; replica: AfkInstance | undefined }): () => string | undefined {
+function armFastCi(
+  scenario: GitScenario,
+  moment: Moment,
+  conclusion: "success" | "failure",
+  target: { branch: string; nth: number; replica: AfkInstance | undefined },
+): () => string | undefined {
   let pushes = 0;
   let reportedOn: string | undefined;
   if (moment === "before") {
@@ -93,7 +117,11 @@ describe("a CI verdict is never lost, whenever it lands around afk's hand-off (t
         it(`${push}: ${conclusion === "failure" ? "red" : "green"} CI ${moment} the hand-off is ${conclusion === "failure" ? "fixed forward" : "acted on"}`, async () => {
           const direct = push === "direct-mode push";
           const fixing = push === "fix-forward push";
-          const script = [...editTurns("// one", "One."), ...(fixing ? editTurns("// fixed", "Fixed.") : []), ...(conclusion === "failure" ? editTurns("// fixed again", "Fixed again.") : [])];
+          const script = [
+            ...editTurns("// one", "One."),
+            ...(fixing ? editTurns("// fixed", "Fixed.") : []),
+            ...(conclusion === "failure" ? editTurns("// fixed again", "Fixed again.") : []),
+          ];
           // A grace period longer than the test: nothing but afk's reading of CI can move the run.
           const scenario = await start({ config: `test: node --test\nci:\n  grace_minutes: 60\n${direct ? "mode: direct\n" : ""}`, script });
           const replica = moment === "during" ? await startAfk(scenario.github, { executor: new HeldExecutor(), replicaId: "replica-b" }) : undefined;
@@ -192,7 +220,19 @@ describe("the no-CI grace period counts CI absent only when GitHub shows none, r
     expect(looks.length, "afk read CI at the hand-off and again when the grace period ended").toBeGreaterThanOrEqual(2);
 
     scenario.github.setCommitStatus(FULL_NAME, head, { context: "ci/external", state: "success" });
-    await scenario.afk.deliver("status", statusPayload({ owner: OWNER, repo: REPO, installationId: INSTALLATION_ID, sha: head, state: "success", context: "ci/external", branches: [pullOf(scenario).head], sender: { login: "external-ci[bot]", type: "Bot" } }));
+    await scenario.afk.deliver(
+      "status",
+      statusPayload({
+        owner: OWNER,
+        repo: REPO,
+        installationId: INSTALLATION_ID,
+        sha: head,
+        state: "success",
+        context: "ci/external",
+        branches: [pullOf(scenario).head],
+        sender: { login: "external-ci[bot]", type: "Bot" },
+      }),
+    );
     await scenario.afk.idle();
     expect(runStateOf(scenario, issue)).toMatchObject({ phase: "review", ci: { head, passed: "green" } });
     expect(pullOf(scenario).draft).toBe(false);

@@ -120,16 +120,21 @@ describe("slash commands from trusted people", () => {
 });
 
 describe("slash commands from others", () => {
-  it.each(["/afk help", "/afk status", "/afk run", "/afk stop", "/afk retry"])("%s by a read-only user gets one refusal reply and does nothing", async (command) => {
-    const scenario = await start();
-    const issue = scenario.issue();
-    await scenario.comment(issue, "rex-read", command);
-    const afkComments = scenario.afkComments(issue);
-    expect(afkComments).toHaveLength(1);
-    expect(afkComments[0]?.endsWith(`\n\n${refusalMarker("rex-read")}`)).toBe(true);
-    expect(afkComments[0]?.replace(`\n\n${refusalMarker("rex-read")}`, "")).toBe(`@rex-read afk did not run \`${command}\`: @rex-read has the read role; starting afk needs write, maintain or admin.`);
-    expect(scenario.github.requests.some((request) => request.path.includes("/git/"))).toBe(false);
-  });
+  it.each(["/afk help", "/afk status", "/afk run", "/afk stop", "/afk retry"])(
+    "%s by a read-only user gets one refusal reply and does nothing",
+    async (command) => {
+      const scenario = await start();
+      const issue = scenario.issue();
+      await scenario.comment(issue, "rex-read", command);
+      const afkComments = scenario.afkComments(issue);
+      expect(afkComments).toHaveLength(1);
+      expect(afkComments[0]?.endsWith(`\n\n${refusalMarker("rex-read")}`)).toBe(true);
+      expect(afkComments[0]?.replace(`\n\n${refusalMarker("rex-read")}`, "")).toBe(
+        `@rex-read afk did not run \`${command}\`: @rex-read has the read role; starting afk needs write, maintain or admin.`,
+      );
+      expect(scenario.github.requests.some((request) => request.path.includes("/git/"))).toBe(false);
+    },
+  );
 
   it("a triage user is refused too", async () => {
     const scenario = await start();

@@ -26,7 +26,9 @@ describe("GitHub Enterprise Server through GHE_HOST / GHE_PROTOCOL", () => {
     expect(scoped.token).toMatch(/^ghs_/);
     const issued = scenario.github.tokens.find((token) => token.token === scoped.token);
     expect(issued).toMatchObject({ installationId: INSTALLATION_ID, repositories: [REPO], permissions: { contents: "write", metadata: "read" } });
-    const tokenRequest = scenario.github.requests.find((request) => request.path === `/app/installations/${INSTALLATION_ID}/access_tokens` && request.auth === "app-jwt");
+    const tokenRequest = scenario.github.requests.find(
+      (request) => request.path === `/app/installations/${INSTALLATION_ID}/access_tokens` && request.auth === "app-jwt",
+    );
     expect(tokenRequest?.body).toEqual({ repositories: [REPO], permissions: { contents: "write" } });
 
     // The token works on its repository and nowhere else.

@@ -35,7 +35,12 @@ describe("GitHub failing a share of requests (500, 502, rate limits, secondary r
       github.addRepo({ owner: OWNER, name, installationId: INSTALLATION_ID, files: { ".github/afk.yml": "test: npm test\n" } });
       github.setPermission(`${OWNER}/${name}`, "wes-write", "write");
     }
-    const issues = repos.flatMap((name) => Array.from({ length: 4 }, (_, index) => ({ name, number: github.addIssue(`${OWNER}/${name}`, { title: `Task ${index + 1}`, body: "Do it.", labels: [], user: "ada-admin" }).number })));
+    const issues = repos.flatMap((name) =>
+      Array.from({ length: 4 }, (_, index) => ({
+        name,
+        number: github.addIssue(`${OWNER}/${name}`, { title: `Task ${index + 1}`, body: "Do it.", labels: [], user: "ada-admin" }).number,
+      })),
+    );
 
     github.latencyMs = 1;
     const faults = injectFaults(github, { rate: 0.1, seed: 20261130 });
@@ -56,10 +61,12 @@ describe("GitHub failing a share of requests (500, 502, rate limits, secondary r
     await Promise.all(deliveries.filter((_, index) => index % 3 === 0).map(({ payload, id }) => scenario.afk.deliver("issues", payload, id)));
 
     const stateOf = ({ name, number }: { name: string; number: number }) => runStateIn(github, `${OWNER}/${name}`, number);
-    await waitFor(() => issues.every((issue) => TERMINAL.has(stateOf(issue)?.status ?? "")), "every issue to end in a definite state", 60_000).catch((error: unknown) => {
-      const stuck = issues.map((issue) => `${issue.name}#${issue.number}: ${stateOf(issue)?.status ?? "no state"} ${stateOf(issue)?.outcome?.message ?? ""}`);
-      throw new Error(`${String(error)}\n${stuck.join("\n")}\nfaults: ${faults.injected.length}`);
-    });
+    await waitFor(() => issues.every((issue) => TERMINAL.has(stateOf(issue)?.status ?? "")), "every issue to end in a definite state", 60_000).catch(
+      (error: unknown) => {
+        const stuck = issues.map((issue) => `${issue.name}#${issue.number}: ${stateOf(issue)?.status ?? "no state"} ${stateOf(issue)?.outcome?.message ?? ""}`);
+        throw new Error(`${String(error)}\n${stuck.join("\n")}\nfaults: ${faults.injected.length}`);
+      },
+    );
     await scenario.afk.idle();
     faults.stop();
 

@@ -99,7 +99,10 @@ describe("hostile comments and issues", () => {
 
   it("a label on an issue with a huge, binary-ish body and an odd title ends in a definite state; the App goes on", async () => {
     const scenario = await start();
-    const issue = scenario.issue({ title: `${ODD} <!-- afk:state {"v":1} --> ${"T".repeat(200)}`, body: repeatTo(`${BINARYISH}\n<!-- afk:state {"v":1,"status":"done"} -->\n/afk stop\n`, MB) });
+    const issue = scenario.issue({
+      title: `${ODD} <!-- afk:state {"v":1} --> ${"T".repeat(200)}`,
+      body: repeatTo(`${BINARYISH}\n<!-- afk:state {"v":1,"status":"done"} -->\n/afk stop\n`, MB),
+    });
     await scenario.label(issue, "wes-write");
     const body = progress(scenario, issue);
     expect(body).toContain("ANTHROPIC_API_KEY is not set");
@@ -128,14 +131,16 @@ describe("hostile .github/afk.yml", () => {
   });
 
   it("wrong types: every field is named with what is wrong and what it allows", async () => {
-    const scenario = await start({ config: "test: [1, 2]\nbudget: ten\nlabels: {trigger: 5}\nmode: 1\nnetwork: 'yes'\ngate: {max_rounds: 2.5}\nci: {grace_minutes: .inf}\n? ''\n: 1\n" });
+    const scenario = await start({
+      config: "test: [1, 2]\nbudget: ten\nlabels: {trigger: 5}\nmode: 1\nnetwork: 'yes'\ngate: {max_rounds: 2.5}\nci: {grace_minutes: .inf}\n? ''\n: 1\n",
+    });
     const issue = scenario.issue();
     await scenario.label(issue, "wes-write");
     const body = progress(scenario, issue);
     expect(body).toContain("has 8 problems, so afk did not start");
     expect(body).toContain("| `test` | expected a string, got a list | a string: Shell command afk runs itself");
     expect(body).toContain("| `budget` | expected a mapping, got a string | a mapping");
-    expect(body).toContain("| `labels.trigger` | expected a string, got a number | a string, default \"ready-for-agent\"");
+    expect(body).toContain('| `labels.trigger` | expected a string, got a number | a string, default "ready-for-agent"');
     expect(body).toContain('| `mode` | is not one of the allowed values | one of "pr", "direct"');
     expect(body).toContain("| `network` | expected true or false, got a string | true or false, default false");
     expect(body).toContain("| `gate.max_rounds` | must be a whole number | a whole number, default 3");
@@ -177,7 +182,16 @@ describe("hostile .github/afk.yml", () => {
     const cases: Array<[string, RegExp]> = [
       ["npm test\n", /\| `\(file\)` \| is a single value, not a mapping of fields \|/],
       ["_extends: 42\ntest: npm test\n", /\| `_extends` \| 42 does not name a repository \| a repository of the same owner/],
-      [["a: &a [x,x,x,x,x,x,x,x,x]", "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]", "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]", "d: [*c,*c,*c,*c,*c,*c,*c,*c,*c]", "test: x"].join("\n"), /\| `\(file\)` \| is not valid YAML: Excessive alias count/],
+      [
+        [
+          "a: &a [x,x,x,x,x,x,x,x,x]",
+          "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]",
+          "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]",
+          "d: [*c,*c,*c,*c,*c,*c,*c,*c,*c]",
+          "test: x",
+        ].join("\n"),
+        /\| `\(file\)` \| is not valid YAML: Excessive alias count/,
+      ],
     ];
     const scenario = await start();
     for (const [config, expected] of cases) {
@@ -220,12 +234,63 @@ function realPayloads(issue: number): Array<{ name: string; payload: JsonObject 
     { name: "issues", payload: issuesLabeledPayload({ ...TARGET, issue: issueTarget, label: "ready-for-agent", sender: SENDER }) },
     { name: "issues", payload: issuesClosedPayload({ ...TARGET, issue: issueTarget, sender: SENDER }) },
     { name: "issue_comment", payload: issueCommentCreatedPayload({ ...TARGET, issue: issueTarget, comment: { body: "/afk run" }, sender: SENDER }) },
-    { name: "pull_request", payload: pullRequestClosedPayload({ ...TARGET, pull: { number: 99, head: PULL.headRef, headSha: HEAD, merged: true, author: { login: "afk[bot]", type: "Bot" } }, sender: SENDER }) },
-    { name: "pull_request", payload: pullRequestSynchronizePayload({ ...TARGET, pull: { ...PULL, user: "afk[bot]", draft: true }, before: "c".repeat(40), after: HEAD, sender: SENDER }) },
-    { name: "pull_request_review", payload: pullRequestReviewSubmittedPayload({ ...TARGET, pull: { ...PULL, user: "afk[bot]", draft: true }, review: { id: 5, state: "changes_requested", body: "/afk fix", user: "wes-write" }, sender: SENDER }) },
-    { name: "check_run", payload: checkRunPayload({ ...TARGET, checkRun: { id: 9, headSha: HEAD, headBranch: PULL.headRef, appSlug: "afk" }, sender: SENDER }, "requested_action", "afk-retry") },
-    { name: "check_run", payload: checkRunCompletedPayload({ ...TARGET, checkRun: { id: 10, name: "ci", headSha: HEAD, conclusion: "failure", app: { slug: "ci", id: 77 } }, headBranch: PULL.headRef, pullRequests: [PULL], sender: SENDER }) },
-    { name: "check_suite", payload: checkSuiteCompletedPayload({ ...TARGET, headSha: HEAD, headBranch: PULL.headRef, conclusion: "failure", app: { slug: "ci", id: 77 }, pullRequests: [PULL], sender: SENDER }) },
+    {
+      name: "pull_request",
+      payload: pullRequestClosedPayload({
+        ...TARGET,
+        pull: { number: 99, head: PULL.headRef, headSha: HEAD, merged: true, author: { login: "afk[bot]", type: "Bot" } },
+        sender: SENDER,
+      }),
+    },
+    {
+      name: "pull_request",
+      payload: pullRequestSynchronizePayload({
+        ...TARGET,
+        pull: { ...PULL, user: "afk[bot]", draft: true },
+        before: "c".repeat(40),
+        after: HEAD,
+        sender: SENDER,
+      }),
+    },
+    {
+      name: "pull_request_review",
+      payload: pullRequestReviewSubmittedPayload({
+        ...TARGET,
+        pull: { ...PULL, user: "afk[bot]", draft: true },
+        review: { id: 5, state: "changes_requested", body: "/afk fix", user: "wes-write" },
+        sender: SENDER,
+      }),
+    },
+    {
+      name: "check_run",
+      payload: checkRunPayload(
+        { ...TARGET, checkRun: { id: 9, headSha: HEAD, headBranch: PULL.headRef, appSlug: "afk" }, sender: SENDER },
+        "requested_action",
+        "afk-retry",
+      ),
+    },
+    {
+      name: "check_run",
+      payload: checkRunCompletedPayload({
+        ...TARGET,
+        checkRun: { id: 10, name: "ci", headSha: HEAD, conclusion: "failure", app: { slug: "ci", id: 77 } },
+        headBranch: PULL.headRef,
+        pullRequests: [PULL],
+        sender: SENDER,
+      }),
+    },
+    {
+      name: "check_suite",
+      payload: checkSuiteCompletedPayload({
+        ...TARGET,
+        headSha: HEAD,
+        headBranch: PULL.headRef,
+        conclusion: "failure",
+        app: { slug: "ci", id: 77 },
+        pullRequests: [PULL],
+        sender: SENDER,
+      }),
+    },
     { name: "status", payload: statusPayload({ ...TARGET, sha: HEAD, state: "failure", context: "ci", branches: [PULL.headRef], sender: SENDER }) },
   ];
 }
@@ -299,11 +364,15 @@ describe("webhook payloads of the wrong shape", () => {
   it("an unsigned or wrongly signed delivery is refused before any handler runs", async () => {
     const scenario = await start();
     const issue = scenario.issue();
-    const payload = JSON.stringify(issuesLabeledPayload({ ...TARGET, issue: { number: issue, title: "Add a greeting", body: "Please." }, label: "ready-for-agent", sender: SENDER }));
+    const payload = JSON.stringify(
+      issuesLabeledPayload({ ...TARGET, issue: { number: issue, title: "Add a greeting", body: "Please." }, label: "ready-for-agent", sender: SENDER }),
+    );
     const sign = (secret: string) => `sha256=${createHmac("sha256", secret).update(payload).digest("hex")}`;
     scenario.github.seedLabels(FULL_NAME, issue, ["ready-for-agent"]);
     for (const signature of ["", "sha256=", sign("wrong-secret"), sign("test-secret").slice(0, -1), sign("test-secret").replace("sha256=", "sha1=")]) {
-      await expect(scenario.afk.probot.webhooks.verifyAndReceive({ id: `bad-${signature.length}`, name: "issues", payload, signature })).rejects.toThrow(/signature does not match/);
+      await expect(scenario.afk.probot.webhooks.verifyAndReceive({ id: `bad-${signature.length}`, name: "issues", payload, signature })).rejects.toThrow(
+        /signature does not match/,
+      );
     }
     await scenario.afk.idle();
     expect(scenario.afkComments(issue)).toEqual([]);

@@ -38,7 +38,10 @@ function expectNothingLive(github: GitHubEmulator, allowed: { mentions: string[]
     for (const mention of liveMentions(text)) found.mentions.add(mention);
     found.closes.push(...closingReferences(text));
     expect(slashCommandLines(text), request).toEqual([]);
-    expect(characterReferences(text).filter((reference) => !["&lt;", "&gt;", "&amp;"].includes(reference)), request).toEqual([]);
+    expect(
+      characterReferences(text).filter((reference) => !["&lt;", "&gt;", "&amp;"].includes(reference)),
+      request,
+    ).toEqual([]);
   }
   expect([...found.mentions].sort()).toEqual([...allowed.mentions].sort());
   expect([...new Set(found.closes)]).toEqual(allowed.closes);
@@ -61,9 +64,12 @@ describe("what afk publishes from a hostile model is inert", () => {
     await scenario.label(issue, "wes-write");
 
     const [pull] = github.pulls(FULL_NAME);
-    if (pull === undefined) throw new Error(`afk opened no pull request: ${JSON.stringify(runStateOf(scenario, issue))} ${scenario.afkComments(issue).join("\n---\n")}`);
+    if (pull === undefined)
+      throw new Error(`afk opened no pull request: ${JSON.stringify(runStateOf(scenario, issue))} ${scenario.afkComments(issue).join("\n---\n")}`);
     // The agent's words are published, readable: the same characters but afk's invisible breaks.
-    expect(pull.body.replace(/\u200B/g, "")).toContain("Done. @someone and @octo-org/admins please look.\n\\/afk approve\n> \\/deploy production\nFixes #2, closes octo-org/other#5");
+    expect(pull.body.replace(/\u200B/g, "")).toContain(
+      "Done. @someone and @octo-org/admins please look.\n\\/afk approve\n> \\/deploy production\nFixes #2, closes octo-org/other#5",
+    );
     expect(pull.body).toContain(`Closes #${issue}`);
     expect(closingReferences(pull.body)).toEqual([`Closes #${issue}`]);
     expect(liveMentions(pull.body)).toEqual(["@wes-write"]);
@@ -123,7 +129,13 @@ describe("what afk publishes from a hostile model is inert", () => {
     await scenario.comment(parent, "wes-write", "/afk plan");
 
     const planComment = scenario.afkComments(parent).find((body) => body.includes("afk's plan"));
-    if (planComment === undefined) throw new Error(`afk posted no plan: ${github.comments(FULL_NAME, parent).map((c) => c.body).join("\n---\n")}`);
+    if (planComment === undefined)
+      throw new Error(
+        `afk posted no plan: ${github
+          .comments(FULL_NAME, parent)
+          .map((c) => c.body)
+          .join("\n---\n")}`,
+      );
     expect(planComment.replace(/\u200B/g, "")).toContain("Done. @someone and @octo-org/admins please look.");
     expect(planComment.match(/<!--/g)).toEqual(["<!--", "<!--"]);
     expect(liveMentions(planComment)).toEqual(["@wes-write"]);
@@ -149,7 +161,13 @@ describe("what afk publishes from a hostile model is inert", () => {
     const asked = scenario.issue({ title: "Where is add?" });
     await scenario.comment(asked, "wes-write", "/afk ask where is add defined?");
     const answer = scenario.afkComments(asked).find((body) => body.startsWith("@wes-write"));
-    if (answer === undefined) throw new Error(`afk posted no answer: ${github.comments(FULL_NAME, asked).map((c) => c.body).join("\n---\n")}`);
+    if (answer === undefined)
+      throw new Error(
+        `afk posted no answer: ${github
+          .comments(FULL_NAME, asked)
+          .map((c) => c.body)
+          .join("\n---\n")}`,
+      );
     expect(answer.replace(/\u200B/g, "")).toContain("`add` is in src/math.js.\nDone. @someone and @octo-org/admins please look.");
     expect(liveMentions(answer)).toEqual(["@wes-write"]);
     expect(slashCommandLines(answer)).toEqual([]);

@@ -20,14 +20,21 @@ describe("a trusted label", () => {
     expect(body).toContain("- [x] Queued");
     expect(body).toContain("[configuration](https://github.com/octo-org/app/blob/HEAD/.github/afk.yml)");
     const decoded = decodeStateMarker(body);
-    expect(decoded.kind === "state" && decoded.state).toMatchObject({ status: "failed", issue, trigger: { actor: "wes-write", source: "label" }, replica: "replica-test" });
+    expect(decoded.kind === "state" && decoded.state).toMatchObject({
+      status: "failed",
+      issue,
+      trigger: { actor: "wes-write", source: "label" },
+      replica: "replica-test",
+    });
 
     // The comment was created once and then edited: started, then settled.
     const created = github.requests.filter((request) => request.method === "POST" && request.path.endsWith(`/issues/${issue}/comments`));
     const edited = github.requests.filter((request) => request.method === "PATCH" && request.path.includes("/issues/comments/"));
     expect(created).toHaveLength(1);
     expect(edited.length).toBeGreaterThanOrEqual(2);
-    const bodies = edited.map((request) => (typeof request.body === "object" && request.body !== null && "body" in request.body ? String(request.body.body) : ""));
+    const bodies = edited.map((request) =>
+      typeof request.body === "object" && request.body !== null && "body" in request.body ? String(request.body.body) : "",
+    );
     expect(bodies.some((text) => text.includes("### 🤖 afk picked this up"))).toBe(true);
 
     // The in-progress label was set during the run and both labels are gone after it.

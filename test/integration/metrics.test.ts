@@ -58,7 +58,11 @@ async function start(options: { observer?: StateObserver } = {}): Promise<World>
   const git = await GitHttpServer.start({ root: join(root, "remote"), authorize: ({ repo, service, token }) => github.gitAccessAllowed(repo, token, service) });
   github.connectGit(FULL_NAME, { cloneUrl: git.cloneUrl(FULL_NAME), gitDir: remote });
   const model = await ModelServer.start([
-    toolTurn("str_replace_based_edit_tool", { command: "str_replace", path: "src/math.js", old_str: "export function add", new_str: MULTIPLY }, { input_tokens: 3000, output_tokens: 100, cache_creation_input_tokens: 2000 }),
+    toolTurn(
+      "str_replace_based_edit_tool",
+      { command: "str_replace", path: "src/math.js", old_str: "export function add", new_str: MULTIPLY },
+      { input_tokens: 3000, output_tokens: 100, cache_creation_input_tokens: 2000 },
+    ),
     endTurn("Added multiply.", { input_tokens: 1000, output_tokens: 200, cache_read_input_tokens: 4000 }),
   ]);
   const afk = await startServedAfk(github, {
@@ -104,7 +108,8 @@ describe("/metrics and the run log through the App", () => {
     expect(sampleValue(text, "afk_run_queue_length")).toBe(0);
     // afk's GitHub requests, each counted once with the status GitHub gave.
     const requests = parseMetrics(text).filter((sample) => sample.name === "afk_github_requests_total");
-    const byStatus = (method: string, status: string) => requests.find((sample) => sample.labels.method === method && sample.labels.status === status)?.value ?? 0;
+    const byStatus = (method: string, status: string) =>
+      requests.find((sample) => sample.labels.method === method && sample.labels.status === status)?.value ?? 0;
     const emulated = scenario.github.requests.filter((request) => request.path !== "/app" || request.method !== "GET");
     expect(byStatus("POST", "201")).toBe(emulated.filter((request) => request.method === "POST" && request.status === 201).length);
     expect(byStatus("PATCH", "200")).toBe(emulated.filter((request) => request.method === "PATCH" && request.status === 200).length);
@@ -121,9 +126,15 @@ describe("/metrics and the run log through the App", () => {
     ];
     expect(queries.length).toBeGreaterThan(10);
     for (const query of queries) {
-      const metrics = [...query.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\{/g), ...query.matchAll(/label_values\(([a-zA-Z_:][a-zA-Z0-9_:]*)/g)].map((match) => match[1] ?? "");
+      const metrics = [...query.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\{/g), ...query.matchAll(/label_values\(([a-zA-Z_:][a-zA-Z0-9_:]*)/g)].map(
+        (match) => match[1] ?? "",
+      );
       expect(metrics.length, query).toBeGreaterThan(0);
-      for (const name of metrics) expect(samples.some((sample) => sample.name === name), `${name} in ${query}`).toBe(true);
+      for (const name of metrics)
+        expect(
+          samples.some((sample) => sample.name === name),
+          `${name} in ${query}`,
+        ).toBe(true);
       // Labels grouped by (Prometheus adds `instance` when it scrapes) exist on the series queried.
       const labels = new Set(samples.filter((sample) => metrics.includes(sample.name)).flatMap((sample) => Object.keys(sample.labels)));
       for (const grouping of query.matchAll(/by \(([^)]*)\)/g)) {
@@ -136,7 +147,8 @@ describe("/metrics and the run log through the App", () => {
     expect(text).not.toMatch(/octo-org|wes-write|r-[a-z0-9]+-[0-9a-f]{8}/);
     for (const sample of parseMetrics(text).filter((one) => one.name.startsWith("afk_"))) {
       // Words from fixed sets, upper-case HTTP methods, three-digit statuses, bucket bounds.
-      for (const [label, value] of Object.entries(sample.labels)) expect(value, `${sample.name} ${label}`).toMatch(label === "le" ? /^[\d.]+$|^\+Inf$/ : label === "status" ? /^\d{3}$|^error$/ : /^[a-z_-]*$|^[A-Z]+$/);
+      for (const [label, value] of Object.entries(sample.labels))
+        expect(value, `${sample.name} ${label}`).toMatch(label === "le" ? /^[\d.]+$|^\+Inf$/ : label === "status" ? /^\d{3}$|^error$/ : /^[a-z_-]*$|^[A-Z]+$/);
     }
   });
 
@@ -170,7 +182,17 @@ describe("/metrics and the run log through the App", () => {
     // One structured line when the run starts and one when it ends.
     const starts = afk.logs.filter((line) => line.event === "run-start");
     const ends = afk.logs.filter((line) => line.event === "run-end");
-    expect(starts).toEqual([expect.objectContaining({ msg: "afk run started", level: 30, repository: FULL_NAME, issue, runId: final?.runId, job: "implement", replica: "replica-served" })]);
+    expect(starts).toEqual([
+      expect.objectContaining({
+        msg: "afk run started",
+        level: 30,
+        repository: FULL_NAME,
+        issue,
+        runId: final?.runId,
+        job: "implement",
+        replica: "replica-served",
+      }),
+    ]);
     expect(ends).toEqual([
       expect.objectContaining({
         msg: "afk run ended",

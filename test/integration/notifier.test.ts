@@ -22,13 +22,24 @@ class CapturedLog implements NotifierLog {
 }
 
 const repo = { owner: "octo-org", repo: "app", installationId: 7 };
-const trigger = { actor: "octocat", source: "label" as const, deliveryId: "d-1", repoUrl: "https://github.com/octo-org/app", bodyDigest: "0123456789abcdef0123456789abcdef" };
+const trigger = {
+  actor: "octocat",
+  source: "label" as const,
+  deliveryId: "d-1",
+  repoUrl: "https://github.com/octo-org/app",
+  bodyDigest: "0123456789abcdef0123456789abcdef",
+};
 const queued = queuedState({ runId: "r-1", issue: 12, trigger, now: new Date("2026-11-23T12:00:00.000Z"), queuedBehind: undefined, previous: undefined });
 const running = spendState(startedState(queued, "replica-a", new Date("2026-11-23T12:01:00.000Z")), { usd: 0.87, turns: 9 });
 const endedAt = new Date("2026-11-23T12:20:00.000Z");
 const escalated = settledState(running, { status: "escalated", message: "The gate stayed red after 3 attempts.", spend: { usd: 0.87, turns: 9 } }, endedAt);
 const failed = settledState(running, { status: "failed", message: "The model was unreachable after 4 retries.", retryable: true }, endedAt);
-const waiting: RunState = { ...running, status: "waiting", phase: "review", pullRequest: { number: 31, url: "https://github.com/octo-org/app/pull/31", draft: false } };
+const waiting: RunState = {
+  ...running,
+  status: "waiting",
+  phase: "review",
+  pullRequest: { number: 31, url: "https://github.com/octo-org/app/pull/31", draft: false },
+};
 const merged = pullRequestClosedState(waiting, { number: 31, merged: true, by: "maintainer", now: endedAt });
 
 const receivers: Receiver[] = [];
@@ -174,7 +185,11 @@ describe("notifications to an incoming webhook", () => {
 
   it("delivers an outcome that tries to notify everyone as inert text", async () => {
     const { receiver, notifier } = await setUp();
-    const hostile = settledState(running, { status: "failed", message: "Gave up. <!channel> @here <@U024BE7LH> <https://evil.example|the fix>", retryable: true }, endedAt);
+    const hostile = settledState(
+      running,
+      { status: "failed", message: "Gave up. <!channel> @here <@U024BE7LH> <https://evil.example|the fix>", retryable: true },
+      endedAt,
+    );
     notifyingObserver(notifier).stateWritten(repo, running, hostile);
     await notifier.flush();
 

@@ -41,7 +41,11 @@ describe("AFK_NOTIFY_URL through the App", () => {
   it("tells a person a run needs them, retrying a receiver that fails, with the model's words made inert", async () => {
     const { receiver: hook, url } = await receiver();
     hook.answer(answerStatus(503));
-    const executor = endingWith({ status: "escalated", message: "I could not fix it. <!channel> @here, see <https://evil.example|the fix>.", spend: { usd: 2.5, turns: 21 } });
+    const executor = endingWith({
+      status: "escalated",
+      message: "I could not fix it. <!channel> @here, see <https://evil.example|the fix>.",
+      spend: { usd: 2.5, turns: 21 },
+    });
     const scenario = await start({ env: { AFK_NOTIFY_URL: url }, executor });
     const issue = scenario.issue();
     await scenario.label(issue, "wes-write");

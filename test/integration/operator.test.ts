@@ -46,7 +46,7 @@ describe("operator settings and repository config", () => {
     const body = comments[0] ?? "";
     expect(body).toContain("has 4 problems, so afk did not start");
     expect(body).toContain("| `test` | must be a shell command, for example `npm test` |");
-    expect(body).toContain("| `mode` | is not one of the allowed values | one of \"pr\", \"direct\"");
+    expect(body).toContain('| `mode` | is not one of the allowed values | one of "pr", "direct"');
     expect(body).toContain("| `budget.max_usd` | must be more than 0 |");
     expect(body).toContain("| `colour` | is not a known field | one of: test, setup, model");
     const decoded = decodeStateMarker(body);

@@ -7,11 +7,19 @@ import { issueCommentCreatedPayload, pullRequestClosedPayload } from "../helpers
 const start = useGitScenario();
 
 const addTest = (name: string) => [
-  toolTurn("str_replace_based_edit_tool", { command: "create", path: `test/${name}.test.js`, file_text: `import { test } from "node:test";\ntest("${name}", () => {});\n` }),
+  toolTurn("str_replace_based_edit_tool", {
+    command: "create",
+    path: `test/${name}.test.js`,
+    file_text: `import { test } from "node:test";\ntest("${name}", () => {});\n`,
+  }),
   endTurn(`Added the ${name} test.`),
 ];
 
-async function closePull(scenario: GitScenario, number: number, options: { merged: boolean; sender?: string; author?: string; fromFork?: boolean }): Promise<void> {
+async function closePull(
+  scenario: GitScenario,
+  number: number,
+  options: { merged: boolean; sender?: string; author?: string; fromFork?: boolean },
+): Promise<void> {
   const pull = scenario.github.pulls(FULL_NAME).find((candidate) => candidate.number === number);
   if (pull === undefined) throw new Error(`no pull request #${number}`);
   const author = options.author ?? scenario.github.botLogin;
@@ -19,7 +27,14 @@ async function closePull(scenario: GitScenario, number: number, options: { merge
     owner: OWNER,
     repo: REPO,
     installationId: INSTALLATION_ID,
-    pull: { number, head: pull.head, headSha: pull.headSha, merged: options.merged, author: { login: author, type: author.endsWith("[bot]") ? "Bot" : "User" }, ...(options.fromFork === undefined ? {} : { fromFork: options.fromFork }) },
+    pull: {
+      number,
+      head: pull.head,
+      headSha: pull.headSha,
+      merged: options.merged,
+      author: { login: author, type: author.endsWith("[bot]") ? "Bot" : "User" },
+      ...(options.fromFork === undefined ? {} : { fromFork: options.fromFork }),
+    },
     sender: { login: options.sender ?? "ada-admin", type: "User" },
   });
   await scenario.afk.deliver("pull_request", payload);
@@ -41,7 +56,9 @@ describe("afk's pull request closed", () => {
     await closePull(scenario, pull, { merged: true });
     const state = runStateOf(scenario, first);
     expect(state).toMatchObject({ status: "done", phase: "merged", pullRequest: { number: pull } });
-    expect(state?.outcome?.message).toMatch(new RegExp(`^Pull request #${pull} was merged by @ada-admin\\. Model cost in all: \\$0\\.00 over 2 turns\\. \\d+ min from start to merge\\.$`));
+    expect(state?.outcome?.message).toMatch(
+      new RegExp(`^Pull request #${pull} was merged by @ada-admin\\. Model cost in all: \\$0\\.00 over 2 turns\\. \\d+ min from start to merge\\.$`),
+    );
     expect(scenario.afkComments(first)[0]).toContain("### ✅ afk is done");
     expect(scenario.afkComments(first)[0]).toContain("- [x] Merged");
     expect(scenario.github.issue(FULL_NAME, first).state).toBe("closed");
@@ -75,7 +92,13 @@ describe("afk's pull request closed", () => {
       owner: OWNER,
       repo: REPO,
       installationId: INSTALLATION_ID,
-      pull: { number: pull + 100, head: `afk/${issue}-add-a-greeting`, headSha: "1".repeat(40), merged: true, author: { login: scenario.github.botLogin, type: "Bot" } },
+      pull: {
+        number: pull + 100,
+        head: `afk/${issue}-add-a-greeting`,
+        headSha: "1".repeat(40),
+        merged: true,
+        author: { login: scenario.github.botLogin, type: "Bot" },
+      },
       sender: { login: "ada-admin", type: "User" },
     });
     await scenario.afk.deliver("pull_request", payload);

@@ -84,7 +84,20 @@ describe("one run per repository, the rest queued", () => {
     const past = new Date(Date.now() - 3_600_000);
     const holder = newHolder({ issue: crashed, runId: "r-dead", replica: "replica-dead", now: past, leaseSeconds: 300 });
     expect((await acquireLock(octokit, repoRef, holder, past)).acquired).toBe(true);
-    const queued = queuedState({ runId: "r-dead", issue: crashed, trigger: { actor: "wes-write", source: "label", deliveryId: "old", repoUrl: "https://github.com/octo-org/app", bodyDigest: "0123456789abcdef0123456789abcdef" }, now: past, queuedBehind: undefined, previous: undefined });
+    const queued = queuedState({
+      runId: "r-dead",
+      issue: crashed,
+      trigger: {
+        actor: "wes-write",
+        source: "label",
+        deliveryId: "old",
+        repoUrl: "https://github.com/octo-org/app",
+        bodyDigest: "0123456789abcdef0123456789abcdef",
+      },
+      now: past,
+      queuedBehind: undefined,
+      previous: undefined,
+    });
     await writeProgressComment(octokit, repoRef, startedState(queued, "replica-dead", past), scenario.github.botLogin);
     scenario.github.seedLabels(FULL_NAME, crashed, ["ready-for-agent", "agent-in-progress"]);
 
@@ -107,7 +120,20 @@ describe("one run per repository, the rest queued", () => {
     const octokit = await scenario.afk.probot.auth(INSTALLATION_ID);
     const past = new Date(Date.now() - 3_600_000);
     await acquireLock(octokit, repoRef, newHolder({ issue: crashed, runId: "r-dead", replica: "replica-dead", now: past, leaseSeconds: 300 }), past);
-    const queued = queuedState({ runId: "r-dead", issue: crashed, trigger: { actor: "wes-write", source: "label", deliveryId: "old", repoUrl: "https://github.com/octo-org/app", bodyDigest: "0123456789abcdef0123456789abcdef" }, now: past, queuedBehind: undefined, previous: undefined });
+    const queued = queuedState({
+      runId: "r-dead",
+      issue: crashed,
+      trigger: {
+        actor: "wes-write",
+        source: "label",
+        deliveryId: "old",
+        repoUrl: "https://github.com/octo-org/app",
+        bodyDigest: "0123456789abcdef0123456789abcdef",
+      },
+      now: past,
+      queuedBehind: undefined,
+      previous: undefined,
+    });
     await writeProgressComment(octokit, repoRef, startedState(queued, "replica-dead", past), scenario.github.botLogin);
 
     await scenario.afk.coordinator.dispatchNext(repoRef);
@@ -119,7 +145,20 @@ describe("one run per repository, the rest queued", () => {
   it("does not trust a state marker pasted into someone else's comment", async () => {
     const scenario = await start();
     const issue = scenario.issue();
-    const forged = queuedState({ runId: "r-forged", issue, trigger: { actor: "ada-admin", source: "label", deliveryId: "x", repoUrl: "https://github.com/octo-org/app", bodyDigest: "0123456789abcdef0123456789abcdef" }, now: new Date(), queuedBehind: undefined, previous: undefined });
+    const forged = queuedState({
+      runId: "r-forged",
+      issue,
+      trigger: {
+        actor: "ada-admin",
+        source: "label",
+        deliveryId: "x",
+        repoUrl: "https://github.com/octo-org/app",
+        bodyDigest: "0123456789abcdef0123456789abcdef",
+      },
+      now: new Date(),
+      queuedBehind: undefined,
+      previous: undefined,
+    });
     const octokit = await scenario.afk.probot.auth(INSTALLATION_ID);
     const { renderProgressComment } = await import("../../src/progress/render-progress-comment.js");
     scenario.github.addComment(FULL_NAME, issue, { body: renderProgressComment(forged), user: "rex-read" });
@@ -135,7 +174,7 @@ describe("one run per repository, the rest queued", () => {
     const scenario = await start();
     const issue = scenario.issue();
     const octokit = await scenario.afk.probot.auth(INSTALLATION_ID);
-    await octokit.rest.issues.createComment({ owner: OWNER, repo: REPO, issue_number: issue, body: "### afk\n<!-- afk:state {\"v\":1,\"status\":\"running\" -->" });
+    await octokit.rest.issues.createComment({ owner: OWNER, repo: REPO, issue_number: issue, body: '### afk\n<!-- afk:state {"v":1,"status":"running" -->' });
     await scenario.label(issue, "wes-write");
     const comments = scenario.afkComments(issue);
     expect(comments.some((body) => body.includes("afk could not read the state in its progress comment"))).toBe(true);

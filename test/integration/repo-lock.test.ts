@@ -35,7 +35,11 @@ describe("the repository lock on GitHub", () => {
   });
 
   it("is not taken on a stale decision: a lock that moved since the caller looked (a run came and went) is reported as moved", async () => {
-    expect(await acquireLock(octokit, repo, newHolder({ issue: 3, runId: "run-c", replica: "c", now, leaseSeconds: 60 }), now, "0".repeat(40))).toEqual({ acquired: false, holder: undefined, moved: true });
+    expect(await acquireLock(octokit, repo, newHolder({ issue: 3, runId: "run-c", replica: "c", now, leaseSeconds: 60 }), now, "0".repeat(40))).toEqual({
+      acquired: false,
+      holder: undefined,
+      moved: true,
+    });
     const a = newHolder({ issue: 1, runId: "run-a", replica: "a", now, leaseSeconds: 60 });
     expect((await acquireLock(octokit, repo, a, now, null)).acquired).toBe(true);
     const seen = await readLock(octokit, repo, now);

@@ -48,9 +48,18 @@ describe("after a restart (afk keeps nothing on disk)", () => {
     const second = scenario.issue();
     // A process that died while running #first: its progress says running, its lock has a lease of 2 s.
     const now = new Date();
-    const queued = queuedState({ runId: "run-dead", issue: first, trigger: { actor: "wes-write", source: "label", deliveryId: "d-dead", repoUrl: `https://github.com/${FULL_NAME}`, bodyDigest: "x" }, now, queuedBehind: undefined, previous: undefined });
+    const queued = queuedState({
+      runId: "run-dead",
+      issue: first,
+      trigger: { actor: "wes-write", source: "label", deliveryId: "d-dead", repoUrl: `https://github.com/${FULL_NAME}`, bodyDigest: "x" },
+      now,
+      queuedBehind: undefined,
+      previous: undefined,
+    });
     await writeProgressComment(octokit, repo, startedState(queued, "replica-dead", now), github.botLogin);
-    expect((await acquireLock(octokit, repo, newHolder({ issue: first, runId: "run-dead", replica: "replica-dead", now, leaseSeconds: 2 }), now)).acquired).toBe(true);
+    expect(
+      (await acquireLock(octokit, repo, newHolder({ issue: first, runId: "run-dead", replica: "replica-dead", now, leaseSeconds: 2 }), now)).acquired,
+    ).toBe(true);
     await scenario.label(second, "wes-write");
     expect(runStateOf(scenario, second)).toMatchObject({ status: "queued", queuedBehind: first });
 
@@ -78,7 +87,14 @@ describe("after a restart (afk keeps nothing on disk)", () => {
     const octokit = await scenario.afk.probot.auth(INSTALLATION_ID);
     const issue = scenario.issue();
     const now = new Date();
-    const queued = queuedState({ runId: "run-dead", issue, trigger: { actor: "wes-write", source: "label", deliveryId: "d-dead", repoUrl: `https://github.com/${FULL_NAME}`, bodyDigest: "x" }, now, queuedBehind: undefined, previous: undefined });
+    const queued = queuedState({
+      runId: "run-dead",
+      issue,
+      trigger: { actor: "wes-write", source: "label", deliveryId: "d-dead", repoUrl: `https://github.com/${FULL_NAME}`, bodyDigest: "x" },
+      now,
+      queuedBehind: undefined,
+      previous: undefined,
+    });
     await writeProgressComment(octokit, repo, startedState(queued, "replica-dead", now), github.botLogin);
     await acquireLock(octokit, repo, newHolder({ issue, runId: "run-dead", replica: "replica-dead", now, leaseSeconds: 2 }), now);
 

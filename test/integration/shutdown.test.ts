@@ -22,7 +22,9 @@ describe("draining the App for a shutdown", () => {
     expect(result).toEqual({ finished: 0, handedBack: 1 });
     const state = runStateOf(scenario, first);
     expect(state).toMatchObject({ status: "queued", phase: "queued", runId, job: "implement" });
-    expect(state?.outcome?.message).toBe("The run was interrupted: afk was shut down (SIGTERM) before the run finished. It is queued again and starts when a replica of afk is free.");
+    expect(state?.outcome?.message).toBe(
+      "The run was interrupted: afk was shut down (SIGTERM) before the run finished. It is queued again and starts when a replica of afk is free.",
+    );
     expect(scenario.afkComments(first)[0]).toContain("The run was interrupted: afk was shut down (SIGTERM) before the run finished. It is queued again");
     // The lock is free now, not when its lease ends; the issue is still in the queue, and not marked in progress.
     const octokit = await scenario.afk.probot.auth(INSTALLATION_ID);

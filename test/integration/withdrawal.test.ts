@@ -12,7 +12,14 @@ async function unlabel(scenario: Scenario, issue: number, sender: string, label 
   const labels = scenario.github.labels(FULL_NAME, issue);
   await scenario.afk.deliver(
     "issues",
-    issuesUnlabeledPayload({ owner: OWNER, repo: REPO, installationId: INSTALLATION_ID, issue: { number: issue, title: existing.title, labels }, label, sender: { login: sender, type: sender.endsWith("[bot]") ? "Bot" : "User" } }),
+    issuesUnlabeledPayload({
+      owner: OWNER,
+      repo: REPO,
+      installationId: INSTALLATION_ID,
+      issue: { number: issue, title: existing.title, labels },
+      label,
+      sender: { login: sender, type: sender.endsWith("[bot]") ? "Bot" : "User" },
+    }),
   );
   await scenario.afk.quiet();
 }
@@ -20,7 +27,16 @@ async function unlabel(scenario: Scenario, issue: number, sender: string, label 
 async function close(scenario: Scenario, issue: number, sender: string): Promise<void> {
   const existing = scenario.github.issue(FULL_NAME, issue);
   scenario.github.setIssueState(FULL_NAME, issue, "closed");
-  await scenario.afk.deliver("issues", issuesClosedPayload({ owner: OWNER, repo: REPO, installationId: INSTALLATION_ID, issue: { number: issue, title: existing.title, labels: scenario.github.labels(FULL_NAME, issue) }, sender: { login: sender, type: "User" } }));
+  await scenario.afk.deliver(
+    "issues",
+    issuesClosedPayload({
+      owner: OWNER,
+      repo: REPO,
+      installationId: INSTALLATION_ID,
+      issue: { number: issue, title: existing.title, labels: scenario.github.labels(FULL_NAME, issue) },
+      sender: { login: sender, type: "User" },
+    }),
+  );
   await scenario.afk.quiet();
 }
 
@@ -45,7 +61,11 @@ describe("withdrawing an issue from afk", () => {
     const scenario = await start({ executor });
     const { first, second } = await oneRunningOneQueued(scenario, executor);
     await close(scenario, second, "max-maintain");
-    expect(runStateOf(scenario, second)).toMatchObject({ status: "stopped", stoppedBy: "max-maintain", outcome: { message: "Stopped: @max-maintain closed the issue." } });
+    expect(runStateOf(scenario, second)).toMatchObject({
+      status: "stopped",
+      stoppedBy: "max-maintain",
+      outcome: { message: "Stopped: @max-maintain closed the issue." },
+    });
     executor.finish(first);
     await scenario.afk.idle();
     expect(executor.started.map((run) => run.issue)).toEqual([first]);

@@ -14,7 +14,16 @@ import { LOAD } from "../helpers/load-world.js";
 // one burst, spread over two afk instances that share one GitHub. Speed and memory are measured by
 // `bench/load.ts`; this test asserts only what must hold however fast the machine is.
 
-const { installations: INSTALLATIONS, repos: REPOS, issuesPerRepo: ISSUES_PER_REPO, duplicateShare: DUPLICATE_SHARE, trigger: TRIGGER, maintainer: MAINTAINER, body: BODY, priorityLabels: PRIORITY_LABELS } = LOAD;
+const {
+  installations: INSTALLATIONS,
+  repos: REPOS,
+  issuesPerRepo: ISSUES_PER_REPO,
+  duplicateShare: DUPLICATE_SHARE,
+  trigger: TRIGGER,
+  maintainer: MAINTAINER,
+  body: BODY,
+  priorityLabels: PRIORITY_LABELS,
+} = LOAD;
 
 interface LoadIssue {
   repo: { owner: string; name: string; fullName: string; installationId: number };
@@ -119,7 +128,8 @@ describe("load: a burst over 100 repositories on two afk instances", () => {
     );
 
     const stateOf = (issue: LoadIssue): RunState | undefined => runStateIn(emulator, issue.repo.fullName, issue.number);
-    const describeStates = (which: LoadIssue[]) => which.map((issue) => `${issue.repo.fullName}#${issue.number}: ${stateOf(issue)?.status ?? "no progress comment"}`).join(", ");
+    const describeStates = (which: LoadIssue[]) =>
+      which.map((issue) => `${issue.repo.fullName}#${issue.number}: ${stateOf(issue)?.status ?? "no progress comment"}`).join(", ");
 
     // Hold the runs until every issue is queued: each has its progress comment (afk writes it "queued"
     // before it dispatches). Once there, it stays, so each look only reads the issues not seen yet.
@@ -134,7 +144,10 @@ describe("load: a burst over 100 repositories on two afk instances", () => {
     releaseRuns();
     const allRan = await eventually(() => ledger.finished >= issues.length, 120_000);
     await Promise.all([a.idle(), b.idle()]);
-    expect(allRan, `${ledger.finished} of ${issues.length} runs finished; not done: ${describeStates(issues.filter((issue) => stateOf(issue)?.status !== "done"))}`).toBe(true);
+    expect(
+      allRan,
+      `${ledger.finished} of ${issues.length} runs finished; not done: ${describeStates(issues.filter((issue) => stateOf(issue)?.status !== "done"))}`,
+    ).toBe(true);
 
     // Never two runs of one repository at once (counted across both instances), never an issue run twice.
     expect(ledger.maxActivePerRepo, `most runs at once per repository: ${JSON.stringify([...ledger.peakPerRepo].filter(([, peak]) => peak > 1))}`).toBe(1);
@@ -145,7 +158,9 @@ describe("load: a burst over 100 repositories on two afk instances", () => {
 
     // Every issue ends "done" in exactly one progress comment (a redelivery never adds a second one), every lock is free.
     for (const issue of issues) {
-      const marked = emulator.comments(issue.repo.fullName, issue.number).filter((comment) => comment.user.login === emulator.botLogin && hasStateMarker(comment.body ?? ""));
+      const marked = emulator
+        .comments(issue.repo.fullName, issue.number)
+        .filter((comment) => comment.user.login === emulator.botLogin && hasStateMarker(comment.body ?? ""));
       expect(marked, `${issue.repo.fullName}#${issue.number} progress comments`).toHaveLength(1);
       expect(stateOf(issue)?.status, `${issue.repo.fullName}#${issue.number}`).toBe("done");
     }
@@ -178,12 +193,16 @@ describe("load: a burst over 100 repositories on two afk instances", () => {
       const firstEnded = runs[0]?.endTick ?? 0;
       const candidates = issues.filter((issue) => issue.repo.fullName === fullName).map((issue) => ({ number: issue.number, labels: issue.labels }));
       for (const candidate of candidates) {
-        expect(queuedAt.get(`${fullName}#${candidate.number}`) ?? Number.POSITIVE_INFINITY, `${fullName}#${candidate.number} queued before the first run ended`).toBeLessThan(firstEnded);
+        expect(
+          queuedAt.get(`${fullName}#${candidate.number}`) ?? Number.POSITIVE_INFINITY,
+          `${fullName}#${candidate.number} queued before the first run ended`,
+        ).toBeLessThan(firstEnded);
       }
       const started = runs.map((run) => run.issue);
       const rest = started.slice(1);
       const expected = orderCandidates(candidates.filter((candidate) => rest.includes(candidate.number))).map((candidate) => candidate.number);
-      const shown = (numbers: number[]) => numbers.map((number) => `#${number}(${priorityOf(candidates.find((candidate) => candidate.number === number)?.labels ?? [])})`).join(" ");
+      const shown = (numbers: number[]) =>
+        numbers.map((number) => `#${number}(${priorityOf(candidates.find((candidate) => candidate.number === number)?.labels ?? [])})`).join(" ");
       expect(rest, `${fullName}: started ${shown(started)}`).toEqual(expected);
     }
 

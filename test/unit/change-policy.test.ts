@@ -97,7 +97,34 @@ describe("CI-skip markers", () => {
   });
 
   it("never leaves a marker, and a second pass changes nothing (property)", () => {
-    const pieces = ["[", "]", "skip", "ci", "no", "actions", " ", "  ", "\t", "\n", "\r\n", "*", "***", "NO_CI", "[skip ci]", "[ci skip]", "[no ci]", "[skip actions]", "[actions skip]", "***NO_CI***", "[Skip CI]", "skip-checks:", "skip-checks: true", "true", ":", "x"];
+    const pieces = [
+      "[",
+      "]",
+      "skip",
+      "ci",
+      "no",
+      "actions",
+      " ",
+      "  ",
+      "\t",
+      "\n",
+      "\r\n",
+      "*",
+      "***",
+      "NO_CI",
+      "[skip ci]",
+      "[ci skip]",
+      "[no ci]",
+      "[skip actions]",
+      "[actions skip]",
+      "***NO_CI***",
+      "[Skip CI]",
+      "skip-checks:",
+      "skip-checks: true",
+      "true",
+      ":",
+      "x",
+    ];
     const hostile = fc.array(fc.oneof(fc.constantFrom(...pieces), fc.string({ maxLength: 3 })), { maxLength: 60 }).map((parts) => parts.join(""));
     fc.assert(
       fc.property(fc.oneof(hostile, fc.string()), (text) => {
@@ -178,7 +205,9 @@ describe("issueOfBranch", () => {
 describe("issueOfAfkCommit", () => {
   it("reads the issue back from every message afk writes, direct or not", () => {
     for (const closesIssue of [true, false]) {
-      expect(issueOfAfkCommit(commitMessage({ issue: 42, title: "Add a flag (fix attempt 2)", summary: "Fixed.\n#7: not this", runId: "r-1", closesIssue }))).toBe(42);
+      expect(
+        issueOfAfkCommit(commitMessage({ issue: 42, title: "Add a flag (fix attempt 2)", summary: "Fixed.\n#7: not this", runId: "r-1", closesIssue })),
+      ).toBe(42);
     }
   });
 

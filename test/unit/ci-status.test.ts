@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { failingNames, verdictOf, type CiReport } from "../../src/github/ci-status.js";
 
-const run = (name: string, status: string, conclusion: string | null, app = "github-actions") => ({ id: 1, name, status, conclusion, app, detailsUrl: null, output: { title: null, summary: null, text: null } });
+const run = (name: string, status: string, conclusion: string | null, app = "github-actions") => ({
+  id: 1,
+  name,
+  status,
+  conclusion,
+  app,
+  detailsUrl: null,
+  output: { title: null, summary: null, text: null },
+});
 const empty: CiReport = { checkRuns: [], checkSuites: [], statuses: [] };
 
 describe("CI's verdict on a commit", () => {
@@ -12,10 +20,17 @@ describe("CI's verdict on a commit", () => {
   });
 
   it("is pending while a suite with runs has not completed, even when every run shown has", () => {
-    const report: CiReport = { ...empty, checkRuns: [run("lint", "completed", "success")], checkSuites: [{ app: "github-actions", status: "in_progress", conclusion: null }] };
+    const report: CiReport = {
+      ...empty,
+      checkRuns: [run("lint", "completed", "success")],
+      checkSuites: [{ app: "github-actions", status: "in_progress", conclusion: null }],
+    };
     expect(verdictOf(report)).toEqual({ kind: "pending" });
     // A check already red is named while others still run (afk acts on it once it has counted CI as passing).
-    expect(verdictOf({ ...report, checkRuns: [run("lint", "completed", "failure"), run("test", "in_progress", null)] })).toEqual({ kind: "pending", failing: ["lint"] });
+    expect(verdictOf({ ...report, checkRuns: [run("lint", "completed", "failure"), run("test", "in_progress", null)] })).toEqual({
+      kind: "pending",
+      failing: ["lint"],
+    });
   });
 
   it("is red when a suite with runs failed though its runs are not listed yet, named by its app", () => {

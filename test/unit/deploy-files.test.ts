@@ -80,7 +80,8 @@ describe("the container image (Dockerfile)", () => {
     expect(readFileSync(".ci/run", "utf8")).toMatch(/^bash scripts\/install-system-packages\.sh\b/m);
     // The script installs what the sandbox needs, not only what the tests need.
     const installed = readFileSync(script, "utf8");
-    for (const name of ["git:git", "bwrap:bubblewrap", "slirp4netns:slirp4netns", "ip:iproute2", "unshare:util-linux", "setpriv:util-linux"]) expect(installed).toContain(name);
+    for (const name of ["git:git", "bwrap:bubblewrap", "slirp4netns:slirp4netns", "ip:iproute2", "unshare:util-linux", "setpriv:util-linux"])
+      expect(installed).toContain(name);
   });
 
   it("starts what `npm start` starts after its build, from files the image holds", () => {
@@ -126,7 +127,10 @@ describe("the container image (Dockerfile)", () => {
     expect(["root", "0", "0:0"]).not.toContain(user);
     const cmdIndex = runtimeInstructions.findIndex((step) => step.keyword === "CMD");
     expect(runtimeInstructions.findIndex((step) => step.keyword === "USER")).toBeLessThan(cmdIndex);
-    const env = runtimeInstructions.filter((step) => step.keyword === "ENV").map((step) => step.args).join(" ");
+    const env = runtimeInstructions
+      .filter((step) => step.keyword === "ENV")
+      .map((step) => step.args)
+      .join(" ");
     const cacheDir = /AFK_CACHE_DIR=(\S+)/.exec(env)?.[1];
     expect(cacheDir).toBeDefined();
     expect(runtimeInstructions.some((step) => step.keyword === "VOLUME" && step.args.includes(`"${cacheDir}"`))).toBe(true);
@@ -172,7 +176,18 @@ describe("the systemd unit (deploy/afk.service)", () => {
   });
 
   it("sets no hardening option that breaks bubblewrap (the unit's comment says why each would)", () => {
-    for (const breaking of ["RestrictNamespaces", "SystemCallFilter", "ProtectKernelTunables", "ProtectKernelLogs", "ProtectProc", "ProcSubset", "PrivateDevices", "DevicePolicy", "PrivateUsers", "MemoryDenyWriteExecute"]) {
+    for (const breaking of [
+      "RestrictNamespaces",
+      "SystemCallFilter",
+      "ProtectKernelTunables",
+      "ProtectKernelLogs",
+      "ProtectProc",
+      "ProcSubset",
+      "PrivateDevices",
+      "DevicePolicy",
+      "PrivateUsers",
+      "MemoryDenyWriteExecute",
+    ]) {
       expect(value(breaking), breaking).toBeUndefined();
       expect(unit, `the unit explains ${breaking}`).toContain(breaking);
     }
@@ -191,7 +206,9 @@ describe("the settings the deploy files name", () => {
     // The Dockerfile's build arguments are the image's own, not settings of the running App.
     for (const match of dockerfile.matchAll(/^ARG\s+([A-Z_]+)/gm)) named.delete(match[1] ?? "");
     expect(named.size).toBeGreaterThan(15);
-    const afk = allFiles("src").map((file) => readFileSync(file, "utf8")).join("\n");
+    const afk = allFiles("src")
+      .map((file) => readFileSync(file, "utf8"))
+      .join("\n");
     const probot = allFiles("node_modules/probot/lib")
       .filter((file) => file.endsWith(".js"))
       .map((file) => readFileSync(file, "utf8"))
@@ -236,12 +253,21 @@ describe("scripts/install-system-packages.sh", () => {
     chmodSync(join(bin, "id"), 0o755);
     if (withAptGet) {
       // "Installing" a package links its real programs, so the script's check afterwards finds them as on a host.
-      const programs: Record<string, string[]> = { git: ["git"], bubblewrap: ["bwrap"], slirp4netns: ["slirp4netns"], "util-linux": ["unshare", "setpriv"], chromium: ["chromium"] };
+      const programs: Record<string, string[]> = {
+        git: ["git"],
+        bubblewrap: ["bwrap"],
+        slirp4netns: ["slirp4netns"],
+        "util-linux": ["unshare", "setpriv"],
+        chromium: ["chromium"],
+      };
       const real = (name: string): string => ["/usr/bin", "/bin", "/usr/sbin", "/sbin"].map((dir) => join(dir, name)).find((path) => existsSync(path)) ?? name;
       const cases = Object.entries(programs)
         .map(([pkg, names]) => `    ${pkg}) ${names.map((name) => `/bin/ln -sf "${real(name)}" "${bin}/"`).join("; ")} ;;`)
         .join("\n");
-      writeFileSync(join(bin, "apt-get"), `#!/bin/sh\necho "$*" >> "${log}"\n[ "$1" = install ] || exit 0\nfor pkg in "$@"; do\n  case "$pkg" in\n${cases}\n  esac\ndone\n`);
+      writeFileSync(
+        join(bin, "apt-get"),
+        `#!/bin/sh\necho "$*" >> "${log}"\n[ "$1" = install ] || exit 0\nfor pkg in "$@"; do\n  case "$pkg" in\n${cases}\n  esac\ndone\n`,
+      );
       chmodSync(join(bin, "apt-get"), 0o755);
     }
     const run = (...args: string[]) => spawnSync("/bin/bash", [script, ...args], { encoding: "utf8", env: { PATH: bin } });
@@ -275,7 +301,10 @@ describe("scripts/install-system-packages.sh", () => {
     const host = fakeHost(0, true);
     const first = host.run();
     expect(first.status, String(first.stderr)).toBe(0);
-    expect(readFileSync(host.log, "utf8").trim().split("\n")).toEqual(["update -qq", "install -y -qq --no-install-recommends git bubblewrap slirp4netns util-linux"]);
+    expect(readFileSync(host.log, "utf8").trim().split("\n")).toEqual([
+      "update -qq",
+      "install -y -qq --no-install-recommends git bubblewrap slirp4netns util-linux",
+    ]);
     const withTests = host.run("--tests");
     expect(withTests.status, String(withTests.stderr)).toBe(0);
     expect(readFileSync(host.log, "utf8").trim().split("\n").at(-1)).toBe("install -y -qq --no-install-recommends chromium");

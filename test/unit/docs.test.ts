@@ -46,7 +46,9 @@ describe("the docs say what the code does", () => {
     const section = security.slice(security.indexOf("## Claims"), security.indexOf("\n## ", security.indexOf("## Claims") + 5));
     const rows = section.split("\n").filter((line) => line.startsWith("| ") && !line.startsWith("| claim") && !line.startsWith("| ---"));
     expect(rows.length).toBeGreaterThan(20);
-    const sources = allFiles("src").map((file) => readFileSync(file, "utf8")).join("\n");
+    const sources = allFiles("src")
+      .map((file) => readFileSync(file, "utf8"))
+      .join("\n");
     for (const row of rows) {
       const [claim, enforcedBy, tests] = row.slice(2, -2).split(" | ");
       expect(tests, claim).toBeDefined();
@@ -56,7 +58,10 @@ describe("the docs say what the code does", () => {
         expect(existsSync(file), `${claim}: ${file}`).toBe(true);
         // The title is part of an it(...) name in that file: the test that would fail is the one named.
         const titles = [...readFileSync(file, "utf8").matchAll(/\bit(?:\.each\([\s\S]*?\))?\(\s*"((?:[^"\\]|\\.)*)"/g)].map((match) => match[1] ?? "");
-        expect(titles.some((name) => name.includes(title)), `${claim}: no test in ${file} is named with "${title}"`).toBe(true);
+        expect(
+          titles.some((name) => name.includes(title)),
+          `${claim}: no test in ${file} is named with "${title}"`,
+        ).toBe(true);
       }
       for (const name of [...(enforcedBy ?? "").matchAll(/`([^`]+)`/g)].map((match) => match[1] ?? "")) {
         if (name.startsWith("src/")) expect(existsSync(name), `${claim}: ${name}`).toBe(true);
@@ -70,4 +75,3 @@ describe("the docs say what the code does", () => {
 function allFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? allFiles(join(dir, entry.name)) : [join(dir, entry.name)]));
 }
-

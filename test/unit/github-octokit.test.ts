@@ -32,7 +32,11 @@ function client(baseUrl: string, policy: GitHubRequestPolicy = FAST) {
   const warnings: Array<{ at: number; message: string }> = [];
   const ignore = () => undefined;
   const Octokit = createAfkOctokit(policy);
-  const octokit = new Octokit({ baseUrl, auth: { token: "ghs_test" }, log: { debug: ignore, info: ignore, warn: (message: string) => warnings.push({ at: Date.now(), message }), error: ignore } });
+  const octokit = new Octokit({
+    baseUrl,
+    auth: { token: "ghs_test" },
+    log: { debug: ignore, info: ignore, warn: (message: string) => warnings.push({ at: Date.now(), message }), error: ignore },
+  });
   return { octokit, warnings, messages: () => warnings.map((warning) => warning.message) };
 }
 
@@ -67,12 +71,19 @@ describe("afk's one retry policy for GitHub requests (Octokit's retry and thrott
   });
 
   it("waits out a secondary rate limit as long as retry-after says, and logs the wait", async () => {
-    const github = await fakeGitHub([{ status: 403, body: SECONDARY, headers: { "retry-after": "5" } }, { status: 200, body: { name: "app" } }]);
+    const github = await fakeGitHub([
+      { status: 403, body: SECONDARY, headers: { "retry-after": "5" } },
+      { status: 200, body: { name: "app" } },
+    ]);
     const { octokit, messages } = client(github.baseUrl);
     await getRepo(octokit);
     const [first = 0, second = 0] = github.arrivals;
     expect(second - first).toBeGreaterThanOrEqual(49);
-    expect(messages()).toEqual([expect.stringMatching(/^GitHub secondary rate limit on GET \/repos\/\{owner\}\/\{repo\} \(GitHub asks to wait 50 ms\); retrying in 50 ms \(retry 1 of 2\)$/)]);
+    expect(messages()).toEqual([
+      expect.stringMatching(
+        /^GitHub secondary rate limit on GET \/repos\/\{owner\}\/\{repo\} \(GitHub asks to wait 50 ms\); retrying in 50 ms \(retry 1 of 2\)$/,
+      ),
+    ]);
   });
 
   it("counts each call's retries apart: a second call on the same client gets its own tries after the first gave up", async () => {
@@ -81,7 +92,11 @@ describe("afk's one retry policy for GitHub requests (Octokit's retry and thrott
     await expect(getRepo(octokit)).rejects.toMatchObject({ status: 500 });
     await expect(getRepo(octokit)).rejects.toMatchObject({ status: 500 });
     expect(github.arrivals).toHaveLength(8);
-    expect(messages().slice(4).map((message) => message.replace(/^.*; /, ""))).toEqual(["retrying in 10 ms (retry 1 of 3)", "retrying in 40 ms (retry 2 of 3)", "retrying in 90 ms (retry 3 of 3)", "giving up after 4 tries"]);
+    expect(
+      messages()
+        .slice(4)
+        .map((message) => message.replace(/^.*; /, "")),
+    ).toEqual(["retrying in 10 ms (retry 1 of 3)", "retrying in 40 ms (retry 2 of 3)", "retrying in 90 ms (retry 3 of 3)", "giving up after 4 tries"]);
   });
 
   it("gives up at once, and says so, when GitHub asks for a longer wait than afk accepts", async () => {
@@ -94,7 +109,9 @@ describe("afk's one retry policy for GitHub requests (Octokit's retry and thrott
 
   it("a primary rate limit (429) is waited out by the throttling plugin alone: the retry plugin adds no tries of its own", async () => {
     const reset = () => String(Math.ceil(Date.now() / 1000));
-    const github = await fakeGitHub([{ status: 429, body: { message: "API rate limit exceeded" }, headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": reset() } }]);
+    const github = await fakeGitHub([
+      { status: 429, body: { message: "API rate limit exceeded" }, headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": reset() } },
+    ]);
     const { octokit, messages } = client(github.baseUrl);
     await expect(getRepo(octokit)).rejects.toMatchObject({ status: 429 });
     expect(github.arrivals).toHaveLength(1 + FAST.rateLimitRetries);

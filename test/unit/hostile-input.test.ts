@@ -32,10 +32,56 @@ const MB = 1024 * 1024;
 // Text a person can write
 
 /** Characters that trip up text handling: bidi overrides, zero-width, combining marks, lone surrogates, NUL, odd line ends. */
-const ODD = ["\u202e", "\u202d", "\u200f", "\u2066", "\u200b", "\u200c", "\u200d", "\ufeff", "\u0301", "\u0336", "\ud800", "\udfff", "\u0000", "\u0007", "\u2028", "\u2029", "\u0085", "\r", "\t", "👩‍👩‍👧", "ﷺ", "𒐫"];
+const ODD = [
+  "\u202e",
+  "\u202d",
+  "\u200f",
+  "\u2066",
+  "\u200b",
+  "\u200c",
+  "\u200d",
+  "\ufeff",
+  "\u0301",
+  "\u0336",
+  "\ud800",
+  "\udfff",
+  "\u0000",
+  "\u0007",
+  "\u2028",
+  "\u2029",
+  "\u0085",
+  "\r",
+  "\t",
+  "👩‍👩‍👧",
+  "ﷺ",
+  "𒐫",
+];
 const oddChar = fc.constantFrom(...ODD);
 
-const MARKDOWN = ["/afk", "/afk ", "/AFK ", " /afk ", "    /afk ", "run", "stop", "status", "help", "approve split", "constructor", "__proto__", "```", "~~~", "````", "> ", "<!--", "-->", "\n", "\r\n", " ", "x"];
+const MARKDOWN = [
+  "/afk",
+  "/afk ",
+  "/AFK ",
+  " /afk ",
+  "    /afk ",
+  "run",
+  "stop",
+  "status",
+  "help",
+  "approve split",
+  "constructor",
+  "__proto__",
+  "```",
+  "~~~",
+  "````",
+  "> ",
+  "<!--",
+  "-->",
+  "\n",
+  "\r\n",
+  " ",
+  "x",
+];
 
 /** Arbitrary text: any code points (lone surrogates included), graphemes, or a mix of markdown and odd characters. */
 const text = fc.oneof(
@@ -45,9 +91,14 @@ const text = fc.oneof(
 );
 
 /** A line with no code fence, no HTML comment delimiter and no line break: safe to wrap in one. */
-const innerLine = fc.array(fc.oneof(fc.constantFrom("/afk ", "/afk run", "/afk stop", "   ", "> ", "<!-", "->", "x"), oddChar), { maxLength: 12 }).map((parts) =>
-  parts.join("").replace(/[`~\r\n\u2028\u2029\u0085]/g, "").replace(/<!--|-->/g, ""),
-);
+const innerLine = fc
+  .array(fc.oneof(fc.constantFrom("/afk ", "/afk run", "/afk stop", "   ", "> ", "<!-", "->", "x"), oddChar), { maxLength: 12 })
+  .map((parts) =>
+    parts
+      .join("")
+      .replace(/[`~\r\n\u2028\u2029\u0085]/g, "")
+      .replace(/<!--|-->/g, ""),
+  );
 
 /** `length` characters made of `unit` repeated. */
 function repeatTo(unit: string, length: number): string {
@@ -62,7 +113,10 @@ function expectWellFormedCommands(body: string): void {
   expect(commands.length).toBeLessThanOrEqual(lineCount);
   let previousLine = 0;
   const malformed = commands.filter((command) => {
-    const known = command.kind === "command" ? KNOWN_COMMANDS.has(command.name) && command.args === command.args.trim() : command.kind === "unknown" && !KNOWN_COMMANDS.has(command.word) && /^\S+$/.test(command.word);
+    const known =
+      command.kind === "command"
+        ? KNOWN_COMMANDS.has(command.name) && command.args === command.args.trim()
+        : command.kind === "unknown" && !KNOWN_COMMANDS.has(command.word) && /^\S+$/.test(command.word);
     const ordered = Number.isInteger(command.line) && command.line > previousLine && command.line <= lineCount;
     previousLine = command.line;
     return !known || !ordered;
@@ -97,7 +151,11 @@ describe("slash commands from hostile comments", () => {
   });
 
   it("a command inside a code fence, a quote or an HTML comment is never a command, and commands after it still count", () => {
-    const wrapped = fc.tuple(fc.array(innerLine, { minLength: 1, maxLength: 8 }), fc.constantFrom("```", "~~~", "````sh", "~~~~"), fc.constantFrom("fence", "quote", "comment", "inline-comment"));
+    const wrapped = fc.tuple(
+      fc.array(innerLine, { minLength: 1, maxLength: 8 }),
+      fc.constantFrom("```", "~~~", "````sh", "~~~~"),
+      fc.constantFrom("fence", "quote", "comment", "inline-comment"),
+    );
     fc.assert(
       fc.property(wrapped, ([lines, fence, how]) => {
         const inner = lines.map((line, index) => (index === 0 ? `/afk run ${line}` : line));
@@ -179,7 +237,9 @@ const KNOWN_FIELDS = [
 /** Values of every JSON type, including the awkward ones YAML can produce. */
 const wrongValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
-  fc.constantFrom<unknown>(null, "", "   ", 0, -1, 1.5, 1e308, Number.NaN, Number.POSITIVE_INFINITY, Number.MIN_SAFE_INTEGER, true, false, [], {}, [""], { "": 1 }),
+  fc.constantFrom<unknown>(null, "", "   ", 0, -1, 1.5, 1e308, Number.NaN, Number.POSITIVE_INFINITY, Number.MIN_SAFE_INTEGER, true, false, [], {}, [""], {
+    "": 1,
+  }),
   fc.string({ unit: "binary", maxLength: 80 }),
 );
 
@@ -225,7 +285,8 @@ async function loadYaml(yamlText: string): Promise<RepoConfigResult> {
     request: {
       fetch: async (url: string | URL | Request) => {
         const href = typeof url === "string" ? url : url instanceof URL ? url.href : url.url;
-        if (href.includes("/repos/octo-org/app/contents/")) return new Response(yamlText, { status: 200, headers: { "content-type": "text/plain; charset=utf-8" } });
+        if (href.includes("/repos/octo-org/app/contents/"))
+          return new Response(yamlText, { status: 200, headers: { "content-type": "text/plain; charset=utf-8" } });
         return new Response(JSON.stringify({ message: "Not Found" }), { status: 404, headers: { "content-type": "application/json; charset=utf-8" } });
       },
     },
@@ -233,7 +294,43 @@ async function loadYaml(yamlText: string): Promise<RepoConfigResult> {
   return readRepoConfig(octokit, { owner: "octo-org", repo: "app" });
 }
 
-const YAML_PARTS = ["test: ", "npm test", "budget:", "\n  max_usd: ", ".inf", ".nan", "~", "null", "yes", "- ", "[", "]", "{", "}", ": ", ":", "\n", "  ", "\t", "&a ", "*a", "!!str ", "!!binary ", "# ", "'", '"', "---\n", "...\n", "|\n", ">\n", "? ", "_extends: ", "labels: {trigger: ", "mode: direct", "x"];
+const YAML_PARTS = [
+  "test: ",
+  "npm test",
+  "budget:",
+  "\n  max_usd: ",
+  ".inf",
+  ".nan",
+  "~",
+  "null",
+  "yes",
+  "- ",
+  "[",
+  "]",
+  "{",
+  "}",
+  ": ",
+  ":",
+  "\n",
+  "  ",
+  "\t",
+  "&a ",
+  "*a",
+  "!!str ",
+  "!!binary ",
+  "# ",
+  "'",
+  '"',
+  "---\n",
+  "...\n",
+  "|\n",
+  ">\n",
+  "? ",
+  "_extends: ",
+  "labels: {trigger: ",
+  "mode: direct",
+  "x",
+];
 
 describe(".github/afk.yml from hostile hands", () => {
   it("arbitrary JSON values: never throw; either a config or problems that name the field and what is allowed", () => {
@@ -263,17 +360,44 @@ describe(".github/afk.yml from hostile hands", () => {
 
   it("a missing `test` says it is required", () => {
     const result = parseRepoConfig({ setup: "npm ci" });
-    expect(result.kind === "invalid" && result.problems).toEqual([{ field: "test", problem: "is required but missing (expected a string)", allowed: expect.stringContaining("a string") }]);
+    expect(result.kind === "invalid" && result.problems).toEqual([
+      { field: "test", problem: "is required but missing (expected a string)", allowed: expect.stringContaining("a string") },
+    ]);
   });
 
   it("unknown keys of any shape are named readably, never as an empty or endless field", () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: "binary", maxLength: 40 }), fc.constantFrom("", " ", "\n", "a.b", "`x`", "|"), fc.string({ minLength: 200, maxLength: 2_000 })), (key) => {
-        fc.pre(!["test", "setup", "model", "labels", "budget", "gate", "commands", "fix_forward", "ci", "review", "protected_paths", "network", "plan_approval", "mode", "trusted"].includes(key));
-        const result = parseRepoConfig({ test: "npm test", [key]: 1 });
-        expectClearProblems(result);
-        expect(result.kind === "invalid" && result.problems[0]?.problem).toBe("is not a known field");
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: "binary", maxLength: 40 }),
+          fc.constantFrom("", " ", "\n", "a.b", "`x`", "|"),
+          fc.string({ minLength: 200, maxLength: 2_000 }),
+        ),
+        (key) => {
+          fc.pre(
+            ![
+              "test",
+              "setup",
+              "model",
+              "labels",
+              "budget",
+              "gate",
+              "commands",
+              "fix_forward",
+              "ci",
+              "review",
+              "protected_paths",
+              "network",
+              "plan_approval",
+              "mode",
+              "trusted",
+            ].includes(key),
+          );
+          const result = parseRepoConfig({ test: "npm test", [key]: 1 });
+          expectClearProblems(result);
+          expect(result.kind === "invalid" && result.problems[0]?.problem).toBe("is not a known field");
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -282,7 +406,11 @@ describe(".github/afk.yml from hostile hands", () => {
     const raw = { test: "npm test", protected_paths: Array.from({ length: 50_000 }, () => "") };
     const result = parseRepoConfig(raw);
     expectClearProblems(result);
-    expect(result.kind === "invalid" && result.problems.at(-1)).toEqual({ field: "(file)", problem: expect.stringMatching(/49,98\d more problems/), allowed: expect.any(String) });
+    expect(result.kind === "invalid" && result.problems.at(-1)).toEqual({
+      field: "(file)",
+      problem: expect.stringMatching(/49,98\d more problems/),
+      allowed: expect.any(String),
+    });
     expect(result.kind === "invalid" && result.problems[0]).toMatchObject({ field: "protected_paths.0", problem: "must not be empty" });
   });
 
@@ -291,7 +419,9 @@ describe(".github/afk.yml from hostile hands", () => {
       fc.array(fc.oneof(fc.constantFrom(...YAML_PARTS), oddChar), { maxLength: 40 }).map((parts) => parts.join("")),
       fc.string({ unit: "binary", maxLength: 200 }),
       fc.jsonValue({ maxDepth: 3 }).map((value) => toYaml(value)),
-      fc.dictionary(fc.constantFrom(...KNOWN_FIELDS.filter((field) => !field.includes("."))), wrongValue, { maxKeys: 6 }).map((value) => toYaml({ test: "npm test", ...value })),
+      fc
+        .dictionary(fc.constantFrom(...KNOWN_FIELDS.filter((field) => !field.includes("."))), wrongValue, { maxKeys: 6 })
+        .map((value) => toYaml({ test: "npm test", ...value })),
     );
     await fc.assert(
       fc.asyncProperty(yamlText, async (source) => {
@@ -308,20 +438,31 @@ describe(".github/afk.yml from hostile hands", () => {
     ["a key with no value mapping", "test: npm test\nbudget: max_usd: 3\n"],
   ])("YAML that does not parse (%s) says where", async (_what, source) => {
     const result = await loadYaml(source);
-    expect(result.kind === "invalid" && result.problems).toEqual([{ field: "(file)", problem: expect.stringMatching(/^is not valid YAML: .*line \d+, column \d+/), allowed: FILE_ALLOWED }]);
+    expect(result.kind === "invalid" && result.problems).toEqual([
+      { field: "(file)", problem: expect.stringMatching(/^is not valid YAML: .*line \d+, column \d+/), allowed: FILE_ALLOWED },
+    ]);
     expect(result.kind === "invalid" && result.problems[0]?.problem).not.toContain("octokit-plugin-config");
   });
 
   it("a file holding one value instead of a mapping says so, not that the YAML is broken", async () => {
-    expect(await loadYaml("npm test\n")).toEqual({ kind: "invalid", problems: [{ field: "(file)", problem: "is a single value, not a mapping of fields", allowed: FILE_ALLOWED }] });
-    expect(await loadYaml("- npm test\n")).toEqual({ kind: "invalid", problems: [{ field: "(file)", problem: "expected a mapping, got a list", allowed: FILE_ALLOWED }] });
+    expect(await loadYaml("npm test\n")).toEqual({
+      kind: "invalid",
+      problems: [{ field: "(file)", problem: "is a single value, not a mapping of fields", allowed: FILE_ALLOWED }],
+    });
+    expect(await loadYaml("- npm test\n")).toEqual({
+      kind: "invalid",
+      problems: [{ field: "(file)", problem: "expected a mapping, got a list", allowed: FILE_ALLOWED }],
+    });
   });
 
   it("an `_extends` that names no repository is reported at `_extends`", async () => {
     for (const source of ["_extends: 5\ntest: x\n", "_extends: '../../etc/passwd'\ntest: x\n", `_extends: '${"x/".repeat(5_000)}'\ntest: x\n`]) {
       const result = await loadYaml(source);
       expectClearProblems(result);
-      expect(result.kind === "invalid" && result.problems[0]).toMatchObject({ field: "_extends", problem: expect.stringContaining("does not name a repository") });
+      expect(result.kind === "invalid" && result.problems[0]).toMatchObject({
+        field: "_extends",
+        problem: expect.stringContaining("does not name a repository"),
+      });
     }
   });
 
@@ -341,7 +482,11 @@ describe(".github/afk.yml from hostile hands", () => {
   });
 
   it("YAML bombs (aliases, deep nesting) are refused as invalid, not expanded", async () => {
-    const aliases = ["a: &a [x,x,x,x,x,x,x,x,x]", ...["b", "c", "d", "e", "f", "g"].map((name, index) => `${name}: &${name} [${Array(9).fill(`*${"abcdefg"[index]}`).join(",")}]`), "test: x"].join("\n");
+    const aliases = [
+      "a: &a [x,x,x,x,x,x,x,x,x]",
+      ...["b", "c", "d", "e", "f", "g"].map((name, index) => `${name}: &${name} [${Array(9).fill(`*${"abcdefg"[index]}`).join(",")}]`),
+      "test: x",
+    ].join("\n");
     const bomb = await loadYaml(aliases);
     expect(bomb.kind).toBe("invalid");
     expectClearProblems(bomb);
@@ -355,13 +500,22 @@ describe(".github/afk.yml from hostile hands", () => {
 
 const hostileString = fc.oneof(
   { weight: 3, arbitrary: fc.string({ unit: "binary", maxLength: 60 }) },
-  { weight: 3, arbitrary: fc.array(fc.oneof(fc.constantFrom("-->", "<!--", "<", ">", "<!-- afk:state ", " -->", "&lt;", "\\u003c", '"', "\\", "\n", "`", "|", "x"), oddChar), { maxLength: 20 }).map((parts) => parts.join("")) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .array(fc.oneof(fc.constantFrom("-->", "<!--", "<", ">", "<!-- afk:state ", " -->", "&lt;", "\\u003c", '"', "\\", "\n", "`", "|", "x"), oddChar), {
+        maxLength: 20,
+      })
+      .map((parts) => parts.join("")),
+  },
   { weight: 1, arbitrary: fc.string({ unit: "grapheme", maxLength: 60 }) },
 );
 const nonEmpty = hostileString.filter((value) => value.length > 0);
 const positive = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER });
 const count = fc.nat({ max: 1_000_000 });
-const isoDate = fc.date({ min: new Date("1970-01-01T00:00:00.000Z"), max: new Date("9999-12-31T23:59:59.999Z"), noInvalidDate: true }).map((date) => date.toISOString());
+const isoDate = fc
+  .date({ min: new Date("1970-01-01T00:00:00.000Z"), max: new Date("9999-12-31T23:59:59.999Z"), noInvalidDate: true })
+  .map((date) => date.toISOString());
 const sha = fc.stringMatching(/^[0-9a-f]{40}$/);
 const url = fc.webUrl({ withQueryParameters: true, withFragments: true });
 
@@ -391,7 +545,14 @@ const runState: fc.Arbitrary<RunState> = fc.record(
     pullRequest: fc.record({ number: positive, url, draft: fc.boolean() }),
     checkRunId: positive,
     notice: fc.record({
-      kind: fc.constantFrom("untrusted" as const, "paused" as const, "not-configured" as const, "config-invalid" as const, "config-unreadable" as const, "missing-permissions" as const),
+      kind: fc.constantFrom(
+        "untrusted" as const,
+        "paused" as const,
+        "not-configured" as const,
+        "config-invalid" as const,
+        "config-unreadable" as const,
+        "missing-permissions" as const,
+      ),
       message: hostileString,
       problems: fc.array(fc.record({ field: hostileString, problem: hostileString, allowed: hostileString }), { maxLength: 4 }),
     }),
@@ -442,7 +603,18 @@ describe("the state marker under hostile input", () => {
   it("arbitrary bodies never throw: none, corrupt with a reason, or a valid state", () => {
     const body = fc.oneof(
       text,
-      fc.tuple(text, fc.constantFrom("<!-- afk:state ", "<!-- afk:state", "<!--afk:state ", "<!-- AFK:STATE "), fc.oneof(fc.jsonValue().map((value) => JSON.stringify(value)), text), fc.constantFrom(" -->", "-->", "", " --", " -->\n"), text).map((parts) => parts.join("")),
+      fc
+        .tuple(
+          text,
+          fc.constantFrom("<!-- afk:state ", "<!-- afk:state", "<!--afk:state ", "<!-- AFK:STATE "),
+          fc.oneof(
+            fc.jsonValue().map((value) => JSON.stringify(value)),
+            text,
+          ),
+          fc.constantFrom(" -->", "-->", "", " --", " -->\n"),
+          text,
+        )
+        .map((parts) => parts.join("")),
     );
     fc.assert(
       fc.property(body, (value) => {
@@ -469,22 +641,55 @@ describe("the state marker under hostile input", () => {
   });
 
   it("a marker with a wrong type in any field is corrupt, and the reason names that field", () => {
-    const fields = ["v", "runId", "issue", "status", "phase", "trigger", "deliveries", "job", "loop", "ci", "notice", "spend", "pullRequest", "split", "outcome", "startedAt", "repoUrl"];
+    const fields = [
+      "v",
+      "runId",
+      "issue",
+      "status",
+      "phase",
+      "trigger",
+      "deliveries",
+      "job",
+      "loop",
+      "ci",
+      "notice",
+      "spend",
+      "pullRequest",
+      "split",
+      "outcome",
+      "startedAt",
+      "repoUrl",
+    ];
     fc.assert(
-      fc.property(runState, fc.constantFrom(...fields), fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom<unknown>(null, "", -1, 0, 1.5, "not a date", [], {}, [null], { v: 2 })), (state, field, value) => {
-        const forged: JsonObject = { ...state, [field]: value };
-        const body = handMarker(JSON.stringify(forged));
-        const decoded = decodeStateMarker(body);
-        expectDecodedSafely(body);
-        if (decoded.kind === "corrupt" && decoded.reason.includes(" at ")) expect(decoded.reason).toContain(` at ${field}`);
-        if (decoded.kind === "state") expect(runStateSchema.safeParse(forged).success).toBe(true);
-      }),
+      fc.property(
+        runState,
+        fc.constantFrom(...fields),
+        fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom<unknown>(null, "", -1, 0, 1.5, "not a date", [], {}, [null], { v: 2 })),
+        (state, field, value) => {
+          const forged: JsonObject = { ...state, [field]: value };
+          const body = handMarker(JSON.stringify(forged));
+          const decoded = decodeStateMarker(body);
+          expectDecodedSafely(body);
+          if (decoded.kind === "corrupt" && decoded.reason.includes(" at ")) expect(decoded.reason).toContain(` at ${field}`);
+          if (decoded.kind === "state") expect(runStateSchema.safeParse(forged).success).toBe(true);
+        },
+      ),
       { numRuns: 400 },
     );
   });
 
   it("huge markers: 1 MB of JSON decodes; 1 MB of unclosed markers is read in linear time", () => {
-    const base: RunState = { v: 1, runId: "r-huge", issue: 1, status: "failed", phase: "agent", trigger: { actor: "a", source: "label", at: "2026-01-01T00:00:00.000Z" }, deliveries: [], job: "implement", loop: { fixAttempts: 0, reviewCycles: 0 } };
+    const base: RunState = {
+      v: 1,
+      runId: "r-huge",
+      issue: 1,
+      status: "failed",
+      phase: "agent",
+      trigger: { actor: "a", source: "label", at: "2026-01-01T00:00:00.000Z" },
+      deliveries: [],
+      job: "implement",
+      loop: { fixAttempts: 0, reviewCycles: 0 },
+    };
     const huge: RunState = { ...base, outcome: { message: repeatTo("-->< x", MB), retryable: true } };
     expect(decodeStateMarker(`intro\n${encodeStateMarker(huge)}`)).toEqual({ kind: "state", state: huge });
     const deep = handMarker(`${"[".repeat(200_000)}${"]".repeat(200_000)}`);
@@ -516,19 +721,33 @@ function delivered<T>(payload: JsonObject): T {
 /** Any string a person controls in a payload: titles, bodies, label and branch names, commit messages. */
 const personString = fc.oneof(
   { weight: 4, arbitrary: text },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom("afk/", "afk/1-", "afk/99999999999999999999-", "afk/0-", ""), text).map(([prefix, rest]) => `${prefix}${rest}`) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom("x", "/afk run\n", "\u0000", "\ud800"), fc.integer({ min: 10_000, max: 200_000 })).map(([unit, length]) => repeatTo(unit, length)) },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(fc.constantFrom("afk/", "afk/1-", "afk/99999999999999999999-", "afk/0-", ""), text).map(([prefix, rest]) => `${prefix}${rest}`),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom("x", "/afk run\n", "\u0000", "\ud800"), fc.integer({ min: 10_000, max: 200_000 }))
+      .map(([unit, length]) => repeatTo(unit, length)),
+  },
 );
 
 /** Any JSON value, or none: what a field the intent checks (`typeof`, `?.`, `=== true`) must handle. */
-const anyJson: fc.Arbitrary<unknown> = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom<unknown>(undefined, null, "", 0, -1, 1.5, "4242", [], {}, { id: "x" }));
+const anyJson: fc.Arbitrary<unknown> = fc.oneof(
+  fc.jsonValue({ maxDepth: 2 }),
+  fc.constantFrom<unknown>(undefined, null, "", 0, -1, 1.5, "4242", [], {}, { id: "x" }),
+);
 /** What a nullable text field (`body?: string | null`) may hold. */
 const nullableText: fc.Arbitrary<unknown> = fc.oneof(fc.constantFrom<unknown>(undefined, null), personStringOf(40));
 /** A field GitHub always sends but may send as `null` (the head repository of a deleted fork). */
 const presentJson: fc.Arbitrary<unknown> = anyJson.filter((value) => value !== undefined);
 
 function personStringOf(maxLength: number): fc.Arbitrary<string> {
-  return fc.oneof(fc.string({ unit: "binary", maxLength }), fc.array(oddChar, { maxLength: 8 }).map((parts) => parts.join("")));
+  return fc.oneof(
+    fc.string({ unit: "binary", maxLength }),
+    fc.array(oddChar, { maxLength: 8 }).map((parts) => parts.join("")),
+  );
 }
 
 /**
@@ -567,52 +786,138 @@ const INTENT_CASES: IntentCase[] = [
     name: "issues.labeled",
     build: () => issuesLabeledPayload({ ...REPO, issue: issueTarget, label: "ready-for-agent", sender: SENDER }),
     run: (payload) => labelIntent(delivered(payload), "d-1"),
-    strings: [["issue", "title"], ["issue", "body"], ["label", "name"], ["sender", "login"], ["repository", "name"], ["issue", "state"]],
-    checked: [...installation, { path: ["label"], values: fc.constant(undefined) }, nullable("issue", "body"), any("issue", "state"), any("issue", "pull_request")],
+    strings: [
+      ["issue", "title"],
+      ["issue", "body"],
+      ["label", "name"],
+      ["sender", "login"],
+      ["repository", "name"],
+      ["issue", "state"],
+    ],
+    checked: [
+      ...installation,
+      { path: ["label"], values: fc.constant(undefined) },
+      nullable("issue", "body"),
+      any("issue", "state"),
+      any("issue", "pull_request"),
+    ],
   },
   {
     name: "issues.closed",
     build: () => issuesClosedPayload({ ...REPO, issue: issueTarget, sender: SENDER }),
     run: (payload) => issueIntent(delivered(payload), "d-1"),
-    strings: [["issue", "title"], ["issue", "body"], ["sender", "login"]],
+    strings: [
+      ["issue", "title"],
+      ["issue", "body"],
+      ["sender", "login"],
+    ],
     checked: [...installation, nullable("issue", "body"), any("issue", "state"), any("issue", "pull_request")],
   },
   {
     name: "issue_comment.created",
     build: () => issueCommentCreatedPayload({ ...REPO, issue: issueTarget, comment: { body: "/afk run" }, sender: SENDER }),
     run: (payload) => commentIntent(delivered(payload), "d-1"),
-    strings: [["comment", "body"], ["issue", "title"], ["issue", "body"], ["sender", "login"]],
+    strings: [
+      ["comment", "body"],
+      ["issue", "title"],
+      ["issue", "body"],
+      ["sender", "login"],
+    ],
     checked: [...installation, nullable("comment", "body"), nullable("issue", "body"), any("issue", "state"), any("issue", "pull_request")],
   },
   {
     name: "pull_request.closed",
-    build: () => pullRequestClosedPayload({ ...REPO, pull: { number: 7, head: "afk/3-add", headSha: HEAD, merged: true, author: { login: "afk[bot]", type: "Bot" } }, sender: SENDER }),
+    build: () =>
+      pullRequestClosedPayload({
+        ...REPO,
+        pull: { number: 7, head: "afk/3-add", headSha: HEAD, merged: true, author: { login: "afk[bot]", type: "Bot" } },
+        sender: SENDER,
+      }),
     run: (payload) => pullRequestIntent(delivered(payload), "d-1"),
-    strings: [["pull_request", "head", "ref"], ["pull_request", "head", "repo", "full_name"], ["repository", "full_name"], ["sender", "login"]],
-    checked: [...installation, present("pull_request", "head", "repo"), any("pull_request", "merged"), any("pull_request", "user"), any("pull_request", "head", "ref")],
+    strings: [
+      ["pull_request", "head", "ref"],
+      ["pull_request", "head", "repo", "full_name"],
+      ["repository", "full_name"],
+      ["sender", "login"],
+    ],
+    checked: [
+      ...installation,
+      present("pull_request", "head", "repo"),
+      any("pull_request", "merged"),
+      any("pull_request", "user"),
+      any("pull_request", "head", "ref"),
+    ],
   },
   {
     name: "check_run.requested_action",
-    build: () => checkRunPayload({ ...REPO, checkRun: { id: 9, headSha: HEAD, headBranch: "afk/3-add", appSlug: "afk" }, sender: SENDER }, "requested_action", "afk-retry"),
+    build: () =>
+      checkRunPayload(
+        { ...REPO, checkRun: { id: 9, headSha: HEAD, headBranch: "afk/3-add", appSlug: "afk" }, sender: SENDER },
+        "requested_action",
+        "afk-retry",
+      ),
     run: (payload) => checkRunIntent(delivered(payload), "requested_action", "d-1"),
-    strings: [["check_run", "check_suite", "head_branch"], ["requested_action", "identifier"], ["check_run", "app", "slug"]],
-    checked: [...installation, any("requested_action"), any("requested_action", "identifier"), any("check_run", "app"), any("check_run", "check_suite"), any("check_run", "check_suite", "head_branch")],
+    strings: [
+      ["check_run", "check_suite", "head_branch"],
+      ["requested_action", "identifier"],
+      ["check_run", "app", "slug"],
+    ],
+    checked: [
+      ...installation,
+      any("requested_action"),
+      any("requested_action", "identifier"),
+      any("check_run", "app"),
+      any("check_run", "check_suite"),
+      any("check_run", "check_suite", "head_branch"),
+    ],
   },
   {
     name: "pull_request_review.submitted",
-    build: () => pullRequestReviewSubmittedPayload({ ...REPO, pull: { ...pull, user: "afk[bot]", draft: true }, review: { id: 5, state: "changes_requested", body: "Please fix", user: "wes-write" }, sender: SENDER }),
+    build: () =>
+      pullRequestReviewSubmittedPayload({
+        ...REPO,
+        pull: { ...pull, user: "afk[bot]", draft: true },
+        review: { id: 5, state: "changes_requested", body: "Please fix", user: "wes-write" },
+        sender: SENDER,
+      }),
     run: (payload) => reviewIntent(delivered(payload), "d-1"),
-    strings: [["review", "body"], ["review", "state"], ["pull_request", "head", "ref"], ["review", "user", "login"]],
-    checked: [...installation, nullable("review", "body"), any("review", "user"), any("pull_request", "user"), present("pull_request", "head", "repo"), any("pull_request", "head", "ref")],
+    strings: [
+      ["review", "body"],
+      ["review", "state"],
+      ["pull_request", "head", "ref"],
+      ["review", "user", "login"],
+    ],
+    checked: [
+      ...installation,
+      nullable("review", "body"),
+      any("review", "user"),
+      any("pull_request", "user"),
+      present("pull_request", "head", "repo"),
+      any("pull_request", "head", "ref"),
+    ],
   },
   {
     name: "check_suite.completed",
-    build: () => checkSuiteCompletedPayload({ ...REPO, headSha: HEAD, headBranch: "afk/3-add", conclusion: "failure", app: { slug: "ci", id: 77 }, pullRequests: [pull], sender: SENDER, headCommitMessage: "#3: Add\n\nAfk-Run: r-1" }),
+    build: () =>
+      checkSuiteCompletedPayload({
+        ...REPO,
+        headSha: HEAD,
+        headBranch: "afk/3-add",
+        conclusion: "failure",
+        app: { slug: "ci", id: 77 },
+        pullRequests: [pull],
+        sender: SENDER,
+        headCommitMessage: "#3: Add\n\nAfk-Run: r-1",
+      }),
     run: (payload) => {
       const suite = delivered<{ check_suite: { head_sha: string; head_branch: string | null; head_commit: { message: string } } }>(payload).check_suite;
       return ciIntent(delivered(payload), { sha: suite.head_sha, branches: [suite.head_branch], message: suite.head_commit.message }, "d-1");
     },
-    strings: [["check_suite", "head_branch"], ["check_suite", "head_commit", "message"], ["repository", "default_branch"]],
+    strings: [
+      ["check_suite", "head_branch"],
+      ["check_suite", "head_commit", "message"],
+      ["repository", "default_branch"],
+    ],
     checked: [...installation, any("check_suite", "head_branch"), any("check_suite", "head_commit", "message")],
   },
   {
@@ -622,7 +927,10 @@ const INTENT_CASES: IntentCase[] = [
       const status = delivered<{ sha: string; commit: { commit: { message: string } } }>(payload);
       return ciIntent(delivered(payload), { sha: status.sha, branches: ["main", "afk/3-add"], message: status.commit.commit.message }, "d-1");
     },
-    strings: [["commit", "commit", "message"], ["repository", "default_branch"]],
+    strings: [
+      ["commit", "commit", "message"],
+      ["repository", "default_branch"],
+    ],
     checked: [...installation, any("commit", "commit", "message")],
   },
 ];

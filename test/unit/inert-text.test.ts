@@ -31,17 +31,94 @@ function asRead(text: string): string {
 
 /** Pieces of hostile text, in the shapes GitHub and bots read, to be put together in any order. */
 const FRAGMENTS = [
-  "@", "@someone", "@octo-org/admins", "someone", "a@b.com", "/", "/afk approve", "/deploy", "//",
-  "Fixes", "fixes", "FIXED", "fix", "closes", "Close", "cloſes", "resolved", "Resolve", "Fi**x**es", "clo_se_s", "e", "s", "d", "x",
-  ":", " ", "  ", "\t", "\u00A0", "\n", "\r", "\r\n", "\u2028", "\u2029", "\u0085", "\v",
-  "#2", "#", "2", "octo-org/other#5", "GH-4", "gh-", "https://github.com/o/r/issues/4", "www.", "[#2](https://x)", "<https://github.com/o/r/issues/9>",
-  ">", "> ", "- ", "* ", "+ ", "1. ", "12) ",
-  "\u200B", "\u200D", "\u202E", "\u2060", "\uFEFF", "\u00AD", "\u0000", "\u001B[31m",
-  "&", "&#64;", "&#x40;", "&commat;", "#64;", "<!--", "<", "!--", "-->", "<!-- afk:state {} -->",
-  "`", "**", "_", "~", "\\", "[", "](", ")", "[skip ci]", "[skip", " ci]", "***NO_CI***",
+  "@",
+  "@someone",
+  "@octo-org/admins",
+  "someone",
+  "a@b.com",
+  "/",
+  "/afk approve",
+  "/deploy",
+  "//",
+  "Fixes",
+  "fixes",
+  "FIXED",
+  "fix",
+  "closes",
+  "Close",
+  "cloſes",
+  "resolved",
+  "Resolve",
+  "Fi**x**es",
+  "clo_se_s",
+  "e",
+  "s",
+  "d",
+  "x",
+  ":",
+  " ",
+  "  ",
+  "\t",
+  "\u00A0",
+  "\n",
+  "\r",
+  "\r\n",
+  "\u2028",
+  "\u2029",
+  "\u0085",
+  "\v",
+  "#2",
+  "#",
+  "2",
+  "octo-org/other#5",
+  "GH-4",
+  "gh-",
+  "https://github.com/o/r/issues/4",
+  "www.",
+  "[#2](https://x)",
+  "<https://github.com/o/r/issues/9>",
+  ">",
+  "> ",
+  "- ",
+  "* ",
+  "+ ",
+  "1. ",
+  "12) ",
+  "\u200B",
+  "\u200D",
+  "\u202E",
+  "\u2060",
+  "\uFEFF",
+  "\u00AD",
+  "\u0000",
+  "\u001B[31m",
+  "&",
+  "&#64;",
+  "&#x40;",
+  "&commat;",
+  "#64;",
+  "<!--",
+  "<",
+  "!--",
+  "-->",
+  "<!-- afk:state {} -->",
+  "`",
+  "**",
+  "_",
+  "~",
+  "\\",
+  "[",
+  "](",
+  ")",
+  "[skip ci]",
+  "[skip",
+  " ci]",
+  "***NO_CI***",
 ];
 const hostileText = fc
-  .array(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...FRAGMENTS) }, { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 4 }) }), { maxLength: 40 })
+  .array(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...FRAGMENTS) }, { weight: 1, arbitrary: fc.string({ unit: "binary", maxLength: 4 }) }), {
+    maxLength: 40,
+  })
   .map((parts) => parts.join(""));
 
 describe("inertText", () => {
@@ -110,7 +187,7 @@ describe("inertText", () => {
       "slash lines": "\n/".repeat(MB / 2),
       "character references": `&${"a".repeat(MB)}`,
       "comment openings": "<!--".repeat(MB / 4),
-      "everything": "fix #\n/ @a &# <!-- Fi**x**es octo/o#1 ".repeat(MB / 36),
+      everything: "fix #\n/ @a &# <!-- Fi**x**es octo/o#1 ".repeat(MB / 36),
     };
     for (const [name, input] of Object.entries(inputs)) {
       const started = performance.now();
@@ -122,7 +199,14 @@ describe("inertText", () => {
 });
 
 const now = new Date("2026-11-23T12:00:00.000Z");
-const queued = queuedState({ runId: "r-1", issue: 7, trigger: { actor: "octocat", source: "label", deliveryId: "d", repoUrl: "https://github.com/octo-org/app", bodyDigest: "0123456789abcdef0123456789abcdef" }, now, queuedBehind: undefined, previous: undefined });
+const queued = queuedState({
+  runId: "r-1",
+  issue: 7,
+  trigger: { actor: "octocat", source: "label", deliveryId: "d", repoUrl: "https://github.com/octo-org/app", bodyDigest: "0123456789abcdef0123456789abcdef" },
+  now,
+  queuedBehind: undefined,
+  previous: undefined,
+});
 
 describe("everything afk publishes from text it did not write is inert", () => {
   it("the pull request: only afk's own `Closes #N` and its mention of the requester are live", () => {
@@ -152,7 +236,13 @@ describe("everything afk publishes from text it did not write is inert", () => {
   it("the commit message: only afk's own `Closes #N` (or `Refs #N`) closes anything, and no CI-skip marker", () => {
     fc.assert(
       fc.property(hostileText, hostileText, fc.boolean(), (title, summary, closesIssue) => {
-        const message = commitMessage({ issue: 7, title: `${title} ${HOSTILE_TEXT}`, summary: `${summary}\n${HOSTILE_TEXT}\n${summary}`, runId: "r-1", closesIssue });
+        const message = commitMessage({
+          issue: 7,
+          title: `${title} ${HOSTILE_TEXT}`,
+          summary: `${summary}\n${HOSTILE_TEXT}\n${summary}`,
+          runId: "r-1",
+          closesIssue,
+        });
         expect(closingReferences(message)).toEqual(closesIssue ? ["Closes #7"] : []);
         expect(message).toContain(closesIssue ? "\nCloses #7\n" : "\nRefs #7\n");
         expect(liveMentions(message)).toEqual([]);
@@ -164,7 +254,12 @@ describe("everything afk publishes from text it did not write is inert", () => {
   });
 
   it("the commit message: removing a CI-skip marker joins nothing live, and removing a hidden character joins no marker", () => {
-    const message = commitMessage({ issue: 7, title: "[skip\u200B ci] @[skip ci]someone", summary: "@[ci skip]someone fi[skip ci]xes #2\n[no ci]/afk approve\n[skip\u2060ci]", runId: "r-1" });
+    const message = commitMessage({
+      issue: 7,
+      title: "[skip\u200B ci] @[skip ci]someone",
+      summary: "@[ci skip]someone fi[skip ci]xes #2\n[no ci]/afk approve\n[skip\u2060ci]",
+      runId: "r-1",
+    });
     expect(liveMentions(message)).toEqual([]);
     expect(closingReferences(message)).toEqual(["Closes #7"]);
     expect(slashCommandLines(message)).toEqual([]);
@@ -181,7 +276,13 @@ describe("everything afk publishes from text it did not write is inert", () => {
         const settled = settledState(startedState(queued, "a", now), { status: "failed", message: `${message} ${HOSTILE_TEXT}`, retryable: true }, now);
         const view = renderCheckRun(settled, {
           summary: `${summary}\n${HOSTILE_TEXT}`,
-          gate: { command: "npm test", exitCode: 1, output: `${"o\n".repeat(padding % 15_000)}${HOSTILE_TEXT}\n${"@a".repeat(padding % 1_000)}`, rounds: 1, durationMs: 1 },
+          gate: {
+            command: "npm test",
+            exitCode: 1,
+            output: `${"o\n".repeat(padding % 15_000)}${HOSTILE_TEXT}\n${"@a".repeat(padding % 1_000)}`,
+            rounds: 1,
+            durationMs: 1,
+          },
           transcriptTail: `${"t".repeat(padding)}\n/afk approve\n${HOSTILE_TEXT}`,
         });
         for (const part of [view.output.title, view.output.summary, view.output.text ?? ""]) expectInert(part);
@@ -229,7 +330,11 @@ describe("everything afk publishes from text it did not write is inert", () => {
   });
 
   it("the plan and the answer: the model's text is inert, afk's mention of the requester and its plan markers stay", () => {
-    const plan = renderPlanComment({ issue: 7, plan: `## Plan\n${HOSTILE_TEXT}\n<!-- /afk:plan -->\n## Steps\n1. Fixes #2\n2. /afk approve`, requestedBy: "wes-write" });
+    const plan = renderPlanComment({
+      issue: 7,
+      plan: `## Plan\n${HOSTILE_TEXT}\n<!-- /afk:plan -->\n## Steps\n1. Fixes #2\n2. /afk approve`,
+      requestedBy: "wes-write",
+    });
     expect(liveMentions(plan)).toEqual(["@wes-write"]);
     expect(closingReferences(plan)).toEqual([]);
     expect(slashCommandLines(plan)).toEqual([]);

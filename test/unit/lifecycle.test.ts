@@ -2,7 +2,15 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseRepoConfig } from "../../src/config/load-repo-config.js";
 import type { RunOutcome } from "../../src/executor/executor.js";
-import { CI_PENDING_RECHECK_MINUTES, decide, watchesCiOn, type CiVerdict, type Effect, type LifecycleEvent, type LifecyclePolicy } from "../../src/lifecycle/lifecycle.js";
+import {
+  CI_PENDING_RECHECK_MINUTES,
+  decide,
+  watchesCiOn,
+  type CiVerdict,
+  type Effect,
+  type LifecycleEvent,
+  type LifecyclePolicy,
+} from "../../src/lifecycle/lifecycle.js";
 import type { RunState } from "../../src/lifecycle/run-state.js";
 import { startedState } from "../../src/lifecycle/transitions.js";
 
@@ -67,7 +75,12 @@ describe("the run lifecycle (pure)", () => {
     expect(waiting).toMatchObject({ status: "waiting", phase: "ci", branch: "main", ci: { head: HEADS[1], base: HEADS[0] } });
     const red = decide(waiting, { kind: "ci", head: HEADS[1], verdict: { kind: "red", failing: ["build"], redOnBase: [] } }, direct, at(6)).state;
     expect(red).toMatchObject({ status: "queued", job: "fix-ci", ci: { head: HEADS[1], base: HEADS[0] } });
-    const fixed = decide(startedState(red, "replica-a", at(6)), { kind: "job-finished", outcome: { status: "waiting", message: "fixed", headSha: HEADS[2], branch: "main" } }, direct, at(8)).state;
+    const fixed = decide(
+      startedState(red, "replica-a", at(6)),
+      { kind: "job-finished", outcome: { status: "waiting", message: "fixed", headSha: HEADS[2], branch: "main" } },
+      direct,
+      at(8),
+    ).state;
     expect(fixed.ci).toMatchObject({ head: HEADS[2], base: HEADS[0] });
     const { state, effects } = decide(fixed, { kind: "ci", head: HEADS[2], verdict: { kind: "green" } }, direct, at(9));
     expect(state).toMatchObject({ status: "done", phase: "merged", endedAt: at(9).toISOString() });
@@ -83,7 +96,9 @@ describe("the run lifecycle (pure)", () => {
       { kind: "read-ci", head: HEADS[1] },
       { kind: "recheck-ci", head: HEADS[1], at: at(8).toISOString() },
     ]);
-    expect(decide(pushedByPerson.state, { kind: "ci", head: HEADS[0], verdict: { kind: "red", failing: ["x"], redOnBase: [] } }, POLICY, at(7)).ignored).toBeDefined();
+    expect(
+      decide(pushedByPerson.state, { kind: "ci", head: HEADS[0], verdict: { kind: "red", failing: ["x"], redOnBase: [] } }, POLICY, at(7)).ignored,
+    ).toBeDefined();
 
     const inReview = decide(pushedByPerson.state, { kind: "ci", head: HEADS[1], verdict: { kind: "green" } }, POLICY, at(7)).state;
     const later = decide(inReview, { kind: "pushed", number: PR.number, head: HEADS[2], by: "max" }, POLICY, at(8));
@@ -98,7 +113,12 @@ describe("the run lifecycle (pure)", () => {
   });
 
   it("a plan approved as sub-issues waits on them and closes once none is open; a finished sub-issue reports to its parent", () => {
-    const planned = decide(startedState({ ...running, status: "queued", job: "plan" }, "replica-a", at(0)), { kind: "job-finished", outcome: { status: "planned", message: "plan", planCommentId: 9 } }, POLICY, at(1)).state;
+    const planned = decide(
+      startedState({ ...running, status: "queued", job: "plan" }, "replica-a", at(0)),
+      { kind: "job-finished", outcome: { status: "planned", message: "plan", planCommentId: 9 } },
+      POLICY,
+      at(1),
+    ).state;
     const split = decide(planned, { kind: "approve", by: "max", subIssues: [11, 12] }, POLICY, at(2));
     expect(split.state).toMatchObject({ status: "waiting", split: { issues: [11, 12] }, plan: { approvedBy: "max" } });
     expect(split.effects).toEqual([{ kind: "remove-labels", labels: ["plan_review"] }]);
@@ -114,21 +134,33 @@ describe("the run lifecycle (pure)", () => {
     const step = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(1)).state;
     const merged = decide({ ...step, parent: 3 }, { kind: "pull-request-closed", number: PR.number, merged: true, by: "ada" }, POLICY, at(2));
     expect(merged.effects).toContainEqual({ kind: "report-to-parent", parent: 3 });
-    expect(decide(step, { kind: "pull-request-closed", number: PR.number, merged: true, by: "ada" }, POLICY, at(2)).effects.some((effect) => effect.kind === "report-to-parent")).toBe(false);
+    expect(
+      decide(step, { kind: "pull-request-closed", number: PR.number, merged: true, by: "ada" }, POLICY, at(2)).effects.some(
+        (effect) => effect.kind === "report-to-parent",
+      ),
+    ).toBe(false);
   });
 
   it("a review past review.max_cycles hands the pull request to a person, ending the run then", () => {
     const policy = policyOf({ review: { max_cycles: 1 } });
     const waiting = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, policy, at(1)).state;
     const inReview = decide(waiting, { kind: "ci", head: HEADS[0], verdict: { kind: "green" } }, policy, at(2)).state;
-    const reworkQueued = decide(inReview, { kind: "review", by: "rev", trusted: true, reviewId: 1, changesRequested: true, asksFix: false }, policy, at(3)).state;
+    const reworkQueued = decide(
+      inReview,
+      { kind: "review", by: "rev", trusted: true, reviewId: 1, changesRequested: true, asksFix: false },
+      policy,
+      at(3),
+    ).state;
     expect(reworkQueued).toMatchObject({ status: "queued", job: "rework", loop: { reviewCycles: 1 } });
     const reworked = decide(startedState(reworkQueued, "replica-a", at(3)), { kind: "job-finished", outcome: pushed(HEADS[1]) }, policy, at(4)).state;
     const green = decide(reworked, { kind: "ci", head: HEADS[1], verdict: { kind: "green" } }, policy, at(5)).state;
     const { state, effects } = decide(green, { kind: "review", by: "rev", trusted: true, reviewId: 2, changesRequested: true, asksFix: false }, policy, at(9));
     expect(state).toMatchObject({ status: "escalated", endedAt: at(9).toISOString(), loop: { reviewCycles: 1 } });
     expect(state.outcome?.message).toContain("already reworked this pull request 1 time");
-    expect(effects).toEqual([{ kind: "add-label", label: "human" }, { kind: "comment", on: "pull-request", body: state.outcome?.message }]);
+    expect(effects).toEqual([
+      { kind: "add-label", label: "human" },
+      { kind: "comment", on: "pull-request", body: state.outcome?.message },
+    ]);
   });
 
   it("no CI at all counts as green only once the grace period is over", () => {
@@ -182,7 +214,12 @@ describe("the run lifecycle (pure)", () => {
   });
 
   it("reworks on changes requested by a trusted reviewer, never for an untrusted one", () => {
-    const inReview = decide(decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(1)).state, { kind: "ci", head: HEADS[0], verdict: { kind: "green" } }, POLICY, at(2)).state;
+    const inReview = decide(
+      decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(1)).state,
+      { kind: "ci", head: HEADS[0], verdict: { kind: "green" } },
+      POLICY,
+      at(2),
+    ).state;
     const untrusted = decide(inReview, { kind: "review", by: "mallory", trusted: false, reviewId: 9, changesRequested: true, asksFix: false }, POLICY, at(3));
     expect(untrusted.state).toBe(inReview);
     const trusted = decide(inReview, { kind: "review", by: "max", trusted: true, reviewId: 9, changesRequested: true, asksFix: false }, POLICY, at(3));
@@ -192,7 +229,12 @@ describe("the run lifecycle (pure)", () => {
   });
 
   it("after a rework, replies on the pull request with what changed and waits for CI on the new head", () => {
-    const inReview = decide(decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(1)).state, { kind: "ci", head: HEADS[0], verdict: { kind: "green" } }, POLICY, at(2)).state;
+    const inReview = decide(
+      decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(1)).state,
+      { kind: "ci", head: HEADS[0], verdict: { kind: "green" } },
+      POLICY,
+      at(2),
+    ).state;
     const rework = startedState(decide(inReview, { kind: "fix-command", by: "max", commentId: 44 }, POLICY, at(3)).state, "r", at(3));
     const { state, effects } = decide(rework, { kind: "job-finished", outcome: { ...pushed(HEADS[1]), message: "renamed the flag" } }, POLICY, at(4));
     expect(state).toMatchObject({ status: "waiting", phase: "ci", ci: { head: HEADS[1] } });
@@ -212,14 +254,22 @@ describe("the run lifecycle (pure)", () => {
 
   it("in direct mode green CI ends the run (there is no pull request)", () => {
     const direct = policyOf({ mode: "direct" });
-    const waiting = decide(running, { kind: "job-finished", outcome: { status: "waiting", message: "pushed to main", headSha: HEADS[0] } }, direct, at(1)).state;
+    const waiting = decide(
+      running,
+      { kind: "job-finished", outcome: { status: "waiting", message: "pushed to main", headSha: HEADS[0] } },
+      direct,
+      at(1),
+    ).state;
     const { state } = decide(waiting, { kind: "ci", head: HEADS[0], verdict: { kind: "green" } }, direct, at(2));
     expect(state.status).toBe("done");
   });
 
   it("records how CI let the run past: read green, no CI after the grace period, or red only where the base is red too", () => {
     const waiting = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(5)).state;
-    expect(decide(waiting, { kind: "ci", head: HEADS[0], verdict: { kind: "green" } }, POLICY, at(6)).state.ci).toMatchObject({ head: HEADS[0], passed: "green" });
+    expect(decide(waiting, { kind: "ci", head: HEADS[0], verdict: { kind: "green" } }, POLICY, at(6)).state.ci).toMatchObject({
+      head: HEADS[0],
+      passed: "green",
+    });
     const noCi = decide(waiting, { kind: "ci", head: HEADS[0], verdict: { kind: "none" } }, POLICY, at(7)).state;
     expect(noCi.ci?.passed).toBe("no-ci");
     expect(noCi.outcome?.message).not.toMatch(/green/i);
@@ -255,15 +305,28 @@ describe("the run lifecycle (pure)", () => {
     expect(decide(green.state, { kind: "ci", head: HEADS[0], verdict: { kind: "green" } }, POLICY, at(10)).ignored).toBeDefined();
     expect(decide(green.state, { kind: "ci", head: HEADS[0], verdict: { kind: "pending" } }, POLICY, at(10)).ignored).toBeDefined();
     // Red only where the base is red too stays afk's "not mine" after review began.
-    expect(decide(green.state, { kind: "ci", head: HEADS[0], verdict: { kind: "red", failing: ["lint"], redOnBase: ["lint"] } }, POLICY, at(10)).ignored).toBeDefined();
+    expect(
+      decide(green.state, { kind: "ci", head: HEADS[0], verdict: { kind: "red", failing: ["lint"], redOnBase: ["lint"] } }, POLICY, at(10)).ignored,
+    ).toBeDefined();
   });
 
   it("a job cut short by a shutdown goes back in the queue as it was, its lock released at once; anything but a running job is left alone", () => {
-    const fixing = startedState(decide(decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(1)).state, { kind: "ci", head: HEADS[0], verdict: { kind: "red", failing: ["build"], redOnBase: [] } }, POLICY, at(2)).state, "replica-a", at(3));
+    const fixing = startedState(
+      decide(
+        decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(1)).state,
+        { kind: "ci", head: HEADS[0], verdict: { kind: "red", failing: ["build"], redOnBase: [] } },
+        POLICY,
+        at(2),
+      ).state,
+      "replica-a",
+      at(3),
+    );
     const { state, effects } = decide(fixing, { kind: "handed-back", reason: "afk was shut down (SIGTERM) before the run finished." }, POLICY, at(4));
     expect(state).toMatchObject({ status: "queued", phase: "queued", job: "fix-ci", runId: fixing.runId, loop: { fixAttempts: 1 }, ci: { head: HEADS[0] } });
     expect(state.replica).toBeUndefined();
-    expect(state.outcome?.message).toBe("The run was interrupted: afk was shut down (SIGTERM) before the run finished. It is queued again and starts when a replica of afk is free.");
+    expect(state.outcome?.message).toBe(
+      "The run was interrupted: afk was shut down (SIGTERM) before the run finished. It is queued again and starts when a replica of afk is free.",
+    );
     expect(effects).toEqual([{ kind: "release-lock" }, { kind: "remove-labels", labels: ["in_progress"] }, { kind: "enqueue" }]);
     const waiting = decide(running, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(1)).state;
     expect(decide(waiting, { kind: "handed-back", reason: "x" }, POLICY, at(2)).ignored).toBeDefined();
@@ -287,7 +350,9 @@ const verdict: fc.Arbitrary<CiVerdict> = fc.oneof(
   fc.constant<CiVerdict>({ kind: "pending" }),
   fc.constant<CiVerdict>({ kind: "none" }),
   fc.constant<CiVerdict>({ kind: "green" }),
-  fc.record({ failing: fc.subarray(["build", "lint", "e2e"], { minLength: 1 }), redOnBase: fc.subarray(["build", "lint", "e2e"]) }).map((red): CiVerdict => ({ kind: "red", ...red })),
+  fc
+    .record({ failing: fc.subarray(["build", "lint", "e2e"], { minLength: 1 }), redOnBase: fc.subarray(["build", "lint", "e2e"]) })
+    .map((red): CiVerdict => ({ kind: "red", ...red })),
 );
 
 const outcome: fc.Arbitrary<RunOutcome> = fc.oneof(
@@ -313,7 +378,9 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       .oneof(
         outcome.map((o): LifecycleEvent => ({ kind: "job-finished", outcome: o })),
         fc.record({ head: fc.constantFrom(...HEADS), verdict }).map((e): LifecycleEvent => ({ kind: "ci", ...e })),
-        fc.record({ trusted: fc.boolean(), changesRequested: fc.boolean(), asksFix: fc.boolean() }).map((r): LifecycleEvent => ({ kind: "review", by: "rev", reviewId: 1, ...r })),
+        fc
+          .record({ trusted: fc.boolean(), changesRequested: fc.boolean(), asksFix: fc.boolean() })
+          .map((r): LifecycleEvent => ({ kind: "review", by: "rev", reviewId: 1, ...r })),
         fc.constant<LifecycleEvent>({ kind: "fix-command", by: "max", commentId: 2 }),
         fc.constant<LifecycleEvent>({ kind: "approve", by: "max" }),
         fc.record({ number: fc.constantFrom(7, 8), merged: fc.boolean() }).map((c): LifecycleEvent => ({ kind: "pull-request-closed", by: "ada", ...c })),
@@ -374,7 +441,8 @@ describe("the run lifecycle, for every sequence of events (fast-check)", () => {
           if (terminalSince !== undefined) expect(state).toBe(terminalSince);
           if (TERMINAL.has(state.status)) terminalSince = state;
           // A run that settles in this step says it ended now (the progress comment shows the duration from it).
-          if (TERMINAL.has(state.status) && !TERMINAL.has(before.status)) expect(state.endedAt, `${state.status} without this step's endedAt`).toBe(at(minutes).toISOString());
+          if (TERMINAL.has(state.status) && !TERMINAL.has(before.status))
+            expect(state.endedAt, `${state.status} without this step's endedAt`).toBe(at(minutes).toISOString());
         }
       }),
       { numRuns: 400 },
@@ -391,10 +459,20 @@ describe("the run lifecycle, for every sequence of events (fast-check)", () => {
         for (const gap of gaps) {
           minutes += gap;
           if (state.status !== "waiting") break;
-          state = decide(state, { kind: "ci", head: state.ci?.head ?? "", verdict: { kind: "red", failing: ["build"], redOnBase: [] } }, policy, at(minutes)).state;
+          state = decide(
+            state,
+            { kind: "ci", head: state.ci?.head ?? "", verdict: { kind: "red", failing: ["build"], redOnBase: [] } },
+            policy,
+            at(minutes),
+          ).state;
           if (state.status !== "queued") break;
           fixes += 1;
-          state = decide(startedState(state, "r", at(minutes)), { kind: "job-finished", outcome: pushed(HEADS[fixes % 4] ?? HEADS[0]) }, policy, at(minutes)).state;
+          state = decide(
+            startedState(state, "r", at(minutes)),
+            { kind: "job-finished", outcome: pushed(HEADS[fixes % 4] ?? HEADS[0]) },
+            policy,
+            at(minutes),
+          ).state;
         }
         expect(state.status).toBe("escalated");
         expect(fixes).toBe(maxAttempts);
@@ -434,7 +512,14 @@ type RaceStep =
 const raceStep: fc.Arbitrary<RaceStep> = fc.oneof(
   { weight: 2, arbitrary: fc.constant<RaceStep>({ push: true }) },
   { weight: 2, arbitrary: fc.constant<RaceStep>({ settle: true }) },
-  { weight: 4, arbitrary: fc.record({ check: fc.constantFrom<Check>("running", "green", "red"), on: fc.constantFrom("pushed" as const, "awaited" as const, "older" as const), slot: fc.integer({ min: 0, max: 1 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      check: fc.constantFrom<Check>("running", "green", "red"),
+      on: fc.constantFrom("pushed" as const, "awaited" as const, "older" as const),
+      slot: fc.integer({ min: 0, max: 1 }),
+    }),
+  },
   { weight: 3, arbitrary: fc.nat(5).map((index): RaceStep => ({ deliver: index })) },
   { weight: 1, arbitrary: fc.nat(5).map((index): RaceStep => ({ lose: index })) },
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 7 }).map((minutes): RaceStep => ({ wait: minutes })) },

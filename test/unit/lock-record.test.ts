@@ -16,12 +16,9 @@ describe("lock records", () => {
     expect(decodeLockMessage(encodeLockMessage(free))).toEqual(free);
   });
 
-  it.each(["", "hello", "afk lock\n\n{", "afk lock\n\n{\"v\":2,\"state\":\"held\"}", "x\n\n{\"v\":1,\"state\":\"held\",\"issue\":-1}"])(
-    "does not trust %j",
-    (message) => {
-      expect(decodeLockMessage(message)).toBeUndefined();
-    },
-  );
+  it.each(["", "hello", "afk lock\n\n{", 'afk lock\n\n{"v":2,"state":"held"}', 'x\n\n{"v":1,"state":"held","issue":-1}'])("does not trust %j", (message) => {
+    expect(decodeLockMessage(message)).toBeUndefined();
+  });
 
   it("expires exactly at the lease end and renews from the time of renewal", () => {
     const holder = newHolder({ issue: 1, runId: "r", replica: "x", now, leaseSeconds: 60 });

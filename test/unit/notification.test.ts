@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import type { RunState } from "../../src/lifecycle/run-state.js";
-import { interruptedState, pullRequestClosedState, queuedState, refusedState, NOTICES, settledState, spendState, startedState, stoppedState } from "../../src/lifecycle/transitions.js";
+import {
+  interruptedState,
+  pullRequestClosedState,
+  queuedState,
+  refusedState,
+  NOTICES,
+  settledState,
+  spendState,
+  startedState,
+  stoppedState,
+} from "../../src/lifecycle/transitions.js";
 import { newHolder } from "../../src/lock/lock-record.js";
 import { inertForSlack, MAX_OUTCOME_CHARACTERS, notificationFor } from "../../src/notify/notification.js";
 
@@ -8,14 +18,24 @@ const repo = { owner: "octo-org", repo: "app" };
 const queuedAt = new Date("2026-11-23T12:00:00.000Z");
 const startedAt = new Date("2026-11-23T12:01:00.000Z");
 const endedAt = new Date("2026-11-23T12:43:00.000Z");
-const trigger = { actor: "octocat", source: "label" as const, deliveryId: "d-1", repoUrl: "https://github.com/octo-org/app", bodyDigest: "0123456789abcdef0123456789abcdef" };
+const trigger = {
+  actor: "octocat",
+  source: "label" as const,
+  deliveryId: "d-1",
+  repoUrl: "https://github.com/octo-org/app",
+  bodyDigest: "0123456789abcdef0123456789abcdef",
+};
 const queued = queuedState({ runId: "r-1", issue: 12, trigger, now: queuedAt, queuedBehind: undefined, previous: undefined });
 const running = spendState(startedState(queued, "replica-a", startedAt), { usd: 1.234, turns: 14 });
 const pullRequest = { number: 31, url: "https://github.com/octo-org/app/pull/31", draft: false };
 
 describe("notificationFor", () => {
   it("tells when a run needs a person, with the issue link, the outcome, the cost and the duration", () => {
-    const escalated = settledState(running, { status: "escalated", message: "The tests stayed red after 3 attempts.", spend: { usd: 1.234, turns: 14 } }, endedAt);
+    const escalated = settledState(
+      running,
+      { status: "escalated", message: "The tests stayed red after 3 attempts.", spend: { usd: 1.234, turns: 14 } },
+      endedAt,
+    );
     const notification = notificationFor(running, escalated, repo);
     expect(notification?.kind).toBe("escalated");
     expect(notification?.subject).toBe("octo-org/app#12");
@@ -26,7 +46,10 @@ describe("notificationFor", () => {
     expect(text).toContain("Duration: 42 min");
     expect(text).toContain("Status: escalated");
     expect(notification?.message.blocks).toEqual([
-      { type: "section", text: { type: "mrkdwn", text: "*afk: <https://github.com/octo-org/app/issues/12|octo-org/app#12> needs a person (ready-for-human)*" } },
+      {
+        type: "section",
+        text: { type: "mrkdwn", text: "*afk: <https://github.com/octo-org/app/issues/12|octo-org/app#12> needs a person (ready-for-human)*" },
+      },
       { type: "section", text: { type: "mrkdwn", text: "The tests stayed red after 3 attempts." } },
       { type: "context", elements: [{ type: "mrkdwn", text: "Status: escalated · Model cost: $1.23 over 14 turns · Duration: 42 min" }] },
     ]);
@@ -79,7 +102,8 @@ describe("notificationFor", () => {
   });
 
   it("makes a hostile outcome inert: no broadcast, user mention, channel link or disguised link survives", () => {
-    const hostile = "Done <!channel> <!here|here> <@U024BE7LH> <#C024BE7LH|general> <https://evil.example|click here> @here @channel @everyone &lt;!channel&gt; \u202Ehidden\u200B";
+    const hostile =
+      "Done <!channel> <!here|here> <@U024BE7LH> <#C024BE7LH|general> <https://evil.example|click here> @here @channel @everyone &lt;!channel&gt; \u202Ehidden\u200B";
     const failed = settledState(running, { status: "failed", message: hostile, retryable: true }, endedAt);
     const message = notificationFor(running, failed, repo)?.message;
     const outcome = message?.blocks[1];
@@ -108,7 +132,12 @@ describe("notificationFor", () => {
   });
 
   it("carries no more than the repository, issue, status, outcome, cost and duration", () => {
-    const secretive: RunState = { ...settledState(running, { status: "failed", message: "Broke.", retryable: true }, endedAt), replica: "replica-secret", branch: "afk/secret-branch", trigger: { ...queued.trigger, actor: "secret-actor" } };
+    const secretive: RunState = {
+      ...settledState(running, { status: "failed", message: "Broke.", retryable: true }, endedAt),
+      replica: "replica-secret",
+      branch: "afk/secret-branch",
+      trigger: { ...queued.trigger, actor: "secret-actor" },
+    };
     const everything = JSON.stringify(notificationFor(running, secretive, repo));
     for (const absent of ["replica-secret", "secret-branch", "secret-actor", "r-1", "0123456789abcdef"]) expect(everything).not.toContain(absent);
   });

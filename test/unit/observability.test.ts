@@ -7,7 +7,12 @@ import { sampleValue } from "../helpers/served-afk.js";
 describe("readiness", () => {
   it("is ready only when every check passed, and names the failing ones in order", () => {
     const at = new Date("2026-12-06T08:00:00Z");
-    expect(readinessReport([{ name: "github", result: { ok: true, detail: "fine", ms: 3 } }], at)).toEqual({ ready: true, failing: [], checks: { github: { ok: true, detail: "fine", ms: 3 } }, checkedAt: "2026-12-06T08:00:00.000Z" });
+    expect(readinessReport([{ name: "github", result: { ok: true, detail: "fine", ms: 3 } }], at)).toEqual({
+      ready: true,
+      failing: [],
+      checks: { github: { ok: true, detail: "fine", ms: 3 } },
+      checkedAt: "2026-12-06T08:00:00.000Z",
+    });
     const report = readinessReport(
       [
         { name: "github", result: { ok: false, detail: "down", ms: 1 } },
@@ -81,7 +86,14 @@ describe("metrics", () => {
 describe("run log records", () => {
   it("carry the run's identity, outcome, rounded cost and duration, and tokens when known", () => {
     const identity = { repository: "octo-org/app", issue: 7, runId: "r-1", job: "implement" as const };
-    expect(runStartRecord({ ...identity, replica: "a" })).toEqual({ event: "run-start", repository: "octo-org/app", issue: 7, runId: "r-1", job: "implement", replica: "a" });
+    expect(runStartRecord({ ...identity, replica: "a" })).toEqual({
+      event: "run-start",
+      repository: "octo-org/app",
+      issue: 7,
+      runId: "r-1",
+      job: "implement",
+      replica: "a",
+    });
     expect(runEndRecord({ ...identity, outcome: "failed", cost: undefined, turns: undefined, durationSeconds: 1.23456 })).toEqual({
       event: "run-end",
       repository: "octo-org/app",
@@ -93,7 +105,15 @@ describe("run log records", () => {
       turns: 0,
       durationSeconds: 1.235,
     });
-    expect(runEndRecord({ ...identity, outcome: "waiting", cost: { usd: 0.123456, tokens: { input: 1, output: 2, cacheWrite: 3, cacheRead: 4 } }, turns: 5, durationSeconds: 60 })).toMatchObject({
+    expect(
+      runEndRecord({
+        ...identity,
+        outcome: "waiting",
+        cost: { usd: 0.123456, tokens: { input: 1, output: 2, cacheWrite: 3, cacheRead: 4 } },
+        turns: 5,
+        durationSeconds: 60,
+      }),
+    ).toMatchObject({
       costUsd: 0.1235,
       turns: 5,
       inputTokens: 1,

@@ -51,28 +51,41 @@ describe("operator settings", () => {
   it("fails with one message naming every invalid variable", () => {
     let caught: unknown;
     try {
-      readOperatorSettings({ AFK_KILL_SWITCH: "maybe", AFK_ALLOWLIST: "octo-org/app/extra, ok/fine", AFK_MAX_CONCURRENT_RUNS: "0", AFK_LOCK_LEASE_SECONDS: "ten", AFK_MODEL: " ", AFK_SHUTDOWN_GRACE_SECONDS: "-1" });
+      readOperatorSettings({
+        AFK_KILL_SWITCH: "maybe",
+        AFK_ALLOWLIST: "octo-org/app/extra, ok/fine",
+        AFK_MAX_CONCURRENT_RUNS: "0",
+        AFK_LOCK_LEASE_SECONDS: "ten",
+        AFK_MODEL: " ",
+        AFK_SHUTDOWN_GRACE_SECONDS: "-1",
+      });
     } catch (error) {
       caught = error;
     }
     expect(caught).toBeInstanceOf(OperatorSettingsError);
     const message = caught instanceof Error ? caught.message : "";
     expect(message).toMatch(/^afk cannot start: invalid operator settings/);
-    for (const name of ["AFK_KILL_SWITCH", "AFK_ALLOWLIST", "AFK_MAX_CONCURRENT_RUNS", "AFK_LOCK_LEASE_SECONDS", "AFK_MODEL", "AFK_SHUTDOWN_GRACE_SECONDS"]) expect(message).toContain(name);
+    for (const name of ["AFK_KILL_SWITCH", "AFK_ALLOWLIST", "AFK_MAX_CONCURRENT_RUNS", "AFK_LOCK_LEASE_SECONDS", "AFK_MODEL", "AFK_SHUTDOWN_GRACE_SECONDS"])
+      expect(message).toContain(name);
     expect(caught instanceof OperatorSettingsError && caught.problems).toHaveLength(6);
   });
 
   it("reads AFK_NOTIFY_URL as an https address, or http to this machine only; unset or blank means no notifications", () => {
     expect(readOperatorSettings({}).notifyUrl).toBeUndefined();
     expect("notifyUrl" in readOperatorSettings({ AFK_NOTIFY_URL: "  " })).toBe(false);
-    expect(readOperatorSettings({ AFK_NOTIFY_URL: " https://hooks.slack.com/services/T0/B0/abc " }).notifyUrl).toBe("https://hooks.slack.com/services/T0/B0/abc");
+    expect(readOperatorSettings({ AFK_NOTIFY_URL: " https://hooks.slack.com/services/T0/B0/abc " }).notifyUrl).toBe(
+      "https://hooks.slack.com/services/T0/B0/abc",
+    );
     for (const loopback of ["http://127.0.0.1:8080/hook", "http://localhost/hook", "http://[::1]:9000/hook"]) {
       expect(readOperatorSettings({ AFK_NOTIFY_URL: loopback }).notifyUrl).toBe(loopback);
     }
   });
 
   it.each([
-    ["http://hooks.example.com/services/T0/B0/secret-path", /AFK_NOTIFY_URL uses http:\/\/ to hooks\.example\.com; use https:\/\/, or http:\/\/ only to 127\.0\.0\.1, ::1 or localhost/],
+    [
+      "http://hooks.example.com/services/T0/B0/secret-path",
+      /AFK_NOTIFY_URL uses http:\/\/ to hooks\.example\.com; use https:\/\/, or http:\/\/ only to 127\.0\.0\.1, ::1 or localhost/,
+    ],
     ["hooks.slack.com/services/T0/B0/secret-path", /AFK_NOTIFY_URL is not an absolute URL/],
     ["ftp://127.0.0.1/secret-path", /AFK_NOTIFY_URL uses ftp:\/\//],
     ["https://user:secret-path@hooks.example.com/x", /AFK_NOTIFY_URL carries a user name or password before hooks\.example\.com/],

@@ -3,7 +3,22 @@ import { parseCliArgs } from "../../src/cli/parse-cli-args.js";
 
 describe("afk command line", () => {
   it("reads afk run with a task, a repository and overrides", () => {
-    expect(parseCliArgs(["run", "--repo", "/src/app", "--task", "Add a --verbose flag", "--test=npm test", "--max-usd", "2.5", "--max-turns", "30", "--model", "claude-haiku-4-5"])).toEqual({
+    expect(
+      parseCliArgs([
+        "run",
+        "--repo",
+        "/src/app",
+        "--task",
+        "Add a --verbose flag",
+        "--test=npm test",
+        "--max-usd",
+        "2.5",
+        "--max-turns",
+        "30",
+        "--model",
+        "claude-haiku-4-5",
+      ]),
+    ).toEqual({
       kind: "run",
       repo: "/src/app",
       task: { text: "Add a --verbose flag" },

@@ -42,7 +42,9 @@ describe("parseCommands", () => {
   it("never throws and only returns known shapes, whatever the input (fuzzed)", () => {
     const text = fc.oneof(
       fc.string({ unit: "grapheme", maxLength: 400 }),
-      fc.array(fc.constantFrom("/afk ", "run", "stop", "```", "~~~", "> ", "<!--", "-->", "\n", "\r\n", " ", "\t", "x", "\u202e", "\u0000"), { maxLength: 60 }).map((parts) => parts.join("")),
+      fc
+        .array(fc.constantFrom("/afk ", "run", "stop", "```", "~~~", "> ", "<!--", "-->", "\n", "\r\n", " ", "\t", "x", "\u202e", "\u0000"), { maxLength: 60 })
+        .map((parts) => parts.join("")),
     );
     fc.assert(
       fc.property(text, (body) => {
@@ -52,7 +54,14 @@ describe("parseCommands", () => {
           expect(command.line).toBeGreaterThanOrEqual(1);
         }
         // Anything inside a quote never becomes a command.
-        expect(parseCommands(body.split("\n").map((line) => `> ${line}`).join("\n"))).toEqual([]);
+        expect(
+          parseCommands(
+            body
+              .split("\n")
+              .map((line) => `> ${line}`)
+              .join("\n"),
+          ),
+        ).toEqual([]);
       }),
       { numRuns: 2000 },
     );

@@ -3,7 +3,19 @@ import { planSteps } from "../../src/lifecycle/plan-steps.js";
 
 describe("planSteps", () => {
   it("takes the numbered list under `## Steps`: the first line is the title (emphasis removed), the lines below the details", () => {
-    const plan = ["## Plan", "1. Not a step: outside the heading", "", "## Steps", "1. **Parse** the `--flag`", "   Add it to cli.ts.", "   Test it.", "2) Document it", "", "## Risks", "3. Not a step either"].join("\n");
+    const plan = [
+      "## Plan",
+      "1. Not a step: outside the heading",
+      "",
+      "## Steps",
+      "1. **Parse** the `--flag`",
+      "   Add it to cli.ts.",
+      "   Test it.",
+      "2) Document it",
+      "",
+      "## Risks",
+      "3. Not a step either",
+    ].join("\n");
     expect(planSteps(plan)).toEqual([
       { title: "Parse the --flag", details: "Add it to cli.ts.\nTest it." },
       { title: "Document it", details: "" },

@@ -7,7 +7,15 @@ import { renderStatus } from "../../src/progress/render-replies.js";
 const now = new Date("2026-12-06T09:00:00.000Z");
 
 function queued(number: number, job: RunState["job"]): QueuedRun {
-  const state = queuedState({ runId: `r-${number}`, issue: number, trigger: { actor: "ada", source: "label", deliveryId: `d-${number}`, repoUrl: "https://github.com/o/r", bodyDigest: "0".repeat(32) }, now, queuedBehind: undefined, previous: undefined, job });
+  const state = queuedState({
+    runId: `r-${number}`,
+    issue: number,
+    trigger: { actor: "ada", source: "label", deliveryId: `d-${number}`, repoUrl: "https://github.com/o/r", bodyDigest: "0".repeat(32) },
+    now,
+    queuedBehind: undefined,
+    previous: undefined,
+    job,
+  });
   return { issue: { number, labels: [], body: "" }, state };
 }
 

@@ -20,7 +20,16 @@ describe("prompts", () => {
   });
 
   it("has a file for every prompt name and no stray file", () => {
-    expect(readdirSync("prompts").sort()).toEqual(["README.md", "address-review.md", "ask.md", "fix-ci.md", "gate-failed.md", "implement.md", "plan.md", "system.md"]);
+    expect(readdirSync("prompts").sort()).toEqual([
+      "README.md",
+      "address-review.md",
+      "ask.md",
+      "fix-ci.md",
+      "gate-failed.md",
+      "implement.md",
+      "plan.md",
+      "system.md",
+    ]);
   });
 });
 

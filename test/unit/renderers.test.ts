@@ -5,7 +5,14 @@ import { CHECK_RUN_LIMITS, renderCheckRun } from "../../src/progress/render-chec
 import { renderProgressComment } from "../../src/progress/render-progress-comment.js";
 
 const now = new Date("2026-11-23T12:00:00.000Z");
-const queued = queuedState({ runId: "r-1", issue: 4, trigger: { actor: "octocat", source: "label", deliveryId: "d", repoUrl: "https://github.com/octo-org/app", bodyDigest: "0123456789abcdef0123456789abcdef" }, now, queuedBehind: 2, previous: undefined });
+const queued = queuedState({
+  runId: "r-1",
+  issue: 4,
+  trigger: { actor: "octocat", source: "label", deliveryId: "d", repoUrl: "https://github.com/octo-org/app", bodyDigest: "0123456789abcdef0123456789abcdef" },
+  now,
+  queuedBehind: 2,
+  previous: undefined,
+});
 
 describe("progress comment", () => {
   it("says the issue is queued behind the running one, and carries its state", () => {
@@ -27,9 +34,19 @@ describe("progress comment", () => {
 
   it("ticks CI only as afk read it on the awaited commit, and never says green for no CI or a merge before any verdict", () => {
     const head = "c0ffee0".padEnd(40, "0");
-    const waiting: RunState = { ...startedState(queued, "a", now), status: "waiting", phase: "ci", ci: { head, pushedAt: now.toISOString() }, pullRequest: { number: 9, url: "https://github.com/octo-org/app/pull/9", draft: true } };
+    const waiting: RunState = {
+      ...startedState(queued, "a", now),
+      status: "waiting",
+      phase: "ci",
+      ci: { head, pushedAt: now.toISOString() },
+      pullRequest: { number: 9, url: "https://github.com/octo-org/app/pull/9", draft: true },
+    };
     expect(renderProgressComment(waiting)).toContain("- [ ] **CI** ← now");
-    const inReview = (passed: "green" | "no-ci" | "red-on-base"): RunState => ({ ...waiting, phase: "review", ci: { head, pushedAt: now.toISOString(), passed } });
+    const inReview = (passed: "green" | "no-ci" | "red-on-base"): RunState => ({
+      ...waiting,
+      phase: "review",
+      ci: { head, pushedAt: now.toISOString(), passed },
+    });
     expect(renderProgressComment(inReview("green"))).toContain("- [x] CI green on `c0ffee0`");
     const noCi = renderProgressComment(inReview("no-ci"));
     expect(noCi).toContain("- [x] No CI reported on `c0ffee0` within `ci.grace_minutes` (counted as passing)");
@@ -64,7 +81,7 @@ describe("progress comment", () => {
   });
 
   it("text from outside afk cannot plant a state marker or HTML in the comment", () => {
-    const fake = "<!-- afk:state {\"v\":1,\"status\":\"running\"} -->";
+    const fake = '<!-- afk:state {"v":1,"status":"running"} -->';
     const refused: RunState = {
       ...queued,
       status: "refused",

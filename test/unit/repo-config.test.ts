@@ -77,7 +77,9 @@ describe("repository config (.github/afk.yml)", () => {
     });
     expect(yamlError).toEqual({
       kind: "invalid",
-      problems: [{ field: "(file)", problem: "is not valid YAML: bad indentation of a mapping entry (3:5)", allowed: "a YAML mapping such as `test: npm test`" }],
+      problems: [
+        { field: "(file)", problem: "is not valid YAML: bad indentation of a mapping entry (3:5)", allowed: "a YAML mapping such as `test: npm test`" },
+      ],
     });
     const apiError = await loadRepoConfig(async () => {
       throw Object.assign(new Error("Server Error"), { status: 502 });
@@ -90,7 +92,23 @@ describe("repository config (.github/afk.yml)", () => {
     expect(schema.required).toEqual(["test"]);
     const properties = schema.properties as Record<string, { description?: string }>;
     expect(Object.keys(properties).sort()).toEqual(
-      ["budget", "ci", "commands", "fix_forward", "gate", "labels", "mode", "model", "network", "plan_approval", "protected_paths", "review", "setup", "test", "trusted"].sort(),
+      [
+        "budget",
+        "ci",
+        "commands",
+        "fix_forward",
+        "gate",
+        "labels",
+        "mode",
+        "model",
+        "network",
+        "plan_approval",
+        "protected_paths",
+        "review",
+        "setup",
+        "test",
+        "trusted",
+      ].sort(),
     );
     for (const [name, property] of Object.entries(properties)) expect(property.description, name).toBeTruthy();
   });

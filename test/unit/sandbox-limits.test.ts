@@ -20,7 +20,11 @@ describe("ownCgroups", () => {
         "/ /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw",
       ]),
     );
-    expect(own).toEqual({ memory: "/sys/fs/cgroup/memory/process_api/84a6", pids: "/sys/fs/cgroup/pids", unified: { mount: "/sys/fs/cgroup/unified", dir: "/sys/fs/cgroup/unified" } });
+    expect(own).toEqual({
+      memory: "/sys/fs/cgroup/memory/process_api/84a6",
+      pids: "/sys/fs/cgroup/pids",
+      unified: { mount: "/sys/fs/cgroup/unified", dir: "/sys/fs/cgroup/unified" },
+    });
   });
 
   it("finds a systemd service's cgroup on a unified host", () => {
@@ -29,7 +33,10 @@ describe("ownCgroups", () => {
   });
 
   it("maps a path through a mount that shows only part of the hierarchy, and ignores one it cannot reach", () => {
-    expect(ownCgroups("0::/docker/abc\n", mountinfo(["/docker/abc /sys/fs/cgroup ro,nosuid - cgroup2 cgroup2 rw"])).unified).toEqual({ mount: "/sys/fs/cgroup", dir: "/sys/fs/cgroup" });
+    expect(ownCgroups("0::/docker/abc\n", mountinfo(["/docker/abc /sys/fs/cgroup ro,nosuid - cgroup2 cgroup2 rw"])).unified).toEqual({
+      mount: "/sys/fs/cgroup",
+      dir: "/sys/fs/cgroup",
+    });
     expect(ownCgroups("0::/elsewhere\n", mountinfo(["/docker/abc /sys/fs/cgroup ro,nosuid - cgroup2 cgroup2 rw"])).unified).toBeUndefined();
     expect(ownCgroups("4:memory:/a\n", mountinfo(["/ /mnt/with\\040space rw - cgroup cgroup rw,memory"])).memory).toBe("/mnt/with space/a");
   });
@@ -66,7 +73,14 @@ describe("limit messages", () => {
 });
 
 describe("launch argv", () => {
-  const tools: PrivateNetworkTools = { slirp4netns: "/usr/bin/slirp4netns", unshare: "/usr/bin/unshare", ip: "/usr/sbin/ip", setpriv: "/usr/bin/setpriv", seccomp: true, root: false };
+  const tools: PrivateNetworkTools = {
+    slirp4netns: "/usr/bin/slirp4netns",
+    unshare: "/usr/bin/unshare",
+    ip: "/usr/sbin/ip",
+    setpriv: "/usr/bin/setpriv",
+    seccomp: true,
+    root: false,
+  };
 
   it("sets file size, processes and (under rlimits only) data size inside the sandbox before the command", () => {
     const limits = { ...DEFAULT_SANDBOX_LIMITS, fileBytes: 16 * 1024 ** 2, processes: 64, memoryBytes: 192 * 1024 ** 2 };
@@ -83,8 +97,28 @@ describe("launch argv", () => {
     expect(argv.slice(7, 12)).toEqual(["/usr/bin/unshare", "--map-current-user", "--keep-caps", "--net", "--"]);
     const script = argv[14] ?? "";
     expect(script).toContain('"$ip" route add prohibit 169.254.0.0/16 || exit 125');
-    expect(argv.slice(15)).toEqual(["afk-network", "/usr/sbin/ip", "/usr/bin/setpriv", "--inh-caps=-all", "--ambient-caps=-all", "--", "/usr/bin/bwrap", "--", "true"]);
-    expect(inPrivateNetwork({ ...tools, root: true }, ["bwrap"])).toEqual(["/usr/bin/unshare", "--net", "--", "/bin/sh", "-c", expect.any(String), "afk-network", "/usr/sbin/ip", "bwrap"]);
+    expect(argv.slice(15)).toEqual([
+      "afk-network",
+      "/usr/sbin/ip",
+      "/usr/bin/setpriv",
+      "--inh-caps=-all",
+      "--ambient-caps=-all",
+      "--",
+      "/usr/bin/bwrap",
+      "--",
+      "true",
+    ]);
+    expect(inPrivateNetwork({ ...tools, root: true }, ["bwrap"])).toEqual([
+      "/usr/bin/unshare",
+      "--net",
+      "--",
+      "/bin/sh",
+      "-c",
+      expect.any(String),
+      "afk-network",
+      "/usr/sbin/ip",
+      "bwrap",
+    ]);
     expect(hostArgv(["/usr/bin/bwrap", "--", "true"], [])).toEqual(["/usr/bin/bwrap", "--", "true"]);
   });
 });
@@ -130,7 +164,9 @@ describe("command cgroups", () => {
     mkdirSync(join(fake, "pids"), { recursive: true });
     const found = await findCgroupHome(limits, {
       cgroup: "8:pids:/\n4:memory:/job\n",
-      mountinfo: [`31 26 0:41 / ${join(fake, "memory")} rw - cgroup cgroup rw,memory`, `32 26 0:42 / ${join(fake, "pids")} rw - cgroup cgroup rw,pids`].join("\n"),
+      mountinfo: [`31 26 0:41 / ${join(fake, "memory")} rw - cgroup cgroup rw,memory`, `32 26 0:42 / ${join(fake, "pids")} rw - cgroup cgroup rw,pids`].join(
+        "\n",
+      ),
     });
     expect(found).toEqual({ home: { version: 1, memory: join(fake, "memory", "job"), pids: join(fake, "pids") } });
     const cgroup = await CommandCgroup.create({ version: 1, memory: join(fake, "memory", "job"), pids: join(fake, "pids") }, "afk-sandbox-1-8", limits);

@@ -25,7 +25,10 @@ describe("which GitHub failures are worth trying again", () => {
 
 /** How Octokit reports a connection that could not be made: status 500, no response, the network's code two causes down. */
 function noAnswer(code: string): Error {
-  return Object.assign(new Error("connect failed", { cause: new TypeError("fetch failed", { cause: Object.assign(new Error(`connect ${code}`), { code }) }) }), { status: 500 });
+  return Object.assign(
+    new Error("connect failed", { cause: new TypeError("fetch failed", { cause: Object.assign(new Error(`connect ${code}`), { code }) }) }),
+    { status: 500 },
+  );
 }
 
 describe("an unreachable GitHub is told apart from a transient answer", () => {
@@ -64,47 +67,71 @@ describe("retryTransient", () => {
     const warnings: Array<{ fields: unknown; message: string }> = [];
     const log = { warn: (fields: unknown, message: string) => void warnings.push({ fields, message }) };
     let calls = 0;
-    await retryTransient(async () => {
-      calls += 1;
-      if (calls < 2) throw httpError(502, "Bad Gateway");
-    }, { attempts: 3, baseMs: 1 }, { log, what: "dispatch the next queued issue" });
+    await retryTransient(
+      async () => {
+        calls += 1;
+        if (calls < 2) throw httpError(502, "Bad Gateway");
+      },
+      { attempts: 3, baseMs: 1 },
+      { log, what: "dispatch the next queued issue" },
+    );
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]?.message).toMatch(/^afk repeats "dispatch the next queued issue" in \d+ ms \(try 2 of 3\): GitHub still failed after its retries: Bad Gateway$/);
+    expect(warnings[0]?.message).toMatch(
+      /^afk repeats "dispatch the next queued issue" in \d+ ms \(try 2 of 3\): GitHub still failed after its retries: Bad Gateway$/,
+    );
     expect(warnings[0]?.fields).toMatchObject({ step: "dispatch the next queued issue", attempt: 1, attempts: 3 });
   });
 
   it("does not repeat a step whose GitHub was unreachable: the request was retried and logged already", async () => {
     let calls = 0;
-    await expect(retryTransient(async () => {
-      calls += 1;
-      throw noAnswer("ECONNREFUSED");
-    }, { attempts: 5, baseMs: 1 })).rejects.toThrow("connect failed");
+    await expect(
+      retryTransient(
+        async () => {
+          calls += 1;
+          throw noAnswer("ECONNREFUSED");
+        },
+        { attempts: 5, baseMs: 1 },
+      ),
+    ).rejects.toThrow("connect failed");
     expect(calls).toBe(1);
   });
 
   it("tries again while the failure is transient, up to the policy's attempts, and returns the first success", async () => {
     let calls = 0;
-    const result = await retryTransient(async () => {
-      calls += 1;
-      if (calls < 3) throw httpError(502, "Bad Gateway");
-      return "ok";
-    }, { attempts: 5, baseMs: 1 });
+    const result = await retryTransient(
+      async () => {
+        calls += 1;
+        if (calls < 3) throw httpError(502, "Bad Gateway");
+        return "ok";
+      },
+      { attempts: 5, baseMs: 1 },
+    );
     expect(result).toBe("ok");
     expect(calls).toBe(3);
   });
 
   it("throws the last error once the attempts are spent, and at once for a failure that would repeat", async () => {
     let calls = 0;
-    await expect(retryTransient(async () => {
-      calls += 1;
-      throw httpError(500, "Server Error");
-    }, { attempts: 3, baseMs: 1 })).rejects.toThrow("Server Error");
+    await expect(
+      retryTransient(
+        async () => {
+          calls += 1;
+          throw httpError(500, "Server Error");
+        },
+        { attempts: 3, baseMs: 1 },
+      ),
+    ).rejects.toThrow("Server Error");
     expect(calls).toBe(3);
     calls = 0;
-    await expect(retryTransient(async () => {
-      calls += 1;
-      throw httpError(404, "Not Found");
-    }, { attempts: 3, baseMs: 1 })).rejects.toThrow("Not Found");
+    await expect(
+      retryTransient(
+        async () => {
+          calls += 1;
+          throw httpError(404, "Not Found");
+        },
+        { attempts: 3, baseMs: 1 },
+      ),
+    ).rejects.toThrow("Not Found");
     expect(calls).toBe(1);
   });
 });

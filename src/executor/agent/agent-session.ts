@@ -138,7 +138,12 @@ export class AgentSession {
           const results: ContentBlockParam[] = [];
           for (const use of toolUses) {
             if (message.stop_reason === "max_tokens" && use === toolUses.at(-1)) {
-              results.push({ type: "tool_result", tool_use_id: use.id, content: "This tool call was cut off by the output limit and was not run. Send it again, shorter.", is_error: true });
+              results.push({
+                type: "tool_result",
+                tool_use_id: use.id,
+                content: "This tool call was cut off by the output limit and was not run. Send it again, shorter.",
+                is_error: true,
+              });
               continue;
             }
             this.#record("tool_call", `${use.name} ${JSON.stringify(use.input)}`);
@@ -168,7 +173,8 @@ export class AgentSession {
       if (!marked || typeof message.content === "string" || message.role !== "user") return message;
       const blocks = [...message.content];
       const last = blocks.at(-1);
-      if (last !== undefined && last.type !== "thinking" && last.type !== "redacted_thinking") blocks[blocks.length - 1] = { ...last, cache_control: EPHEMERAL };
+      if (last !== undefined && last.type !== "thinking" && last.type !== "redacted_thinking")
+        blocks[blocks.length - 1] = { ...last, cache_control: EPHEMERAL };
       return { role: message.role, content: blocks };
     });
     return {
@@ -192,29 +198,51 @@ export class AgentSession {
   #spentBudget(): AgentStop | undefined {
     const spend = `${this.#turns} turns, $${this.#usd.toFixed(2)}`;
     if (this.#turns >= this.#budget.maxTurns) return { kind: "budget", limit: "turns", message: `stopped at budget.max_turns (${spend})` };
-    if (this.#usd >= this.#budget.maxUsd) return { kind: "budget", limit: "usd", message: `stopped at budget.max_usd of $${this.#budget.maxUsd.toFixed(2)} (${spend})` };
+    if (this.#usd >= this.#budget.maxUsd)
+      return { kind: "budget", limit: "usd", message: `stopped at budget.max_usd of $${this.#budget.maxUsd.toFixed(2)} (${spend})` };
     if (Date.now() >= this.#budget.deadline) return { kind: "budget", limit: "time", message: `stopped at budget.timeout_minutes (${spend})` };
     return undefined;
   }
 
   #failure(error: unknown): AgentStop {
     if (this.#signal.aborted) return { kind: "aborted", message: reasonOf(this.#signal) };
-    if (Date.now() >= this.#budget.deadline) return { kind: "budget", limit: "time", message: `stopped at budget.timeout_minutes during a model call (${this.#turns} turns, $${this.#usd.toFixed(2)})` };
+    if (Date.now() >= this.#budget.deadline)
+      return {
+        kind: "budget",
+        limit: "time",
+        message: `stopped at budget.timeout_minutes during a model call (${this.#turns} turns, $${this.#usd.toFixed(2)})`,
+      };
     if (error instanceof Anthropic.APIError && error.status !== undefined) {
       const status = error.status;
-      if (status === 401 || status === 403) return { kind: "model-error", retryable: false, message: `the Anthropic API refused the key (${status}); the operator must check ANTHROPIC_API_KEY` };
+      if (status === 401 || status === 403)
+        return { kind: "model-error", retryable: false, message: `the Anthropic API refused the key (${status}); the operator must check ANTHROPIC_API_KEY` };
       if (status === 429 || status === 529 || status >= 500) {
-        return { kind: "model-error", retryable: true, message: `the Anthropic API kept answering ${status} (${status === 429 ? "rate limited" : status === 529 ? "overloaded" : "server error"}) after afk's retries` };
+        return {
+          kind: "model-error",
+          retryable: true,
+          message: `the Anthropic API kept answering ${status} (${status === 429 ? "rate limited" : status === 529 ? "overloaded" : "server error"}) after afk's retries`,
+        };
       }
       return { kind: "model-error", retryable: false, message: `the Anthropic API rejected the request (${status}): ${firstLine(error.message)}` };
     }
-    if (error instanceof Anthropic.APIConnectionError) return { kind: "model-error", retryable: true, message: `the Anthropic API could not be reached after afk's retries (${firstLine(error.message)})` };
+    if (error instanceof Anthropic.APIConnectionError)
+      return { kind: "model-error", retryable: true, message: `the Anthropic API could not be reached after afk's retries (${firstLine(error.message)})` };
     return { kind: "model-error", retryable: true, message: `the model call failed: ${error instanceof Error ? firstLine(error.message) : String(error)}` };
   }
 
   #addUsage(usage: Anthropic.Messages.Usage): void {
-    const turn: TokenUsage = { input: usage.input_tokens, output: usage.output_tokens, cacheWrite: usage.cache_creation_input_tokens ?? 0, cacheRead: usage.cache_read_input_tokens ?? 0 };
-    this.#usage = { input: this.#usage.input + turn.input, output: this.#usage.output + turn.output, cacheWrite: this.#usage.cacheWrite + turn.cacheWrite, cacheRead: this.#usage.cacheRead + turn.cacheRead };
+    const turn: TokenUsage = {
+      input: usage.input_tokens,
+      output: usage.output_tokens,
+      cacheWrite: usage.cache_creation_input_tokens ?? 0,
+      cacheRead: usage.cache_read_input_tokens ?? 0,
+    };
+    this.#usage = {
+      input: this.#usage.input + turn.input,
+      output: this.#usage.output + turn.output,
+      cacheWrite: this.#usage.cacheWrite + turn.cacheWrite,
+      cacheRead: this.#usage.cacheRead + turn.cacheRead,
+    };
     this.#usd += costOf(turn, this.#price);
   }
 
@@ -244,4 +272,3 @@ function toParam(block: Anthropic.Messages.ContentBlock): ContentBlockParam[] {
 function reasonOf(signal: AbortSignal): string {
   return signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? "aborted");
 }
-

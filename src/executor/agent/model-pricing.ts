@@ -18,7 +18,12 @@ export interface TokenUsage {
 }
 
 /** A price with the usual cache multipliers: 5-minute writes 1.25× input, reads `readShare` × input (0.1 for most models). */
-const price = (input: number, output: number, readShare = 0.1): ModelPrice => ({ inputPerMTok: input, outputPerMTok: output, cacheWritePerMTok: input * 1.25, cacheReadPerMTok: input * readShare });
+const price = (input: number, output: number, readShare = 0.1): ModelPrice => ({
+  inputPerMTok: input,
+  outputPerMTok: output,
+  cacheWritePerMTok: input * 1.25,
+  cacheReadPerMTok: input * readShare,
+});
 
 /**
  * Anthropic's list prices (standard context), by model alias, from platform.claude.com's pricing
@@ -52,13 +57,23 @@ const PRICES: Readonly<Record<string, ModelPrice>> = {
 
 /** The price of a model, or undefined when afk does not know it (then a dollar budget cannot be enforced). */
 export function priceOf(model: string): ModelPrice | undefined {
-  const alias = model.trim().toLowerCase().replace(/-latest$/, "").replace(/-\d{8}$/, "");
+  const alias = model
+    .trim()
+    .toLowerCase()
+    .replace(/-latest$/, "")
+    .replace(/-\d{8}$/, "");
   return PRICES[alias];
 }
 
 /** What a usage costs, in dollars. */
 export function costOf(usage: TokenUsage, price: ModelPrice): number {
-  return (usage.input * price.inputPerMTok + usage.output * price.outputPerMTok + usage.cacheWrite * price.cacheWritePerMTok + usage.cacheRead * price.cacheReadPerMTok) / 1_000_000;
+  return (
+    (usage.input * price.inputPerMTok +
+      usage.output * price.outputPerMTok +
+      usage.cacheWrite * price.cacheWritePerMTok +
+      usage.cacheRead * price.cacheReadPerMTok) /
+    1_000_000
+  );
 }
 
 export function knownModels(): string[] {

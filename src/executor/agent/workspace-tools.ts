@@ -25,7 +25,13 @@ const editorInput = z.discriminatedUnion("command", [
   z.object({ command: z.literal("view"), path: z.string().min(1), view_range: z.tuple([z.number().int(), z.number().int()]).optional() }),
   z.object({ command: z.literal("create"), path: z.string().min(1), file_text: z.string() }),
   z.object({ command: z.literal("str_replace"), path: z.string().min(1), old_str: z.string().min(1), new_str: z.string().default("") }),
-  z.object({ command: z.literal("insert"), path: z.string().min(1), insert_line: z.number().int().min(0), insert_text: z.string().optional(), new_str: z.string().optional() }),
+  z.object({
+    command: z.literal("insert"),
+    path: z.string().min(1),
+    insert_line: z.number().int().min(0),
+    insert_text: z.string().optional(),
+    new_str: z.string().optional(),
+  }),
 ]);
 
 export interface ToolResult {
@@ -48,7 +54,14 @@ export class WorkspaceTools {
   readonly #secrets: readonly string[];
   readonly #readOnly: boolean;
 
-  constructor(options: { sandbox: Sandbox; commandTimeoutMs: number; network: boolean; maxResultChars: number; secrets: readonly string[]; readOnly?: boolean }) {
+  constructor(options: {
+    sandbox: Sandbox;
+    commandTimeoutMs: number;
+    network: boolean;
+    maxResultChars: number;
+    secrets: readonly string[];
+    readOnly?: boolean;
+  }) {
     this.#readOnly = options.readOnly ?? false;
     this.#sandbox = options.sandbox;
     this.#commandTimeoutMs = options.commandTimeoutMs;
@@ -65,16 +78,27 @@ export class WorkspaceTools {
       else if (name === "str_replace_based_edit_tool") result = await this.#edit(input);
       else result = { content: `There is no tool named ${JSON.stringify(name)}. Use bash or str_replace_based_edit_tool.`, isError: true };
     } catch (error) {
-      result = { content: error instanceof ToolRefusal || error instanceof AgentFileRefusal ? error.message : `The tool failed: ${error instanceof Error ? error.message : String(error)}`, isError: true };
+      result = {
+        content:
+          error instanceof ToolRefusal || error instanceof AgentFileRefusal
+            ? error.message
+            : `The tool failed: ${error instanceof Error ? error.message : String(error)}`,
+        isError: true,
+      };
     }
     return { content: redactSecrets(keepHeadAndTail(result.content, this.#maxResultChars).text, this.#secrets), isError: result.isError };
   }
 
   async #bash(input: unknown, signal: AbortSignal | undefined): Promise<ToolResult> {
     const parsed = bashInput.safeParse(input);
-    if (!parsed.success) return { content: "bash needs {\"command\": \"...\"} (or {\"restart\": true}).", isError: true };
-    if ("restart" in parsed.data) return { content: "The shell was restarted. (Every command already runs in a fresh shell at the repository root.)", isError: false };
-    const result = await this.#sandbox.run(parsed.data.command, { timeoutMs: this.#commandTimeoutMs, network: this.#network, ...(signal === undefined ? {} : { signal }) });
+    if (!parsed.success) return { content: 'bash needs {"command": "..."} (or {"restart": true}).', isError: true };
+    if ("restart" in parsed.data)
+      return { content: "The shell was restarted. (Every command already runs in a fresh shell at the repository root.)", isError: false };
+    const result = await this.#sandbox.run(parsed.data.command, {
+      timeoutMs: this.#commandTimeoutMs,
+      network: this.#network,
+      ...(signal === undefined ? {} : { signal }),
+    });
     const notes: string[] = [];
     if (result.timedOut) notes.push(`[killed: the command ran longer than ${Math.round(this.#commandTimeoutMs / 1000)} s]`);
     else if (result.exitCode !== 0) notes.push(`[exit code ${result.exitCode ?? result.signal ?? "unknown"}]`);
@@ -85,11 +109,17 @@ export class WorkspaceTools {
   async #edit(input: unknown): Promise<ToolResult> {
     const parsed = editorInput.safeParse(input);
     if (!parsed.success) {
-      return { content: `Invalid input for str_replace_based_edit_tool: ${parsed.error.issues.map((issue) => `${issue.path.join(".") || "input"}: ${issue.message}`).join("; ")}`, isError: true };
+      return {
+        content: `Invalid input for str_replace_based_edit_tool: ${parsed.error.issues.map((issue) => `${issue.path.join(".") || "input"}: ${issue.message}`).join("; ")}`,
+        isError: true,
+      };
     }
     const request = parsed.data;
     if (this.#readOnly && request.command !== "view") {
-      return { content: `This job is read-only: ${request.command} is refused. Look at files with view or bash, and give your answer in your final message.`, isError: true };
+      return {
+        content: `This job is read-only: ${request.command} is refused. Look at files with view or bash, and give your answer in your final message.`,
+        isError: true,
+      };
     }
     const root = await realpath(this.#sandbox.worktree);
     const path = await this.#confine(root, request.path, request.command === "create");
@@ -101,18 +131,40 @@ export class WorkspaceTools {
         return { content: `Created ${path}.`, isError: false };
       }
       case "str_replace": {
-        const { text, mode } = await readAgentFile(path, root, EDITOR_MAX_FILE_BYTES, (size, cap) => `${path} is ${size}; str_replace edits files of at most ${cap}. Use bash instead (sed -i, or a script).`);
+        const { text, mode } = await readAgentFile(
+          path,
+          root,
+          EDITOR_MAX_FILE_BYTES,
+          (size, cap) => `${path} is ${size}; str_replace edits files of at most ${cap}. Use bash instead (sed -i, or a script).`,
+        );
         const count = text.split(request.old_str).length - 1;
         if (count !== 1) {
-          return { content: count === 0 ? `old_str was not found in ${path}; it must match exactly, whitespace included.` : `old_str occurs ${count} times in ${path}; include more context so it matches exactly once.`, isError: true };
+          return {
+            content:
+              count === 0
+                ? `old_str was not found in ${path}; it must match exactly, whitespace included.`
+                : `old_str occurs ${count} times in ${path}; include more context so it matches exactly once.`,
+            isError: true,
+          };
         }
-        await writeAgentFile(path, text.replace(request.old_str, () => request.new_str), root, { mode });
+        await writeAgentFile(
+          path,
+          text.replace(request.old_str, () => request.new_str),
+          root,
+          { mode },
+        );
         return { content: `Edited ${path}.`, isError: false };
       }
       case "insert": {
-        const { text, mode } = await readAgentFile(path, root, EDITOR_MAX_FILE_BYTES, (size, cap) => `${path} is ${size}; insert edits files of at most ${cap}. Use bash instead (sed -i, or a script).`);
+        const { text, mode } = await readAgentFile(
+          path,
+          root,
+          EDITOR_MAX_FILE_BYTES,
+          (size, cap) => `${path} is ${size}; insert edits files of at most ${cap}. Use bash instead (sed -i, or a script).`,
+        );
         const lines = text.split("\n");
-        if (request.insert_line > lines.length) return { content: `insert_line ${request.insert_line} is past the end of ${path} (${lines.length} lines).`, isError: true };
+        if (request.insert_line > lines.length)
+          return { content: `insert_line ${request.insert_line} is past the end of ${path} (${lines.length} lines).`, isError: true };
         const inserted = request.insert_text ?? request.new_str ?? "";
         lines.splice(request.insert_line, 0, ...inserted.split("\n"));
         await writeAgentFile(path, lines.join("\n"), root, { mode });
@@ -127,16 +179,25 @@ export class WorkspaceTools {
     try {
       if (entry.kind === "directory") return { content: (await entry.list(2)).join("\n") || "(empty directory)", isError: false };
       if (range === undefined) {
-        const text = await entry.readText(EDITOR_MAX_FILE_BYTES, (size, cap) => `${path} is ${size}; view reads whole files of at most ${cap}. Use view_range to read some of its lines, or bash (head, sed -n, grep) instead.`);
+        const text = await entry.readText(
+          EDITOR_MAX_FILE_BYTES,
+          (size, cap) =>
+            `${path} is ${size}; view reads whole files of at most ${cap}. Use view_range to read some of its lines, or bash (head, sed -n, grep) instead.`,
+        );
         return { content: keepHeadAndTail(numbered(text.split("\n"), 1), VIEW_MAX_CHARS).text, isError: false };
       }
       const [from, to] = range;
-      if (from < 1 || (to !== -1 && to < from)) return { content: `view_range [${from}, ${to}] is not a range of lines: lines count from 1, and the end is -1 or at least the start.`, isError: true };
+      if (from < 1 || (to !== -1 && to < from))
+        return { content: `view_range [${from}, ${to}] is not a range of lines: lines count from 1, and the end is -1 or at least the start.`, isError: true };
       const read = await entry.readLines(from, to, { maxScanBytes: VIEW_RANGE_MAX_SCAN_BYTES, maxChars: VIEW_MAX_CHARS });
-      if (read.total !== undefined && from > read.total) return { content: `view_range [${from}, ${to}] is outside ${path} (${read.total} lines).`, isError: true };
+      if (read.total !== undefined && from > read.total)
+        return { content: `view_range [${from}, ${to}] is outside ${path} (${read.total} lines).`, isError: true };
       const shown = numbered(read.lines, from);
       if (read.stoppedAt === undefined) return { content: shown, isError: false };
-      return { content: `${shown}\n[view stopped in line ${read.stoppedAt}: a view shows at most ${VIEW_MAX_CHARS} characters. Continue with view_range [${read.stoppedAt + 1}, ${to}], or use bash (cut -c, head -c) for a line this long.]`, isError: false };
+      return {
+        content: `${shown}\n[view stopped in line ${read.stoppedAt}: a view shows at most ${VIEW_MAX_CHARS} characters. Continue with view_range [${read.stoppedAt + 1}, ${to}], or use bash (cut -c, head -c) for a line this long.]`,
+        isError: false,
+      };
     } finally {
       await entry.close();
     }
@@ -149,7 +210,8 @@ export class WorkspaceTools {
   async #confine(root: string, requested: string, mayNotExist: boolean): Promise<string> {
     const candidate = isAbsolute(requested) ? resolve(requested) : resolve(root, requested);
     const lexical = relative(root, candidate);
-    if (lexical.startsWith("..") || isAbsolute(lexical)) throw new ToolRefusal(`${requested} is outside the repository (${root}); afk only edits files inside it.`);
+    if (lexical.startsWith("..") || isAbsolute(lexical))
+      throw new ToolRefusal(`${requested} is outside the repository (${root}); afk only edits files inside it.`);
     let existing = candidate;
     for (;;) {
       const found = await lstat(existing).then(
@@ -162,7 +224,8 @@ export class WorkspaceTools {
     }
     const real = await realpath(existing);
     const inside = relative(root, real);
-    if (inside.startsWith("..") || isAbsolute(inside)) throw new ToolRefusal(`${requested} leads outside the repository through a symbolic link; afk only edits files inside it.`);
+    if (inside.startsWith("..") || isAbsolute(inside))
+      throw new ToolRefusal(`${requested} leads outside the repository through a symbolic link; afk only edits files inside it.`);
     const full = join(real, relative(existing, candidate));
     const parts = relative(root, full).split(sep);
     if (parts[0] === ".git") throw new ToolRefusal(`${requested} is inside .git; afk manages git itself.`);
