@@ -35,7 +35,7 @@ const spelled = (word: string): string => [...word].join(MARKUP);
 /**
  * GitHub's closing keywords (close/closes/closed, fix/fixes/fixed, resolve/resolves/resolved) in any
  * case (`u` folds case as Unicode does: `ſ` counts as `s`), even with emphasis inside the word,
- * followed by anything that may be a reference: `#N`, `GH-N`, `owner/repo#N` (an owner has at most
+ * followed by anything that may be a reference: `#N`, `GH-N` (emphasis inside it too: `gh-~2`), `owner/repo#N` (an owner has at most
  * 39 characters), a URL, a link or an autolink. Between them may stand anything but a letter, a
  * digit, a reference's first character or afk's break: blanks, `:`, emphasis, line ends, quotes.
  * Reading more than GitHub would is harmless (the break is invisible), so no word boundary is
@@ -44,7 +44,7 @@ const spelled = (word: string): string => [...word].join(MARKUP);
  */
 const CLOSING_KEYWORD = new RegExp(
   `(?:${spelled("close")}(?:${MARKUP}[sd])?|${spelled("fix")}(?:${MARKUP}e${MARKUP}[sd])?|${spelled("resolve")}(?:${MARKUP}[sd])?)` +
-    `(?=[^\\p{L}\\p{N}#\\[<${INERT_BREAK}]*(?:[#\\[<]|gh-\\d|https?:|www\\.|[a-z0-9][\\w.-]{0,38}\\/))`,
+    `(?=[^\\p{L}\\p{N}#\\[<${INERT_BREAK}]*(?:[#\\[<]|${spelled("gh-")}${MARKUP}\\d|https?:|www\\.|[a-z0-9][\\w.-]{0,38}\\/))`,
   "giu",
 );
 

@@ -153,6 +153,10 @@ describe("inertText", () => {
     expect(inertText("/afk run\n/afk approve", { inline: true })).toBe("/afk run\n\\/afk approve");
   });
 
+  it("breaks a closing keyword before a GH-N reference with emphasis inside it (found by the commit-message property: `Closegh-~2`)", () => {
+    for (const text of ["Closegh-~2", "closes g*h*-2", "fixes GH_-_2", "resolved gh-~~3"]) expect(closingReferences(inertText(text)), text).toEqual([]);
+  });
+
   it("property: no output holds a live mention, a line-start slash command, a closing reference, a character reference, a comment or a hidden character", () => {
     fc.assert(
       fc.property(hostileText, (text) => {
