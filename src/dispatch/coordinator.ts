@@ -476,7 +476,9 @@ export class Coordinator {
       // Red on the base too means not afk's failure: the default branch's head, or in direct mode the commit afk started from.
       const started = state.ci.base;
       const baseRef = async () => started ?? (await octokit.rest.repos.get({ owner: repo.owner, repo: repo.repo })).data.default_branch;
-      const verdict = await ciVerdict(octokit, repo, { sha, baseRef, ownAppSlug: (await this.botLogin()).replace(/\[bot\]$/, "") });
+      // Once afk counted CI as passing (in review), a check already red counts while others still run; waiting on CI, afk waits for all of it.
+      const redWhileRunning = state.phase === "review";
+      const verdict = await ciVerdict(octokit, repo, { sha, baseRef, ownAppSlug: (await this.botLogin()).replace(/\[bot\]$/, ""), redWhileRunning });
       return { kind: "ci", head: sha, verdict };
     });
     return result?.transition;

@@ -105,15 +105,18 @@ export function verdictOf(report: CiReport): CiVerdict {
 
 /**
  * CI's verdict on `sha`: red checks also red on `baseRef` (the base branch, or the commit afk's work
- * started from; asked for only when something is red) are named, so afk does not chase a failure that is not its own.
+ * started from) are named, so afk does not chase a failure that is not its own. The base is asked
+ * for only when something is red, and while other checks still run only if `redWhileRunning` (the
+ * caller acts on a red check before CI has finished).
  */
 export async function ciVerdict(
   octokit: GitHub,
   repo: RepoRef,
-  input: { sha: string; baseRef: () => Promise<string>; ownAppSlug: string },
+  input: { sha: string; baseRef: () => Promise<string>; ownAppSlug: string; redWhileRunning: boolean },
 ): Promise<CiVerdict> {
   const verdict = verdictOf(await readCi(octokit, repo, input.sha, input.ownAppSlug));
-  if (verdict.kind !== "red" && (verdict.kind !== "pending" || verdict.failing === undefined)) return verdict;
+  const actsOnRed = verdict.kind === "red" || (verdict.kind === "pending" && verdict.failing !== undefined && input.redWhileRunning);
+  if (!actsOnRed) return verdict;
   const onBase = new Set(failingNames(await readCi(octokit, repo, await input.baseRef(), input.ownAppSlug)));
   return { ...verdict, redOnBase: (verdict.failing ?? []).filter((name) => onBase.has(name)) };
 }
