@@ -10,6 +10,7 @@ import { checkSandboxNetwork, probeBubblewrap, probeSandboxLimits, type Bubblewr
 import { DEFAULT_SANDBOX_LIMITS, formatBytes } from "../executor/sandbox-limits.js";
 import { missingPermissions, REQUIRED_APP_EVENTS, REQUIRED_APP_PERMISSIONS } from "../github/app-permissions.js";
 import { errorMessage, errorStatus, firstLine } from "../github/types.js";
+import { answeredByGitHub } from "../github/transient.js";
 import { probotEnvironment } from "../config/probot-environment.js";
 
 const run = promisify(execFile);
@@ -291,8 +292,7 @@ function githubApiUrl(env: NodeJS.ProcessEnv): string {
  */
 function describeGitHubFailure(error: unknown, apiUrl: string): Finding {
   const status = errorStatus(error);
-  const answered = typeof error === "object" && error !== null && "response" in error && error.response !== undefined;
-  if (!answered || status === undefined) {
+  if (!answeredByGitHub(error) || status === undefined) {
     return {
       check: "GitHub App",
       verdict: "fail",

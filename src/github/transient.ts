@@ -24,7 +24,7 @@ const NETWORK_CODES = new Set([...UNREACHABLE_CODES, "ECONNRESET", "ETIMEDOUT", 
  * failure as a status 500 without a response, the network's code a few `cause`s down.
  */
 export function unreachableCode(error: unknown): string | undefined {
-  if (hasResponse(error)) return undefined;
+  if (answeredByGitHub(error)) return undefined;
   const code = connectionFailure(error);
   return code !== undefined && UNREACHABLE_CODES.has(code) ? code : undefined;
 }
@@ -41,7 +41,8 @@ function connectionFailure(error: unknown): string | undefined {
   return undefined;
 }
 
-function hasResponse(error: unknown): boolean {
+/** Whether a failed request got an answer from GitHub at all (Octokit reports a failed connection without a response). */
+export function answeredByGitHub(error: unknown): boolean {
   return typeof error === "object" && error !== null && "response" in error && error.response !== undefined;
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createModelClient } from "../executor/agent/model-client.js";
+import { answeredByGitHub } from "../github/transient.js";
 import { errorMessage, errorStatus, firstLine, type GitHub } from "../github/types.js";
 import type { ReadinessCheck } from "./readiness.js";
 
@@ -23,7 +24,7 @@ export function githubCheck(appOctokit: () => Promise<GitHub>): ReadinessCheck {
 
 function githubProblem(error: unknown): string {
   const status = errorStatus(error);
-  const answered = typeof error === "object" && error !== null && "response" in error && error.response !== undefined;
+  const answered = answeredByGitHub(error);
   if (answered && (status === 401 || status === 403)) return `GitHub refused the App's credentials on GET /app (${status}): check APP_ID and the private key`;
   if (answered && status !== undefined) return `GitHub answered GET /app with ${status}: ${firstLine(errorMessage(error))}`;
   return `GitHub could not be reached: ${firstLine(errorMessage(error))}`;
