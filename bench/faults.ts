@@ -7,7 +7,7 @@
 //     starting in a freshly started process, with no event in between (target ≤ 5).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
-import type { Executor, RunJob, RunOutcome } from "../src/executor/executor.js";
+import type { Executor, RunJob, RunOutcome } from "../src/run-contract/executor.js";
 import { fullName } from "../src/github/types.js";
 import { queuedState, startedState } from "../src/lifecycle/transitions.js";
 import { newHolder } from "../src/lock/lock-record.js";

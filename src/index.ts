@@ -2,7 +2,7 @@ import type { ApplicationFunction, ApplicationFunctionOptions, Probot } from "pr
 import { readOperatorSettings } from "./config/operator-settings.js";
 import { Coordinator } from "./dispatch/coordinator.js";
 import { resolve } from "node:path";
-import type { Executor } from "./executor/executor.js";
+import type { Executor } from "./run-contract/executor.js";
 import { GITHUB_RETRY, type RetryPolicy } from "./github/transient.js";
 import type { GitHub } from "./github/types.js";
 import { GitHubExecutor } from "./executor/github-executor.js";

@@ -9,7 +9,7 @@ import { DEFAULT_MODEL, type RepoConfig } from "../config/repo-config.js";
 import { newRunId } from "../dispatch/coordinator.js";
 import { knownModels, priceOf } from "../executor/agent/model-pricing.js";
 import { commitChange } from "../executor/commit-change.js";
-import { branchName } from "../executor/commit-message.js";
+import { branchName } from "../run-contract/branch.js";
 import { renderPrompt } from "../executor/render-prompt.js";
 import { readRepoInstructions } from "../executor/repo-instructions.js";
 import { runAgentInWorktree } from "../executor/run-agent-in-worktree.js";

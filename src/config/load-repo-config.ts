@@ -1,16 +1,6 @@
 import type { z } from "zod";
-import { repoConfigJsonSchema, repoConfigSchema, type RepoConfig } from "./repo-config.js";
+import { repoConfigJsonSchema, repoConfigSchema, type ConfigProblem, type RepoConfig } from "./repo-config.js";
 import { firstLine } from "../github/types.js";
-
-/** One thing wrong with `.github/afk.yml`, phrased for the person who has to fix it. */
-export interface ConfigProblem {
-  /** Dotted path of the field, or `(file)` for the file as a whole. */
-  field: string;
-  /** What is wrong with it. */
-  problem: string;
-  /** What the field accepts. */
-  allowed: string;
-}
 
 export type RepoConfigResult =
   { kind: "ok"; config: RepoConfig } | { kind: "missing" } | { kind: "invalid"; problems: ConfigProblem[] } | { kind: "unreadable"; message: string };

@@ -1,7 +1,7 @@
 import { hostname, homedir } from "node:os";
 import { join } from "node:path";
 import picomatch from "picomatch";
-import { notifyUrlProblem } from "../notify/notify-url.js";
+import { notifyUrlProblem } from "./notify-url.js";
 
 /** Settings the operator of an afk installation controls through the environment. */
 export interface OperatorSettings {

@@ -134,3 +134,13 @@ export function repoConfigJsonSchema(): Record<string, unknown> {
     ...z.toJSONSchema(repoConfigSchema, { io: "input", target: "draft-7" }),
   };
 }
+
+/** One thing wrong with `.github/afk.yml`, phrased for the person who has to fix it. */
+export interface ConfigProblem {
+  /** Dotted path of the field, or `(file)` for the file as a whole. */
+  field: string;
+  /** What is wrong with it. */
+  problem: string;
+  /** What the field accepts. */
+  allowed: string;
+}

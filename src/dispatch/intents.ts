@@ -1,4 +1,4 @@
-import { issueOfAfkCommit, issueOfBranch } from "../executor/commit-message.js";
+import { issueOfAfkCommit, issueOfBranch } from "../run-contract/branch.js";
 import { issueTextDigest } from "../github/issue-context.js";
 import type { Actor, RepoRef } from "../github/types.js";
 

@@ -18,17 +18,3 @@ export interface Candidate {
 export function orderCandidates<T extends Candidate>(candidates: readonly T[]): T[] {
   return [...candidates].sort((a, b) => priorityOf(a.labels) - priorityOf(b.labels) || a.number - b.number);
 }
-
-const BLOCKED_BY_LINE = /^[\s>*-]*blocked\s+by\b:?(.*)$/gim;
-
-/** Issue numbers named on "Blocked by #N" lines of an issue body (same repository only). */
-export function parseBlockedBy(body: string | null | undefined): number[] {
-  const numbers = new Set<number>();
-  for (const line of (body ?? "").matchAll(BLOCKED_BY_LINE)) {
-    for (const ref of (line[1] ?? "").matchAll(/(?<![\w/])#(\d+)\b/g)) {
-      const value = Number(ref[1]);
-      if (Number.isSafeInteger(value) && value > 0) numbers.add(value);
-    }
-  }
-  return [...numbers].sort((a, b) => a - b);
-}

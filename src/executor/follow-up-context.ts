@@ -1,12 +1,13 @@
 import type { TrustLists } from "../trust/trust-gate.js";
 import { trustChecker } from "../trust/trust-gate.js";
-import { planSteps } from "../lifecycle/plan-steps.js";
+import { PLAN_END, PLAN_START, planSteps } from "../run-contract/plan.js";
+import { readComment } from "../github/comments.js";
 import { sanitizeUntrustedText } from "../trust/sanitize-untrusted-text.js";
 import { inertText } from "../trust/inert-text.js";
 import { failingChecks } from "../github/ci-status.js";
-import { errorStatus, type GitHub, type RepoRef } from "../github/types.js";
+import type { GitHub, RepoRef } from "../github/types.js";
 import { parseCommands } from "../commands/parse-commands.js";
-import { keepHeadAndTail } from "./keep-head-and-tail.js";
+import { keepHeadAndTail } from "../text/keep-head-and-tail.js";
 
 /** Inline review comments afk reads for one rework, newest kept. */
 const MAX_REVIEW_COMMENTS = 50;
@@ -105,18 +106,6 @@ export async function readQuestion(octokit: GitHub, repo: RepoRef, commentId: nu
   return question.length === 0 ? undefined : sanitizeUntrustedText(question);
 }
 
-/** The plan afk posted (its own comment), without afk's framing around it. */
-export async function readPlan(octokit: GitHub, repo: RepoRef, commentId: number, botLogin: string): Promise<string | undefined> {
-  const comment = await readComment(octokit, repo, commentId);
-  if (comment === undefined || comment.login !== botLogin) return undefined;
-  const start = comment.body.indexOf(PLAN_START);
-  const end = comment.body.indexOf(PLAN_END);
-  return start === -1 || end === -1 ? undefined : comment.body.slice(start + PLAN_START.length, end).trim();
-}
-
-const PLAN_START = "<!-- afk:plan -->";
-const PLAN_END = "<!-- /afk:plan -->";
-
 /** afk's plan comment: the agent's plan between markers, and how to approve it. */
 export function renderPlanComment(input: { issue: number; plan: string; requestedBy: string }): string {
   return [
@@ -142,17 +131,6 @@ export function renderAnswerComment(input: { askedBy: string; answer: string; us
     `@${input.askedBy} ${inertText(sanitizeUntrustedText(input.answer), { inline: true })}`,
     `<sub>afk looked at the code read-only; nothing was changed. Model cost $${input.usd.toFixed(2)}.</sub>`,
   ].join("\n\n");
-}
-
-async function readComment(octokit: GitHub, repo: RepoRef, commentId: number): Promise<{ body: string; login: string; type: string } | undefined> {
-  try {
-    const { data } = await octokit.rest.issues.getComment({ owner: repo.owner, repo: repo.repo, comment_id: commentId });
-    if (data.user === null || data.user === undefined) return undefined;
-    return { body: data.body ?? "", login: data.user.login, type: data.user.type };
-  } catch (error) {
-    if (errorStatus(error) === 404) return undefined;
-    throw error;
-  }
 }
 
 function fence(text: string): string {

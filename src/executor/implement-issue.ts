@@ -1,6 +1,6 @@
-import type { GateEvidence } from "../progress/render-check-run.js";
+import type { GateEvidence } from "../run-contract/evidence.js";
 import type { AgentSession } from "./agent/agent-session.js";
-import { keepHeadAndTail } from "./keep-head-and-tail.js";
+import { keepHeadAndTail } from "../text/keep-head-and-tail.js";
 import { renderPrompt } from "./render-prompt.js";
 import type { Sandbox } from "./sandbox-contract.js";
 

@@ -1,7 +1,7 @@
 import { realpath } from "node:fs/promises";
 import { join } from "node:path";
 import { sanitizeUntrustedText } from "../trust/sanitize-untrusted-text.js";
-import { keepHeadAndTail } from "./keep-head-and-tail.js";
+import { keepHeadAndTail } from "../text/keep-head-and-tail.js";
 import { AgentFileRefusal, readAgentFile } from "./read-agent-file.js";
 
 /** Files in which repositories give coding agents their own instructions, read in this order. */

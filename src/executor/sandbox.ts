@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { Duplex, type Readable } from "node:stream";
 import { findProgram, probeRun, SYSTEM_PATH } from "./host-programs.js";
-import { keepHeadAndTail } from "./keep-head-and-tail.js";
+import { keepHeadAndTail } from "../text/keep-head-and-tail.js";
 import { CommandCgroup, commandCgroupName, findCgroupHome, type CgroupHome } from "./sandbox-cgroup.js";
 import type { CommandOptions, CommandResult, LimitHit, ProgramResult, Sandbox } from "./sandbox-contract.js";
 import { DEFAULT_SANDBOX_LIMITS, limitMessage, limitSeenInOutcome, withRlimits, type LimitMechanism, type SandboxLimits } from "./sandbox-limits.js";

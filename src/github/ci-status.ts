@@ -1,49 +1,12 @@
-import type { CiVerdict } from "../lifecycle/lifecycle.js";
-import { keepHeadAndTail } from "../executor/keep-head-and-tail.js";
+import { failingNames, RED_CONCLUSIONS, RED_STATES, verdictOf, type CiReport, type CiVerdict } from "./ci-verdict.js";
+import { keepHeadAndTail } from "../text/keep-head-and-tail.js";
 import { errorStatus, type GitHub, type RepoRef } from "./types.js";
 
-/** Check-run conclusions that make CI red. `neutral` and `skipped` do not. */
-const RED_CONCLUSIONS = new Set(["failure", "timed_out", "cancelled", "action_required", "startup_failure", "stale"]);
-const RED_STATES = new Set(["failure", "error"]);
 /** Characters of a failed Actions job's log the agent is shown (the end, where failures are). */
 const LOG_TAIL_CHARS = 12_000;
 const OUTPUT_CHARS = 4_000;
 /** GitHub Actions' app: its check run ids are job ids, so the job's log can be read. */
 const ACTIONS_APP = "github-actions";
-
-interface CheckRunLite {
-  id: number;
-  name: string;
-  status: string;
-  conclusion: string | null;
-  app: string | undefined;
-  detailsUrl: string | null;
-  output: { title: string | null; summary: string | null; text: string | null };
-}
-
-interface StatusLite {
-  context: string;
-  state: string;
-  description: string | null;
-  targetUrl: string | null;
-}
-
-/** A check suite that has check runs (GitHub makes an empty, forever-queued suite for every app with checks on each push). */
-interface CheckSuiteLite {
-  app: string | undefined;
-  status: string | null;
-  conclusion: string | null;
-}
-
-/**
- * What CI says about one commit: other apps' check runs, their check suites that have runs, and
- * commit statuses (afk's own check run and suite are excluded).
- */
-export interface CiReport {
-  checkRuns: CheckRunLite[];
-  checkSuites: CheckSuiteLite[];
-  statuses: StatusLite[];
-}
 
 export async function readCi(octokit: GitHub, repo: RepoRef, ref: string, ownAppSlug: string): Promise<CiReport> {
   const runs = await octokit.paginate(octokit.rest.checks.listForRef, { owner: repo.owner, repo: repo.repo, ref, filter: "latest", per_page: 100 });
@@ -71,36 +34,6 @@ export async function readCi(octokit: GitHub, repo: RepoRef, ref: string, ownApp
       targetUrl: status.target_url,
     })),
   };
-}
-
-/**
- * The names of the red checks and statuses in a report. A red suite whose app shows no check run yet
- * (the two lists are read one after the other) is named by its app.
- */
-export function failingNames(report: CiReport): string[] {
-  const appsWithRuns = new Set(report.checkRuns.map((run) => run.app));
-  return [
-    ...report.checkRuns.filter((run) => run.conclusion !== null && RED_CONCLUSIONS.has(run.conclusion)).map((run) => run.name),
-    ...report.checkSuites
-      .filter((suite) => suite.conclusion !== null && RED_CONCLUSIONS.has(suite.conclusion) && !appsWithRuns.has(suite.app))
-      .map((suite) => `${suite.app ?? "an app"}'s check suite`),
-    ...report.statuses.filter((status) => RED_STATES.has(status.state)).map((status) => status.context),
-  ];
-}
-
-/**
- * The verdict on a report, without the base branch: none only when there is no check run, no check
- * suite with runs and no status; pending while anything runs; red if anything failed.
- */
-export function verdictOf(report: CiReport): CiVerdict {
-  if (report.checkRuns.length === 0 && report.checkSuites.length === 0 && report.statuses.length === 0) return { kind: "none" };
-  const running =
-    report.checkRuns.some((run) => run.status !== "completed") ||
-    report.checkSuites.some((suite) => suite.status !== "completed") ||
-    report.statuses.some((status) => status.state === "pending");
-  const failing = failingNames(report);
-  if (running) return failing.length === 0 ? { kind: "pending" } : { kind: "pending", failing };
-  return failing.length === 0 ? { kind: "green" } : { kind: "red", failing, redOnBase: [] };
 }
 
 /**

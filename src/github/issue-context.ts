@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { keepHeadAndTail } from "../executor/keep-head-and-tail.js";
+import { keepHeadAndTail } from "../text/keep-head-and-tail.js";
 import { sanitizeUntrustedText } from "../trust/sanitize-untrusted-text.js";
 import { trustChecker, type TrustLists } from "../trust/trust-gate.js";
 import type { GitHub, RepoRef } from "./types.js";

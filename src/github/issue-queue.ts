@@ -1,4 +1,4 @@
-import { parseBlockedBy } from "../dispatch/priority.js";
+import { parseBlockedBy } from "../text/blocked-by.js";
 import { errorStatus, type GitHub, type RepoRef } from "./types.js";
 
 export interface QueuedIssue {

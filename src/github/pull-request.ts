@@ -1,5 +1,5 @@
-import { issueOfBranch } from "../executor/commit-message.js";
-import type { PullRequestRef } from "../executor/executor.js";
+import { issueOfBranch } from "../run-contract/branch.js";
+import type { PullRequestRef } from "../run-contract/executor.js";
 import { errorMessage, errorStatus, type GitHub, type RepoRef } from "./types.js";
 
 /**

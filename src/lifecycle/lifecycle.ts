@@ -1,22 +1,11 @@
 import type { RepoConfig } from "../config/repo-config.js";
-import type { RunOutcome } from "../executor/executor.js";
+import type { RunOutcome } from "../run-contract/executor.js";
+import type { CiVerdict } from "../github/ci-verdict.js";
 import type { RunState } from "./run-state.js";
 import { isActive } from "./run-state.js";
 import { formatDuration, pullRequestClosedState, settledState, stoppedState } from "./transitions.js";
 import { renderReviewReply } from "../progress/render-replies.js";
 import { inertText } from "../trust/inert-text.js";
-
-/**
- * What afk knows about CI on one commit, other apps' check runs and commit statuses only (afk's own
- * `afk` check run is its gate, not CI). `red` names the failing checks, and which of them are red on
- * the base branch's head too.
- */
-export type CiVerdict =
-  /** Something still runs; `failing` names checks already red (and `redOnBase` those red on the base too). */
-  | { kind: "pending"; failing?: string[]; redOnBase?: string[] }
-  | { kind: "none" }
-  | { kind: "green" }
-  | { kind: "red"; failing: string[]; redOnBase: string[] };
 
 /** Everything that moves a run after it was queued. Each comes from a webhook, the executor, or afk's own timer. */
 export type LifecycleEvent =

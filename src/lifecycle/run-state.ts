@@ -1,8 +1,5 @@
 import { z } from "zod";
-
-/** The phases of a run, in the order the progress checklist shows them. */
-export const PHASES = ["queued", "started", "plan", "workspace", "agent", "gate", "pull_request", "ci", "review", "merged"] as const;
-export type Phase = (typeof PHASES)[number];
+import { JOBS, PHASES } from "../run-contract/job.js";
 
 /**
  * Where a run stands. `queued`, `running` and `waiting` (pull request open, waiting for CI and
@@ -10,13 +7,6 @@ export type Phase = (typeof PHASES)[number];
  */
 export const STATUSES = ["queued", "running", "waiting", "done", "escalated", "failed", "stopped", "interrupted", "refused"] as const;
 export type RunStatus = (typeof STATUSES)[number];
-
-/**
- * What a run's agent does: implement the issue, fix red CI on its pull request, rework it after a
- * review, write a plan for approval, or answer a question (the last two never change a file).
- */
-export const JOBS = ["implement", "fix-ci", "rework", "plan", "ask"] as const;
-export type Job = (typeof JOBS)[number];
 
 const problemSchema = z.object({ field: z.string(), problem: z.string(), allowed: z.string() });
 
@@ -160,3 +150,6 @@ export function decodeStateMarker(body: string): DecodedMarker {
 export function hasStateMarker(body: string): boolean {
   return body.includes("<!-- afk:state ");
 }
+
+/** afk's progress comment on an issue, with the state its marker carries. */
+export type ProgressComment = { id: number; kind: "state"; state: RunState } | { id: number; kind: "corrupt"; reason: string };

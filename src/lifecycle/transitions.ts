@@ -1,7 +1,8 @@
-import type { ConfigProblem } from "../config/load-repo-config.js";
-import type { RunOutcome } from "../executor/executor.js";
+import type { ConfigProblem } from "../config/repo-config.js";
+import type { RunOutcome } from "../run-contract/executor.js";
 import type { LockHolder } from "../lock/lock-record.js";
-import { rememberDelivery, type Job, type Notice, type Phase, type RunState } from "./run-state.js";
+import { rememberDelivery, type Notice, type RunState } from "./run-state.js";
+import { type Job, type Phase } from "../run-contract/job.js";
 
 /** Who asked for a run, and how. */
 export interface Trigger {

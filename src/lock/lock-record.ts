@@ -67,3 +67,10 @@ export function newHolder(input: { issue: number; runId: string; replica: string
 export function extendLease(holder: LockHolder, now: Date, leaseSeconds: number): LockHolder {
   return { ...holder, expiresAt: new Date(now.getTime() + leaseSeconds * 1000).toISOString() };
 }
+
+/** What the repository's lock ref holds, as read. */
+export type LockView =
+  | { status: "absent" }
+  | { status: "free"; sha: string }
+  | { status: "held"; sha: string; holder: LockHolder; expired: boolean }
+  | { status: "corrupt"; sha: string };

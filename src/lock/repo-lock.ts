@@ -1,5 +1,5 @@
 import { errorStatus, fullName, type GitHub, type RepoRef } from "../github/types.js";
-import { decodeLockMessage, encodeLockMessage, isExpired, LOCK_REF, type LockHolder, type LockRecord } from "./lock-record.js";
+import { decodeLockMessage, encodeLockMessage, isExpired, LOCK_REF, type LockHolder, type LockRecord, type LockView } from "./lock-record.js";
 
 /**
  * A repository's lock, kept on GitHub as the ref `refs/afk/lock`. Every change
@@ -7,12 +7,6 @@ import { decodeLockMessage, encodeLockMessage, isExpired, LOCK_REF, type LockHol
  * is a fast-forward to a commit whose parent is the value afk last read, which
  * GitHub refuses when another process moved the ref in between.
  */
-export type LockView =
-  | { status: "absent" }
-  | { status: "free"; sha: string }
-  | { status: "held"; sha: string; holder: LockHolder; expired: boolean }
-  | { status: "corrupt"; sha: string };
-
 export type AcquireResult =
   { acquired: true; sha: string; reclaimed: LockHolder | undefined } | { acquired: false; holder: LockHolder | undefined; moved?: boolean };
 

@@ -1,7 +1,7 @@
 import type { RepoRef } from "../github/types.js";
 import type { RunState } from "../lifecycle/run-state.js";
 import { notificationFor, type Notification } from "./notification.js";
-import { notifyUrlProblem } from "./notify-url.js";
+import { notifyUrlProblem } from "../config/notify-url.js";
 
 /** The log lines the notifier writes (Probot's logger has this shape). */
 export interface NotifierLog {

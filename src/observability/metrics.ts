@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import { JOBS, type Job } from "../lifecycle/run-state.js";
+import { JOBS, type Job } from "../run-contract/job.js";
 
 /**
  * How a run ended, as `afk_runs_total` counts it: the executor's outcome, `lost-lock` when

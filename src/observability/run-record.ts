@@ -1,4 +1,4 @@
-import type { Job } from "../lifecycle/run-state.js";
+import type { Job } from "../run-contract/job.js";
 import type { RunCost, RunOutcomeLabel } from "./metrics.js";
 
 /** Who a run is for: the fields both of a run's log lines carry. */

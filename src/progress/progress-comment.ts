@@ -1,9 +1,6 @@
 import type { GitHub, RepoRef } from "../github/types.js";
-import { decodeStateMarker, hasStateMarker, type RunState } from "../lifecycle/run-state.js";
+import { decodeStateMarker, hasStateMarker, type ProgressComment, type RunState } from "../lifecycle/run-state.js";
 import { renderProgressComment } from "./render-progress-comment.js";
-
-/** afk's progress comment on an issue, with the state its marker carries. */
-export type ProgressComment = { id: number; kind: "state"; state: RunState } | { id: number; kind: "corrupt"; reason: string };
 
 /**
  * Finds afk's progress comment: the oldest comment by afk's own bot account

@@ -1,5 +1,6 @@
 import type { RunState } from "../lifecycle/run-state.js";
 import { inertText } from "../trust/inert-text.js";
+import type { CheckRunDetails, GateEvidence } from "../run-contract/evidence.js";
 
 /** GitHub's limits on a check run's output and actions (from the REST description). */
 export const CHECK_RUN_LIMITS = {
@@ -22,27 +23,6 @@ export interface CheckRunView {
   conclusion?: "success" | "failure" | "neutral" | "cancelled" | "action_required";
   output: { title: string; summary: string; text?: string };
   actions: CheckRunAction[];
-}
-
-/** What the check run shows beyond the run state: the evidence behind its conclusion. */
-export interface CheckRunDetails {
-  /** afk's own run of the repository's tests on this head. */
-  gate?: GateEvidence;
-  /** What the agent says it changed and why. */
-  summary?: string;
-  /** The end of the agent's transcript, newest last. */
-  transcriptTail?: string;
-}
-
-export interface GateEvidence {
-  command: string;
-  exitCode: number | null;
-  /** The end of the test output. */
-  output: string;
-  /** How many times the gate ran in this run. */
-  rounds: number;
-  /** How long the last run of the tests took. */
-  durationMs: number;
 }
 
 export const STOP_ACTION: CheckRunAction = { label: "Stop", description: "Stop this afk run", identifier: "afk-stop" };

@@ -1,6 +1,7 @@
 import { COMMANDS } from "../commands/command-table.js";
 import type { CiPassed } from "../lifecycle/lifecycle.js";
-import { encodeStateMarker, PHASES, type Phase, type RunState } from "../lifecycle/run-state.js";
+import { encodeStateMarker, type RunState } from "../lifecycle/run-state.js";
+import { PHASES, type Phase } from "../run-contract/job.js";
 import { inertText, type InertTextOptions } from "../trust/inert-text.js";
 
 const PHASE_LABELS: Record<Phase, string> = {

@@ -1,5 +1,6 @@
-import { fenced, keepTail, type GateEvidence } from "./render-check-run.js";
-import type { Spend } from "../executor/executor.js";
+import { fenced, keepTail } from "./render-check-run.js";
+import type { GateEvidence } from "../run-contract/evidence.js";
+import type { Spend } from "../run-contract/executor.js";
 import { inertText } from "../trust/inert-text.js";
 
 export interface PullRequestFacts {

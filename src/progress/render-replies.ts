@@ -1,6 +1,6 @@
 import { COMMANDS } from "../commands/command-table.js";
-import type { LockView } from "../lock/repo-lock.js";
-import type { ProgressComment } from "./progress-comment.js";
+import type { LockView } from "../lock/lock-record.js";
+import type { ProgressComment } from "../lifecycle/run-state.js";
 import { inertText } from "../trust/inert-text.js";
 
 /** Replies to slash commands. Pure. */

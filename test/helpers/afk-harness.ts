@@ -2,7 +2,7 @@ import { generateKeyPairSync } from "node:crypto";
 import Bottleneck from "bottleneck";
 import { createProbot, ProbotOctokit, type Probot } from "probot";
 import type { Coordinator } from "../../src/dispatch/coordinator.js";
-import type { Executor } from "../../src/executor/executor.js";
+import type { Executor } from "../../src/run-contract/executor.js";
 import { createAfkOctokit, GITHUB_REQUEST_POLICY } from "../../src/github/octokit.js";
 import { createAfkApp } from "../../src/index.js";
 import type { GitHubEmulator } from "./github-emulator.js";

@@ -1,4 +1,4 @@
-import type { Executor, RunJob, RunOutcome, RunReporter } from "../../src/executor/executor.js";
+import type { Executor, RunJob, RunOutcome, RunReporter } from "../../src/run-contract/executor.js";
 
 interface HeldRun {
   job: RunJob;

@@ -1,5 +1,5 @@
-import type { Executor, RunJob, RunOutcome, RunReporter } from "../../src/executor/executor.js";
-import type { Phase } from "../../src/lifecycle/run-state.js";
+import type { Executor, RunJob, RunOutcome, RunReporter } from "../../src/run-contract/executor.js";
+import type { Phase } from "../../src/run-contract/job.js";
 
 /** One call of `execute`, as the executor saw it. */
 export interface RecordedRun {

@@ -1,5 +1,5 @@
 import { afterEach } from "vitest";
-import type { Executor } from "../../src/executor/executor.js";
+import type { Executor } from "../../src/run-contract/executor.js";
 import { startAfk, type AfkInstance } from "./afk-harness.js";
 import { GitHubEmulator, type Role } from "./github-emulator.js";
 import type { HeldExecutor } from "./held-executor.js";

@@ -2,7 +2,7 @@ import { Writable } from "node:stream";
 import { pino } from "pino";
 import { Probot, Server } from "probot";
 import type { Coordinator } from "../../src/dispatch/coordinator.js";
-import type { Executor } from "../../src/executor/executor.js";
+import type { Executor } from "../../src/run-contract/executor.js";
 import { createAfkApp } from "../../src/index.js";
 import type { StateObserver } from "../../src/observability/state-observer.js";
 import { TEST_RETRY, testPrivateKey, UnthrottledOctokit, type AfkInstance } from "./afk-harness.js";

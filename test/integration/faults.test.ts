@@ -1,6 +1,6 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import type { Executor, RunJob, RunOutcome } from "../../src/executor/executor.js";
+import type { Executor, RunJob, RunOutcome } from "../../src/run-contract/executor.js";
 import { fullName } from "../../src/github/types.js";
 import { readLock } from "../../src/lock/repo-lock.js";
 import { injectFaults } from "../helpers/faults.js";

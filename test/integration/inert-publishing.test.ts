@@ -1,4 +1,4 @@
-import { parseBlockedBy } from "../../src/dispatch/priority.js";
+import { parseBlockedBy } from "../../src/text/blocked-by.js";
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import type { GitHubEmulator } from "../helpers/github-emulator.js";

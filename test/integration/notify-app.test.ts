@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { Executor, RunOutcome } from "../../src/executor/executor.js";
+import type { Executor, RunOutcome } from "../../src/run-contract/executor.js";
 import { useScenario } from "../helpers/scenario.js";
 import { waitFor } from "../helpers/wait-for.js";
 import { answerStatus, WebhookReceiver } from "../helpers/webhook-receiver.js";

@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ciSkipMarkers, protectedChanges, pushRefusal, withoutCiSkipMarkers } from "../../src/executor/change-policy.js";
-import { branchName, commitMessage, issueOfAfkCommit, issueOfBranch } from "../../src/executor/commit-message.js";
+import { commitMessage } from "../../src/executor/commit-message.js";
+import { branchName, issueOfAfkCommit, issueOfBranch } from "../../src/run-contract/branch.js";
 import { parseRepoConfig } from "../../src/config/load-repo-config.js";
 import { DEFAULT_PROTECTED_PATHS, type RepoConfig } from "../../src/config/repo-config.js";
 

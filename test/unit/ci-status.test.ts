@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { failingNames, verdictOf, type CiReport } from "../../src/github/ci-status.js";
+import { failingNames, verdictOf, type CiReport } from "../../src/github/ci-verdict.js";
 
 const run = (name: string, status: string, conclusion: string | null, app = "github-actions") => ({
   id: 1,

@@ -6,7 +6,8 @@ import { parseCommands } from "../../src/commands/parse-commands.js";
 import { parseRepoConfig, type RepoConfigResult } from "../../src/config/load-repo-config.js";
 import { readRepoConfig } from "../../src/config/read-repo-config.js";
 import { checkRunIntent, ciIntent, commentIntent, issueIntent, labelIntent, pullRequestIntent, reviewIntent } from "../../src/dispatch/intents.js";
-import { decodeStateMarker, encodeStateMarker, JOBS, PHASES, runStateSchema, STATUSES, type RunState } from "../../src/lifecycle/run-state.js";
+import { decodeStateMarker, encodeStateMarker, runStateSchema, STATUSES, type RunState } from "../../src/lifecycle/run-state.js";
+import { JOBS, PHASES } from "../../src/run-contract/job.js";
 import { renderProgressComment } from "../../src/progress/render-progress-comment.js";
 import { UnthrottledOctokit } from "../helpers/afk-harness.js";
 import {

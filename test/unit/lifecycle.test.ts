@@ -1,16 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseRepoConfig } from "../../src/config/load-repo-config.js";
-import type { RunOutcome } from "../../src/executor/executor.js";
-import {
-  CI_PENDING_RECHECK_MINUTES,
-  decide,
-  watchesCiOn,
-  type CiVerdict,
-  type Effect,
-  type LifecycleEvent,
-  type LifecyclePolicy,
-} from "../../src/lifecycle/lifecycle.js";
+import type { RunOutcome } from "../../src/run-contract/executor.js";
+import { CI_PENDING_RECHECK_MINUTES, decide, watchesCiOn, type Effect, type LifecycleEvent, type LifecyclePolicy } from "../../src/lifecycle/lifecycle.js";
+import type { CiVerdict } from "../../src/github/ci-verdict.js";
 import type { RunState } from "../../src/lifecycle/run-state.js";
 import { startedState } from "../../src/lifecycle/transitions.js";
 

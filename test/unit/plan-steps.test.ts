@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planSteps } from "../../src/lifecycle/plan-steps.js";
+import { planSteps } from "../../src/run-contract/plan.js";
 
 describe("planSteps", () => {
   it("takes the numbered list under `## Steps`: the first line is the title (emphasis removed), the lines below the details", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { orderCandidates, parseBlockedBy, priorityOf } from "../../src/dispatch/priority.js";
+import { orderCandidates, priorityOf } from "../../src/dispatch/priority.js";
+import { parseBlockedBy } from "../../src/text/blocked-by.js";
 
 describe("queue order", () => {
   it.each([

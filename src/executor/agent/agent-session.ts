@@ -1,5 +1,6 @@
 import Anthropic from "@anthropic-ai/sdk";
-import { costOf, type ModelPrice, type TokenUsage } from "./model-pricing.js";
+import { costOf, type ModelPrice } from "./model-pricing.js";
+import type { TokenUsage } from "../../run-contract/executor.js";
 import { AGENT_TOOLS, type WorkspaceTools } from "./workspace-tools.js";
 import { firstLine } from "../../github/types.js";
 

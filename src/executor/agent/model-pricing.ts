@@ -1,20 +1,11 @@
+import type { TokenUsage } from "../../run-contract/executor.js";
+
 /** USD per million tokens. Cache writes are 5-minute writes (1.25× input); cache reads are 0.1× input. */
 export interface ModelPrice {
   inputPerMTok: number;
   outputPerMTok: number;
   cacheWritePerMTok: number;
   cacheReadPerMTok: number;
-}
-
-/** Tokens of a request or a run, as the Messages API's `usage` reports them. */
-export interface TokenUsage {
-  /** Input tokens billed at the full rate (after the last cache breakpoint). */
-  input: number;
-  output: number;
-  /** `cache_creation_input_tokens` */
-  cacheWrite: number;
-  /** `cache_read_input_tokens` */
-  cacheRead: number;
 }
 
 /** A price with the usual cache multipliers: 5-minute writes 1.25× input, reads `readShare` × input (0.1 for most models). */

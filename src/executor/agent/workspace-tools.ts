@@ -2,7 +2,7 @@ import type Anthropic from "@anthropic-ai/sdk";
 import { lstat, realpath } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { z } from "zod";
-import { keepHeadAndTail } from "../keep-head-and-tail.js";
+import { keepHeadAndTail } from "../../text/keep-head-and-tail.js";
 import { AgentFileRefusal, openAgentEntry, readAgentFile, writeAgentFile } from "../read-agent-file.js";
 import type { Sandbox } from "../sandbox-contract.js";
 import { redactSecrets } from "./redact-secrets.js";

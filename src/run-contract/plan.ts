@@ -47,3 +47,14 @@ function plainTitle(text: string): string {
     .trim();
   return plain.length > TITLE_MAX ? `${plain.slice(0, TITLE_MAX - 1).trimEnd()}…` : plain;
 }
+
+/** afk's plan comment holds the agent's plan between these markers (the executor writes it, dispatch reads it back). */
+export const PLAN_START = "<!-- afk:plan -->";
+export const PLAN_END = "<!-- /afk:plan -->";
+
+/** The plan between afk's markers in a comment body, without afk's framing; undefined when either marker is missing. */
+export function planInComment(body: string): string | undefined {
+  const start = body.indexOf(PLAN_START);
+  const end = body.indexOf(PLAN_END);
+  return start === -1 || end === -1 ? undefined : body.slice(start + PLAN_START.length, end).trim();
+}

@@ -1,8 +1,7 @@
 import type { RepoConfig } from "../config/repo-config.js";
 import type { RepoRef } from "../github/types.js";
-import type { Job, Phase } from "../lifecycle/run-state.js";
-import type { CheckRunDetails } from "../progress/render-check-run.js";
-import type { TokenUsage } from "./agent/model-pricing.js";
+import type { Job, Phase } from "./job.js";
+import type { CheckRunDetails } from "./evidence.js";
 
 /** Everything an executor gets to do one run. It never sees a webhook payload. */
 export interface RunJob {
@@ -46,6 +45,17 @@ export interface RunReporter {
   phase(phase: Phase): Promise<void>;
   /** The model spend so far; shown on the issue as it grows (written at most every few seconds). */
   spend(spend: Spend): void;
+}
+
+/** Tokens of a request or a run, as the Messages API's `usage` reports them. */
+export interface TokenUsage {
+  /** Input tokens billed at the full rate (after the last cache breakpoint). */
+  input: number;
+  output: number;
+  /** `cache_creation_input_tokens` */
+  cacheWrite: number;
+  /** `cache_read_input_tokens` */
+  cacheRead: number;
 }
 
 /** What the model cost in a run. */
