@@ -6,7 +6,7 @@ import { parse as parseYaml } from "yaml";
 import { parseRepoConfig, CONFIG_PATH } from "../config/load-repo-config.js";
 import { readOperatorSettings, OperatorSettingsError } from "../config/operator-settings.js";
 import { DEFAULT_MODEL, type RepoConfig } from "../config/repo-config.js";
-import { newRunId } from "../dispatch/coordinator.js";
+import { newRunId } from "../dispatch/run-id.js";
 import { knownModels, priceOf } from "../executor/agent/model-pricing.js";
 import { commitChange } from "../executor/commit-change.js";
 import { branchName } from "../run-contract/branch.js";

@@ -1,6 +1,6 @@
 import type { Context } from "probot";
 import type { Coordinator } from "../dispatch/coordinator.js";
-import { handleComment } from "../dispatch/intake.js";
+import { handleComment } from "../dispatch/commands.js";
 import { commentIntent } from "../dispatch/intents.js";
 
 /** `issue_comment.created`: hand `/afk` commands to intake and answer the webhook at once. */
