@@ -8,6 +8,8 @@
 //   load_runs_lost            issues whose progress comment never said "done" (target 0)
 //   load_peak_rss_mb          peak resident memory of either App process, sampled every 100 ms
 //   load_duration_s           from the first delivery sent to the last issue done
+//   load_requests_per_issue   GitHub requests of both processes from the first delivery to the end, per issue (target ≤ 20);
+//                             `load_requests_per_issue_rate_limited` leaves out 304 Not Modified answers
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { Agent } from "node:http";
@@ -20,6 +22,7 @@ import { mulberry32 as prng, shuffle } from "../test/helpers/seeded-random.js";
 import { runStateIn } from "../test/helpers/run-state-of.js";
 import { LOAD } from "../test/helpers/load-world.js";
 import { postWebhook } from "../test/helpers/post-webhook.js";
+import { breakdownLines, countByRoute, rateLimited } from "./request-routes.js";
 
 const {
   installations: INSTALLATIONS,
@@ -246,18 +249,21 @@ const startsPerIssue = new Map<string, number>();
 for (const run of starts) startsPerIssue.set(`${run.repo}#${run.issue}`, (startsPerIssue.get(`${run.repo}#${run.issue}`) ?? 0) + 1);
 const endById = new Map(ends.map((run) => [run.runId, run]));
 const lost = issues.filter((issue) => statusOf(issue) !== "done");
+const loadRequests = emulator.requests.slice(requestsBefore);
 const figures = {
   load_runs_double_started: [...startsPerIssue.values()].filter((count) => count > 1).length,
   load_max_active_per_repo: maxActivePerRepo(starts.map((run) => endById.get(run.runId) ?? run)),
   load_runs_lost: lost.length,
   load_peak_rss_mb: Math.round(Math.max(...replicas.map((replica) => replica.peakRss)) / 1e5) / 10,
   load_duration_s: Math.round((ended - began) / 100) / 10,
+  load_github_requests: loadRequests.length,
+  load_requests_per_issue: Math.round((loadRequests.length / issues.length) * 10) / 10,
+  load_requests_per_issue_rate_limited: Math.round((rateLimited(loadRequests) / issues.length) * 10) / 10,
 };
 const extra = {
   load_ack_s: Math.round((acknowledged - began) / 100) / 10,
   load_ready_rss_mb: Math.round(Math.max(...replicas.map((replica) => replica.readyRss)) / 1e5) / 10,
   load_peak_rss_hwm_mb: Math.round(Math.max(...replicas.map((replica) => replica.maxRssBytes ?? 0)) / 1e5) / 10,
-  load_github_requests: emulator.requests.length - requestsBefore,
   load_runs_per_replica: Object.fromEntries(replicas.map((replica) => [replica.name, starts.filter((run) => run.replica === replica.name).length])),
   load_app_errors_logged: replicas.reduce((sum, replica) => sum + replica.errors, 0),
 };
@@ -268,7 +274,7 @@ writeFileSync(resultsPath, `${JSON.stringify({ ...previous, ...figures, load_mea
 
 console.log(
   `afk load bench: ${REPOS} repositories × ${ISSUES_PER_REPO} issues, ${burst.length - originals.length} redeliveries, ` +
-    `2 App processes; ${extra.load_github_requests} GitHub requests; burst acknowledged in ${extra.load_ack_s} s; runs per process ${JSON.stringify(extra.load_runs_per_replica)}`,
+    `2 App processes; ${figures.load_github_requests} GitHub requests; burst acknowledged in ${extra.load_ack_s} s; runs per process ${JSON.stringify(extra.load_runs_per_replica)}`,
 );
 const rows: Array<[string, string, string]> = [
   ["load_runs_double_started", String(figures.load_runs_double_started), "0"],
@@ -280,8 +286,12 @@ const rows: Array<[string, string, string]> = [
     `(${extra.load_ready_rss_mb} MB when ready, before the burst)`,
   ],
   ["load_duration_s", String(figures.load_duration_s), ""],
+  ["load_requests_per_issue", String(figures.load_requests_per_issue), "≤ 20"],
+  ["load_requests_per_issue_rate_limited", String(figures.load_requests_per_issue_rate_limited), "(not 304)"],
 ];
 for (const [name, value, target] of rows) console.log(`${name.padEnd(42)} ${value.padEnd(14)} ${target}`);
+console.log(`requests per issue by route (top 15 of ${issues.length} issues):`);
+for (const line of breakdownLines(countByRoute(loadRequests), 15, issues.length)) console.log(line);
 if (lost.length > 0)
   console.log(
     `not done: ${lost
