@@ -447,3 +447,26 @@ export function operationIdOf(method: string, template: string): string | undefi
     .find((candidate) => candidate.template === template)
     ?.operations.get(method.toUpperCase())?.operationId;
 }
+
+/** The key of a webhook in the description's `x-webhooks`: `issues-labeled`, `check-suite-completed`, `status`. */
+function webhookKey(event: string, action: string | undefined): string {
+  const name = event.replace(/_/g, "-");
+  return action === undefined ? name : `${name}-${action.replace(/_/g, "-")}`;
+}
+
+/**
+ * Checks a webhook payload against the schema the description gives that event and action (the
+ * same schemas `@octokit/openapi-webhooks-types`, and so `@octokit/webhooks`, are generated from).
+ */
+export function validateWebhook(event: string, action: string | undefined, payload: unknown): ResponseValidation {
+  const webhooks = description()["x-webhooks"];
+  const key = webhookKey(event, action);
+  const item = isObject(webhooks) ? webhooks[key] : undefined;
+  const post = isObject(item) ? item.post : undefined;
+  const requestBody = isObject(post) ? deref(post.requestBody) : undefined;
+  const schema = isObject(requestBody) ? jsonSchemaOfContent(requestBody.content) : undefined;
+  if (schema === undefined) return { ok: false, error: `GitHub's description has no webhook ${key}` };
+  const validate = validatorFor(`webhook ${key}`, schema);
+  if (validate(payload)) return { ok: true };
+  return { ok: false, error: `the ${key} payload does not match GitHub's webhook schema: ${formatErrors(validate.errors, "payload")}` };
+}

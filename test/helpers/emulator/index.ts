@@ -1,0 +1,8 @@
+/** The GitHub emulator's public surface: the emulator, its types and JSON shapes, and the helpers tests use beside it. */
+export { GitHubEmulator } from "./emulator.js";
+export { loopbackFetch } from "./loopback-fetch.js";
+export { manifestProblems } from "./manifest.js";
+export type { UserState as EmulatorUser } from "./store.js";
+export type * from "./types.js";
+export type * from "./json.js";
+export type { DeliveryAction, DeliveryEvent, DeliveryInputs, StatusDeliveryInput, WebhookDelivery, WebhookReceiver } from "./webhooks.js";
