@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { operationIdOf, validateRequest } from "../openapi-validator.js";
-import { failure, FULL, installationOctokit, OWNER, REPO, useEmulator } from "./test-kit.js";
+import { loopbackFetch } from "./loopback-fetch.js";
+import { failure, FULL, installationOctokit, installationToken, OWNER, REPO, useEmulator } from "./test-kit.js";
 
 const current = useEmulator();
 
@@ -86,5 +87,55 @@ describe("the emulator's server", () => {
     expect((await failure(octokit.rest.git.getRef({ owner: OWNER, repo: REPO, ref: "heads/main" }))).status).toBe(502);
     emulator.onRequest = undefined;
     expect((await octokit.rest.git.getRef({ owner: OWNER, repo: REPO, ref: "heads/main" })).status).toBe(200);
+  });
+
+  it("answers a GET whose If-None-Match names the current ETag with 304 and no body, and records the 304", async () => {
+    const emulator = current();
+    emulator.addIssue(FULL, { title: "Polled" });
+    const token = await installationToken(emulator);
+    const url = `${emulator.apiUrl}/repos/${FULL}/issues/1/comments`;
+    const get = (headers: Record<string, string> = {}): Promise<Response> => loopbackFetch(url, { headers: { authorization: `token ${token}`, ...headers } });
+
+    const first = await get();
+    const etag = first.headers.get("etag") ?? "";
+    expect(first.status).toBe(200);
+    expect(etag).toMatch(/^W\/"[0-9a-f]{64}"$/);
+    expect(await first.json()).toEqual([]);
+
+    const unchanged = await get({ "if-none-match": etag });
+    expect(unchanged.status).toBe(304);
+    expect(await unchanged.text()).toBe("");
+    expect(unchanged.headers.get("etag")).toBe(etag);
+    // A strong form of the same tag, a list naming it, and `*` match too (weak comparison, as for GET).
+    expect((await get({ "if-none-match": etag.replace(/^W\//, "") })).status).toBe(304);
+    expect((await get({ "if-none-match": `"other", ${etag}` })).status).toBe(304);
+    expect((await get({ "if-none-match": "*" })).status).toBe(304);
+
+    // A change to what the GET answers gives it a new tag: the old one no longer matches.
+    emulator.addComment(FULL, 1, { body: "news", user: "alice" });
+    const changed = await get({ "if-none-match": etag });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get("etag")).not.toBe(etag);
+    expect(await changed.json()).toHaveLength(1);
+
+    const statuses = emulator.requests.filter((r) => r.operationId === "issues/list-comments").map((r) => r.status);
+    expect(statuses).toEqual([200, 304, 304, 304, 304, 200]);
+    // A 304 is a request a bench counts apart: GitHub does not count it against the rate limit.
+    expect(emulator.requests.filter((r) => r.status === 304).every((r) => r.response === undefined)).toBe(true);
+  });
+
+  it("tags only successful GETs: writes and errors carry no ETag and never answer 304", async () => {
+    const emulator = current();
+    emulator.addIssue(FULL, { title: "Written" });
+    const octokit = await installationOctokit(emulator);
+    const created = await octokit.rest.issues.createComment({ owner: OWNER, repo: REPO, issue_number: 1, body: "hi", headers: { "if-none-match": "*" } });
+    expect(created.status).toBe(201);
+    expect(created.headers.etag).toBeUndefined();
+    const missing = await failure(octokit.rest.issues.get({ owner: OWNER, repo: REPO, issue_number: 99, headers: { "if-none-match": "*" } }));
+    expect(missing.status).toBe(404);
+    // Octokit reports a 304 as a RequestError with that status: the caller keeps what it read before.
+    const { headers } = await octokit.rest.issues.get({ owner: OWNER, repo: REPO, issue_number: 1 });
+    const notModified = await failure(octokit.rest.issues.get({ owner: OWNER, repo: REPO, issue_number: 1, headers: { "if-none-match": headers.etag ?? "" } }));
+    expect(notModified.status).toBe(304);
   });
 });
