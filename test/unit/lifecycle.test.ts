@@ -635,3 +635,152 @@ describe("CI racing the hand-off, for every interleaving (fast-check)", () => {
     );
   });
 });
+
+// The whole life of a run, from the request: the queue, blocking, start and interruption, through
+// decide() with a model of the shell (the repository lock, the dispatcher, the issue's blockers).
+
+/** A step of the whole life: a request as the gate judged it, a dispatch, blockers opening or closing, the running process dying, or a lifecycle event. */
+type LifeStep =
+  | { request: { source: "label" | "command"; delivery: string; accepted: boolean; queuedBehind?: number } }
+  | { dispatch: true }
+  | { blockers: number[] }
+  | { processDied: true }
+  | { abandoned: true }
+  | { step: Step };
+
+const lifeStep: fc.Arbitrary<LifeStep> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc
+      .record({
+        source: fc.constantFrom<"label" | "command">("label", "command"),
+        delivery: fc.constantFrom("d-1", "d-2", "d-3", "d-4"),
+        accepted: fc.boolean(),
+        queuedBehind: fc.option(fc.constant(9), { nil: undefined }),
+      })
+      .map(({ queuedBehind, ...request }): LifeStep => ({ request: queuedBehind === undefined ? request : { ...request, queuedBehind } })),
+  },
+  { weight: 3, arbitrary: fc.constant<LifeStep>({ dispatch: true }) },
+  { weight: 1, arbitrary: fc.constantFrom<number[]>([], [], [5], [5, 6]).map((blockers): LifeStep => ({ blockers })) },
+  { weight: 1, arbitrary: fc.constant<LifeStep>({ processDied: true }) },
+  { weight: 1, arbitrary: fc.constant<LifeStep>({ abandoned: true }) },
+  { weight: 4, arbitrary: step.filter((s) => !("dispatch" in s)).map((s): LifeStep => ({ step: s })) },
+);
+
+const ACTIVE = new Set(["queued", "running", "waiting"]);
+
+describe("the whole life of a run, from the request (fast-check)", () => {
+  it("starts only through an accepted request, never twice for one delivery, never while blocked, and holds the lock exactly while running", () => {
+    const policy = policyOf({ fix_forward: { max_attempts: 3, max_minutes: 45 }, review: { max_cycles: 2 } });
+    fc.assert(
+      fc.property(fc.array(lifeStep, { maxLength: 80 }), (steps) => {
+        let state: RunState | undefined;
+        let lockHeld = false;
+        let blockers: number[] = [];
+        let minutes = 0;
+        let runs = 0;
+        for (const next of steps) {
+          const now = at(minutes);
+          const before = state;
+          let transition: ReturnType<typeof decide> | undefined;
+          if ("request" in next) {
+            const { source, delivery, accepted, queuedBehind } = next.request;
+            runs += 1;
+            transition = decide(
+              state,
+              {
+                kind: "requested",
+                runId: `r-${runs}`,
+                issueNumber: 3,
+                trigger: { actor: "ada", source, deliveryId: delivery, repoUrl: "https://github.com/o/r", bodyDigest: "sha256:x" },
+                job: "implement",
+                verdict: accepted
+                  ? { kind: "accepted", react: source === "label", ...(queuedBehind === undefined ? {} : { queuedBehind }) }
+                  : { kind: "refused", notice: { kind: "untrusted", message: "no write access", problems: [] } },
+              },
+              policy,
+              now,
+            );
+            const recorded = before?.deliveries.includes(delivery) === true;
+            if (recorded) {
+              // A redelivery changes nothing; it only dispatches again, in case the first try stopped after recording.
+              expect(transition.state).toBe(before);
+              expect(kinds(transition.effects)).toEqual(["dispatch"]);
+            } else if (before !== undefined && ACTIVE.has(before.status)) {
+              // An active run is never overwritten by a request: a refusal is a reply, an acceptance changes nothing.
+              expect(transition.state).toBe(before);
+              expect(kinds(transition.effects)).toEqual(accepted ? [] : ["comment"]);
+            } else if (accepted) {
+              expect(transition.state).toMatchObject({ status: "queued", runId: `r-${runs}`, job: "implement" });
+              expect(transition.state.deliveries).toContain(delivery);
+              // A new run is in the queue (the trigger label: a command adds it) and the queue is dispatched.
+              expect(kinds(transition.effects)).toContain(source === "command" ? "enqueue" : "dispatch");
+              expect(kinds(transition.effects).includes("react-on-issue")).toBe(source === "label");
+            } else {
+              expect(transition.state).toMatchObject({ status: "refused", notice: { kind: "untrusted" } });
+              expect(transition.effects).toEqual([]);
+            }
+          } else if ("blockers" in next) {
+            blockers = next.blockers;
+            continue;
+          } else if ("dispatch" in next) {
+            if (state === undefined || state.status !== "queued" || lockHeld) continue;
+            const newWork = state.job !== "fix-ci" && state.job !== "rework";
+            if (newWork && blockers.length > 0) {
+              transition = decide(state, { kind: "blocked", runId: state.runId, blockers }, policy, now);
+              // A blocked run stays queued, showing what it waits for.
+              expect(transition.state).toMatchObject({ status: "queued", blockedBy: blockers });
+              expect(transition.effects).toEqual([]);
+            } else {
+              transition = decide(state, { kind: "started", runId: state.runId, replica: "replica-a" }, policy, now);
+              lockHeld = true;
+              expect(transition.state).toMatchObject({ status: "running", runId: state.runId, replica: "replica-a" });
+              expect(transition.state.blockedBy).toBeUndefined();
+              expect(kinds(transition.effects)).toEqual(["add-label", "run-job"]);
+            }
+          } else if ("processDied" in next) {
+            if (state === undefined || state.status !== "running") continue;
+            // The lease ends; another dispatch takes the lock back and tells the issue.
+            lockHeld = false;
+            const holder = { issue: 3, runId: state.runId, replica: "replica-a", acquiredAt: now.toISOString(), expiresAt: now.toISOString() };
+            transition = decide(state, { kind: "interrupted", holder }, policy, now);
+            expect(transition.state).toMatchObject({ status: "interrupted", outcome: { retryable: true } });
+            expect(transition.effects).toEqual([{ kind: "remove-labels", labels: ["in_progress"] }]);
+          } else if ("abandoned" in next) {
+            if (state === undefined) continue;
+            transition = decide(state, { kind: "abandoned", reason: "nobody runs it" }, policy, now);
+            if (before?.status === "running") {
+              lockHeld = false;
+              expect(transition.state).toMatchObject({ status: "stopped", stoppedBy: "afk" });
+            } else expect(transition.state).toBe(before);
+          } else if ("wait" in next.step) {
+            minutes += next.step.wait;
+            continue;
+          } else {
+            if (state === undefined) continue;
+            const event: LifecycleEvent =
+              "ciOnHead" in next.step ? { kind: "ci", head: state.ci?.head ?? HEADS[0], verdict: next.step.ciOnHead } : next.step.event;
+            transition = decide(state, event, policy, now);
+          }
+          if (transition === undefined) continue;
+          state = transition.state;
+          for (const effect of transition.effects) {
+            if (effect.kind === "release-lock") {
+              expect(lockHeld, "released a lock it did not hold").toBe(true);
+              lockHeld = false;
+            }
+          }
+          expect(lockHeld).toBe(state.status === "running");
+          // A settled run becomes active again only as a new run, through an accepted request.
+          if (before !== undefined && !ACTIVE.has(before.status) && ACTIVE.has(state.status)) {
+            expect("request" in next && next.request.accepted).toBe(true);
+            expect(state.runId).not.toBe(before.runId);
+          }
+          // Only a dispatch starts a job.
+          if (state.status === "running" && before?.status !== "running") expect("dispatch" in next).toBe(true);
+        }
+      }),
+      { numRuns: 1_000 },
+    );
+  });
+});
