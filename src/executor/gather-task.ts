@@ -1,0 +1,102 @@
+import { readPlan } from "../github/comments.js";
+import type { GitHub } from "../github/types.js";
+import type { RunJob } from "../run-contract/executor.js";
+import { describeFailingChecks, describeReviewRequest, readQuestion } from "./follow-up-context.js";
+import { renderPrompt } from "./render-prompt.js";
+import { readRepoInstructions } from "./repo-instructions.js";
+
+/** The issue's text for a prompt, read (as the trusted person saw it) before the task is gathered. */
+export interface IssueSlots {
+  repository: string;
+  issue_number: string;
+  issue_title: string;
+  issue_body: string;
+  discussion: string;
+}
+
+/** A job's task: rendered once the worktree is there (it may read the repository's instructions), or refused with a reason. */
+export type GatheredTask = { kind: "task"; render: (worktreePath: string) => Promise<string> } | { kind: "refused"; message: string };
+
+/** The task for the job's kind, gathered from GitHub before any clone; rendered once the worktree is there. */
+export async function gatherTask(job: RunJob, octokit: GitHub, botLogin: string, issue: IssueSlots): Promise<GatheredTask> {
+  const { config, context } = job;
+  const onBranch = {
+    repository: issue.repository,
+    issue_number: issue.issue_number,
+    issue_title: issue.issue_title,
+    pull_number: String(context.pullRequest?.number ?? ""),
+    branch: context.branch ?? "",
+    test_command: config.test,
+  };
+  switch (job.kind) {
+    case "implement": {
+      const plan = context.planCommentId === undefined ? undefined : await readPlan(octokit, job.repo, context.planCommentId, botLogin);
+      if (context.planCommentId !== undefined && plan === undefined)
+        return {
+          kind: "refused",
+          message: "afk could not read back its approved plan (the comment was deleted or edited); comment `/afk plan` for a new one.",
+        };
+      return {
+        kind: "task",
+        render: async (path) => {
+          const text = await renderPrompt("implement", { ...issue, repo_instructions: await readRepoInstructions(path) });
+          return plan === undefined
+            ? text
+            : `${text}\n\nA person approved this plan for the issue; follow it unless the code shows it is wrong (then say why in your summary):\n\n<approved_plan>\n${plan}\n</approved_plan>`;
+        },
+      };
+    }
+    case "fix-ci": {
+      const head = context.ciHead;
+      if (head === undefined) return { kind: "refused", message: "afk does not know which commit CI judged red; comment `/afk retry` to start over." };
+      const checks = await describeFailingChecks(octokit, job.repo, head, botLogin.replace(/\[bot\]$/, ""));
+      return {
+        kind: "task",
+        render: async () =>
+          renderPrompt("fix-ci", {
+            ...onBranch,
+            head,
+            attempt: String(context.attempt ?? 1),
+            max_attempts: String(config.fix_forward.max_attempts),
+            failing_checks: checks.text,
+          }),
+      };
+    }
+    case "rework": {
+      const pullNumber = context.pullRequest?.number;
+      if (pullNumber === undefined) return { kind: "refused", message: "afk has no pull request to rework." };
+      const review = await describeReviewRequest(octokit, job.repo, {
+        pullNumber,
+        reviewId: context.reviewId,
+        commentId: context.commentId,
+        trust: config.trusted,
+        botLogin,
+      });
+      return {
+        kind: "task",
+        render: async () =>
+          renderPrompt("address-review", { ...onBranch, cycle: String(context.attempt ?? 1), max_cycles: String(config.review.max_cycles), review }),
+      };
+    }
+    case "plan":
+      return {
+        kind: "task",
+        render: async (path) => renderPrompt("plan", { ...issue, repo_instructions: await readRepoInstructions(path), test_command: config.test }),
+      };
+    case "ask": {
+      const question = context.commentId === undefined ? undefined : await readQuestion(octokit, job.repo, context.commentId);
+      if (question === undefined) return { kind: "refused", message: "afk could not read the question (the `/afk ask` comment was deleted or is empty)." };
+      return {
+        kind: "task",
+        render: async () =>
+          renderPrompt("ask", {
+            repository: issue.repository,
+            issue_number: issue.issue_number,
+            issue_title: issue.issue_title,
+            asked_by: context.requestedBy ?? job.trigger.actor,
+            question,
+          }),
+      };
+    }
+  }
+}
