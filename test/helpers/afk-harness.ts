@@ -1,10 +1,11 @@
 import { generateKeyPairSync } from "node:crypto";
 import Bottleneck from "bottleneck";
-import { createProbot, ProbotOctokit, type Probot } from "probot";
+import { createProbot, ProbotOctokit, type ApplicationFunction, type Probot } from "probot";
 import type { Coordinator } from "../../src/dispatch/coordinator.js";
 import type { Executor } from "../../src/run-contract/executor.js";
 import { createAfkOctokit, GITHUB_REQUEST_POLICY } from "../../src/github/octokit.js";
 import { createAfkApp } from "../../src/index.js";
+import type { StateObserver } from "../../src/observability/state-observer.js";
 import type { GitHubEmulator } from "./github-emulator.js";
 
 let privateKey: string | undefined;
@@ -64,68 +65,117 @@ export interface AfkInstance {
   quiet(): Promise<void>;
 }
 
-let deliveries = 0;
+/** How a test starts afk in its own process (on `probot.receive` or on Probot's server). */
+export interface AfkStartOptions {
+  /** afk's environment, over the tests' defaults (every repository allowed, a replica id, no cache directory). */
+  env?: Record<string, string>;
+  executor?: Executor;
+  /** `AFK_REPLICA_ID`; each way of starting afk has its own default. */
+  replicaId?: string;
+  renewEveryMs?: number;
+  /** Off by default: tests start each App on a fresh emulator; the ones about restarts turn recovery on. */
+  recoverOnStart?: boolean;
+  /** afk's Octokit with its retries (RetryingOctokit) instead of one that never retries. */
+  octokitRetries?: boolean;
+  now?: () => Date;
+  observer?: StateObserver;
+  readinessCacheMs?: number;
+}
 
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 
-/** `AFK_TEST_LOG_LEVEL=info npm test` shows the App's logs; tests are silent otherwise. */
-function testLogLevel(): (typeof LOG_LEVELS)[number] {
-  return LOG_LEVELS.find((level) => level === process.env.AFK_TEST_LOG_LEVEL) ?? "fatal";
+/** A level of Probot's log (`LOG_LEVEL`). */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The level named by `value` (an environment variable, say), or `fallback` when it names none. */
+export function logLevelOf(value: string | undefined, fallback: LogLevel): LogLevel {
+  return LOG_LEVELS.find((level) => level === value) ?? fallback;
+}
+
+/** Where a test App finds GitHub: the emulator, or the address of one in another process. */
+export interface GitHubAddress {
+  /** `host:port`, for `GHE_HOST` (with `GHE_PROTOCOL=http`). */
+  host: string;
+  appId: number | string;
 }
 
 /**
- * Starts afk as a Probot app pointed at the emulator through GHE_HOST and
- * GHE_PROTOCOL, exactly as an operator points it at GitHub Enterprise Server,
- * so every request (installation tokens included) goes to the emulator.
+ * A Probot pointed at `github` through GHE_HOST and GHE_PROTOCOL, exactly as an operator points it
+ * at GitHub Enterprise Server, so every request (installation tokens included) goes there; signed
+ * with the tests' throwaway key.
  */
-export async function startAfk(
-  emulator: GitHubEmulator,
-  options: {
-    env?: Record<string, string>;
-    executor?: Executor;
-    replicaId?: string;
-    renewEveryMs?: number;
-    recoverOnStart?: boolean;
-    octokitRetries?: boolean;
-    now?: () => Date;
-  } = {},
-): Promise<AfkInstance> {
-  const probot = createProbot({
+export function createTestProbot(
+  github: GitHubAddress,
+  options: { secret?: string; Octokit?: typeof ProbotOctokit; logLevel?: LogLevel; logFormat?: "json" } = {},
+): Probot {
+  return createProbot({
     env: {
-      APP_ID: String(emulator.appId),
+      APP_ID: String(github.appId),
       PRIVATE_KEY: testPrivateKey(),
-      WEBHOOK_SECRET: "test-secret",
-      GHE_HOST: emulator.host,
+      WEBHOOK_SECRET: options.secret ?? "test-secret",
+      GHE_HOST: github.host,
       GHE_PROTOCOL: "http",
-      LOG_LEVEL: testLogLevel(),
+      // `AFK_TEST_LOG_LEVEL=info npm test` shows the App's logs; tests are silent otherwise.
+      LOG_LEVEL: options.logLevel ?? logLevelOf(process.env.AFK_TEST_LOG_LEVEL, "fatal"),
+      ...(options.logFormat === undefined ? {} : { LOG_FORMAT: options.logFormat }),
     },
-    overrides: { Octokit: options.octokitRetries === true ? RetryingOctokit : UnthrottledOctokit },
+    overrides: { Octokit: options.Octokit ?? UnthrottledOctokit },
   });
-  let coordinator: Coordinator | undefined;
-  await probot.load(
-    createAfkApp({
-      env: { AFK_ALLOWLIST: "*/*", AFK_REPLICA_ID: options.replicaId ?? "replica-test", AFK_CACHE_DIR: "/nonexistent", ...options.env },
-      ...(options.executor === undefined ? {} : { executor: options.executor }),
-      ...(options.renewEveryMs === undefined ? {} : { renewEveryMs: options.renewEveryMs }),
-      // Tests start each App on a fresh emulator; the ones about restarts turn recovery on.
-      recoverOnStart: options.recoverOnStart ?? false,
-      retry: TEST_RETRY,
-      ...(options.now === undefined ? {} : { now: options.now }),
-      onLoad: (loaded) => {
-        coordinator = loaded;
-      },
-    }),
-  );
-  if (coordinator === undefined) throw new Error("afk did not hand out its coordinator on load");
-  const loaded = coordinator;
+}
+
+/** The Octokit class a test App uses: one that never retries, or afk's own retries with short waits. */
+export function testOctokit(options: AfkStartOptions): typeof ProbotOctokit {
+  return options.octokitRetries === true ? RetryingOctokit : UnthrottledOctokit;
+}
+
+/**
+ * afk's app function with the tests' settings, and the coordinator it hands out once loaded (it
+ * throws before then). Every way a test starts afk in its own process goes through here.
+ */
+export function testAfkApp(options: AfkStartOptions, defaultReplicaId: string): { app: ApplicationFunction; coordinator(): Coordinator } {
+  let loaded: Coordinator | undefined;
+  const app = createAfkApp({
+    env: { AFK_ALLOWLIST: "*/*", AFK_REPLICA_ID: options.replicaId ?? defaultReplicaId, AFK_CACHE_DIR: "/nonexistent", ...options.env },
+    ...(options.executor === undefined ? {} : { executor: options.executor }),
+    ...(options.renewEveryMs === undefined ? {} : { renewEveryMs: options.renewEveryMs }),
+    ...(options.observer === undefined ? {} : { observer: options.observer }),
+    ...(options.readinessCacheMs === undefined ? {} : { readinessCacheMs: options.readinessCacheMs }),
+    recoverOnStart: options.recoverOnStart ?? false,
+    retry: TEST_RETRY,
+    ...(options.now === undefined ? {} : { now: options.now }),
+    onLoad: (coordinator) => {
+      loaded = coordinator;
+    },
+  });
+  return {
+    app,
+    coordinator() {
+      if (loaded === undefined) throw new Error("afk did not hand out its coordinator on load");
+      return loaded;
+    },
+  };
+}
+
+let deliveries = 0;
+
+/**
+ * Starts afk as a Probot app in this process, pointed at the emulator (see `createTestProbot`);
+ * deliveries go straight to `probot.receive`. A world (test/helpers/world/) starts it for tests and
+ * stops it with the world.
+ */
+export async function startAfk(emulator: GitHubEmulator, options: AfkStartOptions = {}): Promise<AfkInstance> {
+  const probot = createTestProbot(emulator, { Octokit: testOctokit(options) });
+  const afk = testAfkApp(options, "replica-test");
+  await probot.load(afk.app);
+  const coordinator = afk.coordinator();
   return {
     probot,
-    coordinator: loaded,
+    coordinator,
     async deliver(name, payload, id) {
       deliveries++;
       await probot.receive({ id: id ?? `delivery-${deliveries}`, name, payload } as Parameters<Probot["receive"]>[0]);
     },
-    idle: () => loaded.idle(),
-    quiet: () => loaded.quiet(),
+    idle: () => coordinator.idle(),
+    quiet: () => coordinator.quiet(),
   };
 }

@@ -1,23 +1,10 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach } from "vitest";
-import { GitHubEmulator } from "./github-emulator.js";
-import { createBareRepo, GitHttpServer } from "./git-http-server.js";
-import { ModelServer, type ScriptedBlock, type ScriptedTurn, type ScriptedUsage } from "./model-server.js";
+import type { GitHttpServer } from "./git-http-server.js";
+import type { ModelServer, ScriptedBlock, ScriptedTurn, ScriptedUsage } from "./model-server.js";
 import { FULL_NAME, startScenario, type Scenario } from "./scenario.js";
+import { FIXTURE_FILES } from "./world/fixture-project.js";
+import { closeWorldsAfterEach } from "./world/use-world.js";
 
-/** The Anthropic key afk is given in tests; it must never reach the model in a tool result. */
-export const TEST_ANTHROPIC_KEY = "sk-ant-api03-test-key-that-must-never-leak-0000";
-
-/** A small Node project whose tests pass: `node --test`. */
-export const FIXTURE_FILES: Record<string, string> = {
-  "package.json": `${JSON.stringify({ name: "fixture", version: "1.0.0", type: "module", scripts: { test: "node --test" } }, null, 2)}\n`,
-  "src/math.js": "export function add(a, b) {\n  return a + b;\n}\n",
-  "test/math.test.js":
-    'import { test } from "node:test";\nimport assert from "node:assert/strict";\nimport { add } from "../src/math.js";\n\ntest("add", () => {\n  assert.equal(add(2, 3), 5);\n});\n',
-  ".github/workflows/ci.yml": "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: npm test\n",
-};
+export { FIXTURE_FILES, TEST_ANTHROPIC_KEY } from "./world/fixture-project.js";
 
 export interface GitScenario extends Scenario {
   model: ModelServer;
@@ -38,37 +25,17 @@ export function useGitScenario(): (options: {
   files?: Record<string, string>;
   octokitRetries?: boolean;
 }) => Promise<GitScenario> {
-  let current: GitScenario | undefined;
-  afterEach(async () => {
-    const scenario = current;
-    current = undefined;
-    if (scenario === undefined) return;
-    await scenario.close();
-    await scenario.git.close();
-    await scenario.model.close();
-    rmSync(scenario.root, { recursive: true, force: true });
-    scenario.github.assertNoViolations();
-    if (scenario.model.violations.length > 0) throw new Error(`The model server saw: ${scenario.model.violations.join("; ")}`);
-  });
+  const keep = closeWorldsAfterEach();
   return async (options) => {
-    const root = mkdtempSync(join(tmpdir(), "afk-it-"));
-    const config = options.config ?? "test: node --test\n";
-    const { path: remote } = createBareRepo(join(root, "remote"), FULL_NAME, { ...FIXTURE_FILES, ...options.files, ".github/afk.yml": config });
-    const github = await GitHubEmulator.start();
-    const git = await GitHttpServer.start({
-      root: join(root, "remote"),
-      authorize: ({ repo, service, token }) => github.gitAccessAllowed(repo, token, service),
-    });
-    const model = await ModelServer.start(options.script);
     const scenario = await startScenario({
-      github,
-      config,
-      env: { ANTHROPIC_API_KEY: TEST_ANTHROPIC_KEY, ANTHROPIC_BASE_URL: model.url, AFK_CACHE_DIR: join(root, "cache"), AFK_MODEL_RETRIES: "1", ...options.env },
+      git: { ...FIXTURE_FILES, ...options.files },
+      model: options.script,
+      ...(options.config === undefined ? {} : { config: options.config }),
+      ...(options.env === undefined ? {} : { env: options.env }),
       ...(options.octokitRetries === undefined ? {} : { octokitRetries: options.octokitRetries }),
     });
-    github.connectGit(FULL_NAME, { cloneUrl: git.cloneUrl(FULL_NAME), gitDir: remote });
-    current = { ...scenario, model, git, remote, root };
-    return current;
+    const world = keep(scenario.world);
+    return { ...scenario, model: world.model, git: world.git, remote: world.repo(FULL_NAME).remote, root: world.root };
   };
 }
 

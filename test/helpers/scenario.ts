@@ -1,11 +1,12 @@
-import { afterEach } from "vitest";
-import type { Executor } from "../../src/run-contract/executor.js";
-import { startAfk, type AfkInstance } from "./afk-harness.js";
-import { GitHubEmulator, type Role } from "./github-emulator.js";
+import type { AfkInstance, AfkStartOptions } from "./afk-harness.js";
+import type { GitHubEmulator, Role } from "./github-emulator.js";
 import type { HeldExecutor } from "./held-executor.js";
 import { runStateOf } from "./run-state-of.js";
 import { waitFor } from "./wait-for.js";
-import { issueCommentCreatedPayload, issuesLabeledPayload } from "./webhook-payloads.js";
+import type { ScriptedTurn } from "./model-server.js";
+import { buildWorld, type World, type WorldOptions } from "./world/build-world.js";
+import { closeWorldsAfterEach } from "./world/use-world.js";
+import type { WorldRepo } from "./world/world-repo.js";
 
 export const OWNER = "octo-org";
 export const REPO = "app";
@@ -21,7 +22,11 @@ export const PEOPLE: Record<string, Role> = {
   "rex-read": "read",
 };
 
+/** Users with no role on the repository: someone from outside, and a bot. */
+const STRANGERS = ["outsider", "renovate[bot]"];
+
 export interface Scenario {
+  world: World;
   github: GitHubEmulator;
   afk: AfkInstance;
   /** Adds an issue and returns its number. */
@@ -32,125 +37,88 @@ export interface Scenario {
   comment(issue: number, sender: string, body: string, options?: { senderType?: "User" | "Bot"; wait?: boolean }): Promise<void>;
   /** Bodies of the comments afk's bot wrote on the issue. */
   afkComments(issue: number): string[];
+  /** Starts another afk instance (a replica) on the same GitHub; the scenario it returns delivers to it. Stopped with the world. */
+  replica(options?: AfkStartOptions): Promise<Scenario>;
+  /** Closes the world: every afk instance, then GitHub. */
   close(): Promise<void>;
 }
 
-export async function startScenario(
-  options: {
-    config?: string | null;
-    env?: Record<string, string>;
-    executor?: Executor;
-    github?: GitHubEmulator;
-    octokitRetries?: boolean;
-    now?: () => Date;
-  } = {},
-): Promise<Scenario> {
-  const github = options.github ?? (await GitHubEmulator.start());
-  // The emulator checks its own answers against the description too, so afk is tested against GitHub-shaped responses.
-  github.checkResponses = true;
-  const config = options.config === undefined ? "test: npm test\n" : options.config;
-  github.addRepo({ owner: OWNER, name: REPO, installationId: INSTALLATION_ID, files: config === null ? {} : { ".github/afk.yml": config } });
-  for (const [login, role] of Object.entries(PEOPLE)) {
-    github.addUser(login);
-    github.setPermission(FULL_NAME, login, role);
-  }
-  github.addUser("outsider");
-  github.addUser("renovate[bot]", "Bot");
-  const afk = await startAfk(github, {
-    ...(options.env === undefined ? {} : { env: options.env }),
-    ...(options.executor === undefined ? {} : { executor: options.executor }),
-    ...(options.octokitRetries === undefined ? {} : { octokitRetries: options.octokitRetries }),
-    ...(options.now === undefined ? {} : { now: options.now }),
-  });
-  return scenarioFor(github, afk);
+export interface ScenarioOptions extends AfkStartOptions {
+  /** `.github/afk.yml`; `null` for none. When not given: `test: node --test` with git, `test: npm test` without. */
+  config?: string | null;
+  /** A real git repository behind `octo-org/app`: `true` for the fixture project, or its files. */
+  git?: boolean | Record<string, string>;
+  /** A scripted model server the App is pointed at. */
+  model?: ScriptedTurn[];
 }
 
-export function scenarioFor(github: GitHubEmulator, afk: AfkInstance): Scenario {
+/** A scenario's world: `octo-org/app` in installation 4242 with PEOPLE in their roles, and STRANGERS. */
+export function scenarioWorld(options: ScenarioOptions = {}): WorldOptions {
   return {
-    github,
-    afk,
-    issue(input = {}) {
-      return github.addIssue(FULL_NAME, {
-        title: input.title ?? "Add a greeting",
-        body: input.body ?? "Please add a greeting.",
-        labels: input.labels ?? [],
-        user: "ada-admin",
-      }).number;
-    },
-    async label(issue, sender, options = {}) {
-      const label = options.label ?? "ready-for-agent";
-      const existing = github.issue(FULL_NAME, issue);
-      const payload = issuesLabeledPayload({
+    repos: [
+      {
         owner: OWNER,
-        repo: REPO,
+        name: REPO,
         installationId: INSTALLATION_ID,
-        issue: {
-          number: issue,
-          title: existing.title,
-          body: existing.body ?? "",
-          labels: [...github.labels(FULL_NAME, issue), label],
-          state: existing.state === "closed" ? "closed" : "open",
-        },
-        label,
-        sender: { login: sender, type: options.senderType ?? (sender.endsWith("[bot]") ? "Bot" : "User") },
-      });
-      // GitHub adds the label before it sends the event.
-      github.seedLabels(FULL_NAME, issue, [label]);
+        roles: PEOPLE,
+        ...(options.config === undefined ? {} : { config: options.config }),
+        ...(options.git === undefined ? {} : { git: options.git }),
+      },
+    ],
+    users: STRANGERS,
+    ...(options.model === undefined ? {} : { model: options.model }),
+  };
+}
+
+/** Builds a scenario's world (see `scenarioWorld`) and starts afk in it. */
+export async function startScenario(options: ScenarioOptions = {}): Promise<Scenario> {
+  const { config, git, model, ...afkOptions } = options;
+  const world = await buildWorld(scenarioWorld(options));
+  try {
+    return scenarioOn(world, await world.startAfk(afkOptions));
+  } catch (error) {
+    await world.close();
+    throw error;
+  }
+}
+
+/** A scenario on `octo-org/app` of `world`, delivering to `afk`. */
+export function scenarioOn(world: World, afk: AfkInstance): Scenario {
+  const repo: WorldRepo = world.repo(FULL_NAME);
+  return {
+    world,
+    github: world.github,
+    afk,
+    issue: (input = {}) => repo.issue(input),
+    async label(issue, sender, options = {}) {
+      const payload = repo.labelPayload(issue, sender, { ...(options.label === undefined ? {} : { label: options.label }), ...senderType(options) });
       await afk.deliver("issues", payload, options.deliveryId);
       if (options.wait !== false) await afk.idle();
     },
     async comment(issue, sender, body, options = {}) {
-      const existing = github.issue(FULL_NAME, issue);
-      const created = github.addComment(FULL_NAME, issue, { body, user: sender });
-      const payload = issueCommentCreatedPayload({
-        owner: OWNER,
-        repo: REPO,
-        installationId: INSTALLATION_ID,
-        issue: {
-          number: issue,
-          title: existing.title,
-          body: existing.body ?? "",
-          labels: github.labels(FULL_NAME, issue),
-          state: existing.state === "closed" ? "closed" : "open",
-        },
-        comment: { body, id: created.id },
-        sender: { login: sender, type: options.senderType ?? (sender.endsWith("[bot]") ? "Bot" : "User") },
-      });
-      await afk.deliver("issue_comment", payload);
+      await afk.deliver("issue_comment", repo.commentPayload(issue, sender, body, senderType(options)));
       if (options.wait !== false) await afk.idle();
     },
-    afkComments(issue) {
-      return github
-        .comments(FULL_NAME, issue)
-        .filter((comment) => comment.user.login === github.botLogin)
-        .map((comment) => comment.body ?? "");
-    },
-    async close() {
-      afk.coordinator.shutdown("the test ended");
-      await afk.idle();
-      await github.close();
-    },
+    afkComments: (issue) => repo.afkComments(issue),
+    replica: async (options = {}) => scenarioOn(world, await world.startAfk(options)),
+    close: () => world.close(),
   };
 }
 
-type ScenarioOptions = Parameters<typeof startScenario>[0];
+function senderType(options: { senderType?: "User" | "Bot" }): { senderType?: "User" | "Bot" } {
+  return options.senderType === undefined ? {} : { senderType: options.senderType };
+}
 
 /**
- * Returns a `start` function for a test file's scenarios; after each test the scenario is shut
- * down and the test fails if afk sent any request GitHub's description does not allow.
+ * Returns a `start` function for a test file's scenarios; after each test the scenario's world is
+ * closed and the test fails if afk sent any request GitHub's description does not allow.
  */
 export function useScenario(): (options?: ScenarioOptions) => Promise<Scenario> {
-  let current: Scenario | undefined;
-  afterEach(async () => {
-    const scenario = current;
-    current = undefined;
-    if (scenario === undefined) return;
-    await scenario.close();
-    scenario.github.assertNoViolations();
-  });
+  const keep = closeWorldsAfterEach();
   return async (options) => {
-    current = await startScenario(options);
-    return current;
+    const scenario = await startScenario(options);
+    keep(scenario.world);
+    return scenario;
   };
 }
 

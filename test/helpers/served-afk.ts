@@ -1,11 +1,7 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { Probot, Server } from "probot";
-import type { Coordinator } from "../../src/dispatch/coordinator.js";
-import type { Executor } from "../../src/run-contract/executor.js";
-import { createAfkApp } from "../../src/index.js";
-import type { StateObserver } from "../../src/observability/state-observer.js";
-import { TEST_RETRY, testPrivateKey, UnthrottledOctokit, type AfkInstance } from "./afk-harness.js";
+import { testAfkApp, testOctokit, testPrivateKey, type AfkInstance, type AfkStartOptions } from "./afk-harness.js";
 import { freePort } from "./app-process.js";
 import type { GitHubEmulator } from "./github-emulator.js";
 import { postWebhook } from "./post-webhook.js";
@@ -25,10 +21,7 @@ export interface ServedAfk extends AfkInstance {
  * Starts afk the way `probot run` does (Probot's `Server`, the app function loaded into it, then
  * `start()`), pointed at the emulator as at GitHub Enterprise Server, on a free loopback port.
  */
-export async function startServedAfk(
-  emulator: GitHubEmulator,
-  options: { env?: Record<string, string>; executor?: Executor; observer?: StateObserver; readinessCacheMs?: number } = {},
-): Promise<ServedAfk> {
+export async function startServedAfk(emulator: GitHubEmulator, options: AfkStartOptions = {}): Promise<ServedAfk> {
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -44,7 +37,7 @@ export async function startServedAfk(
       privateKey: testPrivateKey(),
       secret: SECRET,
       baseUrl: emulator.apiUrl,
-      Octokit: UnthrottledOctokit,
+      Octokit: testOctokit(options),
       log,
     }),
     port,
@@ -52,44 +45,34 @@ export async function startServedAfk(
     log,
   });
   let probot: Probot | undefined;
-  let coordinator: Coordinator | undefined;
+  const afk = testAfkApp(options, "replica-served");
   await server.load(async (app, appOptions) => {
     probot = app;
-    await createAfkApp({
-      env: { AFK_ALLOWLIST: "*/*", AFK_REPLICA_ID: "replica-served", ...options.env },
-      ...(options.executor === undefined ? {} : { executor: options.executor }),
-      ...(options.observer === undefined ? {} : { observer: options.observer }),
-      ...(options.readinessCacheMs === undefined ? {} : { readinessCacheMs: options.readinessCacheMs }),
-      recoverOnStart: false,
-      retry: TEST_RETRY,
-      onLoad: (loaded) => {
-        coordinator = loaded;
-      },
-    })(app, appOptions);
+    await afk.app(app, appOptions);
   });
   await server.start();
-  if (probot === undefined || coordinator === undefined) throw new Error("afk did not load into Probot's server");
-  const loaded = coordinator;
+  if (probot === undefined) throw new Error("afk did not load into Probot's server");
+  const coordinator = afk.coordinator();
   const url = `http://127.0.0.1:${port}`;
   let deliveries = 0;
   return {
     probot,
-    coordinator: loaded,
+    coordinator,
     url,
     logs,
     async deliver(name, payload, id) {
       deliveries++;
       await postWebhook({ port, secret: SECRET, name, id: id ?? `served-delivery-${deliveries}`, payload });
     },
-    idle: () => loaded.idle(),
-    quiet: () => loaded.quiet(),
+    idle: () => coordinator.idle(),
+    quiet: () => coordinator.quiet(),
     async get(path) {
       const response = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(15_000) });
       return { status: response.status, contentType: response.headers.get("content-type") ?? "", body: await response.text() };
     },
     async stop() {
-      loaded.shutdown("the test ended");
-      await loaded.idle();
+      coordinator.shutdown("the test ended");
+      await coordinator.idle();
       await server.stop();
     },
   };

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { decodeStateMarker } from "../../src/lifecycle/run-state.js";
-import { startAfk, type AfkInstance } from "../helpers/afk-harness.js";
+import type { AfkInstance } from "../helpers/afk-harness.js";
 import { useGitScenario, type GitScenario } from "../helpers/git-scenario.js";
 import { HeldExecutor } from "../helpers/held-executor.js";
 import { ciFinishes, editTurns, pullOf } from "../helpers/lifecycle-events.js";
@@ -124,7 +124,7 @@ describe("a CI verdict is never lost, whenever it lands around afk's hand-off (t
           ];
           // A grace period longer than the test: nothing but afk's reading of CI can move the run.
           const scenario = await start({ config: `test: node --test\nci:\n  grace_minutes: 60\n${direct ? "mode: direct\n" : ""}`, script });
-          const replica = moment === "during" ? await startAfk(scenario.github, { executor: new HeldExecutor(), replicaId: "replica-b" }) : undefined;
+          const replica = moment === "during" ? (await scenario.replica({ executor: new HeldExecutor(), replicaId: "replica-b" })).afk : undefined;
           try {
             const issue = scenario.issue({ title: "Annotate math" });
             const branch = direct ? "main" : `afk/${issue}-annotate-math`;
@@ -169,10 +169,6 @@ describe("a CI verdict is never lost, whenever it lands around afk's hand-off (t
           } finally {
             scenario.git.onPush = undefined;
             scenario.github.holdRequest = undefined;
-            if (replica !== undefined) {
-              replica.coordinator.shutdown("the test ended");
-              await replica.idle();
-            }
           }
         });
       }

@@ -1,29 +1,19 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { startAfk } from "../helpers/afk-harness.js";
-import { GitHubEmulator } from "../helpers/github-emulator.js";
+import { describe, expect, it } from "vitest";
 import { HeldExecutor } from "../helpers/held-executor.js";
 import { runStateOf } from "../helpers/run-state-of.js";
-import { FULL_NAME, scenarioFor, startScenario, type Scenario } from "../helpers/scenario.js";
+import { FULL_NAME, useScenario } from "../helpers/scenario.js";
 import { waitFor } from "../helpers/wait-for.js";
 
-let scenarios: Scenario[] = [];
-
-afterEach(async () => {
-  for (const scenario of scenarios) await scenario.afk.quiet();
-  scenarios[0]?.github.assertNoViolations();
-  await scenarios[0]?.github.close();
-  scenarios = [];
-});
+const start = useScenario();
 
 describe("two App instances sharing one GitHub", () => {
   it("50 simultaneous deliveries: exactly one run holds the lock, the rest queue, none lost, none started twice", async () => {
-    const github = await GitHubEmulator.start();
     const acrossInstances = { active: 0, peak: 0 };
     const executorA = new HeldExecutor(acrossInstances);
     const executorB = new HeldExecutor(acrossInstances);
-    const a = await startScenario({ github, executor: executorA });
-    const b = scenarioFor(github, await startAfk(github, { executor: executorB, replicaId: "replica-b" }));
-    scenarios = [a, b];
+    const a = await start({ executor: executorA });
+    const b = await a.replica({ executor: executorB, replicaId: "replica-b" });
+    const { github } = a;
 
     const contested = a.issue({ title: "Contested" });
     const others = Array.from({ length: 10 }, (_, i) => a.issue({ title: `Other ${i}` }));

@@ -1,45 +1,25 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ReadinessReport } from "../../src/observability/readiness.js";
-import { TEST_ANTHROPIC_KEY } from "../helpers/git-scenario.js";
-import { GitHubEmulator } from "../helpers/github-emulator.js";
-import { ModelServer } from "../helpers/model-server.js";
-import { startServedAfk, type ServedAfk } from "../helpers/served-afk.js";
+import type { GitHubEmulator } from "../helpers/github-emulator.js";
+import type { ModelServer } from "../helpers/model-server.js";
+import type { ServedAfk } from "../helpers/served-afk.js";
+import { useWorld } from "../helpers/world/use-world.js";
 
-interface World {
-  github: GitHubEmulator;
-  model: ModelServer;
-  afk: ServedAfk;
-  root: string;
-}
+const buildWorld = useWorld();
 
-let world: World | undefined;
-
-afterEach(async () => {
-  const current = world;
-  world = undefined;
-  if (current === undefined) return;
-  await current.afk.stop();
-  await current.github.close().catch(() => undefined);
-  await current.model.close().catch(() => undefined);
-  rmSync(current.root, { recursive: true, force: true });
-  expect(current.github.takeViolations()).toEqual([]);
-  expect(current.model.violations).toEqual([]);
-});
-
-async function start(options: { cacheDir?: (root: string) => string; readinessCacheMs?: number } = {}): Promise<World> {
-  const root = mkdtempSync(join(tmpdir(), "afk-health-"));
-  const github = await GitHubEmulator.start();
-  github.checkResponses = true;
-  const model = await ModelServer.start([]);
-  const afk = await startServedAfk(github, {
-    env: { ANTHROPIC_API_KEY: TEST_ANTHROPIC_KEY, ANTHROPIC_BASE_URL: model.url, AFK_CACHE_DIR: options.cacheDir?.(root) ?? join(root, "cache") },
+/** afk on Probot's server with a model that answers nothing (readiness only asks whether it is there). */
+async function start(
+  options: { cacheDir?: (root: string) => string; readinessCacheMs?: number } = {},
+): Promise<{ github: GitHubEmulator; model: ModelServer; afk: ServedAfk; root: string }> {
+  const world = await buildWorld({ model: [] });
+  const { github, model, root } = world;
+  const afk = await world.serveAfk({
+    env: { AFK_CACHE_DIR: options.cacheDir?.(root) ?? join(root, "cache") },
     readinessCacheMs: options.readinessCacheMs ?? 0,
   });
-  world = { github, model, afk, root };
-  return world;
+  return { github, model, afk, root };
 }
 
 function report(body: string): ReadinessReport {

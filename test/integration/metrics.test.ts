@@ -1,42 +1,18 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RunState } from "../../src/lifecycle/run-state.js";
 import type { StateObserver } from "../../src/observability/state-observer.js";
 import type { RepoRef } from "../../src/github/types.js";
 import { REPO_ROOT } from "../helpers/app-process.js";
-import { endTurn, FIXTURE_FILES, TEST_ANTHROPIC_KEY, toolTurn } from "../helpers/git-scenario.js";
-import { createBareRepo, GitHttpServer } from "../helpers/git-http-server.js";
-import { GitHubEmulator } from "../helpers/github-emulator.js";
-import { ModelServer } from "../helpers/model-server.js";
+import { endTurn, toolTurn } from "../helpers/git-scenario.js";
 import { runStateOf } from "../helpers/run-state-of.js";
-import { FULL_NAME, INSTALLATION_ID, OWNER, PEOPLE, REPO, scenarioFor, type Scenario } from "../helpers/scenario.js";
-import { parseMetrics, sampleValue, startServedAfk, type ServedAfk } from "../helpers/served-afk.js";
+import { FULL_NAME, INSTALLATION_ID, OWNER, REPO, scenarioOn, scenarioWorld, type Scenario } from "../helpers/scenario.js";
+import { parseMetrics, sampleValue, type ServedAfk } from "../helpers/served-afk.js";
 import { examplePayload } from "../helpers/webhook-payloads.js";
+import { useWorld } from "../helpers/world/use-world.js";
 
-interface World {
-  scenario: Scenario;
-  afk: ServedAfk;
-  model: ModelServer;
-  git: GitHttpServer;
-  root: string;
-}
-
-let world: World | undefined;
-
-afterEach(async () => {
-  const current = world;
-  world = undefined;
-  if (current === undefined) return;
-  await current.afk.stop();
-  await current.scenario.github.close();
-  await current.git.close();
-  await current.model.close();
-  rmSync(current.root, { recursive: true, force: true });
-  current.scenario.github.assertNoViolations();
-  expect(current.model.violations).toEqual([]);
-});
+const buildWorld = useWorld();
 
 const MULTIPLY = "export function multiply(a, b) {\n  return a * b;\n}\n\nexport function add";
 
@@ -44,33 +20,22 @@ const MULTIPLY = "export function multiply(a, b) {\n  return a * b;\n}\n\nexport
  * The App on Probot's server (deliveries signed over HTTP) against the emulated GitHub, whose
  * repository is a real git repository, and the model as a scripted server: one issue, labeled.
  */
-async function start(options: { observer?: StateObserver } = {}): Promise<World> {
-  const root = mkdtempSync(join(tmpdir(), "afk-metrics-"));
-  const config = "test: node --test\n";
-  const { path: remote } = createBareRepo(join(root, "remote"), FULL_NAME, { ...FIXTURE_FILES, ".github/afk.yml": config });
-  const github = await GitHubEmulator.start();
-  github.checkResponses = true;
-  github.addRepo({ owner: OWNER, name: REPO, installationId: INSTALLATION_ID, files: { ".github/afk.yml": config } });
-  for (const [login, role] of Object.entries(PEOPLE)) {
-    github.addUser(login);
-    github.setPermission(FULL_NAME, login, role);
-  }
-  const git = await GitHttpServer.start({ root: join(root, "remote"), authorize: ({ repo, service, token }) => github.gitAccessAllowed(repo, token, service) });
-  github.connectGit(FULL_NAME, { cloneUrl: git.cloneUrl(FULL_NAME), gitDir: remote });
-  const model = await ModelServer.start([
-    toolTurn(
-      "str_replace_based_edit_tool",
-      { command: "str_replace", path: "src/math.js", old_str: "export function add", new_str: MULTIPLY },
-      { input_tokens: 3000, output_tokens: 100, cache_creation_input_tokens: 2000 },
-    ),
-    endTurn("Added multiply.", { input_tokens: 1000, output_tokens: 200, cache_read_input_tokens: 4000 }),
-  ]);
-  const afk = await startServedAfk(github, {
-    env: { ANTHROPIC_API_KEY: TEST_ANTHROPIC_KEY, ANTHROPIC_BASE_URL: model.url, AFK_CACHE_DIR: join(root, "cache"), AFK_MODEL_RETRIES: "1" },
-    ...(options.observer === undefined ? {} : { observer: options.observer }),
-  });
-  world = { scenario: scenarioFor(github, afk), afk, model, git, root };
-  return world;
+async function start(options: { observer?: StateObserver } = {}): Promise<{ scenario: Scenario; afk: ServedAfk }> {
+  const world = await buildWorld(
+    scenarioWorld({
+      git: true,
+      model: [
+        toolTurn(
+          "str_replace_based_edit_tool",
+          { command: "str_replace", path: "src/math.js", old_str: "export function add", new_str: MULTIPLY },
+          { input_tokens: 3000, output_tokens: 100, cache_creation_input_tokens: 2000 },
+        ),
+        endTurn("Added multiply.", { input_tokens: 1000, output_tokens: 200, cache_read_input_tokens: 4000 }),
+      ],
+    }),
+  );
+  const afk = await world.serveAfk(options);
+  return { scenario: scenarioOn(world, afk), afk };
 }
 
 describe("/metrics and the run log through the App", () => {

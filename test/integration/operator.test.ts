@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { decodeStateMarker } from "../../src/lifecycle/run-state.js";
-import { startAfk } from "../helpers/afk-harness.js";
-import { GitHubEmulator } from "../helpers/github-emulator.js";
 import { HeldExecutor } from "../helpers/held-executor.js";
 import { runStateOf } from "../helpers/run-state-of.js";
 import { INSTALLATION_ID, OWNER, REPO, oneRunningOneQueued, useScenario } from "../helpers/scenario.js";
@@ -85,25 +83,19 @@ describe("operator settings and repository config", () => {
   });
 
   it("invalid operator settings fail at start-up with a message naming each variable", async () => {
-    const github = await GitHubEmulator.start();
-    try {
-      await expect(startAfk(github, { env: { AFK_KILL_SWITCH: "perhaps", AFK_MAX_CONCURRENT_RUNS: "-1" } })).rejects.toThrow(
-        /afk cannot start: invalid operator settings\n {2}- AFK_KILL_SWITCH="perhaps" is not on or off.*\n {2}- AFK_MAX_CONCURRENT_RUNS="-1" must be a whole number from 1 to 64/s,
-      );
-    } finally {
-      await github.close();
-    }
+    await expect(start({ env: { AFK_KILL_SWITCH: "perhaps", AFK_MAX_CONCURRENT_RUNS: "-1" } })).rejects.toThrow(
+      /afk cannot start: invalid operator settings\n {2}- AFK_KILL_SWITCH="perhaps" is not on or off.*\n {2}- AFK_MAX_CONCURRENT_RUNS="-1" must be a whole number from 1 to 64/s,
+    );
   });
 });
 
 describe("kill switch and work queued before it", () => {
   it("an issue queued before the switch was turned on does not start while it is on", async () => {
-    const github = await GitHubEmulator.start();
     const executor = new HeldExecutor();
-    const running = await start({ github, executor });
+    const running = await start({ executor });
     const { first, second } = await oneRunningOneQueued(running, executor);
     // The replica is restarted with the kill switch on; the new process sees the old run end.
-    const paused = await startAfk(github, { env: { AFK_KILL_SWITCH: "on" }, replicaId: "replica-paused" });
+    const paused = (await running.replica({ env: { AFK_KILL_SWITCH: "on" }, replicaId: "replica-paused" })).afk;
     running.afk.coordinator.shutdown("replica restarted");
     await running.afk.idle();
     await paused.coordinator.dispatchNext({ owner: OWNER, repo: REPO, installationId: INSTALLATION_ID });

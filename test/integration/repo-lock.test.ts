@@ -2,11 +2,10 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { GitHub } from "../../src/github/types.js";
 import { extendLease, newHolder } from "../../src/lock/lock-record.js";
 import { acquireLock, readLock, releaseLock, renewLock, requestStop } from "../../src/lock/repo-lock.js";
-import { startAfk } from "../helpers/afk-harness.js";
-import { GitHubEmulator } from "../helpers/github-emulator.js";
+import type { GitHubEmulator } from "../helpers/github-emulator.js";
 import { HeldExecutor } from "../helpers/held-executor.js";
 import { runStateOf } from "../helpers/run-state-of.js";
-import { FULL_NAME, INSTALLATION_ID, OWNER, REPO, oneRunningOneQueued, scenarioFor, useScenario } from "../helpers/scenario.js";
+import { FULL_NAME, INSTALLATION_ID, OWNER, REPO, oneRunningOneQueued, useScenario } from "../helpers/scenario.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 const repo = { owner: OWNER, repo: REPO, installationId: INSTALLATION_ID };
@@ -88,13 +87,12 @@ describe("the repository lock on GitHub", () => {
 
 describe("a stop handled by another replica", () => {
   it("reaches the run through the lock at its next renewal; the run settles as stopped", async () => {
-    const github = await GitHubEmulator.start();
     const executor = new HeldExecutor();
-    const a = await start({ github, executor });
+    const a = await start({ executor });
     // Replica A renews every 100 ms, so the test need not wait a third of a real lease.
     a.afk.coordinator.shutdown("replaced by a fast-renewing replica");
-    const fastA = scenarioFor(github, await startAfk(github, { executor, replicaId: "replica-a", renewEveryMs: 100 }));
-    const b = scenarioFor(github, await startAfk(github, { executor: new HeldExecutor(), replicaId: "replica-b" }));
+    const fastA = await a.replica({ executor, replicaId: "replica-a", renewEveryMs: 100 });
+    const b = await a.replica({ executor: new HeldExecutor(), replicaId: "replica-b" });
     const { first } = await oneRunningOneQueued(fastA, executor);
     await b.comment(first, "wes-write", "/afk stop");
     await waitFor(() => runStateOf(fastA, first)?.status === "stopped", "the run on replica A to stop", 20_000);
@@ -102,7 +100,5 @@ describe("a stop handled by another replica", () => {
     await executor.waitForStarts(2);
     executor.finish(executor.running[0]?.issue ?? 0);
     await fastA.afk.idle();
-    fastA.afk.coordinator.shutdown("test over");
-    b.afk.coordinator.shutdown("test over");
   });
 });

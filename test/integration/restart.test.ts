@@ -3,11 +3,10 @@ import { newHolder } from "../../src/lock/lock-record.js";
 import { acquireLock, readLock } from "../../src/lock/repo-lock.js";
 import { startedState, queuedState } from "../../src/lifecycle/transitions.js";
 import { writeProgressComment } from "../../src/progress/progress-comment.js";
-import { startAfk } from "../helpers/afk-harness.js";
 import { endTurn, toolTurn, useGitScenario } from "../helpers/git-scenario.js";
 import { HeldExecutor } from "../helpers/held-executor.js";
 import { runStateOf } from "../helpers/run-state-of.js";
-import { FULL_NAME, INSTALLATION_ID, OWNER, REPO, scenarioFor, useScenario } from "../helpers/scenario.js";
+import { FULL_NAME, INSTALLATION_ID, OWNER, REPO, useScenario } from "../helpers/scenario.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 const startGit = useGitScenario();
@@ -27,17 +26,12 @@ describe("after a restart (afk keeps nothing on disk)", () => {
     expect(runStateOf(scenario, issue)).toMatchObject({ status: "waiting", phase: "ci" });
     // The process goes away before the grace period ends: its timer goes with it.
     scenario.afk.coordinator.shutdown("restart");
-    const restarted = await startAfk(github, { replicaId: "replica-restarted", recoverOnStart: true, executor: new HeldExecutor() });
-    try {
-      await waitFor(() => runStateOf(scenario, issue)?.phase === "review", "the run to reach review after the restart", 20_000);
-      // The state is written before its effects are carried out.
-      await restarted.idle();
-      expect(runStateOf(scenario, issue)?.outcome?.message).toContain("No CI reported");
-      expect(github.pulls(FULL_NAME)[0]?.draft).toBe(false);
-    } finally {
-      restarted.coordinator.shutdown("test over");
-      await restarted.idle();
-    }
+    const restarted = await scenario.replica({ replicaId: "replica-restarted", recoverOnStart: true, executor: new HeldExecutor() });
+    await waitFor(() => runStateOf(scenario, issue)?.phase === "review", "the run to reach review after the restart", 20_000);
+    // The state is written before its effects are carried out.
+    await restarted.afk.idle();
+    expect(runStateOf(scenario, issue)?.outcome?.message).toContain("No CI reported");
+    expect(github.pulls(FULL_NAME)[0]?.draft).toBe(false);
   });
 
   it("takes back the lock of a process that died mid-run when its lease ends, says so on its issue, and starts the queued issue", async () => {
@@ -65,20 +59,15 @@ describe("after a restart (afk keeps nothing on disk)", () => {
 
     scenario.afk.coordinator.shutdown("restart");
     const executor = new HeldExecutor();
-    const restarted = scenarioFor(github, await startAfk(github, { replicaId: "replica-restarted", recoverOnStart: true, executor }));
-    try {
-      // No event arrives after the restart: only the timer set for the end of the lease can start it.
-      await executor.waitForStarts(1, 10_000);
-      expect(executor.running.map((job) => job.issue)).toEqual([second]);
-      expect(runStateOf(restarted, first)).toMatchObject({ status: "interrupted" });
-      const lock = await readLock(octokit, repo, new Date());
-      expect(lock.status === "held" ? lock.holder.issue : undefined).toBe(second);
-      executor.finish(second);
-      await restarted.afk.idle();
-    } finally {
-      restarted.afk.coordinator.shutdown("test over");
-      await restarted.afk.idle();
-    }
+    const restarted = await scenario.replica({ replicaId: "replica-restarted", recoverOnStart: true, executor });
+    // No event arrives after the restart: only the timer set for the end of the lease can start it.
+    await executor.waitForStarts(1, 10_000);
+    expect(executor.running.map((job) => job.issue)).toEqual([second]);
+    expect(runStateOf(restarted, first)).toMatchObject({ status: "interrupted" });
+    const lock = await readLock(octokit, repo, new Date());
+    expect(lock.status === "held" ? lock.holder.issue : undefined).toBe(second);
+    executor.finish(second);
+    await restarted.afk.idle();
   });
 
   it("a run whose process died while another replica lives: /afk stop there ends it when its lease ends, without another event", async () => {
