@@ -15,38 +15,17 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { Agent } from "node:http";
 import { createInterface } from "node:readline";
 import type { RunStatus } from "../src/lifecycle/run-state.js";
-import { GitHubEmulator } from "../test/helpers/github-emulator.js";
+import type { GitHubEmulator } from "../test/helpers/github-emulator.js";
 import type { RecordedRun } from "../test/helpers/recording-executor.js";
-import { issuesLabeledPayload } from "../test/helpers/webhook-payloads.js";
-import { mulberry32 as prng, shuffle } from "../test/helpers/seeded-random.js";
 import { runStateIn } from "../test/helpers/run-state-of.js";
-import { LOAD } from "../test/helpers/load-world.js";
+import { buildLoadWorld, LOAD, type LoadIssue } from "../test/helpers/load-world.js";
 import { postWebhook } from "../test/helpers/post-webhook.js";
 import { breakdownLines, countByRoute, rateLimited } from "./request-routes.js";
 
-const {
-  installations: INSTALLATIONS,
-  repos: REPOS,
-  issuesPerRepo: ISSUES_PER_REPO,
-  duplicateShare: DUPLICATE_SHARE,
-  trigger: TRIGGER,
-  maintainer: MAINTAINER,
-  body: BODY,
-  priorityLabels: PRIORITY_LABELS,
-} = LOAD;
+const { repos: REPOS, issuesPerRepo: ISSUES_PER_REPO } = LOAD;
 const SECRET = "load-bench-secret";
 /** Give up waiting for the last issue after this long; what is not done by then counts as lost. */
 const DEADLINE_MS = 300_000;
-
-interface LoadIssue {
-  owner: string;
-  repo: string;
-  fullName: string;
-  installationId: number;
-  number: number;
-  title: string;
-  labels: string[];
-}
 
 interface Replica {
   name: string;
@@ -172,60 +151,20 @@ function maxActivePerRepo(runs: readonly RecordedRun[]): number {
   return max;
 }
 
-// The world, as in the load test: 4 installations × 25 repositories × 5 issues, priorities mixed.
-const random = prng(0x5eed);
-const emulator = await GitHubEmulator.start();
-// Requests stay validated against GitHub's description; checking the emulator's own answers too would slow "GitHub" down.
-emulator.checkResponses = false;
-const issues: LoadIssue[] = [];
-for (let r = 0; r < REPOS; r++) {
-  const installationId = 9100 + (r % INSTALLATIONS);
-  const owner = `load-org-${r % INSTALLATIONS}`;
-  const repo = `repo-${r}`;
-  const fullName = `${owner}/${repo}`;
-  emulator.addRepo({ owner, name: repo, installationId, files: { ".github/afk.yml": "test: npm test\n" } });
-  emulator.setPermission(fullName, MAINTAINER, "maintain");
-  for (let i = 0; i < ISSUES_PER_REPO; i++) {
-    const priority = PRIORITY_LABELS[Math.floor(random() * PRIORITY_LABELS.length)];
-    const labels = priority === undefined ? [] : [priority];
-    const created = emulator.addIssue(fullName, { title: `Load issue ${i + 1} of ${repo}`, body: BODY, labels, user: MAINTAINER });
-    issues.push({ owner, repo, fullName, installationId, number: created.number, title: created.title, labels });
-  }
-}
-const originals = shuffle(
-  issues.map((issue, index) => ({ to: index % 2, id: `load-${issue.fullName}#${issue.number}`, issue })),
-  random,
-);
-const burst = [...originals];
-for (const original of shuffle([...originals], random).slice(0, Math.round(issues.length * DUPLICATE_SHARE))) {
-  const after = burst.indexOf(original) + 1;
-  burst.splice(after + Math.floor(random() * (burst.length - after + 1)), 0, { ...original, to: random() < 0.5 ? 0 : 1 });
-}
+// The world and the burst of the load test: 4 installations × 25 repositories × 5 issues, priorities mixed.
+const load = await buildLoadWorld();
+const { world, issues, burst } = load;
+const emulator = world.github;
 
 const replicas = [startReplica("a", emulator), startReplica("b", emulator)];
 await Promise.all(replicas.map((replica) => replica.ready));
 
-const statusOf = (issue: LoadIssue): RunStatus | undefined => runStateIn(emulator, issue.fullName, issue.number)?.status;
+const statusOf = (issue: LoadIssue): RunStatus | undefined => runStateIn(emulator, issue.repo.fullName, issue.number)?.status;
 
-for (const issue of issues) emulator.seedLabels(issue.fullName, issue.number, [TRIGGER]);
+load.labelAll();
 const requestsBefore = emulator.requests.length;
 const began = performance.now();
-await Promise.all(
-  burst.map(({ to, id, issue }) =>
-    deliver(
-      replicas[to]?.port ?? 0,
-      id,
-      issuesLabeledPayload({
-        owner: issue.owner,
-        repo: issue.repo,
-        installationId: issue.installationId,
-        issue: { number: issue.number, title: issue.title, body: BODY, labels: [...issue.labels, TRIGGER], user: MAINTAINER },
-        label: TRIGGER,
-        sender: { login: MAINTAINER, type: "User" },
-      }),
-    ),
-  ),
-);
+await Promise.all(burst.map(({ to, id, issue }) => deliver(replicas[to]?.port ?? 0, id, load.payload(issue))));
 const acknowledged = performance.now();
 // Reading every progress comment costs the emulator's event loop, so it is done every 100 ms only once
 // every run has ended, and every 2 s before (a run that never started would otherwise never be looked for).
@@ -273,7 +212,7 @@ const previous = existsSync(resultsPath) ? (JSON.parse(readFileSync(resultsPath,
 writeFileSync(resultsPath, `${JSON.stringify({ ...previous, ...figures, load_measured_at: new Date().toISOString() }, null, 2)}\n`);
 
 console.log(
-  `afk load bench: ${REPOS} repositories × ${ISSUES_PER_REPO} issues, ${burst.length - originals.length} redeliveries, ` +
+  `afk load bench: ${REPOS} repositories × ${ISSUES_PER_REPO} issues, ${load.redeliveries} redeliveries, ` +
     `2 App processes; ${figures.load_github_requests} GitHub requests; burst acknowledged in ${extra.load_ack_s} s; runs per process ${JSON.stringify(extra.load_runs_per_replica)}`,
 );
 const rows: Array<[string, string, string]> = [
@@ -296,12 +235,12 @@ if (lost.length > 0)
   console.log(
     `not done: ${lost
       .slice(0, 20)
-      .map((issue) => `${issue.fullName}#${issue.number} (${statusOf(issue) ?? "no progress comment"})`)
+      .map((issue) => `${issue.repo.fullName}#${issue.number} (${statusOf(issue) ?? "no progress comment"})`)
       .join(", ")}`,
   );
 if (extra.load_app_errors_logged > 0) console.log(`the App processes logged ${extra.load_app_errors_logged} errors (shown above)`);
 const met = figures.load_runs_double_started === 0 && figures.load_max_active_per_repo === 1 && figures.load_runs_lost === 0;
 console.log(met ? "all load targets met" : "a load target is NOT met (see above)");
 
-await emulator.close();
+await world.close();
 process.exit(0);

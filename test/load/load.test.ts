@@ -1,42 +1,18 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { orderCandidates, priorityOf } from "../../src/dispatch/priority.js";
 import { hasStateMarker, type RunState } from "../../src/lifecycle/run-state.js";
-import { startAfk, type AfkInstance } from "../helpers/afk-harness.js";
-import { mulberry32 as prng, shuffle } from "../helpers/seeded-random.js";
 import { runStateIn } from "../helpers/run-state-of.js";
-import { GitHubEmulator } from "../helpers/github-emulator.js";
 import { RecordingExecutor, RunLedger } from "../helpers/recording-executor.js";
-import { issuesLabeledPayload } from "../helpers/webhook-payloads.js";
-import { LOAD } from "../helpers/load-world.js";
+import { buildLoadWorld, LOAD, type LoadIssue } from "../helpers/load-world.js";
+import { closeWorldsAfterEach } from "../helpers/world/use-world.js";
 
 // Load: 100 repositories × 5 issues, every issue labeled `ready-for-agent` by a maintainer, the
 // 500 `issues.labeled` deliveries (and 50 redeliveries of some of them, same delivery id) sent in
 // one burst, spread over two afk instances that share one GitHub. Speed and memory are measured by
 // `bench/load.ts`; this test asserts only what must hold however fast the machine is.
 
-const {
-  installations: INSTALLATIONS,
-  repos: REPOS,
-  issuesPerRepo: ISSUES_PER_REPO,
-  duplicateShare: DUPLICATE_SHARE,
-  trigger: TRIGGER,
-  maintainer: MAINTAINER,
-  body: BODY,
-  priorityLabels: PRIORITY_LABELS,
-} = LOAD;
-
-interface LoadIssue {
-  repo: { owner: string; name: string; fullName: string; installationId: number };
-  number: number;
-  title: string;
-  labels: string[];
-}
-
-interface Delivery {
-  to: "a" | "b";
-  id: string;
-  issue: LoadIssue;
-}
+const { installations: INSTALLATIONS, repos: REPOS } = LOAD;
+const keep = closeWorldsAfterEach();
 
 /** Polls until `condition` holds; false when `timeoutMs` passes first. */
 async function eventually(condition: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -48,54 +24,14 @@ async function eventually(condition: () => boolean, timeoutMs: number): Promise<
   return true;
 }
 
-let github: GitHubEmulator | undefined;
-let instances: AfkInstance[] = [];
-
-afterEach(async () => {
-  for (const instance of instances) instance.coordinator.shutdown("the test ended");
-  await Promise.all(instances.map((instance) => instance.idle()));
-  instances = [];
-  await github?.close();
-  github = undefined;
-});
-
 describe("load: a burst over 100 repositories on two afk instances", () => {
   it("runs every issue exactly once, one run per repository at a time, in priority order", { timeout: 300_000 }, async () => {
-    const random = prng(0x5eed);
-    const emulator = await GitHubEmulator.start();
-    github = emulator;
-    // Requests stay validated against GitHub's description; the emulator's own answers were checked by the
-    // functional suites and checking 25,000 of them here would only cost time.
-    emulator.checkResponses = false;
-
-    // The world: 4 installations of 25 repositories each, 5 issues per repository, priorities mixed.
-    const issues: LoadIssue[] = [];
-    for (let r = 0; r < REPOS; r++) {
-      const installationId = 9100 + (r % INSTALLATIONS);
-      const owner = `load-org-${r % INSTALLATIONS}`;
-      const repo = { owner, name: `repo-${r}`, fullName: `${owner}/repo-${r}`, installationId };
-      emulator.addRepo({ owner, name: repo.name, installationId, files: { ".github/afk.yml": "test: npm test\n" } });
-      emulator.setPermission(repo.fullName, MAINTAINER, "maintain");
-      for (let i = 0; i < ISSUES_PER_REPO; i++) {
-        const priority = PRIORITY_LABELS[Math.floor(random() * PRIORITY_LABELS.length)];
-        const labels = priority === undefined ? [] : [priority];
-        const created = emulator.addIssue(repo.fullName, { title: `Load issue ${i + 1} of ${repo.name}`, body: BODY, labels, user: MAINTAINER });
-        issues.push({ repo, number: created.number, title: created.title, labels });
-      }
-    }
-
-    // The burst: one delivery per issue, in random order, alternately to either instance; 10% of them are
-    // delivered again later in the burst with the same delivery id, to either instance.
-    const originals: Delivery[] = shuffle(
-      issues.map((issue, index) => ({ to: index % 2 === 0 ? "a" : "b", id: `load-${issue.repo.fullName}#${issue.number}`, issue })),
-      random,
-    );
-    const burst: Delivery[] = [...originals];
-    for (const original of shuffle([...originals], random).slice(0, Math.round(issues.length * DUPLICATE_SHARE))) {
-      const after = burst.indexOf(original) + 1;
-      const at = after + Math.floor(random() * (burst.length - after + 1));
-      burst.splice(at, 0, { ...original, to: random() < 0.5 ? "a" : "b" });
-    }
+    // The world (4 installations of 25 repositories each, 5 issues per repository, priorities mixed) and the burst:
+    // one delivery per issue, in random order, alternately to either instance; 10% of them are delivered again
+    // later in the burst with the same delivery id, to either instance.
+    const load = await buildLoadWorld();
+    const { issues, burst } = load;
+    const emulator = keep(load.world).github;
 
     // Every run waits until the whole burst is queued (see the priority invariant below), then takes 5 ms.
     let releaseRuns = (): void => undefined;
@@ -103,29 +39,13 @@ describe("load: a burst over 100 repositories on two afk instances", () => {
     // The ledger's clock is the emulator's request log: a run's start and end are placed exactly among
     // the GitHub writes, whichever instance made them.
     const ledger = new RunLedger({ clock: () => emulator.requests.length });
-    const a = await startAfk(emulator, { replicaId: "a", executor: new RecordingExecutor({ replica: "a", ledger, hold }) });
-    const b = await startAfk(emulator, { replicaId: "b", executor: new RecordingExecutor({ replica: "b", ledger, hold }) });
-    instances = [a, b];
-    const instance = { a, b };
+    const a = await load.world.startAfk({ replicaId: "a", executor: new RecordingExecutor({ replica: "a", ledger, hold }) });
+    const b = await load.world.startAfk({ replicaId: "b", executor: new RecordingExecutor({ replica: "b", ledger, hold }) });
+    const instance = [a, b] as const;
 
     // GitHub adds a label before it sends `issues.labeled`; the burst's labels are all on at once.
-    for (const issue of issues) emulator.seedLabels(issue.repo.fullName, issue.number, [TRIGGER]);
-    await Promise.all(
-      burst.map((delivery) =>
-        instance[delivery.to].deliver(
-          "issues",
-          issuesLabeledPayload({
-            owner: delivery.issue.repo.owner,
-            repo: delivery.issue.repo.name,
-            installationId: delivery.issue.repo.installationId,
-            issue: { number: delivery.issue.number, title: delivery.issue.title, body: BODY, labels: [...delivery.issue.labels, TRIGGER], user: MAINTAINER },
-            label: TRIGGER,
-            sender: { login: MAINTAINER, type: "User" },
-          }),
-          delivery.id,
-        ),
-      ),
-    );
+    load.labelAll();
+    await Promise.all(burst.map((delivery) => instance[delivery.to].deliver("issues", load.payload(delivery.issue), delivery.id)));
 
     const stateOf = (issue: LoadIssue): RunState | undefined => runStateIn(emulator, issue.repo.fullName, issue.number);
     const describeStates = (which: LoadIssue[]) =>
