@@ -5,4 +5,5 @@ export { manifestProblems } from "./manifest.js";
 export type { UserState as EmulatorUser } from "./store.js";
 export type * from "./types.js";
 export type * from "./json.js";
-export type { DeliveryAction, DeliveryEvent, DeliveryInputs, StatusDeliveryInput, WebhookDelivery, WebhookReceiver } from "./webhooks.js";
+export { probotReceiver } from "./webhooks.js";
+export type { DeliveryAction, DeliveryEvent, DeliveryInputs, SigningWebhooks, StatusDeliveryInput, WebhookDelivery, WebhookReceiver } from "./webhooks.js";

@@ -61,7 +61,7 @@ export function checkRunWebhookJson(store: EmulatorStore, repo: RepoState, run: 
 export function checkSuiteJson(store: EmulatorStore, repo: RepoState, suite: Records.CheckSuiteRecord): JsonObject {
   const url = `${store.hosts.api}/repos/${repo.fullName}/check-suites/${suite.id}`;
   const runs = store.runsAt(repo, suite.headSha).filter((run) => run.suiteId === suite.id);
-  const commit = commitSummary(repo, suite.headSha);
+  const commit = knownCommit(repo, suite.headSha);
   const times = runs.flatMap((run) => [run.startedAt, run.completedAt ?? run.startedAt]).sort();
   return {
     id: suite.id,
@@ -70,7 +70,7 @@ export function checkSuiteJson(store: EmulatorStore, repo: RepoState, suite: Rec
     head_sha: suite.headSha,
     ...rollUp(runs),
     url,
-    before: commit?.parents[0] ?? null,
+    before: commit.parents[0] ?? null,
     after: suite.headSha,
     pull_requests: pullsAtJson(store, repo, suite.headSha),
     app: appJsonById(store, suite.appId),
@@ -79,11 +79,11 @@ export function checkSuiteJson(store: EmulatorStore, repo: RepoState, suite: Rec
     updated_at: times.at(-1) ?? suite.createdAt,
     head_commit: {
       id: suite.headSha,
-      tree_id: commit?.tree ?? EMPTY_TREE,
-      message: commit?.message ?? "",
-      timestamp: commit === undefined ? suite.createdAt : timestamp(new Date(commit.committer.time * 1000)),
-      author: commit === undefined ? null : { name: commit.author.name, email: commit.author.email },
-      committer: commit === undefined ? null : { name: commit.committer.name, email: commit.committer.email },
+      tree_id: commit.tree,
+      message: commit.message,
+      timestamp: timestamp(new Date(commit.committer.time * 1000)),
+      author: { name: commit.author.name, email: commit.author.email },
+      committer: { name: commit.committer.name, email: commit.committer.email },
     },
     latest_check_runs_count: runs.length,
     check_runs_url: `${url}/check-runs`,
@@ -110,13 +110,18 @@ export function statusJson(store: EmulatorStore, repo: RepoState, status: Record
 }
 
 /**
- * The commit a `status` payload carries (the REST `commit` shape): from the emulator's objects or
- * the git backing; a commit known by its sha only is described with the seeder as its author.
+ * A commit as CI shapes describe it: from the emulator's objects or the git backing; a commit known
+ * by its sha only (CI reported on it, nothing more) is an empty one by the seeder.
  */
+function knownCommit(repo: RepoState, sha: string): NonNullable<ReturnType<typeof commitSummary>> {
+  return commitSummary(repo, sha) ?? { tree: EMPTY_TREE, parents: [], message: "", author: seederIdentity(), committer: seederIdentity() };
+}
+
+/** The commit a `status` payload carries (the REST `commit` shape). */
 export function statusCommitJson(store: EmulatorStore, repo: RepoState, sha: string): JsonObject {
   const api = `${store.hosts.api}/repos/${repo.fullName}`;
   const html = `${store.hosts.web}/${repo.fullName}/commit`;
-  const commit = commitSummary(repo, sha) ?? { tree: EMPTY_TREE, parents: [], message: "", author: seederIdentity(), committer: seederIdentity() };
+  const commit = knownCommit(repo, sha);
   const person = (who: GitIdentity): JsonObject => ({ name: who.name, email: who.email, date: timestamp(new Date(who.time * 1000)) });
   return {
     sha,

@@ -1,15 +1,20 @@
+import { Probot } from "probot";
 import { describe, expect, it } from "vitest";
+import { validateWebhook } from "../openapi-validator.js";
 import {
   checkRunCompletedPayload,
+  checkRunPayload,
   checkSuiteCompletedPayload,
   examplePayload,
   issueCommentCreatedPayload,
   issuesLabeledPayload,
+  pullRequestClosedPayload,
   pullRequestReviewSubmittedPayload,
   pullRequestSynchronizePayload,
   statusPayload,
 } from "../webhook-payloads.js";
-import { FULL, INSTALLATION, OWNER, REPO } from "./test-kit.js";
+import { draftPullWithoutGit, FULL, gitBacking, INSTALLATION, installationOctokit, OWNER, REPO, useEmulator } from "./test-kit.js";
+import { probotReceiver, type WebhookDelivery } from "./webhooks.js";
 
 describe("webhook-payloads", () => {
   it("clones real examples", () => {
@@ -190,5 +195,201 @@ describe("webhook-payloads", () => {
     expect(sync.pull_request).toHaveProperty("mergeable_state");
     expect(sync.pull_request.statuses_url).toBe(`https://api.github.com/repos/${FULL}/statuses/${after}`);
     expect(JSON.stringify(sync)).not.toContain("Hello-World");
+  });
+});
+
+describe("webhook-payloads, built by the emulator", () => {
+  it("builds pull_request.closed from a fork, and check_run button presses, from a scratch emulator", () => {
+    const target = { owner: OWNER, repo: REPO, installationId: INSTALLATION };
+    const sha = "d".repeat(40);
+    const author = { login: "afk[bot]", type: "Bot" as const };
+    const fork = pullRequestClosedPayload({
+      ...target,
+      pull: { number: 5, head: "afk/3-x", headSha: sha, merged: true, author, fromFork: true },
+      sender: { login: "ada" },
+    });
+    expect(fork).toMatchObject({
+      action: "closed",
+      number: 5,
+      pull_request: { state: "closed", merged: true, merged_by: { login: "ada" }, user: { login: "afk[bot]", type: "Bot" }, head: { ref: "afk/3-x", sha } },
+      repository: { full_name: FULL },
+    });
+    expect(fork.pull_request).toMatchObject({ head: { repo: { full_name: `someone-else/${REPO}` } }, base: { repo: { full_name: FULL } } });
+    const same = pullRequestClosedPayload({ ...target, pull: { number: 5, head: "afk/3-x", headSha: sha, merged: false, author }, sender: { login: "ada" } });
+    expect(same.pull_request).toMatchObject({ state: "closed", merged: false, merged_by: null, head: { repo: { full_name: FULL } } });
+
+    const pressed = checkRunPayload(
+      { ...target, checkRun: { id: 61, headSha: sha, headBranch: "afk/3-x", appSlug: "afk" }, sender: { login: "wes" } },
+      "requested_action",
+      "afk-stop",
+    );
+    expect(pressed).toMatchObject({
+      action: "requested_action",
+      requested_action: { identifier: "afk-stop" },
+      check_run: { id: 61, name: "afk", head_sha: sha, app: { slug: "afk" }, check_suite: { head_branch: "afk/3-x", head_sha: sha } },
+    });
+    const rerun = checkRunPayload(
+      { ...target, checkRun: { id: 62, headSha: sha, headBranch: "afk/3-x", appSlug: "other-app" }, sender: { login: "wes" } },
+      "rerequested",
+    );
+    expect(rerun).toMatchObject({ action: "rerequested", check_run: { id: 62, app: { slug: "other-app" } } });
+    expect("requested_action" in rerun).toBe(false);
+  });
+});
+
+describe("emulator.deliver", () => {
+  const current = useEmulator();
+
+  it("builds issues.labeled from the issue as the emulator holds it: the JSON its REST API answers, checked against GitHub's schema", async () => {
+    const emulator = current();
+    emulator.addUser("alice");
+    emulator.addIssue(FULL, { title: "Add a flag", body: "Please.", labels: ["bug"], user: "alice" });
+    emulator.seedLabels(FULL, 1, ["afk"]);
+    const delivery = await emulator.deliver("issues", "labeled", { repo: FULL, issue: 1, label: "afk", sender: "alice" });
+    expect(delivery.name).toBe("issues");
+    expect(delivery.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(delivery.payload).toMatchObject({
+      action: "labeled",
+      label: { name: "afk" },
+      sender: { login: "alice", type: "User" },
+      installation: { id: INSTALLATION },
+      repository: { full_name: FULL, html_url: `${emulator.webUrl}/${FULL}` },
+      organization: { login: OWNER },
+    });
+    expect(delivery.payload.issue).toEqual(emulator.issue(FULL, 1));
+    expect(emulator.labels(FULL, 1)).toEqual(["bug", "afk"]);
+    // The builders for tests without an emulator shape the same objects (on github.com's hosts).
+    const built = issuesLabeledPayload({
+      owner: OWNER,
+      repo: REPO,
+      installationId: INSTALLATION,
+      issue: { number: 1, labels: ["bug"] },
+      label: "afk",
+      sender: { login: "alice" },
+    });
+    expect(Object.keys(built.issue).sort()).toEqual(Object.keys(emulator.issue(FULL, 1)).sort());
+    expect(Object.keys(built).sort()).toEqual(Object.keys(delivery.payload).sort());
+  });
+
+  it("hands each delivery to the configured receiver: here Probot's webhooks, verifying its signature as Probot's server does", async () => {
+    const emulator = current();
+    emulator.addIssue(FULL, { title: "Stop it" });
+    const comment = emulator.addComment(FULL, 1, { body: "/afk stop", user: "wes" });
+    const probot = await new Probot({ githubToken: "unused", secret: "s3cret", logLevel: "fatal" }).ready();
+    const seen: Array<{ id: string; name: string; body: string | undefined; login: string }> = [];
+    probot.webhooks.on("issue_comment.created", ({ id, name, payload }) => {
+      seen.push({ id, name, body: payload.comment.body, login: payload.sender.login });
+    });
+    emulator.webhookReceiver = probotReceiver(probot.webhooks);
+    const delivery = await emulator.deliver("issue_comment", "created", { repo: FULL, comment: comment.id });
+    expect(seen).toEqual([{ id: delivery.id, name: "issue_comment", body: "/afk stop", login: "wes" }]);
+    expect(delivery.payload).toMatchObject({ comment: { id: comment.id, user: { login: "wes" } }, issue: { number: 1 } });
+
+    const wrongSecret = await new Probot({ githubToken: "unused", secret: "other", logLevel: "fatal" }).ready();
+    const signedElsewhere = probotReceiver({
+      sign: (payload) => wrongSecret.webhooks.sign(payload),
+      verifyAndReceive: (event) => probot.webhooks.verifyAndReceive(event),
+    });
+    emulator.webhookReceiver = signedElsewhere;
+    await expect(emulator.deliver("issue_comment", "created", { repo: FULL, comment: comment.id })).rejects.toThrow(/signature does not match/);
+    expect(seen).toHaveLength(1);
+  });
+
+  it("builds every event afk handles from the emulator's state: pull requests, reviews, check runs and suites, statuses", async () => {
+    const emulator = current();
+    const { featureSha } = gitBacking(emulator);
+    const octokit = await installationOctokit(emulator);
+    const { data: pull } = await octokit.rest.pulls.create({ owner: OWNER, repo: REPO, head: "feature", base: "main", title: "Change add", draft: true });
+    const payloads: WebhookDelivery[] = [];
+    emulator.webhookReceiver = async (delivery) => {
+      payloads.push(delivery);
+    };
+
+    const sync = await emulator.deliver("pull_request", "synchronize", { repo: FULL, pull: pull.number, before: "a".repeat(40), sender: emulator.botLogin });
+    expect(sync.payload).toMatchObject({
+      action: "synchronize",
+      number: pull.number,
+      before: "a".repeat(40),
+      after: featureSha,
+      pull_request: { draft: true, head: { sha: featureSha } },
+    });
+    expect(sync.payload.sender).toMatchObject({ login: emulator.botLogin, type: "Bot" });
+
+    emulator.setPermission(FULL, "rita", "write");
+    const { review } = emulator.submitReview(FULL, pull.number, { user: "rita", state: "CHANGES_REQUESTED", body: "Rename it" });
+    const reviewed = await emulator.deliver("pull_request_review", "submitted", { repo: FULL, pull: pull.number, review: review.id });
+    expect(reviewed.payload).toMatchObject({
+      review: { id: review.id, state: "changes_requested", author_association: "COLLABORATOR", commit_id: featureSha },
+      sender: { login: "rita" },
+    });
+
+    const failed = emulator.addForeignCheckRun(FULL, { headSha: featureSha, name: "test", appSlug: "github-actions", conclusion: "failure" });
+    emulator.addForeignCheckRun(FULL, { headSha: featureSha, name: "lint", appSlug: "github-actions", conclusion: "success" });
+    const run = await emulator.deliver("check_run", "completed", { repo: FULL, checkRun: failed.id, sender: "github-actions[bot]" });
+    expect(run.payload).toMatchObject({
+      check_run: {
+        id: failed.id,
+        conclusion: "failure",
+        check_suite: { id: failed.check_suite.id, head_branch: "feature", conclusion: "failure" },
+        pull_requests: [{ number: pull.number }],
+      },
+    });
+    const suite = await emulator.deliver("check_suite", "completed", { repo: FULL, headSha: featureSha, app: "github-actions", sender: "github-actions[bot]" });
+    expect(suite.payload).toMatchObject({
+      check_suite: {
+        head_sha: featureSha,
+        head_branch: "feature",
+        status: "completed",
+        conclusion: "failure",
+        latest_check_runs_count: 2,
+        head_commit: { message: "Change add" },
+      },
+    });
+
+    emulator.setCommitStatus(FULL, featureSha, { context: "ci/jenkins", state: "success", creator: "jenkins-bot" });
+    const status = await emulator.deliver("status", null, { repo: FULL, sha: featureSha, context: "ci/jenkins" });
+    expect(status.payload).toMatchObject({
+      sha: featureSha,
+      state: "success",
+      context: "ci/jenkins",
+      branches: [{ name: "feature" }],
+      sender: { login: "jenkins-bot" },
+    });
+    expect("action" in status.payload).toBe(false);
+
+    const ours = await octokit.rest.checks.create({ owner: OWNER, repo: REPO, name: "afk", head_sha: featureSha, status: "in_progress" });
+    const pressed = await emulator.deliver("check_run", "requested_action", { repo: FULL, checkRun: ours.data.id, identifier: "afk-stop", sender: "rita" });
+    expect(pressed.payload).toMatchObject({
+      requested_action: { identifier: "afk-stop" },
+      check_run: { app: { slug: "afk" }, check_suite: { head_branch: "feature" } },
+    });
+
+    emulator.mergePull(FULL, pull.number, "rita");
+    const closed = await emulator.deliver("pull_request", "closed", { repo: FULL, pull: pull.number, sender: "rita" });
+    expect(closed.payload).toMatchObject({ pull_request: { state: "closed", merged: true, merged_by: { login: "rita" }, head: { sha: featureSha } } });
+    expect(payloads.map((delivery) => delivery.name)).toEqual([
+      "pull_request",
+      "pull_request_review",
+      "check_run",
+      "check_suite",
+      "status",
+      "check_run",
+      "pull_request",
+    ]);
+  });
+
+  it("refuses to build a payload about what the emulator does not hold, and only sends payloads GitHub's schema accepts", async () => {
+    const emulator = current();
+    await expect(emulator.deliver("issues", "closed", { repo: FULL, issue: 9, sender: "alice" })).rejects.toThrow(/no issue #9/);
+    const pull = await draftPullWithoutGit(emulator, await installationOctokit(emulator));
+    await expect(emulator.deliver("pull_request_review", "submitted", { repo: FULL, pull: pull.number, review: 1 })).rejects.toThrow(/no review 1/);
+    await expect(emulator.deliver("check_suite", "completed", { repo: FULL, headSha: "e".repeat(40), app: "github-actions", sender: "x" })).rejects.toThrow(
+      /no check suite/,
+    );
+    // The check every payload passes before it leaves: a payload that breaks GitHub's schema is refused, with why.
+    const good = await emulator.deliver("pull_request", "opened", { repo: FULL, pull: pull.number, sender: "alice" });
+    expect(validateWebhook("pull_request", "opened", good.payload)).toEqual({ ok: true });
+    const broken = { ...good.payload, number: "one" };
+    expect(validateWebhook("pull_request", "opened", broken)).toMatchObject({ ok: false, error: expect.stringMatching(/payload\/number must be integer/) });
   });
 });

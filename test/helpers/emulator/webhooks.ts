@@ -24,6 +24,20 @@ export interface WebhookDelivery {
 /** Where `deliver` sends each delivery (Probot's `receive`, or an App's webhook endpoint). */
 export type WebhookReceiver = (delivery: WebhookDelivery) => Promise<unknown>;
 
+/** What Probot's `webhooks` (from `@octokit/webhooks`) offers to take a delivery the way its HTTP server does. */
+export interface SigningWebhooks {
+  sign(payload: string): Promise<string>;
+  verifyAndReceive(event: { id: string; name: string; payload: string; signature: string }): Promise<void>;
+}
+
+/** A receiver for a Probot app: each delivery signed with the app's secret and verified and received, as Probot's server does. */
+export function probotReceiver(webhooks: SigningWebhooks): WebhookReceiver {
+  return async (delivery) => {
+    const payload = JSON.stringify(delivery.payload);
+    await webhooks.verifyAndReceive({ id: delivery.id, name: delivery.name, payload, signature: await webhooks.sign(payload) });
+  };
+}
+
 /** Who caused the event: a login (a `[bot]` login the emulator has not seen is added as a Bot). */
 type Sender = { sender: string };
 type IssueEvent = { repo: string; issue: number } & Sender;
