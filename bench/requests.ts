@@ -83,7 +83,11 @@ const turns = (file: string) => [
   endTurn("Added a test."),
 ];
 const model = await ModelServer.start([...turns("first"), ...turns("second")]);
-const afk = await startAfk(github, { env: { ANTHROPIC_API_KEY: "sk-ant-bench", ANTHROPIC_BASE_URL: model.url, AFK_CACHE_DIR: join(root, "cache") } });
+// afk's production Octokit (its retries and conditional requests), with millisecond waits.
+const afk = await startAfk(github, {
+  octokitRetries: true,
+  env: { ANTHROPIC_API_KEY: "sk-ant-bench", ANTHROPIC_BASE_URL: model.url, AFK_CACHE_DIR: join(root, "cache") },
+});
 const repository = { owner: OWNER, repo: REPO, installationId: INSTALLATION_ID };
 
 /** Labels a new issue as a maintainer and returns every request afk sent until its pull request is ready and afk is idle. */

@@ -148,11 +148,8 @@ async function status(context: DeliveryContext, issue: number): Promise<string> 
   const queue =
     config.kind === "ok"
       ? (
-          await readQueue(
-            context.octokit,
-            context.repo,
-            { trigger: config.config.labels.trigger, inProgress: config.config.labels.in_progress },
-            await context.botLogin(),
+          await readQueue(context.octokit, context.repo, { trigger: config.config.labels.trigger, inProgress: config.config.labels.in_progress }, (queued) =>
+            context.runs.queuedState(queued),
           )
         ).map(({ issue: queued, state }) => ({
           number: queued.number,

@@ -163,8 +163,8 @@ export class Coordinator implements Runtime {
     return dispatchNext(this, context, this.#supervisor.activeRuns);
   }
 
-  dispatchLater(repo: RepoRef): void {
-    this.tasks.later("dispatch the next queued issue", () => this.dispatchNext(repo));
+  dispatchLater(repo: RepoRef, context?: DeliveryContext): void {
+    this.tasks.later("dispatch the next queued issue", async () => (context === undefined ? this.dispatchNext(repo) : this.dispatch(context)));
   }
 
   dispatchAt(repo: RepoRef, at: number): void {

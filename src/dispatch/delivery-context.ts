@@ -23,6 +23,7 @@ export class DeliveryContext {
   #botLogin: Promise<string> | undefined;
   #config: Promise<RepoConfigResult> | undefined;
   readonly #trust = new Map<string, Promise<TrustDecision>>();
+  #lock: LockView | undefined;
 
   constructor(
     readonly services: AfkServices,
@@ -75,9 +76,14 @@ export class DeliveryContext {
     return decision;
   }
 
-  /** The repository lock as it is now (read fresh every time). */
-  lock(): Promise<LockView> {
-    return readLock(this.octokit, this.repo, this.now());
+  /**
+   * The repository lock as it is now. With `reuse`, the view this context read last, if any: for a
+   * caller that only uses it as the expected state of a compare-and-swap (which fails if it moved).
+   */
+  async lock(options: { reuse?: boolean } = {}): Promise<LockView> {
+    if (options.reuse === true && this.#lock !== undefined) return this.#lock;
+    this.#lock = await readLock(this.octokit, this.repo, this.now());
+    return this.#lock;
   }
 }
 
@@ -96,18 +102,34 @@ export class RunStore {
 
   async read(issue: number, options: { fresh?: boolean } = {}): Promise<ProgressComment | undefined> {
     const { octokit, repo, turns } = this.#context;
-    const known = this.#known.get(issue);
-    // Kept only while no other work of this process wrote the issue since.
-    if (options.fresh !== true && known !== undefined && known.writes === turns.writes(repo, issue)) return known.comment;
+    const known = this.#kept(issue);
+    if (options.fresh !== true && known !== undefined) return known.comment;
     const comment = await findProgressComment(octokit, repo, issue, await this.#context.botLogin());
     this.#known.set(issue, { comment, writes: turns.writes(repo, issue) });
     return comment;
+  }
+
+  /** What this context read or wrote of the issue, kept only while no other work of this process wrote the issue since. */
+  #kept(issue: number): { comment: ProgressComment | undefined } | undefined {
+    const { repo, turns } = this.#context;
+    const known = this.#known.get(issue);
+    return known !== undefined && known.writes === turns.writes(repo, issue) ? known : undefined;
   }
 
   /** Takes `comment` as what the issue's progress comment holds (a running job's supervisor knows it best). */
   assume(comment: ProgressComment & { kind: "state" }): void {
     const { repo, turns } = this.#context;
     this.#known.set(comment.state.issue, { comment, writes: turns.writes(repo, comment.state.issue) });
+  }
+
+  /**
+   * The state of an issue in the queue's listing: a queued state this context knows is taken as it
+   * is (the dispatcher reads it again under the lock before starting it); anything else is read, since
+   * another replica may have queued the issue since.
+   */
+  async queuedState(issue: number): Promise<RunState | undefined> {
+    const known = this.#kept(issue)?.comment;
+    return known?.kind === "state" && known.state.status === "queued" ? known.state : this.state(issue, { fresh: true });
   }
 
   /** Takes it that the issue has no progress comment yet (afk just opened it). */

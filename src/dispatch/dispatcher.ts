@@ -1,7 +1,7 @@
 import { fullName } from "../github/types.js";
 import { openBlockers } from "../github/issue-queue.js";
 import { newHolder, type LockHolder, type LockView } from "../lock/lock-record.js";
-import { acquireLock, releaseLock } from "../lock/repo-lock.js";
+import { acquireLock, releaseLock, takeLock } from "../lock/repo-lock.js";
 import type { DeliveryContext } from "./delivery-context.js";
 import { isFollowUp, readQueue } from "./queue-reader.js";
 import { newRunId } from "./run-id.js";
@@ -16,7 +16,8 @@ import type { Runtime } from "./runtime.js";
 export async function dispatchNext(rt: Runtime, context: DeliveryContext, activeRuns: ReadonlySet<string>): Promise<void> {
   if (rt.closing) return;
   const { octokit, repo, services } = context;
-  let lock = await context.lock();
+  // The view the request just read will do: the lock is taken by compare-and-swap against it.
+  let lock = await context.lock({ reuse: true });
   if (lock.status === "held" && !lock.expired) {
     // Held by a run this process does not have: if that process died, nothing else would look
     // again before the next event, so look when its lease ends (a live holder will have renewed).
@@ -28,7 +29,7 @@ export async function dispatchNext(rt: Runtime, context: DeliveryContext, active
   // With the kill switch on, queued issues wait; an expired lock is still taken back so its issue learns the run died.
   const ordered = services.settings.killSwitch
     ? []
-    : await readQueue(octokit, repo, { trigger: config.labels.trigger, inProgress: config.labels.in_progress }, await context.botLogin());
+    : await readQueue(octokit, repo, { trigger: config.labels.trigger, inProgress: config.labels.in_progress }, (issue) => context.runs.queuedState(issue));
   for (const { issue: candidate, state: listed } of ordered) {
     // A follow-up continues an issue afk already worked on; only new work waits for blocking issues.
     const blockers = isFollowUp(listed) ? [] : await openBlockers(octokit, repo, candidate);
@@ -47,9 +48,10 @@ export async function dispatchNext(rt: Runtime, context: DeliveryContext, active
     });
     // Only if the lock is where it was when the queue above was read: otherwise a run came and went
     // meanwhile, the queue may have changed (a better issue, this one already run), so read it again.
-    const taken = await acquireLock(octokit, repo, holder, context.now(), lock.status === "absent" ? null : lock.sha);
+    const taken = await takeLock(octokit, repo, holder, context.now(), lock);
     if (!taken.acquired) {
-      if (taken.moved === true) rt.dispatchLater(repo);
+      // The lock moved since it was read: a run came and went, or another replica took it. Look again.
+      rt.dispatchLater(repo);
       return;
     }
     try {
@@ -68,7 +70,7 @@ export async function dispatchNext(rt: Runtime, context: DeliveryContext, active
       );
       throw error;
     }
-    await releaseLock(octokit, repo, holder.runId, context.now());
+    await releaseLock(octokit, repo, holder.runId, context.now(), taken.sha);
     lock = await context.lock();
     if (lock.status === "held") return;
   }

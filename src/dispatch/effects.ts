@@ -110,16 +110,17 @@ async function carryOutOne(
   const labelName = (role: LabelRole) => config.labels[role];
   switch (effect.kind) {
     case "release-lock":
-      await releaseLock(octokit, repo, state.runId, context.now());
+      // The supervisor knows the commit its lease last wrote: freed from there, without reading the lock first.
+      await releaseLock(octokit, repo, state.runId, context.now(), lease?.holder.runId === state.runId ? lease.sha : undefined);
       context.log.info({ repo: fullName(repo), issue: state.issue, runId: state.runId, status: state.status }, "afk released the repository lock");
       break;
     case "enqueue":
       // The queue is the set of issues carrying the trigger label (afk's own label event is ignored as its echo).
       await octokit.rest.issues.addLabels({ ...issue, labels: [config.labels.trigger] });
-      rt.dispatchLater(repo);
+      rt.dispatchLater(repo, context);
       break;
     case "dispatch":
-      rt.dispatchLater(repo);
+      rt.dispatchLater(repo, context);
       break;
     case "react-on-issue":
       await octokit.rest.reactions.createForIssue({ ...issue, content: "eyes" });

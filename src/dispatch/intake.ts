@@ -32,9 +32,9 @@ export function admit(coordinator: Coordinator, octokit: GitHub, intent: { repo:
 export async function handleLabel(coordinator: Coordinator, octokit: GitHub, intent: LabelIntent): Promise<void> {
   const context = admit(coordinator, octokit, intent);
   if (context === undefined) return;
-  if (intent.label !== triggerLabel(await context.config()) || !intent.issue.open || intent.issue.isPullRequest) return;
-  // afk adds the trigger label itself when `/afk run` queues an issue; that event is its own echo.
+  // afk adds labels itself (the trigger label when `/afk run` queues an issue, its in-progress label): their events are its echo.
   if (intent.actor.login === (await context.botLogin())) return;
+  if (intent.label !== triggerLabel(await context.config()) || !intent.issue.open || intent.issue.isPullRequest) return;
   await requestRun(coordinator, context, { issue: intent.issue.number, actor: intent.actor, trigger: triggerOf(intent.actor, "label", intent), react: true });
 }
 
@@ -129,6 +129,8 @@ export async function handleCheckRunRequest(coordinator: Coordinator, octokit: G
 export async function handleCiChange(coordinator: Coordinator, octokit: GitHub, intent: CiIntent): Promise<void> {
   const context = admit(coordinator, octokit, intent);
   if (context === undefined) return;
+  // afk's own check run is its gate, not CI: its events are the echo of afk's own writes.
+  if (intent.app !== undefined && `${intent.app}[bot]` === (await context.botLogin())) return;
   const transition = await coordinator.ciChanged(context, intent.issue, intent.sha);
   if (transition !== undefined && transition.ignored === undefined) {
     coordinator.log.info(

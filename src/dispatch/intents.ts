@@ -157,6 +157,8 @@ export interface CiIntent {
   issue: number;
   sha: string;
   deliveryId: string;
+  /** The app whose check run or suite it is (none for a commit status). */
+  app?: string;
 }
 
 interface CiShape {
@@ -173,7 +175,7 @@ interface CiShape {
  */
 export function ciIntent(
   payload: CiShape,
-  about: { sha: string; branches: Array<string | null | undefined>; message?: string | null | undefined },
+  about: { sha: string; branches: Array<string | null | undefined>; message?: string | null | undefined; app?: string | undefined },
   deliveryId: string,
 ): CiIntent | null {
   const installationId = payload.installation?.id;
@@ -183,7 +185,13 @@ export function ciIntent(
     about.branches.map((branch) => issueOfBranch(branch ?? "")).find((number) => number !== undefined) ??
     (onDefaultBranch && typeof about.message === "string" ? issueOfAfkCommit(about.message) : undefined);
   if (issue === undefined) return null;
-  return { repo: { owner: payload.repository.owner.login, repo: payload.repository.name, installationId }, issue, sha: about.sha, deliveryId };
+  return {
+    repo: { owner: payload.repository.owner.login, repo: payload.repository.name, installationId },
+    issue,
+    sha: about.sha,
+    deliveryId,
+    ...(about.app === undefined ? {} : { app: about.app }),
+  };
 }
 
 /** A review submitted on a pull request that may be afk's. */

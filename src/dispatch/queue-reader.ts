@@ -1,7 +1,6 @@
 import { listLabeledIssues, type QueuedIssue } from "../github/issue-queue.js";
 import type { GitHub, RepoRef } from "../github/types.js";
 import type { RunState } from "../lifecycle/run-state.js";
-import { findProgressComment } from "../progress/progress-comment.js";
 import { orderCandidates } from "./priority.js";
 
 /** A run waiting in a repository's queue: the issue (its labels give its priority) and the state its progress comment holds. */
@@ -25,11 +24,16 @@ export function dispatchOrder(runs: readonly QueuedRun[]): QueuedRun[] {
  * issues carrying the trigger label and not in progress, by priority, whose progress comment says
  * queued, in dispatch order. (Which new work is blocked is for the dispatcher to check when it comes to it.)
  */
-export async function readQueue(octokit: GitHub, repo: RepoRef, labels: { trigger: string; inProgress: string }, botLogin: string): Promise<QueuedRun[]> {
+export async function readQueue(
+  octokit: GitHub,
+  repo: RepoRef,
+  labels: { trigger: string; inProgress: string },
+  queuedState: (issue: number) => Promise<RunState | undefined>,
+): Promise<QueuedRun[]> {
   const queued: QueuedRun[] = [];
   for (const issue of orderCandidates(await listLabeledIssues(octokit, repo, labels.trigger, labels.inProgress))) {
-    const progress = await findProgressComment(octokit, repo, issue.number, botLogin);
-    if (progress?.kind === "state" && progress.state.status === "queued") queued.push({ issue, state: progress.state });
+    const state = await queuedState(issue.number);
+    if (state?.status === "queued") queued.push({ issue, state });
   }
   return dispatchOrder(queued);
 }

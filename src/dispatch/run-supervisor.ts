@@ -173,7 +173,7 @@ export class RunSupervisor {
     try {
       // What the job last reported is the run's state, whether or not its last write went through.
       context.runs.assume({ id: progress.commentId, kind: "state", state: progress.state });
-      await this.#rt.move(context, progress.state.issue, async () => event);
+      await this.#rt.move(context, progress.state.issue, async () => event, { lease });
     } catch (error) {
       // The issue would say "running" with nobody running it: keep the lock instead, so when its lease
       // ends it is taken back and the issue says the run was interrupted (with a retry hint).
@@ -199,6 +199,8 @@ class ProgressWriter {
     started: RunState,
     readonly commentId: number,
   ) {
+    // The first spend shows once the interval has passed since the start (the phase says the agent works meanwhile).
+    this.#lastSpendWrite = context.now().getTime();
     this.state = started;
     this.#written = started;
   }

@@ -43,8 +43,8 @@ export interface Runtime {
   move(context: DeliveryContext, issue: number, eventFor: EventFor, options?: { lease?: Lease }): Promise<Moved | undefined>;
   /** Starts the next queued issue of the repository if its lock is free. */
   dispatch(context: DeliveryContext): Promise<void>;
-  /** Dispatches as afk's own work, after the current step. */
-  dispatchLater(repo: RepoRef): void;
+  /** Dispatches as afk's own work, after the current step; with `context`, in it (what it read is not read again). */
+  dispatchLater(repo: RepoRef, context?: DeliveryContext): void;
   /** Dispatches when a lock's lease ends (a holder that died is taken back then). */
   dispatchAt(repo: RepoRef, at: number): void;
   /** CI changed on `sha`: the issue's run reads it if it watches that commit. */

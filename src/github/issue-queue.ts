@@ -5,6 +5,8 @@ export interface QueuedIssue {
   number: number;
   labels: string[];
   body: string;
+  /** Open issues GitHub's issue dependencies say block it, as the listing counts them (absent where the server has no dependencies). */
+  openNativeBlockers?: number;
 }
 
 /** Open issues (not pull requests) that carry the trigger label and not the in-progress label. */
@@ -22,6 +24,7 @@ export async function listLabeledIssues(octokit: GitHub, repo: RepoRef, triggerL
       number: issue.number,
       labels: issue.labels.map((label) => (typeof label === "string" ? label : (label.name ?? ""))),
       body: issue.body ?? "",
+      ...(issue.issue_dependencies_summary === undefined ? {} : { openNativeBlockers: issue.issue_dependencies_summary.blocked_by }),
     }))
     .filter((issue) => !issue.labels.includes(inProgressLabel));
 }
@@ -32,18 +35,8 @@ export async function listLabeledIssues(octokit: GitHub, repo: RepoRef, triggerL
  */
 export async function openBlockers(octokit: GitHub, repo: RepoRef, issue: QueuedIssue): Promise<number[]> {
   const open = new Set<number>();
-  try {
-    const { data } = await octokit.request("GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by", {
-      owner: repo.owner,
-      repo: repo.repo,
-      issue_number: issue.number,
-      per_page: 100,
-    });
-    for (const blocker of data) if (blocker.state === "open") open.add(blocker.number);
-  } catch (error) {
-    // Servers without issue dependencies (older GitHub Enterprise) answer 404: rely on the body then.
-    if (errorStatus(error) !== 404) throw error;
-  }
+  // The listing already says whether any open issue blocks it natively; only then are they read.
+  if (issue.openNativeBlockers !== 0) await addOpenNativeBlockers(octokit, repo, issue.number, open);
   for (const number of parseBlockedBy(issue.body)) {
     if (open.has(number) || number === issue.number) continue;
     try {
@@ -54,4 +47,19 @@ export async function openBlockers(octokit: GitHub, repo: RepoRef, issue: Queued
     }
   }
   return [...open].sort((a, b) => a - b);
+}
+
+async function addOpenNativeBlockers(octokit: GitHub, repo: RepoRef, issue: number, open: Set<number>): Promise<void> {
+  try {
+    const { data } = await octokit.request("GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by", {
+      owner: repo.owner,
+      repo: repo.repo,
+      issue_number: issue,
+      per_page: 100,
+    });
+    for (const blocker of data) if (blocker.state === "open") open.add(blocker.number);
+  } catch (error) {
+    // Servers without issue dependencies (older GitHub Enterprise) answer 404: rely on the body then.
+    if (errorStatus(error) !== 404) throw error;
+  }
 }

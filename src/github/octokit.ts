@@ -1,4 +1,5 @@
 import { ProbotOctokit } from "probot";
+import { CONDITIONAL_REQUESTS, type ConditionalRequests } from "./conditional-requests.js";
 import { formatWait, unreachableCode } from "./transient.js";
 
 /**
@@ -45,10 +46,15 @@ type LimitHandler = (retryAfter: number, options: { method: string; url: string 
  * (webhook contexts, `app.auth()`) is then one. The options go in the constructor because Probot
  * merges its own throttle handlers over `Octokit.defaults(...)`.
  */
-export function createAfkOctokit(policy: GitHubRequestPolicy = GITHUB_REQUEST_POLICY): typeof ProbotOctokit {
+export function createAfkOctokit(
+  policy: GitHubRequestPolicy = GITHUB_REQUEST_POLICY,
+  conditional: ConditionalRequests | undefined = CONDITIONAL_REQUESTS,
+): typeof ProbotOctokit {
   return class AfkOctokit extends ProbotOctokit {
     constructor(options: OctokitOptions = {}) {
       super(withPolicy(options, policy));
+      // Outside the retries: a 304 is an answer, and a retried GET asks with the same ETag.
+      conditional?.install(this);
       // Each call gets its own `request` options: the retry plugin counts a call's retries there, and
       // Octokit otherwise hands every call of a client the same object, so one call's retries were
       // counted against the next (which then got fewer tries, and longer waits).

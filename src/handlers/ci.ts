@@ -9,7 +9,12 @@ export function onCheckSuiteCompleted(coordinator: Coordinator) {
     const suite = context.payload.check_suite;
     const intent = ciIntent(
       context.payload,
-      { sha: suite.head_sha, branches: [suite.head_branch, ...suite.pull_requests.map((pull) => pull.head.ref)], message: suite.head_commit.message },
+      {
+        sha: suite.head_sha,
+        branches: [suite.head_branch, ...suite.pull_requests.map((pull) => pull.head.ref)],
+        message: suite.head_commit.message,
+        app: suite.app.slug,
+      },
       context.id,
     );
     if (intent === null) return;
@@ -26,7 +31,7 @@ export function onCheckRunCompleted(coordinator: Coordinator) {
     const run = context.payload.check_run;
     const intent = ciIntent(
       context.payload,
-      { sha: run.head_sha, branches: [run.check_suite.head_branch, ...run.pull_requests.map((pull) => pull.head.ref)] },
+      { sha: run.head_sha, branches: [run.check_suite.head_branch, ...run.pull_requests.map((pull) => pull.head.ref)], app: run.app?.slug },
       context.id,
     );
     if (intent === null) return;

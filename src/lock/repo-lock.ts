@@ -25,8 +25,7 @@ export async function readLock(octokit: GitHub, repo: RepoRef, now: Date): Promi
     if (errorStatus(error) === 404) return { status: "absent" };
     throw error;
   }
-  const { data: commit } = await octokit.rest.git.getCommit({ owner: repo.owner, repo: repo.repo, commit_sha: sha });
-  const record = decodeLockMessage(commit.message);
+  const record = await lockRecordAt(octokit, repo, sha);
   if (record === undefined) return { status: "corrupt", sha };
   if (record.state === "free") return { status: "free", sha };
   return { status: "held", sha, holder: record, expired: isExpired(record, now) };
@@ -42,8 +41,19 @@ export async function readLock(octokit: GitHub, repo: RepoRef, now: Date): Promi
  */
 export async function acquireLock(octokit: GitHub, repo: RepoRef, holder: LockHolder, now: Date, seenSha?: string | null): Promise<AcquireResult> {
   const view = await readLock(octokit, repo, now);
+  if (seenSha !== undefined && !(view.status === "held" && !view.expired) && (view.status === "absent" ? null : view.sha) !== seenSha)
+    return { acquired: false, holder: undefined, moved: true };
+  return takeLock(octokit, repo, holder, now, view);
+}
+
+/**
+ * Takes the lock as `seen` shows it, without reading it again: the ref's compare-and-swap (create
+ * only if absent, fast-forward only from `seen`'s commit) fails if it moved since, and then nothing is
+ * taken. For a caller that has just read the lock to decide.
+ */
+export async function takeLock(octokit: GitHub, repo: RepoRef, holder: LockHolder, now: Date, seen: LockView): Promise<AcquireResult> {
+  const view = seen;
   if (view.status === "held" && !view.expired) return { acquired: false, holder: view.holder };
-  if (seenSha !== undefined && (view.status === "absent" ? null : view.sha) !== seenSha) return { acquired: false, holder: undefined, moved: true };
   const parent = view.status === "absent" ? undefined : view.sha;
   const sha = await writeRecord(octokit, repo, holder, parent);
   const moved = parent === undefined ? await createRef(octokit, repo, sha) : await fastForward(octokit, repo, sha);
@@ -65,12 +75,17 @@ export async function renewLock(octokit: GitHub, repo: RepoRef, sha: string, hol
   return { kind: "lost" };
 }
 
-/** Frees the lock if `runId` still holds it. Returns whether this call freed it. */
-export async function releaseLock(octokit: GitHub, repo: RepoRef, runId: string, now: Date): Promise<boolean> {
+/**
+ * Frees the lock if `runId` still holds it. Returns whether this call freed it. With `heldAt` (the
+ * commit the holder last wrote) it is freed from there without a read; if the lock moved since, it is
+ * read and freed only if still held.
+ */
+export async function releaseLock(octokit: GitHub, repo: RepoRef, runId: string, now: Date, heldAt?: string): Promise<boolean> {
+  const free: LockRecord = { v: 1, state: "free", at: now.toISOString(), lastRunId: runId };
+  if (heldAt !== undefined && (await fastForward(octokit, repo, await writeRecord(octokit, repo, free, heldAt)))) return true;
   for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
     const view = await readLock(octokit, repo, now);
     if (view.status !== "held" || view.holder.runId !== runId) return false;
-    const free: LockRecord = { v: 1, state: "free", at: now.toISOString(), lastRunId: runId };
     if (await fastForward(octokit, repo, await writeRecord(octokit, repo, free, view.sha))) return true;
   }
   return false;
@@ -100,13 +115,35 @@ async function writeRecord(octokit: GitHub, repo: RepoRef, record: LockRecord, p
       tree,
       parents: parent === undefined ? [] : [parent],
     });
+  let sha: string;
   try {
-    return (await commit(await lockTree(octokit, repo))).data.sha;
+    sha = (await commit(await lockTree(octokit, repo))).data.sha;
   } catch (error) {
     // A cached tree the server does not know (a recreated repository): make it anew, once.
     if (errorStatus(error) !== 422 || !treeCache.delete(treeKey(octokit, repo))) throw error;
-    return (await commit(await lockTree(octokit, repo))).data.sha;
+    sha = (await commit(await lockTree(octokit, repo))).data.sha;
   }
+  // What a read of this commit would decode, so a cached record is exactly a read one.
+  rememberRecord(octokit, repo, sha, decodeLockMessage(encodeLockMessage(record)));
+  return sha;
+}
+
+/** Lock records by commit, this process's: a commit never changes, so one read (or afk's own write) is enough. */
+const recordCache = new Map<string, LockRecord | undefined>();
+const RECORD_CACHE_SIZE = 2_000;
+
+function rememberRecord(octokit: GitHub, repo: RepoRef, sha: string, record: LockRecord | undefined): void {
+  if (recordCache.size >= RECORD_CACHE_SIZE) recordCache.delete(recordCache.keys().next().value ?? "");
+  recordCache.set(`${treeKey(octokit, repo)}@${sha}`, record);
+}
+
+async function lockRecordAt(octokit: GitHub, repo: RepoRef, sha: string): Promise<LockRecord | undefined> {
+  const key = `${treeKey(octokit, repo)}@${sha}`;
+  if (recordCache.has(key)) return recordCache.get(key);
+  const { data: commit } = await octokit.rest.git.getCommit({ owner: repo.owner, repo: repo.repo, commit_sha: sha });
+  const record = decodeLockMessage(commit.message);
+  rememberRecord(octokit, repo, sha, record);
+  return record;
 }
 
 function treeKey(octokit: GitHub, repo: RepoRef): string {
