@@ -1,41 +1,21 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AppProcess } from "../helpers/app-process.js";
-import { TEST_ANTHROPIC_KEY } from "../helpers/git-scenario.js";
-import { GitHubEmulator } from "../helpers/github-emulator.js";
-import { ModelServer } from "../helpers/model-server.js";
+import type { AppProcess } from "../helpers/app-process.js";
 import { sampleValue } from "../helpers/served-afk.js";
 import { examplePayload } from "../helpers/webhook-payloads.js";
+import { buildWorld, type World } from "../helpers/world/build-world.js";
 
 /** The App as users start it (`npm start`, `LOG_FORMAT=json`), probed over HTTP as a load balancer and Prometheus would. */
 describe("health, readiness and metrics of the App started with npm start", () => {
-  let github: GitHubEmulator;
-  let model: ModelServer;
+  let world: World | undefined;
   let app: AppProcess;
-  let root: string;
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), "afk-e2e-obs-"));
-    github = await GitHubEmulator.start();
-    model = await ModelServer.start([]);
-    app = await AppProcess.start({
-      gheHost: github.host,
-      appId: github.appId,
-      webhookSecret: "e2e-observability-secret",
-      anthropicBaseUrl: model.url,
-      anthropicApiKey: TEST_ANTHROPIC_KEY,
-      cacheDir: join(root, "cache"),
-      env: { AFK_ALLOWLIST: "*/*" },
-    });
+    world = await buildWorld({ name: "afk-e2e-obs-", model: [] });
+    app = await world.startAppProcess({ webhookSecret: "e2e-observability-secret", env: { AFK_ALLOWLIST: "*/*" } });
   }, 180_000);
 
   afterAll(async () => {
-    await app?.stop();
-    await github?.close();
-    await model?.close();
-    if (root !== undefined) rmSync(root, { recursive: true, force: true });
+    await world?.close();
   });
 
   it("answers /healthz, /readyz (GitHub, model, cache) and /metrics on Probot's port, and counts a delivery", async () => {

@@ -1,17 +1,14 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, type TestContext } from "vitest";
 import { decodeStateMarker, type RunState } from "../../src/lifecycle/run-state.js";
 import { decodeLockMessage, type LockRecord } from "../../src/lock/lock-record.js";
-import { AppProcess, stopAllAppProcesses, type DeliveryResult } from "../helpers/app-process.js";
-import { createBareRepo, GitHttpServer } from "../helpers/git-http-server.js";
-import { FIXTURE_FILES, TEST_ANTHROPIC_KEY } from "../helpers/git-scenario.js";
-import { GitHubEmulator } from "../helpers/github-emulator.js";
+import type { AppProcess, DeliveryResult } from "../helpers/app-process.js";
+import type { GitHttpServer } from "../helpers/git-http-server.js";
+import type { GitHubEmulator } from "../helpers/github-emulator.js";
 import { ModelServer, type ScriptedTurn } from "../helpers/model-server.js";
 import { PEOPLE } from "../helpers/scenario.js";
-import { issueCommentCreatedPayload, issuesLabeledPayload } from "../helpers/webhook-payloads.js";
+import { buildWorld, type World } from "../helpers/world/build-world.js";
+import type { WorldRepo } from "../helpers/world/world-repo.js";
 import { ModelGate, type HeldRequest, type ModelRoute } from "./model-gate.js";
 
 export const REPO = "app";
@@ -39,22 +36,26 @@ let nextInstallationId = 5000;
 export class E2EScenario {
   readonly fullName: string;
   readonly installationId: number;
+  /** The bare repository behind it. */
+  readonly remote: string;
   /** The App process this scenario's webhooks go to (a scenario that restarts its App replaces it). */
   app: AppProcess;
 
   constructor(
     readonly world: E2EWorld,
-    readonly owner: string,
-    /** The bare repository behind it. */
-    readonly remote: string,
+    readonly repo: WorldRepo,
     readonly model: ModelServer,
     readonly route: ModelRoute,
-    installationId: number,
     app: AppProcess,
   ) {
-    this.fullName = `${owner}/${REPO}`;
-    this.installationId = installationId;
+    this.fullName = repo.fullName;
+    this.installationId = repo.installationId;
+    this.remote = repo.remote;
     this.app = app;
+  }
+
+  get owner(): string {
+    return this.repo.owner;
   }
 
   get #github(): GitHubEmulator {
@@ -67,28 +68,12 @@ export class E2EScenario {
   }
 
   issue(input: { title: string; body?: string; user?: string }): number {
-    return this.#github.addIssue(this.fullName, { title: input.title, body: input.body ?? "", labels: [], user: input.user ?? "ada-admin" }).number;
+    return this.repo.issue({ ...input, body: input.body ?? "" });
   }
 
   /** `sender` adds `label` on GitHub (the label is on the issue before the event is sent); returns the `issues.labeled` payload GitHub sends. */
   labelPayload(issue: number, sender: string, label = "ready-for-agent"): object {
-    const existing = this.#github.issue(this.fullName, issue);
-    this.#github.seedLabels(this.fullName, issue, [label]);
-    return issuesLabeledPayload({
-      owner: this.owner,
-      repo: REPO,
-      installationId: this.installationId,
-      issue: {
-        number: issue,
-        title: existing.title,
-        body: existing.body ?? "",
-        labels: this.#github.labels(this.fullName, issue),
-        state: existing.state === "closed" ? "closed" : "open",
-        user: existing.user.login,
-      },
-      label,
-      sender: { login: sender, type: sender.endsWith("[bot]") ? "Bot" : "User" },
-    });
+    return this.repo.labelPayload(issue, sender, { label });
   }
 
   async label(issue: number, sender: string, label = "ready-for-agent"): Promise<void> {
@@ -97,23 +82,7 @@ export class E2EScenario {
 
   /** `sender` comments `body` on GitHub; returns the `issue_comment.created` payload GitHub sends. */
   commentPayload(issue: number, sender: string, body: string): object {
-    const existing = this.#github.issue(this.fullName, issue);
-    const created = this.#github.addComment(this.fullName, issue, { body, user: sender });
-    return issueCommentCreatedPayload({
-      owner: this.owner,
-      repo: REPO,
-      installationId: this.installationId,
-      issue: {
-        number: issue,
-        title: existing.title,
-        body: existing.body ?? "",
-        labels: this.#github.labels(this.fullName, issue),
-        state: existing.state === "closed" ? "closed" : "open",
-        user: existing.user.login,
-      },
-      comment: { body, id: created.id },
-      sender: { login: sender, type: sender.endsWith("[bot]") ? "Bot" : "User" },
-    });
+    return this.repo.commentPayload(issue, sender, body);
   }
 
   async comment(issue: number, sender: string, body: string): Promise<void> {
@@ -134,10 +103,7 @@ export class E2EScenario {
 
   /** Bodies of the comments afk's bot wrote on an issue or pull request. */
   afkComments(issue: number): string[] {
-    return this.#github
-      .comments(this.fullName, issue)
-      .filter((comment) => comment.user.login === this.#github.botLogin)
-      .map((comment) => comment.body ?? "");
+    return this.repo.afkComments(issue);
   }
 
   /** afk's progress comment (the one carrying the state marker), as a person reads it. */
@@ -189,7 +155,7 @@ export class E2EScenario {
 
   /** `git` on the real bare repository; its output without the trailing newline. */
   git(...args: string[]): string {
-    return execFileSync("git", ["--git-dir", this.remote, ...args], { encoding: "utf8" }).trim();
+    return this.repo.git(...args);
   }
 
   /** A file on a branch of the real bare repository. */
@@ -285,10 +251,8 @@ export interface E2EWorld {
  * process is killed in `afterAll`, also when a test fails.
  */
 export function useE2EWorld(): E2EWorld {
-  let github: GitHubEmulator | undefined;
-  let git: GitHttpServer | undefined;
+  let built: World | undefined;
   let gate: ModelGate | undefined;
-  let root: string | undefined;
   let shared: AppProcess | undefined;
 
   const need = <T>(value: T | undefined, what: string): T => {
@@ -298,28 +262,25 @@ export function useE2EWorld(): E2EWorld {
 
   const world: E2EWorld = {
     get github() {
-      return need(github, "GitHub emulator");
+      return need(built, "GitHub emulator").github;
     },
     get git() {
-      return need(git, "git server");
+      return need(built, "git server").git;
     },
     get gate() {
       return need(gate, "model gate");
     },
     get root() {
-      return need(root, "temporary directory");
+      return need(built, "temporary directory").root;
     },
     get app() {
       return need(shared, "App process");
     },
     async startApp(allowlist, cache, env = {}) {
-      return AppProcess.start({
-        gheHost: world.github.host,
-        appId: world.github.appId,
+      return need(built, "world").startAppProcess({
         webhookSecret: WEBHOOK_SECRET,
-        anthropicBaseUrl: world.gate.url,
-        anthropicApiKey: TEST_ANTHROPIC_KEY,
-        cacheDir: join(world.root, cache),
+        modelUrl: world.gate.url,
+        cache,
         env: { AFK_ALLOWLIST: allowlist, AFK_LOCK_LEASE_SECONDS: String(LEASE_SECONDS), AFK_MODEL_RETRIES: String(MODEL_RETRIES), ...env },
         // `AFK_E2E_LOG=/path` keeps every line the App processes wrote; `AFK_E2E_LOG_LEVEL=debug` says more.
         ...(process.env.AFK_E2E_LOG === undefined ? {} : { logFile: process.env.AFK_E2E_LOG }),
@@ -327,46 +288,38 @@ export function useE2EWorld(): E2EWorld {
       });
     },
     async scenario(context, owner, options) {
-      const fullName = `${owner}/${REPO}`;
-      const config = options.config ?? "test: node --test\n";
-      const files = { ...(options.files ?? FIXTURE_FILES), ".github/afk.yml": config };
-      const { path: remote } = createBareRepo(join(world.root, "remote"), fullName, files);
-      const installationId = nextInstallationId++;
-      world.github.addRepo({ owner, name: REPO, installationId, files: { ".github/afk.yml": config } });
-      world.github.connectGit(fullName, { cloneUrl: world.git.cloneUrl(fullName), gitDir: remote });
-      for (const [login, role] of Object.entries(PEOPLE)) world.github.setPermission(fullName, login, role);
+      const repo = need(built, "world").addRepo({
+        owner,
+        name: REPO,
+        installationId: nextInstallationId++,
+        config: options.config ?? "test: node --test\n",
+        roles: PEOPLE,
+        git: options.files ?? true,
+      });
       const model = await ModelServer.start(options.script);
-      const route = world.gate.route(fullName, model.url);
-      const scenario = new E2EScenario(world, owner, remote, model, route, installationId, options.app ?? world.app);
+      const route = world.gate.route(repo.fullName, model.url);
+      const scenario = new E2EScenario(world, repo, model, route, options.app ?? world.app);
       context.onTestFinished(async () => {
         route.close();
         await model.close();
-        if (context.task.result?.state === "fail") console.error(`[e2e] ${fullName}: the App's log lines about it:\n${scenario.appLog(80)}`);
-        if (model.violations.length > 0) throw new Error(`The model server of ${fullName} saw: ${model.violations.join("; ")}`);
+        if (context.task.result?.state === "fail") console.error(`[e2e] ${repo.fullName}: the App's log lines about it:\n${scenario.appLog(80)}`);
+        if (model.violations.length > 0) throw new Error(`The model server of ${repo.fullName} saw: ${model.violations.join("; ")}`);
       });
       return scenario;
     },
   };
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), "afk-e2e-"));
-    github = await GitHubEmulator.start();
-    github.checkResponses = true;
-    for (const login of [...Object.keys(PEOPLE), "outsider"]) github.addUser(login);
-    const emulator = github;
-    git = await GitHttpServer.start({ root: join(root, "remote"), authorize: ({ repo, service, token }) => emulator.gitAccessAllowed(repo, token, service) });
-    gate = await ModelGate.start();
+    built = await buildWorld({ name: "afk-e2e-", git: true, users: [...Object.keys(PEOPLE), "outsider"] });
+    gate = built.own(await ModelGate.start());
     shared = await world.startApp(SHARED_ALLOWLIST, "cache-shared");
   }, 120_000);
 
   afterAll(async () => {
-    await stopAllAppProcesses();
-    await gate?.close();
-    await git?.close();
-    await github?.close();
-    if (root !== undefined) rmSync(root, { recursive: true, force: true });
+    // The world stops every App process it started (also after a failed test), then the gate, git and GitHub.
+    await built?.close();
     // What no scenario checked (work that went on after its test ended) still fails the file.
-    const left = [...(github?.takeViolations() ?? []), ...(gate?.violations ?? [])];
+    const left = [...(built?.github.takeViolations() ?? []), ...(gate?.violations ?? [])];
     if (left.length > 0) throw new Error(`Left after the scenarios:\n- ${left.join("\n- ")}`);
   }, 60_000);
 
