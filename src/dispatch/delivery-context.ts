@@ -5,7 +5,7 @@ import type { RepoConfig } from "../config/repo-config.js";
 import { fullName, type Actor, type GitHub, type RepoRef } from "../github/types.js";
 import type { ProgressComment, RunState } from "../lifecycle/run-state.js";
 import type { LockView } from "../lock/lock-record.js";
-import { readLock } from "../lock/repo-lock.js";
+import { lockMovesOf, readLock } from "../lock/repo-lock.js";
 import { notifyStateWritten } from "../observability/state-observer.js";
 import { findProgressComment, writeProgressComment } from "../progress/progress-comment.js";
 import { checkTrust, type TrustDecision } from "../trust/trust-gate.js";
@@ -23,7 +23,7 @@ export class DeliveryContext {
   #botLogin: Promise<string> | undefined;
   #config: Promise<RepoConfigResult> | undefined;
   readonly #trust = new Map<string, Promise<TrustDecision>>();
-  #lock: LockView | undefined;
+  #lock: { view: LockView; moves: number } | undefined;
 
   constructor(
     readonly services: AfkServices,
@@ -81,9 +81,12 @@ export class DeliveryContext {
    * caller that only uses it as the expected state of a compare-and-swap (which fails if it moved).
    */
   async lock(options: { reuse?: boolean } = {}): Promise<LockView> {
-    if (options.reuse === true && this.#lock !== undefined) return this.#lock;
-    this.#lock = await readLock(this.octokit, this.repo, this.now());
-    return this.#lock;
+    // Reused only while this process has not moved the lock since (another replica may have: the swap then fails).
+    if (options.reuse === true && this.#lock !== undefined && this.#lock.moves === lockMovesOf(this.octokit, this.repo)) return this.#lock.view;
+    const moves = lockMovesOf(this.octokit, this.repo);
+    const view = await readLock(this.octokit, this.repo, this.now());
+    this.#lock = { view, moves };
+    return view;
   }
 }
 
@@ -106,6 +109,7 @@ export class RunStore {
     if (options.fresh !== true && known !== undefined) return known.comment;
     const comment = await findProgressComment(octokit, repo, issue, await this.#context.botLogin());
     this.#known.set(issue, { comment, writes: turns.writes(repo, issue) });
+    turns.saw(repo, issue, comment?.kind === "state" ? comment.state : undefined);
     return comment;
   }
 
@@ -123,13 +127,15 @@ export class RunStore {
   }
 
   /**
-   * The state of an issue in the queue's listing: a queued state this context knows is taken as it
-   * is (the dispatcher reads it again under the lock before starting it); anything else is read, since
-   * another replica may have queued the issue since.
+   * The state of an issue in the queue's listing: a queued state this context, or any delivery of
+   * this process, last saw (and this process has not written since) is taken as it is: the dispatcher
+   * reads it again under the lock before starting it. Anything else is read, since another replica
+   * may have queued the issue since.
    */
   async queuedState(issue: number): Promise<RunState | undefined> {
     const known = this.#kept(issue)?.comment;
-    return known?.kind === "state" && known.state.status === "queued" ? known.state : this.state(issue, { fresh: true });
+    if (known?.kind === "state" && known.state.status === "queued") return known.state;
+    return this.#context.turns.queued(this.#context.repo, issue) ?? this.state(issue, { fresh: true });
   }
 
   /** Takes it that the issue has no progress comment yet (afk just opened it). */
@@ -158,6 +164,7 @@ export class RunStore {
       turns.wrote(repo, after.issue);
     }
     this.#known.set(after.issue, { comment: { id: written.id, kind: "state", state: written.state }, writes: turns.writes(repo, after.issue) });
+    turns.saw(repo, after.issue, written.state);
     if (written.state === after) notifyStateWritten(services.observer, services.log, repo, before, after);
     return written;
   }

@@ -50,8 +50,8 @@ export async function dispatchNext(rt: Runtime, context: DeliveryContext, active
     // meanwhile, the queue may have changed (a better issue, this one already run), so read it again.
     const taken = await takeLock(octokit, repo, holder, context.now(), lock);
     if (!taken.acquired) {
-      // The lock moved since it was read: a run came and went, or another replica took it. Look again.
-      rt.dispatchLater(repo);
+      // The lock moved since it was read: a run came and went, or another replica took it. Look again (the lock read anew).
+      rt.dispatchLater(repo, context);
       return;
     }
     try {

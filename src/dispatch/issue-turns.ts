@@ -1,4 +1,5 @@
 import { fullName, type RepoRef } from "../github/types.js";
+import type { RunState } from "../lifecycle/run-state.js";
 
 /**
  * Per issue, in this process: events are handled one at a time (a state written and its effects
@@ -8,6 +9,8 @@ import { fullName, type RepoRef } from "../github/types.js";
 export class IssueTurns {
   readonly #turns = new Map<string, Promise<void>>();
   readonly #writes = new Map<string, number>();
+  /** The queued states any delivery of this process last saw, for the dispatcher's listing (it confirms each under the lock). */
+  readonly #queued = new Map<string, { state: RunState; writes: number }>();
 
   /** Runs `work` when every earlier turn for the same issue in this process has finished. */
   run<T>(repo: RepoRef, issue: number, work: () => Promise<T>): Promise<T> {
@@ -33,6 +36,19 @@ export class IssueTurns {
   wrote(repo: RepoRef, issue: number): void {
     const key = keyOf(repo, issue);
     this.#writes.set(key, (this.#writes.get(key) ?? 0) + 1);
+  }
+
+  /** Notes what the issue's progress comment was seen to hold, after `writes` writes of this process. */
+  saw(repo: RepoRef, issue: number, state: RunState | undefined): void {
+    const key = keyOf(repo, issue);
+    if (state?.status === "queued") this.#queued.set(key, { state, writes: this.writes(repo, issue) });
+    else this.#queued.delete(key);
+  }
+
+  /** The queued state this process last saw on the issue, unless it wrote the issue since. */
+  queued(repo: RepoRef, issue: number): RunState | undefined {
+    const seen = this.#queued.get(keyOf(repo, issue));
+    return seen !== undefined && seen.writes === this.writes(repo, issue) ? seen.state : undefined;
   }
 }
 

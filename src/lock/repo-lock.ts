@@ -170,7 +170,21 @@ async function lockTree(octokit: GitHub, repo: RepoRef): Promise<string> {
   return data.sha;
 }
 
+/** Per repository, how many times this process tried to move its lock ref: a view read before a move may be stale. */
+const lockMoves = new Map<string, number>();
+
+/** How many times this process tried to move the repository's lock ref (a view read at an older count may be stale). */
+export function lockMovesOf(octokit: GitHub, repo: RepoRef): number {
+  return lockMoves.get(treeKey(octokit, repo)) ?? 0;
+}
+
+function moving(octokit: GitHub, repo: RepoRef): void {
+  const key = treeKey(octokit, repo);
+  lockMoves.set(key, (lockMoves.get(key) ?? 0) + 1);
+}
+
 async function createRef(octokit: GitHub, repo: RepoRef, sha: string): Promise<boolean> {
+  moving(octokit, repo);
   try {
     await octokit.rest.git.createRef({ owner: repo.owner, repo: repo.repo, ref: LOCK_REF, sha });
     return true;
@@ -181,6 +195,7 @@ async function createRef(octokit: GitHub, repo: RepoRef, sha: string): Promise<b
 }
 
 async function fastForward(octokit: GitHub, repo: RepoRef, sha: string): Promise<boolean> {
+  moving(octokit, repo);
   try {
     await octokit.rest.git.updateRef({ owner: repo.owner, repo: repo.repo, ref: REF_PATH, sha, force: false });
     return true;
