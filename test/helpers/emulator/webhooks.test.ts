@@ -269,6 +269,18 @@ describe("emulator.deliver", () => {
     });
     expect(Object.keys(built.issue).sort()).toEqual(Object.keys(emulator.issue(FULL, 1)).sort());
     expect(Object.keys(built).sort()).toEqual(Object.keys(delivery.payload).sort());
+
+    // The other issue events read the issue as it is when they are delivered.
+    emulator.setIssueState(FULL, 1, "closed");
+    expect((await emulator.deliver("issues", "closed", { repo: FULL, issue: 1, sender: "alice" })).payload).toMatchObject({
+      action: "closed",
+      issue: { state: "closed" },
+    });
+    emulator.setIssueState(FULL, 1, "open");
+    expect((await emulator.deliver("issues", "reopened", { repo: FULL, issue: 1, sender: "alice" })).payload).toMatchObject({ issue: { state: "open" } });
+    await (await installationOctokit(emulator)).rest.issues.removeLabel({ owner: OWNER, repo: REPO, issue_number: 1, name: "bug" });
+    const unlabeled = await emulator.deliver("issues", "unlabeled", { repo: FULL, issue: 1, label: "bug", sender: "alice" });
+    expect(unlabeled.payload).toMatchObject({ action: "unlabeled", label: { name: "bug" }, issue: { labels: [{ name: "afk" }] } });
   });
 
   it("hands each delivery to the configured receiver: here Probot's webhooks, verifying its signature as Probot's server does", async () => {
