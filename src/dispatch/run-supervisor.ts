@@ -75,11 +75,17 @@ export class RunSupervisor {
     const startedAt = performance.now();
     const controller = new AbortController();
     this.#active.set(started.runId, controller);
+    // One renewal at a time: two from the same commit would see each other's write and call the lock lost.
+    let renewing = false;
     const heartbeat = setInterval(
       () => {
-        void this.#renew(context, lease, controller).catch((error: unknown) =>
-          services.log.warn({ err: error, repo: fullName(context.repo) }, "afk lock renewal failed; retrying"),
-        );
+        if (renewing) return;
+        renewing = true;
+        void this.#renew(context, lease, controller)
+          .catch((error: unknown) => services.log.warn({ err: error, repo: fullName(context.repo) }, "afk lock renewal failed; retrying"))
+          .finally(() => {
+            renewing = false;
+          });
       },
       services.renewEveryMs ?? (services.settings.lockLeaseSeconds * 1000) / 3,
     );

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { GitHub } from "../../src/github/types.js";
 import { extendLease, newHolder } from "../../src/lock/lock-record.js";
-import { acquireLock, readLock, releaseLock, renewLock, requestStop } from "../../src/lock/repo-lock.js";
+import { acquireLock, readLock, releaseLock, renewLock, requestStop, takeLock } from "../../src/lock/repo-lock.js";
 import type { GitHubEmulator } from "../helpers/github-emulator.js";
 import { HeldExecutor } from "../helpers/held-executor.js";
 import { runStateOf } from "../helpers/run-state-of.js";
@@ -48,6 +48,36 @@ describe("the repository lock on GitHub", () => {
     expect(await acquireLock(octokit, repo, b, now, seen.status === "absent" ? null : seen.sha)).toMatchObject({ acquired: false, moved: true });
     const free = await readLock(octokit, repo, now);
     expect((await acquireLock(octokit, repo, b, now, free.status === "absent" ? null : free.sha)).acquired).toBe(true);
+  });
+
+  it("is taken from the view the caller read, without reading it again, and never over a lock that moved since", async () => {
+    const a = newHolder({ issue: 1, runId: "run-a", replica: "a", now, leaseSeconds: 60 });
+    const b = newHolder({ issue: 2, runId: "run-b", replica: "b", now, leaseSeconds: 60 });
+    const seen = await readLock(octokit, repo, now);
+    const before = github.requests.length;
+    const taken = await takeLock(octokit, repo, a, now, seen);
+    expect(taken.acquired).toBe(true);
+    expect(github.requests.slice(before).filter((request) => request.method === "GET")).toEqual([]);
+    // b decides on the view from before a took it: the swap fails and a keeps the lock.
+    expect((await takeLock(octokit, repo, b, now, seen)).acquired).toBe(false);
+    const held = await readLock(octokit, repo, now);
+    expect(held.status === "held" && held.holder.runId).toBe("run-a");
+  });
+
+  it("is freed from the commit its holder last wrote without a read, and only by its holder once it moved", async () => {
+    const a = newHolder({ issue: 1, runId: "run-a", replica: "a", now, leaseSeconds: 60 });
+    const taken = await acquireLock(octokit, repo, a, now);
+    if (!taken.acquired) throw new Error("not acquired");
+    const before = github.requests.length;
+    expect(await releaseLock(octokit, repo, "run-a", now, taken.sha)).toBe(true);
+    expect(github.requests.slice(before).map((request) => request.method)).toEqual(["POST", "PATCH"]);
+    expect((await readLock(octokit, repo, now)).status).toBe("free");
+    // Taken by b since: a's stale commit frees nothing, and the read that follows finds b's lock.
+    const b = newHolder({ issue: 2, runId: "run-b", replica: "b", now, leaseSeconds: 60 });
+    expect((await acquireLock(octokit, repo, b, now)).acquired).toBe(true);
+    expect(await releaseLock(octokit, repo, "run-a", now, taken.sha)).toBe(false);
+    const held = await readLock(octokit, repo, now);
+    expect(held.status === "held" && held.holder.runId).toBe("run-b");
   });
 
   it("renews by compare-and-swap, and a renewal from a stale sha is refused as lost", async () => {
