@@ -4,30 +4,34 @@ import { errorMessage, errorStatus, type GitHub, type RepoRef } from "./types.js
 
 /**
  * Opens afk's pull request for a pushed branch, or updates the one already open for that branch
- * (a retried run pushes to the same branch). Returns the pull request.
+ * (a retried run pushes to the same branch: GitHub refuses a second one, 422). Returns the pull request.
  */
 export async function openPullRequest(
   octokit: GitHub,
   repo: RepoRef,
   input: { head: string; base: string; title: string; body: string; draft: boolean },
 ): Promise<PullRequestRef> {
-  const existing = await octokit.rest.pulls.list({ owner: repo.owner, repo: repo.repo, head: `${repo.owner}:${input.head}`, state: "open", per_page: 1 });
-  const open = existing.data[0];
-  if (open !== undefined) {
+  try {
+    const { data } = await octokit.rest.pulls.create({
+      owner: repo.owner,
+      repo: repo.repo,
+      head: input.head,
+      base: input.base,
+      title: input.title,
+      body: input.body,
+      draft: input.draft,
+      maintainer_can_modify: true,
+    });
+    return { number: data.number, url: data.html_url, draft: data.draft ?? false };
+  } catch (error) {
+    if (errorStatus(error) !== 422) throw error;
+    const existing = await octokit.rest.pulls.list({ owner: repo.owner, repo: repo.repo, head: `${repo.owner}:${input.head}`, state: "open", per_page: 1 });
+    const open = existing.data[0];
+    // A 422 for anything but a pull request already open for the branch is the caller's to see.
+    if (open === undefined) throw error;
     const { data } = await octokit.rest.pulls.update({ owner: repo.owner, repo: repo.repo, pull_number: open.number, title: input.title, body: input.body });
     return { number: data.number, url: data.html_url, draft: data.draft ?? false };
   }
-  const { data } = await octokit.rest.pulls.create({
-    owner: repo.owner,
-    repo: repo.repo,
-    head: input.head,
-    base: input.base,
-    title: input.title,
-    body: input.body,
-    draft: input.draft,
-    maintainer_can_modify: true,
-  });
-  return { number: data.number, url: data.html_url, draft: data.draft ?? false };
 }
 
 /**
