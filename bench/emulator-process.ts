@@ -1,13 +1,15 @@
 // Runs the GitHub emulator in its own process, so the App under measurement does not share an event
 // loop with "GitHub". Prints one JSON line with its address, then serves until killed. Seeding and
 // inspection go through a small control API under /_bench.
-import { GitHubEmulator } from "../test/helpers/github-emulator.js";
+import { buildWorld } from "../test/helpers/world/build-world.js";
 
-const github = await GitHubEmulator.start();
 const installationId = 7;
-github.addRepo({ owner: "bench-org", name: "app", installationId, files: { ".github/afk.yml": "test: npm test\n" } });
-github.addUser("wes-write");
-github.setPermission("bench-org/app", "wes-write", "write");
+const world = await buildWorld({
+  checkResponses: false,
+  repos: [{ owner: "bench-org", name: "app", installationId, roles: { "wes-write": "write" } }],
+  name: "afk-bench-emulator-",
+});
+const { github } = world;
 for (let i = 0; i < 400; i++) github.addIssue("bench-org/app", { title: `Issue ${i}`, body: "Do the thing.", user: "wes-write" });
 
 github.onRequest = () => undefined;
@@ -34,5 +36,5 @@ process.stdin.on("data", (chunk) => {
   }
 });
 process.on("SIGTERM", () => {
-  void github.close().then(() => process.exit(0));
+  void world.close().then(() => process.exit(0));
 });

@@ -16,12 +16,10 @@ import { WorkspaceTools } from "../src/executor/agent/workspace-tools.js";
 import { renderPrompt } from "../src/executor/render-prompt.js";
 import { createSandbox } from "../src/executor/sandbox.js";
 import { WorkspaceCache } from "../src/executor/workspace.js";
-import { startAfk } from "../test/helpers/afk-harness.js";
-import { createBareRepo, GitHttpServer } from "../test/helpers/git-http-server.js";
-import { GitHubEmulator } from "../test/helpers/github-emulator.js";
+import { GitHttpServer } from "../test/helpers/git-http-server.js";
 import { ModelServer, type ScriptedTurn } from "../test/helpers/model-server.js";
-import { endTurn, FIXTURE_FILES, toolTurn } from "../test/helpers/git-scenario.js";
-import { issuesLabeledPayload } from "../test/helpers/webhook-payloads.js";
+import { endTurn, toolTurn } from "../test/helpers/git-scenario.js";
+import { buildWorld } from "../test/helpers/world/build-world.js";
 
 const root = mkdtempSync(join(tmpdir(), "afk-bench-executor-"));
 const median = (values: number[]): number => {
@@ -138,39 +136,26 @@ async function measureCacheReads(): Promise<{ cache_read_fraction: number; sessi
 
 async function measureRunOverhead(): Promise<{ run_overhead_ms: number; run_total_ms: number; run_model_ms: number; run_test_ms: number }> {
   const samples: Array<{ total: number; model: number; test: number }> = [];
-  const config = "test: node --test\n";
   for (let sample = 0; sample < 3; sample += 1) {
-    const dir = join(root, `run-${sample}`);
-    const { path: remote } = createBareRepo(join(dir, "remote"), "bench-org/app", { ...FIXTURE_FILES, ".github/afk.yml": config });
-    const github = await GitHubEmulator.start();
-    github.addRepo({ owner: "bench-org", name: "app", installationId: 77, files: { ".github/afk.yml": config } });
-    github.addUser("wes-write");
-    github.setPermission("bench-org/app", "wes-write", "write");
-    const git = await GitHttpServer.start({
-      root: join(dir, "remote"),
-      authorize: ({ repo, service, token }) => github.gitAccessAllowed(repo, token, service),
+    const world = await buildWorld({
+      checkResponses: false,
+      repos: [{ owner: "bench-org", name: "app", installationId: 77, roles: { "wes-write": "write" }, git: true }],
+      model: [
+        toolTurn("bash", { command: "cat src/math.js" }),
+        toolTurn("str_replace_based_edit_tool", {
+          command: "create",
+          path: "test/more.test.js",
+          file_text: 'import { test } from "node:test";\ntest("more", () => {});\n',
+        }),
+        endTurn("Added a test."),
+      ],
+      name: "afk-bench-run-",
     });
-    github.connectGit("bench-org/app", { cloneUrl: git.cloneUrl("bench-org/app"), gitDir: remote });
-    const model = await ModelServer.start([
-      toolTurn("bash", { command: "cat src/math.js" }),
-      toolTurn("str_replace_based_edit_tool", {
-        command: "create",
-        path: "test/more.test.js",
-        file_text: 'import { test } from "node:test";\ntest("more", () => {});\n',
-      }),
-      endTurn("Added a test."),
-    ]);
-    const afk = await startAfk(github, { env: { ANTHROPIC_API_KEY: "sk-ant-bench", ANTHROPIC_BASE_URL: model.url, AFK_CACHE_DIR: join(dir, "cache") } });
-    const issue = github.addIssue("bench-org/app", { title: "More tests", body: "Add a test.", user: "wes-write" }).number;
-    github.seedLabels("bench-org/app", issue, ["ready-for-agent"]);
-    const payload = issuesLabeledPayload({
-      owner: "bench-org",
-      repo: "app",
-      installationId: 77,
-      issue: { number: issue, title: "More tests", body: "Add a test.", labels: ["ready-for-agent"], state: "open" },
-      label: "ready-for-agent",
-      sender: { login: "wes-write", type: "User" },
-    });
+    const { github, model, root: dir } = world;
+    const repo = world.repo("bench-org/app");
+    const afk = await world.startAfk();
+    const issue = repo.issue({ title: "More tests", body: "Add a test.", user: "wes-write" });
+    const payload = repo.labelPayload(issue, "wes-write");
     const started = performance.now();
     await afk.deliver("issues", payload);
     await afk.idle();
@@ -178,18 +163,14 @@ async function measureRunOverhead(): Promise<{ run_overhead_ms: number; run_tota
     if (github.pulls("bench-org/app").length !== 1) throw new Error("the benchmark run did not open a pull request");
     // The test command's own time: the same command in the same kind of sandbox, on the same files.
     const sandboxDir = join(dir, "gate");
-    execFileSync("git", ["clone", "--quiet", remote, sandboxDir]);
+    execFileSync("git", ["clone", "--quiet", repo.remote, sandboxDir]);
     mkdirSync(join(dir, "gate-home"));
     const sandbox = await createSandbox({ worktree: sandboxDir, home: join(dir, "gate-home") }, { allowUnsandboxed: false });
     const testRuns: number[] = [];
     for (let index = 0; index < 3; index += 1) testRuns.push((await sandbox.run("node --test", { timeoutMs: 60_000, network: false })).durationMs);
     const modelMs = model.requests.reduce((sum, request) => sum + (request.durationMs ?? 0), 0);
     samples.push({ total, model: modelMs, test: median(testRuns) });
-    afk.coordinator.shutdown("benchmark done");
-    await afk.idle();
-    await git.close();
-    await model.close();
-    await github.close();
+    await world.close();
   }
   const overheads = samples.map((sample) => sample.total - sample.model - sample.test);
   const middle = samples[overheads.indexOf(median(overheads))] ?? samples[0];

@@ -13,11 +13,9 @@ import { queuedState, startedState } from "../src/lifecycle/transitions.js";
 import { newHolder } from "../src/lock/lock-record.js";
 import { acquireLock } from "../src/lock/repo-lock.js";
 import { writeProgressComment } from "../src/progress/progress-comment.js";
-import { startAfk } from "../test/helpers/afk-harness.js";
 import { injectFaults } from "../test/helpers/faults.js";
 import { runStateIn } from "../test/helpers/run-state-of.js";
-import { GitHubEmulator } from "../test/helpers/github-emulator.js";
-import { issuesLabeledPayload } from "../test/helpers/webhook-payloads.js";
+import { buildWorld, type World } from "../test/helpers/world/build-world.js";
 
 const OWNER = "octo-org";
 const INSTALLATION_ID = 4242;
@@ -39,44 +37,31 @@ class CountingExecutor implements Executor {
   }
 }
 
-function world(github: GitHubEmulator, repos: string[]): void {
-  github.addUser("wes-write");
-  for (const name of repos) {
-    github.addRepo({ owner: OWNER, name, installationId: INSTALLATION_ID, files: { ".github/afk.yml": "test: npm test\n" } });
-    github.setPermission(`${OWNER}/${name}`, "wes-write", "write");
-  }
+/** Repositories `octo-org/<name>` of one installation, `wes-write` a writer on each; the emulator's own answers not checked. */
+function faultWorld(repos: string[]): Promise<World> {
+  return buildWorld({
+    checkResponses: false,
+    repos: repos.map((name) => ({ owner: OWNER, name, installationId: INSTALLATION_ID, roles: { "wes-write": "write" } })),
+    name: "afk-bench-faults-",
+  });
 }
 
 async function underFaults(): Promise<Record<string, number>> {
-  const github = await GitHubEmulator.start();
   const repos = Array.from({ length: REPOS }, (_, index) => `svc-${index + 1}`);
-  world(github, repos);
+  const world = await faultWorld(repos);
+  const { github } = world;
   const executor = new CountingExecutor();
-  const afk = await startAfk(github, { executor, octokitRetries: true });
+  const afk = await world.startAfk({ executor, octokitRetries: true });
   const issues = repos.flatMap((name) =>
     Array.from({ length: ISSUES_PER_REPO }, (_, index) => ({
       repo: `${OWNER}/${name}`,
-      name,
       number: github.addIssue(`${OWNER}/${name}`, { title: `Task ${index + 1}`, body: "Do it.", labels: [], user: "wes-write" }).number,
     })),
   );
   github.latencyMs = 1;
   const faults = injectFaults(github, { rate: FAULT_RATE, seed: Date.now() % 1_000_000 });
   const started = performance.now();
-  const deliveries = issues.map((issue, index) => {
-    github.seedLabels(issue.repo, issue.number, ["ready-for-agent"]);
-    return {
-      id: `fault-label-${index}`,
-      payload: issuesLabeledPayload({
-        owner: OWNER,
-        repo: issue.name,
-        installationId: INSTALLATION_ID,
-        issue: { number: issue.number, title: `Task`, body: "Do it.", labels: ["ready-for-agent"], state: "open" },
-        label: "ready-for-agent",
-        sender: { login: "wes-write", type: "User" },
-      }),
-    };
-  });
+  const deliveries = issues.map((issue, index) => ({ id: `fault-label-${index}`, payload: world.repo(issue.repo).labelPayload(issue.number, "wes-write") }));
   await Promise.all(deliveries.map(({ id, payload }) => afk.deliver("issues", payload, id)));
   await Promise.all(deliveries.filter((_, index) => index % 10 === 0).map(({ id, payload }) => afk.deliver("issues", payload, id)));
   const settled = () =>
@@ -92,7 +77,7 @@ async function underFaults(): Promise<Record<string, number>> {
   afk.coordinator.shutdown("bench over");
   await afk.idle();
   const requests = github.requests.length;
-  await github.close();
+  await world.close();
   return {
     fault_runs_lost: lost,
     fault_runs_double_started: doubled,
@@ -104,13 +89,13 @@ async function underFaults(): Promise<Record<string, number>> {
 }
 
 async function staleLockReclaim(): Promise<Record<string, number>> {
-  const github = await GitHubEmulator.start();
-  world(github, ["app"]);
+  const world = await faultWorld(["app"]);
+  const { github } = world;
   const repo = { owner: OWNER, repo: "app", installationId: INSTALLATION_ID };
   const first = github.addIssue(`${OWNER}/app`, { title: "Dead run", body: "x", labels: ["ready-for-agent"], user: "wes-write" }).number;
   const second = github.addIssue(`${OWNER}/app`, { title: "Queued", body: "x", labels: ["ready-for-agent"], user: "wes-write" }).number;
   // The process that dies: its run of #first holds the lock with a 2 s lease, #second is queued behind it.
-  const before = await startAfk(github, { executor: new CountingExecutor() });
+  const before = await world.startAfk({ executor: new CountingExecutor() });
   const octokit = await before.probot.auth(INSTALLATION_ID);
   const now = new Date();
   const trigger = { actor: "wes-write", source: "label" as const, deliveryId: "d", repoUrl: `https://github.com/${OWNER}/app`, bodyDigest: "x" };
@@ -132,15 +117,13 @@ async function staleLockReclaim(): Promise<Record<string, number>> {
   await before.idle();
   // A new process starts; nothing else happens.
   const executor = new CountingExecutor();
-  const after = await startAfk(github, { executor, recoverOnStart: true, replicaId: "replica-new" });
+  const after = await world.startAfk({ executor, recoverOnStart: true, replicaId: "replica-new" });
   const key = `${OWNER}/app#${second}`;
   const deadline = Date.now() + 30_000;
   while (!executor.startedAt.has(key) && Date.now() < deadline) await delay(20);
   const startedAt = executor.startedAt.get(key);
   await after.idle();
-  after.coordinator.shutdown("bench over");
-  await after.idle();
-  await github.close();
+  await world.close();
   const reclaim = startedAt === undefined ? Number.POSITIVE_INFINITY : (startedAt - Date.parse(holder.expiresAt)) / 1000;
   return { stale_lock_reclaim_s: Number(reclaim.toFixed(2)), stale_lock_lease_s: 2 };
 }

@@ -7,10 +7,10 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createInterface } from "node:readline";
-import { createNodeMiddleware, createProbot } from "probot";
+import { createNodeMiddleware } from "probot";
 import type { Coordinator } from "../src/dispatch/coordinator.js";
 import { createAfkApp } from "../src/index.js";
-import { testPrivateKey, UnthrottledOctokit } from "../test/helpers/afk-harness.js";
+import { createTestProbot, logLevelOf } from "../test/helpers/afk-harness.js";
 import { RecordingExecutor } from "../test/helpers/recording-executor.js";
 
 function required(name: string): string {
@@ -19,7 +19,6 @@ function required(name: string): string {
   return value;
 }
 
-const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 const replica = required("LOAD_REPLICA");
 const report = (message: Record<string, unknown>): void => {
   process.stdout.write(`@@load ${JSON.stringify({ replica, ...message })}\n`);
@@ -34,19 +33,11 @@ const sampler = setInterval(() => {
 const executor = new RecordingExecutor({ replica, delayMs: Number(process.env.LOAD_RUN_MS ?? "5") });
 executor.ledger.onEvent((event) => report({ kind: event.kind, run: event.run }));
 
-const probot = createProbot({
-  env: {
-    APP_ID: required("LOAD_APP_ID"),
-    PRIVATE_KEY: testPrivateKey(),
-    WEBHOOK_SECRET: required("LOAD_WEBHOOK_SECRET"),
-    GHE_HOST: required("LOAD_GHE_HOST"),
-    GHE_PROTOCOL: "http",
-    LOG_LEVEL: LOG_LEVELS.find((level) => level === process.env.LOAD_LOG_LEVEL) ?? "warn",
-    LOG_FORMAT: "json",
-  },
-  // Probot's write throttle spaces writes a second apart per installation: right for GitHub, only waiting against the emulator.
-  overrides: { Octokit: UnthrottledOctokit },
-});
+// Its Octokit is unthrottled: Probot's write throttle spaces writes a second apart per installation, right for GitHub, only waiting against the emulator.
+const probot = createTestProbot(
+  { appId: required("LOAD_APP_ID"), host: required("LOAD_GHE_HOST") },
+  { secret: required("LOAD_WEBHOOK_SECRET"), logLevel: logLevelOf(process.env.LOAD_LOG_LEVEL, "warn"), logFormat: "json" },
+);
 let coordinator: Coordinator | undefined;
 const app = createAfkApp({
   env: { AFK_ALLOWLIST: required("LOAD_ALLOWLIST"), AFK_REPLICA_ID: replica, AFK_CACHE_DIR: "/nonexistent" },

@@ -6,11 +6,10 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createInterface } from "node:readline";
-import { createNodeMiddleware, createProbot, ProbotOctokit, type ApplicationFunction } from "probot";
-import { UnthrottledOctokit } from "../test/helpers/afk-harness.js";
+import { createNodeMiddleware, ProbotOctokit, type ApplicationFunction } from "probot";
+import { createTestProbot, UnthrottledOctokit } from "../test/helpers/afk-harness.js";
 import type { Coordinator } from "../src/dispatch/coordinator.js";
 import { createAfkApp } from "../src/index.js";
-import { testPrivateKey } from "../test/helpers/afk-harness.js";
 import { issuesLabeledPayload } from "../test/helpers/webhook-payloads.js";
 import { postWebhook } from "../test/helpers/post-webhook.js";
 
@@ -57,17 +56,7 @@ async function startEmulator(): Promise<Emulator> {
 }
 
 async function startApp(emulator: Emulator, appFn: ApplicationFunction, Octokit: typeof ProbotOctokit): Promise<{ server: Server; port: number }> {
-  const probot = createProbot({
-    env: {
-      APP_ID: String(emulator.appId),
-      PRIVATE_KEY: testPrivateKey(),
-      WEBHOOK_SECRET: SECRET,
-      GHE_HOST: emulator.host,
-      GHE_PROTOCOL: "http",
-      LOG_LEVEL: "fatal",
-    },
-    overrides: { Octokit },
-  });
+  const probot = createTestProbot(emulator, { secret: SECRET, logLevel: "fatal", Octokit });
   const middleware = await createNodeMiddleware(appFn, { probot });
   const server = createServer((req, res) => {
     void middleware(req, res, () => res.writeHead(404).end());
