@@ -6,6 +6,7 @@ import { CI_PENDING_RECHECK_MINUTES, decide, watchesCiOn, type Effect, type Life
 import type { CiVerdict } from "../../src/github/ci-verdict.js";
 import type { RunState } from "../../src/lifecycle/run-state.js";
 import { startedState } from "../../src/lifecycle/transitions.js";
+import { newHolder } from "../../src/lock/lock-record.js";
 
 function policyOf(yaml: Record<string, unknown> = {}): LifecyclePolicy {
   const parsed = parseRepoConfig({ test: "npm test", ...yaml });
@@ -36,6 +37,13 @@ const running: RunState = startedState(
 );
 
 const pushed = (head: string): RunOutcome => ({ status: "waiting", message: "pushed", headSha: head, pullRequest: PR, branch: "afk/3-x" });
+
+/** Whether the run holds the lock after `effects`: a release must free a lock it held. */
+function lockAfter(held: boolean, effects: readonly Effect[]): boolean {
+  if (!effects.some((effect) => effect.kind === "release-lock")) return held;
+  expect(held, "released a lock it did not hold").toBe(true);
+  return false;
+}
 
 function kinds(effects: Effect[]): string[] {
   return effects.map((effect) => effect.kind);
@@ -415,12 +423,7 @@ describe("the run lifecycle, for every sequence of events (fast-check)", () => {
           const before = state;
           const transition = decide(state, event, policy, at(minutes));
           state = transition.state;
-          for (const effect of transition.effects) {
-            if (effect.kind === "release-lock") {
-              expect(lockHeld, "released a lock it did not hold").toBe(true);
-              lockHeld = false;
-            }
-          }
+          lockHeld = lockAfter(lockHeld, transition.effects);
           // The lock is held exactly while a job runs, so no terminal or waiting state holds it.
           expect(lockHeld).toBe(state.status === "running");
           expect(state.loop.fixAttempts).toBeLessThanOrEqual(policy.fix_forward.max_attempts);
@@ -646,7 +649,7 @@ type LifeStep =
   | { blockers: number[] }
   | { processDied: true }
   | { abandoned: true }
-  | { step: Step };
+  | { step: Exclude<Step, { dispatch: true }> };
 
 const lifeStep: fc.Arbitrary<LifeStep> = fc.oneof(
   {
@@ -664,7 +667,7 @@ const lifeStep: fc.Arbitrary<LifeStep> = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom<number[]>([], [], [5], [5, 6]).map((blockers): LifeStep => ({ blockers })) },
   { weight: 1, arbitrary: fc.constant<LifeStep>({ processDied: true }) },
   { weight: 1, arbitrary: fc.constant<LifeStep>({ abandoned: true }) },
-  { weight: 4, arbitrary: step.filter((s) => !("dispatch" in s)).map((s): LifeStep => ({ step: s })) },
+  { weight: 4, arbitrary: step.filter((s): s is Exclude<Step, { dispatch: true }> => !("dispatch" in s)).map((s): LifeStep => ({ step: s })) },
 );
 
 const ACTIVE = new Set(["queued", "running", "waiting"]);
@@ -742,7 +745,7 @@ describe("the whole life of a run, from the request (fast-check)", () => {
             if (state === undefined || state.status !== "running") continue;
             // The lease ends; another dispatch takes the lock back and tells the issue.
             lockHeld = false;
-            const holder = { issue: 3, runId: state.runId, replica: "replica-a", acquiredAt: now.toISOString(), expiresAt: now.toISOString() };
+            const holder = newHolder({ issue: 3, runId: state.runId, replica: "replica-a", now, leaseSeconds: 60 });
             transition = decide(state, { kind: "interrupted", holder }, policy, now);
             expect(transition.state).toMatchObject({ status: "interrupted", outcome: { retryable: true } });
             expect(transition.effects).toEqual([{ kind: "remove-labels", labels: ["in_progress"] }]);
@@ -764,12 +767,7 @@ describe("the whole life of a run, from the request (fast-check)", () => {
           }
           if (transition === undefined) continue;
           state = transition.state;
-          for (const effect of transition.effects) {
-            if (effect.kind === "release-lock") {
-              expect(lockHeld, "released a lock it did not hold").toBe(true);
-              lockHeld = false;
-            }
-          }
+          lockHeld = lockAfter(lockHeld, transition.effects);
           expect(lockHeld).toBe(state.status === "running");
           // A settled run becomes active again only as a new run, through an accepted request.
           if (before !== undefined && !ACTIVE.has(before.status) && ACTIVE.has(state.status)) {
