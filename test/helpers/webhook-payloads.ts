@@ -396,7 +396,15 @@ function seedIssue(world: Scratch, input: IssueTarget, extraLabels: string[]): n
   for (const name of extraLabels) if (!labels.some((existing) => existing.toLowerCase() === name.toLowerCase())) labels.push(name);
   const user = input.user === undefined ? world.sender : person(world.store, input.user).login;
   const body = input.body === undefined ? "" : input.body;
-  const issue = world.store.createIssue(world.repo, { title: input.title ?? `Issue ${input.number}`, body, labels, user, viaApp: false, number: input.number });
+  const issue = world.store.createIssue(world.repo, {
+    title: input.title ?? `Issue ${input.number}`,
+    body,
+    labels,
+    user,
+    viaApp: false,
+    number: input.number,
+    id: stableId(`issue:${world.repo.fullName}#${input.number}`),
+  });
   if (input.isPullRequest === true) issue.pullRequest = true;
   if (input.state === "closed") world.store.changeState(issue, "closed", "completed", world.sender);
   return issue.number;

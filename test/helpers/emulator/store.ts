@@ -234,13 +234,16 @@ export class EmulatorStore {
     return this.users.get(login.toLowerCase()) ?? this.addUser(login);
   }
 
-  /** Opens an issue; `number` places it (the repository's next number otherwise). */
-  createIssue(repo: RepoState, input: { title: string; body: string | null; labels: string[]; user: string; viaApp: boolean; number?: number }): IssueRecord {
+  /** Opens an issue; `number` places it (the repository's next number otherwise), `id` names it (a fresh id otherwise). */
+  createIssue(
+    repo: RepoState,
+    input: { title: string; body: string | null; labels: string[]; user: string; viaApp: boolean; number?: number; id?: number },
+  ): IssueRecord {
     const now = timestamp();
     const number = input.number ?? repo.nextIssueNumber;
     repo.nextIssueNumber = Math.max(repo.nextIssueNumber, number + 1);
     const issue: IssueRecord = {
-      id: this.nextId("issue"),
+      id: input.id ?? this.nextId("issue"),
       number,
       title: input.title,
       body: input.body,
