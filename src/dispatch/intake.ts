@@ -32,9 +32,9 @@ export function admit(coordinator: Coordinator, octokit: GitHub, intent: { repo:
 export async function handleLabel(coordinator: Coordinator, octokit: GitHub, intent: LabelIntent): Promise<void> {
   const context = admit(coordinator, octokit, intent);
   if (context === undefined) return;
-  // afk adds labels itself (the trigger label when `/afk run` queues an issue, its in-progress label): their events are its echo.
-  if (intent.actor.login === (await context.botLogin())) return;
   if (intent.label !== triggerLabel(await context.config()) || !intent.issue.open || intent.issue.isPullRequest) return;
+  // afk adds the trigger label itself when `/afk run` queues an issue; that event is its own echo.
+  if (intent.actor.login === (await context.botLogin())) return;
   await requestRun(coordinator, context, { issue: intent.issue.number, actor: intent.actor, trigger: triggerOf(intent.actor, "label", intent), react: true });
 }
 
