@@ -41,7 +41,8 @@ export class ConditionalRequests {
         // Most recently used last, so the oldest is dropped first.
         this.#kept.delete(url);
         this.#kept.set(url, kept);
-        return kept.response;
+        // A copy: callers change what they get (pagination replaces a list answer's data with its items).
+        return copyOf(kept.response);
       }
     });
   }
@@ -56,7 +57,7 @@ export class ConditionalRequests {
     if (typeof etag !== "string" || etag.length === 0) return;
     const size = JSON.stringify(response.data ?? null).length;
     if (size > MAX_CHARS / 10) return;
-    this.#kept.set(url, { etag, response, size });
+    this.#kept.set(url, { etag, response: copyOf(response), size });
     this.#chars += size;
     for (const [oldest, entry] of this.#kept) {
       if (this.#kept.size <= MAX_ENTRIES && this.#chars <= MAX_CHARS) break;
@@ -64,6 +65,10 @@ export class ConditionalRequests {
       this.#chars -= entry.size;
     }
   }
+}
+
+function copyOf(response: Kept["response"]): Kept["response"] {
+  return { ...response, headers: { ...response.headers }, data: structuredClone(response.data) };
 }
 
 function isNotModified(error: unknown): boolean {

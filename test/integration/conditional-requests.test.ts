@@ -45,6 +45,29 @@ describe("conditional requests (If-None-Match), as afk's Octokit sends every GET
     expect(all.map((request) => request.status)).toEqual([200, 304, 200, 304]);
     expect(kept.notModified).toBe(2);
   });
+
+  it("hands each caller its own copy: a caller that rewrites its answer (pagination replaces a list's data with its items) changes no later 304", async () => {
+    const scenario = await start();
+    github = scenario.github;
+    const kept = new ConditionalRequests();
+    const Octokit = createAfkOctokit({ ...GITHUB_REQUEST_POLICY, secondMs: 5 }, kept);
+    const octokit = new Octokit({
+      baseUrl: github.apiUrl,
+      auth: { token: await installationToken(github, INSTALLATION_ID) },
+      request: { fetch: loopbackFetch },
+    });
+    const sha = "c".repeat(40);
+    github.addForeignCheckRun(FULL_NAME, { headSha: sha, name: "test (node 20)", appSlug: "github-actions", conclusion: "failure" });
+    const list = () => octokit.rest.checks.listForRef({ owner: OWNER, repo: REPO, ref: sha, per_page: 100 });
+    for (let call = 0; call < 3; call++) {
+      const answer = await list();
+      expect(answer.data.check_runs.map((run) => run.name)).toEqual(["test (node 20)"]);
+      // What the pagination plugin does to a list answer.
+      answer.data.check_runs = [];
+      answer.data.total_count = 0;
+    }
+    expect(kept.notModified).toBe(2);
+  });
 });
 
 describe("afk's own echoes cost no request", () => {
