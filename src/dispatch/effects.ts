@@ -117,10 +117,10 @@ async function carryOutOne(
     case "enqueue":
       // The queue is the set of issues carrying the trigger label (afk's own label event is ignored as its echo).
       await octokit.rest.issues.addLabels({ ...issue, labels: [config.labels.trigger] });
-      rt.dispatchLater(repo, context);
+      rt.dispatchLater(repo);
       break;
     case "dispatch":
-      rt.dispatchLater(repo, context);
+      rt.dispatchLater(repo);
       break;
     case "react-on-issue":
       await octokit.rest.reactions.createForIssue({ ...issue, content: "eyes" });
