@@ -53,10 +53,6 @@ export class Background {
     return retryTransient(work, this.#retry, { log: this.#log, what });
   }
 
-  get retryPolicy(): RetryPolicy {
-    return this.#retry;
-  }
-
   /** Tasks queued or running. */
   get pending(): number {
     return this.#queue.pending;

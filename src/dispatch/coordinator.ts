@@ -1,12 +1,9 @@
 import type { Logger } from "probot";
 import type { OperatorSettings } from "../config/operator-settings.js";
-import type { RetryPolicy } from "../github/transient.js";
 import { ciVerdict } from "../github/ci-status.js";
 import { fullName, type GitHub, type RepoRef } from "../github/types.js";
 import { decide, watchesCiOn, type Transition } from "../lifecycle/lifecycle.js";
 import type { ProgressComment, RunState } from "../lifecycle/run-state.js";
-import type { LockView } from "../lock/lock-record.js";
-import { readLock } from "../lock/repo-lock.js";
 import { Background } from "./background.js";
 import { DeliveryContext } from "./delivery-context.js";
 import { dispatchNext } from "./dispatcher.js";
@@ -51,11 +48,6 @@ export class Coordinator implements Runtime {
 
   get closing(): boolean {
     return this.#closing;
-  }
-
-  /** How afk retries a GitHub call that failed transiently. */
-  get retryPolicy(): RetryPolicy {
-    return this.tasks.retryPolicy;
   }
 
   /** The time afk decides by (injected in tests). */
@@ -228,9 +220,5 @@ export class Coordinator implements Runtime {
 
   async progressOf(octokit: GitHub, repo: RepoRef, issue: number): Promise<ProgressComment | undefined> {
     return this.deliveryContext(repo, octokit).runs.read(issue);
-  }
-
-  async lockOf(octokit: GitHub, repo: RepoRef): Promise<LockView> {
-    return readLock(octokit, repo, this.now());
   }
 }
