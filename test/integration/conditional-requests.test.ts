@@ -14,17 +14,22 @@ describe("conditional requests (If-None-Match), as afk's Octokit sends every GET
   let github: GitHubEmulator | undefined;
   afterEach(() => github?.assertNoViolations());
 
-  it("asks again with the ETag: unchanged, GitHub answers 304 and the kept answer is returned; changed, the new answer", async () => {
-    const scenario = await start();
-    github = scenario.github;
+  /** An installation client of afk's Octokit, as Probot makes one, with answers kept for this test alone. */
+  async function afkClient(): Promise<{ github: GitHubEmulator; kept: ConditionalRequests; octokit: InstanceType<ReturnType<typeof createAfkOctokit>> }> {
+    const { github: emulator } = await start();
     const kept = new ConditionalRequests();
     const Octokit = createAfkOctokit({ ...GITHUB_REQUEST_POLICY, secondMs: 5 }, kept);
-    // An installation client of afk's Octokit, as Probot makes one.
     const octokit = new Octokit({
-      baseUrl: github.apiUrl,
-      auth: { token: await installationToken(github, INSTALLATION_ID) },
+      baseUrl: emulator.apiUrl,
+      auth: { token: await installationToken(emulator, INSTALLATION_ID) },
       request: { fetch: loopbackFetch },
     });
+    return { github: emulator, kept, octokit };
+  }
+
+  it("asks again with the ETag: unchanged, GitHub answers 304 and the kept answer is returned; changed, the new answer", async () => {
+    const { github: emulator, kept, octokit } = await afkClient();
+    github = emulator;
     const issue = github.addIssue(FULL_NAME, { title: "Annotate math", body: "", user: "wes-write" }).number;
     github.addComment(FULL_NAME, issue, { body: "first", user: "wes-write" });
     const list = () => octokit.rest.issues.listComments({ owner: OWNER, repo: REPO, issue_number: issue, per_page: 100 });
@@ -47,15 +52,8 @@ describe("conditional requests (If-None-Match), as afk's Octokit sends every GET
   });
 
   it("hands each caller its own copy: a caller that rewrites its answer (pagination replaces a list's data with its items) changes no later 304", async () => {
-    const scenario = await start();
-    github = scenario.github;
-    const kept = new ConditionalRequests();
-    const Octokit = createAfkOctokit({ ...GITHUB_REQUEST_POLICY, secondMs: 5 }, kept);
-    const octokit = new Octokit({
-      baseUrl: github.apiUrl,
-      auth: { token: await installationToken(github, INSTALLATION_ID) },
-      request: { fetch: loopbackFetch },
-    });
+    const { github: emulator, kept, octokit } = await afkClient();
+    github = emulator;
     const sha = "c".repeat(40);
     github.addForeignCheckRun(FULL_NAME, { headSha: sha, name: "test (node 20)", appSlug: "github-actions", conclusion: "failure" });
     const list = () => octokit.rest.checks.listForRef({ owner: OWNER, repo: REPO, ref: sha, per_page: 100 });
