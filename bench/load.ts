@@ -15,7 +15,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { Agent } from "node:http";
 import { createInterface } from "node:readline";
 import type { RunStatus } from "../src/lifecycle/run-state.js";
-import type { GitHubEmulator } from "../test/helpers/github-emulator.js";
+import type { GitHubEmulator } from "../test/helpers/emulator/index.js";
 import type { RecordedRun } from "../test/helpers/recording-executor.js";
 import { runStateIn } from "../test/helpers/run-state-of.js";
 import { buildLoadWorld, LOAD, type LoadIssue } from "../test/helpers/load-world.js";

@@ -1,7 +1,7 @@
 // Where afk's GitHub requests go: each request the emulator recorded, named by its route (method and
 // the OpenAPI path template, or the GraphQL operation), counted per route. Used by bench/requests.ts
 // and bench/load.ts. Pure apart from the OpenAPI description the validator reads once.
-import type { RecordedRequest } from "../test/helpers/github-emulator.js";
+import type { RecordedRequest } from "../test/helpers/emulator/index.js";
 import { validateRequest } from "../test/helpers/openapi-validator.js";
 
 /** One route's share of a request log. */

@@ -20,7 +20,7 @@ import { decodeStateMarker } from "../src/lifecycle/run-state.js";
 import { startAfk } from "../test/helpers/afk-harness.js";
 import { createBareRepo, GitHttpServer } from "../test/helpers/git-http-server.js";
 import { endTurn, FIXTURE_FILES, toolTurn } from "../test/helpers/git-scenario.js";
-import { GitHubEmulator, type RecordedRequest } from "../test/helpers/github-emulator.js";
+import { GitHubEmulator, type RecordedRequest } from "../test/helpers/emulator/index.js";
 import { ModelServer } from "../test/helpers/model-server.js";
 import {
   checkRunCompletedPayload,

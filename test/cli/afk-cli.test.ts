@@ -8,7 +8,7 @@ import { EXIT, parseCliArgs } from "../../src/cli/parse-cli-args.js";
 import { runLocal } from "../../src/cli/run-local.js";
 import { testPrivateKey } from "../helpers/afk-harness.js";
 import { endTurn, FIXTURE_FILES, toolTurn } from "../helpers/git-scenario.js";
-import { GitHubEmulator } from "../helpers/github-emulator.js";
+import { GitHubEmulator } from "../helpers/emulator/index.js";
 import { localCheckout } from "../helpers/local-checkout.js";
 import { ModelServer } from "../helpers/model-server.js";
 

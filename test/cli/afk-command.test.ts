@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { testPrivateKey } from "../helpers/afk-harness.js";
 import { freePort, REPO_ROOT } from "../helpers/app-process.js";
 import { endTurn, FIXTURE_FILES, toolTurn } from "../helpers/git-scenario.js";
-import { GitHubEmulator } from "../helpers/github-emulator.js";
+import { GitHubEmulator } from "../helpers/emulator/index.js";
 import { localCheckout } from "../helpers/local-checkout.js";
 import { ModelServer } from "../helpers/model-server.js";
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { RunState } from "../../src/lifecycle/run-state.js";
 import { processesWorkingIn, processGroupMembers, webhookSignature } from "../helpers/app-process.js";
 import { endTurn, FIXTURE_FILES, toolResultsIn, toolTurn } from "../helpers/git-scenario.js";
-import type { PullSummary } from "../helpers/github-emulator.js";
+import type { PullSummary } from "../helpers/emulator/index.js";
 import type { ScriptedTurn } from "../helpers/model-server.js";
 import { checkSuiteCompletedPayload, pullRequestClosedPayload, pullRequestReviewSubmittedPayload } from "../helpers/webhook-payloads.js";
 import { LEASE_SECONDS, MODEL_RETRIES, REPO, useE2EWorld, WEBHOOK_SECRET, type E2EScenario } from "./world.js";

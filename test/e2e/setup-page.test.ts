@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { REPO_ROOT } from "../helpers/app-process.js";
 import { BuiltApp, buildApp } from "../helpers/built-app.js";
-import { GitHubEmulator } from "../helpers/github-emulator.js";
+import { GitHubEmulator } from "../helpers/emulator/index.js";
 import { SmeeChannel } from "../helpers/smee-channel.js";
 import { issuesLabeledPayload } from "../helpers/webhook-payloads.js";
 

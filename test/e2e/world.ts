@@ -4,7 +4,7 @@ import { decodeStateMarker, type RunState } from "../../src/lifecycle/run-state.
 import { decodeLockMessage, type LockRecord } from "../../src/lock/lock-record.js";
 import type { AppProcess, DeliveryResult } from "../helpers/app-process.js";
 import type { GitHttpServer } from "../helpers/git-http-server.js";
-import type { GitHubEmulator } from "../helpers/github-emulator.js";
+import type { GitHubEmulator } from "../helpers/emulator/index.js";
 import { ModelServer, type ScriptedTurn } from "../helpers/model-server.js";
 import { PEOPLE } from "../helpers/scenario.js";
 import { buildWorld, type World } from "../helpers/world/build-world.js";

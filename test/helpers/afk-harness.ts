@@ -6,7 +6,7 @@ import type { Executor } from "../../src/run-contract/executor.js";
 import { createAfkOctokit, GITHUB_REQUEST_POLICY } from "../../src/github/octokit.js";
 import { createAfkApp } from "../../src/index.js";
 import type { StateObserver } from "../../src/observability/state-observer.js";
-import type { GitHubEmulator } from "./github-emulator.js";
+import type { GitHubEmulator } from "./emulator/index.js";
 
 let privateKey: string | undefined;
 

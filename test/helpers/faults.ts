@@ -1,4 +1,4 @@
-import type { FaultReply, GitHubEmulator } from "./github-emulator.js";
+import type { FaultReply, GitHubEmulator } from "./emulator/index.js";
 import { mulberry32 } from "./seeded-random.js";
 
 /** The failures GitHub answers with under load or during an incident. */

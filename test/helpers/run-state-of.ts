@@ -1,5 +1,5 @@
 import { decodeStateMarker, hasStateMarker, type RunState } from "../../src/lifecycle/run-state.js";
-import type { GitHubEmulator } from "./github-emulator.js";
+import type { GitHubEmulator } from "./emulator/index.js";
 import type { Scenario } from "./scenario.js";
 
 /** The run state in afk's progress comment on `issue` of the scenario's repository, if there is one. */

@@ -1,5 +1,5 @@
 import type { AfkInstance, AfkStartOptions } from "./afk-harness.js";
-import type { GitHubEmulator, Role } from "./github-emulator.js";
+import type { GitHubEmulator, Role } from "./emulator/index.js";
 import type { HeldExecutor } from "./held-executor.js";
 import { runStateOf } from "./run-state-of.js";
 import { waitFor } from "./wait-for.js";

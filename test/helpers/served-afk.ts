@@ -3,7 +3,7 @@ import { pino } from "pino";
 import { Probot, Server } from "probot";
 import { testAfkApp, testOctokit, testPrivateKey, type AfkInstance, type AfkStartOptions } from "./afk-harness.js";
 import { freePort } from "./app-process.js";
-import type { GitHubEmulator } from "./github-emulator.js";
+import type { GitHubEmulator } from "./emulator/index.js";
 import { postWebhook } from "./post-webhook.js";
 
 const SECRET = "test-secret";

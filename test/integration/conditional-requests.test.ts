@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ConditionalRequests } from "../../src/github/conditional-requests.js";
 import { createAfkOctokit, GITHUB_REQUEST_POLICY } from "../../src/github/octokit.js";
-import type { GitHubEmulator } from "../helpers/github-emulator.js";
+import type { GitHubEmulator } from "../helpers/emulator/index.js";
 import { loopbackFetch } from "../helpers/emulator/loopback-fetch.js";
 import { installationToken } from "../helpers/emulator/test-kit.js";
 import { ACTIONS } from "../helpers/lifecycle-events.js";

@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ReadinessReport } from "../../src/observability/readiness.js";
-import type { GitHubEmulator } from "../helpers/github-emulator.js";
+import type { GitHubEmulator } from "../helpers/emulator/index.js";
 import type { ModelServer } from "../helpers/model-server.js";
 import type { ServedAfk } from "../helpers/served-afk.js";
 import { useWorld } from "../helpers/world/use-world.js";

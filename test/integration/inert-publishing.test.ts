@@ -1,7 +1,7 @@
 import { parseBlockedBy } from "../../src/text/blocked-by.js";
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import type { GitHubEmulator } from "../helpers/github-emulator.js";
+import type { GitHubEmulator } from "../helpers/emulator/index.js";
 import { endTurn, toolTurn, useGitScenario } from "../helpers/git-scenario.js";
 import { characterReferences, closingReferences, HOSTILE_TEXT, liveMentions, slashCommandLines } from "../helpers/live-text.js";
 import { runStateOf } from "../helpers/run-state-of.js";

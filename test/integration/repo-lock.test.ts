@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { GitHub } from "../../src/github/types.js";
 import { extendLease, newHolder } from "../../src/lock/lock-record.js";
 import { acquireLock, readLock, releaseLock, renewLock, requestStop, takeLock } from "../../src/lock/repo-lock.js";
-import type { GitHubEmulator } from "../helpers/github-emulator.js";
+import type { GitHubEmulator } from "../helpers/emulator/index.js";
 import { HeldExecutor } from "../helpers/held-executor.js";
 import { runStateOf } from "../helpers/run-state-of.js";
 import { FULL_NAME, INSTALLATION_ID, OWNER, REPO, oneRunningOneQueued, useScenario } from "../helpers/scenario.js";

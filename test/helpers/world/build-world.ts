@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { startAfk, type AfkInstance, type AfkStartOptions } from "../afk-harness.js";
 import { AppProcess } from "../app-process.js";
 import { createBareRepo, GitHttpServer } from "../git-http-server.js";
-import { GitHubEmulator, type Role } from "../github-emulator.js";
+import { GitHubEmulator, type Role } from "../emulator/index.js";
 import { ModelServer, type ScriptedTurn } from "../model-server.js";
 import { startServedAfk, type ServedAfk } from "../served-afk.js";
 import { FIXTURE_FILES, TEST_ANTHROPIC_KEY } from "./fixture-project.js";

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import type { GitHubEmulator, IssueInput } from "../github-emulator.js";
+import type { GitHubEmulator, IssueInput } from "../emulator/index.js";
 import { issueCommentCreatedPayload, issuesLabeledPayload, type IssueCommentCreatedPayload, type IssuesLabeledPayload } from "../webhook-payloads.js";
 
 /** A sender's account type when not told: logins ending in `[bot]` are GitHub Apps' bots. */
