@@ -132,7 +132,7 @@ async function carryOutOne(
     case "abort-run":
       return rt.abortRun(context, state, commentId, effect.reason);
     case "mark-ready-for-review":
-      if (state.pullRequest !== undefined) await markReadyForReview(octokit, repo, state.pullRequest.number);
+      if (state.pullRequest !== undefined) await markReadyForReview(octokit, repo, state.pullRequest);
       break;
     case "request-review":
       if (state.pullRequest !== undefined) {

@@ -22,7 +22,7 @@ export async function openPullRequest(
       draft: input.draft,
       maintainer_can_modify: true,
     });
-    return { number: data.number, url: data.html_url, draft: data.draft ?? false };
+    return { number: data.number, url: data.html_url, draft: data.draft ?? false, nodeId: data.node_id };
   } catch (error) {
     if (errorStatus(error) !== 422) throw error;
     const existing = await octokit.rest.pulls.list({ owner: repo.owner, repo: repo.repo, head: `${repo.owner}:${input.head}`, state: "open", per_page: 1 });
@@ -30,7 +30,7 @@ export async function openPullRequest(
     // A 422 for anything but a pull request already open for the branch is the caller's to see.
     if (open === undefined) throw error;
     const { data } = await octokit.rest.pulls.update({ owner: repo.owner, repo: repo.repo, pull_number: open.number, title: input.title, body: input.body });
-    return { number: data.number, url: data.html_url, draft: data.draft ?? false };
+    return { number: data.number, url: data.html_url, draft: data.draft ?? false, nodeId: data.node_id };
   }
 }
 
@@ -99,16 +99,28 @@ export async function requestReview(octokit: GitHub, repo: RepoRef, pullNumber: 
 
 /**
  * Marks afk's draft pull request ready for review. REST cannot do this; GitHub's GraphQL mutation
- * `markPullRequestReadyForReview` can, by the pull request's node id. A pull request that is no
- * longer a draft is left alone.
+ * `markPullRequestReadyForReview` can, by the pull request's node id: the one afk kept when it opened
+ * the pull request, else read. A pull request that is no longer a draft is left alone.
  */
-export async function markReadyForReview(octokit: GitHub, repo: RepoRef, pullNumber: number): Promise<void> {
-  const { data } = await octokit.rest.pulls.get({ owner: repo.owner, repo: repo.repo, pull_number: pullNumber });
+export async function markReadyForReview(octokit: GitHub, repo: RepoRef, pull: { number: number; nodeId?: string | undefined }): Promise<void> {
+  if (pull.nodeId !== undefined) {
+    try {
+      await markReady(octokit, pull.nodeId);
+      return;
+    } catch {
+      // A person may have marked it ready (or closed it) meanwhile: look at it, and ask again only if it is still a draft.
+    }
+  }
+  const { data } = await octokit.rest.pulls.get({ owner: repo.owner, repo: repo.repo, pull_number: pull.number });
   if (data.draft !== true) return;
+  await markReady(octokit, data.node_id);
+}
+
+async function markReady(octokit: GitHub, nodeId: string): Promise<void> {
   await octokit.graphql(
     `mutation MarkReady($id: ID!) {
       markPullRequestReadyForReview(input: { pullRequestId: $id }) { pullRequest { number isDraft } }
     }`,
-    { id: data.node_id },
+    { id: nodeId },
   );
 }

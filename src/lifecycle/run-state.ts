@@ -50,7 +50,7 @@ export const runStateSchema = z.object({
   /** Model spend so far. */
   spend: z.object({ usd: z.number().nonnegative(), turns: z.number().int().nonnegative() }).optional(),
   branch: z.string().optional(),
-  pullRequest: z.object({ number: z.number().int().positive(), url: z.url(), draft: z.boolean() }).optional(),
+  pullRequest: z.object({ number: z.number().int().positive(), url: z.url(), draft: z.boolean(), nodeId: z.string().min(1).optional() }).optional(),
   /** The `afk` check run on the pull request's head. */
   checkRunId: z.number().int().positive().optional(),
   notice: noticeSchema.optional(),

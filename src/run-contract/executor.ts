@@ -71,6 +71,8 @@ export interface PullRequestRef {
   number: number;
   url: string;
   draft: boolean;
+  /** Its GraphQL node id (marking it ready for review takes one); absent in states written before afk kept it. */
+  nodeId?: string | undefined;
 }
 
 /** What a run produced on GitHub, whatever its outcome. */

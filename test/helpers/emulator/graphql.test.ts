@@ -63,17 +63,31 @@ describe("GraphQL at /api/graphql (graphql-js over the emulator's schema)", () =
   it("answers the mutation afk sends (markReadyForReview in src/github/pull-request.ts) through Probot's Octokit", async () => {
     const emulator = current();
     const pull = await draftPullWithoutGit(emulator, await installationOctokit(emulator));
-    const probotOctokit = new ProbotOctokit({
-      auth: { token: await installationToken(emulator) },
-      baseUrl: emulator.apiUrl,
-      request: { fetch: loopbackFetch },
-      throttle: { enabled: false },
-      retry: { enabled: false },
-      log: quiet,
-    });
-    await markReadyForReview(probotOctokit, { owner: OWNER, repo: REPO, installationId: INSTALLATION }, pull.number);
+    const probotOctokit = await probotClient(emulator);
+    await markReadyForReview(probotOctokit, { owner: OWNER, repo: REPO, installationId: INSTALLATION }, { number: pull.number });
     expect(emulator.pulls(FULL)[0]?.draft).toBe(false);
     expect(emulator.requests.filter((r) => r.path === "/graphql").map((r) => r.status)).toEqual([200]);
+  });
+
+  it("marks a pull request ready by the node id afk kept, without reading it; a node id GitHub no longer knows is read anew", async () => {
+    const emulator = current();
+    const octokit = await probotClient(emulator);
+    const repo = { owner: OWNER, repo: REPO, installationId: INSTALLATION };
+    const kept = await draftPullWithoutGit(emulator, await installationOctokit(emulator));
+    const before = emulator.requests.length;
+    await markReadyForReview(octokit, repo, { number: kept.number, nodeId: kept.nodeId });
+    expect(emulator.pulls(FULL).find((p) => p.number === kept.number)?.draft).toBe(false);
+    expect(emulator.requests.slice(before).map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(["POST /graphql 200"]);
+
+    const stale = await draftPullWithoutGit(emulator, await installationOctokit(emulator), "afk/8-stale");
+    const from = emulator.requests.length;
+    await markReadyForReview(octokit, repo, { number: stale.number, nodeId: "PR_bm9wZQ" });
+    expect(emulator.pulls(FULL).find((p) => p.number === stale.number)?.draft).toBe(false);
+    expect(emulator.requests.slice(from).map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+      "POST /graphql 200",
+      `GET /repos/${FULL}/pulls/${stale.number} 200`,
+      "POST /graphql 200",
+    ]);
   });
 
   it("reports what GitHub reports when the pull request is out of reach: NOT_FOUND, FORBIDDEN, UNPROCESSABLE, 401", async () => {
@@ -151,3 +165,15 @@ describe("GraphQL at /api/graphql (graphql-js over the emulator's schema)", () =
     expect(other).toEqual({ __typename: "Query" });
   });
 });
+
+/** An installation client as afk's: Probot's Octokit (its plugins off), over loopback. */
+async function probotClient(emulator: GitHubEmulator): Promise<InstanceType<typeof ProbotOctokit>> {
+  return new ProbotOctokit({
+    auth: { token: await installationToken(emulator) },
+    baseUrl: emulator.apiUrl,
+    request: { fetch: loopbackFetch },
+    throttle: { enabled: false },
+    retry: { enabled: false },
+    log: quiet,
+  });
+}

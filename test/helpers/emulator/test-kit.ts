@@ -94,9 +94,9 @@ export function gitBacking(emulator: GitHubEmulator): { gitDir: string; mainSha:
 }
 
 /** A pull request from a `feature` branch made with the REST git database (no git backing). */
-export async function draftPullWithoutGit(emulator: GitHubEmulator, octokit: Octokit): Promise<{ number: number; nodeId: string }> {
-  await octokit.rest.git.createRef({ owner: OWNER, repo: REPO, ref: "refs/heads/feature", sha: emulator.ref(FULL, "heads/main") ?? "" });
-  const { data } = await octokit.rest.pulls.create({ owner: OWNER, repo: REPO, head: "feature", base: "main", title: "Feature", draft: true });
+export async function draftPullWithoutGit(emulator: GitHubEmulator, octokit: Octokit, branch = "feature"): Promise<{ number: number; nodeId: string }> {
+  await octokit.rest.git.createRef({ owner: OWNER, repo: REPO, ref: `refs/heads/${branch}`, sha: emulator.ref(FULL, "heads/main") ?? "" });
+  const { data } = await octokit.rest.pulls.create({ owner: OWNER, repo: REPO, head: branch, base: "main", title: "Feature", draft: true });
   return { number: data.number, nodeId: data.node_id };
 }
 
