@@ -5,7 +5,7 @@ import type { RepoConfig } from "../config/repo-config.js";
 import { fullName, type Actor, type GitHub, type RepoRef } from "../github/types.js";
 import type { ProgressComment, RunState } from "../lifecycle/run-state.js";
 import type { LockView } from "../lock/lock-record.js";
-import { lockMovesOf, readLock } from "../lock/repo-lock.js";
+import { lastSeenLock, lockMovesOf, readLock } from "../lock/repo-lock.js";
 import { notifyStateWritten } from "../observability/state-observer.js";
 import { findProgressComment, writeProgressComment } from "../progress/progress-comment.js";
 import { checkTrust, type TrustDecision } from "../trust/trust-gate.js";
@@ -77,12 +77,18 @@ export class DeliveryContext {
   }
 
   /**
-   * The repository lock as it is now. With `reuse`, the view this context read last, if any: for a
-   * caller that only uses it as the expected state of a compare-and-swap (which fails if it moved).
+   * The repository lock as it is now. With `reuse`, the view this context read last, or else the one
+   * this process last read or left (unless another replica held it then), if any: for a caller that
+   * only uses it as the expected state of a compare-and-swap (which fails if it moved).
    */
   async lock(options: { reuse?: boolean } = {}): Promise<LockView> {
     // Reused only while this process has not moved the lock since (another replica may have: the swap then fails).
-    if (options.reuse === true && this.#lock !== undefined && this.#lock.moves === lockMovesOf(this.octokit, this.repo)) return this.#lock.view;
+    if (options.reuse === true) {
+      if (this.#lock !== undefined && this.#lock.moves === lockMovesOf(this.octokit, this.repo)) return this.#lock.view;
+      // A hold by another replica is read anew: it may have ended, and nothing here would take the lock's change.
+      const seen = lastSeenLock(this.octokit, this.repo, this.now());
+      if (seen !== undefined && !(seen.status === "held" && seen.holder.replica !== this.services.settings.replicaId)) return seen;
+    }
     const moves = lockMovesOf(this.octokit, this.repo);
     const view = await readLock(this.octokit, this.repo, this.now());
     this.#lock = { view, moves };

@@ -71,7 +71,7 @@ export async function dispatchNext(rt: Runtime, context: DeliveryContext, active
       throw error;
     }
     await releaseLock(octokit, repo, holder.runId, context.now(), taken.sha);
-    lock = await context.lock();
+    lock = await context.lock({ reuse: true });
     if (lock.status === "held") return;
   }
   if (lock.status === "held" && lock.expired) await reclaimIdle(rt, context, lock);

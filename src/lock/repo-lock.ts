@@ -17,18 +17,43 @@ const MAX_CAS_ATTEMPTS = 3;
 const treeCache = new Map<string, string>();
 
 export async function readLock(octokit: GitHub, repo: RepoRef, now: Date): Promise<LockView> {
+  const moves = lockMovesOf(octokit, repo);
   let sha: string;
   try {
     const { data } = await octokit.rest.git.getRef({ owner: repo.owner, repo: repo.repo, ref: REF_PATH });
     sha = data.object.sha;
   } catch (error) {
-    if (errorStatus(error) === 404) return { status: "absent" };
-    throw error;
+    if (errorStatus(error) !== 404) throw error;
+    see(octokit, repo, { status: "absent" }, moves);
+    return { status: "absent" };
   }
-  const record = await lockRecordAt(octokit, repo, sha);
+  const view = viewOf(sha, await lockRecordAt(octokit, repo, sha), now);
+  see(octokit, repo, view, moves);
+  return view;
+}
+
+function viewOf(sha: string, record: LockRecord | undefined, now: Date): LockView {
   if (record === undefined) return { status: "corrupt", sha };
   if (record.state === "free") return { status: "free", sha };
   return { status: "held", sha, holder: record, expired: isExpired(record, now) };
+}
+
+/** Per repository, the lock as this process last read it or moved it, and how many moves it had tried then. */
+const lastSeen = new Map<string, { view: LockView; moves: number }>();
+
+function see(octokit: GitHub, repo: RepoRef, view: LockView, moves: number): void {
+  lastSeen.set(treeKey(octokit, repo), { view, moves });
+}
+
+/**
+ * The lock as this process last read it or moved it, if it has tried no move since (its expiry
+ * judged at `now`); undefined otherwise. Another replica may have moved it since: good only as the
+ * expected state of a compare-and-swap, which then fails, never as the truth.
+ */
+export function lastSeenLock(octokit: GitHub, repo: RepoRef, now: Date): LockView | undefined {
+  const seen = lastSeen.get(treeKey(octokit, repo));
+  if (seen === undefined || seen.moves !== lockMovesOf(octokit, repo)) return undefined;
+  return seen.view.status === "held" ? { ...seen.view, expired: isExpired(seen.view.holder, now) } : seen.view;
 }
 
 /**
@@ -61,13 +86,17 @@ export async function takeLock(octokit: GitHub, repo: RepoRef, holder: LockHolde
     const current = await readLock(octokit, repo, now);
     return { acquired: false, holder: current.status === "held" ? current.holder : undefined };
   }
+  see(octokit, repo, { status: "held", sha, holder, expired: false }, lockMovesOf(octokit, repo));
   return { acquired: true, sha, reclaimed: view.status === "held" ? view.holder : undefined };
 }
 
 /** Extends the lease. A stop request or a lost lock (reclaimed by another process) is reported, never overwritten. */
 export async function renewLock(octokit: GitHub, repo: RepoRef, sha: string, holder: LockHolder, now: Date): Promise<RenewResult> {
   const next = await writeRecord(octokit, repo, holder, sha);
-  if (await fastForward(octokit, repo, next)) return { kind: "renewed", sha: next };
+  if (await fastForward(octokit, repo, next)) {
+    see(octokit, repo, { status: "held", sha: next, holder, expired: false }, lockMovesOf(octokit, repo));
+    return { kind: "renewed", sha: next };
+  }
   const view = await readLock(octokit, repo, now);
   if (view.status === "held" && view.holder.runId === holder.runId && view.holder.stopRequested) {
     return { kind: "stop-requested", sha: view.sha };
@@ -82,11 +111,17 @@ export async function renewLock(octokit: GitHub, repo: RepoRef, sha: string, hol
  */
 export async function releaseLock(octokit: GitHub, repo: RepoRef, runId: string, now: Date, heldAt?: string): Promise<boolean> {
   const free: LockRecord = { v: 1, state: "free", at: now.toISOString(), lastRunId: runId };
-  if (heldAt !== undefined && (await fastForward(octokit, repo, await writeRecord(octokit, repo, free, heldAt)))) return true;
+  const freeFrom = async (parent: string): Promise<boolean> => {
+    const sha = await writeRecord(octokit, repo, free, parent);
+    if (!(await fastForward(octokit, repo, sha))) return false;
+    see(octokit, repo, { status: "free", sha }, lockMovesOf(octokit, repo));
+    return true;
+  };
+  if (heldAt !== undefined && (await freeFrom(heldAt))) return true;
   for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
     const view = await readLock(octokit, repo, now);
     if (view.status !== "held" || view.holder.runId !== runId) return false;
-    if (await fastForward(octokit, repo, await writeRecord(octokit, repo, free, view.sha))) return true;
+    if (await freeFrom(view.sha)) return true;
   }
   return false;
 }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { GitHub } from "../../src/github/types.js";
 import { extendLease, newHolder } from "../../src/lock/lock-record.js";
-import { acquireLock, readLock, releaseLock, renewLock, requestStop, takeLock } from "../../src/lock/repo-lock.js";
+import { acquireLock, lastSeenLock, readLock, releaseLock, renewLock, requestStop, takeLock } from "../../src/lock/repo-lock.js";
 import type { GitHubEmulator } from "../helpers/emulator/index.js";
 import { HeldExecutor } from "../helpers/held-executor.js";
 import { runStateOf } from "../helpers/run-state-of.js";
@@ -78,6 +78,41 @@ describe("the repository lock on GitHub", () => {
     expect(await releaseLock(octokit, repo, "run-a", now, taken.sha)).toBe(false);
     const held = await readLock(octokit, repo, now);
     expect(held.status === "held" && held.holder.runId).toBe("run-b");
+  });
+
+  it("is remembered as this process last read or left it, only until this process tries another move; a remembered view another process moved fails its swap", async () => {
+    const later = new Date(now.getTime() + 120_000);
+    await readLock(octokit, repo, now);
+    expect(lastSeenLock(octokit, repo, now)).toEqual({ status: "absent" });
+    const a = newHolder({ issue: 1, runId: "run-a", replica: "a", now, leaseSeconds: 60 });
+    const taken = await takeLock(octokit, repo, a, now, { status: "absent" });
+    if (!taken.acquired) throw new Error("not acquired");
+    expect(lastSeenLock(octokit, repo, now)).toEqual({ status: "held", sha: taken.sha, holder: a, expired: false });
+    // Its lease is judged when asked, not when it was seen.
+    expect(lastSeenLock(octokit, repo, later)).toMatchObject({ status: "held", expired: true });
+    expect(await releaseLock(octokit, repo, "run-a", now, taken.sha)).toBe(true);
+    const free = lastSeenLock(octokit, repo, now);
+    expect(free?.status).toBe("free");
+    expect(free).toEqual(await readLock(octokit, repo, now));
+    // A failed swap reads the lock again, and remembers what it read.
+    expect((await takeLock(octokit, repo, a, now, { status: "absent" })).acquired).toBe(false);
+    expect(lastSeenLock(octokit, repo, now)).toEqual(free);
+    // Another process (the raw ref below, as another replica would) moves it: the remembered view is stale, and a take from it fails.
+    const seen = await readLock(octokit, repo, now);
+    if (seen.status === "absent") throw new Error("no lock ref");
+    const { data: tree } = await octokit.rest.git.createTree({ owner: OWNER, repo: REPO, tree: [] });
+    const other = await octokit.rest.git.createCommit({ owner: OWNER, repo: REPO, message: "another process", tree: tree.sha, parents: [seen.sha] });
+    await octokit.rest.git.updateRef({ owner: OWNER, repo: REPO, ref: "afk/lock", sha: other.data.sha, force: true });
+    const remembered = lastSeenLock(octokit, repo, now);
+    if (remembered === undefined) throw new Error("the read view was not remembered");
+    expect((await takeLock(octokit, repo, newHolder({ issue: 2, runId: "run-b", replica: "b", now, leaseSeconds: 60 }), now, remembered)).acquired).toBe(false);
+    expect(github.ref(FULL_NAME, "refs/afk/lock")).toBe(other.data.sha);
+    // A move this process made without remembering its result (a stop request) leaves nothing to reuse.
+    const c = newHolder({ issue: 3, runId: "run-c", replica: "c", now, leaseSeconds: 60 });
+    expect((await acquireLock(octokit, repo, c, now)).acquired).toBe(true);
+    expect(lastSeenLock(octokit, repo, now)).toMatchObject({ status: "held", holder: { runId: "run-c" } });
+    expect(await requestStop(octokit, repo, "run-c", now)).toBe(true);
+    expect(lastSeenLock(octokit, repo, now)).toBeUndefined();
   });
 
   it("renews by compare-and-swap, and a renewal from a stale sha is refused as lost", async () => {
