@@ -103,7 +103,7 @@ export class DeliveryContext {
 export class RunStore {
   readonly #context: DeliveryContext;
   /** What was read or written of each issue, and how many writes this process had made to it then. */
-  readonly #known = new Map<number, { comment: ProgressComment | undefined; writes: number }>();
+  readonly #known = new Map<number, { comment: ProgressComment | undefined; writes: number; shown?: RunState }>();
 
   constructor(context: DeliveryContext) {
     this.#context = context;
@@ -126,10 +126,14 @@ export class RunStore {
     return known !== undefined && known.writes === turns.writes(repo, issue) ? known : undefined;
   }
 
-  /** Takes `comment` as what the issue's progress comment holds (a running job's supervisor knows it best). */
-  assume(comment: ProgressComment & { kind: "state" }): void {
+  /**
+   * Takes `comment` as what the issue's progress comment holds (a running job's supervisor knows it
+   * best). `shown` is what GitHub still shows when the job's last report was not written: the
+   * observer is told that as the state before the next write.
+   */
+  assume(comment: ProgressComment & { kind: "state" }, shown?: RunState): void {
     const { repo, turns } = this.#context;
-    this.#known.set(comment.state.issue, { comment, writes: turns.writes(repo, comment.state.issue) });
+    this.#known.set(comment.state.issue, { comment, writes: turns.writes(repo, comment.state.issue), ...(shown === undefined ? {} : { shown }) });
   }
 
   /**
@@ -163,6 +167,7 @@ export class RunStore {
    */
   async write(before: RunState | undefined, after: RunState, commentId?: number): Promise<{ id: number; state: RunState }> {
     const { octokit, repo, services, turns } = this.#context;
+    const shown = this.#known.get(after.issue)?.shown ?? before;
     let written: { id: number; state: RunState };
     try {
       written = await writeProgressComment(octokit, repo, after, await this.#context.botLogin(), commentId);
@@ -171,7 +176,7 @@ export class RunStore {
     }
     this.#known.set(after.issue, { comment: { id: written.id, kind: "state", state: written.state }, writes: turns.writes(repo, after.issue) });
     turns.saw(repo, after.issue, written.state);
-    if (written.state === after) notifyStateWritten(services.observer, services.log, repo, before, after);
+    if (written.state === after) notifyStateWritten(services.observer, services.log, repo, shown, after);
     return written;
   }
 }

@@ -2,18 +2,15 @@ import { fullName, errorMessage } from "../github/types.js";
 import { DEFAULT_MODEL, type RepoConfig } from "../config/repo-config.js";
 import type { LifecycleEvent } from "../lifecycle/lifecycle.js";
 import type { RunState } from "../lifecycle/run-state.js";
-import { phaseState, spendState } from "../lifecycle/transitions.js";
 import { extendLease } from "../lock/lock-record.js";
 import { readLock, renewLock, requestStop } from "../lock/repo-lock.js";
 import type { RunOutcomeLabel } from "../observability/metrics.js";
 import { runEndRecord, runStartRecord } from "../observability/run-record.js";
-import type { JobContext, RunOutcome, RunReporter } from "../run-contract/executor.js";
+import type { JobContext, RunOutcome } from "../run-contract/executor.js";
 import type { DeliveryContext } from "./delivery-context.js";
+import { ProgressWriter } from "./progress-writer.js";
 import { RunQueue } from "./run-queue.js";
 import type { Lease, Runtime } from "./runtime.js";
-
-/** The progress comment shows the growing spend, written at most this often. */
-const SPEND_WRITE_EVERY_MS = 15_000;
 
 /** Why a run's signal was aborted. */
 export class RunAbort extends Error {
@@ -90,7 +87,14 @@ export class RunSupervisor {
       services.renewEveryMs ?? (services.settings.lockLeaseSeconds * 1000) / 3,
     );
     heartbeat.unref();
-    const progress = new ProgressWriter(context, started, commentId);
+    const progress = new ProgressWriter(
+      {
+        write: (before, after) => context.runs.write(before, after, commentId),
+        failed: (error) => services.log.warn({ err: error, repo: fullName(context.repo), issue: started.issue }, "afk could not update the progress comment"),
+      },
+      started,
+      services.progressGapMs,
+    );
 
     this.#queue.push(async () => {
       let outcome: RunOutcome;
@@ -117,7 +121,7 @@ export class RunSupervisor {
         clearInterval(heartbeat);
         this.#active.delete(started.runId);
       }
-      await progress.flushed();
+      await progress.close();
       const abort = controller.signal.reason instanceof RunAbort ? controller.signal.reason : undefined;
       if (abort?.kind === "stop") outcome = { status: "stopped", message: abort.message };
       // Cut short by this process shutting down, with nothing delivered: the job goes back in the queue.
@@ -130,7 +134,7 @@ export class RunSupervisor {
       // Token counts are for the metrics; the run state (and its marker on the issue) keeps dollars and turns.
       const recorded: RunOutcome = outcome.spend === undefined ? outcome : { ...outcome, spend: { usd: outcome.spend.usd, turns: outcome.spend.turns } };
       const event: LifecycleEvent = handBack === undefined ? { kind: "job-finished", outcome: recorded } : { kind: "handed-back", reason: handBack };
-      await this.#settle(context, progress, event, lease);
+      await this.#settle(context, progress, commentId, event, lease);
     });
   }
 
@@ -169,17 +173,19 @@ export class RunSupervisor {
   }
 
   /** The job ended: the lifecycle decides what comes of it, from the state the job last reported. */
-  async #settle(context: DeliveryContext, progress: ProgressWriter, event: LifecycleEvent, lease: Lease): Promise<void> {
-    const log = context.log.child({ repo: fullName(context.repo), issue: progress.state.issue, runId: progress.state.runId });
+  async #settle(context: DeliveryContext, progress: ProgressWriter, commentId: number, event: LifecycleEvent, lease: Lease): Promise<void> {
+    const last = progress.state;
+    const log = context.log.child({ repo: fullName(context.repo), issue: last.issue, runId: last.runId });
     if (lease.lost) {
       // Another process took the lock back and already marked this run interrupted; writing now would contradict it.
       log.warn("afk run ended after losing its lock; leaving the issue to the process that reclaimed it");
       return;
     }
     try {
-      // What the job last reported is the run's state, whether or not its last write went through.
-      context.runs.assume({ id: progress.commentId, kind: "state", state: progress.state });
-      await this.#rt.move(context, progress.state.issue, async () => event, { lease });
+      // What the job last reported is the run's state, whether or not it was written (a report within
+      // the write gap is not); the observer is told what the comment showed.
+      context.runs.assume({ id: commentId, kind: "state", state: last }, progress.written);
+      await this.#rt.move(context, last.issue, async () => event, { lease });
     } catch (error) {
       // The issue would say "running" with nobody running it: keep the lock instead, so when its lease
       // ends it is taken back and the issue says the run was interrupted (with a retry hint).
@@ -187,59 +193,7 @@ export class RunSupervisor {
       this.#rt.dispatchAt(context.repo, Date.parse(lease.holder.expiresAt));
       return;
     }
-    log.info({ outcome: event.kind === "job-finished" ? event.outcome.status : "handed-back", job: progress.state.job }, "afk run settled");
-  }
-}
-
-/** Writes a running job's phases and spend to its progress comment, one write at a time, so a spend update never overtakes a phase. */
-class ProgressWriter {
-  /** The state the job last reported. */
-  state: RunState;
-  /** What the progress comment holds (the observer's `before`). */
-  #written: RunState;
-  #writes = Promise.resolve();
-  #lastSpendWrite = 0;
-
-  constructor(
-    readonly context: DeliveryContext,
-    started: RunState,
-    readonly commentId: number,
-  ) {
-    // The first spend shows once the interval has passed since the start (the phase says the agent works meanwhile).
-    this.#lastSpendWrite = context.now().getTime();
-    this.state = started;
-    this.#written = started;
-  }
-
-  reporter(): RunReporter {
-    return {
-      phase: (phase) => this.#report(phaseState(this.state, phase)),
-      spend: (spend) => {
-        this.state = spendState(this.state, spend);
-        if (this.context.now().getTime() - this.#lastSpendWrite < SPEND_WRITE_EVERY_MS) return;
-        this.#lastSpendWrite = this.context.now().getTime();
-        void this.#report(this.state);
-      },
-    };
-  }
-
-  /** Resolves once every write asked for so far is done. */
-  flushed(): Promise<void> {
-    return this.#writes;
-  }
-
-  #report(next: RunState): Promise<void> {
-    this.state = next;
-    this.#writes = this.#writes
-      .then(async () => {
-        const writing = this.state;
-        await this.context.runs.write(this.#written, writing, this.commentId);
-        this.#written = writing;
-      })
-      .catch((error: unknown) => {
-        this.context.log.warn({ err: error, repo: fullName(this.context.repo), issue: this.state.issue }, "afk could not update the progress comment");
-      });
-    return this.#writes;
+    log.info({ outcome: event.kind === "job-finished" ? event.outcome.status : "handed-back", job: last.job }, "afk run settled");
   }
 }
 
