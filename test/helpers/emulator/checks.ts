@@ -207,7 +207,7 @@ function jobLogs(store: EmulatorStore, ctx: RequestContext): Reply {
   if (!repo.jobLogs.has(jobId)) throw notFound();
   const link = randomBytes(16).toString("hex");
   store.jobLogLinks.set(link, { repoKey: repo.fullName.toLowerCase(), jobId });
-  return { status: 302, headers: { location: `${store.hosts.web}${LOG_PREFIX}${link}` } };
+  return { status: 302, headers: { location: `http://${store.hosts.host}${LOG_PREFIX}${link}` } };
 }
 
 /** The plain-text download behind a job log's redirect. */

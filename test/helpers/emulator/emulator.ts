@@ -67,9 +67,11 @@ export class GitHubEmulator implements ServerControls {
   private readonly routes: Map<string, Route>;
   private readonly server: EmulatorServer;
   private port = 0;
+  private readonly web: string | undefined;
 
   private constructor(options: T.EmulatorOptions) {
-    this.store = new EmulatorStore({ appId: options.appId ?? 1, appSlug: options.appSlug ?? "afk", hosts: hostsAt(0) });
+    this.web = options.web;
+    this.store = new EmulatorStore({ appId: options.appId ?? 1, appSlug: options.appSlug ?? "afk", hosts: hostsAt(0, options.web) });
     this.routes = new Map([
       ...appRoutes(this.store),
       ...manifestRoutes(this.store, this.manifest),
@@ -86,7 +88,7 @@ export class GitHubEmulator implements ServerControls {
     // Load and index the 13 MB description now rather than inside the first request.
     validateRequest({ method: "GET", path: "/app", query: {}, body: undefined });
     emulator.port = await emulator.server.listen();
-    emulator.store.hosts = hostsAt(emulator.port);
+    emulator.store.hosts = hostsAt(emulator.port, emulator.web);
     return emulator;
   }
 
@@ -398,9 +400,20 @@ export class GitHubEmulator implements ServerControls {
   async deliver<E extends DeliveryEvent, A extends DeliveryAction<E>>(event: E, action: A, input: DeliveryInputs[E][A]): Promise<WebhookDelivery>;
   async deliver(event: "status", action: null, input: StatusDeliveryInput): Promise<WebhookDelivery>;
   async deliver(event: DeliveryEvent | "status", action: string | null, input: unknown): Promise<WebhookDelivery> {
-    const delivery: WebhookDelivery = { name: event, id: randomUUID(), payload: buildWebhook(this.store, event, action, input) };
+    const delivery = this.buildDelivery(event, action, input);
     if (this.webhookReceiver !== undefined) await this.webhookReceiver(delivery);
     return delivery;
+  }
+
+  /** The delivery `deliver` would send, built from the emulator's state and checked the same way, but not sent (a test hands it to afk itself). */
+  webhook<E extends DeliveryEvent, A extends DeliveryAction<E>>(event: E, action: A, input: DeliveryInputs[E][A]): WebhookDelivery;
+  webhook(event: "status", action: null, input: StatusDeliveryInput): WebhookDelivery;
+  webhook(event: DeliveryEvent | "status", action: string | null, input: unknown): WebhookDelivery {
+    return this.buildDelivery(event, action, input);
+  }
+
+  private buildDelivery(event: DeliveryEvent | "status", action: string | null, input: unknown): WebhookDelivery {
+    return { name: event, id: randomUUID(), payload: buildWebhook(this.store, event, action, input) };
   }
 
   /** Delivers `event` to the App registered through the manifest flow, signed with its webhook secret. */
@@ -409,7 +422,7 @@ export class GitHubEmulator implements ServerControls {
   }
 }
 
-function hostsAt(port: number): EmulatorStore["hosts"] {
+function hostsAt(port: number, web?: string): EmulatorStore["hosts"] {
   const host = `127.0.0.1:${port}`;
-  return { host, api: `http://${host}${API_PREFIX}`, web: `http://${host}`, avatars: `http://${host}/avatars` };
+  return { host, api: `http://${host}${API_PREFIX}`, web: web ?? `http://${host}`, avatars: `http://${host}/avatars` };
 }

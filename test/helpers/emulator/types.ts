@@ -68,6 +68,11 @@ export interface HookDelivery {
 export interface EmulatorOptions {
   appId?: number;
   appSlug?: string;
+  /**
+   * The web root its links name (`html_url`s, `https://github.com` say), as GitHub.com's API names
+   * github.com while it answers on api.github.com; nothing is fetched there. Its own address when not given.
+   */
+  web?: string;
 }
 
 export interface AccountInput {
