@@ -1,6 +1,6 @@
 import { endTurn, toolTurn, type GitScenario } from "./git-scenario.js";
 import { FULL_NAME, INSTALLATION_ID, OWNER, REPO } from "./scenario.js";
-import { checkSuiteCompletedPayload, pullRequestReviewSubmittedPayload } from "./webhook-payloads.js";
+import { checkSuiteCompletedPayload } from "./webhook-payloads.js";
 
 // What happens on GitHub after afk opened its pull request, delivered as GitHub sends it: the
 // lifecycle scenarios and the attacks on follow-up jobs drive afk with these.
@@ -20,7 +20,12 @@ export function pullOf(scenario: GitScenario) {
   return pull;
 }
 
-/** GitHub Actions finishes on a commit: a check run (with a job log when red), then the suite event, as GitHub sends it. */
+/**
+ * GitHub Actions finishes on a commit: a check run (with a job log when red), then the suite event, as GitHub sends it.
+ * The suite event is described (webhook-payloads.ts), not built from the world's emulator: GitHub keeps the branch a
+ * suite was pushed to, while the emulator names a commit's branch from where branches point at delivery, so a late
+ * report about a replaced head would carry no branch and afk would drop it before it compares the commit with the head.
+ */
 export async function actionsFinish(
   scenario: GitScenario,
   conclusion: "success" | "failure",
@@ -85,16 +90,7 @@ export async function review(
     body,
     comments,
   });
-  await scenario.afk.deliver(
-    "pull_request_review",
-    pullRequestReviewSubmittedPayload({
-      owner: OWNER,
-      repo: REPO,
-      installationId: INSTALLATION_ID,
-      pull: { number: pull.number, headRef: pull.head, headSha: pull.headSha, baseRef: "main", user: pull.user, draft: pull.draft },
-      review: { id: submitted.review.id, state, body, user: reviewer },
-      sender: { login: reviewer, type: "User" },
-    }),
-  );
+  const delivery = scenario.github.webhook("pull_request_review", "submitted", { repo: FULL_NAME, pull: pull.number, review: submitted.review.id });
+  await scenario.afk.deliver(delivery.name, delivery.payload);
   await scenario.afk.idle();
 }

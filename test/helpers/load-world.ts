@@ -1,4 +1,3 @@
-import type { IssuesLabeledPayload } from "./webhook-payloads.js";
 import { mulberry32, shuffle } from "./seeded-random.js";
 import { buildWorld, type World } from "./world/build-world.js";
 
@@ -38,7 +37,7 @@ export interface LoadWorld {
   burst: LoadDelivery[];
   redeliveries: number;
   /** `issues.labeled` as GitHub sends it for `issue` once the trigger label is on (see `labelAll`). */
-  payload(issue: LoadIssue): IssuesLabeledPayload;
+  payload(issue: LoadIssue): object;
   /** Puts the trigger label on every issue at once, as the maintainer's burst does before its deliveries are sent. */
   labelAll(): void;
 }

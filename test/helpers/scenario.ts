@@ -32,9 +32,9 @@ export interface Scenario {
   /** Adds an issue and returns its number. */
   issue(input?: { title?: string; body?: string; labels?: string[] }): number;
   /** Delivers `issues.labeled` for `label` added by `sender`, and waits for afk to settle. */
-  label(issue: number, sender: string, options?: { label?: string; senderType?: "User" | "Bot"; deliveryId?: string; wait?: boolean }): Promise<void>;
+  label(issue: number, sender: string, options?: { label?: string; deliveryId?: string; wait?: boolean }): Promise<void>;
   /** Delivers `issue_comment.created` with `body` by `sender`, and waits for afk to settle. */
-  comment(issue: number, sender: string, body: string, options?: { senderType?: "User" | "Bot"; wait?: boolean }): Promise<void>;
+  comment(issue: number, sender: string, body: string, options?: { wait?: boolean }): Promise<void>;
   /** Bodies of the comments afk's bot wrote on the issue. */
   afkComments(issue: number): string[];
   /** Starts another afk instance (a replica) on the same GitHub; the scenario it returns delivers to it. Stopped with the world. */
@@ -91,22 +91,18 @@ export function scenarioOn(world: World, afk: AfkInstance): Scenario {
     afk,
     issue: (input = {}) => repo.issue(input),
     async label(issue, sender, options = {}) {
-      const payload = repo.labelPayload(issue, sender, { ...(options.label === undefined ? {} : { label: options.label }), ...senderType(options) });
+      const payload = repo.labelPayload(issue, sender, options.label === undefined ? {} : { label: options.label });
       await afk.deliver("issues", payload, options.deliveryId);
       if (options.wait !== false) await afk.idle();
     },
     async comment(issue, sender, body, options = {}) {
-      await afk.deliver("issue_comment", repo.commentPayload(issue, sender, body, senderType(options)));
+      await afk.deliver("issue_comment", repo.commentPayload(issue, sender, body));
       if (options.wait !== false) await afk.idle();
     },
     afkComments: (issue) => repo.afkComments(issue),
     replica: async (options = {}) => scenarioOn(world, await world.startAfk(options)),
     close: () => world.close(),
   };
-}
-
-function senderType(options: { senderType?: "User" | "Bot" }): { senderType?: "User" | "Bot" } {
-  return options.senderType === undefined ? {} : { senderType: options.senderType };
 }
 
 /**

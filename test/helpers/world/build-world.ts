@@ -119,7 +119,8 @@ export async function buildWorld(options: WorldOptions = {}): Promise<World> {
   };
 
   try {
-    const github = await GitHubEmulator.start();
+    // Its links name github.com, as GitHub.com's API does (afk's comments link the repository there); its API and git stay on loopback.
+    const github = await GitHubEmulator.start({ web: "https://github.com" });
     started.push({ what: "the GitHub emulator", stop: () => github.close() });
     github.checkResponses = options.checkResponses ?? true;
     let git: GitHttpServer | undefined;

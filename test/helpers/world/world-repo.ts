@@ -1,15 +1,11 @@
 import { execFileSync } from "node:child_process";
-import type { GitHubEmulator, IssueInput } from "../emulator/index.js";
-import { issueCommentCreatedPayload, issuesLabeledPayload, type IssueCommentCreatedPayload, type IssuesLabeledPayload } from "../webhook-payloads.js";
-
-/** A sender's account type when not told: logins ending in `[bot]` are GitHub Apps' bots. */
-function accountType(login: string): "User" | "Bot" {
-  return login.endsWith("[bot]") ? "Bot" : "User";
-}
+import type { GitHubEmulator, IssueInput, WebhookDelivery } from "../emulator/index.js";
 
 /**
  * One repository of a world's emulated GitHub: what people do on it (open issues, label, comment),
- * each with the webhook payload GitHub sends for it, built from the emulator's state after the change.
+ * each with the webhook payload GitHub sends for it, built by the emulator (`emulator.webhook`, as
+ * `deliver` builds it) from its state after the change. The sender is the emulator's user of that
+ * login (a `[bot]` login it has not seen becomes a Bot).
  */
 export class WorldRepo {
   readonly fullName: string;
@@ -44,26 +40,18 @@ export class WorldRepo {
   }
 
   /** `sender` adds `label` (the label is on the issue before the event is sent, as on GitHub); returns the `issues.labeled` payload. */
-  labelPayload(issue: number, sender: string, options: { label?: string; senderType?: "User" | "Bot" } = {}): IssuesLabeledPayload {
+  labelPayload(issue: number, sender: string, options: { label?: string } = {}): WebhookDelivery["payload"] {
     const label = options.label ?? "ready-for-agent";
     this.github.seedLabels(this.fullName, issue, [label]);
-    return issuesLabeledPayload({
-      ...this.#target(),
-      issue: this.#issueTarget(issue),
-      label,
-      sender: { login: sender, type: options.senderType ?? accountType(sender) },
-    });
+    return this.github.webhook("issues", "labeled", { repo: this.fullName, issue, label, sender }).payload;
   }
 
   /** `sender` comments `body` on the issue; returns the `issue_comment.created` payload. */
-  commentPayload(issue: number, sender: string, body: string, options: { senderType?: "User" | "Bot" } = {}): IssueCommentCreatedPayload {
+  commentPayload(issue: number, sender: string, body: string): WebhookDelivery["payload"] {
+    // A `[bot]` login seen here first is a Bot, as in every payload (addComment alone would make it a User).
+    this.github.addUser(sender, sender.endsWith("[bot]") ? "Bot" : "User");
     const created = this.github.addComment(this.fullName, issue, { body, user: sender });
-    return issueCommentCreatedPayload({
-      ...this.#target(),
-      issue: this.#issueTarget(issue),
-      comment: { body, id: created.id },
-      sender: { login: sender, type: options.senderType ?? accountType(sender) },
-    });
+    return this.github.webhook("issue_comment", "created", { repo: this.fullName, comment: created.id, sender }).payload;
   }
 
   /** Bodies of the comments afk's bot wrote on an issue or pull request. */
@@ -77,22 +65,5 @@ export class WorldRepo {
   /** `git` on the bare repository behind it; its output without the trailing newline. */
   git(...args: string[]): string {
     return execFileSync("git", ["--git-dir", this.remote, ...args], { encoding: "utf8" }).trim();
-  }
-
-  #target(): { owner: string; repo: string; installationId: number } {
-    return { owner: this.owner, repo: this.name, installationId: this.installationId };
-  }
-
-  /** The issue as the emulator holds it now, for a payload. */
-  #issueTarget(issue: number): { number: number; title: string; body: string; labels: string[]; state: "open" | "closed"; user: string } {
-    const existing = this.github.issue(this.fullName, issue);
-    return {
-      number: issue,
-      title: existing.title,
-      body: existing.body ?? "",
-      labels: this.github.labels(this.fullName, issue),
-      state: existing.state === "closed" ? "closed" : "open",
-      user: existing.user.login,
-    };
   }
 }
