@@ -10,7 +10,7 @@ import { createInterface } from "node:readline";
 import { createNodeMiddleware } from "probot";
 import type { Coordinator } from "../src/dispatch/coordinator.js";
 import { createAfkApp } from "../src/index.js";
-import { createTestProbot, logLevelOf } from "../test/helpers/afk-harness.js";
+import { createTestProbot, logLevelOf, RetryingOctokit } from "../test/helpers/afk-harness.js";
 import { RecordingExecutor } from "../test/helpers/recording-executor.js";
 
 function required(name: string): string {
@@ -33,10 +33,12 @@ const sampler = setInterval(() => {
 const executor = new RecordingExecutor({ replica, delayMs: Number(process.env.LOAD_RUN_MS ?? "5") });
 executor.ledger.onEvent((event) => report({ kind: event.kind, run: event.run }));
 
-// Its Octokit is unthrottled: Probot's write throttle spaces writes a second apart per installation, right for GitHub, only waiting against the emulator.
+// Its Octokit is afk's own (its retries, and conditional requests answered 304 as GitHub answers them),
+// but writes are not spaced: Probot's write throttle keeps them a second apart per installation, right
+// for GitHub, only waiting against the emulator.
 const probot = createTestProbot(
   { appId: required("LOAD_APP_ID"), host: required("LOAD_GHE_HOST") },
-  { secret: required("LOAD_WEBHOOK_SECRET"), logLevel: logLevelOf(process.env.LOAD_LOG_LEVEL, "warn"), logFormat: "json" },
+  { secret: required("LOAD_WEBHOOK_SECRET"), logLevel: logLevelOf(process.env.LOAD_LOG_LEVEL, "warn"), logFormat: "json", Octokit: RetryingOctokit },
 );
 let coordinator: Coordinator | undefined;
 const app = createAfkApp({

@@ -9,7 +9,8 @@
 //   load_peak_rss_mb          peak resident memory of either App process, sampled every 100 ms
 //   load_duration_s           from the first delivery sent to the last issue done
 //   load_requests_per_issue   GitHub requests of both processes from the first delivery to the end, per issue (target ≤ 20);
-//                             `load_requests_per_issue_rate_limited` leaves out 304 Not Modified answers
+//                             `load_requests_per_issue_rate_limited` leaves out 304 Not Modified answers, and
+//                             `load_requests_per_issue_installation_rest` also the App's own requests and GraphQL
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { Agent } from "node:http";
@@ -20,7 +21,7 @@ import type { RecordedRun } from "../test/helpers/recording-executor.js";
 import { runStateIn } from "../test/helpers/run-state-of.js";
 import { buildLoadWorld, LOAD, type LoadIssue } from "../test/helpers/load-world.js";
 import { postWebhook } from "../test/helpers/post-webhook.js";
-import { breakdownLines, countByRoute, rateLimited } from "./request-routes.js";
+import { breakdownLines, countByRoute, installationRest, rateLimited } from "./request-routes.js";
 
 const { repos: REPOS, issuesPerRepo: ISSUES_PER_REPO } = LOAD;
 const SECRET = "load-bench-secret";
@@ -198,6 +199,7 @@ const figures = {
   load_github_requests: loadRequests.length,
   load_requests_per_issue: Math.round((loadRequests.length / issues.length) * 10) / 10,
   load_requests_per_issue_rate_limited: Math.round((rateLimited(loadRequests) / issues.length) * 10) / 10,
+  load_requests_per_issue_installation_rest: Math.round((installationRest(loadRequests) / issues.length) * 10) / 10,
 };
 const extra = {
   load_ack_s: Math.round((acknowledged - began) / 100) / 10,
@@ -227,6 +229,7 @@ const rows: Array<[string, string, string]> = [
   ["load_duration_s", String(figures.load_duration_s), ""],
   ["load_requests_per_issue", String(figures.load_requests_per_issue), "≤ 20"],
   ["load_requests_per_issue_rate_limited", String(figures.load_requests_per_issue_rate_limited), "(not 304)"],
+  ["load_requests_per_issue_installation_rest", String(figures.load_requests_per_issue_installation_rest), "(the installation's REST budget)"],
 ];
 for (const [name, value, target] of rows) console.log(`${name.padEnd(42)} ${value.padEnd(14)} ${target}`);
 console.log(`requests per issue by route (top 15 of ${issues.length} issues):`);

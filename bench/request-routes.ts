@@ -57,9 +57,18 @@ export function countByRoute(requests: readonly Pick<RecordedRequest, "method" |
   return [...counts.values()].sort((a, b) => b.count - a.count || a.route.localeCompare(b.route));
 }
 
-/** The requests that count against the installation's rate limit: every answer but 304 Not Modified. */
+/** The requests that count against a rate limit: every answer but 304 Not Modified. */
 export function rateLimited(requests: readonly Pick<RecordedRequest, "status">[]): number {
   return requests.filter((request) => request.status !== 304).length;
+}
+
+/**
+ * The requests the installation's REST budget pays for (5,000 an hour on github.com): not 304s, not
+ * the App's own (JWT-signed: its bot login, an installation's permissions, tokens), and not GraphQL
+ * (a budget of its own, in points).
+ */
+export function installationRest(requests: readonly Pick<RecordedRequest, "status" | "auth" | "path">[]): number {
+  return requests.filter((request) => request.status !== 304 && request.auth === "installation" && request.path !== "/graphql").length;
 }
 
 /** The breakdown as printed lines: count, 304s when there were any, route; `limit` routes at most, the rest summed. */

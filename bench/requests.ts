@@ -7,6 +7,8 @@
 //
 //   github_requests_per_run               every request of that run (target ≤ 25)
 //   github_requests_per_run_rate_limited  of those, the ones GitHub counts against the rate limit (not 304s)
+//   github_requests_per_run_installation_rest  of those, the ones the installation's REST budget pays for
+//                                         (not the App's own JWT requests, not GraphQL, which has its own)
 //   github_requests_per_run_echoes        what afk then spends on the webhooks its own writes cause on GitHub
 //                                         (the emulator sends none, so they are delivered here, after the run)
 //   github_requests_per_run_warm          a second issue in the same repository and process: the lock ref
@@ -29,7 +31,7 @@ import {
   issuesLabeledPayload,
   issuesUnlabeledPayload,
 } from "../test/helpers/webhook-payloads.js";
-import { breakdownLines, countByRoute, rateLimited, routeOf } from "./request-routes.js";
+import { breakdownLines, countByRoute, installationRest, rateLimited, routeOf } from "./request-routes.js";
 
 const OWNER = "bench-org";
 const REPO = "app";
@@ -196,6 +198,7 @@ try {
   const figures = {
     github_requests_per_run: requests.length,
     github_requests_per_run_rate_limited: rateLimited(requests),
+    github_requests_per_run_installation_rest: installationRest(requests),
     github_requests_per_run_writes: requests.filter((request) => request.method !== "GET").length,
     github_requests_per_run_echoes: echoed.length,
     github_requests_per_run_warm: warm.requests.length,
@@ -210,6 +213,11 @@ try {
   const row = (name: string, value: number, note: string) => console.log(`${name.padEnd(44)} ${String(value).padEnd(8)} ${note}`);
   row("github_requests_per_run", figures.github_requests_per_run, "≤ 25");
   row("github_requests_per_run_rate_limited", figures.github_requests_per_run_rate_limited, "(not 304)");
+  row(
+    "github_requests_per_run_installation_rest",
+    figures.github_requests_per_run_installation_rest,
+    "(of those, what the installation's REST budget pays: not the App's own, not GraphQL)",
+  );
   row("  of them writes", figures.github_requests_per_run_writes, "");
   row("github_requests_per_run_echoes", figures.github_requests_per_run_echoes, "(on the webhooks afk's own writes cause; not in the figure above)");
   row("github_requests_per_run_warm", figures.github_requests_per_run_warm, `(a second issue; ${figures.github_requests_per_run_warm_rate_limited} not 304)`);
