@@ -20,6 +20,8 @@ const PURE = [
   "^src/config/repo-config\\.ts$",
   "^src/lock/lock-record\\.ts$",
   "^src/dispatch/priority\\.ts$",
+  "^src/executor/delivery-plan\\.ts$",
+  "^src/executor/implement-result\\.ts$",
 ];
 
 /** @type {import('dependency-cruiser').IConfiguration} */

@@ -5,7 +5,7 @@ import type { CheckRunDetails, GateEvidence } from "../run-contract/evidence.js"
 import type { JobContext, PullRequestRef, RunOutcome, Spend } from "../run-contract/executor.js";
 import type { Job } from "../run-contract/job.js";
 import { keepHeadAndTail } from "../text/keep-head-and-tail.js";
-import type { ImplementResult } from "./implement-issue.js";
+import type { ImplementResult } from "./implement-result.js";
 
 /** What a finished agent run left, and what afk knows of the run and the repository, all read before delivery. */
 export interface DeliveryFacts {

@@ -1,6 +1,7 @@
 import type { GateEvidence } from "../run-contract/evidence.js";
 import type { AgentSession } from "./agent/agent-session.js";
 import { keepHeadAndTail } from "../text/keep-head-and-tail.js";
+import type { ImplementResult } from "./implement-result.js";
 import { renderPrompt } from "./render-prompt.js";
 import type { Sandbox } from "./sandbox-contract.js";
 
@@ -13,14 +14,6 @@ export interface GateSettings {
   outputChars: number;
   network: boolean;
 }
-
-/** How implementing ended. Every kind but `aborted` says how far the gate got. */
-export type ImplementResult =
-  | { kind: "passed"; summary: string; gate: GateEvidence }
-  | { kind: "tests-fail"; summary: string; gate: GateEvidence }
-  | { kind: "budget"; message: string; gate: GateEvidence | undefined }
-  | { kind: "model-error"; message: string; retryable: boolean; gate: GateEvidence | undefined }
-  | { kind: "aborted"; message: string };
 
 /** Output kept from one run of the tests (head and tail). */
 const GATE_OUTPUT_BYTES = 200_000;

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { planDelivery, type CommitAnswer, type DeliveryFacts, type DeliveryStep, type StepAnswer } from "../../src/executor/delivery-plan.js";
-import type { ImplementResult } from "../../src/executor/implement-issue.js";
+import type { ImplementResult } from "../../src/executor/implement-result.js";
 import type { GateEvidence } from "../../src/run-contract/evidence.js";
 import type { PullRequestRef, RunOutcome } from "../../src/run-contract/executor.js";
 
