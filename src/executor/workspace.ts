@@ -1,8 +1,10 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { lstat, mkdir, readdir, readFile, realpath, rm, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { lstat, mkdir, open, readdir, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { namedPaths } from "./change-policy.js";
+import { formatSize } from "./read-agent-file.js";
 import { createSandbox, type SandboxSettings } from "./sandbox.js";
 import type { Sandbox } from "./sandbox-contract.js";
 
@@ -203,6 +205,7 @@ export class WorkspaceCache {
       const path = join(runDir, "worktree");
       await mkdir(join(runDir, "home"));
       await mkdir(join(runDir, "git-home"));
+      await mkdir(join(runDir, "bundles"));
       const spare = this.sparePath(input.cloneUrl);
       await git(["worktree", "prune"], { cwd: mirror });
       const realMirror = await realpath(mirror);
@@ -288,6 +291,19 @@ async function restoreWorktreeMetadata(path: string, gitDir: string, objectsDir:
   await rm(join(objectsDir, "info", "http-alternates"), { force: true });
 }
 
+/** A file afk's sandboxed git wrote, read without following a link, refused above `maxBytes` before a byte is read. */
+async function readCapped(path: string, maxBytes: number): Promise<Buffer> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new Error(`${path} is not a regular file`);
+    if (stats.size > maxBytes) throw new ChangeBundleRefused(`the change is ${formatSize(stats.size)} as a bundle, over the ${formatSize(maxBytes)} afk takes`);
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** What afk's sandboxed git printed as a commit id, checked to be one (SHA-1 or SHA-256) before the host's git is given it. */
 function commitId(printed: string): string {
   if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(printed)) throw new Error(`git named the commit ${JSON.stringify(printed.slice(0, 80))}, which is not a commit id`);
@@ -305,6 +321,17 @@ export interface GitSandboxSettings extends SandboxSettings {
 
 /** How long one of afk's git commands over the tree may take. */
 const GIT_TIMEOUT_MS = 10 * 60_000;
+
+/** The most bytes a change may have as a git bundle, between a job run elsewhere and afk. */
+export const MAX_CHANGE_BUNDLE_BYTES = 50 * 1024 * 1024;
+
+/** afk refused a change bundle (a remote job's work): it is not one commit on the base, or git could not read it. */
+export class ChangeBundleRefused extends Error {
+  constructor(readonly reason: string) {
+    super(`afk refused the change the job sent back: ${reason}. Nothing was pushed.`);
+    this.name = "ChangeBundleRefused";
+  }
+}
 
 /** The change holds repositories nested in the worktree, which git would record as submodules. */
 export class NestedRepositoryError extends Error {
@@ -516,7 +543,7 @@ export class Worktree {
         worktree: this.path,
         home: join(this.#runDir, "git-home"),
         readOnly: [this.mirror],
-        writable: [this.gitDir, this.objectsDir],
+        writable: [this.gitDir, this.objectsDir, join(this.#runDir, "bundles")],
         hidden: [...(this.#sandboxSettings.hiddenPaths ?? [])],
         env: { ...this.gitEnv, GIT_DIR: this.gitDir, GIT_WORK_TREE: this.path },
       },
@@ -611,6 +638,58 @@ export class Worktree {
     }
     const added = [...staged].filter((entry) => !base.has(entry)).map((entry) => entry.slice(entry.indexOf(" ") + 1));
     return [...new Set([...untracked.map((path) => path.slice(0, -1)), ...added])].sort();
+  }
+
+  /**
+   * The change in this worktree as a git bundle, for a job that runs away from afk: the worktree made
+   * one commit on the base (`commitAll`, with its checks), bundled with the base as its one
+   * prerequisite. Undefined when nothing changed. Git writes the bundle in the sandbox; the host reads
+   * it back without following a link, capped at `MAX_CHANGE_BUNDLE_BYTES`.
+   */
+  async changeBundle(message: string, author: { name: string; email: string }): Promise<Buffer | undefined> {
+    const sha = await this.commitAll(message, author);
+    if (sha === undefined) return undefined;
+    const file = join(this.#runDir, "bundles", "change.bundle");
+    await rm(file, { force: true });
+    await this.#program(["/bin/sh", "-c", 'exec git bundle create --quiet "$1" HEAD "^$2"', "afk-bundle", file, this.baseSha]);
+    return readCapped(file, MAX_CHANGE_BUNDLE_BYTES);
+  }
+
+  /**
+   * Puts a change made elsewhere (a remote job's bundle) into this pristine worktree, as if the agent
+   * had made it here: the bundle must hold one head, one commit, whose one parent is the base. Its
+   * tree is checked out over the worktree with HEAD left at the base, so the change then goes through
+   * the same checks and commit as a local one (`changedFiles`, `commitAll`). Every byte of it is the
+   * attacker's: its size is checked before git sees it, and git reads it only in the sandbox.
+   */
+  async applyChangeBundle(bundle: Uint8Array): Promise<void> {
+    if (bundle.byteLength > MAX_CHANGE_BUNDLE_BYTES)
+      throw new ChangeBundleRefused(`it is ${formatSize(bundle.byteLength)}, over the ${formatSize(MAX_CHANGE_BUNDLE_BYTES)} afk takes`);
+    if (!(await this.isPristine())) throw new Error("a change bundle goes only into a worktree that is exactly its base commit");
+    const file = join(this.#runDir, "bundles", "incoming.bundle");
+    await rm(file, { force: true });
+    await writeFile(file, bundle, { flag: "wx", mode: 0o600 });
+    const refused = (what: string) => (error: unknown) => {
+      throw new ChangeBundleRefused(`${what}${error instanceof GitError ? ` (${error.detail.split("\n")[0] ?? ""})` : ""}`);
+    };
+    const heads = (await this.#git(["bundle", "list-heads", file]).catch(refused("git cannot read it as a bundle")))
+      .split("\n")
+      .filter((line) => line.trim().length > 0);
+    if (heads.length !== 1) throw new ChangeBundleRefused(`it has ${heads.length} heads, not one`);
+    const named = heads[0]?.split(" ")[0] ?? "";
+    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(named)) throw new ChangeBundleRefused("its head is not named by a commit id");
+    const sha = commitId(named);
+    // Its prerequisites must be here (the base is), then its objects go to the run's own directory.
+    await this.#program(["/bin/sh", "-c", 'git bundle verify --quiet "$1" && exec git bundle unbundle "$1" >/dev/null', "afk-unbundle", file]).catch(
+      refused("its history does not start from this run's base commit, or git cannot unpack it"),
+    );
+    const type = (await this.#git(["cat-file", "-t", sha]).catch(refused("its head is missing"))).trim();
+    if (type !== "commit") throw new ChangeBundleRefused(`its head is a ${type}, not a commit`);
+    const commits = (await this.#git(["rev-list", "--parents", sha, `^${this.baseSha}`])).split("\n").filter((line) => line.trim().length > 0);
+    if (commits.length !== 1) throw new ChangeBundleRefused(`it holds ${commits.length} commits on the base, not one`);
+    if (commits[0] !== `${sha} ${this.baseSha}`)
+      throw new ChangeBundleRefused(`its commit is not on this run's base commit ${this.baseSha.slice(0, 12)} alone`);
+    await this.#git(["read-tree", "--reset", "-u", sha]).catch(refused("git would not check its tree out"));
   }
 
   async #head(): Promise<string> {
