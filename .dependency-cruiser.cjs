@@ -22,6 +22,7 @@ const PURE = [
   "^src/dispatch/priority\\.ts$",
   "^src/executor/delivery-plan\\.ts$",
   "^src/executor/implement-result\\.ts$",
+  "^src/actions/job-claims\\.ts$",
 ];
 
 /** @type {import('dependency-cruiser').IConfiguration} */
