@@ -2,7 +2,7 @@ import { readPlan } from "../github/comments.js";
 import type { GitHub } from "../github/types.js";
 import type { RunJob } from "../run-contract/executor.js";
 import { describeFailingChecks, describeReviewRequest, readQuestion } from "./follow-up-context.js";
-import { renderPrompt } from "./render-prompt.js";
+import { renderPrompt, type PromptName } from "./render-prompt.js";
 import { readRepoInstructions } from "./repo-instructions.js";
 
 /** The issue's text for a prompt, read (as the trusted person saw it) before the task is gathered. */
@@ -14,8 +14,31 @@ export interface IssueSlots {
   discussion: string;
 }
 
-/** A job's task: rendered once the worktree is there (it may read the repository's instructions), or refused with a reason. */
-export type GatheredTask = { kind: "task"; render: (worktreePath: string) => Promise<string> } | { kind: "refused"; message: string };
+/**
+ * A job's task as data, gathered from GitHub before any clone, so it can travel to wherever the job
+ * runs: the prompt, its slots, and whether the repository's own instructions (read from the worktree
+ * once it is there) and an approved plan join them.
+ */
+export interface TaskSpec {
+  prompt: Exclude<PromptName, "system" | "gate-failed">;
+  slots: Record<string, string>;
+  /** The `repo_instructions` slot is read from the worktree (AGENTS.md and the like). */
+  repoInstructions: boolean;
+  /** A plan a person approved, appended to the prompt. */
+  approvedPlan?: string;
+}
+
+/** A job's task, or why there is none. */
+export type GatheredTask = { kind: "task"; spec: TaskSpec } | { kind: "refused"; message: string };
+
+/** The task's text, once the worktree is there. */
+export async function renderTask(spec: TaskSpec, worktreePath: string): Promise<string> {
+  const slots = spec.repoInstructions ? { ...spec.slots, repo_instructions: await readRepoInstructions(worktreePath) } : spec.slots;
+  const text = await renderPrompt(spec.prompt, slots);
+  return spec.approvedPlan === undefined
+    ? text
+    : `${text}\n\nA person approved this plan for the issue; follow it unless the code shows it is wrong (then say why in your summary):\n\n<approved_plan>\n${spec.approvedPlan}\n</approved_plan>`;
+}
 
 /** The task for the job's kind, gathered from GitHub before any clone; rendered once the worktree is there. */
 export async function gatherTask(job: RunJob, octokit: GitHub, botLogin: string, issue: IssueSlots): Promise<GatheredTask> {
@@ -38,12 +61,7 @@ export async function gatherTask(job: RunJob, octokit: GitHub, botLogin: string,
         };
       return {
         kind: "task",
-        render: async (path) => {
-          const text = await renderPrompt("implement", { ...issue, repo_instructions: await readRepoInstructions(path) });
-          return plan === undefined
-            ? text
-            : `${text}\n\nA person approved this plan for the issue; follow it unless the code shows it is wrong (then say why in your summary):\n\n<approved_plan>\n${plan}\n</approved_plan>`;
-        },
+        spec: { prompt: "implement", slots: { ...issue }, repoInstructions: true, ...(plan === undefined ? {} : { approvedPlan: plan }) },
       };
     }
     case "fix-ci": {
@@ -52,14 +70,17 @@ export async function gatherTask(job: RunJob, octokit: GitHub, botLogin: string,
       const checks = await describeFailingChecks(octokit, job.repo, head, botLogin.replace(/\[bot\]$/, ""));
       return {
         kind: "task",
-        render: async () =>
-          renderPrompt("fix-ci", {
+        spec: {
+          prompt: "fix-ci",
+          slots: {
             ...onBranch,
             head,
             attempt: String(context.attempt ?? 1),
             max_attempts: String(config.fix_forward.max_attempts),
             failing_checks: checks.text,
-          }),
+          },
+          repoInstructions: false,
+        },
       };
     }
     case "rework": {
@@ -74,28 +95,31 @@ export async function gatherTask(job: RunJob, octokit: GitHub, botLogin: string,
       });
       return {
         kind: "task",
-        render: async () =>
-          renderPrompt("address-review", { ...onBranch, cycle: String(context.attempt ?? 1), max_cycles: String(config.review.max_cycles), review }),
+        spec: {
+          prompt: "address-review",
+          slots: { ...onBranch, cycle: String(context.attempt ?? 1), max_cycles: String(config.review.max_cycles), review },
+          repoInstructions: false,
+        },
       };
     }
     case "plan":
-      return {
-        kind: "task",
-        render: async (path) => renderPrompt("plan", { ...issue, repo_instructions: await readRepoInstructions(path), test_command: config.test }),
-      };
+      return { kind: "task", spec: { prompt: "plan", slots: { ...issue, test_command: config.test }, repoInstructions: true } };
     case "ask": {
       const question = context.commentId === undefined ? undefined : await readQuestion(octokit, job.repo, context.commentId);
       if (question === undefined) return { kind: "refused", message: "afk could not read the question (the `/afk ask` comment was deleted or is empty)." };
       return {
         kind: "task",
-        render: async () =>
-          renderPrompt("ask", {
+        spec: {
+          prompt: "ask",
+          slots: {
             repository: issue.repository,
             issue_number: issue.issue_number,
             issue_title: issue.issue_title,
             asked_by: context.requestedBy ?? job.trigger.actor,
             question,
-          }),
+          },
+          repoInstructions: false,
+        },
       };
     }
   }

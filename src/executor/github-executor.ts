@@ -7,7 +7,7 @@ import type { Executor, RunJob, RunOutcome, RunReporter } from "../run-contract/
 import { knownModels, priceOf } from "./agent/model-pricing.js";
 import { carryOutDelivery } from "./carry-out-delivery.js";
 import { planDelivery } from "./delivery-plan.js";
-import { gatherTask } from "./gather-task.js";
+import { gatherTask, renderTask } from "./gather-task.js";
 import { runReadOnlyJob } from "./read-only-job.js";
 import { runAgentInWorktree, type AgentRunInput } from "./run-agent-in-worktree.js";
 import { WorkspaceCache, type Worktree } from "./workspace.js";
@@ -119,7 +119,7 @@ export class GitHubExecutor implements Executor {
         config,
         model: job.model,
         price,
-        task: () => task.render(worktree.path),
+        task: () => renderTask(task.spec, worktree.path),
         modelAccess: { apiKey, baseUrl: this.#deps.anthropicBaseUrl, maxRetries: this.#deps.settings.modelRetries },
         allowUnsandboxed: this.#deps.settings.allowUnsandboxed,
         allowHostNetwork: this.#deps.settings.allowHostNetwork,
