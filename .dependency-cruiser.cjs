@@ -23,6 +23,7 @@ const PURE = [
   "^src/executor/delivery-plan\\.ts$",
   "^src/executor/implement-result\\.ts$",
   "^src/actions/job-claims\\.ts$",
+  "^src/actions/runner-workflow\\.ts$",
 ];
 
 /** @type {import('dependency-cruiser').IConfiguration} */
