@@ -1,0 +1,95 @@
+// What afk and a job it runs on GitHub Actions say to each other over HTTP (ADR 0008). Pure: schemas
+// and the types they give. Everything a job sends is untrusted (a runner is only as trusted as the code
+// it runs), so afk parses each body with these schemas and bounds every field.
+import { z } from "zod";
+import { repoConfigSchema } from "../config/repo-config.js";
+
+const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+/** afk's run ids: a prefix, letters, digits and dashes (see dispatch/run-id.ts). */
+const RUN_ID = /^[A-Za-z0-9._-]{1,100}$/;
+
+/** The most characters of text a job hands back in one field (transcript tail, test output, summary). */
+export const MAX_JOB_TEXT_CHARS = 64_000;
+const text = z.string().max(MAX_JOB_TEXT_CHARS);
+
+/** The task as data (executor/gather-task.ts `TaskSpec`): the prompt, its slots, the repository's instructions, an approved plan. */
+export const taskSpecSchema = z.strictObject({
+  prompt: z.enum(["implement", "fix-ci", "address-review", "plan", "ask"]),
+  slots: z.record(z.string().regex(/^[a-z_]{1,40}$/), z.string().max(200_000)),
+  repoInstructions: z.boolean(),
+  approvedPlan: z.string().max(200_000).optional(),
+});
+
+/**
+ * What afk answers a job that proved who it is: everything it needs to do the run's work and nothing
+ * more. The read token can only read the one target repository; the job credential reaches only this
+ * run's endpoints on afk (heartbeat, model, result) and ends with the run's deadline.
+ */
+export const jobSpecSchema = z.strictObject({
+  v: z.literal(1),
+  runId: z.string().regex(RUN_ID),
+  kind: z.enum(["implement", "fix-ci", "rework"]),
+  repository: z.strictObject({ fullName: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/), cloneUrl: z.url() }),
+  /** The branch or commit the worktree checks out, and the commit it must be (the run's pinned base). */
+  ref: z.string().min(1).max(255),
+  baseSha: z.string().regex(COMMIT),
+  model: z.string().min(1).max(100),
+  config: repoConfigSchema,
+  task: taskSpecSchema,
+  /** A follow-up works on afk's own branch: its setup gets a package cache of its own. */
+  sharedPackageCache: z.boolean(),
+  /** An installation token for the target repository with `contents: read` only, for the clone. */
+  readToken: z.string().min(1).max(200),
+  /** Reaches this run's endpoints on afk (`Authorization: Bearer`), the model proxy included (`x-api-key`). */
+  jobCredential: z.string().min(1).max(1000),
+  /** afk's base address for this run: `<afk>/afk/jobs/<run id>` (`/heartbeat`, `/result`, `/model` for the Messages API). */
+  endpoint: z.url(),
+  /** How often the job says it is alive (afk's lease is three times as long). */
+  heartbeatSeconds: z.number().int().positive().max(600),
+  /** When the run's time budget ends (ISO): afk stops waiting for the job then. */
+  deadline: z.iso.datetime(),
+});
+export type JobSpec = z.output<typeof jobSpecSchema>;
+
+/** afk's answer to a heartbeat: go on, or stop now (a `/afk stop`, the run ended, the lease lost). */
+export const heartbeatAnswerSchema = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("continue") }),
+  z.strictObject({ kind: z.literal("stop"), reason: z.string().max(1000) }),
+]);
+export type HeartbeatAnswer = z.output<typeof heartbeatAnswerSchema>;
+
+const gateSchema = z.strictObject({
+  command: z.string().max(10_000),
+  exitCode: z.number().int().nullable(),
+  output: text,
+  rounds: z.number().int().nonnegative().max(1000),
+  durationMs: z.number().nonnegative(),
+});
+
+/** How the agent and the gate ended on the runner (executor/implement-result.ts `ImplementResult`). */
+export const jobImplementResultSchema = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("passed"), summary: text, gate: gateSchema }),
+  z.strictObject({ kind: z.literal("tests-fail"), summary: text, gate: gateSchema }),
+  z.strictObject({ kind: z.literal("budget"), message: text, gate: gateSchema.optional() }),
+  z.strictObject({ kind: z.literal("model-error"), message: text, retryable: z.boolean(), gate: gateSchema.optional() }),
+  z.strictObject({ kind: z.literal("aborted"), message: text }),
+]);
+
+/** The most bytes of a change bundle, base64 in the result (executor/workspace.ts `MAX_CHANGE_BUNDLE_BYTES`, 50 MB). */
+const MAX_BUNDLE_BASE64_CHARS = Math.ceil((50 * 1024 * 1024) / 3) * 4;
+
+/**
+ * What a job hands back when it is done: how the agent and the gate ended, what the job says it spent
+ * (afk counts the spend itself at its model proxy and trusts its own count), the transcript's end, and
+ * the change as a git bundle of one commit on the base (base64), absent when nothing changed.
+ */
+export const jobResultSchema = z.strictObject({
+  v: z.literal(1),
+  runId: z.string().regex(RUN_ID),
+  outcome: z.discriminatedUnion("kind", [
+    z.strictObject({ kind: z.literal("implemented"), result: jobImplementResultSchema, transcriptTail: text }),
+    z.strictObject({ kind: z.literal("not-started"), reason: text, retryable: z.boolean() }),
+  ]),
+  bundle: z.base64().max(MAX_BUNDLE_BASE64_CHARS).optional(),
+});
+export type JobResult = z.output<typeof jobResultSchema>;
