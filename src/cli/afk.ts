@@ -37,6 +37,10 @@ async function main(argv: readonly string[]): Promise<number> {
       process.once("SIGINT", () => controller.abort(new Error("Interrupted (Ctrl-C).")));
       return runLocal(command, { env: process.env, out: (line) => console.log(line), err: (line) => console.error(line), signal: controller.signal });
     }
+    case "init-runner": {
+      const { initRunner } = await import("./init-runner.js");
+      return initRunner(command, { version: await packageVersion(), out: (text) => console.log(text), err: (text) => console.error(text) });
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 
 /** The commands `afk` knows, in the order its help lists them. */
-export const COMMANDS = ["run", "doctor", "help"] as const;
+export const COMMANDS = ["run", "doctor", "init-runner", "help"] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Exit codes of every `afk` command (listed in `afk --help`). */
@@ -26,10 +26,12 @@ export type CliCommand =
       maxTurns: number | undefined;
     }
   | { kind: "doctor" }
-  | { kind: "help"; topic: "afk" | "run" | "doctor" }
+  /** `afk init-runner`: print the runner workflow, or write it into the checkout `write`. */
+  | { kind: "init-runner"; write: string | undefined; force: boolean }
+  | { kind: "help"; topic: "afk" | "run" | "doctor" | "init-runner" }
   | { kind: "version" }
   /** A usage error; `topic` names the help that explains the right usage. */
-  | { kind: "error"; message: string; topic: "afk" | "run" | "doctor" };
+  | { kind: "error"; message: string; topic: "afk" | "run" | "doctor" | "init-runner" };
 
 const EXIT_CODES = `Exit codes:
   ${EXIT.ok}  success (afk run: the tests pass; afk doctor: no check failed)
@@ -42,6 +44,7 @@ export const USAGE = `afk: implement a task with a sandboxed coding agent, gated
 Usage:
   afk run (--task "TEXT" | --issue-file FILE) [options]   the agent on a local checkout, gated on its tests
   afk doctor                                             check this machine and the App's settings
+  afk init-runner [--write DIR [--force]]                the workflow that runs agents on GitHub Actions
   afk help [COMMAND]                                     this help, or a command's
   afk --version                                          afk's version
 
@@ -91,9 +94,29 @@ Options:
 
 ${EXIT_CODES}`;
 
+/** `afk init-runner --help`. */
+export const INIT_RUNNER_USAGE = `Usage: afk init-runner [--write DIR [--force]]
+
+Prints the GitHub Actions workflow that runs afk's agents as jobs (AFK_EXECUTOR=actions):
+.github/workflows/afk-job.yml of the runner repository, running this version of afk. Then says what
+else is needed: afk's App installed on the runner repository with actions: write, its AFK_URL
+variable (and optionally AFK_RUNS_ON), and AFK_EXECUTOR and AFK_RUNNER_REPO in afk's settings.
+Printed, the workflow alone goes to stdout and the rest to stderr, so
+\`afk init-runner > afk-job.yml\` saves just the workflow.
+
+Options:
+  --write DIR   write DIR/.github/workflows/afk-job.yml instead (DIR: a checkout of the runner repository)
+  --force       with --write, replace an afk-job.yml that differs from this one
+  -h, --help    this help
+
+Exit codes:
+  ${EXIT.ok}  success: the workflow printed or written (or already there, the same)
+  ${EXIT.failed}  failure: DIR's afk-job.yml differs (run again with --force to replace it) or cannot be written
+  ${EXIT.usage}  usage error: unknown option or argument, --force without --write, DIR not a directory`;
+
 /** The help text of a topic. */
-export function helpText(topic: "afk" | "run" | "doctor"): string {
-  return topic === "run" ? RUN_USAGE : topic === "doctor" ? DOCTOR_USAGE : USAGE;
+export function helpText(topic: "afk" | "run" | "doctor" | "init-runner"): string {
+  return topic === "run" ? RUN_USAGE : topic === "doctor" ? DOCTOR_USAGE : topic === "init-runner" ? INIT_RUNNER_USAGE : USAGE;
 }
 
 const HELP = { help: { type: "boolean", short: "h" } } as const;
@@ -121,6 +144,8 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       return parseDoctor(rest);
     case "run":
       return parseRun(rest);
+    case "init-runner":
+      return parseInitRunner(rest);
     default:
       return { kind: "error", message: `unknown command ${JSON.stringify(first)}; the commands are ${COMMANDS.join(", ")}`, topic: "afk" };
   }
@@ -130,7 +155,7 @@ function parseHelp(rest: readonly string[]): CliCommand {
   const [topic, ...extra] = rest.filter((argument) => argument !== "--help" && argument !== "-h");
   if (extra.length > 0) return { kind: "error", message: `afk help takes one command at most (got ${rest.join(" ")})`, topic: "afk" };
   if (topic === undefined || topic === "help") return { kind: "help", topic: "afk" };
-  if (topic === "run" || topic === "doctor") return { kind: "help", topic };
+  if (topic === "run" || topic === "doctor" || topic === "init-runner") return { kind: "help", topic };
   return { kind: "error", message: `unknown command ${JSON.stringify(topic)}; the commands are ${COMMANDS.join(", ")}`, topic: "afk" };
 }
 
@@ -140,6 +165,18 @@ function parseDoctor(rest: readonly string[]): CliCommand {
   if (parsed.values.help === true) return { kind: "help", topic: "doctor" };
   if (parsed.positionals.length > 0) return { kind: "error", message: `takes no arguments (got ${parsed.positionals.join(" ")})`, topic: "doctor" };
   return { kind: "doctor" };
+}
+
+function parseInitRunner(rest: readonly string[]): CliCommand {
+  const parsed = strictParse(rest, { ...HELP, write: { type: "string" }, force: { type: "boolean" } });
+  const error = (message: string): CliCommand => ({ kind: "error", message, topic: "init-runner" });
+  if (parsed.kind === "error") return error(parsed.message);
+  const { values, positionals } = parsed;
+  if (values.help === true) return { kind: "help", topic: "init-runner" };
+  if (positionals.length > 0) return error(`unexpected argument ${JSON.stringify(positionals[0])}; to write the workflow into a checkout, give --write DIR`);
+  if (values.write === "") return error("--write needs a value");
+  if (values.force === true && values.write === undefined) return error("--force only goes with --write DIR");
+  return { kind: "init-runner", write: values.write, force: values.force === true };
 }
 
 function parseRun(rest: readonly string[]): CliCommand {
