@@ -24,7 +24,6 @@ const PURE = [
   "^src/executor/implement-result\\.ts$",
   "^src/actions/job-claims\\.ts$",
   "^src/actions/runner-workflow\\.ts$",
-  "^src/actions/job-protocol\\.ts$",
 ];
 
 /** @type {import('dependency-cruiser').IConfiguration} */

@@ -2,7 +2,8 @@ import { readPlan } from "../github/comments.js";
 import type { GitHub } from "../github/types.js";
 import type { RunJob } from "../run-contract/executor.js";
 import { describeFailingChecks, describeReviewRequest, readQuestion } from "./follow-up-context.js";
-import { renderPrompt, type PromptName } from "./render-prompt.js";
+import type { TaskSpec } from "../run-contract/job-protocol.js";
+import { renderPrompt } from "./render-prompt.js";
 import { readRepoInstructions } from "./repo-instructions.js";
 
 /** The issue's text for a prompt, read (as the trusted person saw it) before the task is gathered. */
@@ -12,20 +13,6 @@ export interface IssueSlots {
   issue_title: string;
   issue_body: string;
   discussion: string;
-}
-
-/**
- * A job's task as data, gathered from GitHub before any clone, so it can travel to wherever the job
- * runs: the prompt, its slots, and whether the repository's own instructions (read from the worktree
- * once it is there) and an approved plan join them.
- */
-export interface TaskSpec {
-  prompt: Exclude<PromptName, "system" | "gate-failed">;
-  slots: Record<string, string>;
-  /** The `repo_instructions` slot is read from the worktree (AGENTS.md and the like). */
-  repoInstructions: boolean;
-  /** A plan a person approved, appended to the prompt. */
-  approvedPlan?: string;
 }
 
 /** A job's task, or why there is none. */

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { jobResultSchema, jobSpecSchema, MAX_JOB_TEXT_CHARS, type JobSpec } from "../../src/actions/job-protocol.js";
+import { jobResultSchema, jobSpecSchema, MAX_JOB_TEXT_CHARS, type JobSpec, type TaskSpec } from "../../src/run-contract/job-protocol.js";
 import { repoConfigSchema } from "../../src/config/repo-config.js";
-import type { TaskSpec } from "../../src/executor/gather-task.js";
 import type { ImplementResult } from "../../src/executor/implement-result.js";
 
 const BASE = "a".repeat(40);

@@ -12,13 +12,18 @@ const RUN_ID = /^[A-Za-z0-9._-]{1,100}$/;
 export const MAX_JOB_TEXT_CHARS = 64_000;
 const text = z.string().max(MAX_JOB_TEXT_CHARS);
 
-/** The task as data (executor/gather-task.ts `TaskSpec`): the prompt, its slots, the repository's instructions, an approved plan. */
+/**
+ * A job's task as data, gathered from GitHub before any clone, so it can travel to wherever the job
+ * runs: the prompt, its slots, and whether the repository's own instructions (read from the worktree
+ * once it is there) and an approved plan join them.
+ */
 export const taskSpecSchema = z.strictObject({
   prompt: z.enum(["implement", "fix-ci", "address-review", "plan", "ask"]),
   slots: z.record(z.string().regex(/^[a-z_]{1,40}$/), z.string().max(200_000)),
   repoInstructions: z.boolean(),
   approvedPlan: z.string().max(200_000).optional(),
 });
+export type TaskSpec = z.output<typeof taskSpecSchema>;
 
 /**
  * What afk answers a job that proved who it is: everything it needs to do the run's work and nothing
