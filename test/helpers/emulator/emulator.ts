@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { validateRequest } from "../openapi-validator.js";
+import * as Actions from "./actions.js";
 import { appRoutes } from "./apps.js";
 import { gitAccessAllowed } from "./auth.js";
 import { addEmptyCheckSuite, addForeignCheckRun, checkRoutes, setCommitStatus, updateForeignCheckRun } from "./checks.js";
@@ -9,6 +10,7 @@ import type { Route } from "./http.js";
 import { issueRoutes } from "./issues.js";
 import type { CheckRunJson, CommentJson, CommitJson, CommitStatusJson, IssueJson, ReactionJson, ReviewCommentJson, ReviewJson } from "./json.js";
 import { deliverToHook, ManifestFlow, manifestRoutes } from "./manifest.js";
+import { ActionsOidcIssuer } from "./oidc.js";
 import { mergePull, pullRoutes, pullSummary, submitReview } from "./pulls.js";
 import { API_PREFIX, EmulatorServer, type ServerControls } from "./server.js";
 import { checkRunJson } from "./shapes-checks.js";
@@ -61,9 +63,12 @@ export class GitHubEmulator implements ServerControls {
   checkResponses = false;
   /** Where `deliver` sends each webhook (Probot's `receive`, say); without one `deliver` only builds it. */
   webhookReceiver: WebhookReceiver | undefined;
+  /** GitHub Actions' OIDC issuer on the emulator's host: its URLs, keys, the ID tokens it issued, and `mint` for forgeries. */
+  readonly oidc: ActionsOidcIssuer;
 
   private readonly store: EmulatorStore;
   private readonly manifest = new ManifestFlow();
+  private readonly actions: Actions.ActionsState;
   private readonly routes: Map<string, Route>;
   private readonly server: EmulatorServer;
   private port = 0;
@@ -72,6 +77,12 @@ export class GitHubEmulator implements ServerControls {
   private constructor(options: T.EmulatorOptions) {
     this.web = options.web;
     this.store = new EmulatorStore({ appId: options.appId ?? 1, appSlug: options.appSlug ?? "afk", hosts: hostsAt(0, options.web) });
+    this.actions = new Actions.ActionsState({
+      web: () => this.store.hosts.web,
+      idTokenRequest: (run) => this.oidc.idTokenRequest(run),
+      report: (message) => this.violations.push(message),
+    });
+    this.oidc = new ActionsOidcIssuer(this.store, this.actions);
     this.routes = new Map([
       ...appRoutes(this.store),
       ...manifestRoutes(this.store, this.manifest),
@@ -79,8 +90,15 @@ export class GitHubEmulator implements ServerControls {
       ...gitRoutes(this.store),
       ...pullRoutes(this.store),
       ...checkRoutes(this.store),
+      ...Actions.actionsRoutes(this.store, this.actions),
     ]);
-    this.server = new EmulatorServer({ controls: this, store: this.store, routes: this.routes, manifest: this.manifest });
+    this.server = new EmulatorServer({
+      controls: this,
+      store: this.store,
+      routes: this.routes,
+      manifest: this.manifest,
+      services: (request) => this.oidc.serve(request),
+    });
   }
 
   static async start(options: T.EmulatorOptions = {}): Promise<GitHubEmulator> {
@@ -388,6 +406,40 @@ export class GitHubEmulator implements ServerControls {
   /** Whether an installation token may fetch (`upload-pack`) or push (`receive-pack`) over git, as GitHub decides it. */
   gitAccessAllowed(fullName: string, token: string | undefined, service: "upload-pack" | "receive-pack"): boolean {
     return gitAccessAllowed(this.store, fullName, token, service);
+  }
+
+  // -------------------------------------------------------------------------
+  // GitHub Actions: workflow runs a dispatch created, and the runner a test plays
+
+  /** The workflow runs of a repository, oldest first. */
+  workflowRuns(fullName: string): Actions.WorkflowRunSummary[] {
+    return this.actions.runsOf(this.store.repo(fullName)).map((run) => Actions.workflowRunSummary(run, this.store.hosts.web));
+  }
+
+  /**
+   * Calls `listener` for each workflow run a dispatch creates, just after the dispatch is answered,
+   * with the run, its workflow file, its ID token request and a signal aborted when the run is
+   * cancelled. A listener that throws or rejects is a violation. Returns the unsubscribe.
+   */
+  onWorkflowDispatch(listener: Actions.WorkflowDispatchListener): () => void {
+    return this.actions.onDispatch(listener);
+  }
+
+  /** Moves a workflow run along as its runner would (queued → in_progress → completed with a conclusion; `cancelled` aborts its signal). */
+  setWorkflowRunStatus(
+    fullName: string,
+    runId: number,
+    status: Actions.WorkflowRunStatus,
+    conclusion?: Actions.WorkflowRunConclusion,
+  ): Actions.WorkflowRunSummary {
+    const run = this.actions.run(this.store.repo(fullName), runId);
+    Actions.setRunStatus(run, status, conclusion);
+    return Actions.workflowRunSummary(run, this.store.hosts.web);
+  }
+
+  /** What Actions puts in the run's job's `ACTIONS_ID_TOKEN_REQUEST_URL` / `ACTIONS_ID_TOKEN_REQUEST_TOKEN`. */
+  idTokenRequest(fullName: string, runId: number): Actions.IdTokenRequest {
+    return this.oidc.idTokenRequest(this.actions.run(this.store.repo(fullName), runId));
   }
 
   // -------------------------------------------------------------------------

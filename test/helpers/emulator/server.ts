@@ -44,6 +44,8 @@ export interface ServerParts {
   store: EmulatorStore;
   routes: Map<string, Route>;
   manifest: ManifestFlow;
+  /** Services beside the API on the same host (the Actions OIDC issuer): a reply, or undefined for a path they do not serve. */
+  services: (request: { method: string; url: URL; authorization: string | undefined }) => Reply | undefined;
 }
 
 interface Incoming {
@@ -112,6 +114,8 @@ export class EmulatorServer {
     if (url.pathname.startsWith(LOG_PREFIX) && method === "GET") return serveLog(this.parts.store, url.pathname.slice(LOG_PREFIX.length));
     const page = serveWebPage(this.parts.manifest, this.parts.controls, { method, url, body: incoming.text });
     if (page !== undefined) return page;
+    const service = this.parts.services({ method, url, authorization: incoming.authorization });
+    if (service !== undefined) return service;
     const query = Object.fromEntries(url.searchParams);
     const auth = identify(this.parts.store, incoming.authorization);
     if (url.pathname === GRAPHQL_PATH) {
