@@ -45,10 +45,12 @@ export const jobSpecSchema = z.strictObject({
   sharedPackageCache: z.boolean(),
   /** An installation token for the target repository with `contents: read` only, for the clone. */
   readToken: z.string().min(1).max(200),
-  /** Reaches this run's endpoints on afk (`Authorization: Bearer`), the model proxy included (`x-api-key`). */
+  /** Reaches this run's endpoints on afk, the model proxy included (`Authorization: Bearer`). */
   jobCredential: z.string().min(1).max(1000),
-  /** afk's base address for this run: `<afk>/afk/jobs/<run id>` (`/heartbeat`, `/result`, `/model` for the Messages API). */
+  /** afk's address for this run: `<afk>/afk/jobs/<run id>` (`/heartbeat`, `/result`). */
   endpoint: z.url(),
+  /** The Messages API as the job reaches it: afk's proxy, which holds the key and counts the spend (the job's credential where the SDK puts a key: `Authorization: Bearer`). */
+  modelBaseUrl: z.url(),
   /** How often the job says it is alive (afk's lease is three times as long). */
   heartbeatSeconds: z.number().int().positive().max(600),
   /** When the run's time budget ends (ISO): afk stops waiting for the job then. */

@@ -25,6 +25,7 @@ const spec: JobSpec = {
   readToken: "ghs_read",
   jobCredential: "afkjob.v1.abc",
   endpoint: "https://afk.example.com/afk/jobs/r-mxbw6pou-a66d4273",
+  modelBaseUrl: "https://afk.example.com/afk/jobs/r-mxbw6pou-a66d4273/model",
   heartbeatSeconds: 30,
   deadline: "2026-12-06T12:00:00.000Z",
 };
