@@ -40,7 +40,7 @@ module.exports = {
       name: "github-is-low",
       severity: "error",
       comment: "The GitHub layer reads and writes GitHub; it knows nothing of who calls it.",
-      from: { path: "^src/(github|lock|trust|config)/" },
+      from: { path: "^src/(github|lock|trust|config|actions)/" },
       to: { path: "^src/(dispatch|executor|lifecycle|handlers|cli|notify|observability)/|^src/(index|main|router)\\.ts$" },
     },
     {
