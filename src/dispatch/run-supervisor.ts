@@ -93,7 +93,6 @@ export class RunSupervisor {
         failed: (error) => services.log.warn({ err: error, repo: fullName(context.repo), issue: started.issue }, "afk could not update the progress comment"),
       },
       started,
-      services.progressGapMs,
     );
 
     this.#queue.push(async () => {

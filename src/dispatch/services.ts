@@ -20,8 +20,6 @@ export interface AfkServices {
   now?: () => Date;
   /** How often a running run renews its lease; defaults to a third of the lease. */
   renewEveryMs?: number;
-  /** The least time between two edits of a running job's progress comment; `PROGRESS_WRITE_GAP_MS` by default. */
-  progressGapMs?: number;
   /** How afk's own steps retry a GitHub call that failed transiently (after Octokit's own retries); `GITHUB_RETRY` by default. */
   retry?: RetryPolicy;
   /** Counts runs, their outcomes, duration and spend (afk's `/metrics`). */
