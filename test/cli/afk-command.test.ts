@@ -1,29 +1,18 @@
 // `afk` as a person types it: the command in a child process, its stdout, stderr and exit code.
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { testPrivateKey } from "../helpers/afk-harness.js";
-import { freePort, REPO_ROOT } from "../helpers/app-process.js";
+import { AFK_VERSION, MANY_PROCESSES_MS, runAfk, type Ran } from "../helpers/afk-cli.js";
+import { freePort } from "../helpers/app-process.js";
 import { endTurn, FIXTURE_FILES, toolTurn } from "../helpers/git-scenario.js";
 import { GitHubEmulator } from "../helpers/emulator/index.js";
 import { localCheckout } from "../helpers/local-checkout.js";
 import { ModelServer } from "../helpers/model-server.js";
 
-const AFK = join(REPO_ROOT, "src", "cli", "afk.ts");
-/** tsx's loader by absolute path, so the command runs from any working directory (a temp dir with a .env). */
-const TSX = join(REPO_ROOT, "node_modules", "tsx", "dist", "loader.mjs");
 const KEY = "sk-ant-api03-cli-command-key-0000000000";
-/** Several commands at once, each a Node process loading tsx: room for a busy machine. */
-const MANY_PROCESSES_MS = 60_000;
-const VERSION = String((JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: unknown }).version);
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+const VERSION = AFK_VERSION;
 
 let root: string;
 let model: ModelServer | undefined;
@@ -43,16 +32,7 @@ afterEach(async () => {
 
 /** `afk ARGS` in `cwd` with only `env` (and PATH, HOME) in its environment. */
 function afk(args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<Ran> {
-  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? root, AFK_CACHE_DIR: join(root, "cache"), ...options.env };
-  const child = spawn(process.execPath, ["--import", TSX, AFK, ...args], { cwd: options.cwd ?? root, env, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => void (stdout += chunk));
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => void (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runAfk(args, { cwd: options.cwd ?? root, env: { HOME: process.env.HOME ?? root, AFK_CACHE_DIR: join(root, "cache"), ...options.env } });
 }
 
 /** `.env` as Probot's setup writes it (`updateEnv`): KEY=value lines, newlines in a value escaped as `\n`. */

@@ -1,27 +1,16 @@
 // `afk init-runner` as an operator types it: the command in a child process, its stdout, stderr,
 // exit code, and the file it writes into a checkout of the runner repository.
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { runnerWorkflow } from "../../src/actions/runner-workflow.js";
-import { REPO_ROOT } from "../helpers/app-process.js";
+import { AFK_VERSION, MANY_PROCESSES_MS, runAfk, type Ran } from "../helpers/afk-cli.js";
 
-const AFK = join(REPO_ROOT, "src", "cli", "afk.ts");
-const TSX = join(REPO_ROOT, "node_modules", "tsx", "dist", "loader.mjs");
-const VERSION = String((JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: unknown }).version);
+const VERSION = AFK_VERSION;
 /** The workflow this afk ships: pinned to package.json's version. */
 const WORKFLOW = runnerWorkflow(VERSION);
-/** Several commands at once, each a Node process loading tsx: room for a busy machine. */
-const MANY_PROCESSES_MS = 60_000;
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let root: string;
 
@@ -35,16 +24,7 @@ afterEach(() => {
 
 /** `afk ARGS` in the temp dir, with only PATH and HOME in its environment. */
 function afk(args: readonly string[]): Promise<Ran> {
-  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: root };
-  const child = spawn(process.execPath, ["--import", TSX, AFK, ...args], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => void (stdout += chunk));
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => void (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runAfk(args, { cwd: root, env: { HOME: root } });
 }
 
 /** A checkout of the runner repository (a directory is all afk needs). */
