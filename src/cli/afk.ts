@@ -27,7 +27,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     case "doctor": {
       const { formatFindings, runDoctor } = await import("./doctor.js");
-      const findings = await runDoctor(process.env, process.cwd());
+      const findings = await runDoctor(process.env, process.cwd(), { job: command.job });
       console.log(formatFindings(findings));
       return findings.some((finding) => finding.verdict === "fail") ? EXIT.failed : EXIT.ok;
     }

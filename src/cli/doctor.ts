@@ -35,7 +35,8 @@ const GITHUB_TIMEOUT_MS = 10_000;
  * environment as `npm start` would see it from `cwd`: `processEnv` with `cwd`'s `.env` applied over
  * it, as Probot applies it. Never throws.
  */
-export async function runDoctor(processEnv: NodeJS.ProcessEnv, cwd: string): Promise<Finding[]> {
+export async function runDoctor(processEnv: NodeJS.ProcessEnv, cwd: string, options: { job?: boolean } = {}): Promise<Finding[]> {
+  if (options.job === true) return runJobDoctor(processEnv);
   const findings: Finding[] = [];
   const add = (finding: Finding): void => void findings.push(finding);
 
@@ -61,15 +62,7 @@ export async function runDoctor(processEnv: NodeJS.ProcessEnv, cwd: string): Pro
     });
   }
 
-  add(atLeast("node", process.versions.node, MIN_NODE, "install Node.js 20.18.1 or newer (https://nodejs.org)"));
-
-  try {
-    const { stdout } = await run("git", ["--version"]);
-    const version = /(\d+\.\d+\.\d+)/.exec(stdout)?.[1] ?? "0.0.0";
-    add(atLeast("git", version, MIN_GIT, "install git 2.31 or newer (Debian/Ubuntu: sudo apt-get install -y git)"));
-  } catch {
-    add({ check: "git", verdict: "fail", detail: "git is not installed", fix: "sudo apt-get install -y git" });
-  }
+  findings.push(...(await checkNodeAndGit()));
 
   let settings;
   try {
@@ -89,6 +82,106 @@ export async function runDoctor(processEnv: NodeJS.ProcessEnv, cwd: string): Pro
     add({ check: "operator settings", verdict: "fail", detail: errorMessage(error), fix: "fix the variables named above" });
   }
 
+  findings.push(...(await checkSandbox(settings)));
+
+  if (settings !== undefined) add(await checkCacheDir(settings.cacheDir));
+
+  const apiKey = env.ANTHROPIC_API_KEY?.trim() ?? "";
+  if (apiKey === "") {
+    add({ check: "model", verdict: "fail", detail: "ANTHROPIC_API_KEY is not set", fix: "export ANTHROPIC_API_KEY=<your Anthropic API key>" });
+  } else {
+    add(await checkModel(apiKey, env.ANTHROPIC_BASE_URL, settings?.model ?? DEFAULT_MODEL));
+  }
+
+  findings.push(...(await checkApp(env)));
+  return findings;
+}
+
+/**
+ * `afk doctor --job`: what a GitHub Actions runner needs for `afk job`. The machine (Node, git, the
+ * sandbox), the cache directory, and the job's environment; no key, App or .env (afk keeps those).
+ */
+async function runJobDoctor(env: NodeJS.ProcessEnv): Promise<Finding[]> {
+  const findings: Finding[] = [...(await checkNodeAndGit())];
+  let settings;
+  try {
+    settings = readOperatorSettings(env);
+  } catch (error) {
+    findings.push({ check: "settings", verdict: "fail", detail: errorMessage(error), fix: "fix the variables named above in the workflow's env" });
+  }
+  findings.push(...(await checkSandbox(settings)));
+  if (settings !== undefined) findings.push(await checkCacheDir(settings.cacheDir));
+  findings.push(...jobEnvironment(env));
+  return findings;
+}
+
+/** The variables `afk job` runs on: afk's address and the run (from the workflow), and the OIDC token request (from Actions). */
+export function jobEnvironment(env: NodeJS.ProcessEnv): Finding[] {
+  const findings: Finding[] = [];
+  const url = env.AFK_URL?.trim() ?? "";
+  let parsed: URL | undefined;
+  try {
+    parsed = url === "" ? undefined : new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  const loopback = parsed !== undefined && ["127.0.0.1", "[::1]", "localhost"].includes(parsed.hostname);
+  if (url === "")
+    findings.push({
+      check: "AFK_URL",
+      verdict: "fail",
+      detail: "AFK_URL is not set",
+      fix: "set the runner repository's variable AFK_URL to afk's public address",
+    });
+  else if (parsed === undefined || !(parsed.protocol === "https:" || (parsed.protocol === "http:" && loopback)))
+    findings.push({
+      check: "AFK_URL",
+      verdict: "fail",
+      detail: `AFK_URL is ${JSON.stringify(url.slice(0, 200))}, not an https:// address`,
+      fix: "set AFK_URL to afk's public https:// address (the one GitHub posts webhooks to, without a path)",
+    });
+  else findings.push({ check: "AFK_URL", verdict: "ok", detail: parsed.origin });
+  const runId = env.AFK_RUN_ID?.trim() ?? "";
+  findings.push(
+    /^[A-Za-z0-9._-]{1,100}$/.test(runId)
+      ? { check: "AFK_RUN_ID", verdict: "ok", detail: runId }
+      : {
+          check: "AFK_RUN_ID",
+          verdict: "fail",
+          detail: runId === "" ? "AFK_RUN_ID is not set" : "AFK_RUN_ID is not an afk run id",
+          fix: "run afk's workflow as afk dispatches it (its afk_run input reaches AFK_RUN_ID); `afk init-runner` prints it",
+        },
+  );
+  const oidc = (env.ACTIONS_ID_TOKEN_REQUEST_URL ?? "") !== "" && (env.ACTIONS_ID_TOKEN_REQUEST_TOKEN ?? "") !== "";
+  findings.push(
+    oidc
+      ? { check: "OIDC token", verdict: "ok", detail: "Actions can give this job an OIDC token for afk" }
+      : {
+          check: "OIDC token",
+          verdict: "fail",
+          detail: "ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set, so the job cannot prove to afk who it is",
+          fix: "give the workflow `permissions: id-token: write` (afk init-runner's workflow has it) and run it on GitHub Actions",
+        },
+  );
+  return findings;
+}
+
+async function checkNodeAndGit(): Promise<Finding[]> {
+  const findings: Finding[] = [atLeast("node", process.versions.node, MIN_NODE, "install Node.js 20.18.1 or newer (https://nodejs.org)")];
+  try {
+    const { stdout } = await run("git", ["--version"]);
+    const version = /(\d+\.\d+\.\d+)/.exec(stdout)?.[1] ?? "0.0.0";
+    findings.push(atLeast("git", version, MIN_GIT, "install git 2.31 or newer (Debian/Ubuntu: sudo apt-get install -y git)"));
+  } catch {
+    findings.push({ check: "git", verdict: "fail", detail: "git is not installed", fix: "sudo apt-get install -y git" });
+  }
+  return findings;
+}
+
+/** Bubblewrap, the limits it can put on a command, and the network it can give one. */
+async function checkSandbox(settings: { allowUnsandboxed: boolean; allowHostNetwork: boolean } | undefined): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const add = (finding: Finding): void => void findings.push(finding);
   const bwrap = await probeBubblewrap();
   if (bwrap.ok) add({ check: "bubblewrap", verdict: "ok", detail: `${bwrap.version} at ${bwrap.path}; agent commands run sandboxed` });
   else if (settings?.allowUnsandboxed === true)
@@ -115,30 +208,17 @@ export async function runDoctor(processEnv: NodeJS.ProcessEnv, cwd: string): Pro
       add({ check: "sandbox network", verdict: "fail", detail: `${network.reason}; afk refuses network-on commands (setup, network: true)`, fix: network.fix });
   }
 
-  if (settings !== undefined) {
-    try {
-      await mkdir(settings.cacheDir, { recursive: true });
-      await access(settings.cacheDir, constants.W_OK);
-      add({ check: "cache directory", verdict: "ok", detail: `${settings.cacheDir} is writable` });
-    } catch (error) {
-      add({
-        check: "cache directory",
-        verdict: "fail",
-        detail: `${settings.cacheDir}: ${errorMessage(error)}`,
-        fix: "set AFK_CACHE_DIR to a directory afk can write",
-      });
-    }
-  }
-
-  const apiKey = env.ANTHROPIC_API_KEY?.trim() ?? "";
-  if (apiKey === "") {
-    add({ check: "model", verdict: "fail", detail: "ANTHROPIC_API_KEY is not set", fix: "export ANTHROPIC_API_KEY=<your Anthropic API key>" });
-  } else {
-    add(await checkModel(apiKey, env.ANTHROPIC_BASE_URL, settings?.model ?? DEFAULT_MODEL));
-  }
-
-  findings.push(...(await checkApp(env)));
   return findings;
+}
+
+async function checkCacheDir(cacheDir: string): Promise<Finding> {
+  try {
+    await mkdir(cacheDir, { recursive: true });
+    await access(cacheDir, constants.W_OK);
+    return { check: "cache directory", verdict: "ok", detail: `${cacheDir} is writable` };
+  } catch (error) {
+    return { check: "cache directory", verdict: "fail", detail: `${cacheDir}: ${errorMessage(error)}`, fix: "set AFK_CACHE_DIR to a directory afk can write" };
+  }
 }
 
 /** Which mechanism bounds sandboxed commands here, what it bounds, and what is left unbounded. */

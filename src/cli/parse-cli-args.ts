@@ -25,7 +25,7 @@ export type CliCommand =
       maxUsd: number | undefined;
       maxTurns: number | undefined;
     }
-  | { kind: "doctor" }
+  | { kind: "doctor"; job: boolean }
   /** `afk init-runner`: print the runner workflow, or write it into the checkout `write`. */
   | { kind: "init-runner"; write: string | undefined; force: boolean }
   | { kind: "help"; topic: "afk" | "run" | "doctor" | "init-runner" }
@@ -43,7 +43,7 @@ export const USAGE = `afk: implement a task with a sandboxed coding agent, gated
 
 Usage:
   afk run (--task "TEXT" | --issue-file FILE) [options]   the agent on a local checkout, gated on its tests
-  afk doctor                                             check this machine and the App's settings
+  afk doctor [--job]                                     check this machine and the App's settings (or a runner)
   afk init-runner [--write DIR [--force]]                the workflow that runs agents on GitHub Actions
   afk help [COMMAND]                                     this help, or a command's
   afk --version                                          afk's version
@@ -77,7 +77,7 @@ AFK_MODEL_RETRIES, AFK_ALLOW_UNSANDBOXED, AFK_ALLOW_HOST_NETWORK.
 ${EXIT_CODES}`;
 
 /** `afk doctor --help`. */
-export const DOCTOR_USAGE = `Usage: afk doctor
+export const DOCTOR_USAGE = `Usage: afk doctor [--job]
 
 Checks what afk needs and says what to fix: Node, git, bubblewrap (and that it can create its
 namespaces), the sandbox's limits and network (slirp4netns and ip, or AFK_ALLOW_HOST_NETWORK), the
@@ -89,7 +89,13 @@ Reads the environment as \`npm start\` does: the variables of this shell, with t
 current directory (the file Probot's setup writes) applied over them. Run it where you run
 \`npm start\`, as the user afk runs as.
 
+With --job, checks a GitHub Actions runner for \`afk job\` (the runner workflow runs it first): Node,
+git, bubblewrap, the sandbox's limits and network, the cache directory, and the job's environment:
+AFK_URL (afk's address), AFK_RUN_ID, and the OIDC token request Actions provides when the workflow
+has \`permissions: id-token: write\`. No key, App or .env is needed there.
+
 Options:
+  --job        check a runner for an afk job instead of the App's host
   -h, --help   this help
 
 ${EXIT_CODES}`;
@@ -160,11 +166,11 @@ function parseHelp(rest: readonly string[]): CliCommand {
 }
 
 function parseDoctor(rest: readonly string[]): CliCommand {
-  const parsed = strictParse(rest, HELP);
+  const parsed = strictParse(rest, { ...HELP, job: { type: "boolean" } });
   if (parsed.kind === "error") return { kind: "error", message: parsed.message, topic: "doctor" };
   if (parsed.values.help === true) return { kind: "help", topic: "doctor" };
   if (parsed.positionals.length > 0) return { kind: "error", message: `takes no arguments (got ${parsed.positionals.join(" ")})`, topic: "doctor" };
-  return { kind: "doctor" };
+  return { kind: "doctor", job: parsed.values.job === true };
 }
 
 function parseInitRunner(rest: readonly string[]): CliCommand {

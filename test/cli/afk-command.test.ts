@@ -89,6 +89,7 @@ describe("afk help, version and usage errors", () => {
         [["run"], 'afk run: give exactly one of --task "TEXT" or --issue-file FILE (see afk run --help)'],
         [["run", "--task", "x", "--max-usd", "lots"], "afk run: --max-usd must be a number above 0, for example 2.5 (see afk run --help)"],
         [["doctor", "now"], "afk doctor: takes no arguments (got now) (see afk doctor --help)"],
+        [["doctor", "--jobs"], 'afk doctor: unknown option "--jobs" (see afk doctor --help)'],
         [["--verbose"], "afk: unknown option --verbose; options come after the command (afk run --help) (see afk --help)"],
       ];
       const runs = await Promise.all(cases.map(async ([args, message]) => ({ args, message, ran: await afk(args) })));
@@ -155,6 +156,41 @@ describe("afk doctor as a person runs it", () => {
     const ran = await afk(["doctor"]);
     expect(ran.stdout).toContain(`- .env: no .env in ${root}; using the environment only`);
     expect(ran.stdout).toContain("- GitHub App: APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH) are not set, in the environment or in .env");
+    expect(ran.code).toBe(1);
+  });
+});
+
+describe("afk doctor --job as the runner workflow runs it", () => {
+  const JOB_ENV = {
+    AFK_URL: "https://afk.example.com",
+    AFK_RUN_ID: "r-mxbw6pou-a66d4273",
+    ACTIONS_ID_TOKEN_REQUEST_URL: "https://pipelines.actions.example/idtoken?api-version=2.0",
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: "bearer-for-this-run",
+  };
+
+  it("checks the machine and the job's environment, and asks for no key, App or .env", async () => {
+    const ran = await afk(["doctor", "--job"], { env: JOB_ENV });
+    expect(ran.stdout).toMatch(/^✓ node: /m);
+    expect(ran.stdout).toMatch(/^✓ git: /m);
+    expect(ran.stdout).toMatch(/^. bubblewrap: /m);
+    expect(ran.stdout).toContain(`✓ cache directory: ${join(root, "cache")} is writable`);
+    expect(ran.stdout).toContain("✓ AFK_URL: https://afk.example.com");
+    expect(ran.stdout).toContain("✓ AFK_RUN_ID: r-mxbw6pou-a66d4273");
+    expect(ran.stdout).toContain("✓ OIDC token: Actions can give this job an OIDC token for afk");
+    expect(ran.stdout).not.toMatch(/model|GitHub App|\.env|allowlist/);
+    // The sandbox decides the rest: on this machine bubblewrap works, so nothing fails.
+    expect(ran.stdout).not.toContain("✗");
+    expect(ran.code).toBe(0);
+  });
+
+  it("outside a job, says what is missing and how to fix each, and fails", async () => {
+    const ran = await afk(["doctor", "--job"], { env: { AFK_URL: "http://afk.example.com" } });
+    expect(ran.stdout).toContain(
+      '✗ AFK_URL: AFK_URL is "http://afk.example.com", not an https:// address\n    fix: set AFK_URL to afk\'s public https:// address',
+    );
+    expect(ran.stdout).toContain("✗ AFK_RUN_ID: AFK_RUN_ID is not set\n    fix: run afk's workflow as afk dispatches it");
+    expect(ran.stdout).toContain("✗ OIDC token: ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set");
+    expect(ran.stdout).toContain("fix: give the workflow `permissions: id-token: write`");
     expect(ran.code).toBe(1);
   });
 });

@@ -50,6 +50,7 @@ describe("afk command line", () => {
 
   it("shows help for no command, help, --help and -h, and reads doctor", () => {
     for (const argv of [[], ["help"], ["--help"], ["-h"]]) expect(parseCliArgs(argv)).toEqual({ kind: "help", topic: "afk" });
-    expect(parseCliArgs(["doctor"])).toEqual({ kind: "doctor" });
+    expect(parseCliArgs(["doctor"])).toEqual({ kind: "doctor", job: false });
+    expect(parseCliArgs(["doctor", "--job"])).toEqual({ kind: "doctor", job: true });
   });
 });
