@@ -15,15 +15,11 @@
 //                                         exists, the bot login, the installation token and the lock tree are cached
 //
 // `REQUESTS_LOG=1 npx tsx bench/requests.ts` also prints every request in order.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { decodeStateMarker } from "../src/lifecycle/run-state.js";
-import { startAfk } from "../test/helpers/afk-harness.js";
-import { createBareRepo, GitHttpServer } from "../test/helpers/git-http-server.js";
 import { endTurn, FIXTURE_FILES, toolTurn } from "../test/helpers/git-scenario.js";
-import { GitHubEmulator, type RecordedRequest } from "../test/helpers/emulator/index.js";
-import { ModelServer } from "../test/helpers/model-server.js";
+import { buildWorld } from "../test/helpers/world/build-world.js";
+import type { RecordedRequest } from "../test/helpers/emulator/index.js";
 import {
   checkRunCompletedPayload,
   checkSuiteCompletedPayload,
@@ -62,18 +58,9 @@ function byStage(requests: readonly RecordedRequest[]): Array<{ after: string; r
   return stages.filter((stage) => stage.requests.length > 0);
 }
 
-const root = mkdtempSync(join(tmpdir(), "afk-bench-requests-"));
 const config = `test: node --test\nci:\n  grace_minutes: ${GRACE_MINUTES}\n`;
 // The fixture without its workflow: nothing on this repository reports CI.
-const files = Object.fromEntries(Object.entries({ ...FIXTURE_FILES, ".github/afk.yml": config }).filter(([path]) => !path.startsWith(".github/workflows/")));
-const { path: remote } = createBareRepo(join(root, "remote"), FULL_NAME, files);
-const github = await GitHubEmulator.start();
-github.checkResponses = true;
-github.addRepo({ owner: OWNER, name: REPO, installationId: INSTALLATION_ID, files: { ".github/afk.yml": config } });
-github.addUser("wes-write");
-github.setPermission(FULL_NAME, "wes-write", "write");
-const git = await GitHttpServer.start({ root: join(root, "remote"), authorize: ({ repo, service, token }) => github.gitAccessAllowed(repo, token, service) });
-github.connectGit(FULL_NAME, { cloneUrl: git.cloneUrl(FULL_NAME), gitDir: remote });
+const files = Object.fromEntries(Object.entries(FIXTURE_FILES).filter(([path]) => !path.startsWith(".github/workflows/")));
 /** One run's turns: read a file, add a test, finish. */
 const turns = (file: string) => [
   toolTurn("bash", { command: "cat src/math.js" }),
@@ -84,24 +71,21 @@ const turns = (file: string) => [
   }),
   endTurn("Added a test."),
 ];
-const model = await ModelServer.start([...turns("first"), ...turns("second")]);
-// afk's production Octokit (its retries and conditional requests), with millisecond waits.
-const afk = await startAfk(github, {
-  octokitRetries: true,
-  env: { ANTHROPIC_API_KEY: "sk-ant-bench", ANTHROPIC_BASE_URL: model.url, AFK_CACHE_DIR: join(root, "cache") },
+const world = await buildWorld({
+  name: "afk-bench-requests-",
+  repos: [{ owner: OWNER, name: REPO, installationId: INSTALLATION_ID, config, roles: { "wes-write": "write" }, git: files }],
+  model: [...turns("first"), ...turns("second")],
 });
+const { github } = world;
+const repo = world.repo(FULL_NAME);
+// afk's production Octokit (its retries and conditional requests), with millisecond waits.
+const afk = await world.startAfk({ octokitRetries: true });
 const repository = { owner: OWNER, repo: REPO, installationId: INSTALLATION_ID };
 
 /** Labels a new issue as a maintainer and returns every request afk sent until its pull request is ready and afk is idle. */
 async function labelToReady(title: string): Promise<{ issue: number; requests: RecordedRequest[]; ms: number }> {
-  const issue = github.addIssue(FULL_NAME, { title, body: "Add a test.", user: "wes-write" }).number;
-  github.seedLabels(FULL_NAME, issue, [TRIGGER]);
-  const payload = issuesLabeledPayload({
-    ...repository,
-    issue: { number: issue, title, body: "Add a test.", labels: [TRIGGER], state: "open", user: "wes-write" },
-    label: TRIGGER,
-    sender: { login: "wes-write", type: "User" },
-  });
+  const issue = repo.issue({ title, body: "Add a test.", user: "wes-write" });
+  const payload = repo.labelPayload(issue, "wes-write", { label: TRIGGER });
   const first = github.requests.length;
   const began = performance.now();
   await afk.deliver("issues", payload);
@@ -189,8 +173,7 @@ try {
   const cold = await labelToReady("More tests");
   const echoes = await echoesOf(cold.issue);
   const warm = await labelToReady("Even more tests");
-  github.assertNoViolations();
-  if (model.violations.length > 0) throw new Error(`the model server saw: ${model.violations.join("; ")}`);
+  world.assertClean();
 
   const { requests } = cold;
   const echoed = echoes.flatMap((echo) => echo.requests);
@@ -250,10 +233,5 @@ try {
   }
   console.log(figures.github_requests_per_run <= 25 ? "target met" : "target NOT met (≤ 25)");
 } finally {
-  afk.coordinator.shutdown("benchmark done");
-  await afk.idle();
-  await git.close();
-  await model.close();
-  await github.close();
-  rmSync(root, { recursive: true, force: true });
+  await world.close();
 }
