@@ -1,5 +1,6 @@
 import { fullName, errorStatus } from "../github/types.js";
 import { markReadyForReview, requestReview } from "../github/pull-request.js";
+import { cancelWorkflowRun } from "../github/workflow-runs.js";
 import { decide, type Effect, type LabelRole, type Transition } from "../lifecycle/lifecycle.js";
 import type { RunState } from "../lifecycle/run-state.js";
 import { repoConfigSchema, type RepoConfig } from "../config/repo-config.js";
@@ -131,6 +132,12 @@ async function carryOutOne(
       break;
     case "abort-run":
       return rt.abortRun(context, state, commentId, effect.reason);
+    case "cancel-workflow-run": {
+      const { runnerRepo, workflowRunId } = effect.remote;
+      const result = await cancelWorkflowRun(context.services, runnerRepo, workflowRunId);
+      context.log.info({ repo: fullName(repo), issue: state.issue, runnerRepo, workflowRunId, result }, "afk cancelled the run's workflow run");
+      break;
+    }
     case "mark-ready-for-review":
       if (state.pullRequest !== undefined) await markReadyForReview(octokit, repo, state.pullRequest);
       break;

@@ -122,6 +122,15 @@ export class RunSupervisor {
       }
       await progress.close();
       const abort = controller.signal.reason instanceof RunAbort ? controller.signal.reason : undefined;
+      if (outcome.status === "dispatched") {
+        // The job runs on in afk's runner repository (its heartbeats hold the lock from now on): recorded, not ended.
+        services.log.info({ ...identity, runnerRepo: outcome.remote.runnerRepo, workflowRunId: outcome.remote.workflowRunId }, "afk run dispatched");
+        await this.#settle(context, progress, commentId, { kind: "job-finished", outcome }, lease);
+        // A stop that came while it was being dispatched reaches it now: the workflow run is cancelled and the run ends.
+        if (abort?.kind === "stop" && !lease.lost)
+          await this.#rt.move(context, started.issue, async () => ({ kind: "stop", by: "afk", reason: abort.message }));
+        return;
+      }
       if (abort?.kind === "stop") outcome = { status: "stopped", message: abort.message };
       // Cut short by this process shutting down, with nothing delivered: the job goes back in the queue.
       const handBack = abort?.kind === "shutdown" && (outcome.status === "failed" || outcome.status === "stopped") ? abort.message : undefined;

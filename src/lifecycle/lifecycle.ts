@@ -1,7 +1,7 @@
 import type { RunOutcome } from "../run-contract/executor.js";
 import type { RunState } from "./run-state.js";
 import { isActive } from "./run-state.js";
-import { pullRequestClosedState, settledState, stoppedState } from "./transitions.js";
+import { pullRequestClosedState, settledState, stoppedState, type SettledOutcome } from "./transitions.js";
 import { renderReviewReply } from "../progress/render-replies.js";
 import { awaitCi, ciReported } from "./ci-transitions.js";
 import { blocked, interrupted, requested, started } from "./queue-transitions.js";
@@ -119,6 +119,12 @@ function subIssueClosed(state: RunState, event: Extract<LifecycleEvent, { kind: 
 
 function jobFinished(state: RunState, outcome: RunOutcome, policy: LifecyclePolicy, now: Date): Transition {
   if (state.status !== "running") return ignore(state, `a job finished but the run is ${state.status}`);
+  // Dispatched to afk's runner repository: the run goes on there, holding the lock, until its result or its lease's end.
+  // The dispatcher then finds the lock held by a run no process of afk's holds, and looks again when its lease ends.
+  if (outcome.status === "dispatched") {
+    if (state.remote !== undefined) return ignore(state, `the job already runs as workflow run ${state.remote.workflowRunId}`);
+    return { state: { ...state, remote: outcome.remote, outcome: { message: outcome.message, retryable: false } }, effects: [{ kind: "dispatch" }] };
+  }
   const leaving: Effect[] = [{ kind: "release-lock" }, { kind: "remove-labels", labels: ["in_progress", "trigger"] }];
   const settled = settledState(state, outcome, now);
   const transition = settle(state, settled, outcome, policy, now, leaving);
@@ -128,7 +134,7 @@ function jobFinished(state: RunState, outcome: RunOutcome, policy: LifecyclePoli
     : { ...transition, before: [{ kind: "publish-check-run", head: outcome.headSha, evidence: outcome.evidence ?? {} }] };
 }
 
-function settle(state: RunState, settled: RunState, outcome: RunOutcome, policy: LifecyclePolicy, now: Date, leaving: Effect[]): Transition {
+function settle(state: RunState, settled: RunState, outcome: SettledOutcome, policy: LifecyclePolicy, now: Date, leaving: Effect[]): Transition {
   switch (outcome.status) {
     case "waiting": {
       const base = outcome.baseSha ?? state.ci?.base;
@@ -251,6 +257,19 @@ function pushedByPerson(state: RunState, event: Extract<LifecycleEvent, { kind: 
 
 function stop(state: RunState, by: string, reason: string, now: Date): Transition {
   if (!isActive(state)) return ignore(state, "nothing is queued, running or waiting");
+  // No process of afk's holds a job that runs in the runner repository: afk cancels it and ends the run itself.
+  if (state.status === "running" && state.remote !== undefined) {
+    const { remote, ...rest } = state;
+    return {
+      state: stoppedState(rest, by, now, reason),
+      effects: [
+        { kind: "cancel-workflow-run", remote },
+        { kind: "release-lock" },
+        { kind: "remove-labels", labels: ["in_progress", "trigger", "plan_review"] },
+        { kind: "dispatch" },
+      ],
+    };
+  }
   if (state.status === "running") return { state, effects: [{ kind: "abort-run", reason }] };
   return { state: stoppedState(state, by, now, reason), effects: [{ kind: "remove-labels", labels: ["trigger", "plan_review"] }, { kind: "dispatch" }] };
 }

@@ -65,5 +65,8 @@ export function started(state: RunState, runId: string, replica: string, now: Da
 /** The lock of this run was taken back after its lease expired: its process died, and the issue says so. */
 export function interrupted(state: RunState, holder: LockHolder, now: Date): Transition {
   if (state.runId !== holder.runId || !isActive(state)) return ignore(state, "the reclaimed lock was not this run's");
-  return { state: interruptedState(state, holder, now), effects: [{ kind: "remove-labels", labels: ["in_progress"] }] };
+  const effects: Effect[] = [{ kind: "remove-labels", labels: ["in_progress"] }];
+  // A job in afk's runner repository may still be going (only its heartbeats stopped): it is cancelled.
+  if (state.remote !== undefined) effects.push({ kind: "cancel-workflow-run", remote: state.remote });
+  return { state: interruptedState(state, holder, now), effects };
 }

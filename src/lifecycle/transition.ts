@@ -1,7 +1,7 @@
 import type { CiVerdict } from "../github/ci-verdict.js";
 import type { RepoConfig } from "../config/repo-config.js";
 import type { Job } from "../run-contract/job.js";
-import type { RunOutcome } from "../run-contract/executor.js";
+import type { RemoteJob, RunOutcome } from "../run-contract/executor.js";
 import type { CheckRunDetails } from "../run-contract/evidence.js";
 import type { Notice, RunState } from "./run-state.js";
 import type { LockHolder } from "../lock/lock-record.js";
@@ -59,6 +59,8 @@ export type Effect =
   | { kind: "dispatch" }
   /** Abort the job running in some afk process; it settles as stopped. */
   | { kind: "abort-run"; reason: string }
+  /** Cancel the workflow run of afk's runner repository that runs (or ran) the job; one already finished is left as it is. */
+  | { kind: "cancel-workflow-run"; remote: RemoteJob }
   | { kind: "mark-ready-for-review" }
   | { kind: "request-review"; reviewer: string }
   | { kind: "add-label"; label: LabelRole }

@@ -99,7 +99,12 @@ export function blockedState(state: RunState, blockers: number[]): RunState {
 }
 
 /** The state a run settles in once its executor returns. A run waiting for CI has not ended. */
-export function settledState(state: RunState, outcome: RunOutcome, now: Date): RunState {
+/** How a job that ran to its end ended (a dispatched one has not: see `jobFinished`). */
+export type SettledOutcome = Exclude<RunOutcome, { status: "dispatched" }>;
+
+/** The run's state once its job ended; where the job ran (`remote`) is no longer needed. */
+export function settledState(running: RunState, outcome: SettledOutcome, now: Date): RunState {
+  const { remote: _remote, ...state } = running;
   const retryable = outcome.status === "failed" ? outcome.retryable : outcome.status === "stopped" || outcome.status === "escalated";
   const products = {
     ...(outcome.spend === undefined ? {} : { spend: outcome.spend }),
@@ -169,7 +174,8 @@ export function stoppedState(state: RunState, by: string, now: Date, reason?: st
 }
 
 /** A run whose process died: another event found its lease expired and took the lock back. */
-export function interruptedState(state: RunState, holder: LockHolder, now: Date): RunState {
+export function interruptedState(running: RunState, holder: LockHolder, now: Date): RunState {
+  const { remote: _remote, ...state } = running;
   return {
     ...state,
     status: "interrupted",

@@ -87,14 +87,23 @@ export interface RunProducts {
   evidence?: CheckRunDetails;
 }
 
+/** A job afk dispatched to run elsewhere: the workflow run of afk's runner repository that runs it (ADR 0008). */
+export interface RemoteJob {
+  /** `owner/name` of the runner repository. */
+  runnerRepo: string;
+  workflowRunId: number;
+}
+
 /**
- * How a run ended. `waiting`: afk pushed `headSha` with the tests passing (on its pull request, or
+ * How a run ended. `dispatched`: it did not end here; the job runs as `remote` and the run stays
+ * running (the lock held) until its result or its lease's end. `waiting`: afk pushed `headSha` with the tests passing (on its pull request, or
  * the default branch in direct mode) and the run waits for CI and review (the lock is released).
  * `planned`: the plan is posted as a comment and waits for `/afk approve`. `escalated`: handed to a person (`ready-for-human`), with the
  * work so far kept on the branch when there was any. `done`: nothing further to wait for.
  */
 export type RunOutcome = RunProducts &
   (
+    | { status: "dispatched"; message: string; remote: RemoteJob }
     | { status: "done"; message: string }
     /** `baseSha`: in direct mode, the commit afk's work started from, whose CI tells afk's failures from older ones. */
     | { status: "waiting"; message: string; headSha: string; baseSha?: string }

@@ -37,6 +37,8 @@ const running: RunState = startedState(
 );
 
 const pushed = (head: string): RunOutcome => ({ status: "waiting", message: "pushed", headSha: head, pullRequest: PR, branch: "afk/3-x" });
+const REMOTE = { runnerRepo: "ops/afk-runner", workflowRunId: 4242 };
+const dispatched: RunOutcome = { status: "dispatched", message: "The job runs as workflow run 4242 of ops/afk-runner.", remote: REMOTE };
 
 /** Whether the run holds the lock after `effects`: a release must free a lock it held. */
 function lockAfter(held: boolean, effects: readonly Effect[]): boolean {
@@ -364,6 +366,7 @@ const outcome: fc.Arbitrary<RunOutcome> = fc.oneof(
   fc.constant<RunOutcome>({ status: "stopped", message: "stopped" }),
   fc.constant<RunOutcome>({ status: "done", message: "answered" }),
   fc.constant<RunOutcome>({ status: "planned", message: "plan", planCommentId: 5 }),
+  fc.constant<RunOutcome>({ status: "dispatched", message: "runs in the runner repository", remote: REMOTE }),
 );
 
 /** An event, or `dispatch` (the shell starting a queued job under the lock), or time passing. */
@@ -397,6 +400,39 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 
 const TERMINAL = new Set(["done", "escalated", "failed", "stopped"]);
 
+describe("a job dispatched to afk's runner repository (ADR 0008)", () => {
+  it("keeps the run running and its lock held until the job's result, which settles it as any job's outcome does", () => {
+    const remote = decide(running, { kind: "job-finished", outcome: dispatched }, POLICY, at(1));
+    expect(remote.state).toMatchObject({ status: "running", remote: REMOTE, outcome: { message: dispatched.message } });
+    // No release, no label change; the dispatcher looks again when the lease ends (heartbeats renew it).
+    expect(remote.effects).toEqual([{ kind: "dispatch" }]);
+    expect(decide(remote.state, { kind: "job-finished", outcome: dispatched }, POLICY, at(2)).ignored).toMatch(/already runs as workflow run 4242/);
+    const settled = decide(remote.state, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(9));
+    expect(settled.state.status).toBe("waiting");
+    expect(settled.state.remote).toBeUndefined();
+    expect(kinds(settled.effects)).toContain("release-lock");
+  });
+
+  it("whose heartbeats stopped is cancelled when its lease is taken back, and the issue told it was interrupted", () => {
+    const remote = decide(running, { kind: "job-finished", outcome: dispatched }, POLICY, at(1)).state;
+    const holder = newHolder({ issue: 3, runId: "r-1", replica: "replica-a", now: at(1), leaseSeconds: 60 });
+    const { state, effects } = decide(remote, { kind: "interrupted", holder }, POLICY, at(5));
+    expect(state.status).toBe("interrupted");
+    expect(state.remote).toBeUndefined();
+    expect(effects).toContainEqual({ kind: "cancel-workflow-run", remote: REMOTE });
+  });
+
+  it("is cancelled by /afk stop, and the run ends at once: no afk process holds it to settle it later", () => {
+    const remote = decide(running, { kind: "job-finished", outcome: dispatched }, POLICY, at(1)).state;
+    const { state, effects } = decide(remote, { kind: "stop", by: "ada", reason: "Stopped by @ada." }, POLICY, at(3));
+    expect(state).toMatchObject({ status: "stopped", stoppedBy: "ada", outcome: { message: "Stopped by @ada.", retryable: true } });
+    expect(state.remote).toBeUndefined();
+    expect(kinds(effects)).toEqual(["cancel-workflow-run", "release-lock", "remove-labels", "dispatch"]);
+    // A result that comes after that changes nothing.
+    expect(decide(state, { kind: "job-finished", outcome: pushed(HEADS[0]) }, POLICY, at(4)).ignored).toBeDefined();
+  });
+});
+
 describe("the run lifecycle, for every sequence of events (fast-check)", () => {
   it("holds the lock exactly while running, keeps attempts and cycles within their caps, and never strands a run", () => {
     const policy = policyOf({ fix_forward: { max_attempts: 3, max_minutes: 45 }, review: { max_cycles: 2 } });
@@ -426,6 +462,10 @@ describe("the run lifecycle, for every sequence of events (fast-check)", () => {
           lockHeld = lockAfter(lockHeld, transition.effects);
           // The lock is held exactly while a job runs, so no terminal or waiting state holds it.
           expect(lockHeld).toBe(state.status === "running");
+          // A job in the runner repository is known only while its run runs; one that ends other than by its result is cancelled.
+          if (state.status !== "running") expect(state.remote).toBeUndefined();
+          if (before.remote !== undefined && state.status !== "running" && event.kind !== "job-finished")
+            expect(transition.effects).toContainEqual({ kind: "cancel-workflow-run", remote: before.remote });
           expect(state.loop.fixAttempts).toBeLessThanOrEqual(policy.fix_forward.max_attempts);
           expect(state.loop.reviewCycles).toBeLessThanOrEqual(policy.review.max_cycles);
           // A run newly queued is put in the repository's queue, or it would never start.
