@@ -40,8 +40,11 @@ export function decide(state: RunState | undefined, event: LifecycleEvent, polic
       return started(state, event.runId, event.replica, now);
     case "interrupted":
       return interrupted(state, event.holder, now);
-    case "abandoned":
-      return state.status === "running" ? { state: stoppedState(state, "afk", now, event.reason), effects: [] } : ignore(state, "the run is not running");
+    case "abandoned": {
+      // Only a job held by an afk process that is gone is abandoned (a stop of a runner repository's job cancels it instead).
+      const { remote: _remote, ...rest } = state;
+      return state.status === "running" ? { state: stoppedState(rest, "afk", now, event.reason), effects: [] } : ignore(state, "the run is not running");
+    }
     case "job-finished":
       return jobFinished(state, event.outcome, policy, now);
     case "handed-back":
@@ -173,6 +176,8 @@ function settle(state: RunState, settled: RunState, outcome: SettledOutcome, pol
  */
 function handedBack(state: RunState, reason: string): Transition {
   if (state.status !== "running") return ignore(state, `the run is ${state.status}, not running`);
+  // A process shutting down hands back only what it runs itself; a job in the runner repository goes on.
+  if (state.remote !== undefined) return ignore(state, `the job runs as workflow run ${state.remote.workflowRunId}, not in this process`);
   const { replica: _replica, startedAt: _started, ...rest } = state;
   return {
     state: queued(rest, state.job, {

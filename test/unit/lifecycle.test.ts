@@ -788,7 +788,11 @@ describe("the whole life of a run, from the request (fast-check)", () => {
             const holder = newHolder({ issue: 3, runId: state.runId, replica: "replica-a", now, leaseSeconds: 60 });
             transition = decide(state, { kind: "interrupted", holder }, policy, now);
             expect(transition.state).toMatchObject({ status: "interrupted", outcome: { retryable: true } });
-            expect(transition.effects).toEqual([{ kind: "remove-labels", labels: ["in_progress"] }]);
+            // A job in the runner repository may still be going: it is cancelled.
+            expect(transition.effects).toEqual([
+              { kind: "remove-labels", labels: ["in_progress"] },
+              ...(state.remote === undefined ? [] : [{ kind: "cancel-workflow-run", remote: state.remote }]),
+            ]);
           } else if ("abandoned" in next) {
             if (state === undefined) continue;
             transition = decide(state, { kind: "abandoned", reason: "nobody runs it" }, policy, now);
@@ -809,6 +813,8 @@ describe("the whole life of a run, from the request (fast-check)", () => {
           state = transition.state;
           lockHeld = lockAfter(lockHeld, transition.effects);
           expect(lockHeld).toBe(state.status === "running");
+          // A job in the runner repository is named only while its run runs (a process dying, a stop, a new request: none keeps it).
+          if (state.status !== "running") expect(state.remote).toBeUndefined();
           // A settled run becomes active again only as a new run, through an accepted request.
           if (before !== undefined && !ACTIVE.has(before.status) && ACTIVE.has(state.status)) {
             expect("request" in next && next.request.accepted).toBe(true);
