@@ -40,11 +40,8 @@ export function decide(state: RunState | undefined, event: LifecycleEvent, polic
       return started(state, event.runId, event.replica, now);
     case "interrupted":
       return interrupted(state, event.holder, now);
-    case "abandoned": {
-      // Only a job held by an afk process that is gone is abandoned (a stop of a runner repository's job cancels it instead).
-      const { remote: _remote, ...rest } = state;
-      return state.status === "running" ? { state: stoppedState(rest, "afk", now, event.reason), effects: [] } : ignore(state, "the run is not running");
-    }
+    case "abandoned":
+      return state.status === "running" ? { state: stoppedState(state, "afk", now, event.reason), effects: [] } : ignore(state, "the run is not running");
     case "job-finished":
       return jobFinished(state, event.outcome, policy, now);
     case "handed-back":
@@ -264,11 +261,10 @@ function stop(state: RunState, by: string, reason: string, now: Date): Transitio
   if (!isActive(state)) return ignore(state, "nothing is queued, running or waiting");
   // No process of afk's holds a job that runs in the runner repository: afk cancels it and ends the run itself.
   if (state.status === "running" && state.remote !== undefined) {
-    const { remote, ...rest } = state;
     return {
-      state: stoppedState(rest, by, now, reason),
+      state: stoppedState(state, by, now, reason),
       effects: [
-        { kind: "cancel-workflow-run", remote },
+        { kind: "cancel-workflow-run", remote: state.remote },
         { kind: "release-lock" },
         { kind: "remove-labels", labels: ["in_progress", "trigger", "plan_review"] },
         { kind: "dispatch" },

@@ -98,13 +98,18 @@ export function blockedState(state: RunState, blockers: number[]): RunState {
   return { ...state, blockedBy: blockers };
 }
 
-/** The state a run settles in once its executor returns. A run waiting for CI has not ended. */
 /** How a job that ran to its end ended (a dispatched one has not: see `jobFinished`). */
 export type SettledOutcome = Exclude<RunOutcome, { status: "dispatched" }>;
 
-/** The run's state once its job ended; where the job ran (`remote`) is no longer needed. */
-export function settledState(running: RunState, outcome: SettledOutcome, now: Date): RunState {
+/** The run as its job leaves it: a job that ran in afk's runner repository (`remote`) is named only while it runs. */
+function jobLeft(running: RunState): RunState {
   const { remote: _remote, ...state } = running;
+  return state;
+}
+
+/** The state a run settles in once its executor returns. A run waiting for CI has not ended. */
+export function settledState(running: RunState, outcome: SettledOutcome, now: Date): RunState {
+  const state = jobLeft(running);
   const retryable = outcome.status === "failed" ? outcome.retryable : outcome.status === "stopped" || outcome.status === "escalated";
   const products = {
     ...(outcome.spend === undefined ? {} : { spend: outcome.spend }),
@@ -165,7 +170,7 @@ export function formatDuration(ms: number): string {
 
 export function stoppedState(state: RunState, by: string, now: Date, reason?: string): RunState {
   return {
-    ...state,
+    ...jobLeft(state),
     status: "stopped",
     stoppedBy: by,
     endedAt: now.toISOString(),
@@ -174,10 +179,9 @@ export function stoppedState(state: RunState, by: string, now: Date, reason?: st
 }
 
 /** A run whose process died: another event found its lease expired and took the lock back. */
-export function interruptedState(running: RunState, holder: LockHolder, now: Date): RunState {
-  const { remote: _remote, ...state } = running;
+export function interruptedState(state: RunState, holder: LockHolder, now: Date): RunState {
   return {
-    ...state,
+    ...jobLeft(state),
     status: "interrupted",
     endedAt: now.toISOString(),
     outcome: {
