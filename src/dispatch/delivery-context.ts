@@ -23,7 +23,8 @@ export class DeliveryContext {
   #botLogin: Promise<string> | undefined;
   #config: Promise<RepoConfigResult> | undefined;
   readonly #trust = new Map<string, Promise<TrustDecision>>();
-  #lock: { view: LockView; moves: number } | undefined;
+  /** How many moves of the lock this process had tried when this context last read it. */
+  #lockReadAt: number | undefined;
 
   constructor(
     readonly services: AfkServices,
@@ -77,21 +78,21 @@ export class DeliveryContext {
   }
 
   /**
-   * The repository lock as it is now. With `reuse`, the view this context read last, or else the one
-   * this process last read or left (unless another replica held it then), if any: for a caller that
-   * only uses it as the expected state of a compare-and-swap (which fails if it moved).
+   * The repository lock as it is now. With `reuse`, the lock as this process last read or left it
+   * (`lastSeenLock`: only while this process has tried no move since), if any: for a caller that only
+   * uses it as the expected state of a compare-and-swap (which fails if it moved). A hold by another
+   * replica is reused only if this context read it since: one older may have ended, and nothing here
+   * would take the lock's change.
    */
   async lock(options: { reuse?: boolean } = {}): Promise<LockView> {
-    // Reused only while this process has not moved the lock since (another replica may have: the swap then fails).
     if (options.reuse === true) {
-      if (this.#lock !== undefined && this.#lock.moves === lockMovesOf(this.octokit, this.repo)) return this.#lock.view;
-      // A hold by another replica is read anew: it may have ended, and nothing here would take the lock's change.
       const seen = lastSeenLock(this.octokit, this.repo, this.now());
-      if (seen !== undefined && !(seen.status === "held" && seen.holder.replica !== this.services.settings.replicaId)) return seen;
+      const heldElsewhere = seen?.status === "held" && seen.holder.replica !== this.services.settings.replicaId;
+      if (seen !== undefined && (!heldElsewhere || this.#lockReadAt === lockMovesOf(this.octokit, this.repo))) return seen;
     }
     const moves = lockMovesOf(this.octokit, this.repo);
     const view = await readLock(this.octokit, this.repo, this.now());
-    this.#lock = { view, moves };
+    this.#lockReadAt = moves;
     return view;
   }
 }
