@@ -12,6 +12,8 @@ import { missingPermissions, REQUIRED_APP_EVENTS, REQUIRED_APP_PERMISSIONS } fro
 import { errorMessage, errorStatus, firstLine } from "../github/types.js";
 import { answeredByGitHub } from "../github/transient.js";
 import { probotEnvironment } from "../config/probot-environment.js";
+import { isLoopbackHost } from "../config/notify-url.js";
+import { RUN_ID } from "../run-contract/job-protocol.js";
 
 const run = promisify(execFile);
 
@@ -125,7 +127,7 @@ export function jobEnvironment(env: NodeJS.ProcessEnv): Finding[] {
   } catch {
     parsed = undefined;
   }
-  const loopback = parsed !== undefined && ["127.0.0.1", "[::1]", "localhost"].includes(parsed.hostname);
+  const loopback = parsed !== undefined && isLoopbackHost(parsed.hostname);
   if (url === "")
     findings.push({
       check: "AFK_URL",
@@ -143,7 +145,7 @@ export function jobEnvironment(env: NodeJS.ProcessEnv): Finding[] {
   else findings.push({ check: "AFK_URL", verdict: "ok", detail: parsed.origin });
   const runId = env.AFK_RUN_ID?.trim() ?? "";
   findings.push(
-    /^[A-Za-z0-9._-]{1,100}$/.test(runId)
+    RUN_ID.test(runId)
       ? { check: "AFK_RUN_ID", verdict: "ok", detail: runId }
       : {
           check: "AFK_RUN_ID",

@@ -15,12 +15,12 @@ export function notifyUrlProblem(raw: string): string | undefined {
     return `carries a user name or password before ${url.host}; put credentials in the path, as incoming webhooks do`;
   if (url.protocol === "https:") return undefined;
   if (url.protocol === "http:") {
-    return isLoopback(url.hostname) ? undefined : `uses http:// to ${url.hostname}; use https://, or http:// only to 127.0.0.1, ::1 or localhost`;
+    return isLoopbackHost(url.hostname) ? undefined : `uses http:// to ${url.hostname}; use https://, or http:// only to 127.0.0.1, ::1 or localhost`;
   }
   return `uses ${url.protocol.replace(/:$/, "")}://; use https://, or http:// only to 127.0.0.1, ::1 or localhost`;
 }
 
 /** A host name that reaches only this machine. */
-function isLoopback(hostname: string): boolean {
+export function isLoopbackHost(hostname: string): boolean {
   return hostname === "localhost" || hostname === "[::1]" || /^127(?:\.\d{1,3}){3}$/.test(hostname);
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { JOBS, PHASES } from "../run-contract/job.js";
+import { REPO_FULL_NAME } from "../run-contract/job-protocol.js";
 
 /**
  * Where a run stands. `queued`, `running` and `waiting` (pull request open, waiting for CI and
@@ -51,7 +52,7 @@ export const runStateSchema = z.object({
   spend: z.object({ usd: z.number().nonnegative(), turns: z.number().int().nonnegative() }).optional(),
   branch: z.string().optional(),
   /** Where the job runs when afk dispatched it to its runner repository (ADR 0008); gone once the run settles. */
-  remote: z.object({ runnerRepo: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/), workflowRunId: z.number().int().positive() }).optional(),
+  remote: z.object({ runnerRepo: z.string().regex(REPO_FULL_NAME), workflowRunId: z.number().int().positive() }).optional(),
   pullRequest: z.object({ number: z.number().int().positive(), url: z.url(), draft: z.boolean(), nodeId: z.string().min(1).optional() }).optional(),
   /** The `afk` check run on the pull request's head. */
   checkRunId: z.number().int().positive().optional(),

@@ -6,7 +6,9 @@ import { repoConfigSchema } from "../config/repo-config.js";
 
 const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 /** afk's run ids: a prefix, letters, digits and dashes (see dispatch/run-id.ts). */
-const RUN_ID = /^[A-Za-z0-9._-]{1,100}$/;
+export const RUN_ID = /^[A-Za-z0-9._-]{1,100}$/;
+/** A repository as GitHub names it: `owner/name`. */
+export const REPO_FULL_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 
 /** The most characters of text a job hands back in one field (transcript tail, test output, summary). */
 export const MAX_JOB_TEXT_CHARS = 64_000;
@@ -34,9 +36,8 @@ export const jobSpecSchema = z.strictObject({
   v: z.literal(1),
   runId: z.string().regex(RUN_ID),
   kind: z.enum(["implement", "fix-ci", "rework"]),
-  repository: z.strictObject({ fullName: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/), cloneUrl: z.url() }),
-  /** The branch or commit the worktree checks out, and the commit it must be (the run's pinned base). */
-  ref: z.string().min(1).max(255),
+  repository: z.strictObject({ fullName: z.string().regex(REPO_FULL_NAME), cloneUrl: z.url() }),
+  /** The commit the worktree checks out: the run's pinned base (the branch may have moved on since). */
   baseSha: z.string().regex(COMMIT),
   model: z.string().min(1).max(100),
   config: repoConfigSchema,

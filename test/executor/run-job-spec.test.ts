@@ -37,7 +37,6 @@ function specFor(model: ModelServer, runId: string): JobSpec {
     runId,
     kind: "implement",
     repository: { fullName: "octo-org/app", cloneUrl: git.cloneUrl("octo-org/app") },
-    ref: "main",
     baseSha: base,
     model: "claude-sonnet-5-5",
     config: repoConfigSchema.parse({ test: "node --test" }),

@@ -16,7 +16,6 @@ const spec: JobSpec = {
   runId: "r-mxbw6pou-a66d4273",
   kind: "implement",
   repository: { fullName: "octo-org/app", cloneUrl: "https://github.com/octo-org/app.git" },
-  ref: "main",
   baseSha: BASE,
   model: "claude-sonnet-5-5",
   config,
