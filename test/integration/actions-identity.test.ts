@@ -12,7 +12,7 @@ import { AFK_VERSION } from "../helpers/afk-cli.js";
 import type { GitHubEmulator } from "../helpers/emulator/index.js";
 import { loopbackFetch } from "../helpers/emulator/loopback-fetch.js";
 import { DEFAULT_PERMISSIONS } from "../helpers/emulator/store.js";
-import { FULL, INSTALLATION, installationOctokit, OWNER, REPO, useEmulator } from "../helpers/emulator/test-kit.js";
+import { dispatchWorkflow, FULL, INSTALLATION, installationOctokit, OWNER, REPO, useEmulator } from "../helpers/emulator/test-kit.js";
 
 const current = useEmulator();
 const AFK_URL = "https://afk.example.com";
@@ -26,17 +26,8 @@ async function runnerRepository(emulator: GitHubEmulator): Promise<Octokit> {
 }
 
 /** afk's dispatch of one run; the workflow run id GitHub answers. */
-async function dispatch(octokit: Octokit, repo: { owner: string; repo: string }, afkRun: string, ref = "main"): Promise<number> {
-  const { data } = await octokit.request("POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches", {
-    ...repo,
-    workflow_id: RUNNER_WORKFLOW_FILE,
-    ref,
-    inputs: { [RUN_INPUT]: afkRun },
-    return_run_details: true,
-  });
-  const id: unknown = typeof data === "object" && data !== null && "workflow_run_id" in data ? data.workflow_run_id : undefined;
-  if (typeof id !== "number") throw new Error("GitHub answered the dispatch without a workflow run id");
-  return id;
+function dispatch(octokit: Octokit, repo: { owner: string; repo: string }, afkRun: string, ref = "main"): Promise<number> {
+  return dispatchWorkflow(octokit, { ...repo, workflow: RUNNER_WORKFLOW_FILE, ref, inputs: { [RUN_INPUT]: afkRun } });
 }
 
 /** The job's environment as Actions sets it for that workflow run. */

@@ -8,6 +8,7 @@ import { readLock } from "../../src/lock/repo-lock.js";
 import type { Executor, RunJob, RunOutcome } from "../../src/run-contract/executor.js";
 import { AFK_VERSION } from "../helpers/afk-cli.js";
 import { DEFAULT_PERMISSIONS } from "../helpers/emulator/store.js";
+import { dispatchWorkflow } from "../helpers/emulator/test-kit.js";
 import { runStateOf } from "../helpers/run-state-of.js";
 import { INSTALLATION_ID, OWNER, useScenario } from "../helpers/scenario.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -22,17 +23,7 @@ class DispatchingExecutor implements Executor {
   constructor(readonly octokit: () => Promise<GitHub>) {}
 
   async execute(job: RunJob): Promise<RunOutcome> {
-    const octokit = await this.octokit();
-    const { data } = await octokit.request("POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches", {
-      owner: OWNER,
-      repo: RUNNER,
-      workflow_id: RUNNER_WORKFLOW_FILE,
-      ref: "main",
-      inputs: { [RUN_INPUT]: job.runId },
-      return_run_details: true,
-    });
-    const id: unknown = typeof data === "object" && data !== null && "workflow_run_id" in data ? data.workflow_run_id : undefined;
-    if (typeof id !== "number") throw new Error("no workflow run id");
+    const id = await dispatchWorkflow(await this.octokit(), { owner: OWNER, repo: RUNNER, workflow: RUNNER_WORKFLOW_FILE, inputs: { [RUN_INPUT]: job.runId } });
     this.dispatched.push(id);
     return { status: "dispatched", message: `The job runs as workflow run ${id} of ${RUNNER_REPO}.`, remote: { runnerRepo: RUNNER_REPO, workflowRunId: id } };
   }

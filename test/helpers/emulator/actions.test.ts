@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { GitHubEmulator } from "./emulator.js";
 import type { WorkflowDispatch } from "./actions.js";
 import { DEFAULT_PERMISSIONS } from "./store.js";
-import { failure, FULL, INSTALLATION, installationOctokit, OWNER, REPO, useEmulator } from "./test-kit.js";
+import { dispatchWorkflow, failure, FULL, INSTALLATION, installationOctokit, OWNER, REPO, useEmulator } from "./test-kit.js";
 
 const current = useEmulator();
 
@@ -51,16 +51,7 @@ function dispatch(octokit: Octokit, body: DispatchBody, workflowId: string | num
 
 /** Dispatches with `return_run_details` and answers the new run's id. */
 async function dispatchRun(octokit: Octokit, body: DispatchBody = { ref: "main", inputs: { afk_run: "run-1" } }): Promise<number> {
-  const { data } = await octokit.request("POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches", {
-    owner: OWNER,
-    repo: REPO,
-    workflow_id: "afk-job.yml",
-    ...body,
-    return_run_details: true,
-  });
-  const id: unknown = typeof data === "object" && data !== null && "workflow_run_id" in data ? data.workflow_run_id : undefined;
-  if (typeof id !== "number") throw new Error(`no workflow_run_id in ${JSON.stringify(data)}`);
-  return id;
+  return dispatchWorkflow(octokit, { ref: body.ref, ...(body.inputs === undefined ? {} : { inputs: body.inputs }) });
 }
 
 describe("GitHub Actions: workflow dispatch and workflow runs", () => {

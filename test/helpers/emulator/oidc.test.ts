@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { GitHubEmulator } from "./emulator.js";
 import { loopbackFetch } from "./loopback-fetch.js";
 import { DEFAULT_PERMISSIONS } from "./store.js";
-import { FULL, INSTALLATION, installationOctokit, OWNER, REPO, useEmulator } from "./test-kit.js";
+import { dispatchWorkflow, FULL, INSTALLATION, installationOctokit, OWNER, REPO, useEmulator } from "./test-kit.js";
 
 const current = useEmulator();
 
@@ -26,17 +26,7 @@ async function dispatchRun(emulator: GitHubEmulator): Promise<{ runId: number; o
   emulator.setFile(FULL, ".github/workflows/afk-job.yml", WORKFLOW);
   emulator.setInstallationPermissions(INSTALLATION, { ...DEFAULT_PERMISSIONS, actions: "write" });
   const octokit = await installationOctokit(emulator);
-  const { data } = await octokit.request("POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches", {
-    owner: OWNER,
-    repo: REPO,
-    workflow_id: "afk-job.yml",
-    ref: "main",
-    inputs: { afk_run: "afk-1" },
-    return_run_details: true,
-  });
-  const runId: unknown = typeof data === "object" && data !== null && "workflow_run_id" in data ? data.workflow_run_id : undefined;
-  if (typeof runId !== "number") throw new Error("no workflow run id");
-  return { runId, octokit };
+  return { runId: await dispatchWorkflow(octokit, { inputs: { afk_run: "afk-1" } }), octokit };
 }
 
 async function getJson(url: string, authorization?: string): Promise<{ status: number; body: unknown }> {
@@ -158,15 +148,7 @@ describe("GitHub Actions OIDC issuer", () => {
   it("refuses an ID token request without the run's bearer, with another run's bearer, or for a run that has completed (401)", async () => {
     const emulator = current();
     const { runId, octokit } = await dispatchRun(emulator);
-    const { data } = await octokit.request("POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches", {
-      owner: OWNER,
-      repo: REPO,
-      workflow_id: "afk-job.yml",
-      ref: "main",
-      inputs: { afk_run: "afk-2" },
-      return_run_details: true,
-    });
-    const otherRun = typeof data === "object" && data !== null && "workflow_run_id" in data ? Number(data.workflow_run_id) : 0;
+    const otherRun = await dispatchWorkflow(octokit, { inputs: { afk_run: "afk-2" } });
     const { url, token } = emulator.idTokenRequest(FULL, runId);
     const other = emulator.idTokenRequest(FULL, otherRun);
     const asking = `${url}&audience=${encodeURIComponent(AUDIENCE)}`;

@@ -113,3 +113,24 @@ export async function failure(promise: Promise<unknown>): Promise<{ status: numb
   }
   throw new Error("expected the request to fail");
 }
+
+/**
+ * Dispatches `workflow` (a file name, `afk-job.yml` unless told) in `owner/repo` with
+ * `return_run_details`, as afk does, and answers the new workflow run's id.
+ */
+export async function dispatchWorkflow(
+  octokit: Pick<Octokit, "request">,
+  input: { owner?: string; repo?: string; workflow?: string; ref?: string; inputs?: Record<string, unknown> },
+): Promise<number> {
+  const { data } = await octokit.request("POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches", {
+    owner: input.owner ?? OWNER,
+    repo: input.repo ?? REPO,
+    workflow_id: input.workflow ?? "afk-job.yml",
+    ref: input.ref ?? "main",
+    ...(input.inputs === undefined ? {} : { inputs: input.inputs }),
+    return_run_details: true,
+  });
+  const id: unknown = typeof data === "object" && data !== null && "workflow_run_id" in data ? data.workflow_run_id : undefined;
+  if (typeof id !== "number") throw new Error(`GitHub answered the dispatch without a workflow_run_id: ${JSON.stringify(data)}`);
+  return id;
+}
