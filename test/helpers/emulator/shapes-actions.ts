@@ -1,8 +1,8 @@
 import type { WorkflowRunRecord } from "./actions.js";
 import { commitSummary } from "./git-store.js";
-import { repoJson, userJson } from "./shapes.js";
+import { headCommitJson, repoJson, userJson } from "./shapes.js";
 import type { EmulatorStore, RepoState } from "./store.js";
-import { nodeId, timestamp, type JsonObject } from "./util.js";
+import { nodeId, type JsonObject } from "./util.js";
 
 /**
  * The JSON of a GitHub Actions workflow run (`workflow-run` in GitHub's OpenAPI description), built
@@ -47,17 +47,7 @@ export function workflowRunJson(store: EmulatorStore, repo: RepoState, run: Work
     rerun_url: `${runUrl}/rerun`,
     previous_attempt_url: null,
     workflow_url: `${api}/actions/workflows/${run.workflowId}`,
-    head_commit:
-      commit === undefined
-        ? null
-        : {
-            id: run.headSha,
-            tree_id: commit.tree,
-            message: commit.message,
-            timestamp: timestamp(new Date(commit.committer.time * 1000)),
-            author: { name: commit.author.name, email: commit.author.email },
-            committer: { name: commit.committer.name, email: commit.committer.email },
-          },
+    head_commit: commit === undefined ? null : headCommitJson(run.headSha, commit),
     repository,
     head_repository: repository,
     head_repository_id: repo.id,

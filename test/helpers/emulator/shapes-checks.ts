@@ -1,6 +1,6 @@
 import { branchesAt, branchSha, commitSummary, EMPTY_TREE, seederIdentity, type GitIdentity } from "./git-store.js";
 import type * as Json from "./json.js";
-import { appJsonById, repoJson, userJson } from "./shapes.js";
+import { appJsonById, headCommitJson, repoJson, userJson } from "./shapes.js";
 import { rollUp, type EmulatorStore, type RepoState } from "./store.js";
 import type * as Records from "./store.js";
 import { nodeId, timestamp, type JsonObject } from "./util.js";
@@ -77,14 +77,7 @@ export function checkSuiteJson(store: EmulatorStore, repo: RepoState, suite: Rec
     repository: repoJson(store, repo, "repository"),
     created_at: suite.createdAt,
     updated_at: times.at(-1) ?? suite.createdAt,
-    head_commit: {
-      id: suite.headSha,
-      tree_id: commit.tree,
-      message: commit.message,
-      timestamp: timestamp(new Date(commit.committer.time * 1000)),
-      author: { name: commit.author.name, email: commit.author.email },
-      committer: { name: commit.committer.name, email: commit.committer.email },
-    },
+    head_commit: headCommitJson(suite.headSha, commit),
     latest_check_runs_count: runs.length,
     check_runs_url: `${url}/check-runs`,
     rerequestable: true,

@@ -3,7 +3,8 @@ import { githubUserJson } from "../github-user-json.js";
 import type * as Json from "./json.js";
 import type { EmulatorStore, ForeignApp, RepoState } from "./store.js";
 import type * as Records from "./store.js";
-import { nodeId, type JsonObject } from "./util.js";
+import type { CommitObject } from "./git-store.js";
+import { nodeId, timestamp, type JsonObject } from "./util.js";
 
 /**
  * THE one place the JSON of GitHub objects is built from the store's records (with its sibling
@@ -471,5 +472,17 @@ export function organizationJson(store: EmulatorStore, organization: Records.Use
     public_members_url: `${api}/public_members{/member}`,
     avatar_url: `${store.hosts.avatars}/u/${organization.id}?v=4`,
     description: null,
+  };
+}
+
+/** A commit as webhook payloads and workflow runs show it (`head_commit`). */
+export function headCommitJson(sha: string, commit: Omit<CommitObject, "type">): JsonObject {
+  return {
+    id: sha,
+    tree_id: commit.tree,
+    message: commit.message,
+    timestamp: timestamp(new Date(commit.committer.time * 1000)),
+    author: { name: commit.author.name, email: commit.author.email },
+    committer: { name: commit.committer.name, email: commit.committer.email },
   };
 }
