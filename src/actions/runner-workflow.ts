@@ -3,7 +3,7 @@
  * settings that repository and afk need beside it. Pure: text in, text out.
  *
  * Invariants of the workflow (test/unit/runner-workflow.test.ts holds each, and actionlint finds nothing):
- * - one trigger, `workflow_dispatch`, with one input, afk's run id: nothing secret is ever an input;
+ * - one trigger, `workflow_dispatch`, with one input naming afk's run: nothing secret is ever an input;
  * - `permissions` are `id-token: write` (the job proves who it is with its OIDC token) and `contents: read`, nothing else;
  * - no secret is used anywhere: the job holds no credential of its own;
  * - every `${{ }}` value reaches a command through `env:`, never inside `run:` (no script injection);
@@ -16,15 +16,15 @@ export const RUNNER_WORKFLOW_FILE = "afk-job.yml";
 /** Where the workflow lives in the runner repository (the path `job_workflow_ref` names). */
 export const RUNNER_WORKFLOW_PATH = `.github/workflows/${RUNNER_WORKFLOW_FILE}`;
 
-/** The workflow's one input: afk's run id. */
+/** The workflow's one input: which afk run the job is (`owner/repo#issue@run-id`, job-protocol.ts `RunReference`). */
 export const RUN_INPUT = "afk_run";
 
 /** The environment variables the job's commands (`afk doctor --job`, `afk job`) read, as the workflow sets them. */
 export const JOB_ENV = {
   /** afk's public URL (the runner repository's `AFK_URL` variable): where the job endpoint and the model proxy answer. */
   afkUrl: "AFK_URL",
-  /** afk's run id, from the dispatch's input. */
-  runId: "AFK_RUN_ID",
+  /** Which afk run the job is, from the dispatch's input. */
+  run: "AFK_RUN",
 } as const;
 
 /** The runner label used when the runner repository sets no `AFK_RUNS_ON` variable. */
@@ -54,7 +54,7 @@ export function runnerWorkflow(afkVersion: string): string {
   const afk = `npx --yes afk-agent@${afkVersion}`;
   return `# afk's agent job (written by \`afk init-runner\` of afk ${afkVersion}; run it again after upgrading afk).
 #
-# afk dispatches this workflow once per run with its run id. The job proves who it is with its
+# afk dispatches this workflow once per run, naming the run. The job proves who it is with its
 # Actions OIDC token, fetches its job from afk, runs the agent in a bubblewrap sandbox, and returns
 # the change to afk, which checks it and pushes it. The job holds no credential: it uses no secrets,
 # and the model key and every write token stay with afk. Keep it that way: add no secrets here.
@@ -65,7 +65,7 @@ on:
   workflow_dispatch:
     inputs:
       ${RUN_INPUT}:
-        description: afk's run id (afk dispatches this workflow; nothing here is secret)
+        description: afk's run, as owner/repo#issue@run-id (afk dispatches this workflow; nothing here is secret)
         required: true
         type: string
 
@@ -82,7 +82,7 @@ jobs:
     # Values reach the commands only through the environment, never inside a script.
     env:
       ${JOB_ENV.afkUrl}: \${{ vars.AFK_URL }}
-      ${JOB_ENV.runId}: \${{ inputs.${RUN_INPUT} }}
+      ${JOB_ENV.run}: \${{ inputs.${RUN_INPUT} }}
     steps:
       - name: Set up Node.js 20
         uses: ${SETUP_NODE.repository}@${SETUP_NODE.commit} # ${SETUP_NODE.version}

@@ -13,7 +13,7 @@ import { errorMessage, errorStatus, firstLine } from "../github/types.js";
 import { answeredByGitHub } from "../github/transient.js";
 import { probotEnvironment } from "../config/probot-environment.js";
 import { isLoopbackHost } from "../config/notify-url.js";
-import { RUN_ID } from "../run-contract/job-protocol.js";
+import { parseRunReference } from "../run-contract/job-protocol.js";
 
 const run = promisify(execFile);
 
@@ -143,15 +143,15 @@ export function jobEnvironment(env: NodeJS.ProcessEnv): Finding[] {
       fix: "set AFK_URL to afk's public https:// address (the one GitHub posts webhooks to, without a path)",
     });
   else findings.push({ check: "AFK_URL", verdict: "ok", detail: parsed.origin });
-  const runId = env.AFK_RUN_ID?.trim() ?? "";
+  const run = env.AFK_RUN?.trim() ?? "";
   findings.push(
-    RUN_ID.test(runId)
-      ? { check: "AFK_RUN_ID", verdict: "ok", detail: runId }
+    parseRunReference(run) !== undefined
+      ? { check: "AFK_RUN", verdict: "ok", detail: run }
       : {
-          check: "AFK_RUN_ID",
+          check: "AFK_RUN",
           verdict: "fail",
-          detail: runId === "" ? "AFK_RUN_ID is not set" : "AFK_RUN_ID is not an afk run id",
-          fix: "run afk's workflow as afk dispatches it (its afk_run input reaches AFK_RUN_ID); `afk init-runner` prints it",
+          detail: run === "" ? "AFK_RUN is not set" : "AFK_RUN does not name an afk run (owner/repo#issue@run-id)",
+          fix: "run afk's workflow as afk dispatches it (its afk_run input reaches AFK_RUN); `afk init-runner` prints it",
         },
   );
   const oidc = (env.ACTIONS_ID_TOKEN_REQUEST_URL ?? "") !== "" && (env.ACTIONS_ID_TOKEN_REQUEST_TOKEN ?? "") !== "";

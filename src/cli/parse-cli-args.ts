@@ -91,7 +91,7 @@ current directory (the file Probot's setup writes) applied over them. Run it whe
 
 With --job, checks a GitHub Actions runner for \`afk job\` (the runner workflow runs it first): Node,
 git, bubblewrap, the sandbox's limits and network, the cache directory, and the job's environment:
-AFK_URL (afk's address), AFK_RUN_ID, and the OIDC token request Actions provides when the workflow
+AFK_URL (afk's address), AFK_RUN (which run), and the OIDC token request Actions provides when the workflow
 has \`permissions: id-token: write\`. No key, App or .env is needed there.
 
 Options:

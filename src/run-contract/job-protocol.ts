@@ -10,6 +10,46 @@ export const RUN_ID = /^[A-Za-z0-9._-]{1,100}$/;
 /** A repository as GitHub names it: `owner/name`. */
 export const REPO_FULL_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 
+/**
+ * Where a job reaches afk, under afk's public URL. Start takes the job's OIDC token; the others the
+ * job's credential; each as `Authorization: Bearer`. The model path is the Messages API's base
+ * (the SDK adds `/v1/messages`).
+ */
+export const JOB_PATHS = { start: "/afk/jobs/start", heartbeat: "/afk/jobs/heartbeat", result: "/afk/jobs/result", model: "/afk/jobs/model" } as const;
+
+/**
+ * Which run a job is for: the target repository, the issue and afk's run id, the one input afk
+ * dispatches the runner workflow with (`octo-org/app#12@r-abc`). Nothing in it is secret or trusted:
+ * afk admits the job only if its OIDC token names the workflow run it recorded for that run.
+ */
+export interface RunReference {
+  repository: string;
+  issue: number;
+  runId: string;
+}
+
+const RUN_REFERENCE = /^([A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100})#([1-9][0-9]{0,9})@([A-Za-z0-9._-]{1,100})$/;
+
+export function formatRunReference(reference: RunReference): string {
+  return `${reference.repository}#${reference.issue}@${reference.runId}`;
+}
+
+/** The run a reference names, or undefined when it is not one. */
+export function parseRunReference(text: string): RunReference | undefined {
+  const match = RUN_REFERENCE.exec(text);
+  if (match === null) return undefined;
+  const [, repository = "", issue = "", runId = ""] = match;
+  return { repository, issue: Number(issue), runId };
+}
+
+/** What a job sends to start: which run it says it is (its OIDC token, in the header, proves it). */
+export const jobStartSchema = z.strictObject({ v: z.literal(1), run: z.string().max(300) });
+export type JobStart = z.output<typeof jobStartSchema>;
+
+/** What a job says in a heartbeat: the phase it is in (shown on the issue). */
+export const jobHeartbeatSchema = z.strictObject({ v: z.literal(1), phase: z.enum(["workspace", "agent", "gate"]) });
+export type JobHeartbeat = z.output<typeof jobHeartbeatSchema>;
+
 /** The most characters of text a job hands back in one field (transcript tail, test output, summary). */
 export const MAX_JOB_TEXT_CHARS = 64_000;
 const text = z.string().max(MAX_JOB_TEXT_CHARS);
@@ -48,7 +88,7 @@ export const jobSpecSchema = z.strictObject({
   readToken: z.string().min(1).max(200),
   /** Reaches this run's endpoints on afk, the model proxy included (`Authorization: Bearer`). */
   jobCredential: z.string().min(1).max(1000),
-  /** afk's address for this run: `<afk>/afk/jobs/<run id>` (`/heartbeat`, `/result`). */
+  /** afk's public URL: the job's heartbeats and result go to {@link JOB_PATHS} under it. */
   endpoint: z.url(),
   /** The Messages API as the job reaches it: afk's proxy, which holds the key and counts the spend (the job's credential where the SDK puts a key: `Authorization: Bearer`). */
   modelBaseUrl: z.url(),

@@ -163,7 +163,7 @@ describe("afk doctor as a person runs it", () => {
 describe("afk doctor --job as the runner workflow runs it", () => {
   const JOB_ENV = {
     AFK_URL: "https://afk.example.com",
-    AFK_RUN_ID: "r-mxbw6pou-a66d4273",
+    AFK_RUN: "acme/widgets#12@r-mxbw6pou-a66d4273",
     ACTIONS_ID_TOKEN_REQUEST_URL: "https://pipelines.actions.example/idtoken?api-version=2.0",
     ACTIONS_ID_TOKEN_REQUEST_TOKEN: "bearer-for-this-run",
   };
@@ -175,7 +175,7 @@ describe("afk doctor --job as the runner workflow runs it", () => {
     expect(ran.stdout).toMatch(/^. bubblewrap: /m);
     expect(ran.stdout).toContain(`✓ cache directory: ${join(root, "cache")} is writable`);
     expect(ran.stdout).toContain("✓ AFK_URL: https://afk.example.com");
-    expect(ran.stdout).toContain("✓ AFK_RUN_ID: r-mxbw6pou-a66d4273");
+    expect(ran.stdout).toContain("✓ AFK_RUN: acme/widgets#12@r-mxbw6pou-a66d4273");
     expect(ran.stdout).toContain("✓ OIDC token: Actions can give this job an OIDC token for afk");
     expect(ran.stdout).not.toMatch(/model|GitHub App|\.env|allowlist/);
     // The sandbox decides the rest: on this machine bubblewrap works, so nothing fails.
@@ -188,7 +188,7 @@ describe("afk doctor --job as the runner workflow runs it", () => {
     expect(ran.stdout).toContain(
       '✗ AFK_URL: AFK_URL is "http://afk.example.com", not an https:// address\n    fix: set AFK_URL to afk\'s public https:// address',
     );
-    expect(ran.stdout).toContain("✗ AFK_RUN_ID: AFK_RUN_ID is not set\n    fix: run afk's workflow as afk dispatches it");
+    expect(ran.stdout).toContain("✗ AFK_RUN: AFK_RUN is not set\n    fix: run afk's workflow as afk dispatches it");
     expect(ran.stdout).toContain("✗ OIDC token: ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set");
     expect(ran.stdout).toContain("fix: give the workflow `permissions: id-token: write`");
     expect(ran.code).toBe(1);

@@ -8,7 +8,17 @@ const APP_KEY = pem();
 const KEY = jobCredentialKey(APP_KEY);
 const NOW = new Date("2026-12-06T12:00:00.000Z");
 const LATER = new Date("2026-12-06T13:00:00.000Z");
-const CLAIMS = { runId: "r-mxbw6pou-a66d4273", workflowRunId: 4242, expiresAt: LATER };
+const CLAIMS = {
+  runId: "r-mxbw6pou-a66d4273",
+  workflowRunId: 4242,
+  repository: "acme/widgets",
+  installationId: 7,
+  issue: 12,
+  budget: { model: "claude-sonnet-4-5", maxUsd: 5, maxTurns: 40 },
+  expiresAt: LATER,
+};
+/** The payload as afk signs it, for forgeries. */
+const PAYLOAD = { run: CLAIMS.runId, wf: 4242, repo: "acme/widgets", inst: 7, issue: 12, model: "claude-sonnet-4-5", usd: 5, turns: 40 };
 
 describe("a job's credential", () => {
   it("names its run and workflow run to any replica holding the App's key, until it expires", () => {
@@ -26,7 +36,7 @@ describe("a job's credential", () => {
       expect(readJobCredential(other, KEY, NOW).ok).toBe(false);
   });
 
-  it("property: changing any character of it (run, workflow run, expiry or signature) makes it worthless", () => {
+  it("property: changing any character of it (run, repository, budget, expiry or signature) makes it worthless", () => {
     const credential = mintJobCredential(CLAIMS, KEY);
     fc.assert(
       fc.property(
@@ -48,9 +58,11 @@ describe("a job's credential", () => {
   it("cannot be stretched: a payload re-signed by anyone without the key, for a later expiry or another run, is refused", () => {
     const [prefix, , signature] = mintJobCredential(CLAIMS, KEY).split(".");
     for (const payload of [
-      { run: CLAIMS.runId, wf: CLAIMS.workflowRunId, exp: Math.floor(LATER.getTime() / 1000) + 86_400 },
-      { run: "r-other", wf: CLAIMS.workflowRunId, exp: Math.floor(LATER.getTime() / 1000) },
-      { run: CLAIMS.runId, wf: 1, exp: Math.floor(LATER.getTime() / 1000) },
+      { ...PAYLOAD, exp: Math.floor(LATER.getTime() / 1000) + 86_400 },
+      { ...PAYLOAD, run: "r-other", exp: Math.floor(LATER.getTime() / 1000) },
+      { ...PAYLOAD, wf: 1, exp: Math.floor(LATER.getTime() / 1000) },
+      { ...PAYLOAD, repo: "acme/secrets", exp: Math.floor(LATER.getTime() / 1000) },
+      { ...PAYLOAD, usd: 5000, exp: Math.floor(LATER.getTime() / 1000) },
     ]) {
       const forged = `${prefix}.${Buffer.from(JSON.stringify(payload)).toString("base64url")}.${signature}`;
       expect(readJobCredential(forged, KEY, NOW)).toEqual({ ok: false, reason: "the credential's signature does not match" });

