@@ -21,6 +21,10 @@ export type ScriptedTurn =
       usage?: ScriptedUsage;
       /** Runs when this answer is due, before it is sent: something the world does while the agent works. */
       meanwhile?: () => void;
+      /** Streamed answers: wait for `until` before anything is sent ("answer") or after message_start ("content"), a long answer under way. */
+      hold?: { at: "answer" | "content"; until: Promise<void> };
+      /** Streamed answers: drop the connection right after message_start, an answer cut short. */
+      cutAfterStart?: true;
     }
   | { kind: "error"; status: number; type: string; message: string; retryAfterSeconds?: number }
   | { kind: "drop" };
@@ -30,6 +34,8 @@ export interface RecordedModelRequest {
   body: Record<string, unknown>;
   /** From the request's arrival to the end of the answer, in milliseconds (set once answered). */
   durationMs?: number;
+  /** Set when the client hung up before the answer ended. */
+  hungUp?: true;
 }
 
 /**
@@ -125,6 +131,9 @@ export class ModelServer {
     res.once("finish", () => {
       recorded.durationMs = performance.now() - arrived;
     });
+    res.once("close", () => {
+      if (!res.writableFinished) recorded.hungUp = true;
+    });
     const problem = requestProblem(req, body);
     if (problem !== undefined) {
       this.violations.push(problem);
@@ -154,7 +163,7 @@ export class ModelServer {
           ? this.#cache.bill(body, turn.content)
           : { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, ...turn.usage },
     };
-    if (body.stream === true) return streamMessage(res, message);
+    if (body.stream === true) return streamMessage(res, message, turn);
     sendJson(res, 200, message);
   }
 }
@@ -186,11 +195,22 @@ interface StreamedMessage {
 }
 
 /** Sends a message as the API streams it: message_start, then per block start/delta/stop, message_delta, message_stop. */
-function streamMessage(res: ServerResponse, message: StreamedMessage): void {
+async function streamMessage(
+  res: ServerResponse,
+  message: StreamedMessage,
+  turn: { hold?: { at: string; until: Promise<void> }; cutAfterStart?: true },
+): Promise<void> {
+  if (turn.hold?.at === "answer") await turn.hold.until;
+  if (res.destroyed) return;
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
-  const send = (event: string, data: Record<string, unknown>) => res.write(`event: ${event}\ndata: ${JSON.stringify({ type: event, ...data })}\n\n`);
+  const send = (event: string, data: Record<string, unknown>, sent?: () => void) =>
+    res.write(`event: ${event}\ndata: ${JSON.stringify({ type: event, ...data })}\n\n`, sent);
   const { content, stop_reason, usage, ...head } = message;
-  send("message_start", { message: { ...head, content: [], stop_reason: null, usage: { ...usage, output_tokens: 1 } } });
+  const cut = turn.cutAfterStart === true ? () => res.socket?.destroy() : undefined;
+  send("message_start", { message: { ...head, content: [], stop_reason: null, usage: { ...usage, output_tokens: 1 } } }, cut);
+  if (cut !== undefined) return;
+  if (turn.hold?.at === "content") await turn.hold.until;
+  if (res.destroyed) return;
   content.forEach((block, index) => {
     if (block.type === "text") {
       send("content_block_start", { index, content_block: { type: "text", text: "" } });
