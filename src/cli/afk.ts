@@ -41,6 +41,15 @@ async function main(argv: readonly string[]): Promise<number> {
       const { initRunner } = await import("./init-runner.js");
       return initRunner(command, { version: await packageVersion(), out: (text) => console.log(text), err: (text) => console.error(text) });
     }
+    case "job": {
+      const { runJob } = await import("./job.js");
+      // Actions cancels a job with SIGINT, then SIGTERM: the work stops and no result is sent.
+      const controller = new AbortController();
+      const cancel = (signal: NodeJS.Signals): void => controller.abort(new Error(`cancelled (${signal})`));
+      process.once("SIGINT", cancel);
+      process.once("SIGTERM", cancel);
+      return runJob({ env: process.env, out: (line) => console.log(line), err: (line) => console.error(line), signal: controller.signal });
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 
 /** The commands `afk` knows, in the order its help lists them. */
-export const COMMANDS = ["run", "doctor", "init-runner", "help"] as const;
+export const COMMANDS = ["run", "doctor", "init-runner", "job", "help"] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Exit codes of every `afk` command (listed in `afk --help`). */
@@ -28,10 +28,15 @@ export type CliCommand =
   | { kind: "doctor"; job: boolean }
   /** `afk init-runner`: print the runner workflow, or write it into the checkout `write`. */
   | { kind: "init-runner"; write: string | undefined; force: boolean }
-  | { kind: "help"; topic: "afk" | "run" | "doctor" | "init-runner" }
+  /** `afk job`: an afk run's work on a GitHub Actions runner (the runner workflow runs it). */
+  | { kind: "job" }
+  | { kind: "help"; topic: HelpTopic }
   | { kind: "version" }
   /** A usage error; `topic` names the help that explains the right usage. */
-  | { kind: "error"; message: string; topic: "afk" | "run" | "doctor" | "init-runner" };
+  | { kind: "error"; message: string; topic: HelpTopic };
+
+/** The commands with a help of their own, and `afk` itself. */
+export type HelpTopic = "afk" | "run" | "doctor" | "init-runner" | "job";
 
 const EXIT_CODES = `Exit codes:
   ${EXIT.ok}  success (afk run: the tests pass; afk doctor: no check failed)
@@ -45,6 +50,7 @@ Usage:
   afk run (--task "TEXT" | --issue-file FILE) [options]   the agent on a local checkout, gated on its tests
   afk doctor [--job]                                     check this machine and the App's settings (or a runner)
   afk init-runner [--write DIR [--force]]                the workflow that runs agents on GitHub Actions
+  afk job                                                an afk run's work on a GitHub Actions runner (the workflow runs it)
   afk help [COMMAND]                                     this help, or a command's
   afk --version                                          afk's version
 
@@ -120,9 +126,34 @@ Exit codes:
   ${EXIT.failed}  failure: DIR's afk-job.yml differs (run again with --force to replace it) or cannot be written
   ${EXIT.usage}  usage error: unknown option or argument, --force without --write, DIR not a directory`;
 
+/** `afk job --help`. */
+export const JOB_USAGE = `Usage: afk job
+
+Does the work of one afk run on a GitHub Actions runner: the step of afk's runner workflow
+(\`afk init-runner\`) after \`afk doctor --job\`. Reads AFK_URL (afk's public address) and AFK_RUN
+(which run, owner/repo#issue@run-id, from the workflow's input); asks Actions for the job's OIDC
+token (audience: AFK_URL's origin; the workflow's \`permissions: id-token: write\`) and presents it
+at afk's /afk/jobs/start, which answers the job: the repository at the commit afk pinned, the task,
+a read-only token for the clone and a credential for this run. Then clones, runs the agent in the
+bubblewrap sandbox (its model calls go through afk, which holds the key and counts the spend) and
+the repository's tests, heartbeating to afk all along; a heartbeat answered "stop" ends the work.
+Sends the change back to afk as a git bundle with the evidence; afk checks it, pushes it and opens
+the pull request. Pushes nothing itself, holds no key, and prints no token.
+
+afk unreachable or answering 5xx is tried again for about a minute; a refusal is not.
+Clones go to AFK_CACHE_DIR, else RUNNER_TEMP/afk-cache, else the system's temporary directory.
+
+Options:
+  -h, --help   this help
+
+Exit codes:
+  \${EXIT.ok}  success: afk took the result (it reports on the issue), or afk stopped the job
+  \${EXIT.failed}  failure: afk refused the job or its result, could not be reached, or the job was cancelled
+  \${EXIT.usage}  usage error: AFK_URL, AFK_RUN or the OIDC token request missing or wrong, an unknown option or argument`;
+
 /** The help text of a topic. */
-export function helpText(topic: "afk" | "run" | "doctor" | "init-runner"): string {
-  return topic === "run" ? RUN_USAGE : topic === "doctor" ? DOCTOR_USAGE : topic === "init-runner" ? INIT_RUNNER_USAGE : USAGE;
+export function helpText(topic: HelpTopic): string {
+  return topic === "run" ? RUN_USAGE : topic === "doctor" ? DOCTOR_USAGE : topic === "init-runner" ? INIT_RUNNER_USAGE : topic === "job" ? JOB_USAGE : USAGE;
 }
 
 const HELP = { help: { type: "boolean", short: "h" } } as const;
@@ -152,6 +183,8 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       return parseRun(rest);
     case "init-runner":
       return parseInitRunner(rest);
+    case "job":
+      return parseJob(rest);
     default:
       return { kind: "error", message: `unknown command ${JSON.stringify(first)}; the commands are ${COMMANDS.join(", ")}`, topic: "afk" };
   }
@@ -161,7 +194,7 @@ function parseHelp(rest: readonly string[]): CliCommand {
   const [topic, ...extra] = rest.filter((argument) => argument !== "--help" && argument !== "-h");
   if (extra.length > 0) return { kind: "error", message: `afk help takes one command at most (got ${rest.join(" ")})`, topic: "afk" };
   if (topic === undefined || topic === "help") return { kind: "help", topic: "afk" };
-  if (topic === "run" || topic === "doctor" || topic === "init-runner") return { kind: "help", topic };
+  if (topic === "run" || topic === "doctor" || topic === "init-runner" || topic === "job") return { kind: "help", topic };
   return { kind: "error", message: `unknown command ${JSON.stringify(topic)}; the commands are ${COMMANDS.join(", ")}`, topic: "afk" };
 }
 
@@ -171,6 +204,19 @@ function parseDoctor(rest: readonly string[]): CliCommand {
   if (parsed.values.help === true) return { kind: "help", topic: "doctor" };
   if (parsed.positionals.length > 0) return { kind: "error", message: `takes no arguments (got ${parsed.positionals.join(" ")})`, topic: "doctor" };
   return { kind: "doctor", job: parsed.values.job === true };
+}
+
+function parseJob(rest: readonly string[]): CliCommand {
+  const parsed = strictParse(rest, HELP);
+  if (parsed.kind === "error") return { kind: "error", message: parsed.message, topic: "job" };
+  if (parsed.values.help === true) return { kind: "help", topic: "job" };
+  if (parsed.positionals.length > 0)
+    return {
+      kind: "error",
+      message: `takes no arguments (got ${parsed.positionals.join(" ")}); it reads AFK_URL and AFK_RUN from the environment`,
+      topic: "job",
+    };
+  return { kind: "job" };
 }
 
 function parseInitRunner(rest: readonly string[]): CliCommand {

@@ -83,7 +83,7 @@ describe("afk help, version and usage errors", () => {
     "answers a usage error with one line on stderr, nothing on stdout, and exit code 2",
     async () => {
       const cases: Array<[string[], string]> = [
-        [["frob"], 'afk: unknown command "frob"; the commands are run, doctor, init-runner, help (see afk --help)'],
+        [["frob"], 'afk: unknown command "frob"; the commands are run, doctor, init-runner, job, help (see afk --help)'],
         [["run", "--tsk", "x"], 'afk run: unknown option "--tsk" (see afk run --help)'],
         [["run", "--task"], "afk run: --task needs a value (see afk run --help)"],
         [["run"], 'afk run: give exactly one of --task "TEXT" or --issue-file FILE (see afk run --help)'],
