@@ -6,6 +6,14 @@ import type { Executor } from "./run-contract/executor.js";
 import { GITHUB_RETRY, type RetryPolicy } from "./github/transient.js";
 import type { GitHub } from "./github/types.js";
 import { GitHubExecutor } from "./executor/github-executor.js";
+import { ActionsExecutor } from "./executor/actions-executor.js";
+import { costOf, priceOf } from "./executor/agent/model-pricing.js";
+import { getPrivateKey } from "@probot/get-private-key";
+import { jobCredentialKey } from "./actions/job-credential.js";
+import { ModelProxy } from "./actions/model-proxy.js";
+import { OidcVerifier, ReplayGuard } from "./actions/oidc-verifier.js";
+import { JobService } from "./remote-jobs/job-service.js";
+import { jobRoutes } from "./remote-jobs/job-routes.js";
 import { registerRouter } from "./router.js";
 import { Notifier, notifyingObserver } from "./notify/notifier.js";
 import { drainOnSignals } from "./drain-on-signals.js";
@@ -36,6 +44,8 @@ export interface AfkOptions {
   now?: () => Date;
   /** Told of every run state afk writes (before → after); never awaited, its errors only logged. */
   observer?: StateObserver;
+  /** How afk reaches, for its jobs on GitHub Actions, the OIDC issuer's keys and the model behind its proxy; the platform's fetch by default. */
+  fetch?: typeof globalThis.fetch;
   /** How long `/readyz` answers from its last checks before checking again; 5 s by default. */
   readinessCacheMs?: number;
 }
@@ -54,19 +64,23 @@ export function createAfkApp(options: AfkOptions = {}): ApplicationFunction {
     const octokitFor = async (installationId: number) => instrumentOctokit(await app.auth(installationId), metrics);
     const appOctokit = async () => instrumentOctokit(await app.auth(), metrics);
     const botLogin = cachedBotLogin(appOctokit);
+    const local = new GitHubExecutor({
+      settings,
+      anthropicApiKey: env.ANTHROPIC_API_KEY,
+      anthropicBaseUrl: env.ANTHROPIC_BASE_URL,
+      octokitFor,
+      appOctokit,
+      botLogin,
+      secrets: [env.WEBHOOK_SECRET, env.PRIVATE_KEY, env.AFK_NOTIFY_URL].filter((secret): secret is string => secret !== undefined && secret.length > 0),
+      hiddenPaths: env.PRIVATE_KEY_PATH === undefined ? [] : [resolve(env.PRIVATE_KEY_PATH)],
+      log: app.log,
+    });
+    const { actions } = settings.executor;
     const executor =
       options.executor ??
-      new GitHubExecutor({
-        settings,
-        anthropicApiKey: env.ANTHROPIC_API_KEY,
-        anthropicBaseUrl: env.ANTHROPIC_BASE_URL,
-        octokitFor,
-        appOctokit,
-        botLogin,
-        secrets: [env.WEBHOOK_SECRET, env.PRIVATE_KEY, env.AFK_NOTIFY_URL].filter((secret): secret is string => secret !== undefined && secret.length > 0),
-        hiddenPaths: env.PRIVATE_KEY_PATH === undefined ? [] : [resolve(env.PRIVATE_KEY_PATH)],
-        log: app.log,
-      });
+      (actions === undefined
+        ? local
+        : new ActionsExecutor({ executor: settings.executor, actions, local, anthropicApiKey: env.ANTHROPIC_API_KEY, octokitFor, appOctokit }));
     // Notifications ride on the state observer: every run state afk writes, before → after.
     const notifier = settings.notifyUrl === undefined ? undefined : new Notifier({ url: settings.notifyUrl, log: app.log });
     const observer = options.observer ?? (notifier === undefined ? undefined : notifyingObserver(notifier));
@@ -99,6 +113,32 @@ export function createAfkApp(options: AfkOptions = {}): ApplicationFunction {
       { cacheMs: options.readinessCacheMs ?? 5_000, timeoutMs: READINESS_TIMEOUT_MS },
     );
     if (serveHttp(app, appOptions, observabilityHandler({ metrics, readiness }))) metrics.includeProcessMetrics();
+    if (actions !== undefined) {
+      // Jobs on GitHub Actions reach afk here: their start, heartbeats, result and model calls (ADR 0008).
+      const proxy = new ModelProxy({
+        upstreamBaseUrl: env.ANTHROPIC_BASE_URL ?? "https://api.anthropic.com",
+        apiKey: env.ANTHROPIC_API_KEY ?? "",
+        costOf: (model, usage) => {
+          const price = priceOf(model);
+          return price === undefined ? undefined : costOf(usage, price);
+        },
+        log: app.log,
+        ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+      });
+      const jobs = new JobService({
+        runtime: coordinator,
+        actions,
+        executor: local,
+        verifier: new OidcVerifier({ issuer: actions.oidcIssuer, ...(options.fetch === undefined ? {} : { fetch: options.fetch }) }),
+        replay: new ReplayGuard(),
+        credentialKey: jobCredentialKey(appPrivateKey(env)),
+        spend: proxy.ledger,
+        appOctokit,
+        octokitFor,
+      });
+      if (!serveHttp(app, appOptions, jobRoutes(jobs, proxy, app.log)))
+        app.log.error("AFK_EXECUTOR uses GitHub Actions, but this Probot has no HTTP server to answer its jobs on");
+    }
     if (options.recoverOnStart !== false) {
       coordinator.background("recover work after start-up", async () => void (await coordinator.recover()));
     }
@@ -127,6 +167,13 @@ function serveHttp(app: Probot, appOptions: ApplicationFunctionOptions | undefin
     app.log.debug({ err: error }, "afk: no HTTP server to serve /healthz, /readyz and /metrics on");
     return false;
   }
+}
+
+/** The App's private key (PRIVATE_KEY, or the file PRIVATE_KEY_PATH names), from which every replica derives the key of job credentials. */
+function appPrivateKey(env: NodeJS.ProcessEnv): string {
+  const key = getPrivateKey({ env });
+  if (key === null) throw new Error("afk cannot start: AFK_EXECUTOR uses GitHub Actions, which needs the App's private key in PRIVATE_KEY or PRIVATE_KEY_PATH");
+  return key;
 }
 
 function cachedBotLogin(appOctokit: () => Promise<GitHub>): () => Promise<string> {

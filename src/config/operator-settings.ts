@@ -1,7 +1,7 @@
 import { hostname, homedir } from "node:os";
 import { join } from "node:path";
 import picomatch from "picomatch";
-import { notifyUrlProblem } from "./notify-url.js";
+import { isLoopbackHost, notifyUrlProblem } from "./notify-url.js";
 
 /** Settings the operator of an afk installation controls through the environment. */
 export interface OperatorSettings {
@@ -37,7 +37,34 @@ export interface OperatorSettings {
    * interrupted or is merged. Unset = no notifications. A secret: never logged.
    */
   notifyUrl?: string;
+  /**
+   * Where agents run: `local` (this host, the default) or `actions` (jobs in the runner repository,
+   * ADR 0008). `AFK_EXECUTOR`; `AFK_REPO_EXECUTOR=on` lets a repository pick with `executor:` in its afk.yml.
+   */
+  executor: ExecutorSettings;
 }
+
+/** Where agents run, and what the Actions executor needs. */
+export interface ExecutorSettings {
+  /** `AFK_EXECUTOR`: where a run goes when its repository does not choose. */
+  default: "local" | "actions";
+  /** `AFK_REPO_EXECUTOR`: whether a repository's `executor:` in `.github/afk.yml` is honoured. */
+  perRepository: boolean;
+  /** The Actions executor's settings, present when `AFK_RUNNER_REPO` and `AFK_PUBLIC_URL` are set. */
+  actions?: ActionsSettings;
+}
+
+export interface ActionsSettings {
+  /** `AFK_RUNNER_REPO`: `owner/name` of the repository whose `afk-job.yml` afk dispatches; the only one whose jobs it admits. */
+  runnerRepo: string;
+  /** `AFK_PUBLIC_URL`: afk's address as the runner reaches it (the job endpoint, the model proxy, and the OIDC audience). */
+  publicUrl: string;
+  /** `AFK_OIDC_ISSUER`: whose OIDC tokens prove a job; GitHub Actions' by default. */
+  oidcIssuer: string;
+}
+
+/** GitHub Actions' OIDC issuer. */
+export const GITHUB_ACTIONS_OIDC_ISSUER = "https://token.actions.githubusercontent.com";
 
 export class OperatorSettingsError extends Error {
   constructor(readonly problems: string[]) {
@@ -85,6 +112,8 @@ export function readOperatorSettings(env: NodeJS.ProcessEnv): OperatorSettings {
   const notifyProblem = notifyUrl === undefined ? undefined : notifyUrlProblem(notifyUrl);
   if (notifyProblem !== undefined) problems.push(`AFK_NOTIFY_URL ${notifyProblem}`);
 
+  const executor = executorSettings(env, problems);
+
   if (problems.length > 0) throw new OperatorSettingsError(problems);
   return {
     killSwitch,
@@ -100,7 +129,48 @@ export function readOperatorSettings(env: NodeJS.ProcessEnv): OperatorSettings {
     allowHostNetwork,
     shutdownGraceSeconds,
     ...(notifyUrl === undefined ? {} : { notifyUrl }),
+    executor,
   };
+}
+
+function executorSettings(env: NodeJS.ProcessEnv, problems: string[]): ExecutorSettings {
+  const chosen = (env.AFK_EXECUTOR ?? "").trim().toLowerCase() || "local";
+  if (chosen !== "local" && chosen !== "actions") problems.push(`AFK_EXECUTOR=${JSON.stringify(env.AFK_EXECUTOR)} is not local or actions`);
+  const perRepository = onOff(env, "AFK_REPO_EXECUTOR", problems);
+  const runnerRepo = env.AFK_RUNNER_REPO?.trim() ?? "";
+  const publicUrl = (env.AFK_PUBLIC_URL?.trim() ?? "").replace(/\/+$/, "");
+  const oidcIssuer = (env.AFK_OIDC_ISSUER?.trim() || GITHUB_ACTIONS_OIDC_ISSUER).replace(/\/+$/, "");
+  const wanted = chosen === "actions" || perRepository || runnerRepo !== "" || publicUrl !== "";
+  let actions: ActionsSettings | undefined;
+  if (wanted) {
+    const before = problems.length;
+    if (runnerRepo === "") problems.push("AFK_RUNNER_REPO is not set: name the runner repository as owner/name (`afk init-runner` says how to make one)");
+    else if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(runnerRepo)) problems.push(`AFK_RUNNER_REPO=${JSON.stringify(runnerRepo)} is not owner/name`);
+    if (publicUrl === "") problems.push("AFK_PUBLIC_URL is not set: give afk's address as GitHub Actions runners reach it, such as https://afk.example.com");
+    else {
+      const problem = originProblem(publicUrl) ?? (new URL(publicUrl).pathname === "/" ? undefined : `${JSON.stringify(publicUrl)} must have no path`);
+      if (problem !== undefined) problems.push(`AFK_PUBLIC_URL ${problem}`);
+    }
+    const issuerProblem = originProblem(oidcIssuer);
+    if (issuerProblem !== undefined) problems.push(`AFK_OIDC_ISSUER ${issuerProblem}`);
+    if (problems.length === before) actions = { runnerRepo, publicUrl, oidcIssuer };
+  }
+  return { default: chosen === "actions" ? "actions" : "local", perRepository, ...(actions === undefined ? {} : { actions }) };
+}
+
+/** Why an address afk serves or trusts for jobs will not do (undefined when it will): https, or http to a loopback address (tests, a local runner); an origin only, no credentials. */
+function originProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `${JSON.stringify(url)} is not a URL`;
+  }
+  if (parsed.username !== "" || parsed.password !== "") return "must not carry credentials";
+  if (parsed.search !== "" || parsed.hash !== "") return `${JSON.stringify(url)} must not have a query or fragment`;
+  if (parsed.protocol !== "https:" && !(parsed.protocol === "http:" && isLoopbackHost(parsed.hostname)))
+    return `${JSON.stringify(url)} must be https:// (http:// only to 127.0.0.1, ::1 or localhost)`;
+  return undefined;
 }
 
 /** Whether `owner/repo` matches the operator's allowlist (case-insensitive, as GitHub names are). */

@@ -113,6 +113,12 @@ export const repoConfigSchema = z.strictObject({
   network: z.boolean().default(false).describe("Whether agent commands may reach the network (the setup command always may)."),
   plan_approval: z.boolean().default(false).describe("Whether the agent first posts a plan and waits for `/afk approve`."),
   mode: z.enum(["pr", "direct"]).default("pr").describe("`pr` opens a pull request; `direct` pushes to the default branch after the gate."),
+  executor: z
+    .enum(["local", "actions"])
+    .optional()
+    .describe(
+      "Where the agent runs: `local` (afk's own host) or `actions` (a job in the operator's runner repository). Honoured only where the operator allows it (AFK_REPO_EXECUTOR); the operator's AFK_EXECUTOR otherwise.",
+    ),
   trusted: z
     .strictObject({
       users: z.array(z.string().trim().min(1, "must not be empty")).default([]).describe("Logins trusted to start and steer afk even without write access."),

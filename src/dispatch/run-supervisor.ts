@@ -1,4 +1,4 @@
-import { fullName, errorMessage } from "../github/types.js";
+import { fullName, errorMessage, type RepoRef } from "../github/types.js";
 import { DEFAULT_MODEL, type RepoConfig } from "../config/repo-config.js";
 import type { LifecycleEvent } from "../lifecycle/lifecycle.js";
 import type { RunState } from "../lifecycle/run-state.js";
@@ -6,11 +6,14 @@ import { extendLease } from "../lock/lock-record.js";
 import { readLock, renewLock, requestStop } from "../lock/repo-lock.js";
 import type { RunOutcomeLabel } from "../observability/metrics.js";
 import { runEndRecord, runStartRecord } from "../observability/run-record.js";
-import type { JobContext, RunOutcome } from "../run-contract/executor.js";
+import type { JobContext, RunJob, RunOutcome } from "../run-contract/executor.js";
 import type { DeliveryContext } from "./delivery-context.js";
 import { ProgressWriter } from "./progress-writer.js";
 import { RunQueue } from "./run-queue.js";
 import type { Lease, Runtime } from "./runtime.js";
+
+/** How long a dispatched job has for a runner to pick it up and send its first heartbeat. */
+export const JOB_PICKUP_SECONDS = 600;
 
 /** Why a run's signal was aborted. */
 export class RunAbort extends Error {
@@ -100,20 +103,7 @@ export class RunSupervisor {
       try {
         outcome = controller.signal.aborted
           ? { status: "failed", message: `The run was aborted before it began: ${abortMessage(controller.signal)}`, retryable: true }
-          : await services.executor.execute(
-              {
-                repo: context.repo,
-                issue: started.issue,
-                runId: started.runId,
-                trigger: { actor: started.trigger.actor, at: started.trigger.at, bodyDigest: started.trigger.bodyDigest },
-                config,
-                model: config.model ?? services.settings.model ?? DEFAULT_MODEL,
-                signal: controller.signal,
-                kind: started.job,
-                context: jobContext(started),
-              },
-              progress.reporter(),
-            );
+          : await services.executor.execute(runJobOf(context.repo, started, config, services.settings.model, controller.signal), progress.reporter());
       } catch (error) {
         outcome = { status: "failed", message: `The executor crashed: ${errorMessage(error)}`, retryable: true };
       } finally {
@@ -125,6 +115,7 @@ export class RunSupervisor {
       if (outcome.status === "dispatched") {
         // The job runs on in afk's runner repository (its heartbeats hold the lock from now on): recorded, not ended.
         services.log.info({ ...identity, runnerRepo: outcome.remote.runnerRepo, workflowRunId: outcome.remote.workflowRunId }, "afk run dispatched");
+        await this.#leaseForPickup(context, lease);
         await this.#settle(context, progress, commentId, { kind: "job-finished", outcome }, lease);
         // A stop that came while it was being dispatched reaches it now: the workflow run is cancelled and the run ends.
         if (abort?.kind === "stop" && !lease.lost)
@@ -161,6 +152,25 @@ export class RunSupervisor {
       return "stopping";
     }
     return "nobody";
+  }
+
+  /** A runner may take minutes to pick a dispatched job up: the lease covers that; the job's heartbeats renew it from there. */
+  async #leaseForPickup(context: DeliveryContext, lease: Lease): Promise<void> {
+    if (lease.lost) return;
+    const seconds = Math.max(this.#rt.services.settings.lockLeaseSeconds, JOB_PICKUP_SECONDS);
+    const next = extendLease(lease.holder, context.now(), seconds);
+    try {
+      const result = await renewLock(context.octokit, context.repo, lease.sha, next, context.now());
+      if (result.kind === "renewed") {
+        lease.sha = result.sha;
+        lease.holder = next;
+      }
+    } catch (error) {
+      context.log.warn(
+        { err: error, repo: fullName(context.repo) },
+        "afk could not lengthen a dispatched job's lease; it ends at the usual time unless the job heartbeats first",
+      );
+    }
   }
 
   async #renew(context: DeliveryContext, lease: Lease, controller: AbortController): Promise<void> {
@@ -207,6 +217,21 @@ export class RunSupervisor {
 
 function abortMessage(signal: AbortSignal): string {
   return signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
+}
+
+/** The job of a run as an executor gets it, from the run's state and the repository's config. */
+export function runJobOf(repo: RepoRef, state: RunState, config: RepoConfig, operatorModel: string | undefined, signal: AbortSignal): RunJob {
+  return {
+    repo,
+    issue: state.issue,
+    runId: state.runId,
+    trigger: { actor: state.trigger.actor, at: state.trigger.at, bodyDigest: state.trigger.bodyDigest },
+    config,
+    model: config.model ?? operatorModel ?? DEFAULT_MODEL,
+    signal,
+    kind: state.job,
+    context: jobContext(state),
+  };
 }
 
 /** What a queued job continues, from its run's state. */

@@ -1,16 +1,27 @@
 import type { Logger } from "probot";
 import type { OperatorSettings } from "../config/operator-settings.js";
-import { formatDiscussion, IssueChangedError, readIssueContext } from "../github/issue-context.js";
+import { formatDiscussion, IssueChangedError, readIssueContext, type IssueContext } from "../github/issue-context.js";
 import { createScopedToken } from "../github/installation-token.js";
 import { errorMessage, fullName, type GitHub } from "../github/types.js";
-import type { Executor, RunJob, RunOutcome, RunReporter } from "../run-contract/executor.js";
-import { knownModels, priceOf } from "./agent/model-pricing.js";
+import type { Executor, RemoteJob, RunJob, RunOutcome, RunReporter, Spend } from "../run-contract/executor.js";
+import type { JobResult, TaskSpec } from "../run-contract/job-protocol.js";
 import { carryOutDelivery } from "./carry-out-delivery.js";
 import { planDelivery } from "./delivery-plan.js";
 import { gatherTask, renderTask } from "./gather-task.js";
 import { runReadOnlyJob } from "./read-only-job.js";
+import { isFollowUp, preflight } from "./run-preflight.js";
 import { runAgentInWorktree, type AgentRunInput } from "./run-agent-in-worktree.js";
-import { WorkspaceCache, type Worktree } from "./workspace.js";
+import type { ImplementResult } from "./implement-result.js";
+import { ChangeBundleRefused, WorkspaceCache, type Worktree } from "./workspace.js";
+
+/** What a job needs from GitHub before any clone. */
+interface Prepared {
+  octokit: GitHub;
+  botLogin: string;
+  issue: IssueContext;
+  repository: { cloneUrl: string; defaultBranch: string };
+  task: TaskSpec;
+}
 
 export interface GitHubExecutorDeps {
   settings: OperatorSettings;
@@ -49,65 +60,23 @@ export class GitHubExecutor implements Executor {
   }
 
   async execute(job: RunJob, reporter: RunReporter): Promise<RunOutcome> {
-    const apiKey = this.#deps.anthropicApiKey;
-    if (apiKey === undefined || apiKey.trim() === "") {
-      return {
-        status: "failed",
-        retryable: true,
-        message: "ANTHROPIC_API_KEY is not set in this afk installation, so the agent cannot run. The operator must set it; then comment `/afk retry`.",
-      };
-    }
-    const price = priceOf(job.model);
-    if (price === undefined) {
-      return {
-        status: "failed",
-        retryable: false,
-        message: `afk has no price for the model \`${job.model}\`, so it cannot hold the run to \`budget.max_usd\`. Use one of: ${knownModels().join(", ")} (\`model\` in .github/afk.yml or AFK_MODEL).`,
-      };
-    }
+    const apiKey = this.#deps.anthropicApiKey ?? "";
+    const ready = preflight(job, apiKey);
+    if ("refused" in ready) return ready.refused;
+    const { price } = ready;
     const { config } = job;
-    const octokit = await this.#deps.octokitFor(job.repo.installationId);
-    const botLogin = await this.#deps.botLogin();
-    const followUp = job.kind === "fix-ci" || job.kind === "rework";
-    // A fix continues afk's branch (or, in direct mode, the default branch); a rework needs afk's pull request.
-    if (followUp && (job.context.branch === undefined || (job.kind === "rework" && job.context.pullRequest === undefined))) {
-      return {
-        status: "failed",
-        retryable: false,
-        message: `afk has no branch${job.kind === "rework" ? " or pull request" : ""} to continue for this ${job.kind} job; comment \`/afk retry\` to start over.`,
-      };
-    }
-    // What the agent will read comes first: an issue changed since the request ends the run before any clone.
-    let issue;
-    try {
-      // Every job of a run, follow-ups included, reads only the issue text the trusted person asked about.
-      issue = await readIssueContext(octokit, job.repo, job.issue, {
-        trust: config.trusted,
-        botLogin,
-        requestedAt: job.trigger.at,
-        bodyDigest: job.trigger.bodyDigest,
-      });
-    } catch (error) {
-      if (error instanceof IssueChangedError) return { status: "failed", retryable: false, message: error.message };
-      throw error;
-    }
-    const { data: repository } = await octokit.rest.repos.get({ owner: job.repo.owner, repo: job.repo.repo });
-    const task = await gatherTask(job, octokit, botLogin, {
-      repository: fullName(job.repo),
-      issue_number: String(issue.number),
-      issue_title: issue.title,
-      issue_body: issue.body.length > 0 ? issue.body : "(no description)",
-      discussion: formatDiscussion(issue),
-    });
-    if (task.kind === "refused") return { status: "failed", retryable: false, message: task.message };
+    const prepared = await this.#prepare(job);
+    if ("refused" in prepared) return prepared.refused;
+    const { octokit, botLogin, issue, repository, task } = prepared;
+    const followUp = isFollowUp(job);
     const readToken = await this.#token(job, "read");
     const secrets = [...this.#deps.secrets, apiKey, readToken];
 
     await reporter.phase("workspace");
     let worktree: Worktree;
-    const ref = followUp ? (job.context.branch ?? repository.default_branch) : repository.default_branch;
+    const ref = followUp ? (job.context.branch ?? repository.defaultBranch) : repository.defaultBranch;
     try {
-      worktree = await this.#workspaces.open({ cloneUrl: repository.clone_url, auth: { token: readToken }, ref, runId: job.runId, signal: job.signal });
+      worktree = await this.#workspaces.open({ cloneUrl: repository.cloneUrl, auth: { token: readToken }, ref, runId: job.runId, signal: job.signal });
     } catch (error) {
       return { status: "failed", retryable: true, message: `afk could not prepare a worktree of ${fullName(job.repo)} at \`${ref}\`: ${errorMessage(error)}` };
     }
@@ -115,11 +84,11 @@ export class GitHubExecutor implements Executor {
       const agentInput: AgentRunInput = {
         worktree,
         // A follow-up works on afk's own branch, which the agent wrote: its setup must not fill the shared cache.
-        packageCache: { path: this.#workspaces.packageCachePath(repository.clone_url), shared: !followUp },
+        packageCache: { path: this.#workspaces.packageCachePath(repository.cloneUrl), shared: !followUp },
         config,
         model: job.model,
         price,
-        task: () => renderTask(task.spec, worktree.path),
+        task: () => renderTask(task, worktree.path),
         modelAccess: { apiKey, baseUrl: this.#deps.anthropicBaseUrl, maxRetries: this.#deps.settings.modelRetries },
         allowUnsandboxed: this.#deps.settings.allowUnsandboxed,
         allowHostNetwork: this.#deps.settings.allowHostNetwork,
@@ -144,7 +113,7 @@ export class GitHubExecutor implements Executor {
         model: job.model,
         config,
         context: job.context,
-        defaultBranch: repository.default_branch,
+        defaultBranch: repository.defaultBranch,
         baseSha: worktree.baseSha,
         result: run.result,
         spend: run.spend,
@@ -155,7 +124,124 @@ export class GitHubExecutor implements Executor {
         octokit,
         reporter,
         worktree,
-        cloneUrl: repository.clone_url,
+        cloneUrl: repository.cloneUrl,
+        pushToken: () => this.#token(job, "write"),
+        botLogin,
+        log: this.#deps.log,
+      });
+    } finally {
+      await worktree.remove().catch((error: unknown) => this.#deps.log.warn({ err: error, runId: job.runId }, "afk could not remove a worktree"));
+    }
+  }
+
+  /**
+   * What a job needs from GitHub before any clone: the issue as the trusted person saw it (a changed
+   * issue ends the run here), the repository, and the task. Shared by a local run and a remote job's start.
+   */
+  async #prepare(job: RunJob): Promise<{ refused: RunOutcome } | Prepared> {
+    const octokit = await this.#deps.octokitFor(job.repo.installationId);
+    const botLogin = await this.#deps.botLogin();
+    let issue: IssueContext;
+    try {
+      // Every job of a run, follow-ups included, reads only the issue text the trusted person asked about.
+      issue = await readIssueContext(octokit, job.repo, job.issue, {
+        trust: job.config.trusted,
+        botLogin,
+        requestedAt: job.trigger.at,
+        bodyDigest: job.trigger.bodyDigest,
+      });
+    } catch (error) {
+      if (error instanceof IssueChangedError) return { refused: { status: "failed", retryable: false, message: error.message } };
+      throw error;
+    }
+    const { data: repository } = await octokit.rest.repos.get({ owner: job.repo.owner, repo: job.repo.repo });
+    const task = await gatherTask(job, octokit, botLogin, {
+      repository: fullName(job.repo),
+      issue_number: String(issue.number),
+      issue_title: issue.title,
+      issue_body: issue.body.length > 0 ? issue.body : "(no description)",
+      discussion: formatDiscussion(issue),
+    });
+    if (task.kind === "refused") return { refused: { status: "failed", retryable: false, message: task.message } };
+    return { octokit, botLogin, issue, repository: { cloneUrl: repository.clone_url, defaultBranch: repository.default_branch }, task: task.spec };
+  }
+
+  /**
+   * A remote job's task and a token to clone with (`contents: read` on the one repository), or why the
+   * job cannot start (the issue changed, afk has no key or no price for the model).
+   */
+  async remoteTask(job: RunJob): Promise<{ refused: RunOutcome } | { task: TaskSpec; cloneUrl: string; readToken: string }> {
+    const ready = preflight(job, this.#deps.anthropicApiKey);
+    if ("refused" in ready) return ready;
+    const prepared = await this.#prepare(job);
+    if ("refused" in prepared) return prepared;
+    return { task: prepared.task, cloneUrl: prepared.repository.cloneUrl, readToken: await this.#token(job, "read") };
+  }
+
+  /**
+   * Delivers what a job on GitHub Actions returned (ADR 0008) as a local run's change is delivered: its
+   * bundle goes into a worktree of afk's own at the base afk pinned (refused unless it is one commit on
+   * that base), then through the same plan and checks (gitlinks, protected paths, CI-skip markers, inert
+   * text), committed and pushed by afk with its own token. `spend` is afk's own count, from its model
+   * proxy; the gate's result is the job's word (CI on the pull request judges again).
+   */
+  async deliverRemote(job: RunJob, remote: RemoteJob, returned: JobResult, spend: Spend, reporter: RunReporter): Promise<RunOutcome> {
+    const { outcome } = returned;
+    if (outcome.kind === "not-started")
+      return outcome.retryable
+        ? { status: "failed", retryable: true, message: outcome.reason, spend }
+        : { status: "escalated", message: outcome.reason, spend };
+    const prepared = await this.#prepare(job);
+    if ("refused" in prepared) return { ...prepared.refused, spend };
+    const { octokit, botLogin, issue, repository } = prepared;
+    const readToken = await this.#token(job, "read");
+    let worktree: Worktree;
+    try {
+      worktree = await this.#workspaces.open({
+        cloneUrl: repository.cloneUrl,
+        auth: { token: readToken },
+        ref: remote.baseSha,
+        runId: job.runId,
+        signal: job.signal,
+      });
+    } catch (error) {
+      return {
+        status: "failed",
+        retryable: true,
+        spend,
+        message: `afk could not prepare a worktree of ${fullName(job.repo)} at ${remote.baseSha.slice(0, 12)}: ${errorMessage(error)}`,
+      };
+    }
+    try {
+      if (returned.bundle !== undefined) {
+        try {
+          await worktree.applyChangeBundle(Buffer.from(returned.bundle, "base64"));
+        } catch (error) {
+          if (!(error instanceof ChangeBundleRefused)) throw error;
+          return { status: "escalated", spend, message: `afk refused the change the job returned: ${error.message}. Nothing was pushed.` };
+        }
+      }
+      const plan = planDelivery({
+        kind: job.kind,
+        issue: job.issue,
+        issueTitle: issue.title,
+        runId: job.runId,
+        requestedBy: job.trigger.actor,
+        model: job.model,
+        config: job.config,
+        context: job.context,
+        defaultBranch: repository.defaultBranch,
+        baseSha: remote.baseSha,
+        result: implementResultOf(outcome.result),
+        spend,
+        transcriptTail: outcome.transcriptTail,
+      });
+      return await carryOutDelivery(plan, {
+        job,
+        octokit,
+        reporter,
+        worktree,
+        cloneUrl: repository.cloneUrl,
         pushToken: () => this.#token(job, "write"),
         botLogin,
         log: this.#deps.log,
@@ -169,5 +255,16 @@ export class GitHubExecutor implements Executor {
     const app = await this.#deps.appOctokit();
     const token = await createScopedToken(app, job.repo.installationId, job.repo.repo, { contents: level });
     return token.token;
+  }
+}
+
+/** The job's account of the agent and the gate, as afk's own implement result (a gate not reached is `undefined`). */
+function implementResultOf(result: Extract<JobResult["outcome"], { kind: "implemented" }>["result"]): ImplementResult {
+  switch (result.kind) {
+    case "budget":
+    case "model-error":
+      return { ...result, gate: result.gate };
+    default:
+      return result;
   }
 }

@@ -52,7 +52,13 @@ export const runStateSchema = z.object({
   spend: z.object({ usd: z.number().nonnegative(), turns: z.number().int().nonnegative() }).optional(),
   branch: z.string().optional(),
   /** Where the job runs when afk dispatched it to its runner repository (ADR 0008); gone once the run settles. */
-  remote: z.object({ runnerRepo: z.string().regex(REPO_FULL_NAME), workflowRunId: z.number().int().positive() }).optional(),
+  remote: z
+    .object({
+      runnerRepo: z.string().regex(REPO_FULL_NAME),
+      workflowRunId: z.number().int().positive(),
+      baseSha: z.string().regex(/^[0-9a-f]{40}$/),
+    })
+    .optional(),
   pullRequest: z.object({ number: z.number().int().positive(), url: z.url(), draft: z.boolean(), nodeId: z.string().min(1).optional() }).optional(),
   /** The `afk` check run on the pull request's head. */
   checkRunId: z.number().int().positive().optional(),

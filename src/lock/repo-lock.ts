@@ -1,5 +1,5 @@
 import { errorStatus, fullName, type GitHub, type RepoRef } from "../github/types.js";
-import { decodeLockMessage, encodeLockMessage, isExpired, LOCK_REF, type LockHolder, type LockRecord, type LockView } from "./lock-record.js";
+import { decodeLockMessage, encodeLockMessage, extendLease, isExpired, LOCK_REF, type LockHolder, type LockRecord, type LockView } from "./lock-record.js";
 
 /**
  * A repository's lock, kept on GitHub as the ref `refs/afk/lock`. Every change
@@ -100,6 +100,23 @@ export async function renewLock(octokit: GitHub, repo: RepoRef, sha: string, hol
   const view = await readLock(octokit, repo, now);
   if (view.status === "held" && view.holder.runId === holder.runId && view.holder.stopRequested) {
     return { kind: "stop-requested", sha: view.sha };
+  }
+  return { kind: "lost" };
+}
+
+/**
+ * Extends the lease of `runId` from the lock as it stands now, for a job that no process of afk's holds
+ * (it runs in the runner repository and heartbeats to whichever replica answers, ADR 0008). Two
+ * heartbeats at once both read, one moves the ref, the other reads again. A stop request or a lock
+ * held by another run (or none) is reported, never overwritten.
+ */
+export async function renewLeaseOf(octokit: GitHub, repo: RepoRef, runId: string, now: Date, leaseSeconds: number): Promise<RenewResult> {
+  for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt += 1) {
+    const view = await readLock(octokit, repo, now);
+    if (view.status !== "held" || view.holder.runId !== runId) return { kind: "lost" };
+    if (view.holder.stopRequested) return { kind: "stop-requested", sha: view.sha };
+    const renewed = await renewLock(octokit, repo, view.sha, extendLease(view.holder, now, leaseSeconds), now);
+    if (renewed.kind !== "lost") return renewed;
   }
   return { kind: "lost" };
 }

@@ -92,6 +92,8 @@ export interface RemoteJob {
   /** `owner/name` of the runner repository. */
   runnerRepo: string;
   workflowRunId: number;
+  /** The commit the job works from (afk pinned it when it dispatched); the change it returns must sit on it. */
+  baseSha: string;
 }
 
 /**

@@ -80,6 +80,8 @@ export interface AfkStartOptions {
   now?: () => Date;
   observer?: StateObserver;
   readinessCacheMs?: number;
+  /** How afk reaches the OIDC issuer and the model behind its job proxy (the emulator and model server need `loopbackFetch` under nock). */
+  fetch?: typeof globalThis.fetch;
 }
 
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
@@ -140,6 +142,7 @@ export function testAfkApp(options: AfkStartOptions, defaultReplicaId: string): 
     ...(options.renewEveryMs === undefined ? {} : { renewEveryMs: options.renewEveryMs }),
     ...(options.observer === undefined ? {} : { observer: options.observer }),
     ...(options.readinessCacheMs === undefined ? {} : { readinessCacheMs: options.readinessCacheMs }),
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
     recoverOnStart: options.recoverOnStart ?? false,
     retry: TEST_RETRY,
     ...(options.now === undefined ? {} : { now: options.now }),

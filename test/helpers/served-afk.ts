@@ -21,7 +21,7 @@ export interface ServedAfk extends AfkInstance {
  * Starts afk the way `probot run` does (Probot's `Server`, the app function loaded into it, then
  * `start()`), pointed at the emulator as at GitHub Enterprise Server, on a free loopback port.
  */
-export async function startServedAfk(emulator: GitHubEmulator, options: AfkStartOptions = {}): Promise<ServedAfk> {
+export async function startServedAfk(emulator: GitHubEmulator, options: AfkStartOptions & { port?: number } = {}): Promise<ServedAfk> {
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -30,7 +30,7 @@ export async function startServedAfk(emulator: GitHubEmulator, options: AfkStart
     },
   });
   const log = pino({ level: "info" }, sink);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const server = new Server({
     Probot: Probot.defaults({
       appId: emulator.appId,

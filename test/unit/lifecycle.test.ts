@@ -37,7 +37,7 @@ const running: RunState = startedState(
 );
 
 const pushed = (head: string): RunOutcome => ({ status: "waiting", message: "pushed", headSha: head, pullRequest: PR, branch: "afk/3-x" });
-const REMOTE = { runnerRepo: "ops/afk-runner", workflowRunId: 4242 };
+const REMOTE = { runnerRepo: "ops/afk-runner", workflowRunId: 4242, baseSha: "b".repeat(40) };
 const dispatched: RunOutcome = { status: "dispatched", message: "The job runs as workflow run 4242 of ops/afk-runner.", remote: REMOTE };
 
 /** Whether the run holds the lock after `effects`: a release must free a lock it held. */

@@ -17,7 +17,34 @@ describe("operator settings", () => {
       modelRetries: 4,
       allowHostNetwork: false,
       shutdownGraceSeconds: 30,
+      executor: { default: "local", perRepository: false },
     });
+  });
+
+  it("runs agents on GitHub Actions only with a runner repository and afk's public address, and says what is missing", () => {
+    const ready = readOperatorSettings({ AFK_EXECUTOR: "actions", AFK_RUNNER_REPO: "ops/afk-runner", AFK_PUBLIC_URL: "https://afk.example.com/" });
+    expect(ready.executor).toEqual({
+      default: "actions",
+      perRepository: false,
+      actions: { runnerRepo: "ops/afk-runner", publicUrl: "https://afk.example.com", oidcIssuer: "https://token.actions.githubusercontent.com" },
+    });
+    expect(() => readOperatorSettings({ AFK_EXECUTOR: "actions" })).toThrow(/AFK_RUNNER_REPO is not set[\s\S]*AFK_PUBLIC_URL is not set/);
+    expect(() => readOperatorSettings({ AFK_EXECUTOR: "kubernetes" })).toThrow(/AFK_EXECUTOR="kubernetes" is not local or actions/);
+    // The job endpoint and the model proxy are reached over https; http only to this machine (a local runner, tests).
+    expect(() => readOperatorSettings({ AFK_EXECUTOR: "actions", AFK_RUNNER_REPO: "ops/r", AFK_PUBLIC_URL: "http://afk.example.com" })).toThrow(
+      /AFK_PUBLIC_URL "http:\/\/afk.example.com" must be https:\/\//,
+    );
+    expect(() => readOperatorSettings({ AFK_EXECUTOR: "actions", AFK_RUNNER_REPO: "ops/r", AFK_PUBLIC_URL: "https://afk.example.com/hooks" })).toThrow(
+      /must have no path/,
+    );
+    expect(() => readOperatorSettings({ AFK_EXECUTOR: "actions", AFK_RUNNER_REPO: "ops", AFK_PUBLIC_URL: "https://a.example" })).toThrow(
+      /AFK_RUNNER_REPO="ops" is not owner\/name/,
+    );
+    expect(
+      readOperatorSettings({ AFK_EXECUTOR: "actions", AFK_RUNNER_REPO: "ops/r", AFK_PUBLIC_URL: "http://127.0.0.1:3000" }).executor.actions?.publicUrl,
+    ).toBe("http://127.0.0.1:3000");
+    // A repository may choose only where the operator lets it, and that needs the runner repository too.
+    expect(() => readOperatorSettings({ AFK_REPO_EXECUTOR: "on" })).toThrow(/AFK_RUNNER_REPO is not set/);
   });
 
   it("reads AFK_ALLOW_UNSANDBOXED only as an explicit on, and rejects anything unclear", () => {

@@ -96,6 +96,7 @@ describe("repository config (.github/afk.yml)", () => {
         "budget",
         "ci",
         "commands",
+        "executor",
         "fix_forward",
         "gate",
         "labels",

@@ -1,4 +1,5 @@
 import {
+  branchSha,
   commitObject,
   deletePath,
   flatten,
@@ -140,7 +141,8 @@ function createCommit(store: EmulatorStore, ctx: RequestContext): Reply {
 function getRef(store: EmulatorStore, ctx: RequestContext): Reply {
   const repo = ctx.repo();
   const name = `refs/${ctx.params.ref ?? ""}`;
-  const sha = repo.refs.get(name);
+  // A branch is the real repository's when one stands behind (pushes go there), as `branches/{branch}` reads it.
+  const sha = name.startsWith("refs/heads/") ? branchSha(repo, name.slice("refs/heads/".length)) : repo.refs.get(name);
   if (sha === undefined) throw notFound();
   return ok(refJson(store, repo, name, sha));
 }

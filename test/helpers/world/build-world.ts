@@ -85,7 +85,7 @@ export interface World {
   /** afk in this process, deliveries through `probot.receive`. */
   startAfk(options?: AfkStartOptions): Promise<AfkInstance>;
   /** afk in this process on Probot's own HTTP server, deliveries signed over HTTP. */
-  serveAfk(options?: AfkStartOptions): Promise<ServedAfk>;
+  serveAfk(options?: AfkStartOptions & { port?: number }): Promise<ServedAfk>;
   /** afk as users start it, `npm start` in a process of its own. */
   startAppProcess(options?: AppProcessStart): Promise<AppProcess>;
   /** Stops `resource` when the world closes, before the model, git and GitHub go. */

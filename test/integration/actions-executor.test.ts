@@ -1,0 +1,164 @@
+// afk's Actions executor through the App, on Probot's own HTTP server (ADR 0008): a label dispatches
+// afk's workflow in the runner repository; the job proves itself with its OIDC token, gets its spec,
+// runs the agent in its sandbox, heartbeats, and hands back a bundle that afk checks, pushes and opens
+// a pull request for. Then the attacker's variants against the same endpoints.
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { requestIdToken } from "../../src/actions/id-token-request.js";
+import { RUN_INPUT, RUNNER_WORKFLOW_PATH, runnerWorkflow } from "../../src/actions/runner-workflow.js";
+import { runJobSpec } from "../../src/executor/run-job-spec.js";
+import { JOB_PATHS, jobSpecSchema, type JobResult, type JobSpec } from "../../src/run-contract/job-protocol.js";
+import { testPrivateKey } from "../helpers/afk-harness.js";
+import { AFK_VERSION } from "../helpers/afk-cli.js";
+import { freePort } from "../helpers/app-process.js";
+import type { WorkflowDispatch } from "../helpers/emulator/index.js";
+import { loopbackFetch } from "../helpers/emulator/loopback-fetch.js";
+import { DEFAULT_PERMISSIONS } from "../helpers/emulator/store.js";
+import { endTurn, toolTurn } from "../helpers/git-scenario.js";
+import type { ScriptedTurn } from "../helpers/model-server.js";
+import { runStateOf } from "../helpers/run-state-of.js";
+import { FULL_NAME, INSTALLATION_ID, OWNER, scenarioOn, scenarioWorld, type Scenario } from "../helpers/scenario.js";
+import { waitFor } from "../helpers/wait-for.js";
+import { buildWorld, type World } from "../helpers/world/build-world.js";
+import { closeWorldsAfterEach } from "../helpers/world/use-world.js";
+
+const RUNNER = `${OWNER}/afk-runner`;
+const keep = closeWorldsAfterEach();
+
+interface ActionsWorld {
+  world: World;
+  scenario: Scenario;
+  afkUrl: string;
+  /** The workflow runs afk dispatched, as the runner sees them. */
+  dispatches: WorkflowDispatch[];
+}
+
+/** The fixture project with a scripted model, afk served over HTTP with AFK_EXECUTOR=actions, and the runner repository with afk's workflow. */
+async function actionsWorld(script: ScriptedTurn[], config?: string): Promise<ActionsWorld> {
+  const port = await freePort();
+  const afkUrl = `http://127.0.0.1:${port}`;
+  const world = keep(await buildWorld(scenarioWorld({ git: true, model: script, ...(config === undefined ? {} : { config }) })));
+  world.github.addRepo({ owner: OWNER, name: "afk-runner", installationId: INSTALLATION_ID, files: { [RUNNER_WORKFLOW_PATH]: runnerWorkflow(AFK_VERSION) } });
+  world.github.setInstallationPermissions(INSTALLATION_ID, { ...DEFAULT_PERMISSIONS, actions: "write" });
+  const dispatches: WorkflowDispatch[] = [];
+  world.github.onWorkflowDispatch((dispatch) => void dispatches.push(dispatch));
+  const served = await world.serveAfk({
+    port,
+    fetch: loopbackFetch,
+    env: {
+      AFK_EXECUTOR: "actions",
+      AFK_RUNNER_REPO: RUNNER,
+      AFK_PUBLIC_URL: afkUrl,
+      AFK_OIDC_ISSUER: world.github.oidc.issuer,
+      PRIVATE_KEY: testPrivateKey(),
+    },
+  });
+  return { world, scenario: scenarioOn(world, served), afkUrl, dispatches };
+}
+
+/** A POST to afk's job endpoint as the job makes it. */
+async function post(url: string, bearer: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await loopbackFetch(url, {
+    method: "POST",
+    headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** The job's OIDC token for a workflow run, with afk's audience, as `afk job` asks Actions for it. */
+function oidcToken(world: World, dispatch: WorkflowDispatch, audience: string): Promise<string> {
+  const request = world.github.idTokenRequest(dispatch.repository, dispatch.run.id);
+  return requestIdToken({ ACTIONS_ID_TOKEN_REQUEST_URL: request.url, ACTIONS_ID_TOKEN_REQUEST_TOKEN: request.token }, audience, loopbackFetch);
+}
+
+async function startJob(actions: ActionsWorld, dispatch: WorkflowDispatch): Promise<JobSpec> {
+  const token = await oidcToken(actions.world, dispatch, actions.afkUrl);
+  const started = await post(`${actions.afkUrl}${JOB_PATHS.start}`, token, { v: 1, run: dispatch.run.inputs[RUN_INPUT] });
+  expect(started.status, JSON.stringify(started.body)).toBe(200);
+  return jobSpecSchema.parse(started.body);
+}
+
+/** The runner's work for a spec: the same code `afk job` runs. */
+function work(world: World, spec: JobSpec): Promise<JobResult> {
+  return runJobSpec(spec, {
+    cacheDir: join(world.root, "runner-cache"),
+    allowUnsandboxed: false,
+    allowHostNetwork: false,
+    modelRetries: 0,
+    signal: AbortSignal.timeout(120_000),
+  });
+}
+
+function show(remote: string, spec: string): string {
+  return execFileSync("git", ["--git-dir", remote, "show", spec], { encoding: "utf8" });
+}
+
+const MULTIPLY = toolTurn("str_replace_based_edit_tool", {
+  command: "str_replace",
+  path: "src/math.js",
+  old_str: "export function add",
+  new_str: "export function multiply(a, b) {\n  return a * b;\n}\n\nexport function add",
+});
+
+describe("the Actions executor, through the App", () => {
+  it("label → dispatch → the job's spec → agent and gate on the runner → bundle → afk pushes and opens the pull request", async () => {
+    const actions = await actionsWorld([MULTIPLY, endTurn("Added multiply.", { input_tokens: 1000, output_tokens: 100 })]);
+    const { world, scenario, afkUrl } = actions;
+    const issue = scenario.issue({ title: "Add a multiply function", body: "We need multiply(a, b)." });
+    await scenario.label(issue, "wes-write");
+    await waitFor(() => actions.dispatches.length === 1, "afk to dispatch the job");
+    const [dispatch] = actions.dispatches;
+    if (dispatch === undefined) throw new Error("no dispatch");
+    const state = runStateOf(scenario, issue);
+    // One input, naming the run; the run is running with the workflow run recorded, and nothing ran on afk's host.
+    expect(dispatch.repository).toBe(RUNNER);
+    expect(dispatch.run.inputs).toEqual({ [RUN_INPUT]: `${FULL_NAME}#${issue}@${state?.runId}` });
+    expect(state).toMatchObject({ status: "running", remote: { runnerRepo: RUNNER, workflowRunId: dispatch.run.id } });
+    expect(world.model.requests).toHaveLength(0);
+
+    const spec = await startJob(actions, dispatch);
+    expect(spec).toMatchObject({
+      runId: state?.runId,
+      repository: { fullName: FULL_NAME },
+      baseSha: state?.remote?.baseSha,
+      modelBaseUrl: `${afkUrl}/afk/jobs/model`,
+    });
+    // The read token reads the one repository and can write nothing.
+    const token = world.github.tokens.find((issued) => issued.token === spec.readToken);
+    expect(token).toMatchObject({ repositories: ["app"], permissions: { metadata: "read", contents: "read" } });
+    expect(JSON.stringify(spec)).not.toContain(world.appEnv.ANTHROPIC_API_KEY);
+
+    const beat = await post(`${afkUrl}${JOB_PATHS.heartbeat}`, spec.jobCredential, { v: 1, phase: "agent" });
+    expect(beat).toEqual({ status: 200, body: { kind: "continue" } });
+    const result = await work(world, spec);
+    expect(result.outcome, JSON.stringify(result.outcome)).toMatchObject({ kind: "implemented", result: { kind: "passed" } });
+    // The model was reached through afk's proxy with afk's key; the job's credential never went further.
+    expect(world.model.requests.map((request) => request.headers["x-api-key"])).toEqual([world.appEnv.ANTHROPIC_API_KEY, world.appEnv.ANTHROPIC_API_KEY]);
+    expect(JSON.stringify(world.model.requests.map((request) => request.headers))).not.toContain(spec.jobCredential);
+
+    const answered = await post(`${afkUrl}${JOB_PATHS.result}`, spec.jobCredential, result);
+    expect(answered.status, JSON.stringify(answered.body)).toBe(200);
+    await scenario.afk.idle();
+    const settled = runStateOf(scenario, issue);
+    expect(settled).toMatchObject({ status: "waiting", pullRequest: { number: expect.any(Number) as number } });
+    expect(settled?.remote).toBeUndefined();
+    // afk counted the spend at its proxy: 2 turns.
+    expect(settled?.spend?.turns).toBe(2);
+    const branch = `afk/${issue}-add-a-multiply-function`;
+    const remote = world.repo(FULL_NAME).remote ?? "";
+    expect(show(remote, `${branch}:src/math.js`)).toContain("export function multiply(a, b)");
+    // Only afk pushed, with its own write token.
+    const pushes = world.git.pushes.filter((push) => push.updates.length > 0);
+    expect(pushes).toHaveLength(1);
+    expect(world.github.tokens.find((issued) => issued.token === pushes[0]?.token)?.permissions).toEqual({ metadata: "read", contents: "write" });
+    // A second result for the run (a replay, or the job retrying) is refused: the run has ended.
+    expect((await post(`${afkUrl}${JOB_PATHS.result}`, spec.jobCredential, result)).status).toBe(409);
+    expect(await post(`${afkUrl}${JOB_PATHS.heartbeat}`, spec.jobCredential, { v: 1, phase: "gate" })).toEqual({
+      status: 200,
+      body: { kind: "stop", reason: "the run has ended" },
+    });
+    world.assertClean();
+  });
+});
