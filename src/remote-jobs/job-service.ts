@@ -91,7 +91,7 @@ export class JobService {
     const repo = await this.#repoRef(reference.repository);
     if (repo === undefined) return refuse(404, `afk knows no run ${reference.runId} of ${reference.repository}`);
     const context = await this.#deps.runtime.contextFor(repo);
-    const state = await context.runs.state(reference.issue, { fresh: true });
+    const state = await stateOf(context, reference.issue);
     const remote = waitingFor(state, reference.runId);
     if (state === undefined || remote === undefined)
       return refuse(409, `afk's run ${reference.runId} of ${reference.repository}#${reference.issue} is not waiting for a job (${describe(state)})`);
@@ -215,7 +215,7 @@ export class JobService {
       const { runtime } = this.#deps;
       const repo = repoOf(claims);
       const context = await runtime.contextFor(repo);
-      const state = await context.runs.state(claims.issue, { fresh: true });
+      const state = await stateOf(context, claims.issue);
       const remote = waitingFor(state, claims.runId);
       if (state === undefined || remote === undefined || remote.workflowRunId !== claims.workflowRunId)
         return refuse(409, `afk's run ${claims.runId} takes no result now (${describe(state)})`);
@@ -292,6 +292,16 @@ export class JobService {
     const { data } = await octokit.rest.repos.get({ owner, repo });
     this.#runnerBranch = { name: data.default_branch, at: now };
     return data.default_branch;
+  }
+}
+
+/** The issue's run state as its progress comment holds it now; undefined when it holds none, or there is no such issue. */
+async function stateOf(context: DeliveryContext, issue: number): Promise<RunState | undefined> {
+  try {
+    return await context.runs.state(issue, { fresh: true });
+  } catch (error) {
+    if (errorStatus(error) === 404) return undefined;
+    throw error;
   }
 }
 

@@ -162,3 +162,148 @@ describe("the Actions executor, through the App", () => {
     world.assertClean();
   });
 });
+
+/** A label on a fresh issue, and the dispatch it leads to. */
+async function dispatchedRun(actions: ActionsWorld, title = "Add a multiply function"): Promise<{ issue: number; dispatch: WorkflowDispatch }> {
+  const issue = actions.scenario.issue({ title, body: "We need multiply(a, b)." });
+  const before = actions.dispatches.length;
+  await actions.scenario.label(issue, "wes-write");
+  await waitFor(() => actions.dispatches.length > before, "afk to dispatch the job");
+  const dispatch = actions.dispatches[before];
+  if (dispatch === undefined) throw new Error("no dispatch");
+  return { issue, dispatch };
+}
+
+/** A bundle of one commit on `base` that a hostile runner made: `change` edits a clone of the repository. */
+function hostileBundle(world: World, base: string, change: (dir: string) => void): string {
+  const dir = join(world.root, `hostile-${Math.random().toString(36).slice(2)}`);
+  const remote = world.repo(FULL_NAME).remote ?? "";
+  const git = (...args: string[]) => execFileSync("git", ["-C", dir, "-c", "user.name=x", "-c", "user.email=x@x", ...args], { encoding: "utf8" });
+  execFileSync("git", ["clone", "--quiet", remote, dir]);
+  git("checkout", "--quiet", base);
+  change(dir);
+  git("commit", "--quiet", "-am", "hostile", "--allow-empty");
+  git("bundle", "create", "--quiet", join(dir, "change.bundle"), "HEAD", `^${base}`);
+  return execFileSync("base64", ["-w0", join(dir, "change.bundle")], { encoding: "utf8" });
+}
+
+function passedResult(runId: string, bundle: string): JobResult {
+  return {
+    v: 1,
+    runId,
+    outcome: {
+      kind: "implemented",
+      result: { kind: "passed", summary: "Done.", gate: { command: "node --test", exitCode: 0, output: "ok", rounds: 1, durationMs: 10 } },
+      transcriptTail: "",
+    },
+    bundle,
+  };
+}
+
+describe("the job endpoints, attacked", () => {
+  it("refuse a forged, replayed, misdirected or foreign token before serving anything, and cost afk no GitHub request for an unsigned one", async () => {
+    const actions = await actionsWorld([]);
+    const { world, afkUrl } = actions;
+    const { dispatch } = await dispatchedRun(actions);
+    const start = (token: string, run = dispatch.run.inputs[RUN_INPUT]) => post(`${afkUrl}${JOB_PATHS.start}`, token, { v: 1, run });
+    const claims = world.github.oidc.claimsFor(RUNNER, dispatch.run.id, afkUrl);
+
+    // Signed by a key the issuer does not publish: refused, and afk asked GitHub nothing.
+    const requestsBefore = world.github.requests.length;
+    expect(await start(world.github.oidc.mint(claims, { key: "foreign" }))).toMatchObject({
+      status: 401,
+      body: { error: expect.stringMatching(/signature/) as string },
+    });
+    expect(await start("not.a.token")).toMatchObject({ status: 401 });
+    expect(world.github.requests.length).toBe(requestsBefore);
+    // Another audience, another repository copying afk's workflow, another workflow run of the runner repository.
+    expect((await start(await oidcToken(world, dispatch, "https://other.example.com"))).status).toBe(401);
+    expect((await start(world.github.oidc.mint({ ...claims, repository: `${OWNER}/copycat`, jti: "copy" }))).body).toMatchObject({
+      error: expect.stringMatching(/repository/) as string,
+    });
+    expect((await start(world.github.oidc.mint({ ...claims, run_id: String(dispatch.run.id + 1000), jti: "other-run" }))).body).toMatchObject({
+      error: expect.stringMatching(/workflow run/) as string,
+    });
+    expect((await start(world.github.oidc.mint({ ...claims, exp: Math.floor(Date.now() / 1000) - 3600, jti: "old" }))).status).toBe(401);
+    // The real token, presented for another run of the same repository: the run is not waiting for it.
+    const token = await oidcToken(world, dispatch, afkUrl);
+    expect((await start(token, `${FULL_NAME}#999@r-someone-else`)).status).toBe(409);
+    // The real token works once; the same token again (replayed from a log, say) is refused.
+    expect((await start(token)).status).toBe(200);
+    expect(await start(token)).toMatchObject({ status: 401, body: { error: expect.stringMatching(/already used/) as string } });
+    // No Bearer, or a malformed body.
+    expect((await loopbackFetch(`${afkUrl}${JOB_PATHS.start}`, { method: "POST", body: "{}" })).status).toBe(401);
+    expect((await post(`${afkUrl}${JOB_PATHS.start}`, token, { v: 1, run: "../../etc/passwd" })).status).toBe(400);
+    world.assertClean();
+  });
+
+  it("refuse a forged credential, a result for another run, and a result once the run has ended", async () => {
+    const actions = await actionsWorld([]);
+    const { world, afkUrl, scenario } = actions;
+    const first = await dispatchedRun(actions);
+    const spec = await startJob(actions, first.dispatch);
+    const forged = `${spec.jobCredential.slice(0, -4)}AAAA`;
+    expect((await post(`${afkUrl}${JOB_PATHS.heartbeat}`, forged, { v: 1, phase: "agent" })).status).toBe(401);
+    expect((await post(`${afkUrl}${JOB_PATHS.result}`, forged, passedResult(spec.runId, ""))).status).toBe(401);
+    // This job's credential with a result naming another run.
+    expect((await post(`${afkUrl}${JOB_PATHS.result}`, spec.jobCredential, passedResult("r-another-run", ""))).status).toBe(403);
+    // A stop ends the run at once: the workflow run is cancelled, the job is told to stop, and its late result is refused.
+    await scenario.comment(first.issue, "wes-write", "/afk stop");
+    expect(runStateOf(scenario, first.issue)?.status).toBe("stopped");
+    expect(first.dispatch.signal.aborted).toBe(true);
+    expect(await post(`${afkUrl}${JOB_PATHS.heartbeat}`, spec.jobCredential, { v: 1, phase: "agent" })).toEqual({
+      status: 200,
+      body: { kind: "stop", reason: "the run has ended" },
+    });
+    expect((await post(`${afkUrl}${JOB_PATHS.result}`, spec.jobCredential, passedResult(spec.runId, ""))).status).toBe(409);
+    expect(world.git.pushes.filter((push) => push.updates.length > 0)).toHaveLength(0);
+    world.assertClean();
+  });
+
+  it("refuse a bundle that changes a workflow or adds a gitlink: nothing is pushed, the issue goes to a person", async () => {
+    const actions = await actionsWorld([]);
+    const { world, afkUrl, scenario } = actions;
+    for (const [title, change] of [
+      [
+        "Workflow",
+        (dir: string) =>
+          execFileSync("sh", ["-c", "mkdir -p .github/workflows && echo 'on: push' > .github/workflows/steal.yml && git add .github"], { cwd: dir }),
+      ],
+      ["Gitlink", (dir: string) => execFileSync("git", ["update-index", "--add", "--cacheinfo", `160000,${"a".repeat(40)},vendor/evil`], { cwd: dir })],
+    ] as const) {
+      const { issue, dispatch } = await dispatchedRun(actions, title);
+      const spec = await startJob(actions, dispatch);
+      const answered = await post(`${afkUrl}${JOB_PATHS.result}`, spec.jobCredential, passedResult(spec.runId, hostileBundle(world, spec.baseSha, change)));
+      expect(answered.status, JSON.stringify(answered.body)).toBe(200);
+      await scenario.afk.idle();
+      expect(runStateOf(scenario, issue), title).toMatchObject({ status: "escalated" });
+    }
+    expect(world.git.pushes.filter((push) => push.updates.length > 0)).toHaveLength(0);
+    world.assertClean();
+  });
+
+  it("cuts the job off at the proxy when the run's turns are spent", async () => {
+    const actions = await actionsWorld(
+      [toolTurn("bash", { command: "true" }), toolTurn("bash", { command: "true" }), endTurn("never reached")],
+      "test: node --test\nbudget:\n  max_turns: 2\n",
+    );
+    const { world, afkUrl } = actions;
+    const { dispatch } = await dispatchedRun(actions);
+    const spec = await startJob(actions, dispatch);
+    // A hostile runner ignores the budget in its spec and keeps asking: the proxy answers for afk.
+    const result = await runJobSpec(
+      { ...spec, config: { ...spec.config, budget: { ...spec.config.budget, max_turns: 1000 } } },
+      {
+        cacheDir: join(world.root, "runner-cache"),
+        allowUnsandboxed: false,
+        allowHostNetwork: false,
+        modelRetries: 0,
+        signal: AbortSignal.timeout(120_000),
+      },
+    );
+    expect(world.model.requests).toHaveLength(2);
+    expect(result.outcome).toMatchObject({ kind: "implemented", result: { kind: "model-error", message: expect.stringMatching(/budget/) as string } });
+    expect((await post(`${afkUrl}${JOB_PATHS.result}`, spec.jobCredential, result)).status).toBe(200);
+    world.assertClean();
+  });
+});

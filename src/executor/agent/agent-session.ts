@@ -215,8 +215,10 @@ export class AgentSession {
       };
     if (error instanceof Anthropic.APIError && error.status !== undefined) {
       const status = error.status;
-      if (status === 401 || status === 403)
+      if (status === 401)
         return { kind: "model-error", retryable: false, message: `the Anthropic API refused the key (${status}); the operator must check ANTHROPIC_API_KEY` };
+      // What was refused matters (a key without access to the model, or afk's proxy cutting a job off at its budget): its message says.
+      if (status === 403) return { kind: "model-error", retryable: false, message: `the Anthropic API refused the request (403): ${firstLine(error.message)}` };
       if (status === 429 || status === 529 || status >= 500) {
         return {
           kind: "model-error",
