@@ -546,9 +546,10 @@ function field(value: unknown, name: string): unknown {
   return typeof value === "object" && value !== null && !Array.isArray(value) ? (Object.getOwnPropertyDescriptor(value, name)?.value as unknown) : undefined;
 }
 
-/** Why a request to the model failed, as a code (never a message: one may quote the URL). */
+/** Why a request to the model failed, as a code or a fixed phrase (never the error's message: one may quote the URL). */
 function failureCode(error: unknown): string {
   const cause: unknown = error instanceof Error ? error.cause : undefined;
+  if (cause instanceof Error && cause.message === "unexpected redirect") return "it answered with a redirect, which afk does not follow";
   const code = field(cause, "code") ?? field(error, "code");
   if (typeof code === "string" && /^[A-Z0-9_]{1,40}$/.test(code)) return code;
   return error instanceof Error && /^[A-Za-z]{1,40}$/.test(error.name) ? error.name : "unknown error";

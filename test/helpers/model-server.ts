@@ -23,8 +23,8 @@ export type ScriptedTurn =
       meanwhile?: () => void;
       /** Streamed answers: wait for `until` before anything is sent ("answer") or after message_start ("content"), a long answer under way. */
       hold?: { at: "answer" | "content"; until: Promise<void> };
-      /** Streamed answers: drop the connection right after message_start, an answer cut short. */
-      cutAfterStart?: true;
+      /** Streamed answers: drop the connection after message_start, or after the content (before the final usage), an answer cut short. */
+      cutAfter?: "message_start" | "content";
     }
   | { kind: "error"; status: number; type: string; message: string; retryAfterSeconds?: number }
   | { kind: "drop" };
@@ -198,7 +198,7 @@ interface StreamedMessage {
 async function streamMessage(
   res: ServerResponse,
   message: StreamedMessage,
-  turn: { hold?: { at: string; until: Promise<void> }; cutAfterStart?: true },
+  turn: { hold?: { at: string; until: Promise<void> }; cutAfter?: string },
 ): Promise<void> {
   if (turn.hold?.at === "answer") await turn.hold.until;
   if (res.destroyed) return;
@@ -206,9 +206,13 @@ async function streamMessage(
   const send = (event: string, data: Record<string, unknown>, sent?: () => void) =>
     res.write(`event: ${event}\ndata: ${JSON.stringify({ type: event, ...data })}\n\n`, sent);
   const { content, stop_reason, usage, ...head } = message;
-  const cut = turn.cutAfterStart === true ? () => res.socket?.destroy() : undefined;
-  send("message_start", { message: { ...head, content: [], stop_reason: null, usage: { ...usage, output_tokens: 1 } } }, cut);
-  if (cut !== undefined) return;
+  const cut = (): void => void res.socket?.destroy();
+  send(
+    "message_start",
+    { message: { ...head, content: [], stop_reason: null, usage: { ...usage, output_tokens: 1 } } },
+    turn.cutAfter === "message_start" ? cut : undefined,
+  );
+  if (turn.cutAfter === "message_start") return;
   if (turn.hold?.at === "content") await turn.hold.until;
   if (res.destroyed) return;
   content.forEach((block, index) => {
@@ -220,8 +224,9 @@ async function streamMessage(
       for (const piece of splitInTwo(JSON.stringify(block.input)))
         send("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: piece } });
     }
-    send("content_block_stop", { index });
+    send("content_block_stop", { index }, turn.cutAfter === "content" && index === content.length - 1 ? cut : undefined);
   });
+  if (turn.cutAfter === "content") return;
   send("message_delta", { delta: { stop_reason, stop_sequence: null }, usage: { output_tokens: usage.output_tokens } });
   send("message_stop", {});
   res.end();

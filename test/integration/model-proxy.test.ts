@@ -87,7 +87,10 @@ afterEach(async () => {
   credentials.splice(0);
 });
 
-async function startProxy(script: ScriptedTurn[], options: { upstreamBaseUrl?: string; gates?: Array<() => void> } = {}): Promise<ProxyWorld> {
+async function startProxy(
+  script: ScriptedTurn[],
+  options: { upstreamBaseUrl?: string; gates?: Array<() => void>; fetch?: typeof globalThis.fetch } = {},
+): Promise<ProxyWorld> {
   const upstream = await ModelServer.start(script);
   const ledger = new RunSpendLedger();
   const record = (obj: object, msg: string): void => void logs.push(`${msg} ${JSON.stringify(obj)}`);
@@ -95,6 +98,7 @@ async function startProxy(script: ScriptedTurn[], options: { upstreamBaseUrl?: s
     {
       upstreamBaseUrl: options.upstreamBaseUrl ?? upstream.url,
       apiKey: AFK_KEY,
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
       costOf: (model, usage) => {
         const price = priceOf(model);
         return price === undefined ? undefined : costOf(usage, price);
@@ -214,11 +218,19 @@ describe("the model proxy: a turn goes through", () => {
   });
 
   it("a body that names the model twice reaches the model as afk read it: the one model the run may use", async () => {
-    const world = await startProxy([turn("ok")]);
+    // What afk sends upstream, as bytes: a parser that kept the first of two keys must not see the other model.
+    const sent: string[] = [];
+    const recording: typeof globalThis.fetch = (input, init) => {
+      sent.push(typeof init?.body === "string" ? init.body : "(not text)");
+      return fetch(input, init);
+    };
+    const world = await startProxy([turn("ok")], { fetch: recording });
     const body = `{"model":"claude-opus-4-1","max_tokens":64,"messages":[{"role":"user","content":"hi"}],"model":"${MODEL}"}`;
     const answer = await world.raw(world.credential(), { body });
     expect(answer.status).toBe(200);
     expect(world.upstream.requests[0]?.body.model).toBe(MODEL);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).not.toContain("claude-opus-4-1");
   });
 
   it("a model refusal reaches the job with its status and message, counts nothing, and never shows afk's key even when the model's side echoes it", async () => {
@@ -387,12 +399,17 @@ describe("the model proxy holds a hostile job to its run's budget", () => {
     await expect.poll(() => world.upstream.requests[0]?.hungUp).toBe(true);
   });
 
-  it("an answer cut short by the model's side counts what its usage said so far", async () => {
-    const world = await startProxy([turn("cut", USAGE, { cutAfterStart: true })]);
-    await expect(ask(world.client(world.credential())).finalMessage()).rejects.toThrow();
+  it("an answer cut short by the model's side counts what its usage said so far, and the text that streamed by before its final usage", async () => {
+    const world = await startProxy([turn("cut", USAGE, { cutAfter: "message_start" }), turn("y".repeat(4000), USAGE, { cutAfter: "content" })]);
+    const credential = world.credential();
+    await expect(ask(world.client(credential)).finalMessage()).rejects.toThrow();
     await expect.poll(() => world.ledger.inFlight("r-attacker-1")).toBe(false);
     const counted = { ...tokensOf(USAGE), output: 1 };
     expect(world.ledger.spendOf("r-attacker-1")).toEqual({ turns: 1, usd: dollars(counted), tokens: counted });
+    // Cut after 4,000 characters of text: about 1,000 output tokens, though message_start said 1.
+    await expect(ask(world.client(credential)).finalMessage()).rejects.toThrow();
+    await expect.poll(() => world.ledger.spendOf("r-attacker-1").turns).toBe(2);
+    expect(world.ledger.spendOf("r-attacker-1").tokens?.output).toBe(1 + 1000);
   });
 });
 
@@ -445,6 +462,42 @@ describe("the model proxy refuses what is not a Messages API call", () => {
     expect(refusal).toEqual({ status: 502, type: "api_error", message: "afk could not reach the model API (ECONNREFUSED); try again later" });
     expect(world.ledger.spendOf("r-attacker-1").turns).toBe(0);
     expect(world.ledger.inFlight("r-attacker-1")).toBe(false);
+  });
+
+  it("does not follow a redirect from the model's side, so afk's key goes nowhere else", async () => {
+    const elsewhere: IncomingHttpHeaders[] = [];
+    const attacker = createServer((req, res) => {
+      elsewhere.push(req.headers);
+      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+    const redirector = createServer((_req, res) => {
+      const { port } = attacker.address() as AddressInfo;
+      res.writeHead(307, { location: `http://127.0.0.1:${port}/v1/messages` }).end();
+    });
+    await Promise.all([attacker, redirector].map((server) => new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))));
+    try {
+      const world = await startProxy([], { upstreamBaseUrl: `http://127.0.0.1:${(redirector.address() as AddressInfo).port}` });
+      const refusal = await refusalOf(ask(world.client(world.credential())).finalMessage());
+      expect(refusal).toEqual({
+        status: 502,
+        type: "api_error",
+        message: "afk could not reach the model API (it answered with a redirect, which afk does not follow); try again later",
+      });
+      expect(elsewhere).toEqual([]);
+    } finally {
+      for (const server of [attacker, redirector]) {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    }
+  });
+
+  it("will not start with a model API address that carries credentials (errors would quote it)", () => {
+    const deps = { apiKey: AFK_KEY, costOf: () => 0, log: { warn: () => undefined, info: () => undefined } };
+    expect(() => new ModelProxy({ ...deps, upstreamBaseUrl: "https://afk:gateway-secret@gateway.example/anthropic" })).toThrow(
+      "the model API's base URL must not carry credentials",
+    );
+    expect(() => new ModelProxy({ ...deps, upstreamBaseUrl: "file:///etc/passwd" })).toThrow("the model API's base URL must be http(s)");
   });
 
   it("no answer, header or log line of any kind carries afk's key", async () => {
