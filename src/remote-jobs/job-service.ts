@@ -232,7 +232,7 @@ export class JobService {
       const job = runJobOf(repo, state, config, runtime.settings.model, AbortSignal.timeout(config.budget.timeout_minutes * 60_000));
       let outcome: RunOutcome;
       try {
-        outcome = await this.#deps.executor.deliverRemote(job, remote, result, this.#deps.spend.spendOf(state.runId), progress.reporter());
+        outcome = await this.#deps.executor.deliverRemote(job, remote, result, spendOf(state, this.#deps.spend.spendOf(state.runId)), progress.reporter());
       } catch (error) {
         outcome = { status: "failed", retryable: true, message: `afk could not deliver the job's change: ${errorMessage(error)}` };
       }
@@ -293,6 +293,15 @@ export class JobService {
     this.#runnerBranch = { name: data.default_branch, at: now };
     return data.default_branch;
   }
+}
+
+/**
+ * What the run spent, by afk's count: this process's proxy count, or what a heartbeat last wrote on the
+ * issue when that is more (the job's model calls went to another replica, or to this one before a restart).
+ */
+function spendOf(state: RunState, counted: Spend): Spend {
+  const shown = state.spend;
+  return shown === undefined || counted.turns >= shown.turns ? counted : { usd: shown.usd, turns: shown.turns };
 }
 
 /** The issue's run state as its progress comment holds it now; undefined when it holds none, or there is no such issue. */

@@ -307,3 +307,85 @@ describe("the job endpoints, attacked", () => {
     world.assertClean();
   });
 });
+
+describe("a job on GitHub Actions, when things go wrong", () => {
+  it("a job killed mid-run: when its lease ends the run is interrupted (retryable), its workflow run cancelled and the issue told", async () => {
+    let offsetMs = 0;
+    const port = await freePort();
+    const afkUrl = `http://127.0.0.1:${port}`;
+    const world = keep(await buildWorld(scenarioWorld({ git: true, model: [] })));
+    world.github.addRepo({ owner: OWNER, name: "afk-runner", installationId: INSTALLATION_ID, files: { [RUNNER_WORKFLOW_PATH]: runnerWorkflow(AFK_VERSION) } });
+    world.github.setInstallationPermissions(INSTALLATION_ID, { ...DEFAULT_PERMISSIONS, actions: "write" });
+    const dispatches: WorkflowDispatch[] = [];
+    world.github.onWorkflowDispatch((dispatch) => void dispatches.push(dispatch));
+    const served = await world.serveAfk({
+      port,
+      fetch: loopbackFetch,
+      now: () => new Date(Date.now() + offsetMs),
+      env: {
+        AFK_EXECUTOR: "actions",
+        AFK_RUNNER_REPO: RUNNER,
+        AFK_PUBLIC_URL: afkUrl,
+        AFK_OIDC_ISSUER: world.github.oidc.issuer,
+        PRIVATE_KEY: testPrivateKey(),
+      },
+    });
+    const actions: ActionsWorld = { world, scenario: scenarioOn(world, served), afkUrl, dispatches };
+    const { issue, dispatch } = await dispatchedRun(actions);
+    const repo = { owner: OWNER, repo: "app", installationId: INSTALLATION_ID };
+    // A runner may take a while to pick the job up: past the usual 5-minute lease, the run still waits for it.
+    offsetMs = 6 * 60_000;
+    await served.coordinator.dispatchNext(repo);
+    await served.idle();
+    expect(runStateOf(actions.scenario, issue)?.status).toBe("running");
+    const spec = await startJob(actions, dispatch);
+    expect((await post(`${afkUrl}${JOB_PATHS.heartbeat}`, spec.jobCredential, { v: 1, phase: "agent" })).body).toEqual({ kind: "continue" });
+    // The runner dies: no more heartbeats. Once the lease its last heartbeat gave has passed, afk looks again.
+    offsetMs = 12 * 60_000;
+    await served.coordinator.dispatchNext(repo);
+    await served.idle();
+    expect(runStateOf(actions.scenario, issue)).toMatchObject({ status: "interrupted", outcome: { retryable: true } });
+    expect(runStateOf(actions.scenario, issue)?.remote).toBeUndefined();
+    expect(dispatch.signal.aborted).toBe(true);
+    expect(world.github.workflowRuns(RUNNER).find((run) => run.id === dispatch.run.id)).toMatchObject({ status: "completed", conclusion: "cancelled" });
+    expect(actions.scenario.afkComments(issue).join("\n")).toMatch(/interrupted/i);
+    // Should it come back to life, it is told to stop, and its result is refused.
+    expect((await post(`${afkUrl}${JOB_PATHS.heartbeat}`, spec.jobCredential, { v: 1, phase: "agent" })).body).toEqual({
+      kind: "stop",
+      reason: "the run has ended",
+    });
+    expect((await post(`${afkUrl}${JOB_PATHS.result}`, spec.jobCredential, passedResult(spec.runId, ""))).status).toBe(409);
+    world.assertClean();
+  });
+
+  it("afk restarting mid-job loses nothing: the job's heartbeats and result go to whichever replica answers", async () => {
+    const actions = await actionsWorld([MULTIPLY, endTurn("Added multiply.", { input_tokens: 1000, output_tokens: 100 })]);
+    const { world, scenario } = actions;
+    const { issue, dispatch } = await dispatchedRun(actions);
+    const spec = await startJob(actions, dispatch);
+    const result = await work(world, spec);
+    // A heartbeat on the first replica writes afk's count of the spend on the issue.
+    expect((await post(`${actions.afkUrl}${JOB_PATHS.heartbeat}`, spec.jobCredential, { v: 1, phase: "gate" })).body).toEqual({ kind: "continue" });
+    await waitFor(() => runStateOf(scenario, issue)?.spend?.turns === 2, "the heartbeat to show the spend");
+    // Another replica (or afk after a restart) with the same settings and App key, at another address.
+    const port = await freePort();
+    const other = await world.serveAfk({
+      port,
+      fetch: loopbackFetch,
+      replicaId: "replica-two",
+      env: {
+        AFK_EXECUTOR: "actions",
+        AFK_RUNNER_REPO: RUNNER,
+        AFK_PUBLIC_URL: actions.afkUrl,
+        AFK_OIDC_ISSUER: world.github.oidc.issuer,
+        PRIVATE_KEY: testPrivateKey(),
+      },
+    });
+    expect((await post(`${other.url}${JOB_PATHS.heartbeat}`, spec.jobCredential, { v: 1, phase: "gate" })).body).toEqual({ kind: "continue" });
+    const answered = await post(`${other.url}${JOB_PATHS.result}`, spec.jobCredential, result);
+    expect(answered.status, JSON.stringify(answered.body)).toBe(200);
+    await other.idle();
+    expect(runStateOf(scenario, issue)).toMatchObject({ status: "waiting", spend: { turns: 2 }, pullRequest: { number: expect.any(Number) as number } });
+    world.assertClean();
+  });
+});
