@@ -5,9 +5,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "./app-process.js";
 
-const AFK = join(REPO_ROOT, "src", "cli", "afk.ts");
+/** afk's command line, in the source tree. */
+export const AFK = join(REPO_ROOT, "src", "cli", "afk.ts");
 /** tsx's loader by absolute path, so the command runs from any working directory (a temp dir with a .env). */
-const TSX = join(REPO_ROOT, "node_modules", "tsx", "dist", "loader.mjs");
+export const TSX = join(REPO_ROOT, "node_modules", "tsx", "dist", "loader.mjs");
 
 /** This afk's version, as package.json says. */
 export const AFK_VERSION = String((JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: unknown }).version);
