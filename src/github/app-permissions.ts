@@ -9,9 +9,13 @@ export const REQUIRED_APP_PERMISSIONS: Readonly<Record<string, "read" | "write">
   metadata: "read",
   /** Commit statuses are CI too (other apps and services report with them). */
   statuses: "read",
-  /** The failed job's log when GitHub Actions turns afk's pull request red. */
+  /**
+   * The failed job's log when GitHub Actions turns afk's pull request red. app.yml asks for `write`, which
+   * only the runner repository's installation uses (AFK_EXECUTOR=actions dispatches and cancels jobs there).
+   */
   actions: "read",
 };
+
 
 /** The webhook events afk acts on. */
 export const REQUIRED_APP_EVENTS = ["issues", "issue_comment", "check_run", "check_suite", "pull_request", "pull_request_review", "status"] as const;
