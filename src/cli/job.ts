@@ -33,7 +33,7 @@ export interface JobIo {
 const START_TIMEOUT_MS = 60_000;
 /** afk checks the change, pushes it and opens the pull request before it answers the result: up to 10 minutes. */
 const RESULT_TIMEOUT_MS = 11 * 60_000;
-/** The longest a heartbeat may wait for its answer (shorter when beats are more frequent). */
+/** The longest a heartbeat waits for its answer; beats never overlap, so a slow answer only delays the next one. */
 const HEARTBEAT_TIMEOUT_MS = 30_000;
 /** The most bytes of an answer from afk read (a spec carries the task's text, a few hundred KB at most). */
 const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
@@ -221,7 +221,7 @@ function startHeartbeats(
     while (!ended.signal.aborted) {
       const started = Date.now();
       const body: JobHeartbeat = { v: 1, phase: phase() };
-      const exchange = await postJson(url, spec.jobCredential, body, Math.min(intervalMs, HEARTBEAT_TIMEOUT_MS), ended.signal);
+      const exchange = await postJson(url, spec.jobCredential, body, HEARTBEAT_TIMEOUT_MS, ended.signal);
       if (ended.signal.aborted) return;
       const verdict = readHeartbeatAnswer(exchange);
       if (verdict.kind === "stop") return on.stop(verdict.reason);
