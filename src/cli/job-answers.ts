@@ -176,3 +176,11 @@ export function describeJobResult(result: JobResult): string[] {
       : `the change goes back to afk as a git bundle (${Math.ceil((result.bundle.length * 3) / 4 / 1024)} KiB)`;
   return [verdict, bundle];
 }
+
+/**
+ * A line for the Actions log: no line of it can start a workflow command (the runner acts on lines
+ * beginning with `::`, such as `::add-mask::` or `::stop-commands::`), whoever wrote its text.
+ */
+export function logLine(text: string, secrets: readonly string[]): string {
+  return redact(text, secrets).replace(/^(\s*)::/gm, "$1: :");
+}

@@ -11,6 +11,7 @@ import {
   describeJobResult,
   jobCacheDir,
   jobUrl,
+  logLine,
   readHeartbeatAnswer,
   readResultAnswer,
   readStartAnswer,
@@ -58,8 +59,8 @@ type Phase = JobHeartbeat["phase"];
  */
 export async function runJob(io: JobIo): Promise<number> {
   const secrets: string[] = [io.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN ?? ""];
-  const out = (line: string): void => io.out(redact(line, secrets));
-  const err = (line: string): void => io.err(redact(`afk job: ${line}`, secrets));
+  const out = (line: string): void => io.out(logLine(line, secrets));
+  const err = (line: string): void => io.err(logLine(`afk job: ${line}`, secrets));
 
   // 1. What the workflow gave the job.
   const problems = jobEnvironment(io.env).filter((finding) => finding.verdict === "fail");
@@ -120,7 +121,7 @@ export async function runJob(io: JobIo): Promise<number> {
       result = {
         v: 1,
         runId: spec.runId,
-        outcome: { kind: "not-started", reason: `afk job failed on the runner: ${errorMessage(error).slice(0, 2000)}`, retryable: true },
+        outcome: { kind: "not-started", reason: `afk job failed on the runner: ${redact(errorMessage(error), secrets).slice(0, 2000)}`, retryable: true },
       };
     }
     if (stopReason !== undefined) {

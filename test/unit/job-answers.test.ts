@@ -4,6 +4,7 @@ import {
   describeJobResult,
   jobCacheDir,
   jobUrl,
+  logLine,
   readHeartbeatAnswer,
   readResultAnswer,
   readStartAnswer,
@@ -122,6 +123,13 @@ describe("afk job's reading of afk's answers", () => {
       "token *** and again ***, credential ***",
     );
     expect(redact("a b c", ["a"])).toBe("a b c");
+  });
+
+  it("never lets a line start a workflow command in the Actions log, and masks secrets in it", () => {
+    expect(logLine("afk refused the job: x\n::add-mask::y\n  ::stop-commands::z ghs_abcdefgh", ["ghs_abcdefgh"])).toBe(
+      "afk refused the job: x\n: :add-mask::y\n  : :stop-commands::z ***",
+    );
+    expect(logLine("::error::at the start", [])).toBe(": :error::at the start");
   });
 
   it("tells how the work ended without the agent's own words", () => {
