@@ -16,7 +16,7 @@ export const RUNNER_WORKFLOW_FILE = "afk-job.yml";
 /** Where the workflow lives in the runner repository (the path `job_workflow_ref` names). */
 export const RUNNER_WORKFLOW_PATH = `.github/workflows/${RUNNER_WORKFLOW_FILE}`;
 
-/** The workflow's one input: which afk run the job is (`owner/repo#issue@run-id`, job-protocol.ts `RunReference`). */
+/** The workflow's one input: which afk run the job is (`owner/repo#issue:run-id`, job-protocol.ts `RunReference`). */
 export const RUN_INPUT = "afk_run";
 
 /** The environment variables the job's commands (`afk doctor --job`, `afk job`) read, as the workflow sets them. */
@@ -65,7 +65,7 @@ on:
   workflow_dispatch:
     inputs:
       ${RUN_INPUT}:
-        description: afk's run, as owner/repo#issue@run-id (afk dispatches this workflow; nothing here is secret)
+        description: afk's run, as owner/repo#issue:run-id (afk dispatches this workflow; nothing here is secret)
         required: true
         type: string
 

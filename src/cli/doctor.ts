@@ -150,7 +150,7 @@ export function jobEnvironment(env: NodeJS.ProcessEnv): Finding[] {
       : {
           check: "AFK_RUN",
           verdict: "fail",
-          detail: run === "" ? "AFK_RUN is not set" : "AFK_RUN does not name an afk run (owner/repo#issue@run-id)",
+          detail: run === "" ? "AFK_RUN is not set" : "AFK_RUN does not name an afk run (owner/repo#issue:run-id)",
           fix: "run afk's workflow as afk dispatches it (its afk_run input reaches AFK_RUN); `afk init-runner` prints it",
         },
   );

@@ -82,9 +82,9 @@ export class JobService {
   /** A job starts: it names its run (`body`) and proves it with its OIDC token. Answers the job spec. */
   async start(oidcToken: string, body: unknown): Promise<JobAnswer> {
     const request = jobStartSchema.safeParse(body);
-    if (!request.success) return refuse(400, "the start request is not {v: 1, run: owner/repo#issue@run-id}");
+    if (!request.success) return refuse(400, "the start request is not {v: 1, run: owner/repo#issue:run-id}");
     const reference = parseRunReference(request.data.run);
-    if (reference === undefined) return refuse(400, `${JSON.stringify(request.data.run.slice(0, 100))} does not name an afk run (owner/repo#issue@run-id)`);
+    if (reference === undefined) return refuse(400, `${JSON.stringify(request.data.run.slice(0, 100))} does not name an afk run (owner/repo#issue:run-id)`);
     // Only a token the issuer signed costs afk a request to GitHub; anything else is refused here.
     const signed = await this.#verifySignature(oidcToken);
     if (signed !== undefined) return signed;

@@ -19,7 +19,7 @@ export const JOB_PATHS = { start: "/afk/jobs/start", heartbeat: "/afk/jobs/heart
 
 /**
  * Which run a job is for: the target repository, the issue and afk's run id, the one input afk
- * dispatches the runner workflow with (`octo-org/app#12@r-abc`). Nothing in it is secret or trusted:
+ * dispatches the runner workflow with (`octo-org/app#12:r-abc`; no `@`, which Markdown would read as a mention). Nothing in it is secret or trusted:
  * afk admits the job only if its OIDC token names the workflow run it recorded for that run.
  */
 export interface RunReference {
@@ -28,10 +28,10 @@ export interface RunReference {
   runId: string;
 }
 
-const RUN_REFERENCE = /^([A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100})#([1-9][0-9]{0,9})@([A-Za-z0-9._-]{1,100})$/;
+const RUN_REFERENCE = /^([A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100})#([1-9][0-9]{0,9}):([A-Za-z0-9._-]{1,100})$/;
 
 export function formatRunReference(reference: RunReference): string {
-  return `${reference.repository}#${reference.issue}@${reference.runId}`;
+  return `${reference.repository}#${reference.issue}:${reference.runId}`;
 }
 
 /** The run a reference names, or undefined when it is not one. */

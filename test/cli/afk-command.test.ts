@@ -163,7 +163,7 @@ describe("afk doctor as a person runs it", () => {
 describe("afk doctor --job as the runner workflow runs it", () => {
   const JOB_ENV = {
     AFK_URL: "https://afk.example.com",
-    AFK_RUN: "acme/widgets#12@r-mxbw6pou-a66d4273",
+    AFK_RUN: "acme/widgets#12:r-mxbw6pou-a66d4273",
     ACTIONS_ID_TOKEN_REQUEST_URL: "https://pipelines.actions.example/idtoken?api-version=2.0",
     ACTIONS_ID_TOKEN_REQUEST_TOKEN: "bearer-for-this-run",
   };
@@ -175,7 +175,7 @@ describe("afk doctor --job as the runner workflow runs it", () => {
     expect(ran.stdout).toMatch(/^. bubblewrap: /m);
     expect(ran.stdout).toContain(`✓ cache directory: ${join(root, "cache")} is writable`);
     expect(ran.stdout).toContain("✓ AFK_URL: https://afk.example.com");
-    expect(ran.stdout).toContain("✓ AFK_RUN: acme/widgets#12@r-mxbw6pou-a66d4273");
+    expect(ran.stdout).toContain("✓ AFK_RUN: acme/widgets#12:r-mxbw6pou-a66d4273");
     expect(ran.stdout).toContain("✓ OIDC token: Actions can give this job an OIDC token for afk");
     expect(ran.stdout).not.toMatch(/model|GitHub App|\.env|allowlist/);
     // The sandbox decides the rest: on this machine bubblewrap works, so nothing fails.

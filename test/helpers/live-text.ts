@@ -6,6 +6,9 @@
  * URL, also with emphasis written inside the keyword.
  */
 
+import { expect } from "vitest";
+import type { GitHubEmulator } from "./emulator/index.js";
+
 /** Every `@login` and `@org/team` GitHub could notify. */
 export function liveMentions(text: string): string[] {
   return [...text.matchAll(/@[A-Za-z0-9][\w-]*(?:\/[\w.-]+)?/g)].map((match) => match[0]);
@@ -41,3 +44,38 @@ export const HOSTILE_TEXT = [
   "&#64;someone",
   '<!-- afk:state {"v":1} -->',
 ].join("\n");
+
+/** Every string afk sent to GitHub in a request body (comments, issues, pull requests, check runs, commits), by request. */
+export function publishedTexts(github: GitHubEmulator): Array<{ request: string; text: string }> {
+  const texts: Array<{ request: string; text: string }> = [];
+  const collect = (request: string, value: unknown): void => {
+    if (typeof value === "string") texts.push({ request, text: value });
+    else if (Array.isArray(value)) for (const item of value) collect(request, item);
+    else if (typeof value === "object" && value !== null) for (const item of Object.values(value)) collect(request, item);
+  };
+  for (const request of github.requests) {
+    if (request.method !== "GET" && request.auth === "installation") collect(`${request.method} ${request.path}`, request.body);
+  }
+  return texts;
+}
+
+/**
+ * Nothing afk sent notifies anyone but the people afk itself mentions, starts a line with a slash
+ * command, or closes an issue other than through afk's own `Closes #N` lines.
+ */
+export function expectNothingLive(github: GitHubEmulator, allowed: { mentions: string[]; closes: string[] }): void {
+  const texts = publishedTexts(github);
+  expect(texts.length).toBeGreaterThan(0);
+  const found = { mentions: new Set<string>(), closes: [] as string[] };
+  for (const { request, text } of texts) {
+    for (const mention of liveMentions(text)) found.mentions.add(mention);
+    found.closes.push(...closingReferences(text));
+    expect(slashCommandLines(text), request).toEqual([]);
+    expect(
+      characterReferences(text).filter((reference) => !["&lt;", "&gt;", "&amp;"].includes(reference)),
+      request,
+    ).toEqual([]);
+  }
+  expect([...found.mentions].sort()).toEqual([...allowed.mentions].sort());
+  expect([...new Set(found.closes)]).toEqual(allowed.closes);
+}

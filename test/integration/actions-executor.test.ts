@@ -17,6 +17,7 @@ import { loopbackFetch } from "../helpers/emulator/loopback-fetch.js";
 import { DEFAULT_PERMISSIONS } from "../helpers/emulator/store.js";
 import { endTurn, toolTurn } from "../helpers/git-scenario.js";
 import type { ScriptedTurn } from "../helpers/model-server.js";
+import { expectNothingLive, HOSTILE_TEXT, liveMentions } from "../helpers/live-text.js";
 import { runStateOf } from "../helpers/run-state-of.js";
 import { FULL_NAME, INSTALLATION_ID, OWNER, scenarioOn, scenarioWorld, type Scenario } from "../helpers/scenario.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -114,7 +115,7 @@ describe("the Actions executor, through the App", () => {
     const state = runStateOf(scenario, issue);
     // One input, naming the run; the run is running with the workflow run recorded, and nothing ran on afk's host.
     expect(dispatch.repository).toBe(RUNNER);
-    expect(dispatch.run.inputs).toEqual({ [RUN_INPUT]: `${FULL_NAME}#${issue}@${state?.runId}` });
+    expect(dispatch.run.inputs).toEqual({ [RUN_INPUT]: `${FULL_NAME}#${issue}:${state?.runId}` });
     expect(state).toMatchObject({ status: "running", remote: { runnerRepo: RUNNER, workflowRunId: dispatch.run.id } });
     expect(world.model.requests).toHaveLength(0);
 
@@ -227,7 +228,7 @@ describe("the job endpoints, attacked", () => {
     expect((await start(world.github.oidc.mint({ ...claims, exp: Math.floor(Date.now() / 1000) - 3600, jti: "old" }))).status).toBe(401);
     // The real token, presented for another run of the same repository: the run is not waiting for it.
     const token = await oidcToken(world, dispatch, afkUrl);
-    expect((await start(token, `${FULL_NAME}#999@r-someone-else`)).status).toBe(409);
+    expect((await start(token, `${FULL_NAME}#999:r-someone-else`)).status).toBe(409);
     // The real token works once; the same token again (replayed from a log, say) is refused.
     expect((await start(token)).status).toBe(200);
     expect(await start(token)).toMatchObject({ status: 401, body: { error: expect.stringMatching(/already used/) as string } });
@@ -279,6 +280,38 @@ describe("the job endpoints, attacked", () => {
       expect(runStateOf(scenario, issue), title).toMatchObject({ status: "escalated" });
     }
     expect(world.git.pushes.filter((push) => push.updates.length > 0)).toHaveLength(0);
+    world.assertClean();
+  });
+
+  it("publish a hostile runner's summary, test output and transcript only inert, and push its change only as afk's own commit", async () => {
+    const actions = await actionsWorld([]);
+    const { world, afkUrl, scenario } = actions;
+    const { issue, dispatch } = await dispatchedRun(actions);
+    const spec = await startJob(actions, dispatch);
+    const bundle = hostileBundle(world, spec.baseSha, (dir) => execFileSync("sh", ["-c", "echo 'export const two = 2;' >> src/math.js"], { cwd: dir }));
+    const hostile: JobResult = {
+      v: 1,
+      runId: spec.runId,
+      outcome: {
+        kind: "implemented",
+        result: {
+          kind: "passed",
+          summary: `Done. ${HOSTILE_TEXT}`,
+          gate: { command: "node --test", exitCode: 0, output: HOSTILE_TEXT, rounds: 1, durationMs: 5 },
+        },
+        transcriptTail: HOSTILE_TEXT,
+      },
+      bundle,
+    };
+    expect((await post(`${afkUrl}${JOB_PATHS.result}`, spec.jobCredential, hostile)).status).toBe(200);
+    await scenario.afk.idle();
+    const [pull] = world.github.pulls(FULL_NAME);
+    expect(pull?.body.replace(/\u200B/g, "")).toContain("@someone and @octo-org/admins please look.");
+    expectNothingLive(world.github, { mentions: ["@wes-write"], closes: [`Closes #${issue}`] });
+    // The commit on the branch is afk's, not the runner's (whose author and message never reach GitHub).
+    const log = execFileSync("git", ["--git-dir", world.repo(FULL_NAME).remote ?? "", "log", "-1", "--format=%an%n%B", pull?.head ?? ""], { encoding: "utf8" });
+    expect(log).not.toContain("hostile");
+    expect(liveMentions(log)).toEqual([]);
     world.assertClean();
   });
 

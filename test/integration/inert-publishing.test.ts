@@ -1,9 +1,8 @@
 import { parseBlockedBy } from "../../src/text/blocked-by.js";
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import type { GitHubEmulator } from "../helpers/emulator/index.js";
 import { endTurn, toolTurn, useGitScenario } from "../helpers/git-scenario.js";
-import { characterReferences, closingReferences, HOSTILE_TEXT, liveMentions, slashCommandLines } from "../helpers/live-text.js";
+import { closingReferences, expectNothingLive, HOSTILE_TEXT, liveMentions, slashCommandLines } from "../helpers/live-text.js";
 import { runStateOf } from "../helpers/run-state-of.js";
 import { FULL_NAME } from "../helpers/scenario.js";
 
@@ -11,41 +10,6 @@ const start = useGitScenario();
 
 /** A test the agent adds: it passes and prints the hostile text, so the text reaches afk's gate output too. */
 const LOUD_TEST = `import { test } from "node:test";\ntest("loud", () => {\n  console.log(${JSON.stringify(HOSTILE_TEXT)});\n});\n`;
-
-/** Every string afk sent to GitHub in a request body (comments, issues, pull requests, check runs, commits), by request. */
-function publishedTexts(github: GitHubEmulator): Array<{ request: string; text: string }> {
-  const texts: Array<{ request: string; text: string }> = [];
-  const collect = (request: string, value: unknown): void => {
-    if (typeof value === "string") texts.push({ request, text: value });
-    else if (Array.isArray(value)) for (const item of value) collect(request, item);
-    else if (typeof value === "object" && value !== null) for (const item of Object.values(value)) collect(request, item);
-  };
-  for (const request of github.requests) {
-    if (request.method !== "GET" && request.auth === "installation") collect(`${request.method} ${request.path}`, request.body);
-  }
-  return texts;
-}
-
-/**
- * Nothing afk sent notifies anyone but the people afk itself mentions, starts a line with a slash
- * command, or closes an issue other than through afk's own `Closes #N` lines.
- */
-function expectNothingLive(github: GitHubEmulator, allowed: { mentions: string[]; closes: string[] }): void {
-  const texts = publishedTexts(github);
-  expect(texts.length).toBeGreaterThan(0);
-  const found = { mentions: new Set<string>(), closes: [] as string[] };
-  for (const { request, text } of texts) {
-    for (const mention of liveMentions(text)) found.mentions.add(mention);
-    found.closes.push(...closingReferences(text));
-    expect(slashCommandLines(text), request).toEqual([]);
-    expect(
-      characterReferences(text).filter((reference) => !["&lt;", "&gt;", "&amp;"].includes(reference)),
-      request,
-    ).toEqual([]);
-  }
-  expect([...found.mentions].sort()).toEqual([...allowed.mentions].sort());
-  expect([...new Set(found.closes)]).toEqual(allowed.closes);
-}
 
 describe("what afk publishes from a hostile model is inert", () => {
   it("implement: the pull request, the pushed commit, the issue's comments and the check run carry the agent's words, none of them live; afk's own Closes #N is", async () => {

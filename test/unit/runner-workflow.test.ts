@@ -57,7 +57,7 @@ describe("the runner workflow", () => {
       "run-name": "afk run ${{ inputs.afk_run }}",
       on: {
         workflow_dispatch: {
-          inputs: { afk_run: { description: expect.stringContaining("owner/repo#issue@run-id") as string, required: true, type: "string" } },
+          inputs: { afk_run: { description: expect.stringContaining("owner/repo#issue:run-id") as string, required: true, type: "string" } },
         },
       },
       permissions: { "id-token": "write", contents: "read" },
