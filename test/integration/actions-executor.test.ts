@@ -17,6 +17,7 @@ import { loopbackFetch } from "../helpers/emulator/loopback-fetch.js";
 import { DEFAULT_PERMISSIONS } from "../helpers/emulator/store.js";
 import { endTurn, toolTurn } from "../helpers/git-scenario.js";
 import type { ScriptedTurn } from "../helpers/model-server.js";
+import { playRunner } from "../helpers/actions-runner.js";
 import { expectNothingLive, HOSTILE_TEXT, liveMentions } from "../helpers/live-text.js";
 import { runStateOf } from "../helpers/run-state-of.js";
 import { FULL_NAME, INSTALLATION_ID, OWNER, scenarioOn, scenarioWorld, type Scenario } from "../helpers/scenario.js";
@@ -101,6 +102,96 @@ const MULTIPLY = toolTurn("str_replace_based_edit_tool", {
   path: "src/math.js",
   old_str: "export function add",
   new_str: "export function multiply(a, b) {\n  return a * b;\n}\n\nexport function add",
+});
+
+/** The runner machine: a HOME of its own and its work directory, under the world's root. */
+function runnerMachine(world: World): { env: Record<string, string>; workDir: string } {
+  const home = join(world.root, `runner-${Math.random().toString(36).slice(2)}`);
+  return { env: { HOME: home, AFK_CACHE_DIR: join(home, "cache") }, workDir: join(home, "work") };
+}
+
+const WORKFLOW_MS = 120_000;
+
+describe("the workflow afk ships, run by a runner against the App", () => {
+  it(
+    "label → afk dispatches → the runner runs doctor and afk job → afk checks, pushes and opens the pull request; the workflow run succeeds",
+    async () => {
+      const actions = await actionsWorld([MULTIPLY, endTurn("Added multiply.", { input_tokens: 1000, output_tokens: 100 })]);
+      const { world, scenario, afkUrl } = actions;
+      const runner = playRunner(world.github, { AFK_URL: afkUrl }, runnerMachine(world));
+      try {
+        const issue = scenario.issue({ title: "Add a multiply function", body: "We need multiply(a, b)." });
+        await scenario.label(issue, "wes-write");
+        await waitFor(() => runner.jobs.length === 1, "the runner to take the job");
+        const job = await runner.jobs[0];
+        if (job === undefined) throw new Error("the runner ran no job");
+        expect(job.conclusion, job.steps.map((step) => `${step.name}: ${step.output}`).join("\n")).toBe("success");
+        expect(job.steps.map((step) => [step.name, step.conclusion])).toEqual([
+          ["Set up Node.js 20", "success"],
+          ["Allow unprivileged user namespaces (GitHub-hosted Linux runners)", "skipped"],
+          ["Install bubblewrap and git", "success"],
+          ["Check the runner (afk doctor --job)", "success"],
+          ["Run the agent (afk job)", "success"],
+        ]);
+        await waitFor(() => runStateOf(scenario, issue)?.status === "waiting", "the run to wait for CI");
+        expect(runStateOf(scenario, issue)).toMatchObject({ spend: { turns: 2 }, pullRequest: { number: expect.any(Number) as number } });
+        const branch = `afk/${issue}-add-a-multiply-function`;
+        expect(show(world.repo(FULL_NAME).remote ?? "", `${branch}:src/math.js`)).toContain("export function multiply(a, b)");
+        const [run] = world.github.workflowRuns(RUNNER);
+        expect(run).toMatchObject({ status: "completed", conclusion: "success" });
+        // The Actions log holds nothing secret: not afk's key, nor any token the job held.
+        const log = job.steps.map((step) => step.output).join("\n");
+        expect(log).not.toContain(world.appEnv.ANTHROPIC_API_KEY);
+        for (const issued of world.github.tokens) expect(log).not.toContain(issued.token);
+        world.assertClean();
+      } finally {
+        runner.stop();
+      }
+    },
+    WORKFLOW_MS,
+  );
+
+  it(
+    "/afk stop mid-job: afk cancels the workflow run, the runner interrupts afk job, nothing is pushed",
+    async () => {
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let asked: () => void = () => undefined;
+      const modelAsked = new Promise<void>((resolve) => {
+        asked = resolve;
+      });
+      const actions = await actionsWorld([
+        {
+          kind: "message",
+          content: [{ type: "text", text: "thinking" }],
+          stop_reason: "end_turn",
+          meanwhile: () => asked(),
+          hold: { at: "content", until: held },
+        },
+      ]);
+      const { world, scenario, afkUrl } = actions;
+      const runner = playRunner(world.github, { AFK_URL: afkUrl }, { ...runnerMachine(world), cancelGraceMs: { interrupt: 2_000, terminate: 1_000 } });
+      try {
+        const issue = scenario.issue({ title: "Something long" });
+        await scenario.label(issue, "wes-write");
+        await modelAsked;
+        await scenario.comment(issue, "wes-write", "/afk stop");
+        expect(runStateOf(scenario, issue)?.status).toBe("stopped");
+        const job = await runner.jobs[0];
+        release();
+        expect(job?.conclusion).toBe("cancelled");
+        expect(world.github.workflowRuns(RUNNER)[0]).toMatchObject({ status: "completed", conclusion: "cancelled" });
+        expect(world.git.pushes.filter((push) => push.updates.length > 0)).toHaveLength(0);
+        expect(runStateOf(scenario, issue)?.status).toBe("stopped");
+      } finally {
+        release();
+        runner.stop();
+      }
+    },
+    WORKFLOW_MS,
+  );
 });
 
 describe("the Actions executor, through the App", () => {
