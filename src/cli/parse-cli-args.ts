@@ -131,7 +131,7 @@ export const JOB_USAGE = `Usage: afk job
 
 Does the work of one afk run on a GitHub Actions runner: the step of afk's runner workflow
 (\`afk init-runner\`) after \`afk doctor --job\`. Reads AFK_URL (afk's public address) and AFK_RUN
-(which run, owner/repo#issue@run-id, from the workflow's input); asks Actions for the job's OIDC
+(which run, owner/repo#issue:run-id, from the workflow's input); asks Actions for the job's OIDC
 token (audience: AFK_URL's origin; the workflow's \`permissions: id-token: write\`) and presents it
 at afk's /afk/jobs/start, which answers the job: the repository at the commit afk pinned, the task,
 a read-only token for the clone and a credential for this run. Then clones, runs the agent in the

@@ -77,7 +77,7 @@ function jobEnv(afk: AfkJobEndpoints, runId: string): Record<string, string> {
     HOME: home,
     RUNNER_TEMP: join(home, "runner-temp"),
     AFK_URL: afk.url,
-    AFK_RUN: `octo-org/app#3@${runId}`,
+    AFK_RUN: `octo-org/app#3:${runId}`,
     ACTIONS_ID_TOKEN_REQUEST_URL: afk.idTokenRequestUrl,
     ACTIONS_ID_TOKEN_REQUEST_TOKEN: ID_TOKEN_REQUEST_TOKEN,
   };
@@ -118,7 +118,7 @@ describe("afk job", () => {
         expect(afk.requests.filter((request) => request.kind === "id-token")).toEqual([{ kind: "id-token", audience: afk.url, token: oidcToken(1) }]);
         expect(afk.requests.find((request) => request.kind === "start")).toEqual({
           kind: "start",
-          body: { v: 1, run: "octo-org/app#3@r-job-ok" },
+          body: { v: 1, run: "octo-org/app#3:r-job-ok" },
           bearer: oidcToken(1),
         });
         const sequence = afk.sequence;

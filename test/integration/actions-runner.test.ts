@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OidcVerifier } from "../../src/actions/oidc-verifier.js";
 import { RUN_INPUT, RUNNER_WORKFLOW_FILE, RUNNER_WORKFLOW_PATH, runnerWorkflow, SETUP_NODE } from "../../src/actions/runner-workflow.js";
 import { repoConfigSchema } from "../../src/config/repo-config.js";
-import type { JobSpec } from "../../src/run-contract/job-protocol.js";
+import { parseRunReference, type JobSpec } from "../../src/run-contract/job-protocol.js";
 import { AfkJobEndpoints } from "../helpers/afk-job-endpoints.js";
 import { AFK_VERSION } from "../helpers/afk-cli.js";
 import { condition, interpolate, playRunner, runWorkflowJob, type WorkflowJobInput } from "../helpers/actions-runner.js";
@@ -135,12 +135,12 @@ describe("the workflow afk ships, run as GitHub Actions runs it", () => {
         start: async (start, bearer) => {
           const refused = await verifiedStart(emulator, afk, bearer, () => workflowRunId);
           if (refused !== undefined) return { status: 403, body: { error: refused } };
-          return { status: 200, body: specFor(afk, model.url, start.run.split("@")[1] ?? "") };
+          return { status: 200, body: specFor(afk, model.url, parseRunReference(start.run)?.runId ?? "") };
         },
       });
       const runner = playRunner(emulator, { AFK_URL: afk.url }, machine());
       try {
-        workflowRunId = await dispatch(octokit, "octo-org/app#3@r-runner-1");
+        workflowRunId = await dispatch(octokit, "octo-org/app#3:r-runner-1");
         await waitFor(() => runner.jobs.length === 1);
         const job = await runner.jobs[0];
         if (job === undefined) throw new Error("the runner ran no job");
@@ -154,8 +154,8 @@ describe("the workflow afk ships, run as GitHub Actions runs it", () => {
         ]);
         expect(job.steps[0]?.action).toEqual({ repository: SETUP_NODE.repository, ref: SETUP_NODE.commit, with: { "node-version": "20" } });
         expect(job.steps[1]?.skippedBecause).toBe("its if: runner.os == 'Linux' && runner.environment == 'github-hosted' is false on this runner");
-        expect(job).toMatchObject({ job: "agent", runName: "afk run octo-org/app#3@r-runner-1", runsOn: "ubuntu-24.04", conclusion: "success" });
-        expect(job.env).toEqual({ AFK_URL: afk.url, AFK_RUN: "octo-org/app#3@r-runner-1" });
+        expect(job).toMatchObject({ job: "agent", runName: "afk run octo-org/app#3:r-runner-1", runsOn: "ubuntu-24.04", conclusion: "success" });
+        expect(job.env).toEqual({ AFK_URL: afk.url, AFK_RUN: "octo-org/app#3:r-runner-1" });
         expect(job.steps[3]?.output).toContain("✓ OIDC token: Actions can give this job an OIDC token for afk");
         expect(job.steps[4]?.output).toContain("afk: afk took the result");
 
@@ -187,7 +187,7 @@ describe("the workflow afk ships, run as GitHub Actions runs it", () => {
     const afk = await AfkJobEndpoints.start({ start: () => ({ status: 500, body: { error: "never asked" } }) });
     const runner = playRunner(emulator, { AFK_URL: afk.url }, machine());
     try {
-      const runId = await dispatch(octokit, "octo-org/app#3@r-runner-2");
+      const runId = await dispatch(octokit, "octo-org/app#3:r-runner-2");
       await waitFor(() => runner.jobs.length === 1);
       const job = await runner.jobs[0];
       expect(job?.conclusion).toBe("failure");
@@ -221,7 +221,7 @@ describe("the workflow afk ships, run as GitHub Actions runs it", () => {
     const runner = playRunner(emulator, { AFK_URL: afk.url }, machine());
     try {
       const started = Date.now();
-      workflowRunId = await dispatch(octokit, "octo-org/app#3@r-runner-3");
+      workflowRunId = await dispatch(octokit, "octo-org/app#3:r-runner-3");
       await waitFor(() => runner.jobs.length === 1);
       const job = await runner.jobs[0];
       expect(job?.conclusion).toBe("cancelled");
@@ -295,7 +295,7 @@ describe("the workflow afk ships, run as GitHub Actions runs it", () => {
       repository: FULL,
       runId: 1,
       workflowRef: `${FULL}/${RUNNER_WORKFLOW_PATH}@refs/heads/main`,
-      inputs: { [RUN_INPUT]: "octo-org/app#3@r-1" },
+      inputs: { [RUN_INPUT]: "octo-org/app#3:r-1" },
       vars: {},
       idTokenRequest: { url: "http://127.0.0.1:9/token", token: "t" },
     });
