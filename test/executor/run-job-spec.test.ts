@@ -7,7 +7,7 @@ import { runJobSpec } from "../../src/executor/run-job-spec.js";
 import { WorkspaceCache } from "../../src/executor/workspace.js";
 import { jobResultSchema, type JobSpec } from "../../src/run-contract/job-protocol.js";
 import { commitToBareRepo, createBareRepo, GitHttpServer } from "../helpers/git-http-server.js";
-import { endTurn, FIXTURE_FILES, toolTurn } from "../helpers/git-scenario.js";
+import { endTurn, FIXTURE_FILES, toolResultsIn, toolTurn } from "../helpers/git-scenario.js";
 import { ModelServer } from "../helpers/model-server.js";
 
 const READ_TOKEN = "ghs_jobreadtoken000000000000000000000001";
@@ -98,6 +98,38 @@ describe("a job's work where it runs (the runner side of the Actions executor)",
       await afk.applyChangeBundle(Buffer.from(result.bundle, "base64"));
       expect(await afk.changedFiles()).toEqual(["test/sub.test.js"]);
       expect(readFileSync(join(afk.path, "test/sub.test.js"), "utf8")).toContain('test("sub"');
+      await afk.remove();
+    } finally {
+      await model.close();
+    }
+  });
+
+  it("as the attacker: the agent cannot see or plant the bundle the job hands back (its directory is mounted only in afk's own git sandbox)", async () => {
+    const probe = [
+      'runs="$(dirname "$PWD")"',
+      'ls "$runs/bundles" >/dev/null 2>&1 && echo BUNDLES-VISIBLE',
+      // Planting a link, or a bundle of its own, where afk's git writes the change.
+      'mkdir -p "$runs/bundles" 2>/dev/null; ln -sf /etc/hostname "$runs/bundles/change.bundle" 2>/dev/null; echo planted > "$runs/bundles/change.bundle" 2>/dev/null',
+      "echo 'export const planted = true;' > src/math.js",
+      "echo probed",
+    ].join("; ");
+    const model = await ModelServer.start([toolTurn("bash", { command: probe }), endTurn("Changed math.js.")]);
+    try {
+      const result = await runJobSpec(specFor(model, "r-job-3"), { cacheDir: join(root, "runner"), ...SANDBOX, signal: new AbortController().signal });
+      const output = toolResultsIn(model.requests[1]?.body ?? {})[0]?.content ?? "";
+      expect(output).toContain("probed");
+      expect(output).not.toContain("BUNDLES-VISIBLE");
+      // The bundle the job returns is afk's git's, of the agent's real change, and applies as such.
+      if (result.bundle === undefined) throw new Error("no bundle");
+      const afk = await new WorkspaceCache({ cacheDir: join(root, "afk"), sandbox: { allowUnsandboxed: false } }).open({
+        cloneUrl: git.cloneUrl("octo-org/app"),
+        auth: { token: READ_TOKEN },
+        ref: base,
+        runId: "r-afk-3",
+      });
+      await afk.applyChangeBundle(Buffer.from(result.bundle, "base64"));
+      expect(await afk.changedFiles()).toEqual(["src/math.js"]);
+      expect(readFileSync(join(afk.path, "src/math.js"), "utf8")).toBe("export const planted = true;\n");
       await afk.remove();
     } finally {
       await model.close();
