@@ -15,7 +15,8 @@ import { freePort } from "../helpers/app-process.js";
 import type { WorkflowDispatch } from "../helpers/emulator/index.js";
 import { loopbackFetch } from "../helpers/emulator/loopback-fetch.js";
 import { DEFAULT_PERMISSIONS } from "../helpers/emulator/store.js";
-import { endTurn, toolTurn } from "../helpers/git-scenario.js";
+import { endTurn, toolTurn, type GitScenario } from "../helpers/git-scenario.js";
+import { ciFinishes, editTurns, pullOf } from "../helpers/lifecycle-events.js";
 import type { ScriptedTurn } from "../helpers/model-server.js";
 import { playRunner } from "../helpers/actions-runner.js";
 import { expectNothingLive, HOSTILE_TEXT, liveMentions } from "../helpers/live-text.js";
@@ -143,6 +144,36 @@ describe("the workflow afk ships, run by a runner against the App", () => {
         const log = job.steps.map((step) => step.output).join("\n");
         expect(log).not.toContain(world.appEnv.ANTHROPIC_API_KEY);
         for (const issued of world.github.tokens) expect(log).not.toContain(issued.token);
+        world.assertClean();
+      } finally {
+        runner.stop();
+      }
+    },
+    WORKFLOW_MS,
+  );
+
+  it(
+    "red CI on afk's pull request: afk dispatches a fix-ci job from its branch's head, and pushes the fix on the same pull request",
+    async () => {
+      const actions = await actionsWorld([...editTurns("// first try", "Added a comment."), ...editTurns("// fixed", "Fixed the comment.")]);
+      const { world, scenario, afkUrl } = actions;
+      const gitScenario: GitScenario = { ...scenario, model: world.model, git: world.git, remote: world.repo(FULL_NAME).remote ?? "", root: world.root };
+      const runner = playRunner(world.github, { AFK_URL: afkUrl }, runnerMachine(world));
+      try {
+        const issue = scenario.issue({ title: "Annotate math", body: "Add a comment to src/math.js." });
+        await scenario.label(issue, "wes-write");
+        await waitFor(() => runStateOf(scenario, issue)?.status === "waiting", "the first job's pull request");
+        const first = pullOf(gitScenario);
+        await ciFinishes(gitScenario, "failure", { log: "not ok 1 - annotates" });
+        await waitFor(() => runner.jobs.length === 2, "afk to dispatch the fix");
+        expect(actions.dispatches[1]?.run.inputs[RUN_INPUT]).toMatch(new RegExp(`^${FULL_NAME}#${issue}:`));
+        await waitFor(() => runStateOf(scenario, issue)?.status === "waiting" && runStateOf(scenario, issue)?.job === "fix-ci", "the fix to be pushed");
+        const fixed = pullOf(gitScenario);
+        expect(fixed.number).toBe(first.number);
+        expect(show(gitScenario.remote, `${fixed.head}:src/math.js`)).toContain("// fixed");
+        // The fix job worked from the branch's head (the first try is still there).
+        expect(show(gitScenario.remote, `${fixed.head}:src/math.js`)).toContain("// first try");
+        expect((await Promise.all(runner.jobs)).map((job) => job.conclusion)).toEqual(["success", "success"]);
         world.assertClean();
       } finally {
         runner.stop();
