@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { access, constants, mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { promisify } from "node:util";
 import { createProbot } from "probot";
 import { readOperatorSettings } from "../config/operator-settings.js";
@@ -14,6 +15,7 @@ import { answeredByGitHub } from "../github/transient.js";
 import { probotEnvironment } from "../config/probot-environment.js";
 import { isLoopbackHost } from "../config/notify-url.js";
 import { parseRunReference } from "../run-contract/job-protocol.js";
+import { jobCacheDir } from "./job-answers.js";
 
 const run = promisify(execFile);
 
@@ -112,7 +114,8 @@ async function runJobDoctor(env: NodeJS.ProcessEnv): Promise<Finding[]> {
     findings.push({ check: "settings", verdict: "fail", detail: errorMessage(error), fix: "fix the variables named above in the workflow's env" });
   }
   findings.push(...(await checkSandbox(settings)));
-  if (settings !== undefined) findings.push(await checkCacheDir(settings.cacheDir));
+  // The directory `afk job` will use: AFK_CACHE_DIR, else the runner's temp directory.
+  if (settings !== undefined) findings.push(await checkCacheDir(jobCacheDir(env, tmpdir())));
   findings.push(...jobEnvironment(env));
   return findings;
 }

@@ -183,6 +183,11 @@ describe("afk doctor --job as the runner workflow runs it", () => {
     expect(ran.code).toBe(0);
   });
 
+  it("checks the cache directory afk job will use: AFK_CACHE_DIR, else the runner's temp directory", async () => {
+    const ran = await afk(["doctor", "--job"], { env: { ...JOB_ENV, AFK_CACHE_DIR: "", RUNNER_TEMP: join(root, "runner-temp") } });
+    expect(ran.stdout).toContain(`✓ cache directory: ${join(root, "runner-temp", "afk-cache")} is writable`);
+  });
+
   it("outside a job, says what is missing and how to fix each, and fails", async () => {
     const ran = await afk(["doctor", "--job"], { env: { AFK_URL: "http://afk.example.com" } });
     expect(ran.stdout).toContain(
