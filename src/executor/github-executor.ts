@@ -67,7 +67,7 @@ export class GitHubExecutor implements Executor {
     const { config } = job;
     const prepared = await this.#prepare(job);
     if ("refused" in prepared) return prepared.refused;
-    const { octokit, botLogin, issue, repository, task } = prepared;
+    const { octokit, repository, task } = prepared;
     const followUp = isFollowUp(job);
     const readToken = await this.#token(job, "read");
     const secrets = [...this.#deps.secrets, apiKey, readToken];
@@ -104,30 +104,11 @@ export class GitHubExecutor implements Executor {
       if (run.kind === "not-started") {
         return run.retryable ? { status: "failed", retryable: true, message: run.reason } : { status: "escalated", message: run.reason };
       }
-      const plan = planDelivery({
-        kind: job.kind,
-        issue: job.issue,
-        issueTitle: issue.title,
-        runId: job.runId,
-        requestedBy: job.trigger.actor,
-        model: job.model,
-        config,
-        context: job.context,
-        defaultBranch: repository.defaultBranch,
+      return await this.#deliver(job, prepared, worktree, reporter, {
         baseSha: worktree.baseSha,
         result: run.result,
         spend: run.spend,
         transcriptTail: run.transcriptTail,
-      });
-      return await carryOutDelivery(plan, {
-        job,
-        octokit,
-        reporter,
-        worktree,
-        cloneUrl: repository.cloneUrl,
-        pushToken: () => this.#token(job, "write"),
-        botLogin,
-        log: this.#deps.log,
       });
     } finally {
       await worktree.remove().catch((error: unknown) => this.#deps.log.warn({ err: error, runId: job.runId }, "afk could not remove a worktree"));
@@ -193,7 +174,7 @@ export class GitHubExecutor implements Executor {
         : { status: "escalated", message: outcome.reason, spend };
     const prepared = await this.#prepare(job);
     if ("refused" in prepared) return { ...prepared.refused, spend };
-    const { octokit, botLogin, issue, repository } = prepared;
+    const { repository } = prepared;
     const readToken = await this.#token(job, "read");
     let worktree: Worktree;
     try {
@@ -221,34 +202,47 @@ export class GitHubExecutor implements Executor {
           return { status: "escalated", spend, message: `afk refused the change the job returned: ${error.message}. Nothing was pushed.` };
         }
       }
-      const plan = planDelivery({
-        kind: job.kind,
-        issue: job.issue,
-        issueTitle: issue.title,
-        runId: job.runId,
-        requestedBy: job.trigger.actor,
-        model: job.model,
-        config: job.config,
-        context: job.context,
-        defaultBranch: repository.defaultBranch,
+      return await this.#deliver(job, prepared, worktree, reporter, {
         baseSha: remote.baseSha,
         result: implementResultOf(outcome.result),
         spend,
         transcriptTail: outcome.transcriptTail,
       });
-      return await carryOutDelivery(plan, {
-        job,
-        octokit,
-        reporter,
-        worktree,
-        cloneUrl: repository.cloneUrl,
-        pushToken: () => this.#token(job, "write"),
-        botLogin,
-        log: this.#deps.log,
-      });
     } finally {
       await worktree.remove().catch((error: unknown) => this.#deps.log.warn({ err: error, runId: job.runId }, "afk could not remove a worktree"));
     }
+  }
+
+  /** The agent's work in `worktree`, planned (what to push where, which pull request) and carried out with afk's own write token. */
+  async #deliver(
+    job: RunJob,
+    prepared: Prepared,
+    worktree: Worktree,
+    reporter: RunReporter,
+    work: { baseSha: string; result: ImplementResult; spend: Spend; transcriptTail: string },
+  ): Promise<RunOutcome> {
+    const plan = planDelivery({
+      kind: job.kind,
+      issue: job.issue,
+      issueTitle: prepared.issue.title,
+      runId: job.runId,
+      requestedBy: job.trigger.actor,
+      model: job.model,
+      config: job.config,
+      context: job.context,
+      defaultBranch: prepared.repository.defaultBranch,
+      ...work,
+    });
+    return carryOutDelivery(plan, {
+      job,
+      octokit: prepared.octokit,
+      reporter,
+      worktree,
+      cloneUrl: prepared.repository.cloneUrl,
+      pushToken: () => this.#token(job, "write"),
+      botLogin: prepared.botLogin,
+      log: this.#deps.log,
+    });
   }
 
   async #token(job: RunJob, level: "read" | "write"): Promise<string> {

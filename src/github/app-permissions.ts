@@ -16,7 +16,6 @@ export const REQUIRED_APP_PERMISSIONS: Readonly<Record<string, "read" | "write">
   actions: "read",
 };
 
-
 /** The webhook events afk acts on. */
 export const REQUIRED_APP_EVENTS = ["issues", "issue_comment", "check_run", "check_suite", "pull_request", "pull_request_review", "status"] as const;
 

@@ -5,13 +5,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repoConfigSchema } from "../../src/config/repo-config.js";
 import { WorkspaceCache } from "../../src/executor/workspace.js";
 import type { JobSpec } from "../../src/run-contract/job-protocol.js";
 import { AfkJobEndpoints, type PlayedAfk } from "../helpers/afk-job-endpoints.js";
 import { runAfk, type Ran } from "../helpers/afk-cli.js";
 import { createBareRepo, GitHttpServer } from "../helpers/git-http-server.js";
 import { endTurn, FIXTURE_FILES, toolTurn } from "../helpers/git-scenario.js";
+import { testJobSpec } from "../helpers/job-spec.js";
 import { ModelServer } from "../helpers/model-server.js";
 
 const READ_TOKEN = "ghs_jobreadtoken000000000000000000000002";
@@ -40,28 +40,8 @@ afterAll(async () => {
 });
 
 function specFor(endpoint: string, modelUrl: string, runId: string, overrides: Partial<JobSpec> = {}): JobSpec {
-  return {
-    v: 1,
-    runId,
-    kind: "implement",
-    repository: { fullName: "octo-org/app", cloneUrl: git.cloneUrl("octo-org/app") },
-    baseSha: base,
-    model: "claude-sonnet-5-5",
-    config: repoConfigSchema.parse({ test: "node --test" }),
-    task: {
-      prompt: "implement",
-      slots: { repository: "octo-org/app", issue_number: "3", issue_title: "Test subtraction", issue_body: "Add a test.", discussion: "(none)" },
-      repoInstructions: true,
-    },
-    sharedPackageCache: true,
-    readToken: READ_TOKEN,
-    jobCredential: JOB_CREDENTIAL,
-    endpoint,
-    modelBaseUrl: modelUrl,
-    heartbeatSeconds: 1,
-    deadline: new Date(Date.now() + 3_600_000).toISOString(),
-    ...overrides,
-  };
+  const target = { cloneUrl: git.cloneUrl("octo-org/app"), baseSha: base, endpoint, modelBaseUrl: modelUrl };
+  return testJobSpec({ ...target, readToken: READ_TOKEN, jobCredential: JOB_CREDENTIAL }, runId, overrides);
 }
 
 /** afk's side played by `played`, Actions' ID token endpoint beside it. */

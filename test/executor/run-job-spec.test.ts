@@ -2,12 +2,12 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repoConfigSchema } from "../../src/config/repo-config.js";
 import { runJobSpec } from "../../src/executor/run-job-spec.js";
 import { WorkspaceCache } from "../../src/executor/workspace.js";
 import { jobResultSchema, type JobSpec } from "../../src/run-contract/job-protocol.js";
 import { commitToBareRepo, createBareRepo, GitHttpServer } from "../helpers/git-http-server.js";
 import { endTurn, FIXTURE_FILES, toolResultsIn, toolTurn } from "../helpers/git-scenario.js";
+import { testJobSpec } from "../helpers/job-spec.js";
 import { ModelServer } from "../helpers/model-server.js";
 
 const READ_TOKEN = "ghs_jobreadtoken000000000000000000000001";
@@ -32,27 +32,8 @@ afterAll(async () => {
 });
 
 function specFor(model: ModelServer, runId: string): JobSpec {
-  return {
-    v: 1,
-    runId,
-    kind: "implement",
-    repository: { fullName: "octo-org/app", cloneUrl: git.cloneUrl("octo-org/app") },
-    baseSha: base,
-    model: "claude-sonnet-5-5",
-    config: repoConfigSchema.parse({ test: "node --test" }),
-    task: {
-      prompt: "implement",
-      slots: { repository: "octo-org/app", issue_number: "3", issue_title: "Test subtraction", issue_body: "Add a test.", discussion: "(none)" },
-      repoInstructions: true,
-    },
-    sharedPackageCache: true,
-    readToken: READ_TOKEN,
-    jobCredential: JOB_CREDENTIAL,
-    endpoint: "http://127.0.0.1:9/afk/jobs/r-job",
-    modelBaseUrl: model.url,
-    heartbeatSeconds: 30,
-    deadline: new Date(Date.now() + 3_600_000).toISOString(),
-  };
+  const target = { cloneUrl: git.cloneUrl("octo-org/app"), baseSha: base, endpoint: "http://127.0.0.1:9", modelBaseUrl: model.url };
+  return testJobSpec({ ...target, readToken: READ_TOKEN, jobCredential: JOB_CREDENTIAL }, runId, { heartbeatSeconds: 30 });
 }
 
 describe("a job's work where it runs (the runner side of the Actions executor)", () => {

@@ -10,7 +10,6 @@ import type { Octokit } from "@octokit/rest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OidcVerifier } from "../../src/actions/oidc-verifier.js";
 import { RUN_INPUT, RUNNER_WORKFLOW_FILE, RUNNER_WORKFLOW_PATH, runnerWorkflow, SETUP_NODE } from "../../src/actions/runner-workflow.js";
-import { repoConfigSchema } from "../../src/config/repo-config.js";
 import { parseRunReference, type JobSpec } from "../../src/run-contract/job-protocol.js";
 import { AfkJobEndpoints } from "../helpers/afk-job-endpoints.js";
 import { AFK_VERSION } from "../helpers/afk-cli.js";
@@ -21,6 +20,7 @@ import { DEFAULT_PERMISSIONS } from "../helpers/emulator/store.js";
 import { dispatchWorkflow, FULL, INSTALLATION, installationOctokit, OWNER, REPO, useEmulator } from "../helpers/emulator/test-kit.js";
 import { createBareRepo, GitHttpServer } from "../helpers/git-http-server.js";
 import { endTurn, FIXTURE_FILES, toolTurn } from "../helpers/git-scenario.js";
+import { testJobSpec } from "../helpers/job-spec.js";
 import { ModelServer } from "../helpers/model-server.js";
 import { waitFor } from "../helpers/wait-for.js";
 
@@ -58,27 +58,8 @@ function dispatch(octokit: Octokit, afkRun: string): Promise<number> {
 }
 
 function specFor(afk: AfkJobEndpoints, modelUrl: string, runId: string): JobSpec {
-  return {
-    v: 1,
-    runId,
-    kind: "implement",
-    repository: { fullName: "octo-org/app", cloneUrl: git.cloneUrl("octo-org/app") },
-    baseSha: base,
-    model: "claude-sonnet-5-5",
-    config: repoConfigSchema.parse({ test: "node --test" }),
-    task: {
-      prompt: "implement",
-      slots: { repository: "octo-org/app", issue_number: "3", issue_title: "Test subtraction", issue_body: "Add a test.", discussion: "(none)" },
-      repoInstructions: true,
-    },
-    sharedPackageCache: true,
-    readToken: READ_TOKEN,
-    jobCredential: JOB_CREDENTIAL,
-    endpoint: afk.url,
-    modelBaseUrl: modelUrl,
-    heartbeatSeconds: 1,
-    deadline: new Date(Date.now() + 3_600_000).toISOString(),
-  };
+  const target = { cloneUrl: git.cloneUrl("octo-org/app"), baseSha: base, endpoint: afk.url, modelBaseUrl: modelUrl };
+  return testJobSpec({ ...target, readToken: READ_TOKEN, jobCredential: JOB_CREDENTIAL }, runId);
 }
 
 /** afk's start as afk verifies it: the token's signature against the emulator's issuer, the runner repository, the workflow on main, and the workflow run afk dispatched. */

@@ -25,7 +25,11 @@ class DispatchingExecutor implements Executor {
   async execute(job: RunJob): Promise<RunOutcome> {
     const id = await dispatchWorkflow(await this.octokit(), { owner: OWNER, repo: RUNNER, workflow: RUNNER_WORKFLOW_FILE, inputs: { [RUN_INPUT]: job.runId } });
     this.dispatched.push(id);
-    return { status: "dispatched", message: `The job runs as workflow run ${id} of ${RUNNER_REPO}.`, remote: { runnerRepo: RUNNER_REPO, workflowRunId: id, baseSha: "b".repeat(40) } };
+    return {
+      status: "dispatched",
+      message: `The job runs as workflow run ${id} of ${RUNNER_REPO}.`,
+      remote: { runnerRepo: RUNNER_REPO, workflowRunId: id, baseSha: "b".repeat(40) },
+    };
   }
 }
 
