@@ -133,6 +133,7 @@ export function createAfkApp(options: AfkOptions = {}): ApplicationFunction {
         replay: new ReplayGuard(),
         credentialKey: jobCredentialKey(appPrivateKey(env)),
         spend: proxy.ledger,
+        metrics,
         appOctokit,
         octokitFor,
       });

@@ -10,6 +10,8 @@ import type { Moved, EventFor } from "../dispatch/runtime.js";
 import type { GitHubExecutor } from "../executor/github-executor.js";
 import { errorMessage, errorStatus, type GitHub, type RepoRef } from "../github/types.js";
 import type { RunState } from "../lifecycle/run-state.js";
+import type { AfkMetrics } from "../observability/metrics.js";
+import { runEndRecord } from "../observability/run-record.js";
 import { renewLeaseOf } from "../lock/repo-lock.js";
 import type { RemoteJob, RunOutcome, Spend } from "../run-contract/executor.js";
 import {
@@ -52,6 +54,8 @@ export interface JobServiceDeps {
   /** The key job credentials are signed with (`jobCredentialKey` of the App's private key). */
   credentialKey: Buffer;
   spend: SpendCounter;
+  /** Counts a remote run's end as the run supervisor counts a local one. */
+  metrics?: AfkMetrics;
   appOctokit(): Promise<GitHub>;
   octokitFor(installationId: number): Promise<GitHub>;
 }
@@ -118,7 +122,8 @@ export class JobService {
     const job = runJobOf(repo, state, config, this.#deps.runtime.settings.model, AbortSignal.timeout(120_000));
     const task = await this.#deps.executor.remoteTask(job);
     if ("refused" in task) {
-      await this.#finish(context, state.issue, remote, task.refused);
+      const ended = await this.#finish(context, state.issue, remote.workflowRunId, task.refused);
+      if (ended !== undefined) this.#recordEnd(reference.repository, ended, task.refused);
       return refuse(409, task.refused.message);
     }
     const deadline = new Date(Date.parse(state.startedAt ?? this.#deps.runtime.now().toISOString()) + config.budget.timeout_minutes * 60_000);
@@ -185,8 +190,16 @@ export class JobService {
     const context = await runtime.contextFor(repo);
     const now = runtime.now();
     const answer = (value: HeartbeatAnswer): JobAnswer => ({ status: 200, body: value });
-    if (now.getTime() > claims.expiresAt.getTime() - CREDENTIAL_SLACK_MS)
+    if (now.getTime() > claims.expiresAt.getTime() - CREDENTIAL_SLACK_MS) {
+      // Past the run's time budget: the run ends here, handed to a person, and the job is told to stop.
+      const outcome: RunOutcome = {
+        status: "escalated",
+        message: "The job on GitHub Actions ran past the run's time budget (`budget.timeout_minutes`); nothing was pushed.",
+      };
+      const ended = await this.#finish(context, claims.issue, claims.workflowRunId, outcome);
+      if (ended !== undefined) this.#recordEnd(claims.repository, ended, outcome);
       return answer({ kind: "stop", reason: "the run's time budget (budget.timeout_minutes) is spent" });
+    }
     const renewed = await renewLeaseOf(context.octokit, repo, claims.runId, now, runtime.settings.lockLeaseSeconds);
     if (renewed.kind === "lost") return answer({ kind: "stop", reason: "the run has ended" });
     if (renewed.kind === "stop-requested") return answer({ kind: "stop", reason: "afk was asked to stop the run" });
@@ -237,22 +250,35 @@ export class JobService {
         outcome = { status: "failed", retryable: true, message: `afk could not deliver the job's change: ${errorMessage(error)}` };
       }
       await progress.close();
-      const settled = await this.#finish(context, state.issue, remote, outcome);
-      if (!settled) return refuse(409, `afk's run ${claims.runId} ended while its result was being delivered`);
-      runtime.log.info({ runId: state.runId, outcome: outcome.status }, "afk settled a job's result");
+      const settled = await this.#finish(context, state.issue, remote.workflowRunId, outcome);
+      if (settled === undefined) return refuse(409, `afk's run ${claims.runId} ended while its result was being delivered`);
+      this.#recordEnd(claims.repository, settled, outcome);
       return { status: 200, body: { message: outcome.message } };
     } finally {
       this.#delivering.delete(claims.runId);
     }
   }
 
-  /** Settles the run with `outcome` if it is still the job's (the same workflow run); whether it was. */
-  async #finish(context: DeliveryContext, issue: number, remote: RemoteJob, outcome: RunOutcome): Promise<boolean> {
-    let ours = false;
+  /** The run's end in the log and the metrics, as a local run's (its start was logged when it was dispatched). */
+  #recordEnd(repository: string, state: RunState, outcome: RunOutcome): void {
+    if (outcome.status === "dispatched") return;
+    const now = this.#deps.runtime.now().getTime();
+    const seconds = state.startedAt === undefined ? 0 : Math.max(0, (now - Date.parse(state.startedAt)) / 1000);
+    const identity = { repository, issue: state.issue, runId: state.runId, job: state.job };
+    this.#deps.runtime.log.info(
+      runEndRecord({ ...identity, outcome: outcome.status, cost: outcome.spend, turns: outcome.spend?.turns, durationSeconds: seconds }),
+      "afk run ended",
+    );
+    this.#deps.metrics?.runEnded({ job: state.job, outcome: outcome.status, seconds, cost: outcome.spend });
+  }
+
+  /** Settles the run with `outcome` if it is still the job's (the same workflow run): the state it settled from, or undefined when it was not. */
+  async #finish(context: DeliveryContext, issue: number, workflowRunId: number, outcome: RunOutcome): Promise<RunState | undefined> {
+    let ours: RunState | undefined;
     await this.#deps.runtime.move(context, issue, async (comment) => {
       const current = comment?.kind === "state" ? comment.state : undefined;
-      ours = current?.status === "running" && current.remote?.workflowRunId === remote.workflowRunId;
-      return ours ? { kind: "job-finished", outcome } : undefined;
+      ours = current?.status === "running" && current.remote?.workflowRunId === workflowRunId ? current : undefined;
+      return ours === undefined ? undefined : { kind: "job-finished", outcome };
     });
     return ours;
   }

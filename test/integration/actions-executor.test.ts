@@ -22,6 +22,7 @@ import { playRunner } from "../helpers/actions-runner.js";
 import { expectNothingLive, HOSTILE_TEXT, liveMentions } from "../helpers/live-text.js";
 import { runStateOf } from "../helpers/run-state-of.js";
 import { FULL_NAME, INSTALLATION_ID, OWNER, scenarioOn, scenarioWorld, type Scenario } from "../helpers/scenario.js";
+import type { ServedAfk } from "../helpers/served-afk.js";
 import { waitFor } from "../helpers/wait-for.js";
 import { buildWorld, type World } from "../helpers/world/build-world.js";
 import { closeWorldsAfterEach } from "../helpers/world/use-world.js";
@@ -32,13 +33,14 @@ const keep = closeWorldsAfterEach();
 interface ActionsWorld {
   world: World;
   scenario: Scenario;
+  served: ServedAfk;
   afkUrl: string;
   /** The workflow runs afk dispatched, as the runner sees them. */
   dispatches: WorkflowDispatch[];
 }
 
 /** The fixture project with a scripted model, afk served over HTTP with AFK_EXECUTOR=actions, and the runner repository with afk's workflow. */
-async function actionsWorld(script: ScriptedTurn[], config?: string): Promise<ActionsWorld> {
+async function actionsWorld(script: ScriptedTurn[], config?: string, options: { now?: () => Date } = {}): Promise<ActionsWorld> {
   const port = await freePort();
   const afkUrl = `http://127.0.0.1:${port}`;
   const world = keep(await buildWorld(scenarioWorld({ git: true, model: script, ...(config === undefined ? {} : { config }) })));
@@ -49,6 +51,7 @@ async function actionsWorld(script: ScriptedTurn[], config?: string): Promise<Ac
   const served = await world.serveAfk({
     port,
     fetch: loopbackFetch,
+    ...(options.now === undefined ? {} : { now: options.now }),
     env: {
       AFK_EXECUTOR: "actions",
       AFK_RUNNER_REPO: RUNNER,
@@ -57,7 +60,7 @@ async function actionsWorld(script: ScriptedTurn[], config?: string): Promise<Ac
       PRIVATE_KEY: testPrivateKey(),
     },
   });
-  return { world, scenario: scenarioOn(world, served), afkUrl, dispatches };
+  return { world, scenario: scenarioOn(world, served), served, afkUrl, dispatches };
 }
 
 /** A POST to afk's job endpoint as the job makes it. */
@@ -267,8 +270,14 @@ describe("the Actions executor, through the App", () => {
     const settled = runStateOf(scenario, issue);
     expect(settled).toMatchObject({ status: "waiting", pullRequest: { number: expect.any(Number) as number } });
     expect(settled?.remote).toBeUndefined();
-    // afk counted the spend at its proxy: 2 turns.
+    // afk counted the spend at its proxy: 2 turns; the run's end is logged as a local run's is.
     expect(settled?.spend?.turns).toBe(2);
+    expect(actions.served.logs.find((line) => line.msg === "afk run ended")).toMatchObject({
+      event: "run-end",
+      outcome: "waiting",
+      turns: 2,
+      runId: settled?.runId,
+    });
     const branch = `afk/${issue}-add-a-multiply-function`;
     const remote = world.repo(FULL_NAME).remote ?? "";
     expect(show(remote, `${branch}:src/math.js`)).toContain("export function multiply(a, b)");
@@ -466,26 +475,9 @@ describe("the job endpoints, attacked", () => {
 describe("a job on GitHub Actions, when things go wrong", () => {
   it("a job killed mid-run: when its lease ends the run is interrupted (retryable), its workflow run cancelled and the issue told", async () => {
     let offsetMs = 0;
-    const port = await freePort();
-    const afkUrl = `http://127.0.0.1:${port}`;
-    const world = keep(await buildWorld(scenarioWorld({ git: true, model: [] })));
-    world.github.addRepo({ owner: OWNER, name: "afk-runner", installationId: INSTALLATION_ID, files: { [RUNNER_WORKFLOW_PATH]: runnerWorkflow(AFK_VERSION) } });
-    world.github.setInstallationPermissions(INSTALLATION_ID, { ...DEFAULT_PERMISSIONS, actions: "write" });
-    const dispatches: WorkflowDispatch[] = [];
-    world.github.onWorkflowDispatch((dispatch) => void dispatches.push(dispatch));
-    const served = await world.serveAfk({
-      port,
-      fetch: loopbackFetch,
-      now: () => new Date(Date.now() + offsetMs),
-      env: {
-        AFK_EXECUTOR: "actions",
-        AFK_RUNNER_REPO: RUNNER,
-        AFK_PUBLIC_URL: afkUrl,
-        AFK_OIDC_ISSUER: world.github.oidc.issuer,
-        PRIVATE_KEY: testPrivateKey(),
-      },
-    });
-    const actions: ActionsWorld = { world, scenario: scenarioOn(world, served), afkUrl, dispatches };
+    const actions = await actionsWorld([], undefined, { now: () => new Date(Date.now() + offsetMs) });
+    const { world, afkUrl } = actions;
+    const served = actions.served;
     const { issue, dispatch } = await dispatchedRun(actions);
     const repo = { owner: OWNER, repo: "app", installationId: INSTALLATION_ID };
     // A runner may take a while to pick the job up: past the usual 5-minute lease, the run still waits for it.
@@ -511,6 +503,24 @@ describe("a job on GitHub Actions, when things go wrong", () => {
     });
     expect((await post(`${afkUrl}${JOB_PATHS.result}`, spec.jobCredential, passedResult(spec.runId, ""))).status).toBe(409);
     world.assertClean();
+  });
+
+  it("a job still heartbeating past the run's time budget is told to stop, and the run is handed to a person", async () => {
+    let offsetMs = 0;
+    const actions = await actionsWorld([], "test: node --test\nbudget:\n  timeout_minutes: 5\n", { now: () => new Date(Date.now() + offsetMs) });
+    const { issue, dispatch } = await dispatchedRun(actions);
+    const spec = await startJob(actions, dispatch);
+    expect((await post(`${actions.afkUrl}${JOB_PATHS.heartbeat}`, spec.jobCredential, { v: 1, phase: "agent" })).body).toEqual({ kind: "continue" });
+    offsetMs = 6 * 60_000;
+    expect((await post(`${actions.afkUrl}${JOB_PATHS.heartbeat}`, spec.jobCredential, { v: 1, phase: "agent" })).body).toEqual({
+      kind: "stop",
+      reason: "the run's time budget (budget.timeout_minutes) is spent",
+    });
+    await actions.served.idle();
+    expect(runStateOf(actions.scenario, issue)).toMatchObject({ status: "escalated", outcome: { message: expect.stringMatching(/time budget/) as string } });
+    expect(actions.world.github.labels(FULL_NAME, issue)).toEqual(["ready-for-human"]);
+    expect((await post(`${actions.afkUrl}${JOB_PATHS.result}`, spec.jobCredential, passedResult(spec.runId, ""))).status).toBe(409);
+    actions.world.assertClean();
   });
 
   it("afk restarting mid-job loses nothing: the job's heartbeats and result go to whichever replica answers", async () => {
