@@ -187,6 +187,14 @@ export function runnerSettings(): readonly RunnerSetting[] {
       required: true,
       why: "the repository afk dispatches the workflow in, and the only one whose tokens it accepts.",
     },
+    {
+      where: "afk",
+      kind: "setting",
+      name: "AFK_PUBLIC_URL",
+      value: "the same URL as the runner repository's AFK_URL",
+      required: true,
+      why: "afk serves the job endpoint and model proxy there, and accepts OIDC tokens only for that audience.",
+    },
   ];
 }
 

@@ -140,7 +140,7 @@ describe("the runner workflow", () => {
 });
 
 describe("the runner settings", () => {
-  it("name the App's actions: write, AFK_URL, the optional AFK_RUNS_ON, and afk's AFK_EXECUTOR and AFK_RUNNER_REPO", () => {
+  it("name the App's actions: write, AFK_URL, the optional AFK_RUNS_ON, and afk's AFK_EXECUTOR, AFK_RUNNER_REPO and AFK_PUBLIC_URL", () => {
     const settings = runnerSettings();
     expect(settings.map((setting) => [setting.where, setting.name, setting.required])).toEqual([
       ["runner repository", `commit ${RUNNER_WORKFLOW_PATH}`, true],
@@ -149,6 +149,7 @@ describe("the runner settings", () => {
       ["runner repository", "AFK_RUNS_ON", false],
       ["afk", "AFK_EXECUTOR", true],
       ["afk", "AFK_RUNNER_REPO", true],
+      ["afk", "AFK_PUBLIC_URL", true],
     ]);
     const text = formatRunnerSettings(settings);
     expect(text.split("\n")).toEqual([
@@ -161,6 +162,7 @@ describe("the runner settings", () => {
       "In afk's settings (its environment or .env), then restart afk:",
       expect.stringMatching(/^ {2}- AFK_EXECUTOR=actions: /) as string,
       expect.stringMatching(/^ {2}- AFK_RUNNER_REPO=OWNER\/NAME \(the runner repository\): /) as string,
+      expect.stringMatching(/^ {2}- AFK_PUBLIC_URL=the same URL as the runner repository's AFK_URL: /) as string,
     ]);
   });
 });
