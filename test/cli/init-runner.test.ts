@@ -42,6 +42,7 @@ const SETTINGS = [
   "Add no secrets",
   "AFK_EXECUTOR=actions",
   "AFK_RUNNER_REPO=OWNER/NAME",
+  "AFK_PUBLIC_URL=the same URL as the runner repository's AFK_URL",
 ];
 
 describe("afk init-runner", () => {
