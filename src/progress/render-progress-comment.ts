@@ -58,6 +58,18 @@ function heading(state: RunState): string {
   }
 }
 
+/** Where a dispatched job runs: its workflow run in the runner repository (both names checked when the state was read). */
+function remoteLine(state: RunState): string {
+  if (state.remote === undefined) return "";
+  const { runnerRepo, workflowRunId } = state.remote;
+  const web = state.repoUrl === undefined ? undefined : new URL(state.repoUrl).origin;
+  const run =
+    web === undefined
+      ? `workflow run ${workflowRunId} of ${runnerRepo}`
+      : `[workflow run ${workflowRunId}](${web}/${runnerRepo}/actions/runs/${workflowRunId}) of ${runnerRepo}`;
+  return ` The agent runs on GitHub Actions: ${run}.`;
+}
+
 function statusLine(state: RunState): string {
   // A notice is afk's own sentence (its mention of a refused sender notifies them); the problems it lists are not.
   if (state.notice !== undefined) return escapeHtml(state.notice.message);
@@ -66,7 +78,7 @@ function statusLine(state: RunState): string {
       // Why it is queued again (a fix attempt, a rework, a run handed back at shutdown), then what it waits for.
       return [state.outcome === undefined ? "" : escapeText(state.outcome.message), queuedLine(state)].filter((part) => part.length > 0).join(" ");
     case "running":
-      return `Started by @${state.trigger.actor} (${state.trigger.source === "label" ? "label" : "command"}). This comment is edited in place as the run moves on.`;
+      return `Started by @${state.trigger.actor} (${state.trigger.source === "label" ? "label" : "command"}).${remoteLine(state)} This comment is edited in place as the run moves on.`;
     case "waiting":
       return `${escapeText(state.outcome?.message ?? "The pull request is open.")} ${WAITING_FOR[state.phase] ?? "afk waits for CI and review."}`;
     case "done":

@@ -243,6 +243,8 @@ describe("the Actions executor, through the App", () => {
     expect(dispatch.run.inputs).toEqual({ [RUN_INPUT]: `${FULL_NAME}#${issue}:${state?.runId}` });
     expect(state).toMatchObject({ status: "running", remote: { runnerRepo: RUNNER, workflowRunId: dispatch.run.id } });
     expect(world.model.requests).toHaveLength(0);
+    // The issue links the workflow run the agent runs in.
+    expect(scenario.afkComments(issue).join("\n")).toContain(`(https://github.com/${RUNNER}/actions/runs/${dispatch.run.id})`);
 
     const spec = await startJob(actions, dispatch);
     expect(spec).toMatchObject({
