@@ -34,6 +34,10 @@ const FIGURES: Figure[] = [
   { key: "fault_runs_double_started", what: "faults: runs started twice", target: { exactly: 0 } },
   { key: "fault_duration_s", what: "faults: time until all issues are done, s" },
   { key: "stale_lock_reclaim_s", what: "dead process's lock: its lease end → queued issue started in a new process, s", target: { at_most: 5 } },
+  { key: "actions_dispatch_overhead_ms", what: "Actions: label delivered → job spec served (no queue delay), median of 10, ms", target: { at_most: 1000 } },
+  { key: "actions_parallel_jobs", what: "Actions: jobs in flight at once, 50 repositories labeled together, one App", target: { at_least: 50 } },
+  { key: "actions_parallel_rss_mb", what: "Actions: peak RSS of that App process while the 50 start, hold and finish, MB" },
+  { key: "actions_parallel_runs_lost", what: "Actions: of those 50, runs not settled once each", target: { exactly: 0 } },
   { key: "agent_big_file_rss_mb", what: "agent's 1 GB sparse file viewed whole, by ranges and edited: afk's peak RSS growth, MB", target: { at_most: 50 } },
   { key: "agent_big_file_ms", what: "those editor calls on the 1 GB file, together, ms" },
 ];
