@@ -97,6 +97,10 @@ export class JobService {
     const context = await this.#deps.runtime.contextFor(repo);
     const state = await stateOf(context, reference.issue);
     const remote = waitingFor(state, reference.runId);
+    // GitHub answers afk's dispatch after the runner may already have the job: until afk has recorded
+    // the workflow run, the job is told to try again (it retries a 503), not refused.
+    if (state?.runId === reference.runId && state.status === "running" && state.remote === undefined)
+      return refuse(503, `afk is still recording which workflow run runs ${reference.runId}; try again in a moment`);
     if (state === undefined || remote === undefined)
       return refuse(409, `afk's run ${reference.runId} of ${reference.repository}#${reference.issue} is not waiting for a job (${describe(state)})`);
     let verified;

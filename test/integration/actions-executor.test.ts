@@ -525,6 +525,31 @@ describe("a job on GitHub Actions, when things go wrong", () => {
     actions.world.assertClean();
   });
 
+  it("a runner that starts the job before afk has recorded the dispatch is told to try again, not refused", async () => {
+    const actions = await actionsWorld([]);
+    const { world, afkUrl } = actions;
+    const first: Array<{ status: number; body: Record<string, unknown> }> = [];
+    let answered: () => void = () => undefined;
+    const firstStartAnswered = new Promise<void>((resolve) => {
+      answered = resolve;
+    });
+    let holding = false;
+    // afk's write of the dispatched state waits until the runner's first start is answered: the runner was faster.
+    world.github.holdRequest = ({ method, path }) => (holding && method === "PATCH" && /\/issues\/comments\/\d+$/.test(path) ? firstStartAnswered : undefined);
+    world.github.onWorkflowDispatch(async (dispatch) => {
+      holding = true;
+      const token = await oidcToken(world, dispatch, afkUrl);
+      first.push(await post(`${afkUrl}${JOB_PATHS.start}`, token, { v: 1, run: dispatch.run.inputs[RUN_INPUT] }));
+      holding = false;
+      answered();
+    });
+    const { dispatch } = await dispatchedRun(actions);
+    expect(first).toEqual([{ status: 503, body: { error: expect.stringMatching(/still recording which workflow run/) as string } }]);
+    // What the job does next (it retries a 503) gets its spec.
+    expect((await startJob(actions, dispatch)).runId).toMatch(/^r-/);
+    world.assertClean();
+  });
+
   it("afk restarting mid-job loses nothing: the job's heartbeats and result go to whichever replica answers", async () => {
     const actions = await actionsWorld([MULTIPLY, endTurn("Added multiply.", { input_tokens: 1000, output_tokens: 100 })]);
     const { world, scenario } = actions;
