@@ -126,7 +126,7 @@ describe("the workflow afk ships, run by a runner against the App", () => {
       try {
         const issue = scenario.issue({ title: "Add a multiply function", body: "We need multiply(a, b)." });
         await scenario.label(issue, "wes-write");
-        await waitFor(() => runner.jobs.length === 1, "the runner to take the job");
+        await waitFor(() => runner.jobs.length === 1, "the runner to take the job", WORKFLOW_MS);
         const job = await runner.jobs[0];
         if (job === undefined) throw new Error("the runner ran no job");
         expect(job.conclusion, job.steps.map((step) => `${step.name}: ${step.output}`).join("\n")).toBe("success");
@@ -137,7 +137,8 @@ describe("the workflow afk ships, run by a runner against the App", () => {
           ["Check the runner (afk doctor --job)", "success"],
           ["Run the agent (afk job)", "success"],
         ]);
-        await waitFor(() => runStateOf(scenario, issue)?.status === "waiting", "the run to wait for CI");
+        // afk answers the job's result once the run has settled; the job ends after that answer.
+        expect(runStateOf(scenario, issue)?.status).toBe("waiting");
         expect(runStateOf(scenario, issue)).toMatchObject({ spend: { turns: 2 }, pullRequest: { number: expect.any(Number) as number } });
         const branch = `afk/${issue}-add-a-multiply-function`;
         expect(show(world.repo(FULL_NAME).remote ?? "", `${branch}:src/math.js`)).toContain("export function multiply(a, b)");
@@ -165,18 +166,20 @@ describe("the workflow afk ships, run by a runner against the App", () => {
       try {
         const issue = scenario.issue({ title: "Annotate math", body: "Add a comment to src/math.js." });
         await scenario.label(issue, "wes-write");
-        await waitFor(() => runStateOf(scenario, issue)?.status === "waiting", "the first job's pull request");
+        await waitFor(() => runner.jobs.length === 1, "the runner to take the first job", WORKFLOW_MS);
+        expect((await runner.jobs[0])?.conclusion).toBe("success");
+        expect(runStateOf(scenario, issue)?.status).toBe("waiting");
         const first = pullOf(gitScenario);
         await ciFinishes(gitScenario, "failure", { log: "not ok 1 - annotates" });
-        await waitFor(() => runner.jobs.length === 2, "afk to dispatch the fix");
+        await waitFor(() => runner.jobs.length === 2, "afk to dispatch the fix", WORKFLOW_MS);
+        expect((await runner.jobs[1])?.conclusion).toBe("success");
         expect(actions.dispatches[1]?.run.inputs[RUN_INPUT]).toMatch(new RegExp(`^${FULL_NAME}#${issue}:`));
-        await waitFor(() => runStateOf(scenario, issue)?.status === "waiting" && runStateOf(scenario, issue)?.job === "fix-ci", "the fix to be pushed");
+        expect(runStateOf(scenario, issue)).toMatchObject({ status: "waiting", job: "fix-ci" });
         const fixed = pullOf(gitScenario);
         expect(fixed.number).toBe(first.number);
         expect(show(gitScenario.remote, `${fixed.head}:src/math.js`)).toContain("// fixed");
         // The fix job worked from the branch's head (the first try is still there).
         expect(show(gitScenario.remote, `${fixed.head}:src/math.js`)).toContain("// first try");
-        expect((await Promise.all(runner.jobs)).map((job) => job.conclusion)).toEqual(["success", "success"]);
         world.assertClean();
       } finally {
         runner.stop();
@@ -229,72 +232,76 @@ describe("the workflow afk ships, run by a runner against the App", () => {
 });
 
 describe("the Actions executor, through the App", () => {
-  it("label → dispatch → the job's spec → agent and gate on the runner → bundle → afk pushes and opens the pull request", async () => {
-    const actions = await actionsWorld([MULTIPLY, endTurn("Added multiply.", { input_tokens: 1000, output_tokens: 100 })]);
-    const { world, scenario, afkUrl } = actions;
-    const issue = scenario.issue({ title: "Add a multiply function", body: "We need multiply(a, b)." });
-    await scenario.label(issue, "wes-write");
-    await waitFor(() => actions.dispatches.length === 1, "afk to dispatch the job");
-    const [dispatch] = actions.dispatches;
-    if (dispatch === undefined) throw new Error("no dispatch");
-    const state = runStateOf(scenario, issue);
-    // One input, naming the run; the run is running with the workflow run recorded, and nothing ran on afk's host.
-    expect(dispatch.repository).toBe(RUNNER);
-    expect(dispatch.run.inputs).toEqual({ [RUN_INPUT]: `${FULL_NAME}#${issue}:${state?.runId}` });
-    expect(state).toMatchObject({ status: "running", remote: { runnerRepo: RUNNER, workflowRunId: dispatch.run.id } });
-    expect(world.model.requests).toHaveLength(0);
-    // The issue links the workflow run the agent runs in.
-    expect(scenario.afkComments(issue).join("\n")).toContain(`(https://github.com/${RUNNER}/actions/runs/${dispatch.run.id})`);
+  it(
+    "label → dispatch → the job's spec → agent and gate on the runner → bundle → afk pushes and opens the pull request",
+    async () => {
+      const actions = await actionsWorld([MULTIPLY, endTurn("Added multiply.", { input_tokens: 1000, output_tokens: 100 })]);
+      const { world, scenario, afkUrl } = actions;
+      const issue = scenario.issue({ title: "Add a multiply function", body: "We need multiply(a, b)." });
+      await scenario.label(issue, "wes-write");
+      await waitFor(() => actions.dispatches.length === 1, "afk to dispatch the job");
+      const [dispatch] = actions.dispatches;
+      if (dispatch === undefined) throw new Error("no dispatch");
+      const state = runStateOf(scenario, issue);
+      // One input, naming the run; the run is running with the workflow run recorded, and nothing ran on afk's host.
+      expect(dispatch.repository).toBe(RUNNER);
+      expect(dispatch.run.inputs).toEqual({ [RUN_INPUT]: `${FULL_NAME}#${issue}:${state?.runId}` });
+      expect(state).toMatchObject({ status: "running", remote: { runnerRepo: RUNNER, workflowRunId: dispatch.run.id } });
+      expect(world.model.requests).toHaveLength(0);
+      // The issue links the workflow run the agent runs in.
+      expect(scenario.afkComments(issue).join("\n")).toContain(`(https://github.com/${RUNNER}/actions/runs/${dispatch.run.id})`);
 
-    const spec = await startJob(actions, dispatch);
-    expect(spec).toMatchObject({
-      runId: state?.runId,
-      repository: { fullName: FULL_NAME },
-      baseSha: state?.remote?.baseSha,
-      modelBaseUrl: `${afkUrl}/afk/jobs/model`,
-    });
-    // The read token reads the one repository and can write nothing.
-    const token = world.github.tokens.find((issued) => issued.token === spec.readToken);
-    expect(token).toMatchObject({ repositories: ["app"], permissions: { metadata: "read", contents: "read" } });
-    expect(JSON.stringify(spec)).not.toContain(world.appEnv.ANTHROPIC_API_KEY);
+      const spec = await startJob(actions, dispatch);
+      expect(spec).toMatchObject({
+        runId: state?.runId,
+        repository: { fullName: FULL_NAME },
+        baseSha: state?.remote?.baseSha,
+        modelBaseUrl: `${afkUrl}/afk/jobs/model`,
+      });
+      // The read token reads the one repository and can write nothing.
+      const token = world.github.tokens.find((issued) => issued.token === spec.readToken);
+      expect(token).toMatchObject({ repositories: ["app"], permissions: { metadata: "read", contents: "read" } });
+      expect(JSON.stringify(spec)).not.toContain(world.appEnv.ANTHROPIC_API_KEY);
 
-    const beat = await post(`${afkUrl}${JOB_PATHS.heartbeat}`, spec.jobCredential, { v: 1, phase: "agent" });
-    expect(beat).toEqual({ status: 200, body: { kind: "continue" } });
-    const result = await work(world, spec);
-    expect(result.outcome, JSON.stringify(result.outcome)).toMatchObject({ kind: "implemented", result: { kind: "passed" } });
-    // The model was reached through afk's proxy with afk's key; the job's credential never went further.
-    expect(world.model.requests.map((request) => request.headers["x-api-key"])).toEqual([world.appEnv.ANTHROPIC_API_KEY, world.appEnv.ANTHROPIC_API_KEY]);
-    expect(JSON.stringify(world.model.requests.map((request) => request.headers))).not.toContain(spec.jobCredential);
+      const beat = await post(`${afkUrl}${JOB_PATHS.heartbeat}`, spec.jobCredential, { v: 1, phase: "agent" });
+      expect(beat).toEqual({ status: 200, body: { kind: "continue" } });
+      const result = await work(world, spec);
+      expect(result.outcome, JSON.stringify(result.outcome)).toMatchObject({ kind: "implemented", result: { kind: "passed" } });
+      // The model was reached through afk's proxy with afk's key; the job's credential never went further.
+      expect(world.model.requests.map((request) => request.headers["x-api-key"])).toEqual([world.appEnv.ANTHROPIC_API_KEY, world.appEnv.ANTHROPIC_API_KEY]);
+      expect(JSON.stringify(world.model.requests.map((request) => request.headers))).not.toContain(spec.jobCredential);
 
-    const answered = await post(`${afkUrl}${JOB_PATHS.result}`, spec.jobCredential, result);
-    expect(answered.status, JSON.stringify(answered.body)).toBe(200);
-    await scenario.afk.idle();
-    const settled = runStateOf(scenario, issue);
-    expect(settled).toMatchObject({ status: "waiting", pullRequest: { number: expect.any(Number) as number } });
-    expect(settled?.remote).toBeUndefined();
-    // afk counted the spend at its proxy: 2 turns; the run's end is logged as a local run's is.
-    expect(settled?.spend?.turns).toBe(2);
-    expect(actions.served.logs.find((line) => line.msg === "afk run ended")).toMatchObject({
-      event: "run-end",
-      outcome: "waiting",
-      turns: 2,
-      runId: settled?.runId,
-    });
-    const branch = `afk/${issue}-add-a-multiply-function`;
-    const remote = world.repo(FULL_NAME).remote ?? "";
-    expect(show(remote, `${branch}:src/math.js`)).toContain("export function multiply(a, b)");
-    // Only afk pushed, with its own write token.
-    const pushes = world.git.pushes.filter((push) => push.updates.length > 0);
-    expect(pushes).toHaveLength(1);
-    expect(world.github.tokens.find((issued) => issued.token === pushes[0]?.token)?.permissions).toEqual({ metadata: "read", contents: "write" });
-    // A second result for the run (a replay, or the job retrying) is refused: the run has ended.
-    expect((await post(`${afkUrl}${JOB_PATHS.result}`, spec.jobCredential, result)).status).toBe(409);
-    expect(await post(`${afkUrl}${JOB_PATHS.heartbeat}`, spec.jobCredential, { v: 1, phase: "gate" })).toEqual({
-      status: 200,
-      body: { kind: "stop", reason: "the run has ended" },
-    });
-    world.assertClean();
-  });
+      const answered = await post(`${afkUrl}${JOB_PATHS.result}`, spec.jobCredential, result);
+      expect(answered.status, JSON.stringify(answered.body)).toBe(200);
+      await scenario.afk.idle();
+      const settled = runStateOf(scenario, issue);
+      expect(settled).toMatchObject({ status: "waiting", pullRequest: { number: expect.any(Number) as number } });
+      expect(settled?.remote).toBeUndefined();
+      // afk counted the spend at its proxy: 2 turns; the run's end is logged as a local run's is.
+      expect(settled?.spend?.turns).toBe(2);
+      expect(actions.served.logs.find((line) => line.msg === "afk run ended")).toMatchObject({
+        event: "run-end",
+        outcome: "waiting",
+        turns: 2,
+        runId: settled?.runId,
+      });
+      const branch = `afk/${issue}-add-a-multiply-function`;
+      const remote = world.repo(FULL_NAME).remote ?? "";
+      expect(show(remote, `${branch}:src/math.js`)).toContain("export function multiply(a, b)");
+      // Only afk pushed, with its own write token.
+      const pushes = world.git.pushes.filter((push) => push.updates.length > 0);
+      expect(pushes).toHaveLength(1);
+      expect(world.github.tokens.find((issued) => issued.token === pushes[0]?.token)?.permissions).toEqual({ metadata: "read", contents: "write" });
+      // A second result for the run (a replay, or the job retrying) is refused: the run has ended.
+      expect((await post(`${afkUrl}${JOB_PATHS.result}`, spec.jobCredential, result)).status).toBe(409);
+      expect(await post(`${afkUrl}${JOB_PATHS.heartbeat}`, spec.jobCredential, { v: 1, phase: "gate" })).toEqual({
+        status: 200,
+        body: { kind: "stop", reason: "the run has ended" },
+      });
+      world.assertClean();
+    },
+    WORKFLOW_MS,
+  );
 });
 
 /** A label on a fresh issue, and the dispatch it leads to. */
@@ -394,84 +401,98 @@ describe("the job endpoints, attacked", () => {
     world.assertClean();
   });
 
-  it("refuse a bundle that changes a workflow or adds a gitlink: nothing is pushed, the issue goes to a person", async () => {
-    const actions = await actionsWorld([]);
-    const { world, afkUrl, scenario } = actions;
-    for (const [title, change] of [
-      [
-        "Workflow",
-        (dir: string) =>
-          execFileSync("sh", ["-c", "mkdir -p .github/workflows && echo 'on: push' > .github/workflows/steal.yml && git add .github"], { cwd: dir }),
-      ],
-      ["Gitlink", (dir: string) => execFileSync("git", ["update-index", "--add", "--cacheinfo", `160000,${"a".repeat(40)},vendor/evil`], { cwd: dir })],
-    ] as const) {
-      const { issue, dispatch } = await dispatchedRun(actions, title);
+  it(
+    "refuse a bundle that changes a workflow or adds a gitlink: nothing is pushed, the issue goes to a person",
+    async () => {
+      const actions = await actionsWorld([]);
+      const { world, afkUrl, scenario } = actions;
+      for (const [title, change] of [
+        [
+          "Workflow",
+          (dir: string) =>
+            execFileSync("sh", ["-c", "mkdir -p .github/workflows && echo 'on: push' > .github/workflows/steal.yml && git add .github"], { cwd: dir }),
+        ],
+        ["Gitlink", (dir: string) => execFileSync("git", ["update-index", "--add", "--cacheinfo", `160000,${"a".repeat(40)},vendor/evil`], { cwd: dir })],
+      ] as const) {
+        const { issue, dispatch } = await dispatchedRun(actions, title);
+        const spec = await startJob(actions, dispatch);
+        const answered = await post(`${afkUrl}${JOB_PATHS.result}`, spec.jobCredential, passedResult(spec.runId, hostileBundle(world, spec.baseSha, change)));
+        expect(answered.status, JSON.stringify(answered.body)).toBe(200);
+        await scenario.afk.idle();
+        expect(runStateOf(scenario, issue), title).toMatchObject({ status: "escalated" });
+      }
+      expect(world.git.pushes.filter((push) => push.updates.length > 0)).toHaveLength(0);
+      world.assertClean();
+    },
+    WORKFLOW_MS,
+  );
+
+  it(
+    "publish a hostile runner's summary, test output and transcript only inert, and push its change only as afk's own commit",
+    async () => {
+      const actions = await actionsWorld([]);
+      const { world, afkUrl, scenario } = actions;
+      const { issue, dispatch } = await dispatchedRun(actions);
       const spec = await startJob(actions, dispatch);
-      const answered = await post(`${afkUrl}${JOB_PATHS.result}`, spec.jobCredential, passedResult(spec.runId, hostileBundle(world, spec.baseSha, change)));
-      expect(answered.status, JSON.stringify(answered.body)).toBe(200);
-      await scenario.afk.idle();
-      expect(runStateOf(scenario, issue), title).toMatchObject({ status: "escalated" });
-    }
-    expect(world.git.pushes.filter((push) => push.updates.length > 0)).toHaveLength(0);
-    world.assertClean();
-  });
-
-  it("publish a hostile runner's summary, test output and transcript only inert, and push its change only as afk's own commit", async () => {
-    const actions = await actionsWorld([]);
-    const { world, afkUrl, scenario } = actions;
-    const { issue, dispatch } = await dispatchedRun(actions);
-    const spec = await startJob(actions, dispatch);
-    const bundle = hostileBundle(world, spec.baseSha, (dir) => execFileSync("sh", ["-c", "echo 'export const two = 2;' >> src/math.js"], { cwd: dir }));
-    const hostile: JobResult = {
-      v: 1,
-      runId: spec.runId,
-      outcome: {
-        kind: "implemented",
-        result: {
-          kind: "passed",
-          summary: `Done. ${HOSTILE_TEXT}`,
-          gate: { command: "node --test", exitCode: 0, output: HOSTILE_TEXT, rounds: 1, durationMs: 5 },
+      const bundle = hostileBundle(world, spec.baseSha, (dir) => execFileSync("sh", ["-c", "echo 'export const two = 2;' >> src/math.js"], { cwd: dir }));
+      const hostile: JobResult = {
+        v: 1,
+        runId: spec.runId,
+        outcome: {
+          kind: "implemented",
+          result: {
+            kind: "passed",
+            summary: `Done. ${HOSTILE_TEXT}`,
+            gate: { command: "node --test", exitCode: 0, output: HOSTILE_TEXT, rounds: 1, durationMs: 5 },
+          },
+          transcriptTail: HOSTILE_TEXT,
         },
-        transcriptTail: HOSTILE_TEXT,
-      },
-      bundle,
-    };
-    expect((await post(`${afkUrl}${JOB_PATHS.result}`, spec.jobCredential, hostile)).status).toBe(200);
-    await scenario.afk.idle();
-    const [pull] = world.github.pulls(FULL_NAME);
-    expect(pull?.body.replace(/\u200B/g, "")).toContain("@someone and @octo-org/admins please look.");
-    expectNothingLive(world.github, { mentions: ["@wes-write"], closes: [`Closes #${issue}`] });
-    // The commit on the branch is afk's, not the runner's (whose author and message never reach GitHub).
-    const log = execFileSync("git", ["--git-dir", world.repo(FULL_NAME).remote ?? "", "log", "-1", "--format=%an%n%B", pull?.head ?? ""], { encoding: "utf8" });
-    expect(log).not.toContain("hostile");
-    expect(liveMentions(log)).toEqual([]);
-    world.assertClean();
-  });
+        bundle,
+      };
+      expect((await post(`${afkUrl}${JOB_PATHS.result}`, spec.jobCredential, hostile)).status).toBe(200);
+      await scenario.afk.idle();
+      const [pull] = world.github.pulls(FULL_NAME);
+      expect(pull?.body.replace(/\u200B/g, "")).toContain("@someone and @octo-org/admins please look.");
+      expectNothingLive(world.github, { mentions: ["@wes-write"], closes: [`Closes #${issue}`] });
+      // The commit on the branch is afk's, not the runner's (whose author and message never reach GitHub).
+      const log = execFileSync("git", ["--git-dir", world.repo(FULL_NAME).remote ?? "", "log", "-1", "--format=%an%n%B", pull?.head ?? ""], {
+        encoding: "utf8",
+      });
+      expect(log).not.toContain("hostile");
+      expect(liveMentions(log)).toEqual([]);
+      world.assertClean();
+    },
+    WORKFLOW_MS,
+  );
 
-  it("cuts the job off at the proxy when the run's turns are spent", async () => {
-    const actions = await actionsWorld(
-      [toolTurn("bash", { command: "true" }), toolTurn("bash", { command: "true" }), endTurn("never reached")],
-      "test: node --test\nbudget:\n  max_turns: 2\n",
-    );
-    const { world, afkUrl } = actions;
-    const { dispatch } = await dispatchedRun(actions);
-    const spec = await startJob(actions, dispatch);
-    // A hostile runner ignores the budget in its spec and keeps asking: the proxy answers for afk.
-    const result = await runJobSpec(
-      { ...spec, config: { ...spec.config, budget: { ...spec.config.budget, max_turns: 1000 } } },
-      {
-        cacheDir: join(world.root, "runner-cache"),
-        allowUnsandboxed: false,
-        allowHostNetwork: false,
-        modelRetries: 0,
-        signal: AbortSignal.timeout(120_000),
-      },
-    );
-    expect(world.model.requests).toHaveLength(2);
-    expect(result.outcome).toMatchObject({ kind: "implemented", result: { kind: "model-error", message: expect.stringMatching(/budget/) as string } });
-    expect((await post(`${afkUrl}${JOB_PATHS.result}`, spec.jobCredential, result)).status).toBe(200);
-    world.assertClean();
-  });
+  it(
+    "cuts the job off at the proxy when the run's turns are spent",
+    async () => {
+      const actions = await actionsWorld(
+        [toolTurn("bash", { command: "true" }), toolTurn("bash", { command: "true" }), endTurn("never reached")],
+        "test: node --test\nbudget:\n  max_turns: 2\n",
+      );
+      const { world, afkUrl } = actions;
+      const { dispatch } = await dispatchedRun(actions);
+      const spec = await startJob(actions, dispatch);
+      // A hostile runner ignores the budget in its spec and keeps asking: the proxy answers for afk.
+      const result = await runJobSpec(
+        { ...spec, config: { ...spec.config, budget: { ...spec.config.budget, max_turns: 1000 } } },
+        {
+          cacheDir: join(world.root, "runner-cache"),
+          allowUnsandboxed: false,
+          allowHostNetwork: false,
+          modelRetries: 0,
+          signal: AbortSignal.timeout(120_000),
+        },
+      );
+      expect(world.model.requests).toHaveLength(2);
+      expect(result.outcome).toMatchObject({ kind: "implemented", result: { kind: "model-error", message: expect.stringMatching(/budget/) as string } });
+      expect((await post(`${afkUrl}${JOB_PATHS.result}`, spec.jobCredential, result)).status).toBe(200);
+      world.assertClean();
+    },
+    WORKFLOW_MS,
+  );
 });
 
 describe("a job on GitHub Actions, when things go wrong", () => {
@@ -550,34 +571,38 @@ describe("a job on GitHub Actions, when things go wrong", () => {
     world.assertClean();
   });
 
-  it("afk restarting mid-job loses nothing: the job's heartbeats and result go to whichever replica answers", async () => {
-    const actions = await actionsWorld([MULTIPLY, endTurn("Added multiply.", { input_tokens: 1000, output_tokens: 100 })]);
-    const { world, scenario } = actions;
-    const { issue, dispatch } = await dispatchedRun(actions);
-    const spec = await startJob(actions, dispatch);
-    const result = await work(world, spec);
-    // A heartbeat on the first replica writes afk's count of the spend on the issue.
-    expect((await post(`${actions.afkUrl}${JOB_PATHS.heartbeat}`, spec.jobCredential, { v: 1, phase: "gate" })).body).toEqual({ kind: "continue" });
-    await waitFor(() => runStateOf(scenario, issue)?.spend?.turns === 2, "the heartbeat to show the spend");
-    // Another replica (or afk after a restart) with the same settings and App key, at another address.
-    const port = await freePort();
-    const other = await world.serveAfk({
-      port,
-      fetch: loopbackFetch,
-      replicaId: "replica-two",
-      env: {
-        AFK_EXECUTOR: "actions",
-        AFK_RUNNER_REPO: RUNNER,
-        AFK_PUBLIC_URL: actions.afkUrl,
-        AFK_OIDC_ISSUER: world.github.oidc.issuer,
-        PRIVATE_KEY: testPrivateKey(),
-      },
-    });
-    expect((await post(`${other.url}${JOB_PATHS.heartbeat}`, spec.jobCredential, { v: 1, phase: "gate" })).body).toEqual({ kind: "continue" });
-    const answered = await post(`${other.url}${JOB_PATHS.result}`, spec.jobCredential, result);
-    expect(answered.status, JSON.stringify(answered.body)).toBe(200);
-    await other.idle();
-    expect(runStateOf(scenario, issue)).toMatchObject({ status: "waiting", spend: { turns: 2 }, pullRequest: { number: expect.any(Number) as number } });
-    world.assertClean();
-  });
+  it(
+    "afk restarting mid-job loses nothing: the job's heartbeats and result go to whichever replica answers",
+    async () => {
+      const actions = await actionsWorld([MULTIPLY, endTurn("Added multiply.", { input_tokens: 1000, output_tokens: 100 })]);
+      const { world, scenario } = actions;
+      const { issue, dispatch } = await dispatchedRun(actions);
+      const spec = await startJob(actions, dispatch);
+      const result = await work(world, spec);
+      // A heartbeat on the first replica writes afk's count of the spend on the issue.
+      expect((await post(`${actions.afkUrl}${JOB_PATHS.heartbeat}`, spec.jobCredential, { v: 1, phase: "gate" })).body).toEqual({ kind: "continue" });
+      await waitFor(() => runStateOf(scenario, issue)?.spend?.turns === 2, "the heartbeat to show the spend");
+      // Another replica (or afk after a restart) with the same settings and App key, at another address.
+      const port = await freePort();
+      const other = await world.serveAfk({
+        port,
+        fetch: loopbackFetch,
+        replicaId: "replica-two",
+        env: {
+          AFK_EXECUTOR: "actions",
+          AFK_RUNNER_REPO: RUNNER,
+          AFK_PUBLIC_URL: actions.afkUrl,
+          AFK_OIDC_ISSUER: world.github.oidc.issuer,
+          PRIVATE_KEY: testPrivateKey(),
+        },
+      });
+      expect((await post(`${other.url}${JOB_PATHS.heartbeat}`, spec.jobCredential, { v: 1, phase: "gate" })).body).toEqual({ kind: "continue" });
+      const answered = await post(`${other.url}${JOB_PATHS.result}`, spec.jobCredential, result);
+      expect(answered.status, JSON.stringify(answered.body)).toBe(200);
+      await other.idle();
+      expect(runStateOf(scenario, issue)).toMatchObject({ status: "waiting", spend: { turns: 2 }, pullRequest: { number: expect.any(Number) as number } });
+      world.assertClean();
+    },
+    WORKFLOW_MS,
+  );
 });
