@@ -24,8 +24,8 @@ export interface ExpectedJob {
   workflowPath: string;
   /** The ref the workflow file must come from (`refs/heads/<default branch>`); any ref when absent. */
   workflowRef?: string;
-  /** The Actions workflow run afk dispatched for this run; `run_id` must name it. */
-  runId: number;
+  /** The Actions workflow run afk dispatched for this run; `run_id` must name it. Any run when absent (a first check, before afk has looked the run up). */
+  runId?: number;
 }
 
 /** A JWT NumericDate (seconds since the epoch), bounded so that it is always a valid date. */
@@ -107,7 +107,7 @@ export function checkJobClaims(claims: unknown, expected: ExpectedJob, now: Date
   }
   if (token.event_name !== DISPATCH_EVENT)
     return refuse(`the token is for a workflow run started by ${quote(token.event_name)}, not by afk's ${DISPATCH_EVENT}`);
-  if (token.run_id !== expected.runId) return refuse(`the token is for workflow run ${token.run_id}, not ${expected.runId}`);
+  if (expected.runId !== undefined && token.run_id !== expected.runId) return refuse(`the token is for workflow run ${token.run_id}, not ${expected.runId}`);
   return { ok: true, claims: token };
 }
 

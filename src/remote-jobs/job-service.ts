@@ -1,4 +1,5 @@
 import type { Logger } from "probot";
+import type { ExpectedJob } from "../actions/job-claims.js";
 import { mintJobCredential, readJobCredential, type JobCredentialClaims } from "../actions/job-credential.js";
 import type { OidcVerifier, ReplayGuard } from "../actions/oidc-verifier.js";
 import { RUNNER_WORKFLOW_PATH } from "../actions/runner-workflow.js";
@@ -89,9 +90,14 @@ export class JobService {
     if (!request.success) return refuse(400, "the start request is not {v: 1, run: owner/repo#issue:run-id}");
     const reference = parseRunReference(request.data.run);
     if (reference === undefined) return refuse(400, `${JSON.stringify(request.data.run.slice(0, 100))} does not name an afk run (owner/repo#issue:run-id)`);
-    // Only a token the issuer signed costs afk a request to GitHub; anything else is refused here.
-    const signed = await this.#verifySignature(oidcToken);
-    if (signed !== undefined) return signed;
+    // Only a token of the runner repository's workflow, for afk, costs afk a request to GitHub: the
+    // issuer signs tokens for anyone's workflows, so everything but the run is checked here first.
+    const first = await this.#verifyToken(oidcToken, {
+      audience: this.#deps.actions.publicUrl,
+      runnerRepo: this.#deps.actions.runnerRepo,
+      workflowPath: RUNNER_WORKFLOW_PATH,
+    });
+    if (first !== undefined) return first;
     const repo = await this.#repoRef(reference.repository);
     if (repo === undefined) return refuse(404, `afk knows no run ${reference.runId} of ${reference.repository}`);
     const context = await this.#deps.runtime.contextFor(repo);
@@ -103,19 +109,14 @@ export class JobService {
       return refuse(503, `afk is still recording which workflow run runs ${reference.runId}; try again in a moment`);
     if (state === undefined || remote === undefined)
       return refuse(409, `afk's run ${reference.runId} of ${reference.repository}#${reference.issue} is not waiting for a job (${describe(state)})`);
-    let verified;
-    try {
-      verified = await this.#deps.verifier.verifyJob(oidcToken, {
-        audience: this.#deps.actions.publicUrl,
-        runnerRepo: this.#deps.actions.runnerRepo,
-        workflowPath: RUNNER_WORKFLOW_PATH,
-        workflowRef: `refs/heads/${await this.#runnerDefaultBranch()}`,
-        runId: remote.workflowRunId,
-      });
-    } catch (error) {
-      this.#deps.runtime.log.error({ err: error }, "afk could not check a job's OIDC token: the issuer's keys are unreadable");
-      return refuse(503, `afk could not read the OIDC issuer's keys to check the job's token: ${errorMessage(error)}`);
-    }
+    // Then its workflow's ref (the runner repository's default branch) and the very workflow run afk recorded.
+    const verified = await this.#deps.verifier.verifyJob(oidcToken, {
+      audience: this.#deps.actions.publicUrl,
+      runnerRepo: this.#deps.actions.runnerRepo,
+      workflowPath: RUNNER_WORKFLOW_PATH,
+      workflowRef: `refs/heads/${await this.#runnerDefaultBranch()}`,
+      runId: remote.workflowRunId,
+    });
     if (!verified.ok) {
       this.#deps.runtime.log.warn({ runId: reference.runId, reason: verified.reason }, "afk refused a job's OIDC token");
       return refuse(401, `afk refused the job's OIDC token: ${verified.reason}`);
@@ -162,13 +163,13 @@ export class JobService {
     return { status: 200, body: spec };
   }
 
-  /** Undefined when the issuer signed the token; otherwise the answer refusing it. */
-  async #verifySignature(oidcToken: string): Promise<JobAnswer | undefined> {
+  /** Undefined when the token is the issuer's and says what `expected` asks; otherwise the answer refusing it. */
+  async #verifyToken(oidcToken: string, expected: Omit<ExpectedJob, "issuer">): Promise<JobAnswer | undefined> {
     try {
-      const signed = await this.#deps.verifier.verify(oidcToken);
-      if (signed.ok) return undefined;
-      this.#deps.runtime.log.warn({ reason: signed.reason }, "afk refused a job's OIDC token");
-      return refuse(401, `afk refused the job's OIDC token: ${signed.reason}`);
+      const verified = await this.#deps.verifier.verifyJob(oidcToken, expected);
+      if (verified.ok) return undefined;
+      this.#deps.runtime.log.warn({ reason: verified.reason }, "afk refused a job's OIDC token");
+      return refuse(401, `afk refused the job's OIDC token: ${verified.reason}`);
     } catch (error) {
       this.#deps.runtime.log.error({ err: error }, "afk could not check a job's OIDC token: the issuer's keys are unreadable");
       return refuse(503, `afk could not read the OIDC issuer's keys to check the job's token: ${errorMessage(error)}`);

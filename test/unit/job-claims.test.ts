@@ -63,6 +63,13 @@ describe("the claims of a job's OIDC token", () => {
     expect(check).toMatchObject({ ok: true, claims: { run_id: 42, run_attempt: 1, repository: "octo-org/afk-runner", jti: expect.any(String) } });
   });
 
+  it("checks everything but the workflow run when no run is expected yet (afk's first check, before it looks the run up)", () => {
+    const { runId: _run, ...anyRun } = expected;
+    expect(checkJobClaims(githubClaims({ run_id: "7" }), anyRun, now)).toMatchObject({ ok: true, claims: { run_id: 7 } });
+    expect(checkJobClaims(githubClaims({ run_id: "7", repository: "octo-org/copycat" }), anyRun, now).ok).toBe(false);
+    expect(checkJobClaims(githubClaims({ run_id: "7" }), expected, now).ok).toBe(false);
+  });
+
   it.each<[string, Record<string, unknown>, ExpectedJob]>([
     ["an audience list that contains afk's", { aud: ["https://other.example.com", "https://afk.example.com"] }, expected],
     ["the repository in another case", { repository: "Octo-Org/AFK-Runner" }, expected],
