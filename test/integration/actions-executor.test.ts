@@ -342,7 +342,7 @@ function passedResult(runId: string, bundle: string): JobResult {
 }
 
 describe("the job endpoints, attacked", () => {
-  it("refuse a forged, replayed, misdirected or foreign token before serving anything, and cost afk no GitHub request for an unsigned one", async () => {
+  it("refuse a forged, replayed, misdirected or foreign token before serving anything, and cost afk no GitHub request for one not of its runner workflow", async () => {
     const actions = await actionsWorld([]);
     const { world, afkUrl } = actions;
     const { dispatch } = await dispatchedRun(actions);
