@@ -147,7 +147,7 @@ interface Job {
   spec?: JobSpec;
   /** When afk's start endpoint answered the spec. */
   servedAt?: number;
-  /** Start requests afk refused (409) because the run's state did not yet name the workflow run. */
+  /** Start requests afk answered "try again" (503) because the run's state did not yet name the workflow run. */
   earlyRefusals: number;
   heartbeats: number;
   /** Heartbeats sent while the job held that were answered anything but `continue`. */
@@ -177,8 +177,8 @@ async function post(url: string, bearer: string, body: unknown): Promise<{ statu
 /**
  * The job's start, as `afk job` makes it: its OIDC token with afk's audience, presented with the run's
  * reference. The dispatch reaches the runner as soon as GitHub answers afk's dispatch request, a moment
- * before afk has written the workflow run's id into the run's state; a start in that moment is refused
- * (409) and tried again here after 20 ms. (`afk job` takes a refusal as final; each is counted.)
+ * before afk has written the workflow run's id into the run's state; a start in that moment is answered
+ * 503 and tried again here after 20 ms (`afk job` tries again after 0.5 s); each is counted.
  */
 async function start(job: Job): Promise<void> {
   const { idTokenRequest } = job.dispatch;
@@ -193,10 +193,10 @@ async function start(job: Job): Promise<void> {
       onServed();
       return;
     }
-    if (answer.status !== 409 || performance.now() > giveUp)
+    if (answer.status !== 503 || performance.now() > giveUp)
       throw new Error(`afk refused the job for ${job.target}: ${answer.status} ${JSON.stringify(answer.body)}`);
     job.earlyRefusals++;
-    refusalReasons.add(/\(([^)]*)\)$/.exec(String(answer.body.error))?.[1] ?? String(answer.body.error));
+    refusalReasons.add(String(answer.body.error).replace(/\br-[A-Za-z0-9-]+/g, "<run>"));
     await delay(20);
   }
 }
@@ -381,7 +381,7 @@ const rows: Array<[string, string, string]> = [
   ["  workflow runs dispatched", String(jobs.length), `(${WARM_UP + SEQUENTIAL + PARALLEL} issues)`],
   ["  GitHub requests per parallel job", String(round(parallelRequests / PARALLEL)), ""],
   ["  heartbeats (answered other than continue)", `${extra.heartbeats} (${extra.heartbeat_stops})`, ""],
-  ["  starts refused before the dispatch was recorded", `${extra.early_refusals_sequential} sequential, ${extra.early_refusals_parallel} parallel`, ""],
+  ["  starts answered 503 before the dispatch was recorded", `${extra.early_refusals_sequential} sequential, ${extra.early_refusals_parallel} parallel`, ""],
 ];
 for (const [name, value, target] of rows) console.log(`${name.padEnd(50)} ${value.padEnd(16)} ${target}`);
 if (refusalReasons.size > 0) console.log(`early refusals said: ${[...refusalReasons].join(" | ")}`);

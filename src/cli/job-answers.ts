@@ -5,10 +5,12 @@ import { z } from "zod";
 import { heartbeatAnswerSchema, jobSpecSchema, type JobResult, type JobSpec, type RunReference } from "../run-contract/job-protocol.js";
 
 /**
- * The waits between tries of a request afk did not answer or answered 5xx (it may be restarting, or
- * a replica behind a load balancer may be going away): six tries over about a minute, then give up.
+ * The waits between tries of a request afk did not answer or answered 5xx (it may be restarting, a
+ * replica behind a load balancer may be going away, or, at start, afk is still recording which
+ * workflow run it dispatched, which a runner that picks the job up at once meets: hence a short first
+ * wait): seven tries over about a minute, then give up.
  */
-export const RETRY_DELAYS_MS: readonly number[] = [2_000, 4_000, 8_000, 16_000, 30_000];
+export const RETRY_DELAYS_MS: readonly number[] = [500, 1_500, 4_000, 8_000, 16_000, 30_000];
 
 /** How long to wait after `failedTries` tries have failed, or undefined when no try is left. */
 export function retryDelay(failedTries: number): number | undefined {
