@@ -176,20 +176,22 @@ describe("afk job", () => {
           : { status: 200, body: specFor(afk.url, "http://127.0.0.1:9", "r-job-retry", { baseSha: MISSING_COMMIT }) },
       heartbeat: (_beat, count) => (count === 1 ? { status: 500, body: { error: "afk lost its lock view" } } : { status: 200, body: { kind: "continue" } }),
       result: (_result, attempt) =>
-        attempt === 1 ? { status: 502, body: "Bad Gateway" } : { status: 200, body: { message: "afk will say on the issue that the run did not start" } },
+        attempt <= 2 ? { status: 502, body: "Bad Gateway" } : { status: 200, body: { message: "afk will say on the issue that the run did not start" } },
     });
     try {
       const ran = await afkJob(jobEnv(afk, "r-job-retry"));
       expect(ran.code).toBe(0);
       expect(afk.requests.filter((request) => request.kind === "start").map((request) => request.bearer)).toEqual([oidcToken(1), oidcToken(2)]);
-      expect(afk.sequence.filter((kind) => kind === "result")).toHaveLength(2);
+      expect(afk.sequence.filter((kind) => kind === "result")).toHaveLength(3);
       // A heartbeat that failed is said and the next one sent; the beats go on while afk is not taking the result.
       expect(ran.stderr).toContain("afk job: a heartbeat did not get through (afk lost its lock view); the next one is in 1s\n");
+      // (The result's retries wait 0.5 s, then 1.5 s; a beat goes every second.)
       const results = afk.sequence.flatMap((kind, index) => (kind === "result" ? [index] : []));
-      expect(afk.sequence.slice(results[0], results[1]).filter((kind) => kind.startsWith("heartbeat")).length).toBeGreaterThan(0);
+      expect(afk.sequence.slice(results[0], results[2]).filter((kind) => kind.startsWith("heartbeat")).length).toBeGreaterThan(0);
       expect(afk.requests.find((request) => request.kind === "result")?.body.outcome).toMatchObject({ kind: "not-started", retryable: true });
-      expect(ran.stderr).toContain("afk job: afk did not answer the start (afk is restarting); trying again in 2s\n");
-      expect(ran.stderr).toContain('afk job: afk did not take the result (HTTP 502: "Bad Gateway"); trying again in 2s\n');
+      expect(ran.stderr).toContain("afk job: afk did not answer the start (afk is restarting); trying again in 0.5s\n");
+      expect(ran.stderr).toContain('afk job: afk did not take the result (HTTP 502: "Bad Gateway"); trying again in 0.5s\n');
+      expect(ran.stderr).toContain('afk job: afk did not take the result (HTTP 502: "Bad Gateway"); trying again in 1.5s\n');
       expect(ran.stdout).toContain("afk: afk will say on the issue that the run did not start\n");
       expect(afk.violations).toEqual([]);
       expectNoSecrets(ran, afk);
