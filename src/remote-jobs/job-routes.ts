@@ -65,17 +65,19 @@ function bearerOf(req: IncomingMessage): string | undefined {
 }
 
 /** The body as JSON, or the answer refusing it (too large, not JSON). */
-async function readJson(req: IncomingMessage, maxBytes: number): Promise<{ value: unknown } | { answer: JobAnswer }> {
+async function readJson(req: IncomingMessage, maxBytes: number): Promise<{ value: unknown } | { answer: JobAnswer & { close?: boolean } }> {
   const declared = Number(req.headers["content-length"] ?? "0");
-  if (declared > maxBytes) return { answer: { status: 413, body: { error: `the body is over the ${maxBytes} bytes afk reads` } } };
+  if (declared > maxBytes) return { answer: { status: 413, body: { error: `the body is over the ${maxBytes} bytes afk reads` }, close: true } };
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
+  // Leaving the loop early must not destroy the request: its connection still carries the 413.
+  for await (const chunk of req.iterator({ destroyOnReturn: false })) {
     const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
     size += bytes.byteLength;
     if (size > maxBytes) {
-      req.destroy();
-      return { answer: { status: 413, body: { error: `the body is over the ${maxBytes} bytes afk reads` } } };
+      // The rest is not read: the answer closes the connection, which then goes.
+      req.pause();
+      return { answer: { status: 413, body: { error: `the body is over the ${maxBytes} bytes afk reads` }, close: true } };
     }
     chunks.push(bytes);
   }
@@ -86,7 +88,10 @@ async function readJson(req: IncomingMessage, maxBytes: number): Promise<{ value
   }
 }
 
-function send(res: ServerResponse, answer: JobAnswer): true {
-  res.writeHead(answer.status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" }).end(JSON.stringify(answer.body));
+function send(res: ServerResponse, answer: JobAnswer & { close?: boolean }): true {
+  const headers = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...(answer.close === true ? { connection: "close" } : {}) };
+  res.writeHead(answer.status, headers).end(JSON.stringify(answer.body), () => {
+    if (answer.close === true) res.req.destroy();
+  });
   return true;
 }

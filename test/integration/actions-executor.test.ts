@@ -391,6 +391,14 @@ describe("the job endpoints, attacked", () => {
     expect((await post(`${afkUrl}${JOB_PATHS.result}`, forged, passedResult(spec.runId, ""))).status).toBe(401);
     // This job's credential with a result naming another run.
     expect((await post(`${afkUrl}${JOB_PATHS.result}`, spec.jobCredential, passedResult("r-another-run", ""))).status).toBe(403);
+    // A body over what afk reads is refused, whether its length is declared or streamed.
+    expect((await post(`${afkUrl}${JOB_PATHS.heartbeat}`, spec.jobCredential, { v: 1, phase: "agent", pad: "x".repeat(20_000) })).status).toBe(413);
+    const streamed = await loopbackFetch(`${afkUrl}${JOB_PATHS.heartbeat}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${spec.jobCredential}`, "content-type": "application/json", "transfer-encoding": "chunked" },
+      body: JSON.stringify({ v: 1, phase: "agent", pad: "x".repeat(20_000) }),
+    });
+    expect(streamed.status).toBe(413);
     // A stop ends the run at once: the workflow run is cancelled, the job is told to stop, and its late result is refused.
     await scenario.comment(first.issue, "wes-write", "/afk stop");
     expect(runStateOf(scenario, first.issue)?.status).toBe("stopped");
