@@ -20,6 +20,12 @@ export function fullName(repo: Pick<RepoRef, "owner" | "repo">): string {
   return `${repo.owner}/${repo.repo}`;
 }
 
+/** `owner/name` as GitHub's API takes it: `{ owner, repo }`. */
+export function ownerAndRepo(name: string): { owner: string; repo: string } {
+  const [owner = "", repo = ""] = name.split("/");
+  return { owner, repo };
+}
+
 /** The HTTP status of an Octokit request error, if it is one. */
 export function errorStatus(error: unknown): number | undefined {
   if (typeof error === "object" && error !== null && "status" in error && typeof error.status === "number") return error.status;

@@ -1,15 +1,9 @@
-import { errorStatus, type GitHub } from "./types.js";
-
-/** `owner/name` as GitHub's API takes it. */
-function ownerAndRepo(fullName: string): { owner: string; repo: string } {
-  const [owner = "", repo = ""] = fullName.split("/");
-  return { owner, repo };
-}
+import { errorStatus, ownerAndRepo, type GitHub } from "./types.js";
 
 type AppClients = { appOctokit(): Promise<GitHub>; octokitFor(installationId: number): Promise<GitHub> };
 
 /** An installation client for `fullName`, through whichever installation of the App holds it. */
-async function clientFor(clients: AppClients, fullName: string): Promise<GitHub> {
+export async function installationClientFor(clients: AppClients, fullName: string): Promise<GitHub> {
   const app = await clients.appOctokit();
   const { data: installation } = await app.rest.apps.getRepoInstallation(ownerAndRepo(fullName));
   return clients.octokitFor(installation.id);
@@ -32,7 +26,7 @@ export async function dispatchWorkflowRun(clients: AppClients, runnerRepo: strin
   const repo = ownerAndRepo(runnerRepo);
   let octokit: GitHub;
   try {
-    octokit = await clientFor(clients, runnerRepo);
+    octokit = await installationClientFor(clients, runnerRepo);
   } catch (error) {
     if (errorStatus(error) === 404)
       throw new WorkflowDispatchError(`afk's GitHub App is not installed on the runner repository ${runnerRepo} (AFK_RUNNER_REPO).`);
@@ -72,7 +66,7 @@ export async function dispatchWorkflowRun(clients: AppClients, runnerRepo: strin
  */
 export async function cancelWorkflowRun(clients: AppClients, runnerRepo: string, workflowRunId: number): Promise<"cancelled" | "finished" | "gone"> {
   const repo = ownerAndRepo(runnerRepo);
-  const octokit = await clientFor(clients, runnerRepo);
+  const octokit = await installationClientFor(clients, runnerRepo);
   try {
     await octokit.rest.actions.cancelWorkflowRun({ ...repo, run_id: workflowRunId });
     return "cancelled";

@@ -9,7 +9,8 @@ import { ProgressWriter } from "../dispatch/progress-writer.js";
 import { runJobOf } from "../dispatch/run-supervisor.js";
 import type { Moved, EventFor } from "../dispatch/runtime.js";
 import type { GitHubExecutor } from "../executor/github-executor.js";
-import { errorMessage, errorStatus, type GitHub, type RepoRef } from "../github/types.js";
+import { errorMessage, errorStatus, ownerAndRepo, type GitHub, type RepoRef } from "../github/types.js";
+import { installationClientFor } from "../github/workflow-runs.js";
 import type { RunState } from "../lifecycle/run-state.js";
 import type { AfkMetrics } from "../observability/metrics.js";
 import { runEndRecord } from "../observability/run-record.js";
@@ -300,8 +301,8 @@ export class JobService {
     await context.runs.write(state, { ...state, phase, ...(spend === undefined ? {} : { spend }) }, comment.id);
   }
 
-  async #repoRef(fullName: string): Promise<RepoRef | undefined> {
-    const [owner = "", repo = ""] = fullName.split("/");
+  async #repoRef(name: string): Promise<RepoRef | undefined> {
+    const { owner, repo } = ownerAndRepo(name);
     const app = await this.#deps.appOctokit();
     try {
       const { data } = await app.rest.apps.getRepoInstallation({ owner, repo });
@@ -316,11 +317,9 @@ export class JobService {
   async #runnerDefaultBranch(): Promise<string> {
     const now = Date.now();
     if (this.#runnerBranch !== undefined && now - this.#runnerBranch.at < RUNNER_BRANCH_TTL_MS) return this.#runnerBranch.name;
-    const [owner = "", repo = ""] = this.#deps.actions.runnerRepo.split("/");
-    const app = await this.#deps.appOctokit();
-    const { data: installation } = await app.rest.apps.getRepoInstallation({ owner, repo });
-    const octokit = await this.#deps.octokitFor(installation.id);
-    const { data } = await octokit.rest.repos.get({ owner, repo });
+    const { runnerRepo } = this.#deps.actions;
+    const octokit = await installationClientFor(this.#deps, runnerRepo);
+    const { data } = await octokit.rest.repos.get(ownerAndRepo(runnerRepo));
     this.#runnerBranch = { name: data.default_branch, at: now };
     return data.default_branch;
   }
@@ -350,8 +349,7 @@ function refuse(status: number, error: string): JobAnswer {
 }
 
 function repoOf(claims: JobCredentialClaims): RepoRef {
-  const [owner = "", repo = ""] = claims.repository.split("/");
-  return { owner, repo, installationId: claims.installationId };
+  return { ...ownerAndRepo(claims.repository), installationId: claims.installationId };
 }
 
 /** The run's remote job when the run is `runId`, running, and dispatched to the runner repository. */
