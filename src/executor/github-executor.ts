@@ -14,12 +14,16 @@ import { runAgentInWorktree, type AgentRunInput } from "./run-agent-in-worktree.
 import type { ImplementResult } from "./implement-result.js";
 import { ChangeBundleRefused, WorkspaceCache, type Worktree } from "./workspace.js";
 
-/** What a job needs from GitHub before any clone. */
-interface Prepared {
+/** What delivering a job's change needs from GitHub: the issue as the trusted person saw it, and the repository. */
+interface IssueAndRepository {
   octokit: GitHub;
   botLogin: string;
   issue: IssueContext;
   repository: { cloneUrl: string; defaultBranch: string };
+}
+
+/** What a job needs from GitHub before any clone: that, and its task. */
+interface Prepared extends IssueAndRepository {
   task: TaskSpec;
 }
 
@@ -120,6 +124,22 @@ export class GitHubExecutor implements Executor {
    * issue ends the run here), the repository, and the task. Shared by a local run and a remote job's start.
    */
   async #prepare(job: RunJob): Promise<{ refused: RunOutcome } | Prepared> {
+    const read = await this.#issueAndRepository(job);
+    if ("refused" in read) return read;
+    const { octokit, botLogin, issue } = read;
+    const task = await gatherTask(job, octokit, botLogin, {
+      repository: fullName(job.repo),
+      issue_number: String(issue.number),
+      issue_title: issue.title,
+      issue_body: issue.body.length > 0 ? issue.body : "(no description)",
+      discussion: formatDiscussion(issue),
+    });
+    if (task.kind === "refused") return { refused: { status: "failed", retryable: false, message: task.message } };
+    return { ...read, task: task.spec };
+  }
+
+  /** The issue, read only if it still says what the trusted person asked about (a changed issue ends the run here), and the repository. */
+  async #issueAndRepository(job: RunJob): Promise<{ refused: RunOutcome } | IssueAndRepository> {
     const octokit = await this.#deps.octokitFor(job.repo.installationId);
     const botLogin = await this.#deps.botLogin();
     let issue: IssueContext;
@@ -136,15 +156,7 @@ export class GitHubExecutor implements Executor {
       throw error;
     }
     const { data: repository } = await octokit.rest.repos.get({ owner: job.repo.owner, repo: job.repo.repo });
-    const task = await gatherTask(job, octokit, botLogin, {
-      repository: fullName(job.repo),
-      issue_number: String(issue.number),
-      issue_title: issue.title,
-      issue_body: issue.body.length > 0 ? issue.body : "(no description)",
-      discussion: formatDiscussion(issue),
-    });
-    if (task.kind === "refused") return { refused: { status: "failed", retryable: false, message: task.message } };
-    return { octokit, botLogin, issue, repository: { cloneUrl: repository.clone_url, defaultBranch: repository.default_branch }, task: task.spec };
+    return { octokit, botLogin, issue, repository: { cloneUrl: repository.clone_url, defaultBranch: repository.default_branch } };
   }
 
   /**
@@ -172,7 +184,8 @@ export class GitHubExecutor implements Executor {
       return outcome.retryable
         ? { status: "failed", retryable: true, message: outcome.reason, spend }
         : { status: "escalated", message: outcome.reason, spend };
-    const prepared = await this.#prepare(job);
+    // The task was gathered when the job started; delivering needs only the issue (still as approved) and the repository.
+    const prepared = await this.#issueAndRepository(job);
     if ("refused" in prepared) return { ...prepared.refused, spend };
     const { repository } = prepared;
     const readToken = await this.#token(job, "read");
@@ -216,7 +229,7 @@ export class GitHubExecutor implements Executor {
   /** The agent's work in `worktree`, planned (what to push where, which pull request) and carried out with afk's own write token. */
   async #deliver(
     job: RunJob,
-    prepared: Prepared,
+    prepared: IssueAndRepository,
     worktree: Worktree,
     reporter: RunReporter,
     work: { baseSha: string; result: ImplementResult; spend: Spend; transcriptTail: string },
