@@ -1,6 +1,7 @@
 import { hostname, homedir } from "node:os";
 import { join } from "node:path";
 import picomatch from "picomatch";
+import { REPO_FULL_NAME } from "../run-contract/job-protocol.js";
 import { isLoopbackHost, notifyUrlProblem } from "./notify-url.js";
 
 /** Settings the operator of an afk installation controls through the environment. */
@@ -145,7 +146,7 @@ function executorSettings(env: NodeJS.ProcessEnv, problems: string[]): ExecutorS
   if (wanted) {
     const before = problems.length;
     if (runnerRepo === "") problems.push("AFK_RUNNER_REPO is not set: name the runner repository as owner/name (`afk init-runner` says how to make one)");
-    else if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(runnerRepo)) problems.push(`AFK_RUNNER_REPO=${JSON.stringify(runnerRepo)} is not owner/name`);
+    else if (!REPO_FULL_NAME.test(runnerRepo)) problems.push(`AFK_RUNNER_REPO=${JSON.stringify(runnerRepo)} is not owner/name`);
     if (publicUrl === "") problems.push("AFK_PUBLIC_URL is not set: give afk's address as GitHub Actions runners reach it, such as https://afk.example.com");
     else {
       const problem = originProblem(publicUrl) ?? (new URL(publicUrl).pathname === "/" ? undefined : `${JSON.stringify(publicUrl)} must have no path`);
