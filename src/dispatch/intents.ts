@@ -138,7 +138,8 @@ export function checkRunIntent(payload: CheckRunShape, action: "requested_action
   const identifier = payload.requested_action?.identifier;
   const request = action === "rerequested" ? "retry" : identifier === "afk-retry" ? "retry" : identifier === "afk-stop" ? "stop" : undefined;
   if (request === undefined) return null;
-  const issue = issueOfBranch(payload.check_run.check_suite?.head_branch ?? "");
+  const headBranch: unknown = payload.check_run.check_suite?.head_branch;
+  const issue = typeof headBranch === "string" ? issueOfBranch(headBranch) : undefined;
   if (issue === undefined) return null;
   return {
     repo: { owner: payload.repository.owner.login, repo: payload.repository.name, installationId },
@@ -182,7 +183,7 @@ export function ciIntent(
   if (typeof installationId !== "number") return null;
   const onDefaultBranch = about.branches.includes(payload.repository.default_branch);
   const issue =
-    about.branches.map((branch) => issueOfBranch(branch ?? "")).find((number) => number !== undefined) ??
+    about.branches.map((branch: unknown) => (typeof branch === "string" ? issueOfBranch(branch) : undefined)).find((number) => number !== undefined) ??
     (onDefaultBranch && typeof about.message === "string" ? issueOfAfkCommit(about.message) : undefined);
   if (issue === undefined) return null;
   return {

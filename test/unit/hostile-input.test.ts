@@ -982,6 +982,12 @@ describe("webhook payloads with hostile fields", () => {
     });
   }
 
+  it("a branch name that is an object without a usable toString (found by the property above) gives null, not a throw", () => {
+    const base = INTENT_CASES.find((intentCase) => intentCase.name === "check_run.requested_action");
+    const payload = withValue(base?.build() ?? {}, ["check_run", "check_suite", "head_branch"], { toString: null });
+    expect(checkRunIntent(delivered(payload), "requested_action", "d-1")).toBeNull();
+  });
+
   it("a comment body carried into the intent is the body as written, whatever it holds", () => {
     const base = INTENT_CASES.find((intentCase) => intentCase.name === "issue_comment.created");
     fc.assert(
