@@ -31,6 +31,8 @@ export async function implementIssue(input: {
   beforeGate?: () => Promise<string | undefined>;
   task: string;
   gate: GateSettings;
+  /** The prompt set the gate's answers come from (afk's own when absent). */
+  promptsDir?: string;
   signal: AbortSignal;
   onPhase?: (phase: "agent" | "gate") => Promise<void> | void;
 }): Promise<ImplementResult> {
@@ -69,13 +71,17 @@ export async function implementIssue(input: {
     if (round >= gate.maxRounds) return { kind: "tests-fail", summary, gate: evidence };
     await input.onPhase?.("agent");
     stop = await session.send(
-      await renderPrompt("gate-failed", {
-        test_command: gate.command,
-        exit_code:
-          refusal !== undefined ? "none (afk did not run the tests)" : evidence.exitCode === null ? "none (killed: timed out)" : String(evidence.exitCode),
-        output: keepHeadAndTail(evidence.output, gate.outputChars).text,
-        rounds_left: String(gate.maxRounds - round),
-      }),
+      await renderPrompt(
+        "gate-failed",
+        {
+          test_command: gate.command,
+          exit_code:
+            refusal !== undefined ? "none (afk did not run the tests)" : evidence.exitCode === null ? "none (killed: timed out)" : String(evidence.exitCode),
+          output: keepHeadAndTail(evidence.output, gate.outputChars).text,
+          rounds_left: String(gate.maxRounds - round),
+        },
+        input.promptsDir,
+      ),
     );
   }
 }

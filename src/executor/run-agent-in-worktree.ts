@@ -1,5 +1,5 @@
 import type { RepoConfig } from "../config/repo-config.js";
-import { AgentSession, type ToolCall } from "./agent/agent-session.js";
+import { AgentSession, type RunLogEntry, type ToolCall } from "./agent/agent-session.js";
 import { createModelClient } from "./agent/model-client.js";
 import type { ModelPrice } from "./agent/model-pricing.js";
 import { WorkspaceTools } from "./agent/workspace-tools.js";
@@ -47,13 +47,20 @@ export interface AgentRunInput {
   onPhase: (phase: "agent" | "gate") => Promise<void> | void;
   onSpend: (spend: Spend) => void;
   onUnsandboxed?: () => void;
+  /** The prompt set for the system prompt and the gate's answers (afk's own `prompts/` when absent; `afk eval --compare` sets another). */
+  promptsDir?: string;
   /** Told of each tool call of the agent just before it runs (`afk run` prints them); observes only. */
   onToolCall?: (call: ToolCall) => void;
 }
 
 type NotStarted = { kind: "not-started"; reason: string; retryable: boolean };
-export type AgentRunResult = { kind: "implemented"; result: ImplementResult; spend: Spend; transcriptTail: string } | NotStarted;
-export type AnswerRunResult = { kind: "answered"; result: AnswerResult; spend: Spend; transcriptTail: string } | NotStarted;
+/** What a session did, besides its result: the whole bounded log and how many tool calls the model made. */
+export interface SessionRecord {
+  runLog: readonly RunLogEntry[];
+  toolCalls: number;
+}
+export type AgentRunResult = ({ kind: "implemented"; result: ImplementResult; spend: Spend; transcriptTail: string } & SessionRecord) | NotStarted;
+export type AnswerRunResult = ({ kind: "answered"; result: AnswerResult; spend: Spend; transcriptTail: string } & SessionRecord) | NotStarted;
 
 /**
  * One agent run in a prepared worktree, the same for the App and for `afk run`: the sandbox, the
@@ -78,8 +85,9 @@ export async function runAgentInWorktree(input: AgentRunInput): Promise<AgentRun
     },
     signal,
     onPhase: input.onPhase,
+    ...(input.promptsDir === undefined ? {} : { promptsDir: input.promptsDir }),
   });
-  return { kind: "implemented", result, spend: spendOf(session), transcriptTail: transcriptTailOf(session) };
+  return { kind: "implemented", result, spend: spendOf(session), transcriptTail: transcriptTailOf(session), ...recordOf(session) };
 }
 
 /**
@@ -97,7 +105,11 @@ export async function answerInWorktree(input: AgentRunInput): Promise<AnswerRunR
       : stop.kind === "model-error"
         ? { kind: "no-answer", message: `The model could not be reached: ${stop.message}`, retryable: stop.retryable }
         : { kind: "no-answer", message: stop.message, retryable: true };
-  return { kind: "answered", result, spend: spendOf(session), transcriptTail: transcriptTailOf(session) };
+  return { kind: "answered", result, spend: spendOf(session), transcriptTail: transcriptTailOf(session), ...recordOf(session) };
+}
+
+function recordOf(session: AgentSession): SessionRecord {
+  return { runLog: session.runLog, toolCalls: session.progress.toolCalls };
 }
 
 function transcriptTailOf(session: AgentSession): string {
@@ -187,12 +199,16 @@ async function startSession(input: AgentRunInput, readOnly: boolean): Promise<No
   };
 
   await input.onPhase("agent");
-  const system = await renderPrompt("system", {
-    worktree: worktree.path,
-    network: config.network ? "on: commands may reach the network" : "off: commands cannot reach the network",
-    test_command: config.test,
-    protected_paths: config.protected_paths.length > 0 ? config.protected_paths.join(", ") : "(none)",
-  });
+  const system = await renderPrompt(
+    "system",
+    {
+      worktree: worktree.path,
+      network: config.network ? "on: commands may reach the network" : "off: commands cannot reach the network",
+      test_command: config.test,
+      protected_paths: config.protected_paths.length > 0 ? config.protected_paths.join(", ") : "(none)",
+    },
+    input.promptsDir,
+  );
   const session = new AgentSession({
     client: createModelClient({
       apiKey: input.modelAccess.apiKey,

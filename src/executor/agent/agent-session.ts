@@ -3,6 +3,7 @@ import { costOf, type ModelPrice } from "./model-pricing.js";
 import type { TokenUsage } from "../../run-contract/executor.js";
 import { AGENT_TOOLS, type WorkspaceTools } from "./workspace-tools.js";
 import { firstLine } from "../../github/types.js";
+import { keepHeadAndTail } from "../../text/keep-head-and-tail.js";
 
 export interface AgentBudget {
   maxTurns: number;
@@ -13,6 +14,8 @@ export interface AgentBudget {
 
 export interface AgentProgress {
   turns: number;
+  /** Tool calls the model made (each counted once, run or not). */
+  toolCalls: number;
   usd: number;
   usage: TokenUsage;
   lastText: string | undefined;
@@ -22,6 +25,21 @@ export interface TranscriptEntry {
   turn: number;
   kind: "assistant" | "tool_call" | "tool_result" | "user";
   text: string;
+}
+
+/**
+ * One entry of a session's whole record, the run log: every message afk sent, every model turn, tool
+ * call and tool result, in order. Tool results are the text the model saw (already redacted of the
+ * run's secrets); each text is bounded (head and tail kept), and so is the log as a whole.
+ */
+export interface RunLogEntry {
+  /** Milliseconds since the session started. */
+  atMs: number;
+  turn: number;
+  kind: "user" | "assistant" | "tool_call" | "tool_result";
+  text: string;
+  /** Tool results: the tool said the call failed. */
+  isError?: true;
 }
 
 /** A tool call the model made, as it is about to run (the input is the model's, unchecked). */
@@ -43,6 +61,9 @@ type ContentBlockParam = Anthropic.Messages.ContentBlockParam;
 const DEFAULT_MAX_TOKENS = 16_000;
 const TRANSCRIPT_ENTRIES = 200;
 const TRANSCRIPT_TEXT_CHARS = 400;
+/** Characters of one run log entry (head and tail kept), and of the whole log before entries are only counted. */
+const RUN_LOG_ENTRY_CHARS = 20_000;
+const RUN_LOG_CHARS = 2_000_000;
 const EPHEMERAL = { type: "ephemeral" } as const;
 
 /**
@@ -63,6 +84,11 @@ export class AgentSession {
   readonly #onToolCall: ((call: ToolCall) => void) | undefined;
   readonly #messages: MessageParam[] = [];
   readonly #transcript: TranscriptEntry[] = [];
+  readonly #log: RunLogEntry[] = [];
+  #logChars = 0;
+  #logOmitted = 0;
+  readonly #startedAt = Date.now();
+  #toolCalls = 0;
   #usage: TokenUsage = { input: 0, output: 0, cacheWrite: 0, cacheRead: 0 };
   #usd = 0;
   #turns = 0;
@@ -94,17 +120,30 @@ export class AgentSession {
   }
 
   get progress(): AgentProgress {
-    return { turns: this.#turns, usd: this.#usd, usage: { ...this.#usage }, lastText: this.#lastText };
+    return { turns: this.#turns, toolCalls: this.#toolCalls, usd: this.#usd, usage: { ...this.#usage }, lastText: this.#lastText };
   }
 
   get transcript(): readonly TranscriptEntry[] {
     return this.#transcript;
   }
 
+  /** The whole session, bounded (see `RunLogEntry`); a last entry says how many entries did not fit. */
+  get runLog(): readonly RunLogEntry[] {
+    if (this.#logOmitted === 0) return this.#log;
+    const note: RunLogEntry = {
+      atMs: Date.now() - this.#startedAt,
+      turn: this.#turns,
+      kind: "user",
+      text: `[afk: the run log reached ${RUN_LOG_CHARS} characters; ${this.#logOmitted} later entries are not kept]`,
+    };
+    return [...this.#log, note];
+  }
+
   /** Sends a user message and runs tool turns until the model ends its turn, a budget is spent or the signal stops it. */
   async send(text: string): Promise<AgentStop> {
     this.#messages.push({ role: "user", content: [{ type: "text", text }] });
     this.#record("user", text);
+    this.#logEntry("user", text);
     for (;;) {
       if (this.#signal.aborted) return { kind: "aborted", message: reasonOf(this.#signal) };
       const spent = this.#spentBudget();
@@ -124,6 +163,7 @@ export class AgentSession {
       if (texts.length > 0) {
         this.#lastText = texts.join("\n");
         this.#record("assistant", this.#lastText);
+        this.#logEntry("assistant", this.#lastText);
       }
       this.#onProgress?.(this.progress);
 
@@ -138,19 +178,19 @@ export class AgentSession {
           }
           const results: ContentBlockParam[] = [];
           for (const use of toolUses) {
+            this.#toolCalls += 1;
+            this.#logEntry("tool_call", `${use.name} ${JSON.stringify(use.input)}`);
             if (message.stop_reason === "max_tokens" && use === toolUses.at(-1)) {
-              results.push({
-                type: "tool_result",
-                tool_use_id: use.id,
-                content: "This tool call was cut off by the output limit and was not run. Send it again, shorter.",
-                is_error: true,
-              });
+              const cutOff = "This tool call was cut off by the output limit and was not run. Send it again, shorter.";
+              results.push({ type: "tool_result", tool_use_id: use.id, content: cutOff, is_error: true });
+              this.#logEntry("tool_result", cutOff, true);
               continue;
             }
             this.#record("tool_call", `${use.name} ${JSON.stringify(use.input)}`);
             this.#onToolCall?.({ name: use.name, input: use.input });
             const result = await this.#tools.execute(use.name, use.input, this.#withDeadline());
             this.#record("tool_result", `${result.isError ? "(error) " : ""}${result.content}`);
+            this.#logEntry("tool_result", result.content, result.isError);
             results.push({ type: "tool_result", tool_use_id: use.id, content: result.content, is_error: result.isError });
             if (this.#signal.aborted) return { kind: "aborted", message: reasonOf(this.#signal) };
           }
@@ -247,6 +287,16 @@ export class AgentSession {
       cacheRead: this.#usage.cacheRead + turn.cacheRead,
     };
     this.#usd += costOf(turn, this.#price);
+  }
+
+  #logEntry(kind: RunLogEntry["kind"], text: string, isError = false): void {
+    if (this.#logChars >= RUN_LOG_CHARS) {
+      this.#logOmitted += 1;
+      return;
+    }
+    const bounded = keepHeadAndTail(text, RUN_LOG_ENTRY_CHARS).text;
+    this.#logChars += bounded.length;
+    this.#log.push({ atMs: Date.now() - this.#startedAt, turn: this.#turns, kind, text: bounded, ...(isError ? { isError: true as const } : {}) });
   }
 
   #record(kind: TranscriptEntry["kind"], text: string): void {
