@@ -1,0 +1,2 @@
+export { merge, isPlainObject } from "./merge.js";
+export { setPath, getPath } from "./path.js";
