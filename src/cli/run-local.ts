@@ -1,17 +1,15 @@
 import { execFile } from "node:child_process";
 import { readFile, realpath } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { basename } from "node:path";
 import { promisify } from "node:util";
-import { parse as parseYaml } from "yaml";
-import { parseRepoConfig, CONFIG_PATH } from "../config/load-repo-config.js";
+import { readCheckoutConfig } from "../config/read-checkout-config.js";
 import { readOperatorSettings, OperatorSettingsError } from "../config/operator-settings.js";
-import { DEFAULT_MODEL, type RepoConfig } from "../config/repo-config.js";
+import { DEFAULT_MODEL } from "../config/repo-config.js";
 import { newRunId } from "../dispatch/run-id.js";
 import { knownModels, priceOf } from "../executor/agent/model-pricing.js";
 import { commitChange } from "../executor/commit-change.js";
 import { branchName } from "../run-contract/branch.js";
-import { renderPrompt } from "../executor/render-prompt.js";
-import { readRepoInstructions } from "../executor/repo-instructions.js";
+import { renderLocalTask } from "../executor/local-task.js";
 import { runAgentInWorktree } from "../executor/run-agent-in-worktree.js";
 import { WorkspaceCache } from "../executor/workspace.js";
 import { errorMessage, firstLine } from "../github/types.js";
@@ -65,7 +63,7 @@ export async function runLocal(command: Extract<CliCommand, { kind: "run" }>, io
     return fail(err, `${command.repo} is not a git checkout with at least one commit (${firstLine(errorMessage(error))}).`, EXIT.usage);
   }
 
-  const config = await localConfig(repo, command);
+  const config = await readCheckoutConfig(repo, { test: command.test, maxUsd: command.maxUsd, maxTurns: command.maxTurns });
   if (config.kind === "error") return fail(err, config.message, EXIT.usage);
   const model = command.model ?? config.config.model ?? settings.model ?? DEFAULT_MODEL;
   const price = priceOf(model);
@@ -103,15 +101,7 @@ export async function runLocal(command: Extract<CliCommand, { kind: "run" }>, io
       config: config.config,
       model,
       price,
-      task: async () =>
-        renderPrompt("implement", {
-          repository: basename(repo),
-          issue_number: "(local task)",
-          issue_title: title,
-          issue_body: task,
-          discussion: "(a local task: no discussion)",
-          repo_instructions: await readRepoInstructions(worktree.path),
-        }),
+      task: () => renderLocalTask({ repository: basename(repo), title, body: task, worktreePath: worktree.path }),
       modelAccess: { apiKey, baseUrl: env.ANTHROPIC_BASE_URL, maxRetries: settings.modelRetries },
       allowUnsandboxed: settings.allowUnsandboxed,
       allowHostNetwork: settings.allowHostNetwork,
@@ -171,40 +161,7 @@ export async function runLocal(command: Extract<CliCommand, { kind: "run" }>, io
   }
 }
 
-type LocalConfig = { kind: "ok"; config: RepoConfig } | { kind: "error"; message: string };
-
 /** The checkout's `.github/afk.yml` with the command line's overrides, validated by the same schema as the App's. */
-async function localConfig(repo: string, command: Extract<CliCommand, { kind: "run" }>): Promise<LocalConfig> {
-  let raw: unknown = {};
-  try {
-    raw = parseYaml(await readFile(join(repo, CONFIG_PATH), "utf8")) ?? {};
-  } catch (error) {
-    if (!(error instanceof Error && "code" in error && error.code === "ENOENT"))
-      return { kind: "error", message: `${CONFIG_PATH} in ${repo} is not valid YAML: ${errorMessage(error)}` };
-    if (command.test === undefined)
-      return { kind: "error", message: `${repo} has no ${CONFIG_PATH}: pass the test command with --test "npm test" (or add the file).` };
-  }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return { kind: "error", message: `${CONFIG_PATH} must be a mapping of settings` };
-  const overrides: Record<string, unknown> = { ...raw };
-  if (command.test !== undefined) overrides.test = command.test;
-  if (command.maxUsd !== undefined || command.maxTurns !== undefined) {
-    const budget = typeof overrides.budget === "object" && overrides.budget !== null ? overrides.budget : {};
-    overrides.budget = {
-      ...budget,
-      ...(command.maxUsd === undefined ? {} : { max_usd: command.maxUsd }),
-      ...(command.maxTurns === undefined ? {} : { max_turns: command.maxTurns }),
-    };
-  }
-  const parsed = parseRepoConfig(overrides);
-  if (parsed.kind === "ok") return parsed;
-  if (parsed.kind === "invalid")
-    return {
-      kind: "error",
-      message: `${CONFIG_PATH} has problems:\n${parsed.problems.map((p) => `  - ${p.field}: ${p.problem} (allowed: ${p.allowed})`).join("\n")}`,
-    };
-  return { kind: "error", message: `${CONFIG_PATH} could not be read` };
-}
-
 function fail(err: (line: string) => void, message: string, code: number): number {
   // Messages may quote the agent (its summary, a path it wrote, setup output): terminal-safe always.
   err(`afk: ${terminalSafe(message)}`);
