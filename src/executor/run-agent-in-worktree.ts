@@ -18,8 +18,8 @@ import type { Worktree } from "./workspace.js";
 /** How a read-only job ended: the agent's final message, or why there is none. */
 export type AnswerResult = { kind: "answer"; text: string } | { kind: "no-answer"; message: string; retryable: boolean };
 
-/** Characters of one tool result the model sees (head and tail kept). */
-const TOOL_RESULT_CHARS = 30_000;
+/** Characters of one tool result the model sees: a whole view (VIEW_MAX_CHARS) or a command's output, and afk's notes after it. */
+const TOOL_RESULT_CHARS = 31_500;
 
 export interface AgentRunInput {
   worktree: Worktree;
@@ -58,6 +58,7 @@ type NotStarted = { kind: "not-started"; reason: string; retryable: boolean };
 export interface SessionRecord {
   runLog: readonly RunLogEntry[];
   toolCalls: number;
+  systemPrompt: string;
 }
 export type AgentRunResult = ({ kind: "implemented"; result: ImplementResult; spend: Spend; transcriptTail: string } & SessionRecord) | NotStarted;
 export type AnswerRunResult = ({ kind: "answered"; result: AnswerResult; spend: Spend; transcriptTail: string } & SessionRecord) | NotStarted;
@@ -109,7 +110,7 @@ export async function answerInWorktree(input: AgentRunInput): Promise<AnswerRunR
 }
 
 function recordOf(session: AgentSession): SessionRecord {
-  return { runLog: session.runLog, toolCalls: session.progress.toolCalls };
+  return { runLog: session.runLog, toolCalls: session.progress.toolCalls, systemPrompt: session.systemPrompt };
 }
 
 function transcriptTailOf(session: AgentSession): string {
@@ -199,16 +200,19 @@ async function startSession(input: AgentRunInput, readOnly: boolean): Promise<No
   };
 
   await input.onPhase("agent");
-  const system = await renderPrompt(
-    "system",
-    {
-      worktree: worktree.path,
-      network: config.network ? "on: commands may reach the network" : "off: commands cannot reach the network",
-      test_command: config.test,
-      protected_paths: config.protected_paths.length > 0 ? config.protected_paths.join(", ") : "(none)",
-    },
-    input.promptsDir,
-  );
+  // Each job kind its own rules: a read-only job (a plan, an answer) is never told of tests, commits or a pull request.
+  const where = { worktree: worktree.path, network: config.network ? "on: commands may reach the network" : "off: commands cannot reach the network" };
+  const system = readOnly
+    ? await renderPrompt("system-read-only", where, input.promptsDir)
+    : await renderPrompt(
+        "system",
+        {
+          ...where,
+          test_command: config.test,
+          protected_paths: config.protected_paths.length > 0 ? config.protected_paths.join(", ") : "(none)",
+        },
+        input.promptsDir,
+      );
   const session = new AgentSession({
     client: createModelClient({
       apiKey: input.modelAccess.apiKey,

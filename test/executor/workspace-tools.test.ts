@@ -139,12 +139,14 @@ describe("the editor tool against a hostile agent's files", () => {
     );
   });
 
-  it("stops a range inside a line as long as the file at what a view shows, and says how to go on", async () => {
+  it("shows the head of a line as long as the file, and says how to read the rest of it", async () => {
     const { result, growthMb } = await rssGrowthOf(() => edit({ command: "view", path: "hostile/big.log", view_range: [4, 4] }));
     expect(result.isError).toBe(false);
-    // The tools here keep 2,000 characters of any result (head and tail); the view itself kept 40,000.
-    expect(result.content).toMatch(
-      /^ {5}4\t\u0000+\n\n\[… 38\d{3} characters omitted …\]\n\n\u0000+\n\[view stopped in line 4: a view shows at most 40000 characters\. Continue with view_range \[5, 4\], or use bash \(cut -c, head -c\) for a line this long\.\]$/,
+    // The tools here keep 2,000 characters of any result: a view keeps 1,000 of them (the window and its note), and is cut once.
+    const path = join(hostile, "big.log");
+    expect(result.content).toBe(
+      `     4\t${"\u0000".repeat(393)}\n[afk: line 4 of ${path} is longer than a view shows: its first 393 characters are shown, the rest of it not. ` +
+        `Read it in pieces with bash: sed -n '4p' ${path} | cut -c 394-786.]`,
     );
     expect(growthMb).toBeLessThan(50);
   });
@@ -269,9 +271,89 @@ describe("the bash tool", () => {
     expect(result.content.length).toBeLessThan(2_200);
     expect(result.content.startsWith("START")).toBe(true);
     expect(result.content).toContain("END");
-    expect(result.content).toContain("characters omitted");
+    expect(result.content).toMatch(
+      /\[afk: \d+ bytes of output were left out here \(the head and the tail are shown\)\. To see them, run the command again with its output in a file/,
+    );
     expect(result.content).not.toContain(SECRET);
     expect(result.content).not.toContain(Buffer.from(`x-access-token:${SECRET}`).toString("base64"));
     expect(result.content).toContain("[redacted]");
+  });
+});
+
+describe("a long result, cut once where it is made, saying exactly what was left out", () => {
+  /** The tools as a run configures them: 31,500 characters a result (run-agent-in-worktree's TOOL_RESULT_CHARS). */
+  let runTools: WorkspaceTools;
+  const LONG = "long/three-hundred-kb.ts";
+  let lines: string[];
+
+  beforeAll(async () => {
+    const sandbox = await createSandbox({ worktree, home: join(root, "home") }, { allowUnsandboxed: false });
+    runTools = new WorkspaceTools({ sandbox, commandTimeoutMs: 10_000, network: false, maxResultChars: 31_500, secrets: [] });
+    lines = Array.from({ length: 6_000 }, (_, index) => `export const value${index + 1} = ${JSON.stringify("x".repeat(index % 60))};`);
+    mkdirSync(join(worktree, "long"), { recursive: true });
+    writeFileSync(join(worktree, LONG), `${lines.join("\n")}\n`);
+  });
+
+  const view = (input: Record<string, unknown>) => runTools.execute("str_replace_based_edit_tool", { command: "view", path: LONG, ...input });
+  const shownLines = (content: string) => content.split("\n").filter((line) => /^ *\d+\t/.test(line));
+  const notes = (content: string) => content.match(/\[afk: /g)?.length ?? 0;
+
+  it("views a 300 kB file as a window of its first lines, with its line count and the view_range that shows the rest", async () => {
+    const text = readFileSync(join(worktree, LONG), "utf8");
+    expect(text.length).toBeGreaterThan(300_000);
+    const path = join(worktree, LONG);
+    const { content, isError } = await view({});
+    expect(isError).toBe(false);
+    expect(content.length).toBeLessThanOrEqual(30_000);
+    expect(notes(content)).toBe(1);
+    const shown = shownLines(content);
+    const last = shown.length;
+    expect(shown.at(-1)).toBe(`${String(last).padStart(6)}\t${lines[last - 1]}`);
+    // `view` numbers the empty line after the final newline too: 6,001 lines.
+    const total = lines.length + 1;
+    const leftChars = text.length - lines.slice(0, last).reduce((sum, line) => sum + line.length + 1, 0);
+    expect(content).toContain(
+      `[afk: lines 1–${last} of ${total} of ${path} are shown (a view shows at most 30000 characters); lines ${last + 1}–${total} (${total - last} lines, ${leftChars} characters) are not. ` +
+        `See them with view_range [${last + 1}, ${total}] (a window at a time), or find what you need first with bash: grep -n 'pattern' ${path}.]`,
+    );
+  });
+
+  it("windows a view_range longer than a view the same way, and the windows add up to the file", async () => {
+    const seen: string[] = [];
+    let next: [number, number] | undefined = [1, -1];
+    while (next !== undefined) {
+      const { content }: { content: string } = await view({ view_range: next });
+      expect(content.length).toBeLessThanOrEqual(30_000);
+      expect(notes(content)).toBeLessThanOrEqual(1);
+      seen.push(...shownLines(content).map((line) => line.replace(/^ *\d+\t/, "")));
+      const hint = /See them with view_range \[(\d+), (-?\d+)\]/.exec(content);
+      next = hint === null ? undefined : [Number(hint[1]), Number(hint[2])];
+    }
+    expect(seen).toEqual([...lines, ""]);
+  });
+
+  it("cuts a command's output once, and the bytes it says it left out are the bytes missing", async () => {
+    const full = `${Array.from({ length: 100_000 }, (_, index) => String(index + 1)).join("\n")}\n`;
+    const { content } = await runTools.execute("bash", { command: "seq 1 100000" });
+    expect(content.length).toBeLessThanOrEqual(31_500);
+    const marker = /\n\n\[afk: (\d+) bytes of output were left out here \(the head and the tail are shown\)\. [^\n]*~\/out\.txt[^\n]*\]\n\n/.exec(content);
+    expect(marker).not.toBeNull();
+    expect(notes(content)).toBe(1);
+    const head = content.slice(0, marker?.index);
+    const tail = content.slice((marker?.index ?? 0) + (marker?.[0].length ?? 0));
+    expect(full.startsWith(head)).toBe(true);
+    expect(full.endsWith(tail)).toBe(true);
+    expect(head.length + Number(marker?.[1]) + tail.length).toBe(full.length);
+  });
+
+  it("lists a directory too large for a view as its first entries, saying how many were left out", async () => {
+    mkdirSync(join(worktree, "many"));
+    for (let index = 0; index < 3_000; index += 1) writeFileSync(join(worktree, "many", `file-number-${String(index).padStart(5, "0")}.txt`), "");
+    const { content } = await runTools.execute("str_replace_based_edit_tool", { command: "view", path: "many" });
+    expect(content.length).toBeLessThanOrEqual(30_000);
+    const listed = content.split("\n").filter((line) => line.startsWith(join(worktree, "many")));
+    expect(content).toContain(
+      `[afk: ${listed.length} of the 3000 entries two levels under ${join(worktree, "many")} are shown; the other ${3_000 - listed.length} are not.`,
+    );
   });
 });

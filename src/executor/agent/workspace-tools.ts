@@ -2,13 +2,15 @@ import type Anthropic from "@anthropic-ai/sdk";
 import { lstat, realpath } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { z } from "zod";
-import { keepHeadAndTail } from "../../text/keep-head-and-tail.js";
+import { cutMiddle, explainDroppedOutput, listingWindow, viewWindow } from "./bounded-output.js";
 import { AgentFileRefusal, openAgentEntry, readAgentFile, writeAgentFile } from "../read-agent-file.js";
 import type { Sandbox } from "../sandbox-contract.js";
 import { redactSecrets } from "./redact-secrets.js";
 
-/** Characters of a file `view` shows at most (the editor tool's `max_characters`). */
-const VIEW_MAX_CHARS = 40_000;
+/** Characters of a file `view` shows at most (the editor tool's `max_characters`), its note included; less when a tool result may hold less. */
+export const VIEW_MAX_CHARS = 30_000;
+/** Room in a tool result for afk's own lines after a command's output (exit code, limits, the note on a cut). */
+const RESULT_NOTE_ROOM = 1_500;
 /** Largest file `view` (without a range), `str_replace` and `insert` read whole into afk's memory. */
 export const EDITOR_MAX_FILE_BYTES = 4 * 1024 * 1024;
 /** How far into a file `view` with a `view_range` reads at most, streaming. */
@@ -44,7 +46,8 @@ export interface ToolResult {
  * confined to the worktree by its real location (symlinks and `..` cannot leave it) and `.git` is
  * off limits, and every file is read and written through read-agent-file.ts: never through a link
  * swapped in after the check, never a FIFO, never more than a bounded number of bytes. Every result
- * is shortened (head and tail kept) and stripped of known secrets.
+ * is stripped of known secrets and fits in `maxResultChars`: a view is a window of lines, a command's
+ * output keeps its head and tail, each cut once and saying how much was left out and how to see it.
  */
 export class WorkspaceTools {
   readonly #sandbox: Sandbox;
@@ -53,6 +56,10 @@ export class WorkspaceTools {
   readonly #maxResultChars: number;
   readonly #secrets: readonly string[];
   readonly #readOnly: boolean;
+  /** Characters of a view (window and note). */
+  readonly #viewChars: number;
+  /** Bytes of a command's output the sandbox keeps (head and tail), leaving room for afk's lines after it. */
+  readonly #outputBytes: number;
 
   constructor(options: {
     sandbox: Sandbox;
@@ -68,6 +75,9 @@ export class WorkspaceTools {
     this.#network = options.network;
     this.#maxResultChars = options.maxResultChars;
     this.#secrets = options.secrets;
+    const room = Math.min(RESULT_NOTE_ROOM, Math.floor(options.maxResultChars / 2));
+    this.#viewChars = Math.min(VIEW_MAX_CHARS, options.maxResultChars - room);
+    this.#outputBytes = options.maxResultChars - room;
   }
 
   /** Executes one tool call. Bad input from the model is an error result it can act on, never a throw. */
@@ -86,7 +96,11 @@ export class WorkspaceTools {
         isError: true,
       };
     }
-    return { content: redactSecrets(keepHeadAndTail(result.content, this.#maxResultChars).text, this.#secrets), isError: result.isError };
+    const hint =
+      name === "bash"
+        ? "To see them, run the command again with its output in a file (`command > ~/out.txt 2>&1`) and read parts of it (`grep -n`, `sed -n '200,300p'`)."
+        : "Read a file in parts with view_range [start, end], or with bash (grep -n, sed -n '200,300p').";
+    return { content: cutMiddle(redactSecrets(result.content, this.#secrets), this.#maxResultChars, hint), isError: result.isError };
   }
 
   async #bash(input: unknown, signal: AbortSignal | undefined): Promise<ToolResult> {
@@ -97,12 +111,13 @@ export class WorkspaceTools {
     const result = await this.#sandbox.run(parsed.data.command, {
       timeoutMs: this.#commandTimeoutMs,
       network: this.#network,
+      maxOutputBytes: this.#outputBytes,
       ...(signal === undefined ? {} : { signal }),
     });
     const notes: string[] = [];
     if (result.timedOut) notes.push(`[killed: the command ran longer than ${Math.round(this.#commandTimeoutMs / 1000)} s]`);
     else if (result.exitCode !== 0) notes.push(`[exit code ${result.exitCode ?? result.signal ?? "unknown"}]`);
-    const output = result.output.length > 0 ? result.output : "(no output)";
+    const output = result.output.length > 0 ? explainDroppedOutput(result.output, result.truncated) : "(no output)";
     return { content: [output, ...notes].join("\n"), isError: result.timedOut || result.exitCode !== 0 };
   }
 
@@ -173,31 +188,53 @@ export class WorkspaceTools {
     }
   }
 
-  /** A directory's listing, a whole file, or a range of its lines; every read bounded (see read-agent-file.ts). */
+  /**
+   * A directory's listing, or a file's lines (all of them, or `range`), numbered, as a window of
+   * whole lines when they do not fit in a view; every read bounded (see read-agent-file.ts). A file
+   * of at most EDITOR_MAX_FILE_BYTES is read whole, so its line count is known; a larger one only
+   * with a range, streamed as far as the range.
+   */
   async #view(root: string, path: string, range: [number, number] | undefined): Promise<ToolResult> {
     const entry = await openAgentEntry(path, root);
     try {
-      if (entry.kind === "directory") return { content: (await entry.list(2)).join("\n") || "(empty directory)", isError: false };
-      if (range === undefined) {
+      if (entry.kind === "directory") return { content: listingWindow(path, await entry.list(2), this.#viewChars), isError: false };
+      const [from, to] = range ?? [1, -1];
+      if (from < 1 || (to !== -1 && to < from))
+        return { content: `view_range [${from}, ${to}] is not a range of lines: lines count from 1, and the end is -1 or at least the start.`, isError: true };
+      if (range === undefined || entry.size <= EDITOR_MAX_FILE_BYTES) {
         const text = await entry.readText(
           EDITOR_MAX_FILE_BYTES,
           (size, cap) =>
             `${path} is ${size}; view reads whole files of at most ${cap}. Use view_range to read some of its lines, or bash (head, sed -n, grep) instead.`,
         );
-        return { content: keepHeadAndTail(numbered(text.split("\n"), 1), VIEW_MAX_CHARS).text, isError: false };
+        const lines = text.split("\n");
+        if (from > lines.length) return { content: `view_range [${from}, ${to}] is outside ${path} (${lines.length} lines).`, isError: true };
+        const last = to === -1 ? lines.length : Math.min(to, lines.length);
+        const content = viewWindow({
+          path,
+          lines: lines.slice(from - 1, last),
+          first: from,
+          last,
+          total: lines.length,
+          cutShort: false,
+          maxChars: this.#viewChars,
+        });
+        return { content, isError: false };
       }
-      const [from, to] = range;
-      if (from < 1 || (to !== -1 && to < from))
-        return { content: `view_range [${from}, ${to}] is not a range of lines: lines count from 1, and the end is -1 or at least the start.`, isError: true };
-      const read = await entry.readLines(from, to, { maxScanBytes: VIEW_RANGE_MAX_SCAN_BYTES, maxChars: VIEW_MAX_CHARS });
+      const read = await entry.readLines(from, to, { maxScanBytes: VIEW_RANGE_MAX_SCAN_BYTES, maxChars: this.#viewChars });
       if (read.total !== undefined && from > read.total)
         return { content: `view_range [${from}, ${to}] is outside ${path} (${read.total} lines).`, isError: true };
-      const shown = numbered(read.lines, from);
-      if (read.stoppedAt === undefined) return { content: shown, isError: false };
-      return {
-        content: `${shown}\n[view stopped in line ${read.stoppedAt}: a view shows at most ${VIEW_MAX_CHARS} characters. Continue with view_range [${read.stoppedAt + 1}, ${to}], or use bash (cut -c, head -c) for a line this long.]`,
-        isError: false,
-      };
+      const last = read.total !== undefined && (to === -1 || to > read.total) ? read.total : to;
+      const content = viewWindow({
+        path,
+        lines: read.lines,
+        first: from,
+        last,
+        total: read.total,
+        cutShort: read.stoppedAt !== undefined,
+        maxChars: this.#viewChars,
+      });
+      return { content, isError: false };
     } finally {
       await entry.close();
     }
@@ -234,8 +271,3 @@ export class WorkspaceTools {
 }
 
 class ToolRefusal extends Error {}
-
-/** Lines numbered from `first` as the editor tool shows them. */
-function numbered(lines: readonly string[], first: number): string {
-  return lines.map((line, index) => `${String(first + index).padStart(6)}\t${line}`).join("\n");
-}
