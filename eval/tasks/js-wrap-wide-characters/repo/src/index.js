@@ -1,0 +1,3 @@
+export { stringWidth, charWidth } from "./width.js";
+export { wrap } from "./wrap.js";
+export { padEnd } from "./pad.js";
