@@ -18,13 +18,23 @@ export interface IssueSlots {
 /** A job's task, or why there is none. */
 export type GatheredTask = { kind: "task"; spec: TaskSpec } | { kind: "refused"; message: string };
 
-/** The task's text, once the worktree is there. */
-export async function renderTask(spec: TaskSpec, worktreePath: string): Promise<string> {
-  const slots = spec.repoInstructions ? { ...spec.slots, repo_instructions: await readRepoInstructions(worktreePath) } : spec.slots;
-  const text = await renderPrompt(spec.prompt, slots);
-  return spec.approvedPlan === undefined
-    ? text
-    : `${text}\n\nA person approved this plan for the issue; follow it unless the code shows it is wrong (then say why in your summary):\n\n<approved_plan>\n${spec.approvedPlan}\n</approved_plan>`;
+/**
+ * The task's text, once the worktree is there: the spec's slots, the repository's instructions when
+ * the spec asks for them, and for an implementation the approved plan (or nothing) in its
+ * `{{approved_plan}}` slot, before the closing instruction. `promptsDir` picks another prompt set
+ * (see `renderPrompt`).
+ */
+export async function renderTask(spec: TaskSpec, worktreePath: string, promptsDir?: string): Promise<string> {
+  const slots: Record<string, string> = { ...spec.slots };
+  if (spec.repoInstructions) slots.repo_instructions = await readRepoInstructions(worktreePath);
+  if (spec.prompt === "implement") slots.approved_plan = approvedPlanBlock(spec.approvedPlan);
+  return renderPrompt(spec.prompt, slots, promptsDir);
+}
+
+/** The `{{approved_plan}}` slot: the plan a person approved, fenced as data, or nothing at all. */
+export function approvedPlanBlock(plan: string | undefined): string {
+  if (plan === undefined) return "";
+  return `\nA person approved this plan for the issue; follow it unless the code shows it is wrong (then say why in your summary):\n\n<approved_plan>\n${plan}\n</approved_plan>\n`;
 }
 
 /** The task for the job's kind, gathered from GitHub before any clone; rendered once the worktree is there. */
@@ -61,12 +71,13 @@ export async function gatherTask(job: RunJob, octokit: GitHub, botLogin: string,
           prompt: "fix-ci",
           slots: {
             ...onBranch,
+            issue_body: issue.issue_body,
             head,
             attempt: String(context.attempt ?? 1),
             max_attempts: String(config.fix_forward.max_attempts),
             failing_checks: checks.text,
           },
-          repoInstructions: false,
+          repoInstructions: true,
         },
       };
     }
@@ -84,8 +95,8 @@ export async function gatherTask(job: RunJob, octokit: GitHub, botLogin: string,
         kind: "task",
         spec: {
           prompt: "address-review",
-          slots: { ...onBranch, cycle: String(context.attempt ?? 1), max_cycles: String(config.review.max_cycles), review },
-          repoInstructions: false,
+          slots: { ...onBranch, issue_body: issue.issue_body, cycle: String(context.attempt ?? 1), max_cycles: String(config.review.max_cycles), review },
+          repoInstructions: true,
         },
       };
     }

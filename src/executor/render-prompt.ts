@@ -2,8 +2,8 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The prompts afk has, one file each in `prompts/`. */
-export type PromptName = "system" | "implement" | "gate-failed" | "fix-ci" | "address-review" | "plan" | "ask";
+/** The prompts afk has, one file each in `prompts/`: two system prompts (a job that changes code, a read-only job) and one task per job kind. */
+export type PromptName = "system" | "system-read-only" | "implement" | "gate-failed" | "fix-ci" | "address-review" | "plan" | "ask";
 
 /** `prompts/` at the package root: two levels up from this file in `src/executor/` and in `dist/executor/`. */
 export const PROMPTS_DIR = fileURLToPath(new URL("../../prompts/", import.meta.url));
