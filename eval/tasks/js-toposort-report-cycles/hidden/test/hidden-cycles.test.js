@@ -1,0 +1,47 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as depsort from "../src/index.js";
+
+const { toposort } = depsort;
+
+/** The CycleError toposort throws for a graph, checked to name a real cycle of it. */
+function cycleOf(graph) {
+  let error;
+  try {
+    toposort(graph);
+  } catch (caught) {
+    error = caught;
+  }
+  assert.ok(error, "toposort should throw on a cycle");
+  assert.equal(typeof depsort.CycleError, "function", "CycleError is exported");
+  assert.ok(error instanceof depsort.CycleError);
+  assert.ok(error instanceof Error);
+  const { cycle } = error;
+  assert.ok(Array.isArray(cycle) && cycle.length >= 2, "cycle lists the nodes");
+  assert.equal(cycle[0], cycle[cycle.length - 1], "a cycle ends where it starts");
+  for (let i = 0; i + 1 < cycle.length; i++) {
+    assert.ok((graph[cycle[i]] ?? []).includes(cycle[i + 1]), `${cycle[i]} depends on ${cycle[i + 1]}`);
+  }
+  assert.equal(new Set(cycle.slice(1)).size, cycle.length - 1, "each node once");
+  for (const node of cycle) assert.ok(error.message.includes(node), `message names ${node}`);
+  return cycle;
+}
+
+test("throws CycleError naming a two-node cycle", () => {
+  const cycle = cycleOf({ a: ["b"], b: ["a"] });
+  assert.deepEqual(new Set(cycle), new Set(["a", "b"]));
+});
+
+test("finds a cycle behind acyclic nodes", () => {
+  const cycle = cycleOf({ app: ["lib"], lib: ["util"], util: ["core"], core: ["lib"], other: [] });
+  assert.deepEqual(new Set(cycle), new Set(["lib", "util", "core"]));
+});
+
+test("reports a node that depends on itself", () => {
+  assert.deepEqual(cycleOf({ a: [], b: ["b"] }), ["b", "b"]);
+});
+
+test("acyclic graphs still sort", () => {
+  assert.deepEqual(toposort({ app: ["lib", "config"], lib: ["config"], config: [] }), ["config", "lib", "app"]);
+  assert.deepEqual(toposort({ d: ["b", "c"], b: ["a"], c: ["a"], a: [] }), ["a", "b", "c", "d"]);
+});
