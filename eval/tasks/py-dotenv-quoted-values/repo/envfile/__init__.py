@@ -1,0 +1,5 @@
+"""Read .env files."""
+
+from .parser import parse, load
+
+__all__ = ["parse", "load"]
