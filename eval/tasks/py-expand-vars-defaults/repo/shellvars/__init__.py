@@ -1,0 +1,6 @@
+"""Shell-style variable expansion."""
+
+from .config import expand_config
+from .expand import expand
+
+__all__ = ["expand", "expand_config"]
