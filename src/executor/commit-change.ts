@@ -1,9 +1,11 @@
 import { MAX_CHANGED_FILE_BYTES, pushRefusal } from "./change-policy.js";
 import { commitMessage } from "./commit-message.js";
+import { outOfScopeFiles, type OutOfScopeFile } from "../text/out-of-scope-files.js";
 import { NestedRepositoryError, type Worktree } from "./workspace.js";
 
 export type CommitResult =
-  | { kind: "committed"; sha: string; changedFiles: string[]; message: string }
+  /** `outOfScope`: the new files a reviewer should check are meant to stay (see `outOfScopeFiles`). */
+  | { kind: "committed"; sha: string; changedFiles: string[]; outOfScope: OutOfScopeFile[]; message: string }
   | { kind: "no-change" }
   | { kind: "refused"; reason: string; changedFiles: string[] };
 
@@ -40,6 +42,8 @@ export async function commitChange(
   );
   const reason = pushRefusal({ changedFiles, protectedPaths: input.protectedPaths, commitMessage: message, largeFiles });
   if (reason !== undefined) return { kind: "refused", reason, changedFiles };
+  // Judged before the commit, on what `git add --all` is about to take.
+  const outOfScope = outOfScopeFiles(await worktree.addedFiles(), await worktree.baseRootFiles());
   let sha: string | undefined;
   try {
     sha = await worktree.commitAll(message, input.author);
@@ -48,5 +52,5 @@ export async function commitChange(
     throw error;
   }
   if (sha === undefined) return { kind: "no-change" };
-  return { kind: "committed", sha, changedFiles, message };
+  return { kind: "committed", sha, changedFiles, outOfScope, message };
 }

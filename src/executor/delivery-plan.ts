@@ -5,6 +5,7 @@ import type { CheckRunDetails, GateEvidence } from "../run-contract/evidence.js"
 import type { JobContext, PullRequestRef, RunOutcome, Spend } from "../run-contract/executor.js";
 import type { Job } from "../run-contract/job.js";
 import { keepHeadAndTail } from "../text/keep-head-and-tail.js";
+import type { OutOfScopeFile } from "../text/out-of-scope-files.js";
 import type { ImplementResult } from "./implement-result.js";
 
 /** What a finished agent run left, and what afk knows of the run and the repository, all read before delivery. */
@@ -57,8 +58,12 @@ export type StepAnswer =
   | { kind: "open-pull-request"; pullRequest: PullRequestRef }
   | { kind: "close-superseded" };
 
-/** What the commit step found: the change, nothing to commit, or afk's push policy refusing it. */
-export type CommitAnswer = { kind: "committed"; changedFiles: readonly string[] } | { kind: "no-change" } | { kind: "refused"; reason: string };
+/**
+ * What the commit step found: the change (with the new files that look outside its scope, named in
+ * the pull request), nothing to commit, or afk's push policy refusing it.
+ */
+export type CommitAnswer =
+  { kind: "committed"; changedFiles: readonly string[]; outOfScope?: readonly OutOfScopeFile[] } | { kind: "no-change" } | { kind: "refused"; reason: string };
 
 /**
  * A delivery, step by step: it yields each step, takes back what became of it, and returns the
@@ -183,6 +188,7 @@ export function* planDelivery(facts: DeliveryFacts): DeliveryPlan {
     summary,
     gate: gateShown,
     changedFiles: commit.changedFiles,
+    outOfScope: commit.outOfScope ?? [],
     spend,
     ...(notPassing === undefined ? {} : { notPassing }),
   });

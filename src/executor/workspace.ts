@@ -641,6 +641,31 @@ export class Worktree {
   }
 
   /**
+   * Repository-relative paths of the files the change adds: untracked ones, and new ones in the index
+   * (a remote job's change is checked out there). What `outOfScopeFiles` judges.
+   */
+  async addedFiles(): Promise<string[]> {
+    const listing = await this.#program([
+      "/bin/sh",
+      "-c",
+      'git diff --name-only -z --no-renames --diff-filter=A --no-ext-diff --no-textconv --ignore-submodules=all "$1" && exec git ls-files --others --exclude-standard -z',
+      "afk-added",
+      this.baseSha,
+    ]);
+    return [...new Set(listing.split("\0").filter((path) => path.length > 0))].sort();
+  }
+
+  /** The names of the files at the root of the base commit: the root's own conventions. */
+  async baseRootFiles(): Promise<string[]> {
+    const listing = await this.#git(["ls-tree", "-z", this.baseSha]);
+    // Each entry: "<mode> <type> <object>\t<name>"; only files (blobs) count.
+    return listing
+      .split("\0")
+      .filter((entry) => /^\d+ blob [0-9a-f]+\t/.test(entry))
+      .map((entry) => entry.slice(entry.indexOf("\t") + 1));
+  }
+
+  /**
    * The change in this worktree as a git bundle, for a job that runs away from afk: the worktree made
    * one commit on the base (`commitAll`, with its checks), bundled with the base as its one
    * prerequisite. Undefined when nothing changed. Git writes the bundle in the sandbox; the host reads

@@ -2,6 +2,7 @@ import { fenced, keepTail } from "./render-check-run.js";
 import type { GateEvidence } from "../run-contract/evidence.js";
 import type { Spend } from "../run-contract/executor.js";
 import { inertText } from "../trust/inert-text.js";
+import type { OutOfScopeFile } from "../text/out-of-scope-files.js";
 
 export interface PullRequestFacts {
   issue: number;
@@ -13,6 +14,8 @@ export interface PullRequestFacts {
   summary: string;
   gate: GateEvidence;
   changedFiles: readonly string[];
+  /** New files that look outside the change's scope (`outOfScopeFiles`); their names are the agent's, so published inert. */
+  outOfScope?: readonly OutOfScopeFile[];
   spend: Spend;
   /** Set when the change is pushed without passing tests, for a person to pick up. */
   notPassing?: string;
@@ -29,12 +32,13 @@ const OUTPUT_MAX = 8_000;
 export function renderPullRequest(facts: PullRequestFacts): { title: string; body: string } {
   const title = `${facts.notPassing === undefined ? "" : "[not passing] "}${inertText(facts.issueTitle)} (#${facts.issue})`.slice(0, 256);
   const passed = facts.gate.exitCode === 0;
-  const files = facts.changedFiles.slice(0, 50).map((file) => `- \`${inertText(file.replace(/`/g, "'"), { inline: true })}\``);
+  const files = facts.changedFiles.slice(0, 50).map((file) => `- ${inertPath(file)}`);
   if (facts.changedFiles.length > 50) files.push(`- …and ${facts.changedFiles.length - 50} more`);
   const sections = [
     facts.notPassing === undefined ? "" : `> [!WARNING]\n> **Not passing.** ${facts.notPassing} This draft keeps the work so far for a person to pick up.`,
     `Closes #${facts.issue}`,
     `## What changed and why\n\n${inertSummary(facts.summary)}`,
+    outOfScopeSection(facts.outOfScope ?? []),
     [
       "## Evidence",
       "",
@@ -52,4 +56,25 @@ export function renderPullRequest(facts: PullRequestFacts): { title: string; bod
 function inertSummary(summary: string): string {
   const text = inertText(summary.trim().slice(0, SUMMARY_MAX)).trim();
   return text.length > 0 ? text : "(the agent gave no summary)";
+}
+
+const OUT_OF_SCOPE_SHOWN = 20;
+
+/** The new files a reviewer should check are meant to stay; nothing when there are none. */
+function outOfScopeSection(files: readonly OutOfScopeFile[]): string {
+  if (files.length === 0) return "";
+  const lines = files.slice(0, OUT_OF_SCOPE_SHOWN).map((file) => `- ${inertPath(file.path)}: ${file.why}`);
+  if (files.length > OUT_OF_SCOPE_SHOWN) lines.push(`- …and ${files.length - OUT_OF_SCOPE_SHOWN} more`);
+  return [
+    "## Files to check",
+    "",
+    "These new files look outside the change's evident scope (scratch, logs, debugging or reproduction scripts, files at the root unlike any there). Check that each is meant to stay:",
+    "",
+    ...lines,
+  ].join("\n");
+}
+
+/** A path the agent chose, as inline code: backticks replaced so it cannot close the span, then made inert. */
+function inertPath(path: string): string {
+  return `\`${inertText(path.replace(/`/g, "'"), { inline: true })}\``;
 }
