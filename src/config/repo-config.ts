@@ -18,6 +18,12 @@ const labelName = z.string().trim().min(1, "must not be empty").max(50, "must be
 
 const wholeNumber = (max: number) => z.number().int("must be a whole number").min(1, "must be at least 1").max(max, `must be at most ${max}`);
 
+/** Tokens the model may answer with in one turn (the agent's `max_tokens`); extended thinking's budget is part of it. */
+export const AGENT_TURN_MAX_TOKENS = 16_000;
+
+/** Extended thinking's smallest budget, as the Messages API accepts it. */
+const MIN_THINKING_TOKENS = 1_024;
+
 const shellCommand = z.string().trim().min(1, "must be a shell command, for example `npm test`");
 
 /**
@@ -52,6 +58,21 @@ export const repoConfigSchema = z.strictObject({
       timeout_minutes: wholeNumber(24 * 60)
         .default(60)
         .describe("Wall-clock minutes for one run."),
+      thinking_tokens: z
+        .number()
+        .int("must be a whole number")
+        .refine(
+          (tokens) => tokens === 0 || tokens >= MIN_THINKING_TOKENS,
+          `must be 0 (off) or at least ${MIN_THINKING_TOKENS}, the smallest thinking budget the API accepts`,
+        )
+        .refine(
+          (tokens) => tokens < AGENT_TURN_MAX_TOKENS,
+          `must be less than ${AGENT_TURN_MAX_TOKENS}, the tokens a turn may answer with (thinking counts towards them, so leave room for the answer)`,
+        )
+        .default(0)
+        .describe(
+          `Extended thinking: tokens the model may think with in each turn before it answers (0: off; otherwise at least ${MIN_THINKING_TOKENS} and less than ${AGENT_TURN_MAX_TOKENS}, the tokens a turn may answer with, thinking included). Thinking tokens are billed as output.`,
+        ),
     })
     .prefault({})
     .describe("Limits on one run of the agent."),

@@ -3,7 +3,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 
 /** A content block the scripted model answers with, in the Messages API's own shape. */
-export type ScriptedBlock = { type: "text"; text: string } | { type: "tool_use"; id: string; name: string; input: Record<string, unknown> };
+export type ScriptedBlock =
+  | { type: "text"; text: string }
+  | { type: "tool_use"; id: string; name: string; input: Record<string, unknown> }
+  | { type: "thinking"; thinking: string; signature: string };
 
 export interface ScriptedUsage {
   input_tokens: number;
@@ -63,6 +66,13 @@ export class ModelServer {
    * own breakpoints (see `PromptCache`). Then cache figures are measured, not scripted.
    */
   simulateCaching = false;
+
+  /**
+   * When set, a Messages request whose system, tools and messages (as JSON) are more than this many
+   * characters is answered 400 "prompt is too long: N tokens > M maximum" (about four characters a
+   * token), as the API answers a request past the model's context; no scripted turn is used.
+   */
+  maxPromptChars: number | undefined;
   readonly #cache = new PromptCache();
 
   static async start(script: ScriptedTurn[]): Promise<ModelServer> {
@@ -138,6 +148,11 @@ export class ModelServer {
     if (problem !== undefined) {
       this.violations.push(problem);
       return void sendJson(res, 400, apiError("invalid_request_error", problem));
+    }
+    const promptChars = JSON.stringify([body.system, body.tools, body.messages]).length;
+    if (this.maxPromptChars !== undefined && promptChars > this.maxPromptChars) {
+      const message = `prompt is too long: ${Math.ceil(promptChars / 4)} tokens > ${Math.floor(this.maxPromptChars / 4)} maximum`;
+      return void sendJson(res, 400, apiError("invalid_request_error", message));
     }
     const turn = this.#script.shift();
     if (turn === undefined) {
@@ -219,6 +234,10 @@ async function streamMessage(
     if (block.type === "text") {
       send("content_block_start", { index, content_block: { type: "text", text: "" } });
       for (const piece of splitInTwo(block.text)) send("content_block_delta", { index, delta: { type: "text_delta", text: piece } });
+    } else if (block.type === "thinking") {
+      send("content_block_start", { index, content_block: { type: "thinking", thinking: "", signature: "" } });
+      for (const piece of splitInTwo(block.thinking)) send("content_block_delta", { index, delta: { type: "thinking_delta", thinking: piece } });
+      send("content_block_delta", { index, delta: { type: "signature_delta", signature: block.signature } });
     } else {
       send("content_block_start", { index, content_block: { type: "tool_use", id: block.id, name: block.name, input: {} } });
       for (const piece of splitInTwo(JSON.stringify(block.input)))
@@ -280,7 +299,10 @@ class PromptCache {
     let write = 0;
     if (last !== undefined && (prefixTokens[last] ?? 0) >= 1024) write = (prefixTokens[last] ?? 0) - read;
     for (const point of breakpoints) if ((prefixTokens[point] ?? 0) >= 1024) this.#cached.add(prefixKeys[point] ?? "");
-    const output = content.reduce((sum, block) => sum + tokens(block.type === "text" ? block.text : JSON.stringify(block.input)), 0);
+    const output = content.reduce(
+      (sum, block) => sum + tokens(block.type === "text" ? block.text : block.type === "thinking" ? block.thinking : JSON.stringify(block.input)),
+      0,
+    );
     return { input_tokens: total - read - write, output_tokens: output, cache_creation_input_tokens: write, cache_read_input_tokens: read };
   }
 }

@@ -10,7 +10,7 @@ describe("repository config (.github/afk.yml)", () => {
       config: {
         test: "npm test",
         labels: { trigger: "ready-for-agent", in_progress: "agent-in-progress", human: "ready-for-human", plan_review: "plan-review" },
-        budget: { max_usd: 10, max_turns: 100, timeout_minutes: 60 },
+        budget: { max_usd: 10, max_turns: 100, timeout_minutes: 60, thinking_tokens: 0 },
         gate: { max_rounds: 3, timeout_minutes: 15, output_chars: 20_000 },
         commands: { timeout_minutes: 10, setup_timeout_minutes: 20 },
         fix_forward: { max_attempts: 5, max_minutes: 60 },
@@ -31,6 +31,8 @@ describe("repository config (.github/afk.yml)", () => {
     [{ test: "x", mode: "yolo" }, "mode", /not one of the allowed values/],
     [{ test: "x", budget: { max_usd: 0 } }, "budget.max_usd", /more than 0/],
     [{ test: "x", budget: { max_turns: 2.5 } }, "budget.max_turns", /whole number/],
+    [{ test: "x", budget: { thinking_tokens: 500 } }, "budget.thinking_tokens", /must be 0 \(off\) or at least 1024/],
+    [{ test: "x", budget: { thinking_tokens: 16_000 } }, "budget.thinking_tokens", /must be less than 16000, the tokens a turn may answer with/],
     [{ test: "x", gate: { max_rounds: 0 } }, "gate.max_rounds", /at least 1/],
     [{ test: "x", commands: { timeout_minutes: 1000 } }, "commands.timeout_minutes", /at most 120/],
     [{ test: "x", fix_forward: { max_attempts: 0 } }, "fix_forward.max_attempts", /at least 1/],
@@ -51,6 +53,10 @@ describe("repository config (.github/afk.yml)", () => {
     expect(found, JSON.stringify(result.problems)).toBeDefined();
     expect(found?.problem).toMatch(problem);
     expect(found?.allowed.length).toBeGreaterThan(0);
+  });
+
+  it("accepts a thinking budget between 1024 and a turn's max_tokens", () => {
+    expect(parseRepoConfig({ test: "x", budget: { thinking_tokens: 4_096 } })).toMatchObject({ kind: "ok", config: { budget: { thinking_tokens: 4_096 } } });
   });
 
   it("says what is allowed: the known fields, the enum values, the default", () => {

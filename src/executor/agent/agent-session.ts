@@ -4,12 +4,16 @@ import type { TokenUsage } from "../../run-contract/executor.js";
 import { AGENT_TOOLS, type WorkspaceTools } from "./workspace-tools.js";
 import { firstLine } from "../../github/types.js";
 import { keepHeadAndTail } from "../../text/keep-head-and-tail.js";
+import { charsOf, contextWindowOf, trimToolResults } from "./trim-context.js";
+import { AGENT_TURN_MAX_TOKENS } from "../../config/repo-config.js";
 
 export interface AgentBudget {
   maxTurns: number;
   maxUsd: number;
   /** Epoch milliseconds after which no model call starts and the one in flight is cut off. */
   deadline: number;
+  /** How long one command may run, as the agent is told (the tools enforce it). */
+  commandTimeoutMs?: number;
 }
 
 export interface AgentProgress {
@@ -51,20 +55,30 @@ export interface ToolCall {
 /** Why `send` returned. */
 export type AgentStop =
   | { kind: "finished"; summary: string }
-  | { kind: "budget"; limit: "turns" | "usd" | "time"; message: string }
+  | { kind: "budget"; limit: "turns" | "usd" | "time" | "context"; message: string }
   | { kind: "model-error"; retryable: boolean; message: string }
   | { kind: "aborted"; message: string };
 
 type MessageParam = Anthropic.Messages.MessageParam;
 type ContentBlockParam = Anthropic.Messages.ContentBlockParam;
 
-const DEFAULT_MAX_TOKENS = 16_000;
+const DEFAULT_MAX_TOKENS = AGENT_TURN_MAX_TOKENS;
 const TRANSCRIPT_ENTRIES = 200;
 const TRANSCRIPT_TEXT_CHARS = 400;
 /** Characters of one run log entry (head and tail kept), and of the whole log before entries are only counted. */
 const RUN_LOG_ENTRY_CHARS = 20_000;
 const RUN_LOG_CHARS = 2_000_000;
 const EPHEMERAL = { type: "ephemeral" } as const;
+/** Share of a budget (turns, dollars, time) after which afk tells the agent to finish, once. */
+const NEARLY_SPENT = 0.8;
+/** A request estimated past this share of the context (its answer's max_tokens included) has old tool results trimmed first... */
+const TRIM_AT = 0.85;
+/** ...down to this share, so that trimming (which costs the prompt cache its prefix) happens seldom. */
+const TRIM_TO = 0.6;
+/** User messages (with the tool results in them) kept whole when trimming: the last few turns. */
+const KEEP_LAST_TURNS = 3;
+/** What the agent is told to do when the budget is nearly spent, unless the session says otherwise. */
+const FINISH_A_CHANGE = "make sure the change is complete and tested, then end your turn with the summary.";
 
 /**
  * One agent conversation on the Messages API with Anthropic's client tools, executed by afk. Turns,
@@ -93,6 +107,14 @@ export class AgentSession {
   #usd = 0;
   #turns = 0;
   #lastText: string | undefined;
+  readonly #contextTokens: number;
+  readonly #thinkingTokens: number;
+  readonly #finishing: string;
+  #warned = false;
+  /** Tokens of the conversation the last answer reported (its input, cache reads and writes, and output), less what trimming freed since. */
+  #contextUsed = 0;
+  /** Messages the last answer's usage covers; those after it are estimated from their characters. */
+  #messagesCounted = 0;
 
   constructor(options: {
     client: Anthropic;
@@ -106,6 +128,12 @@ export class AgentSession {
     onProgress?: (progress: AgentProgress) => void;
     /** Told of each tool call just before afk runs it (an observer: it cannot change or stop the call). */
     onToolCall?: (call: ToolCall) => void;
+    /** The model's context window in tokens (`contextWindowOf(model)` when absent). */
+    contextTokens?: number;
+    /** Extended thinking's budget per turn (`budget.thinking_tokens`); 0 or absent: off. Less than `maxTokens`. */
+    thinkingTokens?: number;
+    /** What the agent must do to finish, told when the budget is nearly spent (a change's by default: complete, tested, summarised). */
+    finishing?: string;
   }) {
     this.#client = options.client;
     this.#model = options.model;
@@ -117,6 +145,9 @@ export class AgentSession {
     this.#maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
     this.#onProgress = options.onProgress;
     this.#onToolCall = options.onToolCall;
+    this.#contextTokens = options.contextTokens ?? contextWindowOf(options.model);
+    this.#thinkingTokens = options.thinkingTokens ?? 0;
+    this.#finishing = options.finishing ?? FINISH_A_CHANGE;
   }
 
   get progress(): AgentProgress {
@@ -141,9 +172,11 @@ export class AgentSession {
 
   /** Sends a user message and runs tool turns until the model ends its turn, a budget is spent or the signal stops it. */
   async send(text: string): Promise<AgentStop> {
-    this.#messages.push({ role: "user", content: [{ type: "text", text }] });
+    const budget = this.#messages.length === 0 ? this.#budgetText() : undefined;
+    this.#messages.push({ role: "user", content: [{ type: "text", text }, ...(budget === undefined ? [] : [{ type: "text" as const, text: budget }])] });
     this.#record("user", text);
     this.#logEntry("user", text);
+    if (budget !== undefined) this.#logEntry("user", budget);
     for (;;) {
       if (this.#signal.aborted) return { kind: "aborted", message: reasonOf(this.#signal) };
       const spent = this.#spentBudget();
@@ -151,7 +184,9 @@ export class AgentSession {
 
       let message: Anthropic.Messages.Message;
       try {
-        message = await this.#call();
+        const answer = await this.#callWithinContext();
+        if ("kind" in answer) return answer;
+        message = answer;
       } catch (error) {
         return this.#failure(error);
       }
@@ -159,6 +194,13 @@ export class AgentSession {
       this.#addUsage(message.usage);
       const content = message.content.flatMap(toParam);
       this.#messages.push({ role: "assistant", content: content.length > 0 ? content : [{ type: "text", text: "(no content)" }] });
+      this.#messagesCounted = this.#messages.length;
+      for (const block of message.content) {
+        const thought = thoughtOf(block);
+        if (thought === undefined) continue;
+        this.#record("assistant", thought);
+        this.#logEntry("assistant", thought);
+      }
       const texts = message.content.flatMap((block) => (block.type === "text" ? [block.text] : []));
       if (texts.length > 0) {
         this.#lastText = texts.join("\n");
@@ -194,6 +236,11 @@ export class AgentSession {
             results.push({ type: "tool_result", tool_use_id: use.id, content: result.content, is_error: result.isError });
             if (this.#signal.aborted) return { kind: "aborted", message: reasonOf(this.#signal) };
           }
+          const warning = this.#nearlySpentWarning();
+          if (warning !== undefined) {
+            results.push({ type: "text", text: warning });
+            this.#logEntry("user", warning);
+          }
           this.#messages.push({ role: "user", content: results });
           continue;
         }
@@ -224,11 +271,79 @@ export class AgentSession {
       system: [{ type: "text", text: this.#system, cache_control: EPHEMERAL }],
       tools: AGENT_TOOLS,
       messages,
+      ...(this.#thinkingTokens > 0 ? { thinking: { type: "enabled" as const, budget_tokens: this.#thinkingTokens } } : {}),
     };
   }
 
   async #call(): Promise<Anthropic.Messages.Message> {
     return this.#client.messages.stream(this.#request(), { signal: this.#withDeadline() }).finalMessage();
+  }
+
+  /**
+   * The model's answer, the conversation first trimmed of old tool results when it nears the
+   * model's context. An answer "prompt is too long" (the estimate was short) trims every tool
+   * result but the newest and asks once more; when that does not fit either, the session stops
+   * as a budget stop, so the run delivers the work so far instead of failing on a model error.
+   */
+  async #callWithinContext(): Promise<Anthropic.Messages.Message | AgentStop> {
+    const estimate = this.#estimatedTokens() + this.#maxTokens;
+    if (estimate > this.#contextTokens * TRIM_AT) this.#trim(KEEP_LAST_TURNS, (estimate - this.#contextTokens * TRIM_TO) * 4);
+    try {
+      return await this.#call();
+    } catch (error) {
+      if (!isContextOverflow(error)) throw error;
+    }
+    if (this.#trim(1, Number.POSITIVE_INFINITY) > 0) {
+      try {
+        return await this.#call();
+      } catch (error) {
+        if (!isContextOverflow(error)) throw error;
+      }
+    }
+    return {
+      kind: "budget",
+      limit: "context",
+      message: `stopped: the conversation no longer fits the model's context (${this.#contextTokens} tokens) even with its old tool results removed (${this.#turns} turns, $${this.#usd.toFixed(2)})`,
+    };
+  }
+
+  /** Tokens the next request takes: the last answer's count, and about a token for every 4 characters since. */
+  #estimatedTokens(): number {
+    const added = charsOf(this.#messages.slice(this.#messagesCounted));
+    const prefix = this.#messagesCounted === 0 ? this.#system.length + JSON.stringify(AGENT_TOOLS).length : 0;
+    return this.#contextUsed + Math.ceil((added + prefix) / 4);
+  }
+
+  /** Trims old tool results (see `trimToolResults`); returns the characters freed. */
+  #trim(keepLast: number, charsToFree: number): number {
+    const { messages, freed } = trimToolResults(this.#messages, { keepLast, charsToFree });
+    if (freed === 0) return 0;
+    this.#messages.splice(0, this.#messages.length, ...messages);
+    this.#contextUsed = Math.max(this.#contextUsed - Math.floor(freed / 4), 0);
+    this.#logEntry("user", `[afk: ${freed} characters of old tool results were removed from the conversation to keep it within the model's context]`);
+    return freed;
+  }
+
+  /** The budget as the agent is told it with the task. */
+  #budgetText(): string {
+    const minutes = Math.round((this.#budget.deadline - this.#startedAt) / 60_000);
+    const command =
+      this.#budget.commandTimeoutMs === undefined ? "" : `; a command is stopped after ${Math.round(this.#budget.commandTimeoutMs / 60_000)} minutes`;
+    return `afk: your budget for this task is at most ${this.#budget.maxTurns} turns, $${this.#budget.maxUsd.toFixed(2)} and ${minutes} minutes in all${command}. afk stops the session when one of them is spent, and says so when little is left.`;
+  }
+
+  /** The warning, once, when 80% of the turns, the dollars or the time is spent. */
+  #nearlySpentWarning(): string | undefined {
+    if (this.#warned) return undefined;
+    const elapsed = Date.now() - this.#startedAt;
+    const span = this.#budget.deadline - this.#startedAt;
+    const nearly = this.#turns >= this.#budget.maxTurns * NEARLY_SPENT || this.#usd >= this.#budget.maxUsd * NEARLY_SPENT || elapsed >= span * NEARLY_SPENT;
+    if (!nearly) return undefined;
+    this.#warned = true;
+    const turns = Math.max(this.#budget.maxTurns - this.#turns, 0);
+    const usd = Math.max(this.#budget.maxUsd - this.#usd, 0);
+    const minutes = Math.max(Math.floor((this.#budget.deadline - Date.now()) / 60_000), 0);
+    return `afk: budget nearly spent (${turns} turn${turns === 1 ? "" : "s"}, $${usd.toFixed(2)} and ${minutes} minute${minutes === 1 ? "" : "s"} left); finish: ${this.#finishing}`;
   }
 
   /** The run's signal, also aborted when the wall-clock budget runs out (model calls and commands alike). */
@@ -287,6 +402,7 @@ export class AgentSession {
       cacheRead: this.#usage.cacheRead + turn.cacheRead,
     };
     this.#usd += costOf(turn, this.#price);
+    this.#contextUsed = turn.input + turn.cacheRead + turn.cacheWrite + turn.output;
   }
 
   #logEntry(kind: RunLogEntry["kind"], text: string, isError = false): void {
@@ -320,6 +436,18 @@ function toParam(block: Anthropic.Messages.ContentBlock): ContentBlockParam[] {
     default:
       return [];
   }
+}
+
+/** What the run log and transcript keep of a thinking block: that the model thought, not what. */
+function thoughtOf(block: Anthropic.Messages.ContentBlock): string | undefined {
+  if (block.type === "thinking") return `[afk: the model thought (${block.thinking.length} characters, not recorded)]`;
+  if (block.type === "redacted_thinking") return "[afk: the model thought (encrypted by the API, not recorded)]";
+  return undefined;
+}
+
+/** The API's answer to a request past the model's context: 400, "prompt is too long: N tokens > M maximum" (or input and max_tokens together too many). */
+function isContextOverflow(error: unknown): boolean {
+  return error instanceof Anthropic.APIError && error.status === 400 && /prompt is too long|exceed context limit|context window/i.test(error.message);
 }
 
 function reasonOf(signal: AbortSignal): string {
