@@ -139,6 +139,21 @@ describe("the editor tool against a hostile agent's files", () => {
     );
   });
 
+  it("windows a wide range of a file too large to view whole, saying which lines of the range it left out", async () => {
+    const path = join(hostile, "wide.txt");
+    writeFileSync(path, `${Array.from({ length: 500_000 }, (_, index) => `row ${index + 1}`).join("\n")}\n`);
+    expect(statSync(path).size).toBeGreaterThan(4 * 1024 * 1024);
+    const { result, growthMb } = await rssGrowthOf(() => edit({ command: "view", path: "hostile/wide.txt", view_range: [10, 50_000] }));
+    const shown = result.content.split("\n").filter((line) => /^ *\d+\t/.test(line));
+    const last = 9 + shown.length;
+    expect(shown.at(-1)).toBe(`${String(last).padStart(6)}\trow ${last}`);
+    // The file's line count is not known without reading it all: the note says what is left of the range.
+    expect(result.content).toContain(
+      `[afk: lines 10–${last} of ${path} are shown (a view shows at most 1000 characters); lines ${last + 1}–50000 (${50_000 - last} lines) are not. See them with view_range [${last + 1}, 50000]`,
+    );
+    expect(growthMb).toBeLessThan(50);
+  });
+
   it("shows the head of a line as long as the file, and says how to read the rest of it", async () => {
     const { result, growthMb } = await rssGrowthOf(() => edit({ command: "view", path: "hostile/big.log", view_range: [4, 4] }));
     expect(result.isError).toBe(false);
