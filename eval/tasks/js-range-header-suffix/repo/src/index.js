@@ -1,0 +1,2 @@
+export { parseRange } from "./parse.js";
+export { contentRange } from "./headers.js";
