@@ -43,6 +43,11 @@ export interface OperatorSettings {
    * ADR 0008). `AFK_EXECUTOR`; `AFK_REPO_EXECUTOR=on` lets a repository pick with `executor:` in its afk.yml.
    */
   executor: ExecutorSettings;
+  /**
+   * `AFK_RUN_LOG_DAYS`: how many days a run's log (`refs/afk/runs/<run id>` in its repository) is
+   * kept; 0 writes no run logs at all. Default 30.
+   */
+  runLogDays: number;
 }
 
 /** Where agents run, and what the Actions executor needs. */
@@ -103,6 +108,7 @@ export function readOperatorSettings(env: NodeJS.ProcessEnv): OperatorSettings {
   const lockLeaseSeconds = wholeNumber(env, "AFK_LOCK_LEASE_SECONDS", 300, 30, 3600, problems);
   const modelRetries = wholeNumber(env, "AFK_MODEL_RETRIES", 4, 0, 10, problems);
   const shutdownGraceSeconds = wholeNumber(env, "AFK_SHUTDOWN_GRACE_SECONDS", 30, 0, 3600, problems);
+  const runLogDays = wholeNumber(env, "AFK_RUN_LOG_DAYS", 30, 0, 3650, problems, "days to keep run logs; 0 keeps none");
 
   const model = env.AFK_MODEL?.trim();
   if (model !== undefined && env.AFK_MODEL !== undefined && model.length === 0) {
@@ -131,6 +137,7 @@ export function readOperatorSettings(env: NodeJS.ProcessEnv): OperatorSettings {
     shutdownGraceSeconds,
     ...(notifyUrl === undefined ? {} : { notifyUrl }),
     executor,
+    runLogDays,
   };
 }
 
@@ -186,12 +193,14 @@ function onOff(env: NodeJS.ProcessEnv, name: string, problems: string[]): boolea
   return false;
 }
 
-function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, problems: string[]): number {
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, problems: string[], meaning?: string): number {
   const raw = env[name]?.trim();
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
   if (!/^\d+$/.test(raw) || value < min || value > max) {
-    problems.push(`${name}=${JSON.stringify(env[name])} must be a whole number from ${min} to ${max} (default ${fallback})`);
+    problems.push(
+      `${name}=${JSON.stringify(env[name])} must be a whole number from ${min} to ${max} (${meaning === undefined ? "" : `${meaning}; `}default ${fallback})`,
+    );
     return fallback;
   }
   return value;

@@ -8,10 +8,15 @@ import type { JobResult, TaskSpec } from "../run-contract/job-protocol.js";
 import { carryOutDelivery } from "./carry-out-delivery.js";
 import { planDelivery } from "./delivery-plan.js";
 import { gatherTask, renderTask } from "./gather-task.js";
-import { runReadOnlyJob } from "./read-only-job.js";
+import { runReadOnlyJob, type AnswerSession } from "./read-only-job.js";
 import { isFollowUp, preflight } from "./run-preflight.js";
 import { runAgentInWorktree, type AgentRunInput } from "./run-agent-in-worktree.js";
 import type { ImplementResult } from "./implement-result.js";
+import { redactSecrets } from "./agent/redact-secrets.js";
+import { RunLogStore } from "../github/run-log.js";
+import type { GateEvidence } from "../run-contract/evidence.js";
+import type { RunLogEntryData } from "../run-contract/run-log.js";
+import { renderRunLog, type RunLogHeader } from "../progress/render-run-log.js";
 import { ChangeBundleRefused, WorkspaceCache, type Worktree } from "./workspace.js";
 
 /** What delivering a job's change needs from GitHub: the issue as the trusted person saw it, and the repository. */
@@ -20,6 +25,15 @@ interface IssueAndRepository {
   botLogin: string;
   issue: IssueContext;
   repository: { cloneUrl: string; defaultBranch: string };
+}
+
+/** What a job's agent session did, for its run log. */
+interface SessionFacts {
+  entries: readonly RunLogEntryData[];
+  toolCalls: number;
+  spend: Spend;
+  gate: GateEvidence | undefined;
+  executor: RunLogHeader["executor"];
 }
 
 /** What a job needs from GitHub before any clone: that, and its task. */
@@ -54,9 +68,11 @@ export class GitHubExecutor implements Executor {
   readonly name = "sandboxed agent";
   readonly #deps: GitHubExecutorDeps;
   readonly #workspaces: WorkspaceCache;
+  readonly #runLogs: RunLogStore;
 
   constructor(deps: GitHubExecutorDeps) {
     this.#deps = deps;
+    this.#runLogs = new RunLogStore({ retentionDays: deps.settings.runLogDays, log: deps.log });
     this.#workspaces = new WorkspaceCache({
       cacheDir: deps.settings.cacheDir,
       sandbox: { allowUnsandboxed: deps.settings.allowUnsandboxed, allowHostNetwork: deps.settings.allowHostNetwork, hiddenPaths: deps.hiddenPaths },
@@ -75,6 +91,8 @@ export class GitHubExecutor implements Executor {
     const followUp = isFollowUp(job);
     const readToken = await this.#token(job, "read");
     const secrets = [...this.#deps.secrets, apiKey, readToken];
+    // Every token afk mints for this job (the push's among them), redacted from its run log with the rest.
+    const minted: string[] = [];
 
     await reporter.phase("workspace");
     let worktree: Worktree;
@@ -103,17 +121,37 @@ export class GitHubExecutor implements Executor {
         onSpend: (spend) => reporter.spend(spend),
         onUnsandboxed: () => this.#deps.log.warn({ repo: fullName(job.repo) }, "afk runs agent commands WITHOUT a sandbox (AFK_ALLOW_UNSANDBOXED)"),
       };
-      if (job.kind === "plan" || job.kind === "ask") return await runReadOnlyJob(job, octokit, worktree, agentInput);
+      if (job.kind === "plan" || job.kind === "ask") {
+        let session: AnswerSession | undefined;
+        const outcome = await runReadOnlyJob(job, octokit, worktree, agentInput, (ended) => (session = ended));
+        if (session === undefined) return outcome;
+        const facts: SessionFacts = { entries: session.runLog, toolCalls: session.toolCalls, spend: session.spend, gate: undefined, executor: "local" };
+        return await this.#keepRunLog(job, outcome, facts, secrets);
+      }
       const run = await runAgentInWorktree(agentInput);
       if (run.kind === "not-started") {
         return run.retryable ? { status: "failed", retryable: true, message: run.reason } : { status: "escalated", message: run.reason };
       }
-      return await this.#deliver(job, prepared, worktree, reporter, {
-        baseSha: worktree.baseSha,
-        result: run.result,
-        spend: run.spend,
-        transcriptTail: run.transcriptTail,
-      });
+      const facts: SessionFacts = { entries: run.runLog, toolCalls: run.toolCalls, spend: run.spend, gate: gateOf(run.result), executor: "local" };
+      let outcome: RunOutcome;
+      try {
+        outcome = await this.#deliver(
+          job,
+          prepared,
+          worktree,
+          reporter,
+          { baseSha: worktree.baseSha, result: run.result, spend: run.spend, transcriptTail: run.transcriptTail },
+          minted,
+        );
+      } catch (error) {
+        // The run log matters most when the run went wrong: it is kept before the error goes on.
+        await this.#keepRunLog(job, { status: "failed", retryable: true, message: `afk could not deliver: ${errorMessage(error)}` }, facts, [
+          ...secrets,
+          ...minted,
+        ]);
+        throw error;
+      }
+      return await this.#keepRunLog(job, outcome, facts, [...secrets, ...minted]);
     } finally {
       await worktree.remove().catch((error: unknown) => this.#deps.log.warn({ err: error, runId: job.runId }, "afk could not remove a worktree"));
     }
@@ -184,11 +222,20 @@ export class GitHubExecutor implements Executor {
       return outcome.retryable
         ? { status: "failed", retryable: true, message: outcome.reason, spend }
         : { status: "escalated", message: outcome.reason, spend };
+    const minted: string[] = [];
+    // The job's log (redacted of the job's own secrets where it ran) is kept, redacted again with afk's, however delivering ends.
+    const keep = async (delivered: RunOutcome): Promise<RunOutcome> => {
+      if (returned.runLog === undefined) return delivered;
+      const { entries, toolCalls } = returned.runLog;
+      const facts: SessionFacts = { entries, toolCalls, spend, gate: gateOf(implementResultOf(outcome.result)), executor: "actions" };
+      return this.#keepRunLog(job, delivered, facts, [...this.#deps.secrets, this.#deps.anthropicApiKey ?? "", ...minted]);
+    };
     // The task was gathered when the job started; delivering needs only the issue (still as approved) and the repository.
     const prepared = await this.#issueAndRepository(job);
-    if ("refused" in prepared) return { ...prepared.refused, spend };
+    if ("refused" in prepared) return await keep({ ...prepared.refused, spend });
     const { repository } = prepared;
     const readToken = await this.#token(job, "read");
+    minted.push(readToken);
     let worktree: Worktree;
     try {
       worktree = await this.#workspaces.open({
@@ -199,12 +246,12 @@ export class GitHubExecutor implements Executor {
         signal: job.signal,
       });
     } catch (error) {
-      return {
+      return await keep({
         status: "failed",
         retryable: true,
         spend,
         message: `afk could not prepare a worktree of ${fullName(job.repo)} at ${remote.baseSha.slice(0, 12)}: ${errorMessage(error)}`,
-      };
+      });
     }
     try {
       if (returned.bundle !== undefined) {
@@ -212,15 +259,19 @@ export class GitHubExecutor implements Executor {
           await worktree.applyChangeBundle(Buffer.from(returned.bundle, "base64"));
         } catch (error) {
           if (!(error instanceof ChangeBundleRefused)) throw error;
-          return { status: "escalated", spend, message: `afk refused the change the job returned: ${error.message}. Nothing was pushed.` };
+          return await keep({ status: "escalated", spend, message: `afk refused the change the job returned: ${error.message}. Nothing was pushed.` });
         }
       }
-      return await this.#deliver(job, prepared, worktree, reporter, {
-        baseSha: remote.baseSha,
-        result: implementResultOf(outcome.result),
-        spend,
-        transcriptTail: outcome.transcriptTail,
-      });
+      return await keep(
+        await this.#deliver(
+          job,
+          prepared,
+          worktree,
+          reporter,
+          { baseSha: remote.baseSha, result: implementResultOf(outcome.result), spend, transcriptTail: outcome.transcriptTail },
+          minted,
+        ),
+      );
     } finally {
       await worktree.remove().catch((error: unknown) => this.#deps.log.warn({ err: error, runId: job.runId }, "afk could not remove a worktree"));
     }
@@ -233,6 +284,7 @@ export class GitHubExecutor implements Executor {
     worktree: Worktree,
     reporter: RunReporter,
     work: { baseSha: string; result: ImplementResult; spend: Spend; transcriptTail: string },
+    minted: string[],
   ): Promise<RunOutcome> {
     const plan = planDelivery({
       kind: job.kind,
@@ -252,10 +304,45 @@ export class GitHubExecutor implements Executor {
       reporter,
       worktree,
       cloneUrl: prepared.repository.cloneUrl,
-      pushToken: () => this.#token(job, "write"),
+      pushToken: async () => {
+        const token = await this.#token(job, "write");
+        minted.push(token);
+        return token;
+      },
       botLogin: prepared.botLogin,
       log: this.#deps.log,
     });
+  }
+
+  /**
+   * Keeps the job's run log in its repository (`refs/afk/runs/<run id>`), redacted of every secret the
+   * run held, and returns the outcome with the log's commit. Never fails the run: a log afk could not
+   * write is logged, and the outcome is returned as it was.
+   */
+  async #keepRunLog(job: RunJob, outcome: RunOutcome, facts: SessionFacts, secrets: readonly string[]): Promise<RunOutcome> {
+    if (!this.#runLogs.enabled) return outcome;
+    try {
+      const header: RunLogHeader = {
+        repository: fullName(job.repo),
+        issue: job.issue,
+        runId: job.runId,
+        job: job.kind,
+        model: job.model,
+        executor: facts.executor,
+        outcome: { status: outcome.status, message: outcome.message },
+        spend: facts.spend,
+        toolCalls: facts.toolCalls,
+        gate: facts.gate,
+      };
+      const files = renderRunLog(header, facts.entries, (text) => redactSecrets(text, secrets));
+      const octokit = await this.#deps.octokitFor(job.repo.installationId);
+      const message = `afk run log: run ${job.runId} (${job.kind}), ${outcome.status}`;
+      const commit = await this.#runLogs.keep(octokit, job.repo, job.runId, files, message);
+      return commit === undefined ? outcome : { ...outcome, runLog: commit };
+    } catch (error) {
+      this.#deps.log.warn({ err: error, runId: job.runId }, "afk could not keep the run log; the run ends as it would without it");
+      return outcome;
+    }
   }
 
   async #token(job: RunJob, level: "read" | "write"): Promise<string> {
@@ -263,6 +350,11 @@ export class GitHubExecutor implements Executor {
     const token = await createScopedToken(app, job.repo.installationId, job.repo.repo, { contents: level });
     return token.token;
   }
+}
+
+/** afk's last run of the tests in a job, when the gate ran. */
+function gateOf(result: ImplementResult): GateEvidence | undefined {
+  return result.kind === "aborted" ? undefined : result.gate;
 }
 
 /** The job's account of the agent and the gate, as afk's own implement result (a gate not reached is `undefined`). */

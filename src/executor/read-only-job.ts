@@ -1,13 +1,26 @@
 import type { GitHub } from "../github/types.js";
 import type { RunJob, RunOutcome } from "../run-contract/executor.js";
 import { renderAnswerComment, renderPlanComment } from "./follow-up-context.js";
-import { answerInWorktree, type AgentRunInput } from "./run-agent-in-worktree.js";
+import { answerInWorktree, type AgentRunInput, type AnswerRunResult } from "./run-agent-in-worktree.js";
 import type { Worktree } from "./workspace.js";
 
-/** A plan or an answer: the agent looks read-only, afk proves nothing changed, then posts what it found. */
-export async function runReadOnlyJob(job: RunJob, octokit: GitHub, worktree: Worktree, input: AgentRunInput): Promise<RunOutcome> {
+/** What a read-only job's session did (for its run log), when the agent started. */
+export type AnswerSession = Extract<AnswerRunResult, { kind: "answered" }>;
+
+/**
+ * A plan or an answer: the agent looks read-only, afk proves nothing changed, then posts what it
+ * found. `onSession` is told of the agent's session once it ended (not when the agent never started).
+ */
+export async function runReadOnlyJob(
+  job: RunJob,
+  octokit: GitHub,
+  worktree: Worktree,
+  input: AgentRunInput,
+  onSession?: (session: AnswerSession) => void,
+): Promise<RunOutcome> {
   const run = await answerInWorktree(input);
   if (run.kind === "not-started") return { status: "failed", retryable: run.retryable, message: run.reason };
+  onSession?.(run);
   const { spend } = run;
   if (run.result.kind === "no-answer") return { status: "failed", retryable: run.result.retryable, message: run.result.message, spend };
   if (!(await worktree.isPristine())) {

@@ -2,6 +2,8 @@ import type { JobResult, JobSpec } from "../run-contract/job-protocol.js";
 import { errorMessage } from "../github/types.js";
 import type { Spend } from "../run-contract/executor.js";
 import { knownModels, priceOf } from "./agent/model-pricing.js";
+import { redactSecrets } from "./agent/redact-secrets.js";
+import { boundRunLog, type RunLogData } from "../run-contract/run-log.js";
 import { renderTask } from "./gather-task.js";
 import { runAgentInWorktree } from "./run-agent-in-worktree.js";
 import { WorkspaceCache, type Worktree } from "./workspace.js";
@@ -67,9 +69,15 @@ export async function runJobSpec(spec: JobSpec, deps: JobSpecDeps): Promise<JobR
     });
     if (run.kind === "not-started") return notStarted(run.reason, run.retryable);
     const outcome: JobResult["outcome"] = { kind: "implemented", result: run.result, transcriptTail: run.transcriptTail };
-    if (run.result.kind === "aborted") return { v: 1, runId: spec.runId, outcome };
+    // The model's own words in the log (its text, its tool calls' input) are redacted here too, with the job's secrets.
+    const secrets = [spec.readToken, spec.jobCredential];
+    const runLog: RunLogData = boundRunLog({
+      entries: run.runLog.map((entry) => ({ ...entry, text: redactSecrets(entry.text, secrets) })),
+      toolCalls: run.toolCalls,
+    });
+    if (run.result.kind === "aborted") return { v: 1, runId: spec.runId, outcome, runLog };
     const bundle = await worktree.changeBundle(BUNDLE_COMMIT.message, BUNDLE_COMMIT.author);
-    return { v: 1, runId: spec.runId, outcome, ...(bundle === undefined ? {} : { bundle: bundle.toString("base64") }) };
+    return { v: 1, runId: spec.runId, outcome, runLog, ...(bundle === undefined ? {} : { bundle: bundle.toString("base64") }) };
   } finally {
     await worktree.remove().catch(() => undefined);
   }

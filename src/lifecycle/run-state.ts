@@ -62,6 +62,11 @@ export const runStateSchema = z.object({
   pullRequest: z.object({ number: z.number().int().positive(), url: z.url(), draft: z.boolean(), nodeId: z.string().min(1).optional() }).optional(),
   /** The `afk` check run on the pull request's head. */
   checkRunId: z.number().int().positive().optional(),
+  /** The commit of the last job's run log (`refs/afk/runs/<run id>`), linked once the job ended. */
+  runLog: z
+    .string()
+    .regex(/^[0-9a-f]{40}$/)
+    .optional(),
   notice: noticeSchema.optional(),
   /** What the agent does in this run (a follow-up keeps the run id's issue, branch and pull request). */
   job: z.enum(JOBS).default("implement"),

@@ -116,6 +116,7 @@ export function settledState(running: RunState, outcome: SettledOutcome, now: Da
     ...(outcome.branch === undefined ? {} : { branch: outcome.branch }),
     ...(outcome.pullRequest === undefined ? {} : { pullRequest: outcome.pullRequest }),
     ...(outcome.checkRunId === undefined ? {} : { checkRunId: outcome.checkRunId }),
+    ...(outcome.runLog === undefined ? {} : { runLog: outcome.runLog }),
   };
   if (outcome.status === "waiting") {
     return { ...state, ...products, status: "waiting", phase: "ci", outcome: { message: outcome.message, retryable: false } };

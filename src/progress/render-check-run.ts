@@ -1,6 +1,7 @@
 import type { RunState } from "../lifecycle/run-state.js";
 import { inertText } from "../trust/inert-text.js";
 import type { CheckRunDetails, GateEvidence } from "../run-contract/evidence.js";
+import { runLogLink } from "./render-run-log-link.js";
 
 /** GitHub's limits on a check run's output and actions (from the REST description). */
 export const CHECK_RUN_LIMITS = {
@@ -42,6 +43,7 @@ export function renderCheckRun(state: RunState, details: CheckRunDetails = {}): 
       ? ""
       : `Tests: \`${gate.command}\` ${gate.exitCode === 0 ? "passed" : `failed (exit ${gate.exitCode ?? "killed"})`} in afk's sandbox in ${(gate.durationMs / 1000).toFixed(1)} s, after ${gate.rounds} gate round${gate.rounds === 1 ? "" : "s"}.`,
     state.spend === undefined ? "" : `Model cost: $${state.spend.usd.toFixed(2)} over ${state.spend.turns} turn${state.spend.turns === 1 ? "" : "s"}.`,
+    runLogLink(state) ?? "",
     inertText(state.outcome?.message ?? ""),
     details.summary === undefined || details.summary.length === 0 ? "" : `### What the agent says it did\n\n${inertText(details.summary)}`,
   ].filter((line) => line.length > 0);

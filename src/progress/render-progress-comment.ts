@@ -2,6 +2,7 @@ import { COMMANDS } from "../commands/command-table.js";
 import type { CiPassed } from "../lifecycle/lifecycle.js";
 import { encodeStateMarker, type RunState } from "../lifecycle/run-state.js";
 import { PHASES, type Phase } from "../run-contract/job.js";
+import { runLogLink } from "./render-run-log-link.js";
 import { inertText, type InertTextOptions } from "../trust/inert-text.js";
 
 const PHASE_LABELS: Record<Phase, string> = {
@@ -147,12 +148,14 @@ function ciPassedLabel(head: string, passed: CiPassed): string {
   }
 }
 
-/** The pull request, branch and model spend, once there are any. */
+/** The pull request, branch and model spend, once there are any, and the run log once the job has ended. */
 function products(state: RunState): string {
   const parts: string[] = [];
   if (state.pullRequest !== undefined) parts.push(`Pull request: ${state.pullRequest.url}${state.pullRequest.draft ? " (draft)" : ""}`);
   else if (state.branch !== undefined) parts.push(`Branch: \`${escapeHtml(state.branch)}\``);
   if (state.spend !== undefined) parts.push(`Model: $${state.spend.usd.toFixed(2)} over ${state.spend.turns} turn${state.spend.turns === 1 ? "" : "s"}`);
+  const log = runLogLink(state);
+  if (log !== undefined) parts.push(log);
   return parts.join(" · ");
 }
 

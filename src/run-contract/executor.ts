@@ -85,6 +85,8 @@ export interface RunProducts {
   headSha?: string;
   /** What the check run shows besides the state: test evidence, the agent's summary, the transcript tail. */
   evidence?: CheckRunDetails;
+  /** The commit of this job's run log (`refs/afk/runs/<run id>`), when afk kept one. */
+  runLog?: string;
 }
 
 /** A job afk dispatched to run elsewhere: the workflow run of afk's runner repository that runs it (ADR 0008). */

@@ -3,6 +3,7 @@
 // it runs), so afk parses each body with these schemas and bounds every field.
 import { z } from "zod";
 import { repoConfigSchema } from "../config/repo-config.js";
+import { runLogSchema } from "./run-log.js";
 
 const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 /** afk's run ids: a prefix, letters, digits and dashes (see dispatch/run-id.ts). */
@@ -129,7 +130,9 @@ const MAX_BUNDLE_BASE64_CHARS = Math.ceil((50 * 1024 * 1024) / 3) * 4;
 /**
  * What a job hands back when it is done: how the agent and the gate ended, what the job says it spent
  * (afk counts the spend itself at its model proxy and trusts its own count), the transcript's end, and
- * the change as a git bundle of one commit on the base (base64), absent when nothing changed.
+ * the change as a git bundle of one commit on the base (base64), absent when nothing changed, and
+ * the session's whole log (redacted of the job's secrets, within `RUN_LOG_RESULT_BYTES`), which afk
+ * keeps in the repository as the run log; absent when the agent never started.
  */
 export const jobResultSchema = z.strictObject({
   v: z.literal(1),
@@ -139,5 +142,6 @@ export const jobResultSchema = z.strictObject({
     z.strictObject({ kind: z.literal("not-started"), reason: text, retryable: z.boolean() }),
   ]),
   bundle: z.base64().max(MAX_BUNDLE_BASE64_CHARS).optional(),
+  runLog: runLogSchema.optional(),
 });
 export type JobResult = z.output<typeof jobResultSchema>;

@@ -18,6 +18,7 @@ describe("operator settings", () => {
       allowHostNetwork: false,
       shutdownGraceSeconds: 30,
       executor: { default: "local", perRepository: false },
+      runLogDays: 30,
     });
   });
 

@@ -321,6 +321,19 @@ export class GitHubEmulator implements ServerControls {
     return this.store.repo(fullName).refs.get(ref.startsWith("refs/") ? ref : `refs/${ref}`);
   }
 
+  /** A file's text at a commit of the emulator's own objects (a run log's `run.md` under `refs/afk/runs/…`), or undefined. */
+  fileAtCommit(fullName: string, sha: string, path: string): string | undefined {
+    const repo = this.store.repo(fullName);
+    const found = commitObject(repo, sha) === undefined ? undefined : lookupPath(repo, sha, path);
+    const blob = found === undefined ? undefined : repo.objects.get(found.sha);
+    return blob?.type === "blob" ? blob.content.toString("utf8") : undefined;
+  }
+
+  /** The names of a repository's refs under a prefix (`refs/afk/runs/`), in name order. */
+  refsUnder(fullName: string, prefix: string): string[] {
+    return [...this.store.repo(fullName).refs.keys()].filter((name) => name.startsWith(prefix)).sort();
+  }
+
   commit(fullName: string, sha: string): CommitJson | undefined {
     const repo = this.store.repo(fullName);
     return commitObject(repo, sha) === undefined ? undefined : commitJson(this.store, repo, sha);

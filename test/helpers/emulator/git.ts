@@ -3,6 +3,7 @@ import {
   commitObject,
   deletePath,
   flatten,
+  gitRun,
   isAncestor,
   lookupPath,
   resolveCommitish,
@@ -30,6 +31,9 @@ export function gitRoutes(store: EmulatorStore): RouteTable {
   const write = (handle: (ctx: RequestContext) => Reply) => installationRoute("contents", "write", handle);
   return [
     ["GET /repos/{owner}/{repo}/contents/{path}", read((ctx) => getContent(store, ctx))],
+    ["POST /repos/{owner}/{repo}/git/blobs", write((ctx) => createBlob(store, ctx))],
+    ["GET /repos/{owner}/{repo}/git/blobs/{file_sha}", read((ctx) => getBlob(store, ctx))],
+    ["GET /repos/{owner}/{repo}/git/matching-refs/{ref}", read((ctx) => matchingRefs(store, ctx))],
     ["POST /repos/{owner}/{repo}/git/trees", write((ctx) => createTree(store, ctx))],
     ["GET /repos/{owner}/{repo}/git/trees/{tree_sha}", read((ctx) => getTree(store, ctx))],
     ["POST /repos/{owner}/{repo}/git/commits", write((ctx) => createCommit(store, ctx))],
@@ -58,6 +62,51 @@ function getContent(store: EmulatorStore, ctx: RequestContext): Reply {
   const base64 = object.content.toString("base64");
   const content = (base64.match(/.{1,60}/g) ?? []).join("\n") + (base64 === "" ? "" : "\n");
   return ok({ ...contentEntryJson(store, repo, refName, path, entry), content, encoding: "base64" });
+}
+
+function createBlob(store: EmulatorStore, ctx: RequestContext): Reply {
+  const repo = ctx.repo();
+  const content = stringField(ctx.body, "content");
+  const encoding = stringField(ctx.body, "encoding") ?? "utf-8";
+  if (content === undefined) throw new HttpError(422, 'Invalid request.\n\n"content" wasn\'t supplied.');
+  if (encoding !== "utf-8" && encoding !== "base64") throw new HttpError(422, `encoding must be utf-8 or base64, not ${encoding}`);
+  const sha = storeObject(repo, { type: "blob", content: Buffer.from(content, encoding === "base64" ? "base64" : "utf8") });
+  const url = `${store.hosts.api}/repos/${repo.fullName}/git/blobs/${sha}`;
+  return created({ sha, url }, url);
+}
+
+function getBlob(store: EmulatorStore, ctx: RequestContext): Reply {
+  const repo = ctx.repo();
+  const sha = ctx.params.file_sha ?? "";
+  const blob = repo.objects.get(sha);
+  if (blob?.type !== "blob") throw notFound();
+  const content = blob.content.toString("base64");
+  return ok({
+    sha,
+    node_id: nodeId("B", sha),
+    size: blob.content.length,
+    url: `${store.hosts.api}/repos/${repo.fullName}/git/blobs/${sha}`,
+    content: (content.match(/.{1,60}/g) ?? []).join("\n"),
+    encoding: "base64",
+  });
+}
+
+/**
+ * The refs whose names start with `refs/{ref}`, in name order: the emulator's own refs, and the
+ * backing repository's branches for a prefix under `heads/` (as `git/ref/heads/…` reads branches there).
+ */
+function matchingRefs(store: EmulatorStore, ctx: RequestContext): Reply {
+  const repo = ctx.repo();
+  const prefix = `refs/${ctx.params.ref ?? ""}`;
+  const found = new Map<string, string>();
+  for (const [name, sha] of repo.refs) if (name.startsWith(prefix)) found.set(name, sha);
+  if (prefix.startsWith("refs/heads/")) {
+    for (const line of (gitRun(repo, ["for-each-ref", "--format=%(refname) %(objectname)", "refs/heads/"]) ?? "").split("\n")) {
+      const [name = "", sha = ""] = line.split(" ");
+      if (name.startsWith(prefix) && sha !== "") found.set(name, sha);
+    }
+  }
+  return ok([...found].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, sha]) => refJson(store, repo, name, sha)));
 }
 
 function createTree(store: EmulatorStore, ctx: RequestContext): Reply {

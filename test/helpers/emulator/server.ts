@@ -31,7 +31,8 @@ const DOCS = "https://docs.github.com/rest";
 export interface ServerControls {
   readonly requests: RecordedRequest[];
   readonly violations: string[];
-  onRequest: ((r: { method: string; path: string }) => FaultReply | undefined) | undefined;
+  /** Answers a request in GitHub's place (a fault), given its method, path and parsed JSON body; undefined lets it through. */
+  onRequest: ((r: { method: string; path: string; body?: unknown }) => FaultReply | undefined) | undefined;
   holdRequest: ((r: { method: string; path: string; body: string }) => Promise<void> | undefined) | undefined;
   latencyMs: number;
   rateLimitRemaining: number;
@@ -156,7 +157,7 @@ export class EmulatorServer {
   }
 
   private fault(record: RecordedRequest): Reply | undefined {
-    const fault = this.parts.controls.onRequest?.({ method: record.method, path: record.path });
+    const fault = this.parts.controls.onRequest?.({ method: record.method, path: record.path, body: record.body });
     if (fault === undefined) return undefined;
     return { status: fault.status, body: fault.body, ...(fault.headers === undefined ? {} : { headers: fault.headers }) };
   }
