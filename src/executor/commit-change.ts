@@ -43,7 +43,8 @@ export async function commitChange(
   const reason = pushRefusal({ changedFiles, protectedPaths: input.protectedPaths, commitMessage: message, largeFiles });
   if (reason !== undefined) return { kind: "refused", reason, changedFiles };
   // Judged before the commit, on what `git add --all` is about to take.
-  const outOfScope = outOfScopeFiles(await worktree.addedFiles(), await worktree.baseRootFiles());
+  const { added, baseRoot } = await worktree.addedFilesAndBaseRoot();
+  const outOfScope = outOfScopeFiles(added, baseRoot);
   let sha: string | undefined;
   try {
     sha = await worktree.commitAll(message, input.author);

@@ -641,28 +641,29 @@ export class Worktree {
   }
 
   /**
-   * Repository-relative paths of the files the change adds: untracked ones, and new ones in the index
-   * (a remote job's change is checked out there). What `outOfScopeFiles` judges.
+   * What `outOfScopeFiles` judges, in one run of git in the sandbox: the repository-relative paths of
+   * the files the change adds (untracked ones, and new ones in the index, where a remote job's change
+   * is checked out), and the names of the files at the root of the base commit.
    */
-  async addedFiles(): Promise<string[]> {
+  async addedFilesAndBaseRoot(): Promise<{ added: string[]; baseRoot: string[] }> {
     const listing = await this.#program([
       "/bin/sh",
       "-c",
-      'git diff --name-only -z --no-renames --diff-filter=A --no-ext-diff --no-textconv --ignore-submodules=all "$1" && exec git ls-files --others --exclude-standard -z',
+      // The lists are NUL-separated; an entry "/" (never a path git lists, never a tree entry) separates them.
+      'git diff --name-only -z --no-renames --diff-filter=A --no-ext-diff --no-textconv --ignore-submodules=all "$1" && git ls-files --others --exclude-standard -z && printf \'/\\0\' && exec git ls-tree -z "$1"',
       "afk-added",
       this.baseSha,
     ]);
-    return [...new Set(listing.split("\0").filter((path) => path.length > 0))].sort();
-  }
-
-  /** The names of the files at the root of the base commit: the root's own conventions. */
-  async baseRootFiles(): Promise<string[]> {
-    const listing = await this.#git(["ls-tree", "-z", this.baseSha]);
-    // Each entry: "<mode> <type> <object>\t<name>"; only files (blobs) count.
-    return listing
-      .split("\0")
+    const entries = listing.split("\0");
+    const split = entries.indexOf("/");
+    if (split < 0) throw new GitError("git listed no base tree", listing.slice(0, 200));
+    const added = [...new Set(entries.slice(0, split).filter((path) => path.length > 0))].sort();
+    // Each tree entry: "<mode> <type> <object>\t<name>"; only files (blobs) count.
+    const baseRoot = entries
+      .slice(split + 1)
       .filter((entry) => /^\d+ blob [0-9a-f]+\t/.test(entry))
       .map((entry) => entry.slice(entry.indexOf("\t") + 1));
+    return { added, baseRoot };
   }
 
   /**

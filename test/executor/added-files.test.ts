@@ -43,8 +43,9 @@ describe("what outOfScopeFiles judges: the files a change adds and the base comm
     try {
       write(tree, { "src/a.js": "export const a = 2;\n", "repro.py": "print(1)\n", "src/tmp/x.js": "1\n", "node_modules/m/index.js": "1\n" });
       rmSync(join(tree.path, "README.md"));
-      expect(await tree.addedFiles()).toEqual(["repro.py", "src/tmp/x.js"]);
-      expect((await tree.baseRootFiles()).sort()).toEqual([".gitignore", "README.md", "package.json"]);
+      const { added, baseRoot } = await tree.addedFilesAndBaseRoot();
+      expect(added).toEqual(["repro.py", "src/tmp/x.js"]);
+      expect(baseRoot.sort()).toEqual([".gitignore", "README.md", "package.json"]);
     } finally {
       await tree.remove();
     }
@@ -58,7 +59,7 @@ describe("what outOfScopeFiles judges: the files a change adds and the base comm
       const bundle = await made.changeBundle("change", AUTHOR);
       expect(bundle).toBeDefined();
       await applied.applyChangeBundle(bundle ?? Buffer.alloc(0));
-      expect(await applied.addedFiles()).toEqual(["debug.log", "src/b.js"]);
+      expect((await applied.addedFilesAndBaseRoot()).added).toEqual(["debug.log", "src/b.js"]);
     } finally {
       await made.remove();
       await applied.remove();
