@@ -37,6 +37,25 @@ async function main(argv: readonly string[]): Promise<number> {
       process.once("SIGINT", () => controller.abort(new Error("Interrupted (Ctrl-C).")));
       return runLocal(command, { env: process.env, out: (line) => console.log(line), err: (line) => console.error(line), signal: controller.signal });
     }
+    case "eval": {
+      const { runEvalCommand } = await import("./eval.js");
+      const controller = new AbortController();
+      process.once("SIGINT", () => controller.abort(new Error("Interrupted (Ctrl-C).")));
+      const progressBar = process.stderr.isTTY ? (line: string) => void process.stderr.write(`\r\x1b[2K${line}`) : undefined;
+      const code = await runEvalCommand(command, {
+        env: process.env,
+        cwd: process.cwd(),
+        out: (text) => {
+          if (progressBar !== undefined) process.stderr.write("\r\x1b[2K");
+          console.log(text);
+        },
+        err: (text) => console.error(text),
+        progressBar,
+        signal: controller.signal,
+      });
+      if (progressBar !== undefined) process.stderr.write("\n");
+      return code;
+    }
     case "init-runner": {
       const { initRunner } = await import("./init-runner.js");
       return initRunner(command, { version: await packageVersion(), out: (text) => console.log(text), err: (text) => console.error(text) });

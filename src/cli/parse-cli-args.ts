@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 
 /** The commands `afk` knows, in the order its help lists them. */
-export const COMMANDS = ["run", "doctor", "init-runner", "job", "help"] as const;
+export const COMMANDS = ["run", "eval", "doctor", "init-runner", "job", "help"] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Exit codes of every `afk` command (listed in `afk --help`). */
@@ -25,6 +25,21 @@ export type CliCommand =
       maxUsd: number | undefined;
       maxTurns: number | undefined;
     }
+  /** `afk eval`: a suite of tasks through afk's executor, judged with hidden tests (`check`: the suite proved without a model). */
+  | {
+      kind: "eval";
+      paths: string[];
+      jsonl: { file: string; repos: string; testCommand: string | undefined } | undefined;
+      jobs: number;
+      repeat: number;
+      model: string | undefined;
+      maxUsd: number | undefined;
+      prompts: string | undefined;
+      compare: [string, string] | undefined;
+      out: string | undefined;
+      json: boolean;
+      check: boolean;
+    }
   | { kind: "doctor"; job: boolean }
   /** `afk init-runner`: print the runner workflow, or write it into the checkout `write`. */
   | { kind: "init-runner"; write: string | undefined; force: boolean }
@@ -36,7 +51,7 @@ export type CliCommand =
   | { kind: "error"; message: string; topic: HelpTopic };
 
 /** The commands with a help of their own, and `afk` itself. */
-export type HelpTopic = "afk" | "run" | "doctor" | "init-runner" | "job";
+export type HelpTopic = "afk" | "run" | "eval" | "doctor" | "init-runner" | "job";
 
 const EXIT_CODES = `Exit codes:
   ${EXIT.ok}  success (afk run: the tests pass; afk doctor: no check failed)
@@ -48,6 +63,7 @@ export const USAGE = `afk: implement a task with a sandboxed coding agent, gated
 
 Usage:
   afk run (--task "TEXT" | --issue-file FILE) [options]   the agent on a local checkout, gated on its tests
+  afk eval [TASKS...] [options]                          measure the agent: tasks run as issues, judged by hidden tests
   afk doctor [--job]                                     check this machine and the App's settings (or a runner)
   afk init-runner [--write DIR [--force]]                the workflow that runs agents on GitHub Actions
   afk job                                                an afk run's work on a GitHub Actions runner (the workflow runs it)
@@ -81,6 +97,50 @@ Environment: ANTHROPIC_API_KEY (required), ANTHROPIC_BASE_URL, AFK_CACHE_DIR, AF
 AFK_MODEL_RETRIES, AFK_ALLOW_UNSANDBOXED, AFK_ALLOW_HOST_NETWORK.
 
 ${EXIT_CODES}`;
+
+/** `afk eval --help`. */
+export const EVAL_USAGE = `Usage: afk eval [TASKS...] [--jobs N] [--repeat K] [--model ID] [--max-usd N] [--prompts DIR] [--out DIR] [--json]
+       afk eval --compare A B [TASKS...] [options]
+       afk eval --jsonl FILE --repos DIR [--test-command CMD] [options]
+       afk eval --check [TASKS...]
+
+Measures the agent: runs each task as afk runs an issue (a worktree at the task's starting commit,
+the bubblewrap sandbox, the agent, afk's gate on the repository's own tests, afk's commit), then
+judges the change with the task's hidden tests, which the agent never sees, in a sandbox of their
+own. A task is resolved when its hidden tests pass. Prints a table with the resolved rate (its range
+over repeats), cost per resolved task, turns, tool calls and time; writes results.json (every
+attempt: tokens, dollars, cache reads, the system prompt's and tools' tokens), report.html (open it in
+a browser) and each attempt's transcript to the results directory.
+
+TASKS are task directories or directories of them (default: the suite afk ships, eval/tasks; see
+eval/README.md for the format).
+
+Options:
+  --jobs N            attempts at once, each in its own worktree and sandbox (default 1)
+  --repeat K          attempts of each task (default 1); the resolved rate's range over repeats is shown
+  --model ID          the model (default: AFK_MODEL, then afk's default)
+  --max-usd N         each attempt's dollar budget, over the task's budget.max_usd
+  --prompts DIR       a prompt set (a directory like afk's prompts/) instead of afk's own
+  --compare A B       run the tasks twice and compare B against A, task by task (won, lost, tied;
+                      cost difference); A and B are each a prompt set directory or a model id
+                      (eval/baseline-prompts is the prompt set afk had before its current one)
+  --jsonl FILE        SWE-bench-style instances (instance_id, repo, base_commit, problem_statement,
+                      test_patch, FAIL_TO_PASS, PASS_TO_PASS, test_command) instead of task directories
+  --repos DIR         with --jsonl: your clones, as DIR/owner__name, DIR/owner/name or DIR/name
+  --test-command CMD  with --jsonl: the test command for instances without test_command
+  --out DIR           the results directory (default: afk-eval/<date>-<time>)
+  --json              print results.json to stdout instead of the table
+  --check             no model: prove each task instead (visible tests pass at the start; hidden tests
+                      fail there, pass with solution.patch and fail with wrong.patch)
+  -h, --help          this help
+
+Environment: ANTHROPIC_API_KEY (required but with --check), ANTHROPIC_BASE_URL, AFK_CACHE_DIR,
+AFK_MODEL, AFK_MODEL_RETRIES, AFK_ALLOW_UNSANDBOXED, AFK_ALLOW_HOST_NETWORK.
+
+Exit codes:
+  ${EXIT.ok}  the tasks ran (whatever their results); --check: every task proved
+  ${EXIT.failed}  failure: no key, no sandbox, a task could not be prepared; --check: a task failed a check
+  ${EXIT.usage}  usage error: unknown option, bad value, unreadable task or JSONL`;
 
 /** `afk doctor --help`. */
 export const DOCTOR_USAGE = `Usage: afk doctor [--job]
@@ -147,12 +207,13 @@ Options:
   -h, --help   this help
 
 Exit codes:
-  \${EXIT.ok}  success: afk took the result (it reports on the issue), or afk stopped the job
-  \${EXIT.failed}  failure: afk refused the job or its result, could not be reached, or the job was cancelled
-  \${EXIT.usage}  usage error: AFK_URL, AFK_RUN or the OIDC token request missing or wrong, an unknown option or argument`;
+  ${EXIT.ok}  success: afk took the result (it reports on the issue), or afk stopped the job
+  ${EXIT.failed}  failure: afk refused the job or its result, could not be reached, or the job was cancelled
+  ${EXIT.usage}  usage error: AFK_URL, AFK_RUN or the OIDC token request missing or wrong, an unknown option or argument`;
 
 /** The help text of a topic. */
 export function helpText(topic: HelpTopic): string {
+  if (topic === "eval") return EVAL_USAGE;
   return topic === "run" ? RUN_USAGE : topic === "doctor" ? DOCTOR_USAGE : topic === "init-runner" ? INIT_RUNNER_USAGE : topic === "job" ? JOB_USAGE : USAGE;
 }
 
@@ -181,6 +242,8 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       return parseDoctor(rest);
     case "run":
       return parseRun(rest);
+    case "eval":
+      return parseEval(rest);
     case "init-runner":
       return parseInitRunner(rest);
     case "job":
@@ -194,7 +257,7 @@ function parseHelp(rest: readonly string[]): CliCommand {
   const [topic, ...extra] = rest.filter((argument) => argument !== "--help" && argument !== "-h");
   if (extra.length > 0) return { kind: "error", message: `afk help takes one command at most (got ${rest.join(" ")})`, topic: "afk" };
   if (topic === undefined || topic === "help") return { kind: "help", topic: "afk" };
-  if (topic === "run" || topic === "doctor" || topic === "init-runner" || topic === "job") return { kind: "help", topic };
+  if (topic === "run" || topic === "eval" || topic === "doctor" || topic === "init-runner" || topic === "job") return { kind: "help", topic };
   return { kind: "error", message: `unknown command ${JSON.stringify(topic)}; the commands are ${COMMANDS.join(", ")}`, topic: "afk" };
 }
 
@@ -257,6 +320,78 @@ function parseRun(rest: readonly string[]): CliCommand {
     test: values.test,
     maxUsd,
     maxTurns,
+  };
+}
+
+const EVAL_OPTIONS = {
+  ...HELP,
+  jobs: { type: "string" },
+  repeat: { type: "string" },
+  model: { type: "string" },
+  "max-usd": { type: "string" },
+  prompts: { type: "string" },
+  out: { type: "string" },
+  json: { type: "boolean" },
+  check: { type: "boolean" },
+  jsonl: { type: "string" },
+  repos: { type: "string" },
+  "test-command": { type: "string" },
+} as const;
+
+function parseEval(rest: readonly string[]): CliCommand {
+  const error = (message: string): CliCommand => ({ kind: "error", message, topic: "eval" });
+  // --compare takes two values, which parseArgs cannot say: they are taken out first.
+  const args = [...rest];
+  let compare: [string, string] | undefined;
+  const at = args.indexOf("--compare");
+  if (at !== -1) {
+    const [a, b] = [args[at + 1], args[at + 2]];
+    if (a === undefined || b === undefined || a.startsWith("-") || b.startsWith("-") || a === "" || b === "")
+      return error("--compare needs two values: A and B, each a prompt set directory or a model id");
+    compare = [a, b];
+    args.splice(at, 3);
+    if (args.includes("--compare")) return error("--compare is given twice; give it once");
+  }
+  const parsed = strictParse(args, EVAL_OPTIONS);
+  if (parsed.kind === "error") return error(parsed.message);
+  const { values, positionals } = parsed;
+  if (values.help === true) return { kind: "help", topic: "eval" };
+  const empty = Object.entries(values).find(([, value]) => value === "");
+  if (empty !== undefined) return error(`--${empty[0]} needs a value`);
+  const whole = (name: string, raw: string | undefined): number | undefined | string => {
+    if (raw === undefined) return undefined;
+    const value = Number(raw);
+    return Number.isInteger(value) && value >= 1 && value <= 1000 ? value : `--${name} must be a whole number from 1 to 1000`;
+  };
+  const jobs = whole("jobs", values.jobs);
+  const repeat = whole("repeat", values.repeat);
+  if (typeof jobs === "string") return error(jobs);
+  if (typeof repeat === "string") return error(repeat);
+  const maxUsd = optionalNumber(values["max-usd"]);
+  if (maxUsd === null || (maxUsd !== undefined && maxUsd <= 0)) return error("--max-usd must be a number above 0, for example 2.5");
+  if ((values.jsonl === undefined) !== (values.repos === undefined))
+    return error("--jsonl and --repos go together: the instances, and where their repositories are cloned");
+  if (values["test-command"] !== undefined && values.jsonl === undefined) return error("--test-command only goes with --jsonl");
+  if (values.jsonl !== undefined && positionals.length > 0) return error(`give task directories or --jsonl, not both (got ${positionals.join(" ")})`);
+  if (compare !== undefined && values.prompts !== undefined) return error("--prompts and --compare do not go together: --compare names both prompt sets");
+  if (compare !== undefined && values.model !== undefined) return error("--model and --compare do not go together: --compare names both models");
+  if (values.check === true) {
+    const extra = ["jobs", "repeat", "model", "max-usd", "prompts", "out", "json"].find((name) => name in values);
+    if (extra !== undefined || compare !== undefined) return error(`--check runs no model and writes no results: it does not take --${extra ?? "compare"}`);
+  }
+  return {
+    kind: "eval",
+    paths: positionals,
+    jsonl: values.jsonl === undefined ? undefined : { file: values.jsonl, repos: values.repos ?? "", testCommand: values["test-command"] },
+    jobs: jobs ?? 1,
+    repeat: repeat ?? 1,
+    model: values.model,
+    maxUsd,
+    prompts: values.prompts,
+    compare,
+    out: values.out,
+    json: values.json === true,
+    check: values.check === true,
   };
 }
 

@@ -102,6 +102,41 @@ export class ModelServer {
     return new Promise((resolve) => this.#server.close(() => resolve()));
   }
 
+  /**
+   * When set, answers each Messages request from the request itself instead of from the script:
+   * conversations that run side by side (afk eval --jobs) each get their own answers.
+   */
+  responder: ((body: Record<string, unknown>) => ScriptedTurn) | undefined;
+  /** Bodies of the count_tokens requests, in order. */
+  readonly tokenCounts: Array<Record<string, unknown>> = [];
+
+  /**
+   * `POST /v1/messages/count_tokens`: the prompt's tokens, counted as this server bills them (about
+   * four characters a token over system, tools and messages), with the checks the API makes.
+   */
+  #countTokens(req: IncomingMessage, res: ServerResponse, text: string): void {
+    let body: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("the body is not a JSON object");
+      body = Object.fromEntries(Object.entries(parsed));
+    } catch {
+      this.violations.push("count_tokens: unparseable body");
+      return void sendJson(res, 400, apiError("invalid_request_error", "body is not JSON"));
+    }
+    this.tokenCounts.push(body);
+    if (typeof req.headers["x-api-key"] !== "string" && typeof req.headers.authorization !== "string") {
+      this.violations.push("count_tokens: no credentials");
+      return void sendJson(res, 401, apiError("authentication_error", "no credentials"));
+    }
+    if (typeof body.model !== "string" || !Array.isArray(body.messages) || body.messages.length === 0) {
+      this.violations.push("count_tokens: model and messages are required");
+      return void sendJson(res, 400, apiError("invalid_request_error", "model and messages are required"));
+    }
+    const chars = (value: unknown): number => (value === undefined ? 0 : JSON.stringify(value).length);
+    sendJson(res, 200, { input_tokens: Math.ceil((chars(body.system) + chars(body.tools) + chars(body.messages)) / 4) });
+  }
+
   /** Keys the Models API accepts; any other key is answered 401 there. Empty: every non-empty key. */
   readonly acceptedKeys: string[] = [];
   /** Model ids the Models API knows; others are answered 404. */
@@ -122,6 +157,8 @@ export class ModelServer {
     for await (const chunk of req) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
     const models = /^\/v1\/models\/([A-Za-z0-9._-]+)$/.exec(req.url?.split("?")[0] ?? "");
     if (req.method === "GET" && models?.[1] !== undefined) return this.#model(req, res, models[1]);
+    if (req.method === "POST" && req.url?.split("?")[0] === "/v1/messages/count_tokens")
+      return this.#countTokens(req, res, Buffer.concat(chunks).toString("utf8"));
     if (req.method !== "POST" || req.url?.split("?")[0] !== "/v1/messages") {
       this.violations.push(`${req.method} ${req.url} is not the Messages API`);
       return void sendJson(res, 404, apiError("not_found_error", `${req.method} ${req.url} not found`));
@@ -154,7 +191,7 @@ export class ModelServer {
       const message = `prompt is too long: ${Math.ceil(promptChars / 4)} tokens > ${Math.floor(this.maxPromptChars / 4)} maximum`;
       return void sendJson(res, 400, apiError("invalid_request_error", message));
     }
-    const turn = this.#script.shift();
+    const turn = this.responder === undefined ? this.#script.shift() : this.responder(body);
     if (turn === undefined) {
       this.violations.push("the model was called more times than the script has turns");
       return void sendJson(res, 500, apiError("api_error", "script exhausted"));

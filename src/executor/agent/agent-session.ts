@@ -158,6 +158,11 @@ export class AgentSession {
     return this.#transcript;
   }
 
+  /** The system prompt the session sends (`afk eval` counts its tokens). */
+  get systemPrompt(): string {
+    return this.#system;
+  }
+
   /** The whole session, bounded (see `RunLogEntry`); a last entry says how many entries did not fit. */
   get runLog(): readonly RunLogEntry[] {
     if (this.#logOmitted === 0) return this.#log;

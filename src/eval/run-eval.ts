@@ -1,0 +1,179 @@
+// `afk eval`'s run over a suite: every task `repeat` times, at most `jobs` at once, each attempt in
+// its own worktree and sandbox; and `--check`, which proves a suite's hidden tests without a model.
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { WorkspaceCache } from "../executor/workspace.js";
+import { errorMessage } from "../github/types.js";
+import { summarize, type AttemptRecord, type EvalResults } from "./eval-record.js";
+import type { EvalTask } from "./eval-task.js";
+import { shellWord } from "./eval-task.js";
+import { judge, prepareTask, runAttempt, type AttemptSettings, type PreparedTask } from "./run-attempt.js";
+import { createSandbox } from "../executor/sandbox.js";
+import { readCheckoutConfig } from "../config/read-checkout-config.js";
+
+/** What a watcher of the run is told: an attempt started, moved to a phase, or ended. */
+export type EvalEvent =
+  | { kind: "started"; task: string; repeat: number }
+  | { kind: "phase"; task: string; repeat: number; phase: string }
+  | { kind: "ended"; record: AttemptRecord; done: number; total: number };
+
+export interface EvalRunOptions extends Omit<AttemptSettings, "onPhase" | "transcript"> {
+  label: string;
+  repeat: number;
+  jobs: number;
+  /** Where the prepared repositories go (removed by the caller). */
+  workDir: string;
+  /** Where results.json, report.html and the transcripts go. */
+  resultsDir: string;
+  onEvent?: (event: EvalEvent) => void;
+}
+
+/** Runs every task `repeat` times, `jobs` at a time (attempt k of every task before attempt k+1 of any), and returns the results. */
+export async function runEval(tasks: readonly EvalTask[], options: EvalRunOptions): Promise<EvalResults> {
+  const started = Date.now();
+  const prepared: PreparedTask[] = [];
+  for (const task of tasks) prepared.push(await prepareTask(task, options.workDir));
+  const queue = Array.from({ length: options.repeat }, (_unused, index) => prepared.map((task) => ({ task, repeat: index + 1 }))).flat();
+  const total = queue.length;
+  const records: AttemptRecord[] = [];
+  const settings: AttemptSettings = {
+    ...options,
+    transcript: (task, repeat) => {
+      const relative = join("transcripts", `${task}.${repeat}.jsonl`);
+      return { file: join(options.resultsDir, relative), relative };
+    },
+    onPhase: (task, repeat, phase) => options.onEvent?.({ kind: "phase", task, repeat, phase }),
+  };
+  const worker = async (): Promise<void> => {
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+      if (options.signal.aborted) return;
+      options.onEvent?.({ kind: "started", task: next.task.task.id, repeat: next.repeat });
+      const record = await runAttempt(next.task, next.repeat, settings);
+      records.push(record);
+      options.onEvent?.({ kind: "ended", record, done: records.length, total });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.jobs, total)) }, () => worker()));
+  const attempts = [...records].sort((a, b) => a.task.localeCompare(b.task) || a.repeat - b.repeat);
+  return {
+    version: 1,
+    label: options.label,
+    model: options.model,
+    prompts: options.promptsDir ?? null,
+    repeat: options.repeat,
+    jobs: options.jobs,
+    maxUsd: options.maxUsd ?? null,
+    startedAt: new Date(started).toISOString(),
+    wallMs: Date.now() - started,
+    tasks: tasks.map((task) => ({
+      id: task.id,
+      title: task.title,
+      language: task.language ?? null,
+      tags: task.tags,
+      failToPass: task.failToPass,
+      passToPass: task.passToPass,
+    })),
+    attempts,
+    summary: summarize(attempts),
+  };
+}
+
+/** One finding of `afk eval --check` on one task. */
+export interface TaskCheck {
+  task: string;
+  check: string;
+  ok: boolean;
+  detail: string;
+}
+
+/**
+ * Proves a task without a model: its visible tests pass at the starting commit; its hidden tests
+ * fail there, pass with solution.patch, and fail with wrong.patch (which still passes the visible
+ * tests). Each step in a fresh worktree, everything in the sandbox.
+ */
+export async function checkTask(
+  task: EvalTask,
+  options: { workspaces: WorkspaceCache; workDir: string; allowUnsandboxed: boolean; allowHostNetwork: boolean; signal: AbortSignal },
+): Promise<TaskCheck[]> {
+  const findings: TaskCheck[] = [];
+  const note = (check: string, ok: boolean, detail: string): void => void findings.push({ task: task.id, check, ok, detail });
+  let prepared: PreparedTask;
+  try {
+    prepared = await prepareTask(task, options.workDir);
+  } catch (error) {
+    note("starting commit", false, errorMessage(error));
+    return findings;
+  }
+  /** Runs `command` in a fresh worktree at the start, with `patch` applied first (from inside the sandbox) when given. */
+  const inWorktree = async (
+    name: string,
+    patch: string | undefined,
+    then: "visible" | "hidden",
+  ): Promise<{ exitCode: number | null; output: string } | string> => {
+    const worktree = await options.workspaces.open({
+      cloneUrl: prepared.cloneUrl,
+      ref: prepared.baseSha,
+      runId: `check-${task.id}-${name}-${Date.now().toString(36)}`,
+      signal: options.signal,
+    });
+    try {
+      const config = await readCheckoutConfig(worktree.path, { test: task.fallbackTest });
+      if (config.kind === "error") return config.message;
+      const scratch = worktree.scratchDir("check");
+      await mkdir(scratch, { recursive: true });
+      const sandboxOf = async (mounts: string[]) =>
+        createSandbox(
+          {
+            worktree: worktree.path,
+            home: scratch,
+            readOnly: [worktree.mirror, ...mounts],
+            writable: [worktree.gitDir, worktree.objectsDir],
+            env: worktree.gitEnv,
+          },
+          { allowUnsandboxed: options.allowUnsandboxed, allowHostNetwork: options.allowHostNetwork },
+        );
+      const timeoutMs = config.config.gate.timeout_minutes * 60_000;
+      if (patch !== undefined) {
+        const file = join(scratch, "change.patch");
+        await writeFile(file, patch);
+        const applied = await (
+          await sandboxOf([file])
+        ).run(`git apply --whitespace=nowarn -- ${shellWord(file)}`, { timeoutMs, network: false, signal: options.signal });
+        if (applied.exitCode !== 0) return `the patch does not apply: ${applied.output.trim()}`;
+      }
+      if (then === "visible") {
+        const result = await (
+          await sandboxOf([])
+        ).run(config.config.test, { timeoutMs, network: config.config.network, signal: options.signal, maxOutputBytes: 200_000 });
+        return { exitCode: result.exitCode, output: result.output };
+      }
+      const result = await judge(worktree, task, config.config, options);
+      return { exitCode: result.exitCode, output: result.output };
+    } finally {
+      await worktree.remove().catch(() => undefined);
+    }
+  };
+  const expect = async (check: string, patch: string | undefined, then: "visible" | "hidden", pass: boolean): Promise<void> => {
+    const result = await inWorktree(check.replace(/[^a-z]+/g, "-").slice(0, 30), patch, then).catch(
+      (error: unknown) => `afk could not run it: ${errorMessage(error)}`,
+    );
+    if (typeof result === "string") return note(check, false, result);
+    const passed = result.exitCode === 0;
+    const tail = result.output.trim().split("\n").slice(-8).join("\n");
+    note(
+      check,
+      passed === pass,
+      passed === pass ? (pass ? "passes" : `fails as it should (exit ${result.exitCode ?? "killed"})`) : `${pass ? "fails" : "passes"}; output (end):\n${tail}`,
+    );
+  };
+  await expect("visible tests pass at the start", undefined, "visible", true);
+  await expect("hidden tests fail at the start", undefined, "hidden", false);
+  if (task.solutionPatch === undefined)
+    note("hidden tests pass with solution.patch", false, "the task has no solution.patch: nothing proves its hidden tests can pass");
+  else await expect("hidden tests pass with solution.patch", task.solutionPatch, "hidden", true);
+  if (task.wrongPatch !== undefined) {
+    await expect("visible tests pass with wrong.patch", task.wrongPatch, "visible", true);
+    await expect("hidden tests fail with wrong.patch", task.wrongPatch, "hidden", false);
+  }
+  return findings;
+}
