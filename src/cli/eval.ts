@@ -9,7 +9,7 @@ import { compare, type EvalResults } from "../eval/eval-record.js";
 import type { EvalTask } from "../eval/eval-task.js";
 import { BUNDLED_TASKS, loadSweBench, loadTaskDirs, TaskError } from "../eval/load-tasks.js";
 import { renderComparison, renderHtmlReport, renderTable, attemptVerdict, percent } from "../eval/render-eval.js";
-import { checkTask, runEval, type EvalEvent } from "../eval/run-eval.js";
+import { checkTask, inPool, runEval, type EvalEvent } from "../eval/run-eval.js";
 import { EXIT, type CliCommand } from "./parse-cli-args.js";
 import { terminalSafe } from "./terminal-text.js";
 
@@ -60,7 +60,7 @@ export async function runEvalCommand(command: EvalCommand, io: EvalIo): Promise<
   const runDir = join(settings.cacheDir, "eval", `${Date.now().toString(36)}-${process.pid}`);
   const sandbox = { allowUnsandboxed: settings.allowUnsandboxed, allowHostNetwork: settings.allowHostNetwork };
   try {
-    if (command.check) return await checkSuite(tasks, runDir, sandbox, io);
+    if (command.check) return await checkSuite(tasks, command.jobs, runDir, sandbox, io);
 
     const apiKey = io.env.ANTHROPIC_API_KEY?.trim();
     if (apiKey === undefined || apiKey === "") return fail("ANTHROPIC_API_KEY is not set: export it (an Anthropic API key) and run again.", EXIT.failed);
@@ -203,23 +203,22 @@ function progressReporter(io: EvalIo): (event: EvalEvent) => void {
   };
 }
 
-/** `afk eval --check`: every task proved without a model; a line per check, failures with the output's end. */
+/** `afk eval --check`: every task proved without a model, `jobs` at a time; a line per check (in task order), failures with the output's end. */
 async function checkSuite(
   tasks: readonly EvalTask[],
+  jobs: number,
   runDir: string,
   sandbox: { allowUnsandboxed: boolean; allowHostNetwork: boolean },
   io: EvalIo,
 ): Promise<number> {
   const workspaces = new WorkspaceCache({ cacheDir: join(runDir, "cache"), sandbox });
+  const findings = await inPool(tasks, jobs, (task) => checkTask(task, { workspaces, workDir: runDir, ...sandbox, signal: io.signal }));
   let failed = 0;
-  for (const task of tasks) {
-    const findings = await checkTask(task, { workspaces, workDir: runDir, ...sandbox, signal: io.signal });
-    for (const finding of findings) {
-      if (!finding.ok) failed += 1;
-      io.out(
-        terminalSafe(`${finding.ok ? "ok  " : "FAIL"} ${finding.task}: ${finding.check}${finding.ok ? "" : `\n${finding.detail.replace(/^/gm, "       ")}`}`),
-      );
-    }
+  for (const finding of findings.flat()) {
+    if (!finding.ok) failed += 1;
+    io.out(
+      terminalSafe(`${finding.ok ? "ok  " : "FAIL"} ${finding.task}: ${finding.check}${finding.ok ? "" : `\n${finding.detail.replace(/^/gm, "       ")}`}`),
+    );
   }
   io.out(`${tasks.length} task${tasks.length === 1 ? "" : "s"} checked: ${failed === 0 ? "all proved" : `${failed} check${failed === 1 ? "" : "s"} failed`}`);
   return failed === 0 ? EXIT.ok : EXIT.failed;

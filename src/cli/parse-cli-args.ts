@@ -102,7 +102,7 @@ ${EXIT_CODES}`;
 export const EVAL_USAGE = `Usage: afk eval [TASKS...] [--jobs N] [--repeat K] [--model ID] [--max-usd N] [--prompts DIR] [--out DIR] [--json]
        afk eval --compare A B [TASKS...] [options]
        afk eval --jsonl FILE --repos DIR [--test-command CMD] [options]
-       afk eval --check [TASKS...]
+       afk eval --check [TASKS...] [--jobs N]
 
 Measures the agent: runs each task as afk runs an issue (a worktree at the task's starting commit,
 the bubblewrap sandbox, the agent, afk's gate on the repository's own tests, afk's commit), then
@@ -131,7 +131,7 @@ Options:
   --out DIR           the results directory (default: afk-eval/<date>-<time>)
   --json              print results.json to stdout instead of the table
   --check             no model: prove each task instead (visible tests pass at the start; hidden tests
-                      fail there, pass with solution.patch and fail with wrong.patch)
+                      fail there, pass with solution.patch and fail with wrong.patch); --jobs applies
   -h, --help          this help
 
 Environment: ANTHROPIC_API_KEY (required but with --check), ANTHROPIC_BASE_URL, AFK_CACHE_DIR,
@@ -376,7 +376,7 @@ function parseEval(rest: readonly string[]): CliCommand {
   if (compare !== undefined && values.prompts !== undefined) return error("--prompts and --compare do not go together: --compare names both prompt sets");
   if (compare !== undefined && values.model !== undefined) return error("--model and --compare do not go together: --compare names both models");
   if (values.check === true) {
-    const extra = ["jobs", "repeat", "model", "max-usd", "prompts", "out", "json"].find((name) => name in values);
+    const extra = ["repeat", "model", "max-usd", "prompts", "out", "json"].find((name) => name in values);
     if (extra !== undefined || compare !== undefined) return error(`--check runs no model and writes no results: it does not take --${extra ?? "compare"}`);
   }
   return {

@@ -35,7 +35,7 @@ export async function runEval(tasks: readonly EvalTask[], options: EvalRunOption
   for (const task of tasks) prepared.push(await prepareTask(task, options.workDir));
   const queue = Array.from({ length: options.repeat }, (_unused, index) => prepared.map((task) => ({ task, repeat: index + 1 }))).flat();
   const total = queue.length;
-  const records: AttemptRecord[] = [];
+  let done = 0;
   const settings: AttemptSettings = {
     ...options,
     transcript: (task, repeat) => {
@@ -44,17 +44,15 @@ export async function runEval(tasks: readonly EvalTask[], options: EvalRunOption
     },
     onPhase: (task, repeat, phase) => options.onEvent?.({ kind: "phase", task, repeat, phase }),
   };
-  const worker = async (): Promise<void> => {
-    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-      if (options.signal.aborted) return;
-      options.onEvent?.({ kind: "started", task: next.task.task.id, repeat: next.repeat });
-      const record = await runAttempt(next.task, next.repeat, settings);
-      records.push(record);
-      options.onEvent?.({ kind: "ended", record, done: records.length, total });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.jobs, total)) }, () => worker()));
-  const attempts = [...records].sort((a, b) => a.task.localeCompare(b.task) || a.repeat - b.repeat);
+  const records = await inPool(queue, options.jobs, async ({ task, repeat }) => {
+    if (options.signal.aborted) return undefined;
+    options.onEvent?.({ kind: "started", task: task.task.id, repeat });
+    const record = await runAttempt(task, repeat, settings);
+    done += 1;
+    options.onEvent?.({ kind: "ended", record, done, total });
+    return record;
+  });
+  const attempts = records.filter((record) => record !== undefined).sort((a, b) => a.task.localeCompare(b.task) || a.repeat - b.repeat);
   return {
     version: 1,
     label: options.label,
@@ -176,4 +174,18 @@ export async function checkTask(
     await expect("hidden tests fail with wrong.patch", task.wrongPatch, "hidden", false);
   }
   return findings;
+}
+
+/** `work` over every item, at most `jobs` at once (in the items' order as each finishes); the results in the items' order. */
+export async function inPool<T, R>(items: readonly T[], jobs: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let index = next++; index < items.length; index = next++) {
+      const item = items[index];
+      if (item !== undefined) results[index] = await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, items.length)) }, () => worker()));
+  return results;
 }

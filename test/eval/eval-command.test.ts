@@ -369,6 +369,32 @@ describe("afk eval", () => {
     },
     EVAL_MS,
   );
+
+  it(
+    "--check proves every bundled task without a model (hidden tests fail at the start, pass with the solution, fail with the wrong fix), and names a task whose patches are swapped",
+    async () => {
+      const ran = await runAfk(["eval", "--check", "--jobs", "2"], { cwd: root, env: { AFK_CACHE_DIR: join(root, "cache-check"), HOME: root } });
+      expect(ran.stderr).toBe("");
+      expect(ran.code).toBe(0);
+      const tasks = readdirSync(TASKS).length;
+      expect(tasks).toBeGreaterThanOrEqual(20);
+      expect(ran.stdout).toContain(`${tasks} tasks checked: all proved`);
+      expect(ran.stdout.match(/^ok {3}\S+: hidden tests pass with solution\.patch$/gm)).toHaveLength(tasks);
+      expect(ran.stdout.match(/^ok {3}\S+: hidden tests fail with wrong\.patch$/gm)?.length).toBeGreaterThanOrEqual(6);
+      expect(ran.stdout).not.toContain("FAIL");
+
+      // A task whose solution is the wrong fix: --check says which check fails and shows the tests' output.
+      const broken = join(root, "suite", "js-lru-cache-recency");
+      cpSync(join(TASKS, "js-lru-cache-recency"), broken, { recursive: true });
+      writeFileSync(join(broken, "solution.patch"), readFileSync(join(broken, "wrong.patch")));
+      const failed = await runAfk(["eval", "--check", join(root, "suite")], { cwd: root, env: { AFK_CACHE_DIR: join(root, "cache-check"), HOME: root } });
+      expect(failed.code).toBe(1);
+      expect(failed.stdout).toContain("FAIL js-lru-cache-recency: hidden tests pass with solution.patch");
+      expect(failed.stdout).toMatch(/fail \d+/);
+      expect(failed.stdout).toContain("1 task checked: 1 check failed");
+    },
+    EVAL_MS,
+  );
 });
 
 /** The wrong fix where the task has one, else nothing at all. */
