@@ -65,8 +65,14 @@ const PROBE: Play = (task) => [
       "git log --all --stat | head -40",
     ].join("; "),
   }),
-  ...GOOD(task),
+  applyPatch(task.solution),
+  // The agent's code prints markup and a terminal escape whenever it is loaded: the hidden tests' output carries it into the report.
+  toolTurn("bash", { command: `printf '%s\\n' ${JSON.stringify(`console.log(${JSON.stringify(HOSTILE_OUTPUT)});`)} >> src/index.js` }),
+  endTurn(`Fixed ${task.id}.`),
 ];
+
+/** What a hostile agent's code prints: live markup for the HTML report, a title escape for a terminal. */
+const HOSTILE_OUTPUT = '<img id="planted" src="http://127.0.0.1:9/pwn"><script>document.title="pwned"</script>\u001b]0;pwned\u0007';
 
 /** A model that answers each conversation by the task its first message names, turn by turn. */
 function scriptedModel(server: ModelServer, plays: Map<string, { task: TaskFiles; play: Play }>): void {
@@ -208,6 +214,11 @@ describe("afk eval", () => {
       expect(links).toHaveLength(3);
       for (const link of links) expect(existsSync(new URL(link))).toBe(true);
       expect(requests.every((url) => url.startsWith("file://"))).toBe(true);
+      // What the agent's code printed is in the report as text, never as markup.
+      expect(byTask.get(probe.id)?.hiddenTests?.outputTail).toContain('<img id="planted"');
+      expect(await page.locator(`#attempts tr[data-task="${probe.id}"] pre`).textContent()).toContain('<img id="planted"');
+      expect(await page.locator("#planted").count()).toBe(0);
+      expect(await page.title()).toBe("afk eval: claude-sonnet-5-5");
       expect(errors).toEqual([]);
       await page.close();
     },
