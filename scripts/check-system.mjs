@@ -14,6 +14,16 @@ const required = [
   // The setup page a person clicks is tested in a real browser.
   { command: "chromium", args: ["--version"], apt: "chromium" },
 ];
+// The eval suite's Python tasks run python3 inside the sandbox, which sees only the system's directories.
+const sandboxPath = ["/usr/local/bin", "/usr/bin", "/bin"];
+const pythonMissing = !sandboxPath.some((dir) => {
+  try {
+    accessSync(`${dir}/python3`, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+});
 const missing = required.filter(({ command, args }) => {
   for (const candidate of [command, `/usr/sbin/${command}`, `/sbin/${command}`]) {
     try {
@@ -25,6 +35,7 @@ const missing = required.filter(({ command, args }) => {
   }
   return true;
 });
+if (pythonMissing) missing.push({ command: "python3 (in /usr/bin or /usr/local/bin, where the sandbox looks)", apt: "python3" });
 if (missing.length > 0) {
   const names = [...new Set(missing.map((item) => item.apt))].join(" ");
   console.error(`The tests need: ${missing.map((item) => item.command).join(", ")}. Install with: sudo apt-get install -y ${names}`);

@@ -2,14 +2,15 @@
 # Installs the system packages afk needs on Debian or Ubuntu: git (mirrors, worktrees, push) and
 # ca-certificates (git's HTTPS to GitHub), bubblewrap (the agent's sandbox), slirp4netns, iproute2
 # and util-linux (a network of its own for network-on commands: slirp4netns, ip, unshare, setpriv).
-# With --tests also chromium (the setup page is tested in a real browser).
+# With --tests also chromium (the setup page is tested in a real browser) and python3 (the eval
+# suite's Python tasks).
 #
 # One script for every place that installs them: .ci/run (CI on a fresh machine), the Dockerfile
 # (the image's runtime stage) and an operator preparing a host. Idempotent: when every program is
 # already there it installs nothing and needs neither root nor apt-get.
 #
 # Usage: scripts/install-system-packages.sh [--tests] [--check] [--clean]
-#   --tests  also chromium
+#   --tests  also chromium and python3
 #   --check  install nothing; exit 1 and name the missing packages when any is missing
 #   --clean  delete apt's package lists after installing (for an image; a host keeps them)
 set -euo pipefail
@@ -23,7 +24,7 @@ for argument in "$@"; do
     --check) check_only=1 ;;
     --clean) clean=1 ;;
     -h | --help)
-      sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -51,6 +52,9 @@ for pair in "${programs[@]}"; do
     esac
   fi
 done
+# The eval suite's Python tasks run python3 in the sandbox, which sees only the system's directories
+# (a python3 of pyenv or a virtualenv on PATH is not there).
+if [ "$with_tests" = 1 ] && [ ! -x /usr/bin/python3 ] && [ ! -x /usr/local/bin/python3 ]; then missing+=(python3); fi
 # Node carries its own certificate store; git needs the system's to fetch from GitHub over HTTPS.
 if [ ! -s /etc/ssl/certs/ca-certificates.crt ]; then missing+=(ca-certificates); fi
 
