@@ -1,15 +1,30 @@
 // The run log of every run: committed by afk to `refs/afk/runs/<run id>` in the repository (run.md and
 // run.jsonl), linked from the check run and the progress comment, redacted of every secret the run
 // held, inert, removed after AFK_RUN_LOG_DAYS, and never a reason for a run to end otherwise.
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { requestIdToken } from "../../src/actions/id-token-request.js";
+import { RUN_INPUT, RUNNER_WORKFLOW_PATH, runnerWorkflow } from "../../src/actions/runner-workflow.js";
+import { runJobSpec } from "../../src/executor/run-job-spec.js";
+import { JOB_PATHS, jobSpecSchema } from "../../src/run-contract/job-protocol.js";
+import { testPrivateKey } from "../helpers/afk-harness.js";
+import { AFK_VERSION } from "../helpers/afk-cli.js";
+import { freePort } from "../helpers/app-process.js";
+import type { WorkflowDispatch } from "../helpers/emulator/index.js";
+import { loopbackFetch } from "../helpers/emulator/loopback-fetch.js";
+import { DEFAULT_PERMISSIONS } from "../helpers/emulator/store.js";
+import { waitFor } from "../helpers/wait-for.js";
+import { buildWorld } from "../helpers/world/build-world.js";
+import { closeWorldsAfterEach } from "../helpers/world/use-world.js";
 import { runLogEntrySchema, type RunLogEntryData } from "../../src/run-contract/run-log.js";
 import { installationOctokit } from "../helpers/emulator/test-kit.js";
 import type { GitHubEmulator } from "../helpers/emulator/index.js";
 import { endTurn, TEST_ANTHROPIC_KEY, toolTurn, useGitScenario, type GitScenario } from "../helpers/git-scenario.js";
+import { ciFinishes, editTurns } from "../helpers/lifecycle-events.js";
 import type { ScriptedTurn } from "../helpers/model-server.js";
 import { expectNothingLive, HOSTILE_TEXT } from "../helpers/live-text.js";
-import { runStateOf } from "../helpers/run-state-of.js";
-import { FULL_NAME, INSTALLATION_ID, OWNER, REPO } from "../helpers/scenario.js";
+import { runStateIn, runStateOf } from "../helpers/run-state-of.js";
+import { FULL_NAME, INSTALLATION_ID, OWNER, REPO, scenarioOn, scenarioWorld } from "../helpers/scenario.js";
 
 const start = useGitScenario();
 
@@ -223,5 +238,134 @@ describe("the run log of every run", () => {
     expect(github.pulls(FULL_NAME)).toHaveLength(1);
     expect(github.checkRuns(FULL_NAME)[0]).toMatchObject({ conclusion: "success" });
     expect(scenario.afkComments(issue)[0]).not.toContain("Run log");
+  });
+});
+
+const RUNNER = `${OWNER}/afk-runner`;
+const keepWorld = closeWorldsAfterEach();
+
+/** A POST to afk's job endpoint as the job makes it. */
+async function post(url: string, bearer: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await loopbackFetch(url, {
+    method: "POST",
+    headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+describe("the run log of a job on GitHub Actions", () => {
+  it("arrives with the job's result, is redacted again by afk, and is kept and linked as a local run's", async () => {
+    const port = await freePort();
+    const afkUrl = `http://127.0.0.1:${port}`;
+    const world = keepWorld(await buildWorld(scenarioWorld({ git: true, model: implement() })));
+    world.github.addRepo({ owner: OWNER, name: "afk-runner", installationId: INSTALLATION_ID, files: { [RUNNER_WORKFLOW_PATH]: runnerWorkflow(AFK_VERSION) } });
+    world.github.setInstallationPermissions(INSTALLATION_ID, { ...DEFAULT_PERMISSIONS, actions: "write" });
+    const dispatches: WorkflowDispatch[] = [];
+    world.github.onWorkflowDispatch((dispatch) => void dispatches.push(dispatch));
+    const served = await world.serveAfk({
+      port,
+      fetch: loopbackFetch,
+      env: {
+        AFK_EXECUTOR: "actions",
+        AFK_RUNNER_REPO: RUNNER,
+        AFK_PUBLIC_URL: afkUrl,
+        AFK_OIDC_ISSUER: world.github.oidc.issuer,
+        PRIVATE_KEY: testPrivateKey(),
+      },
+    });
+    const scenario = scenarioOn(world, served);
+    const issue = scenario.issue({ title: "Add a multiply function", body: "We need multiply(a, b)." });
+    await scenario.label(issue, "wes-write");
+    await waitFor(() => dispatches.length === 1, "afk to dispatch the job");
+    const [dispatch] = dispatches;
+    if (dispatch === undefined) throw new Error("no dispatch");
+    const request = world.github.idTokenRequest(dispatch.repository, dispatch.run.id);
+    const oidc = await requestIdToken({ ACTIONS_ID_TOKEN_REQUEST_URL: request.url, ACTIONS_ID_TOKEN_REQUEST_TOKEN: request.token }, afkUrl, loopbackFetch);
+    const started = await post(`${afkUrl}${JOB_PATHS.start}`, oidc, { v: 1, run: dispatch.run.inputs[RUN_INPUT] });
+    expect(started.status, JSON.stringify(started.body)).toBe(200);
+    const spec = jobSpecSchema.parse(started.body);
+    const result = await runJobSpec(spec, {
+      cacheDir: join(world.root, "runner-cache"),
+      allowUnsandboxed: false,
+      allowHostNetwork: false,
+      modelRetries: 0,
+      signal: AbortSignal.timeout(120_000),
+    });
+    // The job sends its whole log: every tool call and result the model caused.
+    expect(result.runLog?.toolCalls).toBe(4);
+    expect(result.runLog?.entries.filter((entry) => entry.kind === "tool_result")).toHaveLength(4);
+    // A runner that smuggles afk's key into the log (a hostile job) still gets it redacted by afk.
+    const key = world.appEnv.ANTHROPIC_API_KEY ?? "";
+    expect(key.length).toBeGreaterThan(8);
+    const smuggled =
+      result.runLog === undefined
+        ? undefined
+        : { ...result.runLog, entries: [...result.runLog.entries, { atMs: 1, turn: 5, kind: "assistant" as const, text: `key ${key}` }] };
+    const answered = await post(`${afkUrl}${JOB_PATHS.result}`, spec.jobCredential, { ...result, runLog: smuggled });
+    expect(answered.status, JSON.stringify(answered.body)).toBe(200);
+    await scenario.afk.idle();
+
+    const state = runStateIn(world.github, FULL_NAME, issue);
+    expect(state?.status).toBe("waiting");
+    const log = keptLog(world.github, state?.runId ?? "");
+    expect(state?.runLog).toBe(log.commit);
+    expect(log.markdown).toContain(`(implement, on GitHub Actions)`);
+    expect(log.markdown).toContain("- Turns: 5 · tool calls: 4");
+    expect(log.entries.filter((entry) => entry.kind === "tool_call").map((entry) => entry.text.split(" ")[0])).toEqual([
+      "bash",
+      "str_replace_based_edit_tool",
+      "str_replace_based_edit_tool",
+      "bash",
+    ]);
+    expect(log.entries.at(-1)?.text).toBe("key [redacted]");
+    for (const secret of [key, spec.jobCredential, spec.readToken, ...world.github.tokens.map((issued) => issued.token)]) {
+      expect(`${log.markdown}${JSON.stringify(log.entries)}`).not.toContain(secret);
+    }
+    const url = `https://github.com/${FULL_NAME}/blob/${log.commit}/run.md`;
+    expect(world.github.checkRuns(FULL_NAME)[0]?.output.summary).toContain(url);
+    expect(scenario.afkComments(issue)[0]).toContain(url);
+    world.assertClean();
+  }, 120_000);
+});
+
+describe("the run log of a run with several jobs", () => {
+  it("plan, then the approved implementation, then a CI fix: one ref, each job's log a commit on the one before, each linked as its job ends", async () => {
+    const scenario = await start({
+      config: "test: node --test\nplan_approval: true\n",
+      script: [
+        toolTurn("bash", { command: "grep -n add src/math.js" }),
+        endTurn("## Plan\n1. Add a comment to src/math.js."),
+        ...editTurns("// planned", "Did what the plan said."),
+        ...editTurns("// fixed", "Fixed the CI failure."),
+      ],
+    });
+    const { github } = scenario;
+    const issue = scenario.issue({ title: "Annotate math" });
+    await scenario.label(issue, "wes-write");
+    const runId = runIdOf(scenario, issue);
+    const plan = keptLog(github, runId);
+    expect(runStateOf(scenario, issue)).toMatchObject({ status: "waiting", phase: "plan", runLog: plan.commit });
+    expect(plan.markdown).toContain(`- Run: \`${runId}\` (plan, on afk's host)`);
+    expect(plan.entries.filter((entry) => entry.kind === "tool_call").map((entry) => entry.text)).toEqual(['bash {"command":"grep -n add src/math.js"}']);
+    expect(scenario.afkComments(issue)[0]).toContain(`/blob/${plan.commit}/run.md`);
+
+    await scenario.comment(issue, "max-maintain", "/afk approve");
+    const implemented = keptLog(github, runId);
+    expect(runStateOf(scenario, issue)).toMatchObject({ status: "waiting", job: "implement", runLog: implemented.commit });
+    expect(implemented.markdown).toContain("(implement, on afk's host)");
+    expect(github.commit(FULL_NAME, implemented.commit)?.parents.map((parent) => parent.sha)).toEqual([plan.commit]);
+
+    await ciFinishes(scenario, "failure", { log: "not ok 1 - annotates" });
+    const fixed = keptLog(github, runId);
+    expect(runStateOf(scenario, issue)).toMatchObject({ status: "waiting", job: "fix-ci", runLog: fixed.commit });
+    expect(fixed.markdown).toContain("(fix-ci, on afk's host)");
+    expect(fixed.entries.at(-1)?.text).toBe("Fixed the CI failure.");
+    expect(github.commit(FULL_NAME, fixed.commit)?.parents.map((parent) => parent.sha)).toEqual([implemented.commit]);
+    expect(github.refsUnder(FULL_NAME, "refs/afk/runs/")).toEqual([`refs/afk/runs/${runId}`]);
+    // The fix's check run links the fix's log; the earlier links stay valid (their commits are the ref's history).
+    expect(github.checkRuns(FULL_NAME).at(-1)?.output.summary).toContain(`/blob/${fixed.commit}/run.md`);
+    expect(github.fileAtCommit(FULL_NAME, plan.commit, "run.md")).toBe(plan.markdown);
+    expect(github.violations).toEqual([]);
   });
 });
