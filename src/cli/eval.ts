@@ -23,6 +23,8 @@ export interface EvalIo {
   progressBar: ((line: string) => void) | undefined;
   signal: AbortSignal;
   now?: () => Date;
+  /** Told of every attempt's start, phase and end, besides the progress shown (the bench times attempts with it). */
+  onEvent?: (event: EvalEvent) => void;
 }
 
 type EvalCommand = Extract<CliCommand, { kind: "eval" }>;
@@ -81,6 +83,7 @@ export async function runEvalCommand(command: EvalCommand, io: EvalIo): Promise<
           `afk eval: ${variant.label}: ${tasks.length} task${tasks.length === 1 ? "" : "s"} × ${command.repeat}, ${command.jobs} at a time, model ${variant.model}`,
         ),
       );
+      const report = progressReporter(io);
       const result = await runEval(tasks, {
         label: variant.label,
         repeat: command.repeat,
@@ -99,7 +102,10 @@ export async function runEvalCommand(command: EvalCommand, io: EvalIo): Promise<
         // Other attempts' transcripts (and a solved one's change) are in the results directory.
         hiddenPaths: [resultsDir],
         signal: io.signal,
-        onEvent: progressReporter(io),
+        onEvent: (event) => {
+          report(event);
+          io.onEvent?.(event);
+        },
       });
       results.push(result);
       await writeFile(join(dir, "results.json"), `${JSON.stringify(result, null, 2)}\n`);
