@@ -172,7 +172,7 @@ async function variantsOf(command: EvalCommand, defaultModel: string, cwd: strin
 }
 
 /** Progress on stderr: a bar redrawn in place on a terminal, else a line per attempt that ends. */
-function progressReporter(io: EvalIo): (event: EvalEvent) => void {
+export function progressReporter(io: EvalIo): (event: EvalEvent) => void {
   const running = new Map<string, string>();
   let resolved = 0;
   let usd = 0;

@@ -346,13 +346,15 @@ describe("afk eval", () => {
         return [applyPatch(fix), endTurn("add() adds now.")][turn] ?? endTurn("Done.");
       };
       const out = join(root, "swe");
-      const ran = await runAfk(["eval", "--jsonl", jsonl, "--repos", repos, "--test-command", "python3 -m unittest", "--out", out], {
+      const ran = await runAfk(["eval", "--jsonl", jsonl, "--repos", repos, "--test-command", "python3 -m unittest", "--out", out, "--json"], {
         cwd: root,
         env: env(join(root, "cache-swe")),
       });
       expect(ran.stderr).not.toContain("unexpected error");
       expect(ran.code).toBe(0);
       const results = readJson<EvalResults>(join(out, "results.json"));
+      // --json: stdout is the same results, for machines (no table).
+      expect(JSON.parse(ran.stdout)).toEqual(results);
       expect(results.attempts).toMatchObject([{ task: "acme__calc-1", resolved: true, gate: { passed: true } }]);
       expect(results.tasks[0]).toMatchObject({ title: "add() subtracts", failToPass: ["tests.test_add.TestAdd.test_adds"] });
 
