@@ -5,8 +5,12 @@ import { errorStatus, fullName, type GitHub, type RepoRef } from "./types.js";
 
 /** How often one process deletes a repository's expired run logs. */
 const SWEEP_EVERY_MS = 60 * 60_000;
-/** Run logs deleted in one sweep at most; the next sweep goes on with the rest. */
-const SWEEP_MAX_DELETES = 100;
+/**
+ * Expired-looking run logs one sweep looks at (a read and, when expired, a delete each) at most: the
+ * run's end waits for the sweep, and GitHub spaces an installation's writes a second apart. The next
+ * sweep goes on with the rest (a repository with more than this many runs an hour keeps some longer).
+ */
+const SWEEP_MAX_EXAMINED = 25;
 const DAY_MS = 24 * 60 * 60_000;
 /** afk's run ids (dispatch/run-id.ts): `r-`, the start's `Date.now()` in base 36, 8 hex digits of a UUID. */
 const RUN_ID = /^r-([0-9a-z]{1,12})-[0-9a-f]{8}$/;
@@ -76,11 +80,13 @@ export class RunLogStore {
     const cutoff = now - this.#options.retentionDays * DAY_MS;
     const { data: refs } = await octokit.rest.git.listMatchingRefs({ owner: repo.owner, repo: repo.repo, ref: runLogRefName("") });
     const deleted: string[] = [];
+    let examined = 0;
     for (const ref of refs) {
-      if (deleted.length >= SWEEP_MAX_DELETES) break;
       const runId = ref.ref.slice(`refs/${runLogRefName("")}`.length);
       const started = runStartOf(runId);
       if (started === undefined || started >= cutoff) continue;
+      if (examined >= SWEEP_MAX_EXAMINED) break;
+      examined += 1;
       const { data: commit } = await octokit.rest.git.getCommit({ owner: repo.owner, repo: repo.repo, commit_sha: ref.object.sha });
       if (Date.parse(commit.committer.date) >= cutoff) continue;
       try {
