@@ -87,7 +87,7 @@ export async function showRunLog(args: Extract<LogArgs, { kind: "log" }>, io: Lo
     (await git("git", gitArgs, { cwd: io.cwd, env: { ...(io.env ?? process.env), GIT_TERMINAL_PROMPT: "0" }, maxBuffer: MAX_GIT_OUTPUT, encoding: "utf8" }))
       .stdout;
   try {
-    await run(["fetch", "--no-tags", "--quiet", "--no-write-fetch-head", remote, `+refs/afk/runs/${runId}:refs/afk/runs/${runId}`]);
+    await run(["fetch", "--no-tags", "--quiet", remote, `+refs/afk/runs/${runId}:refs/afk/runs/${runId}`]);
   } catch (error) {
     const said = stderrOf(error);
     if (/couldn't find remote ref|no such ref|not our ref/i.test(said)) {
