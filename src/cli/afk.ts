@@ -56,6 +56,14 @@ async function main(argv: readonly string[]): Promise<number> {
       if (progressBar !== undefined) process.stderr.write("\n");
       return code;
     }
+    case "log": {
+      const { showRunLog } = await import("./log.js");
+      return showRunLog(command, {
+        cwd: process.cwd(),
+        out: (text) => void process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
+        err: (line) => console.error(line),
+      });
+    }
     case "init-runner": {
       const { initRunner } = await import("./init-runner.js");
       return initRunner(command, { version: await packageVersion(), out: (text) => console.log(text), err: (text) => console.error(text) });

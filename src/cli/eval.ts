@@ -39,7 +39,7 @@ interface Variant {
 /** `afk eval` (see `afk eval --help`). Returns the exit code. */
 export async function runEvalCommand(command: EvalCommand, io: EvalIo): Promise<number> {
   const fail = (message: string, code: number): number => {
-    io.err(`afk eval: ${terminalSafe(message)}`);
+    io.err(`afk eval: ${terminalSafe(message)}${code === EXIT.usage ? " (see afk eval --help)" : ""}`);
     return code;
   };
   let settings;
@@ -84,29 +84,35 @@ export async function runEvalCommand(command: EvalCommand, io: EvalIo): Promise<
         ),
       );
       const report = progressReporter(io);
-      const result = await runEval(tasks, {
-        label: variant.label,
-        repeat: command.repeat,
-        jobs: command.jobs,
-        workDir: join(runDir, String(index)),
-        resultsDir: dir,
-        workspaces: new WorkspaceCache({ cacheDir: join(runDir, String(index), "cache"), sandbox }),
-        model: variant.model,
-        price,
-        apiKey,
-        baseUrl: io.env.ANTHROPIC_BASE_URL,
-        modelRetries: settings.modelRetries,
-        maxUsd: command.maxUsd,
-        promptsDir: variant.promptsDir,
-        ...sandbox,
-        // Other attempts' transcripts (and a solved one's change) are in the results directory.
-        hiddenPaths: [resultsDir],
-        signal: io.signal,
-        onEvent: (event) => {
-          report(event);
-          io.onEvent?.(event);
-        },
-      });
+      let result: EvalResults;
+      try {
+        result = await runEval(tasks, {
+          label: variant.label,
+          repeat: command.repeat,
+          jobs: command.jobs,
+          workDir: join(runDir, String(index)),
+          resultsDir: dir,
+          workspaces: new WorkspaceCache({ cacheDir: join(runDir, String(index), "cache"), sandbox }),
+          model: variant.model,
+          price,
+          apiKey,
+          baseUrl: io.env.ANTHROPIC_BASE_URL,
+          modelRetries: settings.modelRetries,
+          maxUsd: command.maxUsd,
+          promptsDir: variant.promptsDir,
+          ...sandbox,
+          // Other attempts' transcripts (and a solved one's change) are in the results directory.
+          hiddenPaths: [resultsDir],
+          signal: io.signal,
+          onEvent: (event) => {
+            report(event);
+            io.onEvent?.(event);
+          },
+        });
+      } catch (error) {
+        if (error instanceof TaskError) return fail(error.message, EXIT.usage);
+        throw error;
+      }
       results.push(result);
       await writeFile(join(dir, "results.json"), `${JSON.stringify(result, null, 2)}\n`);
       await writeFile(join(dir, "report.html"), renderHtmlReport(result));

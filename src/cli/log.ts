@@ -32,8 +32,8 @@ Options:
 Run logs are kept for AFK_RUN_LOG_DAYS days (30 unless the operator set otherwise).
 
 Exit codes:
-  ${OK}  the log was printed
-  ${FAILED}  no such run log on the remote, or git could not fetch it
+  ${OK}  success: the log was printed
+  ${FAILED}  failure: no such run log on the remote, or git could not fetch it
   ${USAGE}  usage error: no run id, an unknown option, a bad value`;
 
 /** What `afk log` was asked. */

@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
+import { LOG_HELP, parseLogArgs } from "./log.js";
 
 /** The commands `afk` knows, in the order its help lists them. */
-export const COMMANDS = ["run", "eval", "doctor", "init-runner", "job", "help"] as const;
+export const COMMANDS = ["run", "eval", "log", "doctor", "init-runner", "job", "help"] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Exit codes of every `afk` command (listed in `afk --help`). */
@@ -40,6 +41,8 @@ export type CliCommand =
       json: boolean;
       check: boolean;
     }
+  /** `afk log RUN_ID`: the run log afk kept in the repository, fetched into this clone and printed. */
+  | { kind: "log"; runId: string; remote: string; jsonl: boolean }
   | { kind: "doctor"; job: boolean }
   /** `afk init-runner`: print the runner workflow, or write it into the checkout `write`. */
   | { kind: "init-runner"; write: string | undefined; force: boolean }
@@ -51,7 +54,7 @@ export type CliCommand =
   | { kind: "error"; message: string; topic: HelpTopic };
 
 /** The commands with a help of their own, and `afk` itself. */
-export type HelpTopic = "afk" | "run" | "eval" | "doctor" | "init-runner" | "job";
+export type HelpTopic = "afk" | "run" | "eval" | "log" | "doctor" | "init-runner" | "job";
 
 const EXIT_CODES = `Exit codes:
   ${EXIT.ok}  success (afk run: the tests pass; afk doctor: no check failed)
@@ -64,6 +67,7 @@ export const USAGE = `afk: implement a task with a sandboxed coding agent, gated
 Usage:
   afk run (--task "TEXT" | --issue-file FILE) [options]   the agent on a local checkout, gated on its tests
   afk eval [TASKS...] [options]                          measure the agent: tasks run as issues, judged by hidden tests
+  afk log RUN_ID [--remote NAME] [--jsonl]               print a run's log (every turn, tool call and result), in a clone
   afk doctor [--job]                                     check this machine and the App's settings (or a runner)
   afk init-runner [--write DIR [--force]]                the workflow that runs agents on GitHub Actions
   afk job                                                an afk run's work on a GitHub Actions runner (the workflow runs it)
@@ -138,9 +142,9 @@ Environment: ANTHROPIC_API_KEY (required but with --check), ANTHROPIC_BASE_URL, 
 AFK_MODEL, AFK_MODEL_RETRIES, AFK_ALLOW_UNSANDBOXED, AFK_ALLOW_HOST_NETWORK.
 
 Exit codes:
-  ${EXIT.ok}  the tasks ran (whatever their results); --check: every task proved
-  ${EXIT.failed}  failure: no key, no sandbox, a task could not be prepared; --check: a task failed a check
-  ${EXIT.usage}  usage error: unknown option, bad value, unreadable task or JSONL`;
+  ${EXIT.ok}  success: the tasks ran (whatever their results); --check: every task proved
+  ${EXIT.failed}  failure: no key, no attempt could start, interrupted; --check: a task failed a check
+  ${EXIT.usage}  usage error: unknown option, bad value, unreadable task or JSONL, unknown model or prompt set`;
 
 /** `afk doctor --help`. */
 export const DOCTOR_USAGE = `Usage: afk doctor [--job]
@@ -214,6 +218,7 @@ Exit codes:
 /** The help text of a topic. */
 export function helpText(topic: HelpTopic): string {
   if (topic === "eval") return EVAL_USAGE;
+  if (topic === "log") return LOG_HELP;
   return topic === "run" ? RUN_USAGE : topic === "doctor" ? DOCTOR_USAGE : topic === "init-runner" ? INIT_RUNNER_USAGE : topic === "job" ? JOB_USAGE : USAGE;
 }
 
@@ -244,6 +249,8 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       return parseRun(rest);
     case "eval":
       return parseEval(rest);
+    case "log":
+      return parseLog(rest);
     case "init-runner":
       return parseInitRunner(rest);
     case "job":
@@ -257,7 +264,8 @@ function parseHelp(rest: readonly string[]): CliCommand {
   const [topic, ...extra] = rest.filter((argument) => argument !== "--help" && argument !== "-h");
   if (extra.length > 0) return { kind: "error", message: `afk help takes one command at most (got ${rest.join(" ")})`, topic: "afk" };
   if (topic === undefined || topic === "help") return { kind: "help", topic: "afk" };
-  if (topic === "run" || topic === "eval" || topic === "doctor" || topic === "init-runner" || topic === "job") return { kind: "help", topic };
+  if (topic === "run" || topic === "eval" || topic === "log" || topic === "doctor" || topic === "init-runner" || topic === "job")
+    return { kind: "help", topic };
   return { kind: "error", message: `unknown command ${JSON.stringify(topic)}; the commands are ${COMMANDS.join(", ")}`, topic: "afk" };
 }
 
@@ -321,6 +329,14 @@ function parseRun(rest: readonly string[]): CliCommand {
     maxUsd,
     maxTurns,
   };
+}
+
+/** `afk log`'s own parser (src/cli/log.ts), its answers in this module's terms. */
+function parseLog(rest: readonly string[]): CliCommand {
+  const parsed = parseLogArgs(rest);
+  if (parsed.kind === "help") return { kind: "help", topic: "log" };
+  if (parsed.kind === "usage-error") return { kind: "error", message: parsed.message.replace(/^afk log /, ""), topic: "log" };
+  return parsed;
 }
 
 const EVAL_OPTIONS = {

@@ -22,6 +22,7 @@ import { keepHeadAndTail } from "../text/keep-head-and-tail.js";
 import { cacheReadFraction, type AttemptRecord } from "./eval-record.js";
 import type { EvalTask } from "./eval-task.js";
 import { shellWord } from "./eval-task.js";
+import { TaskError } from "./load-tasks.js";
 
 const run = promisify(execFile);
 
@@ -46,8 +47,21 @@ export interface PreparedTask {
   baseSha: string;
 }
 
-/** Makes each task's starting commit reachable as a local repository (a plain tree becomes a one-commit repository in `workDir`). */
+/**
+ * Makes each task's starting commit reachable as a local repository (a plain tree becomes a
+ * one-commit repository in `workDir`). A task whose repository cannot be made is a `TaskError`
+ * that says which task and why.
+ */
 export async function prepareTask(task: EvalTask, workDir: string): Promise<PreparedTask> {
+  try {
+    return await startingCommit(task, workDir);
+  } catch (error) {
+    if (error instanceof TaskError) throw error;
+    throw new TaskError(`${task.origin}: afk could not make the task's starting commit: ${errorMessage(error)}`);
+  }
+}
+
+async function startingCommit(task: EvalTask, workDir: string): Promise<PreparedTask> {
   const git = (args: string[], cwd: string) => run("git", ["-c", "core.hooksPath=/dev/null", ...args], { cwd, env: { ...process.env, ...TREE_COMMIT_ENV } });
   switch (task.source.kind) {
     case "tree": {
@@ -73,7 +87,7 @@ export async function prepareTask(task: EvalTask, workDir: string): Promise<Prep
         (result) => result.stdout.trim(),
         () => undefined,
       );
-      if (sha === undefined) throw new Error(`${task.origin}: ${dir} has no commit ${commit}; fetch it there (git -C ${dir} fetch origin ${commit})`);
+      if (sha === undefined) throw new TaskError(`${task.origin}: ${dir} has no commit ${commit}; fetch it there (git -C ${dir} fetch origin ${commit})`);
       return { task, cloneUrl: dir, baseSha: sha };
     }
   }

@@ -63,6 +63,12 @@ describe("afk help, version and usage errors", () => {
         [["help", "run"], "Usage: afk run"],
         [["doctor", "--help"], "Usage: afk doctor"],
         [["help", "doctor"], "Usage: afk doctor"],
+        [["eval", "--help"], "Usage: afk eval"],
+        [["help", "eval"], "Usage: afk eval"],
+        [["log", "--help"], "Usage: afk log"],
+        [["help", "log"], "Usage: afk log"],
+        [["job", "--help"], "Usage: afk job"],
+        [["init-runner", "--help"], "Usage: afk init-runner"],
         [["help", "--help"], "afk run (--task"],
       ];
       const runs = await Promise.all(cases.map(async ([args, heading]) => ({ args, heading, ran: await afk(args) })));
@@ -83,13 +89,18 @@ describe("afk help, version and usage errors", () => {
     "answers a usage error with one line on stderr, nothing on stdout, and exit code 2",
     async () => {
       const cases: Array<[string[], string]> = [
-        [["frob"], 'afk: unknown command "frob"; the commands are run, doctor, init-runner, job, help (see afk --help)'],
+        [["frob"], 'afk: unknown command "frob"; the commands are run, eval, log, doctor, init-runner, job, help (see afk --help)'],
         [["run", "--tsk", "x"], 'afk run: unknown option "--tsk" (see afk run --help)'],
         [["run", "--task"], "afk run: --task needs a value (see afk run --help)"],
         [["run"], 'afk run: give exactly one of --task "TEXT" or --issue-file FILE (see afk run --help)'],
         [["run", "--task", "x", "--max-usd", "lots"], "afk run: --max-usd must be a number above 0, for example 2.5 (see afk run --help)"],
         [["doctor", "now"], "afk doctor: takes no arguments (got now) (see afk doctor --help)"],
         [["doctor", "--jobs"], 'afk doctor: unknown option "--jobs" (see afk doctor --help)'],
+        [["eval", "--compare", "prompts"], "afk eval: --compare needs two values: A and B, each a prompt set directory or a model id (see afk eval --help)"],
+        [["eval", "--jobs", "many"], "afk eval: --jobs must be a whole number from 1 to 1000 (see afk eval --help)"],
+        [["eval", "/nowhere/tasks"], "afk eval: /nowhere/tasks does not exist (see afk eval --help)"],
+        [["log"], "afk log: needs a run id (afk's progress comment and check run name it) (see afk log --help)"],
+        [["log", "r-1", "--remote", "-x"], 'afk log: "-x" is not a remote\'s name (see afk log --help)'],
         [["--verbose"], "afk: unknown option --verbose; options come after the command (afk run --help) (see afk --help)"],
       ];
       const runs = await Promise.all(cases.map(async ([args, message]) => ({ args, message, ran: await afk(args) })));

@@ -367,6 +367,13 @@ describe("afk eval", () => {
       });
       expect(noClone.code).toBe(2);
       expect(noClone.stderr).toContain("no clone of acme/other in");
+      writeFileSync(jsonl, `${JSON.stringify({ ...instance, base_commit: "deadbeef" })}\n`);
+      const noCommit = await runAfk(["eval", "--jsonl", jsonl, "--repos", repos, "--test-command", "python3 -m unittest"], {
+        cwd: root,
+        env: env(join(root, "cache-swe")),
+      });
+      expect(noCommit.code).toBe(2);
+      expect(noCommit.stderr).toContain(`has no commit deadbeef; fetch it there (git -C ${clone} fetch origin deadbeef)`);
       writeFileSync(jsonl, `${JSON.stringify(instance)}\n{"instance_id": "x"\n`);
       const broken = await runAfk(["eval", "--jsonl", jsonl, "--repos", repos, "--test-command", "python3 -m unittest"], {
         cwd: root,
