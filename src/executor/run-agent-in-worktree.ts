@@ -5,6 +5,7 @@ import type { ModelPrice } from "./agent/model-pricing.js";
 import { WorkspaceTools } from "./agent/workspace-tools.js";
 import type { Spend } from "../run-contract/executor.js";
 import { namedPaths } from "./change-policy.js";
+import { redactSecrets } from "./agent/redact-secrets.js";
 import { abortReason, implementIssue } from "./implement-issue.js";
 import type { ImplementResult } from "./implement-result.js";
 import { keepHeadAndTail } from "../text/keep-head-and-tail.js";
@@ -88,7 +89,14 @@ export async function runAgentInWorktree(input: AgentRunInput): Promise<AgentRun
     onPhase: input.onPhase,
     ...(input.promptsDir === undefined ? {} : { promptsDir: input.promptsDir }),
   });
-  return { kind: "implemented", result, spend: spendOf(session), transcriptTail: transcriptTailOf(session), ...recordOf(session) };
+  const redact = (text: string): string => redactSecrets(text, input.secrets);
+  return {
+    kind: "implemented",
+    result: redactedResult(result, redact),
+    spend: spendOf(session),
+    transcriptTail: redact(transcriptTailOf(session)),
+    ...recordOf(session),
+  };
 }
 
 /**
@@ -106,7 +114,26 @@ export async function answerInWorktree(input: AgentRunInput): Promise<AnswerRunR
       : stop.kind === "model-error"
         ? { kind: "no-answer", message: `The model could not be reached: ${stop.message}`, retryable: stop.retryable }
         : { kind: "no-answer", message: stop.message, retryable: true };
-  return { kind: "answered", result, spend: spendOf(session), transcriptTail: transcriptTailOf(session), ...recordOf(session) };
+  const redact = (text: string): string => redactSecrets(text, input.secrets);
+  const answer: AnswerResult = result.kind === "answer" ? { kind: "answer", text: redact(result.text) } : { ...result, message: redact(result.message) };
+  return { kind: "answered", result: answer, spend: spendOf(session), transcriptTail: redact(transcriptTailOf(session)), ...recordOf(session) };
+}
+
+/**
+ * The model's own words that afk publishes (its summary, the messages that quote it), redacted of the
+ * session's secrets: tool results never show the model a secret, but if it ever learned one, afk
+ * does not post it (pull request, check run, issue comments).
+ */
+function redactedResult(result: ImplementResult, redact: (text: string) => string): ImplementResult {
+  switch (result.kind) {
+    case "passed":
+    case "tests-fail":
+      return { ...result, summary: redact(result.summary) };
+    case "budget":
+    case "model-error":
+    case "aborted":
+      return { ...result, message: redact(result.message) };
+  }
 }
 
 function recordOf(session: AgentSession): SessionRecord {

@@ -22,7 +22,7 @@ import type { GitHubEmulator } from "../helpers/emulator/index.js";
 import { endTurn, TEST_ANTHROPIC_KEY, toolTurn, useGitScenario, type GitScenario } from "../helpers/git-scenario.js";
 import { ciFinishes, editTurns } from "../helpers/lifecycle-events.js";
 import type { ScriptedTurn } from "../helpers/model-server.js";
-import { expectNothingLive, HOSTILE_TEXT } from "../helpers/live-text.js";
+import { expectNothingLive, HOSTILE_TEXT, publishedTexts } from "../helpers/live-text.js";
 import { runStateIn, runStateOf } from "../helpers/run-state-of.js";
 import { FULL_NAME, INSTALLATION_ID, OWNER, REPO, scenarioOn, scenarioWorld } from "../helpers/scenario.js";
 
@@ -157,7 +157,8 @@ describe("the run log of every run", () => {
           ],
           stop_reason: "tool_use",
         },
-        endTurn("Nothing to change."),
+        // Its summary too, which afk publishes on the issue.
+        endTurn(`Nothing to change. The key is ${TEST_ANTHROPIC_KEY} (${keyBase64}).`),
       ],
     });
     const { github } = scenario;
@@ -175,6 +176,10 @@ describe("the run log of every run", () => {
     );
     expect(log.entries.filter((entry) => entry.kind === "tool_result")[0]?.text).toContain("the key: [redacted]");
     expect(log.entries.find((entry) => entry.kind === "assistant")?.text).toContain("The key is [redacted].");
+    // Nor in anything afk published: the model's summary quoted on the issue is redacted too.
+    const published = publishedTexts(github).map(({ text }) => text);
+    expect(published.join("\n")).toContain("Nothing to change. The key is [redacted] ([redacted]).");
+    for (const secret of [TEST_ANTHROPIC_KEY, keyBase64, webhookSecret]) for (const text of published) expect(text).not.toContain(secret);
     // The agent's text cannot close its fence in run.md: the fence is longer than any backtick run in it.
     expect(log.markdown).toContain("\n```````text\n");
     // Nothing afk published, the log's files included, mentions, commands or closes anything.
