@@ -38,7 +38,11 @@ const FIGURES: Figure[] = [
   { key: "actions_parallel_jobs", what: "Actions: jobs in flight at once, 50 repositories labeled together, one App", target: { at_least: 50 } },
   { key: "actions_parallel_rss_mb", what: "Actions: peak RSS of that App process while the 50 start, hold and finish, MB" },
   { key: "actions_parallel_runs_lost", what: "Actions: of those 50, runs not settled once each", target: { exactly: 0 } },
-  { key: "eval_judging_accuracy", what: "afk eval: the bundled suite's solutions judged resolved and wrong fixes not, over all (scripted model)", target: { exactly: 1 } },
+  {
+    key: "eval_judging_accuracy",
+    what: "afk eval: the bundled suite's solutions judged resolved and wrong fixes not, over all (scripted model)",
+    target: { exactly: 1 },
+  },
   { key: "eval_wrong_fixes_gate_passed", what: "afk eval: wrong fixes afk's own gate (the visible tests) passed; only hidden tests tell them apart" },
   { key: "eval_attempt_s", what: "afk eval: an attempt, worktree to verdict, with the scripted model (median), s" },
   { key: "eval_judge_share", what: "afk eval: of an attempt's time, the share after the agent's session (commit, hidden tests)" },
