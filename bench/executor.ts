@@ -123,6 +123,7 @@ async function measureCacheReads(): Promise<{ cache_read_fraction: number; sessi
       issue_body: "Read every module and summarise.\n".repeat(40),
       discussion: "(no comments from trusted people)",
       repo_instructions: "The repository has no agent instructions.",
+      approved_plan: "",
     });
     const stop = await session.send(task);
     if (stop.kind !== "finished" || session.progress.turns !== 20) throw new Error(`the session did not run 20 turns: ${JSON.stringify(stop)}`);
