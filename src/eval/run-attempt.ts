@@ -1,8 +1,8 @@
 // One attempt of one eval task: the repository at its starting commit, afk's own executor (workspace,
 // sandbox, agent loop, gate, commit), then the hidden tests, in a sandbox of their own.
 import { execFile } from "node:child_process";
-import { cp, mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { cp, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { join, sep } from "node:path";
 import { promisify } from "node:util";
 import Anthropic from "@anthropic-ai/sdk";
 import { CONFIG_PATH } from "../config/load-repo-config.js";
@@ -62,13 +62,21 @@ export async function prepareTask(task: EvalTask, workDir: string): Promise<Prep
 }
 
 async function startingCommit(task: EvalTask, workDir: string): Promise<PreparedTask> {
-  const git = (args: string[], cwd: string) => run("git", ["-c", "core.hooksPath=/dev/null", ...args], { cwd, env: { ...process.env, ...TREE_COMMIT_ENV } });
+  // The task's files are someone else's: no hook, fsmonitor or config of theirs runs in afk's git here.
+  const git = (args: string[], cwd: string) =>
+    run("git", ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", ...args], { cwd, env: { ...process.env, ...TREE_COMMIT_ENV } });
   switch (task.source.kind) {
     case "tree": {
       const dir = join(workDir, "repos", task.id);
+      // A .git in the tree would be a repository of the task's making (its config, hooks, fsmonitor) under afk's git.
+      const gitEntry = (await readdir(task.source.dir, { recursive: true })).find((path) => path.split(sep).includes(".git"));
+      if (gitEntry !== undefined)
+        throw new TaskError(
+          `${task.origin}: repo/ must be a plain tree, but it holds ${join("repo", gitEntry)}; give a repository with history as repo.bundle instead`,
+        );
       await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
-      await cp(task.source.dir, dir, { recursive: true });
+      await cp(task.source.dir, dir, { recursive: true, verbatimSymlinks: true });
       await git(["init", "-q", "-b", "main"], dir);
       await git(["add", "-A"], dir);
       await git(["commit", "-q", "--no-gpg-sign", "-m", `${task.id}: the starting commit`], dir);

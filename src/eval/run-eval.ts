@@ -44,13 +44,23 @@ export async function runEval(tasks: readonly EvalTask[], options: EvalRunOption
     },
     onPhase: (task, repeat, phase) => options.onEvent?.({ kind: "phase", task, repeat, phase }),
   };
-  const records = await inPool(queue, options.jobs, async ({ task, repeat }) => {
+  const attempt = async (task: PreparedTask, repeat: number): Promise<AttemptRecord | undefined> => {
     if (options.signal.aborted) return undefined;
     options.onEvent?.({ kind: "started", task: task.task.id, repeat });
     const record = await runAttempt(task, repeat, settings);
     done += 1;
     options.onEvent?.({ kind: "ended", record, done, total });
     return record;
+  };
+  // Two attempts of one task never run at once: they share its repository's mirror and parked checkout.
+  const lastOfTask = new Map<string, Promise<unknown>>();
+  const records = await inPool(queue, options.jobs, ({ task, repeat }) => {
+    const mine = (lastOfTask.get(task.task.id) ?? Promise.resolve()).then(() => attempt(task, repeat));
+    lastOfTask.set(
+      task.task.id,
+      mine.catch(() => undefined),
+    );
+    return mine;
   });
   const attempts = records.filter((record) => record !== undefined).sort((a, b) => a.task.localeCompare(b.task) || a.repeat - b.repeat);
   return {

@@ -24,7 +24,7 @@ describe("parseCliArgs", () => {
     [["doctor", "--job"], { kind: "doctor", job: true }],
     [["doctor", "-h"], { kind: "help", topic: "doctor" }],
     [["--version"], { kind: "version" }],
-    [["help", "frob"], { kind: "error", message: 'unknown command "frob"; the commands are run, doctor, init-runner, job, help', topic: "afk" }],
+    [["help", "frob"], { kind: "error", message: 'unknown command "frob"; the commands are run, eval, log, doctor, init-runner, job, help', topic: "afk" }],
     [["run", "--task", "a", "--issue-file", "b"], { kind: "error", message: 'give exactly one of --task "TEXT" or --issue-file FILE', topic: "run" }],
     [["run", "--task", "a", "--task", "b"], { kind: "error", message: "--task is given twice; give it once", topic: "run" }],
     [["run", "--task", ""], { kind: "error", message: "--task needs a value", topic: "run" }],

@@ -267,6 +267,12 @@ describe("afk eval", () => {
       );
       expect(ran.stderr).not.toContain("unexpected error");
       expect(ran.code).toBe(0);
+      for (const side of ["a-baseline-prompts", "b-prompts-b"]) {
+        const attempts = readJson<EvalResults>(join(out, side, "results.json")).attempts;
+        expect(attempts.map(({ task, repeat, outcome, note }) => ({ task, repeat, outcome, note }))).toEqual(
+          [task.id, task.id, other.id, other.id].sort().map((id, index) => ({ task: id, repeat: (index % 2) + 1, outcome: "passed", note: "" })),
+        );
+      }
       expect(attempt).toBe(8);
       const comparison = readJson<Comparison>(join(out, "comparison.json"));
       expect(comparison).toMatchObject({ won: 1, lost: 0, tied: 1, a: { label: "baseline-prompts" }, b: { label: "prompts-b" } });
@@ -412,6 +418,18 @@ describe("afk eval", () => {
       expect(failed.stdout).toContain("FAIL js-lru-cache-recency: hidden tests pass with solution.patch");
       expect(failed.stdout).toMatch(/fail \d+/);
       expect(failed.stdout).toContain("1 task checked: 1 check failed");
+
+      // A task that ships a repository of its own making (repo/.git with an fsmonitor that would run on afk's host) is refused before afk's git looks at it.
+      const planted = join(root, "planted", "js-lru-cache-recency");
+      cpSync(join(TASKS, "js-lru-cache-recency"), planted, { recursive: true });
+      const marker = join(root, "fsmonitor-ran");
+      mkdirSync(join(planted, "repo", ".git"), { recursive: true });
+      writeFileSync(join(planted, "repo", ".git", "config"), `[core]\n\tfsmonitor = "touch ${marker}; false"\n`);
+      const refused = await runAfk(["eval", "--check", join(root, "planted")], { cwd: root, env: { AFK_CACHE_DIR: join(root, "cache-check"), HOME: root } });
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toContain("FAIL js-lru-cache-recency: starting commit");
+      expect(refused.stdout).toContain("repo/ must be a plain tree, but it holds repo/.git; give a repository with history as repo.bundle instead");
+      expect(existsSync(marker)).toBe(false);
     },
     EVAL_MS,
   );
