@@ -14,7 +14,7 @@ import { parse as parseYaml } from "yaml";
 import { runEvalCommand } from "../src/cli/eval.js";
 import { parseCliArgs } from "../src/cli/parse-cli-args.js";
 import type { EvalResults } from "../src/eval/eval-record.js";
-import { endTurn, toolTurn } from "../test/helpers/git-scenario.js";
+import { assistantTurnsIn, endTurn, toolTurn } from "../test/helpers/git-scenario.js";
 import { ModelServer } from "../test/helpers/model-server.js";
 
 const TASKS = "eval/tasks";
@@ -50,9 +50,7 @@ async function evalRun(name: string, ids: string[], patchOf: (task: Task) => str
     const messages = Array.isArray(body.messages) ? body.messages : [];
     const first = JSON.stringify(messages[0] ?? "");
     const task = tasks.find((candidate) => first.includes(JSON.stringify(candidate.title).slice(1, -1)));
-    const turn = messages.filter(
-      (message: unknown) => typeof message === "object" && message !== null && "role" in message && message.role === "assistant",
-    ).length;
+    const turn = assistantTurnsIn(body);
     if (task === undefined) return endTurn("No task.");
     const patch = patchOf(task);
     const script = [toolTurn("bash", { command: `git apply --whitespace=nowarn - <<'AFK_PATCH_END'\n${patch}\nAFK_PATCH_END` }), endTurn(`Fixed ${task.id}.`)];

@@ -7,7 +7,7 @@ import { WorkspaceCache } from "../executor/workspace.js";
 import { errorMessage } from "../github/types.js";
 import { compare, type EvalResults } from "../eval/eval-record.js";
 import type { EvalTask } from "../eval/eval-task.js";
-import { BUNDLED_TASKS, loadSweBench, loadTaskDirs, TaskError } from "../eval/load-tasks.js";
+import { BUNDLED_TASKS, loadSweBench, loadTaskDirs, pathExists, TaskError } from "../eval/load-tasks.js";
 import { renderComparison, renderHtmlReport, renderTable, attemptVerdict, percent } from "../eval/render-eval.js";
 import { checkTask, inPool, runEval, type EvalEvent } from "../eval/run-eval.js";
 import { EXIT, type CliCommand } from "./parse-cli-args.js";
@@ -148,11 +148,8 @@ async function variantsOf(command: EvalCommand, defaultModel: string, cwd: strin
     );
     if (!isDir) return undefined;
     const real = await realpath(full);
-    const system = await stat(join(real, "system.md")).then(
-      () => true,
-      () => false,
-    );
-    if (!system) throw new Error(`${path} is not a prompt set: it has no system.md (a prompt set is a directory like afk's prompts/)`);
+    if (!(await pathExists(join(real, "system.md"))))
+      throw new Error(`${path} is not a prompt set: it has no system.md (a prompt set is a directory like afk's prompts/)`);
     return real;
   };
   try {

@@ -20,11 +20,11 @@ export async function loadTaskDirs(paths: readonly string[]): Promise<EvalTask[]
   const tasks: EvalTask[] = [];
   for (const path of paths) {
     const dir = await realDir(path);
-    if (await exists(join(dir, "task.yml"))) tasks.push(await loadTaskDir(dir));
+    if (await pathExists(join(dir, "task.yml"))) tasks.push(await loadTaskDir(dir));
     else {
       const entries = (await readdir(dir, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
       const taskDirs = [];
-      for (const name of entries.sort()) if (await exists(join(dir, name, "task.yml"))) taskDirs.push(join(dir, name));
+      for (const name of entries.sort()) if (await pathExists(join(dir, name, "task.yml"))) taskDirs.push(join(dir, name));
       if (taskDirs.length === 0) throw new TaskError(`${path} holds no task: a task is a directory with a task.yml (see eval/README.md)`);
       for (const taskDir of taskDirs) tasks.push(await loadTaskDir(taskDir));
     }
@@ -48,14 +48,14 @@ export async function loadTaskDir(dir: string): Promise<EvalTask> {
   const file = parsed.data;
   const tree = join(dir, "repo");
   const bundle = join(dir, "repo.bundle");
-  const source = (await exists(tree))
+  const source = (await pathExists(tree))
     ? ({ kind: "tree", dir: tree } as const)
-    : (await exists(bundle))
+    : (await pathExists(bundle))
       ? ({ kind: "bundle", file: bundle } as const)
       : undefined;
   if (source === undefined) throw new TaskError(`${where}: has neither repo/ (the repository as a plain tree) nor repo.bundle (a git bundle)`);
   const hidden = join(dir, "hidden");
-  if (!(await exists(hidden))) throw new TaskError(`${where}: has no hidden/ (the tests the agent never sees, laid over the repository to judge it)`);
+  if (!(await pathExists(hidden))) throw new TaskError(`${where}: has no hidden/ (the tests the agent never sees, laid over the repository to judge it)`);
   return {
     id,
     title: file.title,
@@ -108,7 +108,7 @@ export async function loadSweBench(file: string, reposDir: string, testCommand: 
     const [owner = "", name = ""] = instance.repo.split("/");
     const candidates = [join(repos, `${owner}__${name}`), join(repos, owner, name), join(repos, name)];
     let clone: string | undefined;
-    for (const candidate of candidates) if (await exists(join(candidate, ".git"))) clone = candidate;
+    for (const candidate of candidates) if (await pathExists(join(candidate, ".git"))) clone = candidate;
     if (clone === undefined)
       throw new TaskError(
         `${where} (${instance.instance_id}): no clone of ${instance.repo} in ${reposDir}; clone it to ${candidates[0] ?? reposDir} (any of ${candidates.join(", ")})`,
@@ -157,7 +157,8 @@ async function realDir(path: string): Promise<string> {
   return real;
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether anything is at `path` (a link counts as what it points to). */
+export async function pathExists(path: string): Promise<boolean> {
   return stat(path).then(
     () => true,
     () => false,

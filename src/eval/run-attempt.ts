@@ -1,28 +1,30 @@
 // One attempt of one eval task: the repository at its starting commit, afk's own executor (workspace,
 // sandbox, agent loop, gate, commit), then the hidden tests, in a sandbox of their own.
 import { execFile } from "node:child_process";
-import { cp, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { promisify } from "node:util";
-import Anthropic from "@anthropic-ai/sdk";
+import type Anthropic from "@anthropic-ai/sdk";
 import { CONFIG_PATH } from "../config/load-repo-config.js";
-import { readCheckoutConfig } from "../config/read-checkout-config.js";
+import { readCheckoutConfig, type CheckoutConfig } from "../config/read-checkout-config.js";
 import type { RepoConfig } from "../config/repo-config.js";
 import { AGENT_TOOLS } from "../executor/agent/workspace-tools.js";
+import { createModelClient } from "../executor/agent/model-client.js";
+import { GATE_OUTPUT_BYTES } from "../executor/implement-issue.js";
 import type { ModelPrice } from "../executor/agent/model-pricing.js";
 import type { RunLogEntry } from "../executor/agent/agent-session.js";
 import { commitChange } from "../executor/commit-change.js";
 import { renderLocalTask } from "../executor/local-task.js";
 import { runAgentInWorktree } from "../executor/run-agent-in-worktree.js";
 import { createSandbox, SandboxUnavailableError } from "../executor/sandbox.js";
-import type { CommandResult } from "../executor/sandbox-contract.js";
+import type { CommandResult, Sandbox } from "../executor/sandbox-contract.js";
 import type { Worktree, WorkspaceCache } from "../executor/workspace.js";
 import { errorMessage } from "../github/types.js";
 import { keepHeadAndTail } from "../text/keep-head-and-tail.js";
 import { cacheReadFraction, type AttemptRecord } from "./eval-record.js";
 import type { EvalTask } from "./eval-task.js";
 import { shellWord } from "./eval-task.js";
-import { TaskError } from "./load-tasks.js";
+import { pathExists, TaskError } from "./load-tasks.js";
 
 const run = promisify(execFile);
 
@@ -227,12 +229,26 @@ export async function runAttempt(prepared: PreparedTask, repeat: number, setting
 }
 
 /** The task's `.github/afk.yml` at its starting commit (or its fallback test command), with `--max-usd` over it. */
-async function taskConfig(task: EvalTask, worktreePath: string, maxUsd: number | undefined) {
-  const hasFile = await stat(join(worktreePath, CONFIG_PATH)).then(
-    () => true,
-    () => false,
-  );
+export async function taskConfig(task: EvalTask, worktreePath: string, maxUsd: number | undefined): Promise<CheckoutConfig> {
+  const hasFile = await pathExists(join(worktreePath, CONFIG_PATH));
   return readCheckoutConfig(worktreePath, { test: hasFile ? undefined : task.fallbackTest, maxUsd });
+}
+
+/**
+ * A sandbox over a task's worktree for afk's own runs of its tests (the judge, `--check`): a HOME of
+ * its own, no secret, the worktree and its git data writable, `mounts` (hidden tests, a patch)
+ * read-only so that what goes into the tree is copied in from inside.
+ */
+export async function taskSandbox(
+  worktree: Worktree,
+  home: string,
+  mounts: readonly string[],
+  settings: Pick<AttemptSettings, "allowUnsandboxed" | "allowHostNetwork">,
+): Promise<Sandbox> {
+  return createSandbox(
+    { worktree: worktree.path, home, readOnly: [worktree.mirror, ...mounts], writable: [worktree.gitDir, worktree.objectsDir], env: worktree.gitEnv },
+    { allowUnsandboxed: settings.allowUnsandboxed, allowHostNetwork: settings.allowHostNetwork },
+  );
 }
 
 /**
@@ -261,21 +277,12 @@ export async function judge(
     install = `git apply --whitespace=nowarn -- ${shellWord(source)}`;
   }
   try {
-    const sandbox = await createSandbox(
-      {
-        worktree: worktree.path,
-        home,
-        readOnly: [worktree.mirror, source],
-        writable: [worktree.gitDir, worktree.objectsDir],
-        env: worktree.gitEnv,
-      },
-      { allowUnsandboxed: settings.allowUnsandboxed, allowHostNetwork: settings.allowHostNetwork },
-    );
+    const sandbox = await taskSandbox(worktree, home, [source], settings);
     return await sandbox.run(`${install} && ${task.hiddenTest}`, {
       timeoutMs: config.gate.timeout_minutes * 60_000,
       network: false,
       signal: settings.signal,
-      maxOutputBytes: 200_000,
+      maxOutputBytes: GATE_OUTPUT_BYTES,
     });
   } catch (error) {
     if (error instanceof SandboxUnavailableError)
@@ -302,7 +309,7 @@ async function writeTranscript(file: string, log: readonly RunLogEntry[]): Promi
  * count_tokens endpoint): the system prompt the run sent, alone and with the tools.
  */
 async function promptTokens(settings: AttemptSettings, system: string): Promise<AttemptRecord["promptTokens"]> {
-  const client = new Anthropic({
+  const client = createModelClient({
     apiKey: settings.apiKey,
     maxRetries: settings.modelRetries,
     ...(settings.baseUrl === undefined ? {} : { baseURL: settings.baseUrl }),

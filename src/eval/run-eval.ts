@@ -7,9 +7,9 @@ import { errorMessage } from "../github/types.js";
 import { summarize, type AttemptRecord, type EvalResults } from "./eval-record.js";
 import type { EvalTask } from "./eval-task.js";
 import { shellWord } from "./eval-task.js";
-import { judge, prepareTask, runAttempt, type AttemptSettings, type PreparedTask } from "./run-attempt.js";
-import { createSandbox } from "../executor/sandbox.js";
-import { readCheckoutConfig } from "../config/read-checkout-config.js";
+import { judge, prepareTask, runAttempt, taskConfig, taskSandbox, type AttemptSettings, type PreparedTask } from "./run-attempt.js";
+import { GATE_OUTPUT_BYTES } from "../executor/implement-issue.js";
+import type { Sandbox } from "../executor/sandbox-contract.js";
 
 /** What a watcher of the run is told: an attempt started, moved to a phase, or ended. */
 export type EvalEvent =
@@ -125,21 +125,11 @@ export async function checkTask(
       signal: options.signal,
     });
     try {
-      const config = await readCheckoutConfig(worktree.path, { test: task.fallbackTest });
+      const config = await taskConfig(task, worktree.path, undefined);
       if (config.kind === "error") return config.message;
       const scratch = worktree.scratchDir("check");
       await mkdir(scratch, { recursive: true });
-      const sandboxOf = async (mounts: string[]) =>
-        createSandbox(
-          {
-            worktree: worktree.path,
-            home: scratch,
-            readOnly: [worktree.mirror, ...mounts],
-            writable: [worktree.gitDir, worktree.objectsDir],
-            env: worktree.gitEnv,
-          },
-          { allowUnsandboxed: options.allowUnsandboxed, allowHostNetwork: options.allowHostNetwork },
-        );
+      const sandboxOf = (mounts: string[]): Promise<Sandbox> => taskSandbox(worktree, scratch, mounts, options);
       const timeoutMs = config.config.gate.timeout_minutes * 60_000;
       if (patch !== undefined) {
         const file = join(scratch, "change.patch");
@@ -152,7 +142,7 @@ export async function checkTask(
       if (then === "visible") {
         const result = await (
           await sandboxOf([])
-        ).run(config.config.test, { timeoutMs, network: config.config.network, signal: options.signal, maxOutputBytes: 200_000 });
+        ).run(config.config.test, { timeoutMs, network: config.config.network, signal: options.signal, maxOutputBytes: GATE_OUTPUT_BYTES });
         return { exitCode: result.exitCode, output: result.output };
       }
       const result = await judge(worktree, task, config.config, options);

@@ -16,7 +16,7 @@ export interface GateSettings {
 }
 
 /** Output kept from one run of the tests (head and tail). */
-const GATE_OUTPUT_BYTES = 200_000;
+export const GATE_OUTPUT_BYTES = 200_000;
 
 /**
  * The agent and the gate, in turns: the agent works until it ends its turn, then afk runs the

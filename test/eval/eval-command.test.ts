@@ -12,7 +12,7 @@ import { parse as parseYaml } from "yaml";
 import type { Comparison, EvalResults } from "../../src/eval/eval-record.js";
 import { runAfk } from "../helpers/afk-cli.js";
 import { REPO_ROOT } from "../helpers/app-process.js";
-import { endTurn, toolResultsIn, toolTurn } from "../helpers/git-scenario.js";
+import { assistantTurnsIn, endTurn, toolResultsIn, toolTurn } from "../helpers/git-scenario.js";
 import { ModelServer, type ScriptedTurn } from "../helpers/model-server.js";
 
 const TASKS = join(REPO_ROOT, "eval", "tasks");
@@ -81,9 +81,7 @@ function scriptedModel(server: ModelServer, plays: Map<string, { task: TaskFiles
     const first = JSON.stringify(messages[0] ?? "");
     const entry = [...plays.values()].find(({ task }) => first.includes(JSON.stringify(task.title).slice(1, -1)));
     if (entry === undefined) return { kind: "error", status: 400, type: "invalid_request_error", message: "no scripted task matches this conversation" };
-    const turn = messages.filter(
-      (message: unknown) => typeof message === "object" && message !== null && "role" in message && message.role === "assistant",
-    ).length;
+    const turn = assistantTurnsIn(body);
     return entry.play(entry.task)[turn] ?? endTurn("Done.");
   };
 }
@@ -240,9 +238,7 @@ describe("afk eval", () => {
         const first = JSON.stringify(messages[0] ?? "");
         const underB = JSON.stringify(body.system ?? "").includes("PROMPT-SET-B");
         const which = first.includes(JSON.stringify(task.title).slice(1, -1)) ? task : other;
-        const turn = messages.filter(
-          (message: unknown) => typeof message === "object" && message !== null && "role" in message && message.role === "assistant",
-        ).length;
+        const turn = assistantTurnsIn(body);
         if (turn === 0) attempt += 1;
         const play = which === other && !underB ? WRONG_OR_NOTHING : GOOD;
         return play(which)[turn] ?? endTurn("Done.");
@@ -345,10 +341,7 @@ describe("afk eval", () => {
       const jsonl = join(root, "instances.jsonl");
       writeFileSync(jsonl, `${JSON.stringify(instance)}\n`);
       server.responder = (body) => {
-        const messages = Array.isArray(body.messages) ? body.messages : [];
-        const turn = messages.filter(
-          (message: unknown) => typeof message === "object" && message !== null && "role" in message && message.role === "assistant",
-        ).length;
+        const turn = assistantTurnsIn(body);
         return [applyPatch(fix), endTurn("add() adds now.")][turn] ?? endTurn("Done.");
       };
       const out = join(root, "swe");

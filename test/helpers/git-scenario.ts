@@ -52,6 +52,12 @@ export function endTurn(summary: string, usage?: ScriptedUsage): ScriptedTurn {
   return { kind: "message", content: [{ type: "text", text: summary }], stop_reason: "end_turn", ...(usage === undefined ? {} : { usage }) };
 }
 
+/** How many answers of the model a request's conversation already holds: the turn it asks for, counted from 0. */
+export function assistantTurnsIn(body: Record<string, unknown>): number {
+  const messages: unknown[] = Array.isArray(body.messages) ? body.messages : [];
+  return messages.filter((message) => typeof message === "object" && message !== null && "role" in message && message.role === "assistant").length;
+}
+
 /** The tool_result blocks of the newest user message of a recorded request. */
 export function toolResultsIn(body: Record<string, unknown>): Array<{ tool_use_id: string; content: string; is_error?: boolean }> {
   const messages = Array.isArray(body.messages) ? body.messages : [];
